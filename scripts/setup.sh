@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Sets up everything Khazar needs on a fresh Debian machine: system packages,
+# the Python virtual environment and the project in editable mode.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3.11}"
+if ! command -v "$PYTHON" >/dev/null 2>&1; then PYTHON=python3; fi
+
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[dev]'

@@ -1,0 +1,3 @@
+"""Commands of this group (placeholder until the owning package lands)."""
+
+from __future__ import annotations

@@ -1,0 +1,260 @@
+"""Configuration: the only place where configuration files and environment variables are read.
+
+One frozen, validated object, :class:`Settings`, built from (highest priority first)
+the keyword arguments of :func:`load_settings`, environment variables ``KHAZAR_…``
+(nested with ``__``, e.g. ``KHAZAR_DETECT__LOITER_SPEED_KN=1.5``), a TOML file
+(``--config``, or ``$KHAZAR_CONFIG``, or ``./khazar.toml`` when present), and the defaults
+declared below. Unknown keys are rejected with the name of the key.
+Every threshold is documented where it is declared.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from khazar.errors import ConfigError
+
+__all__ = [
+    "AlertSettings",
+    "Boat",
+    "DetectSettings",
+    "EnergySettings",
+    "IngestSettings",
+    "RegistrySettings",
+    "Settings",
+    "WatchEntry",
+    "load_settings",
+]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Boat(_Section):
+    """One patrol boat of the State Border Service fleet."""
+
+    name: str
+    mmsi: int = Field(description="the boat's own AIS MMSI (exempt from encounter/loitering)")
+    base: str = Field(description="home base name")
+    base_lat: float = Field(ge=36.0, le=47.5)
+    base_lon: float = Field(ge=46.0, le=55.5)
+    cruise_speed_kn: float = Field(gt=0, le=60, description="economical patrol speed")
+    max_speed_kn: float = Field(gt=0, le=70, description="sprint speed for intercepts")
+    endurance_h: float = Field(gt=0, le=240, description="hours at sea before returning")
+
+    @model_validator(mode="after")
+    def _speeds(self) -> Boat:
+        if self.max_speed_kn < self.cruise_speed_kn:
+            raise ValueError(
+                f"boat {self.name}: max_speed_kn {self.max_speed_kn} < cruise_speed_kn "
+                f"{self.cruise_speed_kn}"
+            )
+        return self
+
+
+# Bases: water points just off the State Border Service's Caspian stations. Coordinates
+# are approximate (public maps), chosen a few hundred metres offshore so routes start in water.
+_BASES = {
+    "Baku": (40.3300, 49.8700),
+    "Sangachal": (40.1550, 49.5050),
+    "Sumqayit": (40.5700, 49.7000),
+    "Lankaran": (38.7550, 48.8900),
+    "Neft Daslari": (40.2250, 50.8300),
+}
+_FLEET_PLAN = [
+    ("Baku", 3),
+    ("Sangachal", 3),
+    ("Sumqayit", 2),
+    ("Lankaran", 2),
+    ("Neft Daslari", 2),
+]
+
+
+def _default_fleet() -> list[Boat]:
+    boats: list[Boat] = []
+    n = 0
+    for base, count in _FLEET_PLAN:
+        for _ in range(count):
+            n += 1
+            lat, lon = _BASES[base]
+            boats.append(
+                Boat(
+                    name=f"SBS-{n:02d}",
+                    mmsi=423_900_000 + n,
+                    base=base,
+                    base_lat=lat,
+                    base_lon=lon,
+                    cruise_speed_kn=18.0,
+                    max_speed_kn=32.0,
+                    endurance_h=14.0,
+                )
+            )
+    return boats
+
+
+class WatchEntry(_Section):
+    mmsi: int
+    reason: str
+
+
+class RegistrySettings(_Section):
+    """The vessel registry: own fleet (from ``fleet``), authorised vessels, watchlist."""
+
+    authorised: dict[str, list[int]] = Field(
+        default_factory=lambda: {
+            # ACG platforms' supply and crew boats (fictitious MMSIs of the simulator's fleet)
+            "acg": [423_100_001 + i for i in range(16)],
+            # Shah Deniz supply boats
+            "shah-deniz": [423_100_101 + i for i in range(6)],
+            # Neft Daslari service boats
+            "neft-daslari": [423_100_201 + i for i in range(6)],
+        },
+        description="asset id or asset group → MMSIs allowed to work there",
+    )
+    watchlist: list[WatchEntry] = Field(default_factory=list)
+
+
+class IngestSettings(_Section):
+    batch_size: int = Field(50_000, gt=0, description="lines decoded before a store commit")
+    multipart_timeout_s: float = Field(
+        60.0, gt=0, description="an incomplete multipart message older than this is rejected"
+    )
+    udp_port: int = Field(10110, gt=0, lt=65536, description="default UDP listen port")
+    queue_max: int = Field(100_000, gt=0, description="bounded queue between listener and store")
+    reconnect_initial_s: float = Field(1.0, gt=0, description="TCP client first back-off")
+    reconnect_max_s: float = Field(60.0, gt=0, description="TCP client back-off ceiling")
+
+
+class DetectSettings(_Section):
+    """Thresholds of the detectors, defaulting to the published definitions (DESIGN C3)."""
+
+    lateness_window_s: float = Field(600.0, gt=0, description="live hold-back window W")
+    track_gap_split_h: float = Field(6.0, gt=0, description="split a track after this silence")
+    track_jump_kn: float = Field(50.0, gt=0, description="implied speed that splits / spoofs")
+    loiter_speed_kn: float = Field(2.0, gt=0, description="GFW loitering: < 2 kn")
+    loiter_min_h: float = Field(1.0, gt=0, description="loitering outside protected zones")
+    loiter_protected_min_h: float = Field(
+        1.0 / 3.0, gt=0, description="loitering inside a corridor or safety zone (20 min)"
+    )
+    encounter_distance_m: float = Field(500.0, gt=0, description="GFW encounter distance")
+    encounter_min_h: float = Field(0.5, gt=0, description="Skylight rendezvous duration")
+    encounter_speed_kn: float = Field(2.0, gt=0, description="median speed below this")
+    encounter_port_distance_km: float = Field(10.0, ge=0, description="ignore near ports")
+    gap_min_h: float = Field(1.0, gt=0, description="AIS gap where the vessel was received")
+    gap_protected_min_h: float = Field(0.5, gt=0, description="AIS gap inside protected zones")
+    spoof_speed_kn: float = Field(50.0, gt=0, description="position jump implying more")
+    drag_speed_drop: float = Field(0.25, gt=0, lt=1, description="sustained drop vs own speed")
+    port_entry_km: float = Field(3.0, gt=0, description="GFW port visit entry radius")
+    port_exit_km: float = Field(4.0, gt=0, description="GFW port visit exit radius")
+    dark_distance_m: float = Field(1500.0, gt=0, description="Skylight dark-vessel radius")
+    dark_time_s: float = Field(600.0, gt=0, description="± window to match radar and AIS")
+
+    @model_validator(mode="after")
+    def _ports(self) -> DetectSettings:
+        if self.port_exit_km <= self.port_entry_km:
+            raise ValueError("detect.port_exit_km must exceed detect.port_entry_km (hysteresis)")
+        return self
+
+
+class EnergySettings(_Section):
+    """The defender's value of an asset: ``a·bcm/yr + b·kb/d`` (DESIGN C5)."""
+
+    gas_weight_per_bcm_yr: float = Field(1.0, ge=0, description="a")
+    oil_weight_per_kbd: float = Field(0.01, ge=0, description="b (100 kb/d ≈ 1 bcm/yr)")
+
+
+class AlertSettings(_Section):
+    escalate_after_min: float = Field(15.0, gt=0, description="unacknowledged alerts escalate")
+
+
+class Settings(BaseSettings):
+    """Everything configurable in Khazar, validated once at start-up."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KHAZAR_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    db: Path = Field(Path("khazar.duckdb"), description="embedded store file")
+    assets_file: Path | None = Field(None, description="asset registry GeoJSON; None = default")
+    coastline_file: Path | None = Field(None, description="water polygon GeoJSON; None = default")
+    session_ttl_min: float = Field(480.0, gt=0, description="web session lifetime")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    fleet: list[Boat] = Field(default_factory=_default_fleet)
+    registry: RegistrySettings = Field(default_factory=RegistrySettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    detect: DetectSettings = Field(default_factory=DetectSettings)
+    energy: EnergySettings = Field(default_factory=EnergySettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+
+    @field_validator("fleet")
+    @classmethod
+    def _unique_boats(cls, fleet: list[Boat]) -> list[Boat]:
+        names = [b.name for b in fleet]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise ValueError(f"fleet has duplicate boat names: {sorted(dupes)}")
+        return fleet
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_path = _toml_path()
+        if toml_path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+    @property
+    def own_fleet_mmsis(self) -> frozenset[int]:
+        return frozenset(b.mmsi for b in self.fleet)
+
+
+_CONFIG_OVERRIDE: Path | None = None
+
+
+def _toml_path() -> Path | None:
+    if _CONFIG_OVERRIDE is not None:
+        return _CONFIG_OVERRIDE
+    env = os.environ.get("KHAZAR_CONFIG")
+    if env:
+        return Path(env)
+    local = Path("khazar.toml")
+    return local if local.is_file() else None
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build and validate the settings; any problem becomes a :class:`ConfigError`."""
+    global _CONFIG_OVERRIDE
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError(f"configuration file {config_file} does not exist")
+    _CONFIG_OVERRIDE = config_file
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from exc
+    finally:
+        _CONFIG_OVERRIDE = None

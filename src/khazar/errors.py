@@ -1,0 +1,109 @@
+"""The one error tree of Khazar.
+
+    KhazarError
+     ├── ConfigError              configuration file or environment is invalid
+     ├── StoreError               the store cannot be opened or used
+     │    ├── StoreLockedError     another process holds the DuckDB file
+     │    └── SchemaVersionError   the store was written by an incompatible version
+     ├── InputError               a file or value given by the user is unusable
+     │    ├── UnknownFormatError   a file's layout is not recognised
+     │    └── AssetValidationError an asset registry entry is invalid
+     ├── GeoError                 geography: routing, zones, projection
+     ├── GameError                a security game is malformed
+     ├── AuthError                users, passwords, roles
+     │    ├── AuthenticationError  who you are could not be established
+     │    └── PermissionDeniedError you are known but not allowed
+     └── AuditError               the audit log cannot be written or read
+
+Low-level exceptions (duckdb, OSError, pydantic) are turned into one of these at the
+boundary of the adapter that met them. Messages say what was wrong, with the offending
+value, and what to do about it. Bad *data lines* are never exceptions: ingest counts
+them as rejections with a reason (see ``khazar.ingest.reasons``).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AssetValidationError",
+    "AuditError",
+    "AuthError",
+    "AuthenticationError",
+    "ConfigError",
+    "GameError",
+    "GeoError",
+    "InputError",
+    "KhazarError",
+    "PermissionDeniedError",
+    "SchemaVersionError",
+    "StoreError",
+    "StoreLockedError",
+    "UnknownFormatError",
+]
+
+
+class KhazarError(Exception):
+    """Base of every error Khazar raises on purpose."""
+
+    #: process exit code the CLI uses for this family
+    exit_code: int = 1
+
+
+class ConfigError(KhazarError):
+    exit_code = 2
+
+
+class StoreError(KhazarError):
+    exit_code = 3
+
+
+class StoreLockedError(StoreError):
+    """The store file is held by another process (DuckDB allows one writer process)."""
+
+    def __init__(self, path: str, holder: str | None) -> None:
+        self.path = path
+        self.holder = holder
+        who = f" by {holder}" if holder else " by another process"
+        super().__init__(
+            f"store {path} is locked{who}; while `khazar serve` holds it, use the API "
+            f"(or stop that process) and try again"
+        )
+
+
+class SchemaVersionError(StoreError):
+    pass
+
+
+class InputError(KhazarError):
+    exit_code = 2
+
+
+class UnknownFormatError(InputError):
+    pass
+
+
+class AssetValidationError(InputError):
+    pass
+
+
+class GeoError(KhazarError):
+    pass
+
+
+class GameError(InputError):
+    pass
+
+
+class AuthError(KhazarError):
+    exit_code = 4
+
+
+class AuthenticationError(AuthError):
+    pass
+
+
+class PermissionDeniedError(AuthError):
+    pass
+
+
+class AuditError(KhazarError):
+    exit_code = 5

@@ -1,0 +1,110 @@
+"""The store's schema as a list of migrations. The version is the index of the last one applied.
+
+Never edit a migration that has shipped: append a new one. An older store is migrated
+forward on open; a newer one is refused (see :mod:`khazar.store.db`).
+"""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
+
+_V1 = [
+    """CREATE TABLE IF NOT EXISTS meta (
+        key VARCHAR PRIMARY KEY,
+        value VARCHAR NOT NULL
+    )""",
+    # Every raw line as received, before decoding, so everything can be re-decoded.
+    # line_key = hash(source, line): the same line from the same source is stored once.
+    """CREATE TABLE IF NOT EXISTS raw_sentences (
+        line_key UBIGINT NOT NULL,
+        received_at TIMESTAMPTZ NOT NULL,
+        source VARCHAR NOT NULL,
+        line VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS positions (
+        mmsi INTEGER NOT NULL,
+        ts TIMESTAMPTZ NOT NULL,
+        lat DOUBLE NOT NULL,
+        lon DOUBLE NOT NULL,
+        sog_kn REAL,
+        cog_deg REAL,
+        heading_deg SMALLINT,
+        status TINYINT,
+        msg_type TINYINT NOT NULL,
+        source VARCHAR NOT NULL,
+        exercise BOOLEAN NOT NULL DEFAULT FALSE
+    )""",
+    """CREATE TABLE IF NOT EXISTS vessels_static (
+        mmsi INTEGER NOT NULL,
+        ts TIMESTAMPTZ NOT NULL,
+        msg_type TINYINT NOT NULL,
+        name VARCHAR,
+        callsign VARCHAR,
+        imo INTEGER,
+        ship_type SMALLINT,
+        to_bow_m SMALLINT,
+        to_stern_m SMALLINT,
+        to_port_m SMALLINT,
+        to_starboard_m SMALLINT,
+        draught_m REAL,
+        destination VARCHAR,
+        source VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS base_stations (
+        mmsi INTEGER NOT NULL,
+        ts TIMESTAMPTZ NOT NULL,
+        lat DOUBLE,
+        lon DOUBLE,
+        station_time TIMESTAMPTZ,
+        source VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS detections (
+        ts TIMESTAMPTZ NOT NULL,
+        lat DOUBLE NOT NULL,
+        lon DOUBLE NOT NULL,
+        length_m REAL,
+        source VARCHAR NOT NULL,
+        exercise BOOLEAN NOT NULL DEFAULT FALSE
+    )""",
+    """CREATE TABLE IF NOT EXISTS rejects (
+        line_key UBIGINT NOT NULL,
+        received_at TIMESTAMPTZ NOT NULL,
+        source VARCHAR NOT NULL,
+        line_no BIGINT,
+        reason VARCHAR NOT NULL,
+        detail VARCHAR,
+        line VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS ingest_runs (
+        run_id VARCHAR PRIMARY KEY,
+        started_at TIMESTAMPTZ NOT NULL,
+        finished_at TIMESTAMPTZ,
+        source VARCHAR NOT NULL,
+        lines BIGINT,
+        accepted BIGINT,
+        rejected BIGINT,
+        duplicates BIGINT
+    )""",
+    """CREATE TABLE IF NOT EXISTS users (
+        username VARCHAR PRIMARY KEY,
+        password_hash VARCHAR NOT NULL,
+        role VARCHAR NOT NULL,
+        disabled BOOLEAN NOT NULL DEFAULT FALSE,
+        created_at TIMESTAMPTZ NOT NULL
+    )""",
+    # Append-only, hash-chained: hash = sha256(prev_hash | seq | ts | actor | action | target
+    # | detail). The latest hash is also appended to a file next to the store.
+    """CREATE TABLE IF NOT EXISTS audit_log (
+        seq BIGINT PRIMARY KEY,
+        ts TIMESTAMPTZ NOT NULL,
+        actor VARCHAR NOT NULL,
+        action VARCHAR NOT NULL,
+        target VARCHAR,
+        detail VARCHAR,
+        prev_hash VARCHAR NOT NULL,
+        hash VARCHAR NOT NULL
+    )""",
+]
+
+MIGRATIONS: list[list[str]] = [_V1]
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -48,6 +48,8 @@ def test_lock_error_type(tmp_path: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
 
 
 def test_backup_is_a_consistent_copy(tmp_path: Path) -> None:

@@ -85,6 +85,30 @@ _V1 = [
         rejected BIGINT,
         duplicates BIGINT
     )""",
+    # Detected behaviours (DESIGN C3); id derives from (type, vessels, start) only.
+    """CREATE TABLE IF NOT EXISTS events (
+        id VARCHAR PRIMARY KEY,
+        type VARCHAR NOT NULL,
+        mmsi INTEGER,
+        other_mmsi INTEGER,
+        start_ts TIMESTAMPTZ NOT NULL,
+        end_ts TIMESTAMPTZ NOT NULL,
+        lat DOUBLE NOT NULL,
+        lon DOUBLE NOT NULL,
+        zone_id VARCHAR,
+        asset_id VARCHAR,
+        evidence VARCHAR NOT NULL,
+        is_open BOOLEAN NOT NULL DEFAULT FALSE,
+        exercise BOOLEAN NOT NULL DEFAULT FALSE,
+        detected_at TIMESTAMPTZ NOT NULL
+    )""",
+    # Patrol boats' status (available, on_patrol, dispatched, maintenance).
+    """CREATE TABLE IF NOT EXISTS boat_status (
+        boat VARCHAR PRIMARY KEY,
+        status VARCHAR NOT NULL,
+        detail VARCHAR,
+        updated_at TIMESTAMPTZ NOT NULL
+    )""",
     """CREATE TABLE IF NOT EXISTS users (
         username VARCHAR PRIMARY KEY,
         password_hash VARCHAR NOT NULL,

@@ -102,6 +102,48 @@ _V1 = [
         exercise BOOLEAN NOT NULL DEFAULT FALSE,
         detected_at TIMESTAMPTZ NOT NULL
     )""",
+    # Alerts (DESIGN C4): one per (rule, vessel(s), behaviour, asset) episode; events merge in.
+    """CREATE TABLE IF NOT EXISTS alerts (
+        id VARCHAR PRIMARY KEY,
+        rule VARCHAR NOT NULL,
+        type VARCHAR NOT NULL,
+        severity VARCHAR NOT NULL,
+        score DOUBLE NOT NULL,
+        state VARCHAR NOT NULL,
+        mmsi INTEGER,
+        other_mmsi INTEGER,
+        asset_id VARCHAR,
+        zone_id VARCHAR,
+        lat DOUBLE NOT NULL,
+        lon DOUBLE NOT NULL,
+        first_ts TIMESTAMPTZ NOT NULL,
+        last_ts TIMESTAMPTZ NOT NULL,
+        event_ids VARCHAR NOT NULL,
+        event_count INTEGER NOT NULL,
+        summary VARCHAR NOT NULL,
+        assigned_boat VARCHAR,
+        resolution VARCHAR,
+        escalated BOOLEAN NOT NULL DEFAULT FALSE,
+        exercise BOOLEAN NOT NULL DEFAULT FALSE,
+        created_at TIMESTAMPTZ NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL
+    )""",
+    # Every state change of an alert, by whom, for handovers and exercise score sheets.
+    """CREATE TABLE IF NOT EXISTS alert_transitions (
+        alert_id VARCHAR NOT NULL,
+        ts TIMESTAMPTZ NOT NULL,
+        actor VARCHAR NOT NULL,
+        from_state VARCHAR,
+        to_state VARCHAR NOT NULL,
+        boat VARCHAR,
+        reason VARCHAR
+    )""",
+    """CREATE TABLE IF NOT EXISTS alert_notes (
+        alert_id VARCHAR NOT NULL,
+        ts TIMESTAMPTZ NOT NULL,
+        author VARCHAR NOT NULL,
+        text VARCHAR NOT NULL
+    )""",
     # Patrol boats' status (available, on_patrol, dispatched, maintenance).
     """CREATE TABLE IF NOT EXISTS boat_status (
         boat VARCHAR PRIMARY KEY,

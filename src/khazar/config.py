@@ -25,6 +25,7 @@ from pydantic_settings import (
 from khazar.errors import ConfigError
 
 __all__ = [
+    "AlertRule",
     "AlertSettings",
     "Boat",
     "DetectSettings",
@@ -174,8 +175,103 @@ class EnergySettings(_Section):
     oil_weight_per_kbd: float = Field(0.01, ge=0, description="b (100 kb/d ≈ 1 bcm/yr)")
 
 
+class AlertRule(_Section):
+    """One rule that turns detected events into alerts (see docs/alerts.md).
+
+    An event matches when its type is in ``event_types`` and every given condition holds.
+    Exemptions (own fleet everywhere, authorised vessels at their asset group) apply to
+    every rule; watchlisted vessels are raised by the ``watchlist`` rule whatever they do.
+    """
+
+    name: str = Field(description="stable rule name, stored with each alert")
+    event_types: list[str] = Field(min_length=1, description="detector event types matched")
+    zone_kinds: list[str] | None = Field(
+        None, description="event must be in a zone of one of these kinds (None = anywhere)"
+    )
+    require_asset: bool = Field(False, description="event must concern a protected asset")
+    min_duration_min: float = Field(0.0, ge=0, description="events shorter than this are ignored")
+    behaviour_weight: float = Field(
+        ge=0, le=1, description="how threatening the behaviour is, 0..1 (severity input)"
+    )
+    description: str = Field("", description="what the rule is for, shown in docs and alerts")
+
+
+def _default_rules() -> list[AlertRule]:
+    protected = ["platform_safety", "pipeline_corridor"]
+    return [
+        AlertRule(
+            name="anchor-drag",
+            event_types=["anchor_drag"],
+            behaviour_weight=1.0,
+            description="a vessel dragging (or slowing like one dragging) across a corridor",
+        ),
+        AlertRule(
+            name="protected-loitering",
+            event_types=["loitering"],
+            require_asset=True,
+            behaviour_weight=0.8,
+            description="loitering inside a pipeline corridor or platform safety zone",
+        ),
+        AlertRule(
+            name="safety-zone-entry",
+            event_types=["zone_entry"],
+            zone_kinds=["platform_safety"],
+            behaviour_weight=0.6,
+            description="an unauthorised vessel inside a platform's 500 m safety zone",
+        ),
+        AlertRule(
+            name="protected-ais-gap",
+            event_types=["ais_gap"],
+            zone_kinds=protected,
+            behaviour_weight=0.6,
+            description="AIS switched off (or lost) inside a protected zone",
+        ),
+        AlertRule(
+            name="rendezvous",
+            event_types=["encounter"],
+            behaviour_weight=0.6,
+            description="two vessels side by side at sea, away from ports (possible transfer)",
+        ),
+        AlertRule(
+            name="identity-spoofing",
+            event_types=["spoofing"],
+            behaviour_weight=0.5,
+            description="impossible jumps, positions on land, one MMSI in two places",
+        ),
+        AlertRule(
+            name="dark-vessel",
+            event_types=["dark_vessel"],
+            behaviour_weight=0.7,
+            description="a radar or SAR contact with no AIS track near it",
+        ),
+    ]
+
+
 class AlertSettings(_Section):
+    """Alert rules, merging, severity and escalation (DESIGN C4, docs/alerts.md)."""
+
     escalate_after_min: float = Field(15.0, gt=0, description="unacknowledged alerts escalate")
+    merge_window_h: float = Field(
+        6.0, gt=0, description="a repeat within this of the alert's last event merges into it"
+    )
+    rules: list[AlertRule] = Field(default_factory=_default_rules)
+    watchlist_weight: float = Field(
+        0.25, ge=0, le=1, description="added to the severity of a watchlisted vessel's alert"
+    )
+    history_scale: float = Field(
+        3.0, gt=0, description="previous alerts+events at which history counts ~63 %"
+    )
+
+    @field_validator("rules")
+    @classmethod
+    def _unique_rules(cls, rules: list[AlertRule]) -> list[AlertRule]:
+        names = [r.name for r in rules]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise ValueError(f"alerts.rules has duplicate rule names: {sorted(dupes)}")
+        if "watchlist" in names:
+            raise ValueError("alerts.rules: the rule name 'watchlist' is reserved")
+        return rules
 
 
 class Settings(BaseSettings):

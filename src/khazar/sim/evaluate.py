@@ -1,0 +1,337 @@
+"""Score detected events against a simulation's ground truth (pure: values in, values out).
+
+Matching rule (also in docs/simulator.md):
+
+* an event *matches* a planted behaviour when its time span ``[start, end]`` overlaps
+  ``[behaviour.start - tol, behaviour.end + tol]`` (``tol`` = the truth's ``time_tolerance_s``)
+  and either one of its vessels (``mmsi`` / ``other_mmsi``) is one of the behaviour's MMSIs,
+  or, for a radar-only target, the event's position lies within ``match_radius_m`` (1.5 km) of
+  the target's true position at some time within ``[start - 10 min, end + 10 min]``;
+* recall of type T = planted behaviours that require T (alone or as one of an "either" group)
+  and have a matching event of type T, over the behaviours that require T;
+* precision of type T = events of type T that match a behaviour, over events of type T that
+  are counted: events by a vessel authorised where the event happened (own fleet anywhere,
+  service boats at their own assets) are *exempt*, ``zone_entry`` events outside the run's
+  ``zone_entry_scope`` (platform safety zones) are *unscored*, every other event of a scored
+  type that matches no behaviour is a false positive, look-alikes included;
+* time to detect = ``evidence.detected_at`` of the first matching event when the detector
+  records it (live runs), otherwise that event's ``start`` (a lower bound for batch runs),
+  minus the behaviour's start, floored at 0.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from khazar.errors import InputError
+from khazar.sim.truth import SCORED_EVENT_TYPES, PlantedBehaviour, Truth, parse_time
+from khazar.units import haversine_m
+
+__all__ = [
+    "BehaviourResult",
+    "EvaluationReport",
+    "ScoredEvent",
+    "TypeScore",
+    "evaluate",
+    "parse_events_jsonl",
+]
+
+#: radar-only targets: ± window around an event when comparing positions (DESIGN dark_vessel)
+RADAR_TIME_WINDOW_S = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredEvent:
+    """The fields of a ``khazar detect`` event line that scoring needs."""
+
+    id: str
+    type: str
+    mmsi: int | None
+    other_mmsi: int | None
+    start: datetime
+    end: datetime
+    lat: float
+    lon: float
+    zone_id: str | None
+    asset_id: str | None
+    detected_at: datetime | None
+
+    @property
+    def vessels(self) -> frozenset[int]:
+        return frozenset(m for m in (self.mmsi, self.other_mmsi) if m is not None)
+
+
+def _opt_int(value: Any) -> int | None:
+    return None if value is None or value == "" else int(value)
+
+
+def parse_events_jsonl(text: str) -> list[ScoredEvent]:
+    """Parse DESIGN's event lines (``{"id","type","mmsi",…,"evidence"}``); blank lines skipped."""
+    events: list[ScoredEvent] = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+            evidence = d.get("evidence") or {}
+            det = evidence.get("detected_at") if isinstance(evidence, dict) else None
+            events.append(
+                ScoredEvent(
+                    id=str(d.get("id", f"line-{n}")),
+                    type=str(d["type"]),
+                    mmsi=_opt_int(d.get("mmsi")),
+                    other_mmsi=_opt_int(d.get("other_mmsi")),
+                    start=parse_time(d["start"]),
+                    end=parse_time(d.get("end") or d["start"]),
+                    lat=float(d["lat"]) if d.get("lat") is not None else math.nan,
+                    lon=float(d["lon"]) if d.get("lon") is not None else math.nan,
+                    zone_id=d.get("zone_id"),
+                    asset_id=d.get("asset_id"),
+                    detected_at=parse_time(det) if isinstance(det, str) else None,
+                )
+            )
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, InputError) as exc:
+            raise InputError(
+                f"events line {n}: {exc}; expected a JSON object with at least "
+                f'"type", "start" (ISO 8601) and "mmsi" or "lat"/"lon"'
+            ) from exc
+    return events
+
+
+@dataclass(frozen=True, slots=True)
+class TypeScore:
+    """Recall, precision and time to detect for one event type."""
+
+    type: str
+    required_by: int
+    detected: int
+    events: int
+    true_positives: int
+    false_positives: int
+    exempt: int
+    unscored: int
+    lookalike_hits: int
+    ttd_s: tuple[float, ...]
+
+    @property
+    def recall(self) -> float | None:
+        return self.detected / self.required_by if self.required_by else None
+
+    @property
+    def precision(self) -> float | None:
+        counted = self.true_positives + self.false_positives
+        return self.true_positives / counted if counted else None
+
+    def to_json(self, days: float) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "recall": _r(self.recall),
+            "precision": _r(self.precision),
+            "required_by": self.required_by,
+            "detected": self.detected,
+            "events": self.events,
+            "true_positives": self.true_positives,
+            "false_positives": self.false_positives,
+            "false_positives_per_day": round(self.false_positives / days, 2) if days else None,
+            "exempt": self.exempt,
+            "unscored": self.unscored,
+            "lookalike_hits": self.lookalike_hits,
+            "ttd_median_s": _r(statistics.median(self.ttd_s)) if self.ttd_s else None,
+            "ttd_max_s": _r(max(self.ttd_s)) if self.ttd_s else None,
+        }
+
+
+def _r(x: float | None) -> float | None:
+    return None if x is None else round(x, 3)
+
+
+@dataclass(frozen=True, slots=True)
+class BehaviourResult:
+    """Per planted behaviour: was it detected, by which types, how fast."""
+
+    id: str
+    scenario: str
+    detected: bool
+    matched_types: tuple[str, ...]
+    missing_groups: tuple[tuple[str, ...], ...]
+    ttd_s: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "scenario": self.scenario,
+            "detected": self.detected,
+            "matched_types": list(self.matched_types),
+            "missing": [list(g) for g in self.missing_groups],
+            "ttd_s": _r(self.ttd_s),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationReport:
+    """The outcome of :func:`evaluate`."""
+
+    scenario: str
+    seed: int
+    days: float
+    types: tuple[TypeScore, ...]
+    behaviours: tuple[BehaviourResult, ...]
+    false_positive_ids: tuple[str, ...] = field(default=())
+    lookalike_hit_ids: tuple[str, ...] = field(default=())
+
+    @property
+    def detected_fraction(self) -> float | None:
+        if not self.behaviours:
+            return None
+        return sum(b.detected for b in self.behaviours) / len(self.behaviours)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "seed": self.seed,
+            "days": round(self.days, 4),
+            "behaviours_detected": _r(self.detected_fraction),
+            "types": [t.to_json(self.days) for t in self.types],
+            "behaviours": [b.to_json() for b in self.behaviours],
+            "false_positive_ids": list(self.false_positive_ids),
+            "lookalike_hit_ids": list(self.lookalike_hit_ids),
+        }
+
+
+def _overlaps(ev: ScoredEvent, start: datetime, end: datetime, tol_s: float) -> bool:
+    return (ev.start - end).total_seconds() <= tol_s and (start - ev.end).total_seconds() <= tol_s
+
+
+def _matches(ev: ScoredEvent, b: PlantedBehaviour, truth: Truth) -> bool:
+    if not _overlaps(ev, b.start, b.end, truth.time_tolerance_s):
+        return False
+    if ev.vessels & set(b.mmsis):
+        return True
+    if math.isnan(ev.lat) or not b.radar_targets:
+        return False
+    lo = ev.start.timestamp() - RADAR_TIME_WINDOW_S
+    hi = ev.end.timestamp() + RADAR_TIME_WINDOW_S
+    for target in b.radar_targets:
+        pts = [(lat, lon) for t, lat, lon in target.track if lo <= t.timestamp() <= hi]
+        if not pts:
+            continue
+        arr = np.asarray(pts, dtype=np.float64)
+        d = haversine_m(ev.lat, ev.lon, arr[:, 0], arr[:, 1])
+        if float(d.min()) <= truth.match_radius_m:
+            return True
+    return False
+
+
+def _exempt(ev: ScoredEvent, truth: Truth) -> bool:
+    for m in ev.vessels:
+        places = truth.authorised.get(m)
+        if places is None:
+            continue
+        if "*" in places or ev.asset_id in places or ev.zone_id in places:
+            return True
+    return False
+
+
+def _in_scope(ev: ScoredEvent, truth: Truth) -> bool:
+    if ev.type != "zone_entry":
+        return True
+    scope = set(truth.zone_entry_scope)
+    return ev.zone_id in scope or ev.asset_id in scope
+
+
+def evaluate(truth: Truth, events: list[ScoredEvent]) -> EvaluationReport:
+    """Score ``events`` (a detector's output) against ``truth``; see the module docstring."""
+    scored = [e for e in events if e.type in SCORED_EVENT_TYPES]
+    matched_by: dict[str, list[ScoredEvent]] = {b.id: [] for b in truth.behaviours}
+    counts: dict[str, dict[str, int]] = {
+        t: {"events": 0, "tp": 0, "fp": 0, "exempt": 0, "unscored": 0, "look": 0}
+        for t in SCORED_EVENT_TYPES
+    }
+    fp_ids: list[str] = []
+    look_ids: list[str] = []
+    for ev in scored:
+        c = counts[ev.type]
+        c["events"] += 1
+        hits = [b for b in truth.behaviours if _matches(ev, b, truth)]
+        for b in hits:
+            matched_by[b.id].append(ev)
+        if hits:
+            c["tp"] += 1
+        elif _exempt(ev, truth):
+            c["exempt"] += 1
+        elif not _in_scope(ev, truth):
+            c["unscored"] += 1
+        else:
+            c["fp"] += 1
+            fp_ids.append(ev.id)
+            if any(
+                ev.vessels & set(la.mmsis)
+                and _overlaps(ev, la.start, la.end, truth.time_tolerance_s)
+                for la in truth.lookalikes
+            ):
+                c["look"] += 1
+                look_ids.append(ev.id)
+
+    results: list[BehaviourResult] = []
+    ttd_by_type: dict[str, list[float]] = {t: [] for t in SCORED_EVENT_TYPES}
+    detected_by_type: dict[str, int] = dict.fromkeys(SCORED_EVENT_TYPES, 0)
+    required_by_type: dict[str, int] = dict.fromkeys(SCORED_EVENT_TYPES, 0)
+    for b in truth.behaviours:
+        evs = matched_by[b.id]
+        types_seen = {e.type for e in evs}
+        missing = tuple(g for g in b.expected.required if not types_seen & set(g))
+        first: float | None = None
+        for t in sorted(b.expected.types):
+            required_by_type[t] += 1
+            of_type = [e for e in evs if e.type == t]
+            if not of_type:
+                continue
+            detected_by_type[t] += 1
+            ttd = min(
+                max(0.0, ((e.detected_at or e.start) - b.start).total_seconds()) for e in of_type
+            )
+            ttd_by_type[t].append(ttd)
+            first = ttd if first is None else min(first, ttd)
+        results.append(
+            BehaviourResult(
+                id=b.id,
+                scenario=b.scenario,
+                detected=not missing,
+                matched_types=tuple(sorted(types_seen)),
+                missing_groups=missing,
+                ttd_s=first if not missing else None,
+            )
+        )
+
+    types = tuple(
+        TypeScore(
+            type=t,
+            required_by=required_by_type[t],
+            detected=detected_by_type[t],
+            events=counts[t]["events"],
+            true_positives=counts[t]["tp"],
+            false_positives=counts[t]["fp"],
+            exempt=counts[t]["exempt"],
+            unscored=counts[t]["unscored"],
+            lookalike_hits=counts[t]["look"],
+            ttd_s=tuple(ttd_by_type[t]),
+        )
+        for t in SCORED_EVENT_TYPES
+    )
+    days = max((truth.end - truth.start).total_seconds(), 1.0) / 86400.0
+    return EvaluationReport(
+        scenario=truth.scenario,
+        seed=truth.seed,
+        days=days,
+        types=types,
+        behaviours=tuple(results),
+        false_positive_ids=tuple(fp_ids),
+        lookalike_hit_ids=tuple(look_ids),
+    )

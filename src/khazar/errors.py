@@ -7,7 +7,8 @@
      │    └── SchemaVersionError   the store was written by an incompatible version
      ├── InputError               a file or value given by the user is unusable
      │    ├── UnknownFormatError   a file's layout is not recognised
-     │    └── AssetValidationError an asset registry entry is invalid
+     │    ├── AssetValidationError an asset registry entry is invalid
+     │    └── AlertStateError      an alert action the alert's state does not allow
      ├── GeoError                 geography: routing, zones, projection
      ├── GameError                a security game is malformed
      ├── AuthError                users, passwords, roles
@@ -24,6 +25,7 @@ them as rejections with a reason (see ``khazar.ingest.reasons``).
 from __future__ import annotations
 
 __all__ = [
+    "AlertStateError",
     "AssetValidationError",
     "AuditError",
     "AuthError",
@@ -83,6 +85,10 @@ class UnknownFormatError(InputError):
 
 class AssetValidationError(InputError):
     pass
+
+
+class AlertStateError(InputError):
+    """E.g. resolving an alert twice, or assigning one nobody acknowledged."""
 
 
 class GeoError(KhazarError):

@@ -1,14 +1,31 @@
-"""Store administration commands: stats, backup (users and audit arrive with their package)."""
+"""Store administration commands: stats, backup, users (sub-app) and audit (sub-app)."""
 
 from __future__ import annotations
 
+import getpass
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from khazar.audit import (
+    Role,
+    add_user,
+    append,
+    disable_user,
+    enable_user,
+    list_entries,
+    list_users,
+    parse_role,
+    set_password,
+    set_role,
+    verify_store,
+)
 from khazar.cli._app import DbOption, OutputFormat, app, console, print_json
+from khazar.errors import AuditError, InputError
 from khazar.store import open_store
 
 
@@ -40,4 +57,249 @@ def backup(
     """Write a consistent copy of the store (and its audit head file)."""
     with open_store(db) as store:
         out = store.backup(dest)
+        # recorded after the copy, so the entry only exists when the backup does
+        append(store, _cli_actor(), "backup.run", target=str(out))
     console.print(f"backup written to {out}")
+
+
+# users --------------------------------------------------------------------------------
+
+users_app = typer.Typer(
+    name="users",
+    help="Users and roles: add, list, disable, enable, passwd, role.",
+    no_args_is_help=True,
+)
+app.add_typer(users_app, name="users")
+
+PasswordStdin = Annotated[
+    bool,
+    typer.Option(
+        "--password-stdin",
+        help="read the password from the first line of stdin instead of prompting",
+    ),
+]
+
+
+def _cli_actor() -> str:
+    """Who acts from the command line: the operating-system user."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return "cli:unknown"
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            raise InputError("--password-stdin given but stdin is empty; pipe the password in")
+        return line.removesuffix("\n").removesuffix("\r")
+    value: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return value
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="new user name (lower case)")],
+    role: Annotated[
+        str,
+        typer.Option("--role", help=f"one of: {', '.join(r.value for r in Role)}"),
+    ],
+    password_stdin: PasswordStdin = False,
+    db: DbOption = Path("khazar.duckdb"),
+) -> None:
+    """Add a user with a role; the password is prompted (hidden, twice) or read from stdin."""
+    parsed = parse_role(role)
+    password = _read_password(password_stdin)
+    with open_store(db) as store:
+        user = add_user(store, username, password, parsed, actor=_cli_actor())
+    console.print(f"user {user.username} added with role {user.role.value}")
+
+
+@users_app.command("list")
+def users_list(
+    db: DbOption = Path("khazar.duckdb"),
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """List users with their role and state."""
+    with open_store(db, read_only=True) as store:
+        users = list_users(store)
+    if fmt is OutputFormat.json:
+        print_json([u.as_dict() for u in users])
+        return
+    table = Table(title=f"users in {db}")
+    table.add_column("user")
+    table.add_column("role")
+    table.add_column("state")
+    table.add_column("created (UTC)")
+    for u in users:
+        state = "disabled" if u.disabled else "enabled"
+        table.add_row(u.username, u.role.value, state, u.created_at.strftime("%Y-%m-%d %H:%M:%S"))
+    console.print(table)
+
+
+@users_app.command("disable")
+def users_disable(
+    username: Annotated[str, typer.Argument(help="user to disable")],
+    db: DbOption = Path("khazar.duckdb"),
+) -> None:
+    """Disable a user: it can no longer log in (the last enabled admin is kept)."""
+    with open_store(db) as store:
+        user = disable_user(store, username, actor=_cli_actor())
+    console.print(f"user {user.username} is disabled")
+
+
+@users_app.command("enable")
+def users_enable(
+    username: Annotated[str, typer.Argument(help="user to enable")],
+    db: DbOption = Path("khazar.duckdb"),
+) -> None:
+    """Enable a disabled user again."""
+    with open_store(db) as store:
+        user = enable_user(store, username, actor=_cli_actor())
+    console.print(f"user {user.username} is enabled")
+
+
+@users_app.command("passwd")
+def users_passwd(
+    username: Annotated[str, typer.Argument(help="user whose password changes")],
+    password_stdin: PasswordStdin = False,
+    db: DbOption = Path("khazar.duckdb"),
+) -> None:
+    """Set a user's password (prompted hidden twice, or from stdin)."""
+    password = _read_password(password_stdin)
+    with open_store(db) as store:
+        set_password(store, username, password, actor=_cli_actor())
+    console.print(f"password of {username.strip().lower()} changed")
+
+
+@users_app.command("role")
+def users_role(
+    username: Annotated[str, typer.Argument(help="user whose role changes")],
+    role: Annotated[str, typer.Argument(help=f"one of: {', '.join(r.value for r in Role)}")],
+    db: DbOption = Path("khazar.duckdb"),
+) -> None:
+    """Change a user's role."""
+    with open_store(db) as store:
+        user = set_role(store, username, role, actor=_cli_actor())
+    console.print(f"user {user.username} now has role {user.role.value}")
+
+
+# audit --------------------------------------------------------------------------------
+
+audit_app = typer.Typer(
+    name="audit",
+    help="The tamper-evident audit log: verify the hash chain, show entries.",
+    no_args_is_help=True,
+)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    db: DbOption = Path("khazar.duckdb"),
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """Recompute the hash chain and check it against the head file next to the store.
+
+    Reports every edited, removed, reordered or truncated entry and a chain rewritten
+    in the store; exits 0 when the log is intact, 5 otherwise.
+    """
+    with open_store(db, read_only=True) as store:
+        report = verify_store(store)
+        head_path = store.audit_head_path
+    if fmt is OutputFormat.json:
+        print_json(
+            {
+                "ok": report.ok,
+                "entries": report.entries,
+                "last_seq": report.last_seq,
+                "head_file": str(head_path),
+                "head_records": report.head_records,
+                "problems": [p.as_dict() for p in report.problems],
+            }
+        )
+    elif report.ok:
+        console.print(
+            f"audit log OK: {report.entries:,} entries, chain and head file agree "
+            f"(last seq {report.last_seq})",
+            highlight=False,
+        )
+    else:
+        for p in report.problems:
+            console.print(f"{p.kind.value:<14} {p.message}", highlight=False, markup=False)
+        console.print(
+            f"audit log FAILED: {len(report.problems)} problem(s) in {report.entries:,} "
+            f"entries of {db}",
+            highlight=False,
+            markup=False,
+        )
+    if not report.ok:
+        raise typer.Exit(AuditError.exit_code)
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        ts = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"--since {value!r} is not an ISO time like 2026-05-01T06:00Z") from None
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+@audit_app.command("show")
+def audit_show(
+    db: DbOption = Path("khazar.duckdb"),
+    limit: Annotated[int, typer.Option("--limit", min=1, help="latest N entries")] = 50,
+    actor: Annotated[str | None, typer.Option("--actor", help="only this actor")] = None,
+    action: Annotated[
+        str | None, typer.Option("--action", help="action or prefix, e.g. alerts")
+    ] = None,
+    target: Annotated[str | None, typer.Option("--target", help="only this target")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="ISO time, UTC when no offset is given")
+    ] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """List audit entries, oldest first (the latest --limit that match)."""
+    with open_store(db, read_only=True) as store:
+        entries = list_entries(
+            store,
+            limit=limit,
+            actor=actor,
+            action=action,
+            target=target,
+            since=_parse_since(since),
+        )
+    if fmt is OutputFormat.json:
+        print_json(
+            [
+                {
+                    "seq": e.seq,
+                    "ts": e.ts.isoformat(),
+                    "actor": e.actor,
+                    "action": e.action,
+                    "target": e.target,
+                    "detail": e.detail_dict(),
+                    "prev_hash": e.prev_hash,
+                    "hash": e.hash,
+                }
+                for e in entries
+            ]
+        )
+        return
+    table = Table(title=f"audit log of {db}")
+    for col in ("seq", "time (UTC)", "actor", "action", "target", "detail", "hash"):
+        table.add_column(col, justify="right" if col == "seq" else "left")
+    for e in entries:
+        table.add_row(
+            str(e.seq),
+            e.ts.strftime("%Y-%m-%d %H:%M:%S"),
+            e.actor,
+            e.action,
+            e.target or "",
+            e.detail if e.detail not in (None, "{}") else "",
+            e.hash[:12],
+        )
+    console.print(table)

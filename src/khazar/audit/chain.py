@@ -1,0 +1,406 @@
+"""The audit log's hash chain: pure computation and verification, no I/O.
+
+Each entry's hash is SHA-256 over a canonical encoding (:func:`canonical_bytes`) of
+``(prev_hash, seq, ts, actor, action, target, detail)``, where ``prev_hash`` is the hash
+of the entry before (:data:`GENESIS_HASH` for seq 1), ``ts`` is the UTC time in ISO 8601
+with microseconds and ``detail`` is the canonical JSON text exactly as stored. Editing any
+field of any entry, removing, reordering or renumbering entries breaks the chain.
+
+A chain rewritten and re-hashed end to end is internally consistent, which is why the
+latest hash is also appended to a file outside the database (the *head file*, one
+``seq hash`` line per entry). :func:`verify_chain` checks the chain against that file:
+entries cut off the tail, or whose hash the file recorded differently, are reported too.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from khazar.errors import AuditError
+
+__all__ = [
+    "GENESIS_HASH",
+    "AuditEntry",
+    "ChainReport",
+    "HeadRecord",
+    "Problem",
+    "ProblemKind",
+    "canonical_bytes",
+    "canonical_detail",
+    "compute_hash",
+    "iso_utc",
+    "make_entry",
+    "verify_chain",
+]
+
+#: ``prev_hash`` of the first entry.
+GENESIS_HASH = "0" * 64
+_DOMAIN = "khazar-audit-v1"
+
+
+def iso_utc(ts: datetime) -> str:
+    """``ts`` as ISO 8601 in UTC with microseconds (a naive ``ts`` is refused)."""
+    if ts.tzinfo is None:
+        raise AuditError(f"audit timestamp {ts!r} has no time zone; use UTC datetimes")
+    return ts.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def canonical_detail(detail: Mapping[str, Any] | None) -> str:
+    """The canonical JSON text of an entry's detail: sorted keys, no spaces, UTF-8."""
+    try:
+        return json.dumps(
+            dict(detail or {}),
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            allow_nan=False,
+        )
+    except (TypeError, ValueError) as exc:
+        raise AuditError(
+            f"audit detail {detail!r} is not plain JSON ({exc}); pass str/int/float/bool/None, "
+            f"lists and dicts only (times as ISO strings)"
+        ) from exc
+
+
+def canonical_bytes(
+    prev_hash: str,
+    seq: int,
+    ts: datetime,
+    actor: str,
+    action: str,
+    target: str | None,
+    detail: str | None,
+) -> bytes:
+    """The bytes an entry's hash covers. A JSON array, so no field can bleed into another."""
+    fields = [_DOMAIN, prev_hash, seq, iso_utc(ts), actor, action, target, detail]
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def compute_hash(
+    prev_hash: str,
+    seq: int,
+    ts: datetime,
+    actor: str,
+    action: str,
+    target: str | None,
+    detail: str | None,
+) -> str:
+    """SHA-256 (hex) of :func:`canonical_bytes`."""
+    data = canonical_bytes(prev_hash, seq, ts, actor, action, target, detail)
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One row of the audit log. ``detail`` is the canonical JSON text as stored
+    (None only when someone set it to NULL in the store: Khazar always writes text)."""
+
+    seq: int
+    ts: datetime
+    actor: str
+    action: str
+    target: str | None
+    detail: str | None
+    prev_hash: str
+    hash: str
+
+    def recomputed_hash(self, seq: int | None = None) -> str:
+        """The hash this entry's content gives (at ``seq``, its own by default)."""
+        return compute_hash(
+            self.prev_hash,
+            self.seq if seq is None else seq,
+            self.ts,
+            self.actor,
+            self.action,
+            self.target,
+            self.detail,
+        )
+
+    def detail_dict(self) -> dict[str, Any]:
+        """The detail parsed back (an unparsable stored detail gives ``{"_raw": text}``)."""
+        if self.detail is None:
+            return {}
+        try:
+            value = json.loads(self.detail)
+        except ValueError:
+            return {"_raw": self.detail}
+        return value if isinstance(value, dict) else {"_value": value}
+
+
+def make_entry(
+    prev: AuditEntry | None,
+    ts: datetime,
+    actor: str,
+    action: str,
+    target: str | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """The entry that follows ``prev`` (the first one when ``prev`` is None)."""
+    if not actor.strip():
+        raise AuditError("audit entry needs an actor (who did it); got an empty name")
+    if not action.strip():
+        raise AuditError("audit entry needs an action (e.g. 'alerts.ack'); got an empty name")
+    seq = 1 if prev is None else prev.seq + 1
+    prev_hash = GENESIS_HASH if prev is None else prev.hash
+    ts = datetime.fromisoformat(iso_utc(ts))  # UTC, microseconds: what the store keeps
+    text = canonical_detail(detail)
+    digest = compute_hash(prev_hash, seq, ts, actor, action, target, text)
+    return AuditEntry(seq, ts, actor, action, target, text, prev_hash, digest)
+
+
+@dataclass(frozen=True, slots=True)
+class HeadRecord:
+    """One line of the head file: the chain's hash after entry ``seq``."""
+
+    seq: int
+    hash: str
+
+
+class ProblemKind(enum.StrEnum):
+    """What :func:`verify_chain` can find. Stable names, used in ``--format json``."""
+
+    edited = "edited"  # the content does not give the stored hash
+    moved = "moved"  # a genuine entry sits at another seq (reordered or renumbered)
+    removed = "removed"  # seq numbers missing inside the chain
+    broken_link = "broken_link"  # prev_hash is not the hash of the entry before
+    out_of_order = "out_of_order"  # seq repeated or decreasing in the input
+    truncated = "truncated"  # the head file records entries past the store's last one
+    rewritten = "rewritten"  # the store's hash differs from the head file's for that seq
+    unsealed = "unsealed"  # entries the head file never recorded
+    head_missing = "head_missing"  # entries in the store but no head file
+    head_malformed = "head_malformed"  # a head-file line is not ``seq hash`` in order
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One finding, located by ``seq`` (a range ``seq..seq_end`` when it spans entries)."""
+
+    kind: ProblemKind
+    seq: int
+    message: str
+    seq_end: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "seq": self.seq,
+            "seq_end": self.seq_end if self.seq_end is not None else self.seq,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    """The outcome of :func:`verify_chain`: ``ok`` exactly when there is no problem."""
+
+    entries: int
+    last_seq: int
+    head_records: int | None  # None: no head file
+    problems: tuple[Problem, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _span(first: int, last: int) -> str:
+    return f"seq {first}" if first == last else f"seq {first}..{last}"
+
+
+def _ranges(seqs: Sequence[int]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for s in sorted(seqs):
+        if out and s == out[-1][1] + 1:
+            out[-1] = (out[-1][0], s)
+        else:
+            out.append((s, s))
+    return out
+
+
+def _true_seq(entry: AuditEntry, candidates: Sequence[int]) -> int | None:
+    for cand in candidates:
+        if cand > 0 and cand != entry.seq and entry.recomputed_hash(cand) == entry.hash:
+            return cand
+    return None
+
+
+def _check_entries(
+    entries: Sequence[AuditEntry], head_seq_of: Mapping[str, int]
+) -> tuple[list[Problem], set[int]]:
+    """Self-hashes, seq continuity and links. Returns problems and the seqs they flag."""
+    problems: list[Problem] = []
+    flagged: set[int] = set()
+    # the seq each entry was hashed at, where it could be established
+    true_seq: dict[str, int] = {}
+    delta = 0  # offset of the last moved entry: renumbered runs share it
+    prev: AuditEntry | None = None
+    for e in entries:
+        if e.recomputed_hash() == e.hash:
+            true_seq[e.hash] = e.seq
+        else:
+            cands = [head_seq_of.get(e.hash, 0), e.seq + delta]
+            if e.prev_hash == GENESIS_HASH:
+                cands.append(1)
+            elif e.prev_hash in true_seq:
+                cands.append(true_seq[e.prev_hash] + 1)
+            found = _true_seq(e, cands)
+            if found is None:
+                problems.append(
+                    Problem(
+                        ProblemKind.edited,
+                        e.seq,
+                        f"seq {e.seq}: content does not match its hash (entry edited)",
+                    )
+                )
+            else:
+                true_seq[e.hash] = found
+                delta = found - e.seq
+                problems.append(
+                    Problem(
+                        ProblemKind.moved,
+                        e.seq,
+                        f"seq {e.seq}: genuine entry written as seq {found} "
+                        f"(entries reordered or renumbered)",
+                    )
+                )
+            flagged.add(e.seq)
+
+        expected_seq = 1 if prev is None else prev.seq + 1
+        expected_prev = GENESIS_HASH if prev is None else prev.hash
+        if prev is not None and e.seq <= prev.seq:
+            problems.append(
+                Problem(
+                    ProblemKind.out_of_order,
+                    e.seq,
+                    f"seq {e.seq} follows seq {prev.seq} (repeated or out of order)",
+                )
+            )
+            flagged.add(e.seq)
+        elif e.seq > expected_seq:
+            problems.append(
+                Problem(
+                    ProblemKind.removed,
+                    expected_seq,
+                    f"{_span(expected_seq, e.seq - 1)} missing from the store (entries removed)",
+                    e.seq - 1,
+                )
+            )
+            flagged.update(range(expected_seq, e.seq))
+        elif e.prev_hash != expected_prev and e.seq not in flagged:
+            before = "the chain's start" if prev is None else f"seq {prev.seq}"
+            problems.append(
+                Problem(
+                    ProblemKind.broken_link,
+                    e.seq,
+                    f"seq {e.seq}: prev_hash is not the hash of {before} "
+                    f"(an entry removed and the rest renumbered, or prev_hash edited)",
+                )
+            )
+            flagged.add(e.seq)
+        prev = e
+    return problems, flagged
+
+
+def _check_head(
+    entries: Sequence[AuditEntry],
+    head: Sequence[HeadRecord],
+    flagged: set[int],
+) -> list[Problem]:
+    problems: list[Problem] = []
+    by_seq = {e.seq: e for e in entries}
+    last_seq = entries[-1].seq if entries else 0
+    recorded: set[int] = set()
+    mismatched: list[int] = []
+    beyond: list[int] = []
+    prev_seq = 0
+    for rec in head:
+        if rec.seq <= prev_seq:
+            problems.append(
+                Problem(
+                    ProblemKind.head_malformed,
+                    rec.seq,
+                    f"head file: seq {rec.seq} after seq {prev_seq} (the head file was edited)",
+                )
+            )
+        prev_seq = max(prev_seq, rec.seq)
+        recorded.add(rec.seq)
+        if rec.seq > last_seq:
+            beyond.append(rec.seq)
+            continue
+        entry = by_seq.get(rec.seq)
+        if entry is not None and entry.hash != rec.hash and rec.seq not in flagged:
+            mismatched.append(rec.seq)
+    if beyond:
+        first, last = min(beyond), max(beyond)
+        problems.append(
+            Problem(
+                ProblemKind.truncated,
+                first,
+                f"{_span(first, last)} recorded in the head file but missing from the store, "
+                f"which ends at seq {last_seq} (tail truncated)",
+                last,
+            )
+        )
+    for first, last in _ranges(mismatched):
+        problems.append(
+            Problem(
+                ProblemKind.rewritten,
+                first,
+                f"{_span(first, last)}: the store's hash differs from the head file's "
+                f"(chain rewritten and re-hashed in the store)",
+                last,
+            )
+        )
+    unsealed = [e.seq for e in entries if e.seq not in recorded and e.seq not in flagged]
+    for first, last in _ranges(unsealed):
+        problems.append(
+            Problem(
+                ProblemKind.unsealed,
+                first,
+                f"{_span(first, last)} not recorded in the head file (appended outside "
+                f"Khazar, or lost between commit and head write)",
+                last,
+            )
+        )
+    return problems
+
+
+def verify_chain(
+    entries: Sequence[AuditEntry],
+    head: Sequence[HeadRecord] | None,
+    head_errors: Sequence[Problem] = (),
+) -> ChainReport:
+    """Check ``entries`` (in store order, by seq) against the head file's records.
+
+    ``head`` is None when there is no head file; ``head_errors`` are problems found
+    while parsing it (:data:`ProblemKind.head_malformed`). Every problem names its seq.
+    """
+    head_seq_of = {rec.hash: rec.seq for rec in head or ()}
+    problems, flagged = _check_entries(entries, head_seq_of)
+    problems.extend(head_errors)
+    if head is None:
+        if entries:
+            problems.append(
+                Problem(
+                    ProblemKind.head_missing,
+                    entries[0].seq,
+                    f"{len(entries)} entries in the store but no head file: it was deleted "
+                    f"or the store was copied without it; restore it from a backup",
+                    entries[-1].seq,
+                )
+            )
+    else:
+        problems.extend(_check_head(entries, head, flagged))
+    problems.sort(key=lambda p: (p.seq, p.kind.value))
+    return ChainReport(
+        entries=len(entries),
+        last_seq=entries[-1].seq if entries else 0,
+        head_records=None if head is None else len(head),
+        problems=tuple(problems),
+    )

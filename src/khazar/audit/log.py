@@ -1,0 +1,289 @@
+"""The audit log's store adapter: append entries, read them, verify the store's chain.
+
+Every write action of Khazar is recorded in the same transaction as the change it
+describes::
+
+    with audited(store) as tx:
+        tx.conn.execute("UPDATE alerts SET state = 'acknowledged' WHERE id = ?", [alert_id])
+        tx.append("ann", "alerts.ack", target=alert_id, detail={"note": "seen"})
+
+or, for a change that is only the audit entry, ``append(store, actor, action, ...)``.
+After the transaction commits, each new entry's ``seq hash`` is appended to the head
+file next to the store (:attr:`Store.audit_head_path`) and fsync'ed. Writing the head
+only after the commit means a rolled-back change never leaves a phantom head line; a
+crash between commit and head write leaves the entry *unsealed*, which
+:func:`verify_store` reports.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from khazar.audit.chain import (
+    AuditEntry,
+    ChainReport,
+    HeadRecord,
+    Problem,
+    ProblemKind,
+    make_entry,
+    verify_chain,
+)
+from khazar.errors import AuditError
+from khazar.store import Store
+
+__all__ = [
+    "AuditTransaction",
+    "HeadFile",
+    "append",
+    "audited",
+    "list_entries",
+    "read_entries",
+    "read_head",
+    "verify_store",
+]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_HEAD_LINE = re.compile(r"^(?P<seq>[1-9][0-9]*) (?P<hash>[0-9a-f]{64})$")
+_COLUMNS = "seq, epoch_us(ts), actor, action, target, detail, prev_hash, hash"
+
+# One writer at a time per head file, so head lines land in seq order.
+_locks: dict[Path, threading.Lock] = {}
+_locks_guard = threading.Lock()
+_inside = threading.local()
+
+
+def _lock_for(path: Path) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(path.resolve(), threading.Lock())
+
+
+def _entry(row: Sequence[Any]) -> AuditEntry:
+    seq, ts_us, actor, action, target, detail, prev_hash, digest = row
+    ts = _EPOCH + timedelta(microseconds=int(ts_us))
+    return AuditEntry(int(seq), ts, actor, action, target, detail, prev_hash, digest)
+
+
+class AuditTransaction:
+    """A store transaction that can append audit entries (see :func:`audited`)."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
+        self.conn = conn
+        self.appended: list[AuditEntry] = []
+        self._last: AuditEntry | None = None
+        self._loaded = False
+
+    def _previous(self) -> AuditEntry | None:
+        if not self._loaded:
+            row = self.conn.execute(
+                f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+            self._last = _entry(row) if row else None
+            self._loaded = True
+        return self._last
+
+    def append(
+        self,
+        actor: str,
+        action: str,
+        target: str | None = None,
+        detail: Mapping[str, Any] | None = None,
+        *,
+        ts: datetime | None = None,
+    ) -> AuditEntry:
+        """Add one entry to the chain (visible to others once the transaction commits).
+
+        ``actor`` is the user name (``cli:<os user>`` from the command line, ``system``
+        for automatic actions), ``action`` a dotted name such as ``alerts.ack``,
+        ``target`` what it acted on, ``detail`` plain JSON values. ``ts`` defaults to now.
+        """
+        entry = make_entry(
+            self._previous(), ts or datetime.now(UTC), actor, action, target, detail
+        )
+        self.conn.execute(
+            "INSERT INTO audit_log (seq, ts, actor, action, target, detail, prev_hash, hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                entry.seq,
+                entry.ts,
+                entry.actor,
+                entry.action,
+                entry.target,
+                entry.detail,
+                entry.prev_hash,
+                entry.hash,
+            ],
+        )
+        self._last = entry
+        self.appended.append(entry)
+        return entry
+
+
+@contextmanager
+def audited(store: Store) -> Iterator[AuditTransaction]:
+    """A transaction whose audit entries are committed with it, then sealed in the head file.
+
+    Raises :class:`AuditError` if the store is read-only or the head file cannot be
+    written (the entries are committed then; ``khazar audit verify`` reports them).
+    """
+    if store.read_only:
+        raise AuditError(f"store {store.path} is open read-only; audit entries need write access")
+    if getattr(_inside, "active", False):
+        raise AuditError(
+            "audited() or append() called inside another audited() block; "
+            "use that block's tx.append() so the entries commit together"
+        )
+    head_path = store.audit_head_path
+    with _lock_for(head_path):
+        _inside.active = True
+        try:
+            with store.transaction() as conn:
+                tx = AuditTransaction(conn)
+                yield tx
+        finally:
+            _inside.active = False
+        if tx.appended:
+            _append_head(head_path, tx.appended)
+
+
+def append(
+    store: Store,
+    actor: str,
+    action: str,
+    target: str | None = None,
+    detail: Mapping[str, Any] | None = None,
+    *,
+    ts: datetime | None = None,
+) -> AuditEntry:
+    """Append one entry in its own transaction and seal it in the head file."""
+    with audited(store) as tx:
+        return tx.append(actor, action, target, detail, ts=ts)
+
+
+def _append_head(path: Path, entries: Sequence[AuditEntry]) -> None:
+    data = "".join(f"{e.seq} {e.hash}\n" for e in entries).encode("ascii")
+    created = not path.exists()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if created:
+            dir_fd = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+    except OSError as exc:
+        seqs = f"{entries[0].seq}..{entries[-1].seq}"
+        raise AuditError(
+            f"audit entries seq {seqs} are committed but the head file {path} could not be "
+            f"written ({exc.strerror or exc}); fix the file's permissions or disk, then run "
+            f"`khazar audit verify`"
+        ) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class HeadFile:
+    """The parsed head file: its records, and a problem for each malformed line."""
+
+    path: Path
+    records: tuple[HeadRecord, ...]
+    errors: tuple[Problem, ...]
+
+
+def read_head(path: Path) -> HeadFile | None:
+    """Parse the head file at ``path`` (None when it does not exist)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise AuditError(f"cannot read audit head file {path}: {exc.strerror or exc}") from exc
+    records: list[HeadRecord] = []
+    errors: list[Problem] = []
+    lines = raw.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    for number, line in enumerate(lines, start=1):
+        match = _HEAD_LINE.match(line.decode("ascii", errors="replace"))
+        if match is None:
+            shown = line[:80].decode("ascii", errors="replace")
+            errors.append(
+                Problem(
+                    ProblemKind.head_malformed,
+                    records[-1].seq + 1 if records else 0,
+                    f"head file {path.name} line {number}: {shown!r} is not 'seq hash'",
+                )
+            )
+            continue
+        records.append(HeadRecord(int(match.group("seq")), match.group("hash")))
+    return HeadFile(path, tuple(records), tuple(errors))
+
+
+def read_entries(store: Store) -> list[AuditEntry]:
+    """Every entry of the audit log, by seq."""
+    rows = store.conn.execute(f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq").fetchall()
+    return [_entry(row) for row in rows]
+
+
+def list_entries(
+    store: Store,
+    *,
+    limit: int | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    target: str | None = None,
+    since: datetime | None = None,
+) -> list[AuditEntry]:
+    """The latest ``limit`` entries matching every filter given, oldest first.
+
+    ``action`` matches exactly or as a prefix ending in a dot (``alerts`` finds ``alerts.ack``).
+    """
+    where: list[str] = []
+    params: list[Any] = []
+    if actor is not None:
+        where.append("actor = ?")
+        params.append(actor)
+    if action is not None:
+        where.append("(action = ? OR starts_with(action, ?))")
+        params.extend([action, action.rstrip(".") + "."])
+    if target is not None:
+        where.append("target = ?")
+        params.append(target)
+    if since is not None:
+        if since.tzinfo is None:
+            raise AuditError(f"since={since.isoformat()} has no time zone; give a UTC time")
+        where.append("ts >= ?")
+        params.append(since)
+    sql = f"SELECT {_COLUMNS} FROM audit_log"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY seq DESC"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    rows = store.conn.execute(sql, params).fetchall()
+    return [_entry(row) for row in reversed(rows)]
+
+
+def verify_store(store: Store) -> ChainReport:
+    """Recompute the store's chain and check it against the head file next to it."""
+    head = read_head(store.audit_head_path)
+    entries = read_entries(store)
+    if head is None:
+        return verify_chain(entries, None)
+    return verify_chain(entries, head.records, head.errors)

@@ -1,0 +1,261 @@
+"""Users in the store: add, list, disable / enable, change password or role, authenticate.
+
+Every change is written in the same transaction as its audit entry (actions
+``users.add``, ``users.disable``, ``users.enable``, ``users.passwd``, ``users.role``,
+``users.rehash``); passwords never reach the store or the audit log, only their
+argon2id hashes reach the store. User names are normalised to lower case.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+
+from khazar.audit.log import audited
+from khazar.audit.passwords import (
+    check_password_policy,
+    hash_password,
+    needs_rehash,
+    verify_password,
+    waste_verify,
+)
+from khazar.audit.roles import Role, parse_role
+from khazar.errors import AuthenticationError, AuthError, InputError
+from khazar.store import Store
+
+__all__ = [
+    "User",
+    "add_user",
+    "authenticate",
+    "disable_user",
+    "enable_user",
+    "get_user",
+    "list_users",
+    "normalise_username",
+    "set_password",
+    "set_role",
+]
+
+_USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,31}$")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SELECT = "SELECT username, role, disabled, epoch_us(created_at) FROM users"
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A user as the rest of Khazar sees it (never with the password hash)."""
+
+    username: str
+    role: Role
+    disabled: bool
+    created_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "username": self.username,
+            "role": self.role.value,
+            "disabled": self.disabled,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+def normalise_username(username: str) -> str:
+    """``username`` stripped and lower-cased; :class:`InputError` if it is not a valid name."""
+    name = username.strip().lower()
+    if not _USERNAME.match(name):
+        raise InputError(
+            f"user name {username!r} is not valid: 2 to 32 characters, a letter first, "
+            f"then letters, digits, '.', '_' or '-'"
+        )
+    return name
+
+
+def _user(row: Sequence[Any]) -> User:
+    name, role, disabled, created_us = row
+    try:
+        parsed = Role(role)
+    except ValueError:
+        raise AuthError(
+            f"user {name!r} has unknown role {role!r} in the store; set a valid one with "
+            f"`khazar users role {name} ROLE`"
+        ) from None
+    return User(name, parsed, bool(disabled), _EPOCH + timedelta(microseconds=int(created_us)))
+
+
+def get_user(store: Store, username: str) -> User | None:
+    """The user called ``username``, or None."""
+    row = store.conn.execute(
+        f"{_SELECT} WHERE username = ?", [username.strip().lower()]
+    ).fetchone()
+    return _user(row) if row else None
+
+
+def list_users(store: Store) -> list[User]:
+    """Every user, by name."""
+    rows = store.conn.execute(f"{_SELECT} ORDER BY username").fetchall()
+    return [_user(row) for row in rows]
+
+
+def _existing(store: Store, username: str) -> User:
+    user = get_user(store, username)
+    if user is None:
+        raise InputError(f"no user {username!r}; see `khazar users list`")
+    return user
+
+
+def add_user(
+    store: Store,
+    username: str,
+    password: str,
+    role: Role | str,
+    *,
+    actor: str,
+    hasher: PasswordHasher | None = None,
+) -> User:
+    """Create an enabled user with an argon2id-hashed password (audited as ``users.add``)."""
+    name = normalise_username(username)
+    parsed = role if isinstance(role, Role) else parse_role(role)
+    check_password_policy(password, name)
+    digest = hash_password(password, hasher)  # slow: outside the transaction
+    now = datetime.now(UTC)
+    with audited(store) as tx:
+        if tx.conn.execute("SELECT 1 FROM users WHERE username = ?", [name]).fetchone():
+            raise InputError(
+                f"user {name!r} already exists; pick another name, or change its password "
+                f"with `khazar users passwd {name}`"
+            )
+        tx.conn.execute(
+            "INSERT INTO users (username, password_hash, role, disabled, created_at) "
+            "VALUES (?, ?, ?, false, ?)",
+            [name, digest, parsed.value, now],
+        )
+        tx.append(actor, "users.add", target=name, detail={"role": parsed.value}, ts=now)
+    return _existing(store, name)
+
+
+def _enabled_admins(store: Store) -> int:
+    row = store.conn.execute(
+        "SELECT count(*) FROM users WHERE role = ? AND NOT disabled", [Role.admin.value]
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _keep_an_admin(store: Store, user: User, change: str) -> None:
+    if user.role is Role.admin and not user.disabled and _enabled_admins(store) == 1:
+        raise InputError(
+            f"cannot {change} {user.username!r}: it is the last enabled admin; "
+            f"add another admin first"
+        )
+
+
+def disable_user(store: Store, username: str, *, actor: str) -> User:
+    """Disable a user: it can no longer log in nor act (audited as ``users.disable``)."""
+    user = _existing(store, username)
+    if user.disabled:
+        return user
+    _keep_an_admin(store, user, "disable")
+    with audited(store) as tx:
+        tx.conn.execute("UPDATE users SET disabled = true WHERE username = ?", [user.username])
+        tx.append(actor, "users.disable", target=user.username)
+    return _existing(store, user.username)
+
+
+def enable_user(store: Store, username: str, *, actor: str) -> User:
+    """Enable a disabled user again (audited as ``users.enable``)."""
+    user = _existing(store, username)
+    if not user.disabled:
+        return user
+    with audited(store) as tx:
+        tx.conn.execute("UPDATE users SET disabled = false WHERE username = ?", [user.username])
+        tx.append(actor, "users.enable", target=user.username)
+    return _existing(store, user.username)
+
+
+def set_role(store: Store, username: str, role: Role | str, *, actor: str) -> User:
+    """Change a user's role (audited as ``users.role`` with the old and new role)."""
+    user = _existing(store, username)
+    parsed = role if isinstance(role, Role) else parse_role(role)
+    if parsed is user.role:
+        return user
+    _keep_an_admin(store, user, "demote")
+    with audited(store) as tx:
+        tx.conn.execute(
+            "UPDATE users SET role = ? WHERE username = ?", [parsed.value, user.username]
+        )
+        tx.append(
+            actor,
+            "users.role",
+            target=user.username,
+            detail={"from": user.role.value, "to": parsed.value},
+        )
+    return _existing(store, user.username)
+
+
+def set_password(
+    store: Store,
+    username: str,
+    password: str,
+    *,
+    actor: str,
+    hasher: PasswordHasher | None = None,
+) -> None:
+    """Replace a user's password (audited as ``users.passwd``; the password is not logged)."""
+    user = _existing(store, username)
+    check_password_policy(password, user.username)
+    digest = hash_password(password, hasher)
+    with audited(store) as tx:
+        tx.conn.execute(
+            "UPDATE users SET password_hash = ? WHERE username = ?", [digest, user.username]
+        )
+        tx.append(actor, "users.passwd", target=user.username)
+
+
+def authenticate(
+    store: Store,
+    username: str,
+    password: str,
+    *,
+    hasher: PasswordHasher | None = None,
+) -> User:
+    """The user whose name and password these are, or :class:`AuthenticationError`.
+
+    An unknown name costs the same argon2 verification as a wrong password, and both
+    give the same message, so a failure does not reveal whether the user exists. A
+    disabled user is refused even with the right password. A hash made with outdated
+    parameters is replaced (``users.rehash``) when the store is writable.
+    """
+    failure = AuthenticationError(
+        f"login failed for {username!r}: unknown user name or wrong password"
+    )
+    name = username.strip().lower()
+    row = (
+        store.conn.execute(
+            "SELECT password_hash FROM users WHERE username = ?", [name]
+        ).fetchone()
+        if _USERNAME.match(name)
+        else None
+    )
+    if row is None:
+        waste_verify(password, hasher)
+        raise failure
+    stored = str(row[0])
+    if not verify_password(stored, password, hasher):
+        raise failure
+    user = _existing(store, name)
+    if user.disabled:
+        raise AuthenticationError(
+            f"user {name!r} is disabled; ask an administrator (`khazar users enable {name}`)"
+        )
+    if needs_rehash(stored, hasher) and not store.read_only:
+        digest = hash_password(password, hasher)
+        with audited(store) as tx:
+            tx.conn.execute(
+                "UPDATE users SET password_hash = ? WHERE username = ?", [digest, name]
+            )
+            tx.append(name, "users.rehash", target=name)
+    return user

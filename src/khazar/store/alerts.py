@@ -1,0 +1,245 @@
+"""Repository over the tables ``alerts``, ``alert_transitions`` and ``alert_notes``.
+
+The only SQL about alerts. Functions take a DuckDB connection (``store.conn``, or the
+``tx.conn`` of an :func:`khazar.audit.audited` block so the change and its audit entry
+commit together). Times go in as UTC datetimes and come out as UTC datetimes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import duckdb
+
+from khazar.alerts.model import Alert, AlertState, Note, Severity, Transition
+from khazar.errors import InputError
+
+__all__ = [
+    "count_alerts_by_vessel",
+    "get_alert",
+    "insert_note",
+    "insert_transitions",
+    "list_alerts",
+    "list_notes",
+    "list_transitions",
+    "upsert_alerts",
+]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_COLUMNS = (
+    "id, rule, type, severity, score, state, mmsi, other_mmsi, asset_id, zone_id, lat, lon, "
+    "epoch_us(first_ts), epoch_us(last_ts), event_ids, summary, assigned_boat, resolution, "
+    "escalated, exercise, epoch_us(created_at), epoch_us(updated_at)"
+)
+
+
+def _ts(us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=int(us))
+
+
+def _alert(row: Sequence[Any]) -> Alert:
+    (
+        aid,
+        rule,
+        typ,
+        sev,
+        score,
+        state,
+        mmsi,
+        other,
+        asset,
+        zone,
+        lat,
+        lon,
+        first,
+        last,
+        event_ids,
+        summary,
+        boat,
+        resolution,
+        escalated,
+        exercise,
+        created,
+        updated,
+    ) = row
+    return Alert(
+        id=aid,
+        rule=rule,
+        type=typ,
+        severity=Severity(sev),
+        score=float(score),
+        state=AlertState(state),
+        mmsi=mmsi,
+        other_mmsi=other,
+        asset_id=asset,
+        zone_id=zone,
+        lat=float(lat),
+        lon=float(lon),
+        first_ts=_ts(first),
+        last_ts=_ts(last),
+        event_ids=tuple(json.loads(event_ids)),
+        summary=summary,
+        assigned_boat=boat,
+        resolution=resolution,
+        escalated=bool(escalated),
+        exercise=bool(exercise),
+        created_at=_ts(created),
+        updated_at=_ts(updated),
+    )
+
+
+def list_alerts(
+    conn: duckdb.DuckDBPyConnection,
+    states: Iterable[AlertState] | None = None,
+    include_exercise: bool = True,
+) -> list[Alert]:
+    """Alerts, newest activity first, optionally only in the given states."""
+    sql = f"SELECT {_COLUMNS} FROM alerts"
+    where: list[str] = []
+    params: list[Any] = []
+    if states is not None:
+        wanted = [s.value for s in states]
+        where.append(f"state IN ({', '.join('?' for _ in wanted)})")
+        params.extend(wanted)
+    if not include_exercise:
+        where.append("NOT exercise")
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY last_ts DESC, id"
+    return [_alert(r) for r in conn.execute(sql, params).fetchall()]
+
+
+def get_alert(conn: duckdb.DuckDBPyConnection, alert_id: str) -> Alert:
+    """One alert by id; :class:`InputError` naming the id when there is none."""
+    row = conn.execute(f"SELECT {_COLUMNS} FROM alerts WHERE id = ?", [alert_id]).fetchone()
+    if row is None:
+        raise InputError(f"no alert with id {alert_id!r}; list them with `khazar alerts --db …`")
+    return _alert(row)
+
+
+def upsert_alerts(conn: duckdb.DuckDBPyConnection, alerts: Sequence[Alert]) -> None:
+    """Insert or replace alerts by id."""
+    if not alerts:
+        return
+    conn.executemany("DELETE FROM alerts WHERE id = ?", [[a.id] for a in alerts])
+    conn.executemany(
+        "INSERT INTO alerts (id, rule, type, severity, score, state, mmsi, other_mmsi, asset_id, "
+        "zone_id, lat, lon, first_ts, last_ts, event_ids, event_count, summary, assigned_boat, "
+        "resolution, escalated, exercise, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [
+                a.id,
+                a.rule,
+                a.type,
+                a.severity.value,
+                a.score,
+                a.state.value,
+                a.mmsi,
+                a.other_mmsi,
+                a.asset_id,
+                a.zone_id,
+                a.lat,
+                a.lon,
+                a.first_ts,
+                a.last_ts,
+                json.dumps(list(a.event_ids)),
+                a.event_count,
+                a.summary,
+                a.assigned_boat,
+                a.resolution,
+                a.escalated,
+                a.exercise,
+                a.created_at,
+                a.updated_at,
+            ]
+            for a in alerts
+        ],
+    )
+
+
+def insert_transitions(conn: duckdb.DuckDBPyConnection, transitions: Sequence[Transition]) -> None:
+    if not transitions:
+        return
+    conn.executemany(
+        "INSERT INTO alert_transitions (alert_id, ts, actor, from_state, to_state, boat, reason) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            [
+                t.alert_id,
+                t.ts,
+                t.actor,
+                t.from_state.value if t.from_state else None,
+                t.to_state.value,
+                t.boat,
+                t.reason,
+            ]
+            for t in transitions
+        ],
+    )
+
+
+def list_transitions(
+    conn: duckdb.DuckDBPyConnection,
+    since: datetime | None = None,
+    alert_id: str | None = None,
+) -> list[Transition]:
+    """Transitions in time order, optionally since a time and/or for one alert."""
+    sql = (
+        "SELECT alert_id, epoch_us(ts), actor, from_state, to_state, boat, reason "
+        "FROM alert_transitions"
+    )
+    where: list[str] = []
+    params: list[Any] = []
+    if since is not None:
+        where.append("ts >= ?")
+        params.append(since)
+    if alert_id is not None:
+        where.append("alert_id = ?")
+        params.append(alert_id)
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY ts, alert_id"
+    return [
+        Transition(
+            aid, _ts(ts), actor, AlertState(frm) if frm else None, AlertState(to), boat, reason
+        )
+        for aid, ts, actor, frm, to, boat, reason in conn.execute(sql, params).fetchall()
+    ]
+
+
+def insert_note(conn: duckdb.DuckDBPyConnection, note: Note) -> None:
+    conn.execute(
+        "INSERT INTO alert_notes (alert_id, ts, author, text) VALUES (?, ?, ?, ?)",
+        [note.alert_id, note.ts, note.author, note.text],
+    )
+
+
+def list_notes(
+    conn: duckdb.DuckDBPyConnection, alert_id: str | None = None, since: datetime | None = None
+) -> list[Note]:
+    sql = "SELECT alert_id, epoch_us(ts), author, text FROM alert_notes"
+    where: list[str] = []
+    params: list[Any] = []
+    if alert_id is not None:
+        where.append("alert_id = ?")
+        params.append(alert_id)
+    if since is not None:
+        where.append("ts >= ?")
+        params.append(since)
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY ts"
+    return [Note(a, _ts(t), au, tx) for a, t, au, tx in conn.execute(sql, params).fetchall()]
+
+
+def count_alerts_by_vessel(conn: duckdb.DuckDBPyConnection) -> dict[int, int]:
+    """Alerts per MMSI (either vessel of a pair), for severity history."""
+    rows = conn.execute(
+        "SELECT m, count(*) FROM (SELECT mmsi AS m FROM alerts WHERE mmsi IS NOT NULL "
+        "UNION ALL SELECT other_mmsi FROM alerts WHERE other_mmsi IS NOT NULL) GROUP BY m"
+    ).fetchall()
+    return {int(m): int(n) for m, n in rows}

@@ -1,0 +1,1 @@
+"""Patrol planning (DESIGN C6) and dispatch (C4): security games, routes, fleet, dispatch."""

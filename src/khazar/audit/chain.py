@@ -239,38 +239,39 @@ def _check_entries(
     # the seq each entry was hashed at, where it could be established
     true_seq: dict[str, int] = {}
     delta = 0  # offset of the last moved entry: renumbered runs share it
-    prev: AuditEntry | None = None
     for e in entries:
         if e.recomputed_hash() == e.hash:
             true_seq[e.hash] = e.seq
-        else:
-            cands = [head_seq_of.get(e.hash, 0), e.seq + delta]
-            if e.prev_hash == GENESIS_HASH:
-                cands.append(1)
-            elif e.prev_hash in true_seq:
-                cands.append(true_seq[e.prev_hash] + 1)
-            found = _true_seq(e, cands)
-            if found is None:
-                problems.append(
-                    Problem(
-                        ProblemKind.edited,
-                        e.seq,
-                        f"seq {e.seq}: content does not match its hash (entry edited)",
-                    )
+            continue
+        cands = [head_seq_of.get(e.hash, 0), e.seq + delta]
+        if e.prev_hash == GENESIS_HASH:
+            cands.append(1)
+        elif e.prev_hash in true_seq:
+            cands.append(true_seq[e.prev_hash] + 1)
+        found = _true_seq(e, cands)
+        flagged.add(e.seq)
+        if found is None:
+            problems.append(
+                Problem(
+                    ProblemKind.edited,
+                    e.seq,
+                    f"seq {e.seq}: content does not match its hash (entry edited)",
                 )
-            else:
-                true_seq[e.hash] = found
-                delta = found - e.seq
-                problems.append(
-                    Problem(
-                        ProblemKind.moved,
-                        e.seq,
-                        f"seq {e.seq}: genuine entry written as seq {found} "
-                        f"(entries reordered or renumbered)",
-                    )
-                )
-            flagged.add(e.seq)
+            )
+            continue
+        true_seq[e.hash] = found
+        delta = found - e.seq
+        problems.append(
+            Problem(
+                ProblemKind.moved,
+                e.seq,
+                f"seq {e.seq}: genuine entry written as seq {found} "
+                f"(entries reordered or renumbered)",
+            )
+        )
 
+    prev: AuditEntry | None = None
+    for e in entries:
         expected_seq = 1 if prev is None else prev.seq + 1
         expected_prev = GENESIS_HASH if prev is None else prev.hash
         if prev is not None and e.seq <= prev.seq:
@@ -292,7 +293,12 @@ def _check_entries(
                 )
             )
             flagged.update(range(expected_seq, e.seq))
-        elif e.prev_hash != expected_prev and e.seq not in flagged:
+        elif (
+            e.prev_hash != expected_prev
+            and e.seq not in flagged
+            # pointing at a moved genuine entry that belongs just before: already reported
+            and true_seq.get(e.prev_hash, -1) != true_seq.get(e.hash, e.seq) - 1
+        ):
             before = "the chain's start" if prev is None else f"seq {prev.seq}"
             problems.append(
                 Problem(

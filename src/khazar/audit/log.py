@@ -106,9 +106,7 @@ class AuditTransaction:
         for automatic actions), ``action`` a dotted name such as ``alerts.ack``,
         ``target`` what it acted on, ``detail`` plain JSON values. ``ts`` defaults to now.
         """
-        entry = make_entry(
-            self._previous(), ts or datetime.now(UTC), actor, action, target, detail
-        )
+        entry = make_entry(self._previous(), ts or datetime.now(UTC), actor, action, target, detail)
         self.conn.execute(
             "INSERT INTO audit_log (seq, ts, actor, action, target, detail, prev_hash, hash) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

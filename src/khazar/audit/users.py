@@ -89,9 +89,7 @@ def _user(row: Sequence[Any]) -> User:
 
 def get_user(store: Store, username: str) -> User | None:
     """The user called ``username``, or None."""
-    row = store.conn.execute(
-        f"{_SELECT} WHERE username = ?", [username.strip().lower()]
-    ).fetchone()
+    row = store.conn.execute(f"{_SELECT} WHERE username = ?", [username.strip().lower()]).fetchone()
     return _user(row) if row else None
 
 
@@ -234,9 +232,7 @@ def authenticate(
     )
     name = username.strip().lower()
     row = (
-        store.conn.execute(
-            "SELECT password_hash FROM users WHERE username = ?", [name]
-        ).fetchone()
+        store.conn.execute("SELECT password_hash FROM users WHERE username = ?", [name]).fetchone()
         if _USERNAME.match(name)
         else None
     )
@@ -254,8 +250,6 @@ def authenticate(
     if needs_rehash(stored, hasher) and not store.read_only:
         digest = hash_password(password, hasher)
         with audited(store) as tx:
-            tx.conn.execute(
-                "UPDATE users SET password_hash = ? WHERE username = ?", [digest, name]
-            )
+            tx.conn.execute("UPDATE users SET password_hash = ? WHERE username = ?", [digest, name])
             tx.append(name, "users.rehash", target=name)
     return user

@@ -1,0 +1,23 @@
+"""The HTTP API and the console server (DESIGN C8).
+
+- :func:`create_app` builds the FastAPI app for a :class:`ServerState` (the one store
+  handle, its lock, the sessions and the live hub).
+- :mod:`~khazar.api.auth`: session cookie or bearer token, CSRF, role checks.
+- :mod:`~khazar.api.features`: OGC API Features parameters and responses.
+- :mod:`~khazar.api.live`: bounded fan-out of live updates (SSE on ``/api/live``).
+- :mod:`~khazar.api.server`: ``khazar serve``: uvicorn, the UDP/TCP feed pipeline.
+"""
+
+from khazar.api.app import create_app
+from khazar.api.live import LiveHub, LiveMessage
+from khazar.api.sessions import Session, SessionStore
+from khazar.api.state import ServerState
+
+__all__ = [
+    "LiveHub",
+    "LiveMessage",
+    "ServerState",
+    "Session",
+    "SessionStore",
+    "create_app",
+]

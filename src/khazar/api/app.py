@@ -1,0 +1,82 @@
+"""The FastAPI application: the API under ``/api/`` and the console at ``/``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from khazar.api import routes_alerts, routes_collections, routes_live, routes_session
+from khazar.api.errors import install_error_handlers
+from khazar.api.state import ServerState
+
+__all__ = ["CONSOLE_DIR", "VENDOR_DIR", "create_app"]
+
+CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
+#: where scripts/setup-console.sh installs MapLibre GL JS from npm (git-ignored)
+VENDOR_DIR = CONSOLE_DIR / "vendor" / "node_modules" / "maplibre-gl" / "dist"
+
+# The page may talk only to this server: every script, style, image and connection is
+# same-origin. MapLibre starts its workers from blob: URLs.
+_CSP = (
+    "default-src 'self'; script-src 'self'; worker-src 'self' blob:; child-src blob:; "
+    "img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
+    "font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+def create_app(state: ServerState) -> FastAPI:
+    """The app for one server; ``state`` holds the store and the sessions."""
+    app = FastAPI(
+        title="Khazar API",
+        version="0.1.0",
+        description=(
+            "Caspian maritime picture, alerts, patrols and fleet. Collections are shaped like "
+            "OGC API – Features (GeoJSON, bbox, datetime, limit). Log in with POST /api/login; "
+            "browsers use the session cookie plus the X-CSRF-Token header on writes, scripts "
+            "use 'Authorization: Bearer <token>'."
+        ),
+        openapi_url="/api/openapi.json",
+        docs_url=None,  # Swagger UI would load scripts from a CDN; the spec is enough
+        redoc_url=None,
+    )
+    app.state.khazar = state
+    install_error_handlers(app)
+    for module in (routes_session, routes_collections, routes_alerts, routes_live):
+        app.include_router(module.router, prefix="/api")
+    extra = _optional_routers()
+    for router in extra:
+        app.include_router(router, prefix="/api")
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", _CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if request.url.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(CONSOLE_DIR / "index.html", media_type="text/html")
+
+    app.mount("/console", StaticFiles(directory=CONSOLE_DIR, check_dir=True), name="console")
+    if VENDOR_DIR.is_dir():
+        app.mount("/vendor/maplibre-gl", StaticFiles(directory=VENDOR_DIR), name="maplibre")
+    state.components["console_vendor"] = "ok" if VENDOR_DIR.is_dir() else (
+        "missing: run scripts/setup-console.sh"
+    )
+    return app
+
+
+def _optional_routers() -> list[APIRouter]:
+    from khazar.api import routes_fleet
+
+    return [routes_fleet.router]

@@ -1,0 +1,110 @@
+"""Authentication and authorisation for every route.
+
+A request is authenticated by the session cookie (browsers) or by
+``Authorization: Bearer <session id>`` (the CLI and scripts). Unsafe methods
+(POST/PUT/PATCH/DELETE) authenticated by the cookie must also carry the session's CSRF
+token in the ``X-CSRF-Token`` header (double submit: the token is readable by the page
+in the ``khazar_csrf`` cookie and the login response, never by another site). Bearer
+requests need no CSRF token: a browser never adds that header by itself.
+Each route names the :class:`~khazar.audit.Action` it needs; the role table decides.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from khazar.api.sessions import Session
+from khazar.api.state import ServerState
+from khazar.audit import Action, Role, parse_role, require
+from khazar.errors import AuthenticationError, PermissionDeniedError
+
+__all__ = [
+    "CSRF_COOKIE",
+    "CSRF_HEADER",
+    "SESSION_COOKIE",
+    "CurrentUser",
+    "Principal",
+    "Reader",
+    "StateDep",
+    "authorize",
+    "get_state",
+    "principal",
+]
+
+SESSION_COOKIE = "khazar_session"
+CSRF_COOKIE = "khazar_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+_UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller of a request (satisfies audit's ``HasRole``)."""
+
+    username: str
+    role_name: str
+    session: Session
+    via_cookie: bool
+
+    @property
+    def role(self) -> Role:
+        return parse_role(self.role_name)
+
+    @property
+    def disabled(self) -> bool:
+        return False
+
+
+def get_state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.khazar
+    return state
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def principal(request: Request, state: StateDep) -> Principal:
+    """The caller, or 401. Cookie-authenticated unsafe requests must pass the CSRF check."""
+    token = _bearer(request)
+    via_cookie = token is None
+    if token is None:
+        token = request.cookies.get(SESSION_COOKIE)
+    session = state.sessions.get(token)
+    if session is None:
+        raise AuthenticationError(
+            "not logged in or the session expired; log in at /api/login (POST username, "
+            "password) and send the session cookie or 'Authorization: Bearer <token>'"
+        )
+    if via_cookie and request.method in _UNSAFE:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
+            raise PermissionDeniedError(
+                f"missing or wrong {CSRF_HEADER} header for a cookie-authenticated "
+                f"{request.method}; send the csrf_token from the login response"
+            )
+    return Principal(session.username, session.role, session, via_cookie)
+
+
+def authorize(action: Action) -> Callable[..., Principal]:
+    """A dependency: the authenticated caller, if their role grants ``action`` (else 403)."""
+
+    def dependency(who: CurrentUser) -> Principal:
+        require(who, action)
+        return who
+
+    dependency.__name__ = f"authorize_{action.value.replace('.', '_')}"
+    return dependency
+
+
+#: route parameter types: ``state: StateDep``, ``who: CurrentUser``, ``who: Reader``
+StateDep = Annotated[ServerState, Depends(get_state)]
+CurrentUser = Annotated[Principal, Depends(principal)]
+Reader = Annotated[Principal, Depends(authorize(Action.picture_read))]

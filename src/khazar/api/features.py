@@ -1,0 +1,129 @@
+"""OGC API Features helpers: the ``bbox``/``datetime``/``limit`` parameters and responses.
+
+Pure functions: parse the query parameters (raising :class:`~khazar.errors.InputError`
+with the offending value) and shape GeoJSON FeatureCollections the way OGC API – Features
+Part 1 does (``numberMatched``, ``numberReturned``, ``timeStamp``, ``links``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from khazar.errors import InputError
+
+__all__ = [
+    "BBox",
+    "Interval",
+    "feature",
+    "feature_collection",
+    "parse_bbox",
+    "parse_datetime",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class BBox:
+    """Longitude/latitude box, degrees (OGC order: minLon, minLat, maxLon, maxLat)."""
+
+    min_lon: float
+    min_lat: float
+    max_lon: float
+    max_lat: float
+
+    def contains(self, lat: float, lon: float) -> bool:
+        return self.min_lat <= lat <= self.max_lat and self.min_lon <= lon <= self.max_lon
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """A closed time interval; ``None`` bounds are open (``..`` in OGC syntax)."""
+
+    start: datetime | None
+    end: datetime | None
+
+    def contains(self, t: datetime) -> bool:
+        return (self.start is None or t >= self.start) and (self.end is None or t <= self.end)
+
+
+def parse_bbox(value: str | None) -> BBox | None:
+    """``minLon,minLat,maxLon,maxLat`` in degrees, or None when absent."""
+    if value is None or value.strip() == "":
+        return None
+    parts = value.split(",")
+    if len(parts) != 4:
+        raise InputError(
+            f"bbox {value!r} must have 4 numbers: minLon,minLat,maxLon,maxLat (degrees)"
+        )
+    try:
+        min_lon, min_lat, max_lon, max_lat = (float(p) for p in parts)
+    except ValueError:
+        raise InputError(f"bbox {value!r} has a value that is not a number") from None
+    if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
+        raise InputError(f"bbox {value!r}: longitudes must be within -180..180")
+    if not (-90 <= min_lat <= max_lat <= 90):
+        raise InputError(f"bbox {value!r}: need -90 <= minLat <= maxLat <= 90")
+    if min_lon > max_lon:
+        raise InputError(f"bbox {value!r}: minLon > maxLon (antimeridian boxes not supported)")
+    return BBox(min_lon, min_lat, max_lon, max_lat)
+
+
+def _parse_instant(text: str, whole: str) -> datetime | None:
+    text = text.strip()
+    if text in ("", ".."):
+        return None
+    try:
+        t = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise InputError(
+            f"datetime {whole!r}: {text!r} is not ISO 8601 (e.g. 2026-11-26T08:00:00Z)"
+        ) from None
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def parse_datetime(value: str | None) -> Interval | None:
+    """OGC ``datetime``: an instant, ``start/end``, ``../end`` or ``start/..`` (UTC)."""
+    if value is None or value.strip() == "":
+        return None
+    if "/" in value:
+        first, _, second = value.partition("/")
+        start = _parse_instant(first, value)
+        end = _parse_instant(second, value)
+        if start is not None and end is not None and end < start:
+            raise InputError(f"datetime {value!r}: the interval ends before it starts")
+        return Interval(start, end)
+    t = _parse_instant(value, value)
+    return Interval(t, t)
+
+
+def feature(
+    geometry: Mapping[str, Any] | None, properties: Mapping[str, Any], fid: str | int | None
+) -> dict[str, Any]:
+    """One GeoJSON Feature."""
+    out: dict[str, Any] = {"type": "Feature", "geometry": geometry, "properties": properties}
+    if fid is not None:
+        out["id"] = fid
+    return out
+
+
+def feature_collection(
+    features: Sequence[Mapping[str, Any]],
+    matched: int,
+    self_href: str,
+    now: datetime | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An OGC API Features ``items`` response."""
+    out: dict[str, Any] = {
+        "type": "FeatureCollection",
+        "features": list(features),
+        "numberMatched": matched,
+        "numberReturned": len(features),
+        "timeStamp": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
+        "links": [{"href": self_href, "rel": "self", "type": "application/geo+json"}],
+    }
+    if extra:
+        out.update(extra)
+    return out

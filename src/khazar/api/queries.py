@@ -1,0 +1,271 @@
+"""Read queries behind the vessels and tracks collections.
+
+The ingest package owns the positions and static tables and writes them; these are the
+console's read views of them (latest position + latest static per vessel; track
+polylines). Every query runs on a cursor the caller passes and returns plain values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from khazar.api.features import BBox, Interval
+
+__all__ = [
+    "TrackRow",
+    "VesselRow",
+    "boat_status",
+    "changed_vessels",
+    "events",
+    "latest_vessels",
+    "picture_time",
+    "tracks",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class VesselRow:
+    """A vessel's latest position and static data."""
+
+    mmsi: int
+    ts: datetime
+    lat: float
+    lon: float
+    sog_kn: float | None
+    cog_deg: float | None
+    heading_deg: int | None
+    status: int | None
+    name: str | None
+    callsign: str | None
+    imo: int | None
+    ship_type: int | None
+    destination: str | None
+    length_m: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class TrackRow:
+    mmsi: int
+    times: list[datetime]
+    lats: list[float]
+    lons: list[float]
+    sogs_kn: list[float | None]
+
+
+def _interval_sql(interval: Interval | None, column: str, args: list[object]) -> str:
+    sql = ""
+    if interval is not None and interval.start is not None:
+        sql += f" AND {column} >= ?"
+        args.append(interval.start)
+    if interval is not None and interval.end is not None:
+        sql += f" AND {column} <= ?"
+        args.append(interval.end)
+    return sql
+
+
+def picture_time(cur: duckdb.DuckDBPyConnection, exercise: bool = False) -> datetime | None:
+    """The time of the newest stored position: the clock of the recognised picture."""
+    row = cur.execute("SELECT max(ts) FROM positions WHERE exercise = ?", [exercise]).fetchone()
+    return row[0] if row and row[0] is not None else None
+
+
+def latest_vessels(
+    cur: duckdb.DuckDBPyConnection,
+    bbox: BBox | None = None,
+    interval: Interval | None = None,
+    limit: int = 1000,
+    mmsi: int | None = None,
+    exercise: bool = False,
+    mmsis: list[int] | None = None,
+) -> tuple[list[VesselRow], int]:
+    """Each vessel's latest position inside ``interval`` (as of its end, for replay),
+    filtered by ``bbox``; newest first. Returns (rows, number matched)."""
+    args: list[object] = [exercise]
+    where = "exercise = ?" + _interval_sql(interval, "ts", args)
+    if mmsi is not None:
+        where += " AND mmsi = ?"
+        args.append(mmsi)
+    if mmsis:
+        where += f" AND mmsi IN ({','.join('?' * len(mmsis))})"
+        args += mmsis
+    box = ""
+    if bbox is not None:
+        box = "WHERE p.lon BETWEEN ? AND ? AND p.lat BETWEEN ? AND ?"
+        args += [bbox.min_lon, bbox.max_lon, bbox.min_lat, bbox.max_lat]
+    sql = f"""
+        WITH p AS (
+            SELECT mmsi, max(ts) AS ts,
+                   arg_max(lat, ts) AS lat, arg_max(lon, ts) AS lon,
+                   arg_max(sog_kn, ts) AS sog_kn, arg_max(cog_deg, ts) AS cog_deg,
+                   arg_max(heading_deg, ts) AS heading_deg, arg_max(status, ts) AS status
+            FROM positions WHERE {where} GROUP BY mmsi
+        ), s AS (
+            SELECT mmsi,
+                   arg_max(name, ts) FILTER (WHERE name IS NOT NULL AND name <> '') AS name,
+                   arg_max(callsign, ts) FILTER (WHERE callsign IS NOT NULL) AS callsign,
+                   arg_max(imo, ts) FILTER (WHERE imo IS NOT NULL AND imo > 0) AS imo,
+                   arg_max(ship_type, ts) FILTER (WHERE ship_type IS NOT NULL) AS ship_type,
+                   arg_max(destination, ts) FILTER (WHERE destination IS NOT NULL
+                                                     AND destination <> '') AS destination,
+                   arg_max(to_bow_m + to_stern_m, ts)
+                       FILTER (WHERE to_bow_m IS NOT NULL AND to_stern_m IS NOT NULL) AS length_m
+            FROM vessels_static GROUP BY mmsi
+        ), m AS (
+            SELECT p.*, s.name, s.callsign, s.imo, s.ship_type, s.destination, s.length_m
+            FROM p LEFT JOIN s USING (mmsi) {box}
+        )
+        SELECT *, count(*) OVER () AS matched FROM m ORDER BY ts DESC, mmsi LIMIT ?
+    """
+    args.append(limit)
+    rows = cur.execute(sql, args).fetchall()
+    matched = int(rows[0][-1]) if rows else 0
+    out = [
+        VesselRow(
+            mmsi=int(r[0]),
+            ts=r[1],
+            lat=float(r[2]),
+            lon=float(r[3]),
+            sog_kn=None if r[4] is None else float(r[4]),
+            cog_deg=None if r[5] is None else float(r[5]),
+            heading_deg=None if r[6] is None else int(r[6]),
+            status=None if r[7] is None else int(r[7]),
+            name=r[8],
+            callsign=r[9],
+            imo=None if r[10] is None else int(r[10]),
+            ship_type=None if r[11] is None else int(r[11]),
+            destination=r[12],
+            length_m=None if r[13] is None else int(r[13]),
+        )
+        for r in rows
+    ]
+    return out, matched
+
+
+def _track_filter(
+    prefix: str,
+    interval: Interval,
+    mmsis: list[int] | None,
+    bbox: BBox | None,
+    exercise: bool,
+) -> tuple[str, list[object]]:
+    args: list[object] = [exercise]
+    where = f"{prefix}exercise = ?" + _interval_sql(interval, f"{prefix}ts", args)
+    if mmsis:
+        where += f" AND {prefix}mmsi IN ({','.join('?' * len(mmsis))})"
+        args += mmsis
+    if bbox is not None:
+        where += f" AND {prefix}lon BETWEEN ? AND ? AND {prefix}lat BETWEEN ? AND ?"
+        args += [bbox.min_lon, bbox.max_lon, bbox.min_lat, bbox.max_lat]
+    return where, args
+
+
+def tracks(
+    cur: duckdb.DuckDBPyConnection,
+    interval: Interval,
+    mmsis: list[int] | None = None,
+    bbox: BBox | None = None,
+    limit: int = 100,
+    max_points: int = 2000,
+    exercise: bool = False,
+) -> tuple[list[TrackRow], int]:
+    """Track polylines of vessels with positions in ``interval`` (and ``bbox``), at most
+    ``max_points`` per vessel (evenly thinned, keeping the last point)."""
+    sel_where, sel_args = _track_filter("", interval, mmsis, bbox, exercise)
+    pts_where, pts_args = _track_filter("p.", interval, mmsis, bbox, exercise)
+    sql = f"""
+        WITH sel AS (SELECT DISTINCT mmsi FROM positions WHERE {sel_where}),
+        picked AS (SELECT mmsi, count(*) OVER () AS matched FROM sel ORDER BY mmsi LIMIT ?)
+        SELECT p.mmsi, any_value(picked.matched),
+               list(p.ts ORDER BY p.ts), list(p.lat ORDER BY p.ts),
+               list(p.lon ORDER BY p.ts), list(p.sog_kn ORDER BY p.ts)
+        FROM positions p JOIN picked USING (mmsi)
+        WHERE {pts_where}
+        GROUP BY p.mmsi ORDER BY p.mmsi
+    """
+    rows = cur.execute(sql, [*sel_args, limit, *pts_args]).fetchall()
+    matched = int(rows[0][1]) if rows else 0
+    out: list[TrackRow] = []
+    for r in rows:
+        times, lats, lons, sogs = r[2], r[3], r[4], r[5]
+        n = len(times)
+        if n > max_points:
+            step = n / max_points
+            idx = sorted({int(i * step) for i in range(max_points - 1)} | {n - 1})
+            times = [times[i] for i in idx]
+            lats = [lats[i] for i in idx]
+            lons = [lons[i] for i in idx]
+            sogs = [sogs[i] for i in idx]
+        out.append(TrackRow(int(r[0]), times, lats, lons, sogs))
+    return out, matched
+
+
+def events(
+    cur: duckdb.DuckDBPyConnection,
+    bbox: BBox | None = None,
+    interval: Interval | None = None,
+    limit: int = 1000,
+    types: list[str] | None = None,
+    mmsi: int | None = None,
+    exercise: bool = False,
+) -> tuple[list[dict[str, object]], int]:
+    """Stored events (as the detection package wrote them) overlapping ``interval``."""
+    args: list[object] = [exercise]
+    where = "exercise = ?"
+    if interval is not None and interval.start is not None:
+        where += " AND end_ts >= ?"
+        args.append(interval.start)
+    if interval is not None and interval.end is not None:
+        where += " AND start_ts <= ?"
+        args.append(interval.end)
+    if types:
+        where += f" AND type IN ({','.join('?' * len(types))})"
+        args += types
+    if mmsi is not None:
+        where += " AND (mmsi = ? OR other_mmsi = ?)"
+        args += [mmsi, mmsi]
+    if bbox is not None:
+        where += " AND lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?"
+        args += [bbox.min_lon, bbox.max_lon, bbox.min_lat, bbox.max_lat]
+    rows = cur.execute(
+        "SELECT id, type, mmsi, other_mmsi, start_ts, end_ts, lat, lon, zone_id, asset_id, "
+        f"evidence, is_open, count(*) OVER () FROM events WHERE {where} "
+        "ORDER BY start_ts DESC, id LIMIT ?",
+        [*args, limit],
+    ).fetchall()
+    matched = int(rows[0][-1]) if rows else 0
+    keys = ("id", "type", "mmsi", "other_mmsi", "start", "end", "lat", "lon", "zone_id",
+            "asset_id", "evidence", "open")
+    return [dict(zip(keys, r[:-1], strict=True)) for r in rows], matched
+
+
+def boat_status(cur: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str | None, datetime]]:
+    """Boat name → (status, detail, updated_at), as the patrol package records them."""
+    rows = cur.execute("SELECT boat, status, detail, updated_at FROM boat_status").fetchall()
+    return {str(b): (str(s), d, u) for b, s, d, u in rows}
+
+
+def changed_vessels(
+    cur: duckdb.DuckDBPyConnection, after_rowid: int, limit: int = 20_000
+) -> tuple[list[VesselRow], int]:
+    """Latest state of the (live, non-exercise) vessels with positions stored after row
+    ``after_rowid``, and the newest rowid seen (the next watermark)."""
+    row = cur.execute("SELECT coalesce(max(rowid), -1) FROM positions").fetchone()
+    top = int(row[0]) if row else -1
+    if top <= after_rowid:
+        return [], top
+    mmsis = [
+        int(r[0])
+        for r in cur.execute(
+            "SELECT DISTINCT mmsi FROM positions WHERE rowid > ? AND rowid <= ? AND NOT exercise",
+            [after_rowid, top],
+        ).fetchall()
+    ]
+    out: list[VesselRow] = []
+    for start in range(0, len(mmsis), 1000):
+        chunk = mmsis[start:start + 1000]
+        rows, _ = latest_vessels(cur, limit=limit, mmsis=chunk)
+        out += rows
+    return out, top

@@ -1,0 +1,140 @@
+"""Alert actions: acknowledge, assign to a boat, resolve, add a note. Each one is a
+life-cycle step of :mod:`khazar.alerts.lifecycle`, stored and audited in one transaction,
+then published on the live stream."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from khazar.api.auth import Principal, Reader, StateDep, authorize
+from khazar.api.errors import NotFoundError
+from khazar.api.geojson import alert_feature
+from khazar.api.state import ServerState
+from khazar.audit import Action
+from khazar.errors import InputError
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["alerts"])
+
+
+class AssignRequest(BaseModel):
+    boat: str = Field(min_length=1, max_length=64, description="fleet boat name, e.g. SBS-03")
+
+
+class ResolveRequest(BaseModel):
+    reason: str = Field(min_length=3, max_length=2000, description="what was found and done")
+
+
+class NoteRequest(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+def _load(conn: Any, alert_id: str) -> Any:
+    from khazar.store.alerts import get_alert
+
+    try:
+        return get_alert(conn, alert_id)
+    except InputError as exc:
+        raise NotFoundError(str(exc)) from None
+
+
+def _act(state: ServerState, alert_id: str, step: Callable[[Any, datetime], Any]) -> dict[str, Any]:
+    """Run one audited life-cycle step of :mod:`khazar.alerts.service` under the store
+    lock (404 for an unknown id), then publish the changed alert on the live stream."""
+    with state.locked() as store:
+        _load(store.conn, alert_id)
+        changed = step(store, datetime.now(UTC))
+    out = alert_feature(changed.to_dict())
+    state.hub.publish("alert", out)
+    return out
+
+
+@router.get("/alerts/{alert_id}", summary="One alert with its transitions and notes")
+def get_one(
+    alert_id: str,
+    who: Reader,
+    state: StateDep,
+) -> dict[str, Any]:
+    from khazar.store.alerts import list_notes, list_transitions
+
+    with state.locked() as store:
+        alert = _load(store.conn, alert_id)
+        transitions = list_transitions(store.conn, alert_id=alert_id)
+        notes = list_notes(store.conn, alert_id=alert_id)
+    out = alert_feature(alert.to_dict())
+    out["properties"]["transitions"] = [
+        {"ts": t.ts.isoformat(), "actor": t.actor,
+         "from": t.from_state.value if t.from_state else None, "to": t.to_state.value,
+         "boat": t.boat, "reason": t.reason}
+        for t in transitions
+    ]
+    out["properties"]["notes"] = [
+        {"ts": n.ts.isoformat(), "author": n.author, "text": n.text} for n in notes
+    ]
+    return out
+
+
+@router.post("/alerts/{alert_id}/acknowledge", summary="Acknowledge a new alert")
+def acknowledge(
+    alert_id: str,
+    who: Annotated[Principal, Depends(authorize(Action.alerts_ack))],
+    state: StateDep,
+) -> dict[str, Any]:
+    """new → acknowledged (audited ``alerts.ack``)."""
+    from khazar.alerts.service import acknowledge_alert
+
+    return _act(state, alert_id, lambda store, now: acknowledge_alert(
+        store, alert_id, who.username, now))
+
+
+@router.post("/alerts/{alert_id}/assign", summary="Assign an alert to a patrol boat")
+def assign(
+    alert_id: str,
+    body: AssignRequest,
+    who: Annotated[Principal, Depends(authorize(Action.alerts_assign))],
+    state: StateDep,
+) -> dict[str, Any]:
+    """acknowledged/assigned → assigned to a fleet boat (audited ``alerts.assign``)."""
+    from khazar.alerts.service import assign_alert
+
+    return _act(state, alert_id, lambda store, now: assign_alert(
+        store, state.settings, alert_id, who.username, body.boat, now))
+
+
+@router.post("/alerts/{alert_id}/resolve", summary="Resolve an alert with a reason")
+def resolve(
+    alert_id: str,
+    body: ResolveRequest,
+    who: Annotated[Principal, Depends(authorize(Action.alerts_resolve))],
+    state: StateDep,
+) -> dict[str, Any]:
+    """acknowledged/assigned → resolved with a documented reason (``alerts.resolve``)."""
+    from khazar.alerts.service import resolve_alert
+
+    return _act(state, alert_id, lambda store, now: resolve_alert(
+        store, alert_id, who.username, body.reason, now))
+
+
+@router.post("/alerts/{alert_id}/notes", summary="Add a note to an alert")
+def add_note(
+    alert_id: str,
+    body: NoteRequest,
+    who: Annotated[Principal, Depends(authorize(Action.alerts_note))],
+    state: StateDep,
+) -> dict[str, Any]:
+    """A free-text note in any state (audited ``alerts.note``)."""
+    from khazar.alerts.service import add_note as service_add_note
+
+    with state.locked() as store:
+        _load(store.conn, alert_id)
+        note = service_add_note(store, alert_id, who.username, body.text, datetime.now(UTC))
+    out = {"alert_id": alert_id, "ts": note.ts.isoformat(), "author": note.author,
+           "text": note.text}
+    state.hub.publish("note", out)
+    return out

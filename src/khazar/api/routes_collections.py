@@ -1,0 +1,295 @@
+"""Read-only collections shaped like OGC API – Features: ``/api/{collection}`` and
+``/api/collections/{collection}/items`` answer the same GeoJSON FeatureCollection."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from khazar.api import queries
+from khazar.api.auth import Reader, StateDep
+from khazar.api.errors import NotFoundError
+from khazar.api.features import (
+    Interval,
+    feature,
+    feature_collection,
+    parse_bbox,
+    parse_datetime,
+)
+from khazar.api.geography import geography_features
+from khazar.api.geojson import alert_feature, track_feature, vessel_feature
+from khazar.api.state import ServerState
+from khazar.errors import InputError
+
+__all__ = ["COLLECTIONS", "router"]
+
+router = APIRouter(tags=["collections"])
+
+
+BBoxQ = Annotated[
+    str | None, Query(description="minLon,minLat,maxLon,maxLat in degrees (WGS84)")
+]
+DatetimeQ = Annotated[
+    str | None, Query(description="ISO 8601 instant or interval start/end ('..' open), UTC")
+]
+LimitQ = Annotated[int, Query(ge=1, le=10_000, description="maximum number of features")]
+ExerciseQ = Annotated[bool, Query(description="exercise traffic instead of the live picture")]
+
+#: collection id → description (the OGC ``/collections`` listing)
+COLLECTIONS = {
+    "vessels": "Latest position and static data of every vessel (AIS)",
+    "tracks": "Track history per vessel as LineStrings",
+    "events": "Detected behaviours (zone entries, loitering, encounters, gaps, spoofing …)",
+    "alerts": "Alerts with their life-cycle state",
+    "assets": "Protected energy assets (platforms, pipelines, terminals) with criticality",
+    "zones": "Territorial sea, fishery zone, safety zones, corridors, port approaches",
+    "patrols": "Patrol routes of the current plan",
+    "fleet": "Own patrol boats: status and latest position",
+}
+
+#: a vessel not heard for this long is drawn faded
+STALE_AFTER_S = 600.0
+
+
+def _self(request: Request) -> str:
+    return str(request.url)
+
+
+@router.get("/", summary="Landing page (OGC API)")
+def landing(request: Request, who: Reader) -> dict[str, Any]:
+    """Links to the API definition, conformance and collections."""
+    base = str(request.base_url).rstrip("/") + "/api"
+    return {
+        "title": "Khazar API",
+        "description": "Caspian maritime picture, alerts and patrols",
+        "links": [
+            {"href": f"{base}/openapi.json", "rel": "service-desc",
+             "type": "application/vnd.oai.openapi+json;version=3.0"},
+            {"href": f"{base}/conformance", "rel": "conformance"},
+            {"href": f"{base}/collections", "rel": "data"},
+        ],
+    }
+
+
+@router.get("/conformance", summary="Conformance classes (OGC API)")
+def conformance(who: Reader) -> dict[str, list[str]]:
+    return {
+        "conformsTo": [
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+        ]
+    }
+
+
+@router.get("/collections", summary="The collections (OGC API)")
+def collections(request: Request, who: Reader) -> dict[str, Any]:
+    base = str(request.base_url).rstrip("/") + "/api"
+    return {
+        "collections": [
+            {
+                "id": cid,
+                "title": cid,
+                "description": text,
+                "itemType": "feature",
+                "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
+                "links": [{"href": f"{base}/{cid}", "rel": "items",
+                           "type": "application/geo+json"}],
+            }
+            for cid, text in COLLECTIONS.items()
+        ]
+    }
+
+
+def _registry(state: ServerState) -> tuple[frozenset[int], frozenset[int]]:
+    authorised = frozenset(m for ms in state.settings.registry.authorised.values() for m in ms)
+    return state.settings.own_fleet_mmsis, authorised
+
+
+@router.get("/vessels", summary="Vessels: latest position and static data")
+def vessels(
+    request: Request,
+    who: Reader,
+    state: StateDep,
+    bbox: BBoxQ = None,
+    datetime: DatetimeQ = None,
+    limit: LimitQ = 5000,
+    exercise: ExerciseQ = False,
+) -> dict[str, Any]:
+    """Each vessel's latest position (as of the end of ``datetime``, for replay), with
+    name, IMO, type, destination, speed, course, age and whether it is stale."""
+    box, interval = parse_bbox(bbox), parse_datetime(datetime)
+    with state.locked() as store:
+        cur = store.conn.cursor()
+        rows, matched = queries.latest_vessels(cur, box, interval, limit, exercise=exercise)
+        clock = queries.picture_time(cur, exercise)
+    if interval is not None and interval.end is not None:
+        clock = interval.end
+    own, authorised = _registry(state)
+    feats = [vessel_feature(v, clock, STALE_AFTER_S, own, authorised) for v in rows]
+    extra = {"pictureTime": clock.isoformat(timespec="seconds") if clock else None}
+    return feature_collection(feats, matched, _self(request), extra=extra)
+
+
+@router.get("/vessels/{mmsi}", summary="One vessel")
+def vessel(
+    mmsi: int, who: Reader, state: StateDep
+) -> dict[str, Any]:
+    with state.locked() as store:
+        cur = store.conn.cursor()
+        rows, _ = queries.latest_vessels(cur, mmsi=mmsi, limit=1)
+        clock = queries.picture_time(cur)
+    if not rows:
+        raise NotFoundError(f"no positions stored for MMSI {mmsi}")
+    own, authorised = _registry(state)
+    return vessel_feature(rows[0], clock, STALE_AFTER_S, own, authorised)
+
+
+@router.get("/tracks", summary="Track history as LineStrings")
+def tracks(
+    request: Request,
+    who: Reader,
+    state: StateDep,
+    mmsi: Annotated[list[int] | None, Query(description="vessels (repeatable)")] = None,
+    bbox: BBoxQ = None,
+    datetime: DatetimeQ = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 100,
+    hours: Annotated[float, Query(gt=0, le=24 * 31,
+                                  description="without datetime: hours before now")] = 6.0,
+    exercise: ExerciseQ = False,
+) -> dict[str, Any]:
+    """Tracks in ``datetime`` (default: the last ``hours`` of the picture)."""
+    box, interval = parse_bbox(bbox), parse_datetime(datetime)
+    with state.locked() as store:
+        cur = store.conn.cursor()
+        if interval is None:
+            clock = queries.picture_time(cur, exercise)
+            if clock is None:
+                return feature_collection([], 0, _self(request))
+            interval = Interval(clock - timedelta(hours=hours), clock)
+        rows, matched = queries.tracks(cur, interval, mmsi, box, limit, exercise=exercise)
+    return feature_collection([track_feature(t) for t in rows], matched, _self(request))
+
+
+@router.get("/events", summary="Detected events")
+def events(
+    request: Request,
+    who: Reader,
+    state: StateDep,
+    bbox: BBoxQ = None,
+    datetime: DatetimeQ = None,
+    limit: LimitQ = 1000,
+    type: Annotated[list[str] | None, Query(description="event types (repeatable)")] = None,
+    mmsi: int | None = None,
+    exercise: ExerciseQ = False,
+) -> dict[str, Any]:
+    """Events overlapping ``datetime``, newest first."""
+    box, interval = parse_bbox(bbox), parse_datetime(datetime)
+    with state.locked() as store:
+        rows, matched = queries.events(
+            store.conn.cursor(), box, interval, limit, type, mmsi, exercise
+        )
+    feats = []
+    for r in rows:
+        props = dict(r)
+        props["start"] = r["start"].isoformat()  # type: ignore[attr-defined]
+        props["end"] = r["end"].isoformat()  # type: ignore[attr-defined]
+        props["evidence"] = json.loads(str(r["evidence"]))
+        lat, lon = float(r["lat"]), float(r["lon"])  # type: ignore[arg-type]
+        feats.append(feature({"type": "Point", "coordinates": [lon, lat]}, props, str(r["id"])))
+    return feature_collection(feats, matched, _self(request))
+
+
+AlertStates = Annotated[
+    list[str] | None, Query(description="new, acknowledged, assigned, resolved (repeatable)")
+]
+
+
+@router.get("/alerts", summary="Alerts")
+def alerts(
+    request: Request,
+    who: Reader,
+    state: StateDep,
+    bbox: BBoxQ = None,
+    datetime: DatetimeQ = None,
+    limit: LimitQ = 500,
+    state_: Annotated[AlertStates, Query(alias="state")] = None,
+    exercise: ExerciseQ = False,
+) -> dict[str, Any]:
+    """Alerts, newest activity first, filtered by state, place and time."""
+    from khazar.alerts.model import AlertState
+    from khazar.store.alerts import list_alerts
+
+    try:
+        wanted = [AlertState(s) for s in state_] if state_ else None
+    except ValueError:
+        raise InputError(
+            f"state {state_!r}: use new, acknowledged, assigned or resolved"
+        ) from None
+    box, interval = parse_bbox(bbox), parse_datetime(datetime)
+    with state.locked() as store:
+        found = list_alerts(store.conn, wanted, include_exercise=True)
+    picked = [
+        a for a in found
+        if a.exercise == exercise
+        and (box is None or box.contains(a.lat, a.lon))
+        and (interval is None or (
+            (interval.start is None or a.last_ts >= interval.start)
+            and (interval.end is None or a.first_ts <= interval.end)))
+    ]
+    feats = [alert_feature(a.to_dict()) for a in picked[:limit]]
+    return feature_collection(feats, len(picked), _self(request))
+
+
+def _geo_collection(kind: str) -> Callable[..., dict[str, Any]]:
+    def handler(
+        request: Request,
+        who: Reader,
+        state: StateDep,
+        bbox: BBoxQ = None,
+        limit: LimitQ = 10_000,
+    ) -> dict[str, Any]:
+        box = parse_bbox(bbox)
+        feats = geography_features(state, kind)
+        if box is not None:
+            feats = [f for f in feats if _bbox_hits(f, box)]
+        return feature_collection(feats[:limit], len(feats), _self(request))
+
+    handler.__name__ = kind
+    handler.__doc__ = COLLECTIONS.get(kind, kind)
+    return handler
+
+
+def _bbox_hits(f: dict[str, Any], box: Any) -> bool:
+    b = f.get("bbox")
+    if not b:
+        return True
+    return not (b[2] < box.min_lon or b[0] > box.max_lon or b[3] < box.min_lat
+                or b[1] > box.max_lat)
+
+
+for _kind in ("assets", "zones"):
+    router.add_api_route(f"/{_kind}", _geo_collection(_kind), methods=["GET"],
+                         summary=COLLECTIONS[_kind])
+router.add_api_route("/basemap", _geo_collection("basemap"), methods=["GET"],
+                     summary="Water polygon and ports: the console's own basemap")
+
+
+@router.get("/collections/{collection_id}/items", summary="Items of a collection (OGC API)")
+def items(
+    collection_id: str, request: Request, who: Reader
+) -> Any:
+    """Same answer as ``/api/{collection_id}`` (query parameters pass through)."""
+    if collection_id not in COLLECTIONS:
+        raise NotFoundError(
+            f"no collection {collection_id!r}; choose one of {', '.join(COLLECTIONS)}"
+        )
+    from fastapi.responses import RedirectResponse
+
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(f"/api/{collection_id}{query}", status_code=307)
+

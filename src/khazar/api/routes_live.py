@@ -1,0 +1,92 @@
+"""Live updates as Server-Sent Events (``/api/live``) and the server's status."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+
+from khazar.api.auth import Reader, StateDep
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["live"])
+
+#: a comment line this often keeps proxies and the browser from timing the stream out
+_KEEPALIVE_S = 15.0
+
+
+@router.get(
+    "/live",
+    summary="Live updates (Server-Sent Events)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def live(
+    request: Request,
+    who: Reader,
+    state: StateDep,
+) -> StreamingResponse:
+    """Events ``positions`` (batches of vessel updates), ``alert``, ``note``, ``event``
+    and ``status``. Each stream has a bounded queue: a slow client loses updates (counted
+    in ``/api/status``), never slows ingest. Reconnecting clients re-read the collections."""
+    sub = state.hub.subscribe()
+
+    async def stream() -> AsyncIterator[str]:
+        try:
+            yield "retry: 2000\n\n"
+            yield f"event: hello\ndata: {{\"user\": \"{who.username}\"}}\n\n"
+            while True:
+                if await request.is_disconnected():
+                    break
+                try:
+                    msg = await asyncio.wait_for(sub.queue.get(), timeout=_KEEPALIVE_S)
+                except TimeoutError:
+                    if state.sessions.get(who.session.id) is None:
+                        break
+                    yield ": keep-alive\n\n"
+                    continue
+                yield msg.to_sse()
+        finally:
+            state.hub.unsubscribe(sub)
+
+    return StreamingResponse(
+        stream(), media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get("/status", summary="Server status: store, listeners, queues, components")
+def status(
+    who: Reader,
+    state: StateDep,
+) -> dict[str, Any]:
+    """Counters of the ingest pipeline and the live stream, and which optional
+    components (geography, detection, patrol …) are available."""
+    from khazar.api.services import optional
+
+    with state.lock:
+        counters = dict(state.counters)
+        components = dict(state.components)
+    capabilities = {
+        "geography": optional("khazar.geo", "load_geography") is not None,
+        "energy": optional("khazar.energy", "asset_criticality") is not None,
+        "alerts": optional("khazar.store.alerts", "list_alerts") is not None,
+        "patrol": optional("khazar.patrol", "plan_patrols") is not None,
+        "dispatch": optional("khazar.patrol", "dispatch_options") is not None,
+        "detection": optional("khazar.detect", "LiveDetector") is not None,
+        "ingest": optional("khazar.ingest", "Ingestor") is not None,
+    }
+    return {
+        "store": str(state.store.path),
+        "schema_version": state.store.schema_version,
+        "live": {"subscribers": state.hub.subscribers, "published": state.hub.published,
+                 "dropped": state.hub.dropped, "queue_max": state.hub.queue_max},
+        "sessions": len(state.sessions),
+        "counters": counters,
+        "components": components,
+        "capabilities": capabilities,
+    }

@@ -1,0 +1,88 @@
+"""Login, logout and "who am I" (``/api/login``, ``/api/logout``, ``/api/me``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
+
+from khazar.api.auth import CSRF_COOKIE, SESSION_COOKIE, CurrentUser, Principal, StateDep
+from khazar.audit import PERMISSIONS, append, authenticate
+from khazar.errors import AuthenticationError
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["session"])
+
+
+class LoginRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class SessionInfo(BaseModel):
+    username: str
+    role: str
+    actions: list[str]
+    csrf_token: str
+    token: str | None = None
+    expires_at: str
+
+
+def _info(who: Principal, with_token: bool = False) -> SessionInfo:
+    return SessionInfo(
+        username=who.username,
+        role=who.role.value,
+        actions=sorted(a.value for a in PERMISSIONS[who.role]),
+        csrf_token=who.session.csrf_token,
+        token=who.session.id if with_token else None,
+        expires_at=who.session.expires_at.isoformat(timespec="seconds"),
+    )
+
+
+@router.post("/login", response_model=SessionInfo, summary="Log in; sets the session cookie")
+def login(
+    body: LoginRequest, request: Request, response: Response,
+    state: StateDep,
+) -> SessionInfo:
+    """Check the password (argon2), open a session, set the ``khazar_session`` cookie
+    (HttpOnly, SameSite=Strict) and the ``khazar_csrf`` cookie. The JSON answer holds the
+    CSRF token for cookie requests and the bearer ``token`` for scripts."""
+    with state.locked() as store:
+        try:
+            user = authenticate(store, body.username, body.password)
+        except AuthenticationError:
+            append(store, body.username.strip().lower()[:64], "session.login_failed",
+                   detail={"client": request.client.host if request.client else None})
+            raise
+        session = state.sessions.create(user.username, user.role.value)
+        append(store, user.username, "session.login", detail={"role": user.role.value})
+    max_age = int(state.sessions.max_age.total_seconds())
+    secure = request.url.scheme == "https"
+    response.set_cookie(SESSION_COOKIE, session.id, max_age=max_age, httponly=True,
+                        samesite="strict", secure=secure, path="/")
+    response.set_cookie(CSRF_COOKIE, session.csrf_token, max_age=max_age, httponly=False,
+                        samesite="strict", secure=secure, path="/")
+    who = Principal(user.username, user.role.value, session, via_cookie=True)
+    return _info(who, with_token=True)
+
+
+@router.post("/logout", summary="End the session")
+def logout(
+    response: Response, who: CurrentUser,
+    state: StateDep,
+) -> dict[str, Any]:
+    """End the caller's session and clear the cookies (audited)."""
+    state.sessions.delete(who.session.id)
+    with state.locked() as store:
+        append(store, who.username, "session.logout")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
+    return {"logged_out": who.username}
+
+
+@router.get("/me", response_model=SessionInfo, summary="The logged-in user and their actions")
+def me(who: CurrentUser) -> SessionInfo:
+    """Who is logged in, the role, the actions it grants and the CSRF token."""
+    return _info(who)

@@ -1,0 +1,137 @@
+"""``khazar serve``: one process that owns the store, runs the feed listeners and the API.
+
+:class:`KhazarServer` wires it together and can run in the foreground (the CLI) or in a
+background thread on an already bound socket (the tests, the demo).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import uvicorn
+
+from khazar.api.app import create_app
+from khazar.api.feeds import FeedPipeline, LivePublisher, TcpClient, UdpListener
+from khazar.api.state import ServerState
+from khazar.config import Settings
+from khazar.errors import InputError
+from khazar.store import Store, open_store
+
+__all__ = ["KhazarServer", "ServeOptions", "parse_host_port"]
+
+
+def parse_host_port(value: str) -> tuple[str, int]:
+    """``HOST:PORT`` → (host, port), with a message naming the value when malformed."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InputError(f"--tcp {value!r} must be HOST:PORT, e.g. 127.0.0.1:5631")
+    return host, int(port)
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """What ``khazar serve`` was asked to do."""
+
+    db: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    udp_port: int | None = None
+    udp_host: str = "127.0.0.1"
+    tcp: tuple[str, int] | None = None
+    live_period_s: float = 1.0
+    log_level: str = "warning"
+
+
+@dataclass
+class KhazarServer:
+    """The store, the app, the feed path and uvicorn of one serving process."""
+
+    settings: Settings
+    options: ServeOptions
+    store: Store = field(init=False)
+    state: ServerState = field(init=False)
+    udp: UdpListener | None = field(init=False, default=None)
+    tcp: TcpClient | None = field(init=False, default=None)
+    pipeline: FeedPipeline | None = field(init=False, default=None)
+    publisher: LivePublisher = field(init=False)
+    _uvicorn: uvicorn.Server | None = field(init=False, default=None)
+    _thread: threading.Thread | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.store = open_store(self.options.db)
+        self.state = ServerState.create(self.store, self.settings)
+        self.app = create_app(self.state)
+
+    # feed path ----------------------------------------------------------------------
+    def _start_feeds(self) -> None:
+        opts = self.options
+        if opts.udp_port is not None or opts.tcp is not None:
+            self.pipeline = FeedPipeline(self.state, self.settings.ingest.queue_max)
+            self.pipeline.start()
+        if opts.udp_port is not None and self.pipeline is not None:
+            self.udp = UdpListener(self.pipeline, opts.udp_host, opts.udp_port)
+            self.udp.start()
+        if opts.tcp is not None and self.pipeline is not None:
+            self.tcp = TcpClient(self.pipeline, *opts.tcp)
+            self.tcp.start()
+        self.publisher = LivePublisher(self.state, opts.live_period_s)
+        self.publisher.start()
+
+    def _stop_feeds(self) -> None:
+        for part in (self.udp, self.tcp):
+            if part is not None:
+                part.stop()
+        if self.pipeline is not None:
+            self.pipeline.stop()
+        self.publisher.stop()
+
+    # http ---------------------------------------------------------------------------
+    def _config(self) -> uvicorn.Config:
+        return uvicorn.Config(
+            self.app, host=self.options.host, port=self.options.port,
+            log_level=self.options.log_level, access_log=False, lifespan="off",
+            timeout_graceful_shutdown=2,
+        )
+
+    def serve_forever(self) -> None:
+        """Run in the foreground until interrupted (Ctrl-C / SIGTERM)."""
+        self._start_feeds()
+        try:
+            self._uvicorn = uvicorn.Server(self._config())
+            self._uvicorn.run()
+        finally:
+            self._stop_feeds()
+            self.store.close()
+
+    def start_background(self) -> str:
+        """Serve from a background thread on a freshly bound socket; returns the base URL."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.options.host, self.options.port))
+        port = sock.getsockname()[1]
+        self._start_feeds()
+        self._uvicorn = uvicorn.Server(self._config())
+        server = self._uvicorn
+        self._thread = threading.Thread(
+            target=lambda: server.run(sockets=[sock]), name="khazar-http", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the API server did not start within 10 s")
+            time.sleep(0.02)
+        return f"http://{self.options.host}:{port}"
+
+    def stop(self) -> None:
+        """Stop a background server and close the store."""
+        if self._uvicorn is not None:
+            self._uvicorn.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._stop_feeds()
+        self.store.close()

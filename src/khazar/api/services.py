@@ -1,0 +1,42 @@
+"""The other packages the API shows, found at run time.
+
+Each capability (geography, energy, alerts life cycle, patrol plans, dispatch, live
+detection) lives in its own package. When one is missing or fails to load, the API says
+so (``/api/status`` and a 503 naming it) and the console shows it as unavailable rather
+than inventing data.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from khazar.errors import KhazarError
+
+__all__ = ["Unavailable", "optional", "require_service"]
+
+
+class Unavailable(KhazarError):
+    """A capability the request needs is not installed or failed to load (HTTP 503)."""
+
+    exit_code = 6
+
+
+def optional(module: str, name: str) -> Any | None:
+    """``module.name`` if it can be imported, else None."""
+    try:
+        mod = importlib.import_module(module)
+    except ImportError:
+        return None
+    return getattr(mod, name, None)
+
+
+def require_service(module: str, name: str, what: str) -> Any:
+    """``module.name`` or :class:`Unavailable` naming the capability."""
+    found = optional(module, name)
+    if found is None:
+        raise Unavailable(
+            f"{what} is not available in this build ({module}.{name} is missing); "
+            f"the rest of the console works without it"
+        )
+    return found

@@ -1,0 +1,54 @@
+"""What the running server holds: the one store handle, its lock, sessions, the live hub.
+
+``khazar serve`` is the only writer of the store. DuckDB connections are not safe to
+share between threads mid-transaction, so every use of the store — API reads, API
+writes, the ingest pipeline — goes through :meth:`ServerState.locked`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from khazar.api.live import LiveHub
+from khazar.api.sessions import SessionStore
+from khazar.config import Settings
+from khazar.store import Store
+
+__all__ = ["ServerState"]
+
+
+@dataclass
+class ServerState:
+    """Everything the routes need, created once per app."""
+
+    store: Store
+    settings: Settings
+    sessions: SessionStore
+    hub: LiveHub
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    #: counters the pipeline and the live stream report on /api/status
+    counters: dict[str, int] = field(default_factory=dict)
+    #: free-form status of optional components (listeners, detection, …)
+    components: dict[str, Any] = field(default_factory=dict)
+    #: results computed once per process (geography as GeoJSON, criticality …)
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, store: Store, settings: Settings, live_queue_max: int = 1000) -> ServerState:
+        ttl = timedelta(minutes=settings.session_ttl_min)
+        return cls(store, settings, SessionStore(ttl), LiveHub(live_queue_max))
+
+    @contextmanager
+    def locked(self) -> Iterator[Store]:
+        """Exclusive use of the store for one short unit of work."""
+        with self.lock:
+            yield self.store
+
+    def count(self, name: str, n: int = 1) -> None:
+        with self.lock:
+            self.counters[name] = self.counters.get(name, 0) + n

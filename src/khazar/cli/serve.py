@@ -1,0 +1,48 @@
+"""`khazar serve`: the API, the console and the live feed listeners in one process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from khazar.cli._app import ConfigOption, DbOption, app, err_console, settings_from
+
+
+@app.command()
+def serve(
+    db: DbOption = Path("khazar.duckdb"),
+    host: Annotated[str, typer.Option(help="HTTP address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port")] = 8000,
+    udp: Annotated[
+        int | None,
+        typer.Option(help="listen for NMEA over UDP on this port (AIS-catcher, gpsd: 10110)"),
+    ] = None,
+    udp_host: Annotated[str, typer.Option(help="UDP address to listen on")] = "127.0.0.1",
+    tcp: Annotated[
+        str | None, typer.Option(help="read NMEA from a TCP server HOST:PORT (reconnects)")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Serve the console at / and the API at /api/; the only writer of the store while it
+    runs (other commands reach it through the API). Stop with Ctrl-C."""
+    from khazar.api.server import KhazarServer, ServeOptions, parse_host_port
+
+    settings = settings_from(config)
+    options = ServeOptions(
+        db=db, host=host, port=port, udp_port=udp, udp_host=udp_host,
+        tcp=parse_host_port(tcp) if tcp else None,
+    )
+    server = KhazarServer(settings, options)
+    feeds = []
+    if udp is not None:
+        feeds.append(f"UDP {udp_host}:{udp}")
+    if tcp:
+        feeds.append(f"TCP {tcp}")
+    err_console.print(
+        f"Khazar console on http://{host}:{port}/  (API http://{host}:{port}/api/, store {db}"
+        + (f", feeds: {', '.join(feeds)}" if feeds else "") + ")",
+        highlight=False,
+    )
+    server.serve_forever()

@@ -1,0 +1,272 @@
+// The console: login, the map, live updates (SSE) and periodic refresh, panels.
+"use strict";
+(function () {
+  const api = window.KhazarApi, i18n = window.KhazarI18n, P = window.KhazarPanels, M = window.KhazarMap;
+  const t = (k) => i18n.t(k);
+  const $ = (id) => document.getElementById(id);
+
+  const state = {
+    me: null, map: null, vessels: new Map(), pictureTime: null, selected: null,
+    alerts: null, fleet: null, unavailable: new Set(), source: null, timers: [], labels: [],
+    layers: {
+      water: { ids: ["water", "coast", "ports"], visible: true },
+      zones: { ids: ["zones-fill", "zones-line"], visible: true },
+      assets: { ids: ["assets-area", "assets-line", "assets-point"], visible: true },
+      vessels: { ids: ["vessels"], visible: true },
+      tracks: { ids: ["tracks"], visible: true },
+      fleet: { ids: ["fleet"], visible: true },
+      patrols: { ids: ["patrols"], visible: true },
+      alerts: { ids: ["alerts"], visible: true },
+    },
+    dirty: false, vesselRequests: 0,
+  };
+
+  function message(text, isError) {
+    const m = $("status-message");
+    m.textContent = text || "";
+    m.classList.toggle("error", !!isError);
+  }
+
+  function markUnavailable(name, err) {
+    state.unavailable.add(name);
+    if (state.layers[name]) state.layers[name].unavailable = true;
+    $("status-unavailable").textContent = t("status.unavailable") + ": " + [...state.unavailable].join(", ");
+    $("status-unavailable").title = err ? String(err.message) : "";
+  }
+
+  async function load(name, path) {
+    try {
+      return await api.get(path);
+    } catch (err) {
+      if (err.status === 401) { showLogin(); throw err; }
+      if (err.status === 503 || err.status === 404) { markUnavailable(name, err); return null; }
+      message(t("error.generic") + ": " + err.message, true);
+      return null;
+    }
+  }
+
+  // --- clocks -------------------------------------------------------------------
+  function tick() {
+    const now = new Date();
+    $("clock-utc").textContent = now.toISOString().slice(11, 19);
+    $("clock-baku").textContent = new Date(now.getTime() + 4 * 3600 * 1000).toISOString().slice(11, 19);
+    $("clock-picture").textContent = state.pictureTime ? P.fmtTimes(state.pictureTime) : "—";
+  }
+
+  // --- vessels ------------------------------------------------------------------
+  function vesselCollection() {
+    return { type: "FeatureCollection", features: [...state.vessels.values()] };
+  }
+  function flushVessels() {
+    if (!state.dirty || !state.map) return;
+    state.dirty = false;
+    M.setData(state.map, "vessels", vesselCollection());
+    let stale = 0;
+    for (const f of state.vessels.values()) if (f.properties.stale) stale++;
+    $("vessel-count").textContent = state.vessels.size;
+    $("stale-count").textContent = stale;
+    if (state.selected && state.vessels.has(state.selected)) showVessel(state.selected, false);
+  }
+  async function refreshVessels() {
+    const fc = await load("vessels", "/vessels?limit=10000");
+    if (!fc) return;
+    state.vesselRequests++;
+    state.vessels = new Map(fc.features.map((f) => [f.properties.mmsi, f]));
+    state.pictureTime = fc.pictureTime;
+    state.dirty = true;
+    flushVessels();
+  }
+  function applyPositions(data) {
+    for (const f of data.features || []) state.vessels.set(f.properties.mmsi, f);
+    if (data.pictureTime) state.pictureTime = data.pictureTime;
+    state.dirty = true;
+  }
+  function showVessel(mmsi, switchTab) {
+    state.selected = mmsi;
+    const f = state.vessels.get(mmsi);
+    P.renderVessel($("panel-vessel"), f, showTrack);
+    M.setData(state.map, "selected", f ? { type: "FeatureCollection", features: [f] } : M.EMPTY);
+    if (switchTab !== false) selectTab("vessel");
+  }
+  async function showTrack(mmsi) {
+    const fc = await load("tracks", "/tracks?mmsi=" + encodeURIComponent(mmsi) + "&hours=6");
+    if (fc) M.setData(state.map, "tracks", fc);
+  }
+
+  // --- alerts and fleet -----------------------------------------------------------
+  const alertActions = {
+    ack: (id) => act("/alerts/" + id + "/acknowledge", {}),
+    assign: (id, boat) => act("/alerts/" + id + "/assign", { boat }),
+    resolve: (id, reason) => act("/alerts/" + id + "/resolve", { reason }),
+    note: (id, text) => act("/alerts/" + id + "/notes", { text }),
+    focus: (f) => state.map.flyTo({ center: f.geometry.coordinates, zoom: Math.max(state.map.getZoom(), 9) }),
+  };
+  async function act(path, body) {
+    try {
+      await api.post(path, body);
+      message("");
+      await Promise.all([refreshAlerts(), refreshFleet()]);
+    } catch (err) {
+      if (err.status === 401) return showLogin();
+      message(err.status === 403 ? t("error.forbidden") + " " + err.message : t("error.generic") + ": " + err.message, true);
+    }
+  }
+  async function refreshAlerts() {
+    const fc = await load("alerts", "/alerts?state=new&state=acknowledged&state=assigned&limit=200");
+    if (!fc) return;
+    state.alerts = fc;
+    $("alert-count").textContent = fc.numberMatched;
+    M.setData(state.map, "alerts", fc);
+    renderAlerts();
+  }
+  function renderAlerts() {
+    const boats = state.fleet ? state.fleet.features.map((f) => f.properties) : [];
+    P.renderAlerts($("panel-alerts"), state.alerts, state.me, boats, alertActions);
+  }
+  async function refreshFleet() {
+    const fc = await load("fleet", "/fleet");
+    if (!fc) return;
+    state.fleet = fc;
+    M.setData(state.map, "fleet", fc);
+    P.renderFleet($("panel-fleet"), fc);
+  }
+
+  // --- static layers --------------------------------------------------------------
+  async function loadGeography() {
+    const [basemap, zones, assets, patrols] = await Promise.all([
+      load("water", "/basemap"), load("zones", "/zones"), load("assets", "/assets"), load("patrols", "/patrols"),
+    ]);
+    M.setData(state.map, "basemap", basemap);
+    M.setData(state.map, "zones", zones);
+    M.setData(state.map, "assets", assets);
+    M.setData(state.map, "patrols", patrols);
+    placeLabels(basemap, assets);
+    P.renderLayers($("panel-layers"), state.layers, toggleLayer);
+  }
+  function placeLabels(basemap, assets) {
+    // HTML labels: no glyphs needed, any script (Azerbaijani ə included) renders.
+    for (const m of state.labels) m.remove();
+    state.labels = [];
+    const feats = [];
+    if (assets) for (const f of assets.features) {
+      if (f.geometry.type === "Point" && ["platform", "terminal"].includes(f.properties.kind)) feats.push([f, "label-asset"]);
+    }
+    if (basemap) for (const f of basemap.features) if (f.properties.layer === "port") feats.push([f, "label-port"]);
+    for (const [f, cls] of feats) {
+      const div = document.createElement("div");
+      div.className = "map-label " + cls;
+      div.textContent = f.properties.name;
+      state.labels.push(new maplibregl.Marker({ element: div, anchor: "left", offset: [6, 0] })
+        .setLngLat(f.geometry.coordinates).addTo(state.map));
+    }
+  }
+  function toggleLayer(key, visible) {
+    state.layers[key].visible = visible;
+    M.setVisible(state.map, state.layers[key].ids, visible);
+    if (key === "assets") for (const m of state.labels) m.getElement().hidden = !visible;
+  }
+
+  // --- live stream ----------------------------------------------------------------
+  function connectLive() {
+    if (state.source) state.source.close();
+    const src = new EventSource("/api/live");
+    state.source = src;
+    src.addEventListener("open", () => $("live-indicator").className = "live on");
+    src.addEventListener("error", () => $("live-indicator").className = "live off");
+    src.addEventListener("positions", (e) => applyPositions(JSON.parse(e.data)));
+    src.addEventListener("alert", () => refreshAlerts());
+    src.addEventListener("note", () => refreshAlerts());
+    src.addEventListener("fleet", () => refreshFleet());
+  }
+
+  // --- views ----------------------------------------------------------------------
+  function selectTab(name) {
+    document.querySelectorAll(".tab").forEach((b) => b.classList.toggle("active", b.dataset.tab === name));
+    for (const p of ["alerts", "fleet", "vessel", "layers"]) $("panel-" + p).hidden = p !== name;
+  }
+  function stopTimers() {
+    for (const id of state.timers) clearInterval(id);
+    state.timers = [];
+    if (state.source) { state.source.close(); state.source = null; }
+  }
+  function showLogin() {
+    stopTimers();
+    state.me = null;
+    $("app-view").hidden = true;
+    $("login-view").hidden = false;
+    $("login-username").focus();
+  }
+  async function showApp(me) {
+    state.me = me;
+    api.setCsrf(me.csrf_token);
+    $("login-view").hidden = true;
+    $("app-view").hidden = false;
+    $("user-name").textContent = me.username;
+    $("user-role").textContent = me.role;
+    if (!state.map) {
+      const created = M.create($("map"), (mmsi) => showVessel(mmsi), (ll) => {
+        $("cursor-pos").textContent = ll.lat.toFixed(4) + ", " + ll.lng.toFixed(4);
+      });
+      state.map = created.map;
+      window.khazarConsole.map = state.map;
+      await created.ready;
+      P.renderLegend($("legend"));
+      await loadGeography();
+    } else {
+      state.map.resize();
+    }
+    await refreshFleet();
+    await Promise.all([refreshVessels(), refreshAlerts()]);
+    connectLive();
+    state.timers.push(setInterval(tick, 1000));
+    state.timers.push(setInterval(flushVessels, 1000));
+    state.timers.push(setInterval(refreshVessels, 15000));
+    state.timers.push(setInterval(refreshFleet, 30000));
+    tick();
+  }
+
+  async function onLogin(e) {
+    e.preventDefault();
+    $("login-error").textContent = "";
+    try {
+      const me = await api.post("/login", { username: $("login-username").value, password: $("login-password").value });
+      $("login-password").value = "";
+      await showApp(me);
+    } catch (err) {
+      $("login-error").textContent = err.status === 401 ? t("login.failed") : t("error.generic") + ": " + err.message;
+    }
+  }
+  async function onLogout() {
+    try { await api.post("/logout", {}); } catch (err) { /* already gone */ }
+    api.setCsrf(null);
+    showLogin();
+  }
+
+  window.khazarConsole = {
+    state,
+    vesselCount: () => state.vessels.size,
+    renderedVessels: () => state.map ? state.map.queryRenderedFeatures({ layers: ["vessels"] }).length : 0,
+    selectVessel: (mmsi) => showVessel(mmsi),
+  };
+
+  document.addEventListener("DOMContentLoaded", async () => {
+    i18n.apply();
+    document.querySelectorAll("button.lang").forEach((b) => b.addEventListener("click", () => i18n.setLang(b.dataset.lang)));
+    document.addEventListener("khazar:lang", () => {
+      if (!state.me) return;
+      P.renderLegend($("legend"));
+      renderAlerts();
+      if (state.fleet) P.renderFleet($("panel-fleet"), state.fleet);
+      P.renderLayers($("panel-layers"), state.layers, toggleLayer);
+      if (state.selected) showVessel(state.selected, false);
+    });
+    document.querySelectorAll(".tab").forEach((b) => b.addEventListener("click", () => selectTab(b.dataset.tab)));
+    $("login-form").addEventListener("submit", onLogin);
+    $("logout-button").addEventListener("click", onLogout);
+    try {
+      await showApp(await api.get("/me"));
+    } catch (err) {
+      showLogin();
+    }
+  });
+})();

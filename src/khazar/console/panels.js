@@ -1,0 +1,145 @@
+// Side panels: alert queue with actions, fleet status, vessel details, layer switches.
+"use strict";
+(function () {
+  const t = (k) => window.KhazarI18n.t(k);
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") node.className = v;
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else if (v !== null && v !== undefined && v !== false) node.setAttribute(k, v === true ? "" : v);
+    }
+    for (const c of children) {
+      if (c === null || c === undefined) continue;
+      node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return node;
+  }
+
+  const BAKU_MS = 4 * 3600 * 1000;
+  function hhmmss(d) { return d.toISOString().slice(11, 19); }
+  function fmtTimes(iso) {
+    if (!iso) return "—";
+    const d = new Date(iso);
+    if (isNaN(d)) return iso;
+    const baku = new Date(d.getTime() + BAKU_MS);
+    return d.toISOString().slice(0, 10) + " " + hhmmss(d) + " UTC · " + hhmmss(baku) + " " + t("clock.baku");
+  }
+  function fmtAge(s) {
+    if (s === null || s === undefined) return "—";
+    if (s < 120) return Math.round(s) + " s";
+    if (s < 7200) return Math.round(s / 60) + " " + t("unit.min");
+    return (s / 3600).toFixed(1) + " " + t("unit.h");
+  }
+  function num(v, digits, unit) {
+    return v === null || v === undefined ? "—" : Number(v).toFixed(digits) + (unit ? " " + unit : "");
+  }
+
+  function row(label, value, cls) {
+    return el("tr", {}, el("th", {}, label), el("td", { class: cls || "" }, value));
+  }
+
+  function renderVessel(container, f, onTrack) {
+    container.replaceChildren();
+    if (!f) { container.append(el("p", { class: "muted" }, t("vessel.none"))); return; }
+    const p = f.properties;
+    const title = el("h2", {}, p.name || ("MMSI " + p.mmsi),
+      el("span", { class: "kind-dot", style: "background:" + (window.KhazarMap.KIND_COLOURS[p.kind] || "#999") }),
+      p.stale ? el("span", { class: "badge dim" }, t("vessel.stale")) : null);
+    const table = el("table", { class: "kv", id: "vessel-details" },
+      row(t("vessel.name"), p.name || "—"),
+      row(t("vessel.mmsi"), p.mmsi, "mono"),
+      row(t("vessel.imo"), p.imo || "—", "mono"),
+      row(t("vessel.callsign"), p.callsign || "—", "mono"),
+      row(t("vessel.type"), t("kind." + p.kind) + (p.ship_type ? " (" + p.ship_type + ")" : "")),
+      row(t("vessel.destination"), p.destination || "—"),
+      row(t("vessel.speed"), num(p.sog_kn, 1, t("unit.kn"))),
+      row(t("vessel.course"), num(p.cog_deg, 0, "°")),
+      row(t("vessel.heading"), p.heading_deg === null ? "—" : p.heading_deg + "°"),
+      row(t("vessel.position"), p.lat_dm + "  " + p.lon_dm, "mono"),
+      row(t("vessel.last_seen"), fmtTimes(p.last_seen)),
+      row(t("vessel.age"), fmtAge(p.age_s)));
+    container.append(title, table,
+      el("button", { type: "button", onclick: () => onTrack(p.mmsi) }, t("vessel.track")));
+  }
+
+  function renderAlerts(container, fc, me, boats, actions) {
+    container.replaceChildren();
+    const feats = (fc && fc.features) || [];
+    if (!feats.length) { container.append(el("p", { class: "muted" }, t("alerts.none"))); return; }
+    const may = (a) => me && me.actions.includes(a);
+    for (const f of feats) {
+      const p = f.properties;
+      const card = el("div", { class: "alert-card sev-" + p.severity, "data-alert-id": p.id, "data-state": p.state });
+      card.append(
+        el("div", { class: "alert-head" },
+          el("span", { class: "sev" }, t("severity." + p.severity)),
+          el("span", { class: "alert-type" }, p.type),
+          el("span", { class: "badge state-" + p.state }, t("state." + p.state)),
+          p.exercise ? el("span", { class: "badge exercise" }, "EXERCISE") : null),
+        el("div", { class: "alert-summary" }, p.summary),
+        el("div", { class: "alert-meta mono" },
+          (p.mmsi ? t("alerts.vessel") + " " + p.mmsi + " · " : "") +
+          (p.asset_id ? t("alerts.asset") + " " + p.asset_id + " · " : "") + p.lat_dm + " " + p.lon_dm),
+        el("div", { class: "alert-meta" }, t("alerts.first") + ": " + fmtTimes(p.first_ts)),
+        p.assigned_boat ? el("div", { class: "alert-meta" }, t("alerts.boat") + ": " + p.assigned_boat) : null);
+      const bar = el("div", { class: "alert-actions" });
+      if (p.state === "new") {
+        bar.append(el("button", { type: "button", class: "act-ack", disabled: !may("alerts.ack"),
+          onclick: () => actions.ack(p.id) }, t("alerts.ack")));
+      }
+      if (p.state === "acknowledged" || p.state === "assigned") {
+        const sel = el("select", { class: "act-boat", "aria-label": t("alerts.boat") },
+          ...boats.map((b) => el("option", { value: b.name }, b.name + " · " + (b.status || ""))));
+        bar.append(sel, el("button", { type: "button", class: "act-assign", disabled: !may("alerts.assign"),
+          onclick: () => actions.assign(p.id, sel.value) }, t("alerts.assign")));
+        const reason = el("input", { class: "act-reason", placeholder: t("alerts.reason") });
+        bar.append(reason, el("button", { type: "button", class: "act-resolve", disabled: !may("alerts.resolve"),
+          onclick: () => actions.resolve(p.id, reason.value) }, t("alerts.resolve")));
+      }
+      const note = el("input", { class: "act-note-text", placeholder: t("alerts.note_text") });
+      bar.append(note, el("button", { type: "button", class: "act-note", disabled: !may("alerts.note"),
+        onclick: () => actions.note(p.id, note.value) }, t("alerts.note")));
+      card.append(bar);
+      card.addEventListener("click", (e) => { if (e.target === card || e.target.closest(".alert-summary")) actions.focus(f); });
+      container.append(card);
+    }
+  }
+
+  function renderFleet(container, fc) {
+    container.replaceChildren();
+    const feats = (fc && fc.features) || [];
+    if (!feats.length) { container.append(el("p", { class: "muted" }, t("fleet.none"))); return; }
+    const table = el("table", { class: "grid", id: "fleet-table" },
+      el("tr", {}, el("th", {}, t("alerts.boat")), el("th", {}, t("fleet.status")),
+        el("th", {}, t("fleet.base")), el("th", {}, t("fleet.speed")), el("th", {}, t("vessel.position"))));
+    for (const f of feats) {
+      const p = f.properties;
+      table.append(el("tr", {}, el("td", { class: "mono" }, p.name),
+        el("td", { class: "status-" + p.status }, p.status),
+        el("td", {}, p.base), el("td", {}, p.cruise_speed_kn + " / " + p.max_speed_kn + " " + t("unit.kn")),
+        el("td", { class: "mono small" }, p.lat_dm + " " + p.lon_dm)));
+    }
+    container.append(table);
+  }
+
+  function renderLayers(container, layers, onToggle) {
+    container.replaceChildren();
+    for (const [key, info] of Object.entries(layers)) {
+      const box = el("input", { type: "checkbox", checked: info.visible, onchange: (e) => onToggle(key, e.target.checked) });
+      container.append(el("label", { class: "layer-switch" }, box, " ", t("layers." + key),
+        info.unavailable ? el("span", { class: "warn small" }, " (" + t("error.unavailable") + ")") : null));
+    }
+  }
+
+  function renderLegend(container) {
+    container.replaceChildren();
+    for (const [kind, colour] of Object.entries(window.KhazarMap.KIND_COLOURS)) {
+      container.append(el("span", { class: "legend-item" },
+        el("span", { class: "kind-dot", style: "background:" + colour }), t("kind." + kind)));
+    }
+  }
+
+  window.KhazarPanels = { el, fmtTimes, renderVessel, renderAlerts, renderFleet, renderLayers, renderLegend };
+})();

@@ -1,3 +1,144 @@
-"""Commands of this group (placeholder until the owning package lands)."""
+"""`khazar ingest` (files) and `khazar listen` (UDP / TCP feeds)."""
 
 from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from khazar.cli._app import (
+    ConfigOption,
+    DbOption,
+    OutputFormat,
+    app,
+    console,
+    err_console,
+    print_json,
+    settings_from,
+)
+from khazar.errors import InputError
+from khazar.ingest import FileKind, FileProgress, IngestResult, ingest_file
+from khazar.ingest.sources import listen_loop
+from khazar.store import open_store
+
+_PROGRESS_MIN_BYTES = 5 << 20
+
+
+def _summary(results: list[tuple[str, IngestResult]], total: IngestResult) -> None:
+    files = Table(title="ingest")
+    for col in ("file", "lines", "accepted", "rejected", "positions", "static", "detections",
+                "duplicates"):
+        files.add_column(col, justify="left" if col == "file" else "right")
+    for name, r in results:
+        label = name + (" (already ingested)" if r.skipped else "")
+        files.add_row(label, f"{r.lines:,}", f"{r.accepted:,}", f"{r.rejected_total:,}",
+                      f"{r.positions:,}", f"{r.statics:,}", f"{r.detections:,}",
+                      f"{r.duplicates:,}")
+    console.print(files)
+    if total.rejected:
+        reasons = Table(title="rejected lines by reason")
+        reasons.add_column("reason")
+        reasons.add_column("lines", justify="right")
+        for reason, n in sorted(total.rejected.items(), key=lambda kv: -kv[1]):
+            reasons.add_row(reason, f"{n:,}")
+        console.print(reasons)
+    if total.internal_errors:
+        err_console.print(f"[bold red]{total.internal_errors} internal errors[/]: a bug; the "
+                          "lines are kept in the rejects table, please report them")
+
+
+@app.command()
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="NMEA or CSV files", show_default=False)],
+    db: DbOption = Path("khazar.duckdb"),
+    kind: Annotated[FileKind | None, typer.Option(
+        "--kind", help="force the CSV kind (ais or radar) instead of guessing from the header"
+    )] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    exercise: Annotated[bool, typer.Option(help="mark the data as exercise data")] = False,
+    force: Annotated[bool, typer.Option(
+        help="read files again even when already ingested (adds nothing new)")] = False,
+    received_at: Annotated[datetime | None, typer.Option(
+        help="receive time (UTC) for lines without one; default: the file's mtime")] = None,
+    batch_size: Annotated[int | None, typer.Option(
+        help="lines per committed batch (default from configuration)")] = None,
+    progress_jsonl: Annotated[bool, typer.Option(
+        help="write one JSON line per committed batch to stderr (for supervisors)")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Ingest NMEA (plain, tag blocks, USCG trailers, Gatehouse) and CSV (DMA, MarineCadastre,
+    generic, radar/SAR detections) files; every line is accepted or rejected with a reason."""
+    settings = settings_from(config).ingest
+    for f in files:
+        if not f.is_file():
+            raise InputError(f"{f} is not a readable file; check the path")
+    results: list[tuple[str, IngestResult]] = []
+    total = IngestResult()
+    show_bar = fmt is OutputFormat.table and sys.stderr.isatty() and sum(
+        f.stat().st_size for f in files) >= _PROGRESS_MIN_BYTES
+    with open_store(db) as store, Progress(
+        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+        console=err_console, disable=not show_bar,
+    ) as bar:
+        for f in files:
+            task = bar.add_task(f.name, total=f.stat().st_size)
+
+            def report(p: FileProgress, task: int = task) -> None:
+                bar.update(task, completed=p.bytes_read)
+                if progress_jsonl:
+                    sys.stderr.write(json.dumps({"file": str(p.path), "bytes": p.bytes_read,
+                                                 **p.result.as_dict()}) + "\n")
+                    sys.stderr.flush()
+
+            result = ingest_file(
+                store, f, kind=kind, received_at=received_at, exercise=exercise, force=force,
+                batch_lines=batch_size or settings.batch_size,
+                multipart_timeout_s=settings.multipart_timeout_s,
+                pause_after_batch_s=settings.pause_after_batch_s, on_progress=report,
+            )
+            results.append((str(f), result))
+            total.add(result)
+    if fmt is OutputFormat.json:
+        print_json({"files": [{"file": n, **r.as_dict()} for n, r in results],
+                    "total": total.as_dict()})
+    else:
+        _summary(results, total)
+
+
+@app.command()
+def listen(
+    db: DbOption = Path("khazar.duckdb"),
+    udp: Annotated[list[int] | None, typer.Option(
+        "--udp", help="UDP port to listen on (AIS-catcher, gpsd: 10110); repeatable")] = None,
+    tcp: Annotated[list[str] | None, typer.Option(
+        "--tcp", help="HOST:PORT of a TCP NMEA server to read from; repeatable")] = None,
+    duration_s: Annotated[float | None, typer.Option(
+        "--duration", help="stop after this many seconds (default: until Ctrl-C)")] = None,
+    exercise: Annotated[bool, typer.Option(help="mark the data as exercise data")] = False,
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    config: ConfigOption = None,
+) -> None:
+    """Ingest live feeds (UDP listeners, TCP clients with reconnect and back-off) into the
+    store, with bounded queues (drops are counted, never block the socket)."""
+    settings = settings_from(config).ingest
+    udp_ports = list(udp or [])
+    tcp_addrs = list(tcp or [])
+    if not udp_ports and not tcp_addrs:
+        udp_ports = [settings.udp_port]
+    started = time.monotonic()
+    with open_store(db) as store:
+        summary = listen_loop(store, udp_ports=udp_ports, tcp_addrs=tcp_addrs,
+                              settings=settings, duration_s=duration_s, exercise=exercise,
+                              log=None if fmt is OutputFormat.json else err_console.print)
+    summary["elapsed_s"] = round(time.monotonic() - started, 1)
+    if fmt is OutputFormat.json:
+        print_json(summary)
+    else:
+        console.print(summary)

@@ -13,14 +13,20 @@ _V1 = [
         key VARCHAR PRIMARY KEY,
         value VARCHAR NOT NULL
     )""",
-    # Every raw line as received, before decoding, so everything can be re-decoded.
-    # line_key = hash(source, line): the same line from the same source is stored once.
+    # Every raw line as received (blank lines and comments aside), before decoding, so that
+    # everything can be re-decoded. One row per (source, line_no): re-ingest adds nothing.
+    # source = the feed ("sample.nmea@3f2a9c01d2e4" for a file: name and content hash),
+    # station = the receiving station named by the line's wrapper (tag block s:, USCG r/b).
     """CREATE TABLE IF NOT EXISTS raw_sentences (
-        line_key UBIGINT NOT NULL,
-        received_at TIMESTAMPTZ NOT NULL,
         source VARCHAR NOT NULL,
+        line_no BIGINT NOT NULL,
+        received_at TIMESTAMPTZ NOT NULL,
+        station VARCHAR NOT NULL,
         line VARCHAR NOT NULL
     )""",
+    # ts = receive time (wrapper time, else the feed's receive time); report_ts = the same
+    # moved to the report's own UTC second. (mmsi, report_ts, msg_key) is unique: copies of
+    # one transmission heard by several receivers collapse into the first row.
     """CREATE TABLE IF NOT EXISTS positions (
         mmsi INTEGER NOT NULL,
         ts TIMESTAMPTZ NOT NULL,
@@ -32,8 +38,13 @@ _V1 = [
         status TINYINT,
         msg_type TINYINT NOT NULL,
         source VARCHAR NOT NULL,
-        exercise BOOLEAN NOT NULL DEFAULT FALSE
+        exercise BOOLEAN NOT NULL DEFAULT FALSE,
+        station VARCHAR NOT NULL DEFAULT '',
+        report_ts TIMESTAMPTZ NOT NULL,
+        msg_key UBIGINT NOT NULL
     )""",
+    # One row per distinct static report (mmsi, msg_key); ts = when first received.
+    # Values 0 / empty ("not available" in AIS) are NULL.
     """CREATE TABLE IF NOT EXISTS vessels_static (
         mmsi INTEGER NOT NULL,
         ts TIMESTAMPTZ NOT NULL,
@@ -48,7 +59,9 @@ _V1 = [
         to_starboard_m SMALLINT,
         draught_m REAL,
         destination VARCHAR,
-        source VARCHAR NOT NULL
+        source VARCHAR NOT NULL,
+        station VARCHAR NOT NULL DEFAULT '',
+        msg_key UBIGINT NOT NULL
     )""",
     """CREATE TABLE IF NOT EXISTS base_stations (
         mmsi INTEGER NOT NULL,
@@ -56,8 +69,12 @@ _V1 = [
         lat DOUBLE,
         lon DOUBLE,
         station_time TIMESTAMPTZ,
-        source VARCHAR NOT NULL
+        source VARCHAR NOT NULL,
+        station VARCHAR NOT NULL DEFAULT '',
+        report_ts TIMESTAMPTZ NOT NULL,
+        msg_key UBIGINT NOT NULL
     )""",
+    # Non-AIS contacts (coastal radar, SAR); (ts, lat, lon, source) is unique.
     """CREATE TABLE IF NOT EXISTS detections (
         ts TIMESTAMPTZ NOT NULL,
         lat DOUBLE NOT NULL,
@@ -66,24 +83,28 @@ _V1 = [
         source VARCHAR NOT NULL,
         exercise BOOLEAN NOT NULL DEFAULT FALSE
     )""",
+    # Rejected lines with their reason (khazar.ingest.reasons); one row per (source, line_no).
     """CREATE TABLE IF NOT EXISTS rejects (
-        line_key UBIGINT NOT NULL,
-        received_at TIMESTAMPTZ NOT NULL,
         source VARCHAR NOT NULL,
-        line_no BIGINT,
+        line_no BIGINT NOT NULL,
+        received_at TIMESTAMPTZ NOT NULL,
         reason VARCHAR NOT NULL,
         detail VARCHAR,
         line VARCHAR NOT NULL
     )""",
+    # One row per file (run_id = "file:" + sha256 of its content) or live session; updated in
+    # the transaction of every batch, so after a crash it says how far the run got.
     """CREATE TABLE IF NOT EXISTS ingest_runs (
         run_id VARCHAR PRIMARY KEY,
         started_at TIMESTAMPTZ NOT NULL,
         finished_at TIMESTAMPTZ,
         source VARCHAR NOT NULL,
-        lines BIGINT,
-        accepted BIGINT,
-        rejected BIGINT,
-        duplicates BIGINT
+        kind VARCHAR NOT NULL,
+        lines BIGINT NOT NULL DEFAULT 0,
+        accepted BIGINT NOT NULL DEFAULT 0,
+        rejected BIGINT NOT NULL DEFAULT 0,
+        duplicates BIGINT NOT NULL DEFAULT 0,
+        reasons VARCHAR NOT NULL DEFAULT '{}'
     )""",
     # Detected behaviours (DESIGN C3); id derives from (type, vessels, start) only.
     """CREATE TABLE IF NOT EXISTS events (

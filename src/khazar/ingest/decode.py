@@ -1,0 +1,355 @@
+"""Decoding assembled AIS payloads into normalised position, static and base-station rows.
+
+Hot types take the vectorised path (:mod:`khazar.ingest.sixbit`): 1–3 and 18 with the usual
+28-character payload, 5 with 71 characters. Everything else goes through pyais's decoder, one
+message at a time. Both paths produce the same raw columns (pyais's scaling: degrees, knots),
+which are normalised once in :func:`_finish_positions`:
+
+- latitude 91 / longitude 181 (not available): the report is accepted but has no position;
+- |latitude| > 90 or |longitude| > 180: rejected, ``out_of_range``;
+- speed 102.3 (63 kn for type 27), course ≥ 360 (511 for type 27), heading 511: ``None``.
+
+Every position also gets a *report time* used to collapse duplicates from several receivers:
+the receive time moved to the report's own UTC second (bits "second", 0–59) when that second
+is given, else the receive time truncated to the minute.
+"""
+
+from __future__ import annotations
+
+import calendar
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from pyais.bit_vector import bit_vector
+from pyais.messages import MSG_CLASS
+
+from khazar.ingest.reasons import Reason
+from khazar.ingest.sixbit import SixBit, payload_hash, unpack
+
+__all__ = ["POSITION_TYPES", "STATIC_TYPES", "Decoded", "Message", "decode_messages"]
+
+POSITION_TYPES = frozenset({1, 2, 3, 18, 19, 27})
+STATIC_TYPES = frozenset({5, 19, 24})
+_KNOWN_TYPES = frozenset(range(1, 28))
+_VALID_CHARS = frozenset("0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVW`abcdefghijklmnopqrstuvw")
+#: minimum bits for a usable report (through latitude) per position type
+_MIN_BITS = {1: 116, 2: 116, 3: 116, 18: 112, 19: 112, 27: 79, 4: 134, 5: 232, 24: 40}
+_FAST_POS = frozenset("123B")
+
+
+@dataclass(slots=True)
+class LineRef:
+    """A line held back by multipart assembly (it may be resolved in a later batch)."""
+
+    source: str
+    line_no: int
+    text: str
+    received_us: int
+
+
+@dataclass(slots=True)
+class Message:
+    """One complete AIS message: a single sentence or assembled fragments."""
+
+    payload: str
+    fill: int
+    station: str
+    time_us: int
+    idx: int = -1  # batch line index of a single-sentence message
+    refs: tuple[LineRef, ...] = ()  # the fragments of a multi-part message
+
+
+@dataclass(slots=True)
+class Decoded:
+    """Column arrays of a batch's decoded messages, and the messages rejected (by index)."""
+
+    positions: dict[str, Any] = field(default_factory=dict)
+    statics: list[tuple[Any, ...]] = field(default_factory=list)
+    bases: list[tuple[Any, ...]] = field(default_factory=list)
+    rejects: list[tuple[int, Reason, str]] = field(default_factory=list)
+    no_position: int = 0
+    detections: list[tuple[int, float, float, float | None, str]] = field(default_factory=list)
+
+
+# raw position columns, in pyais scaling: lists built by both paths, then concatenated
+_RAW_POS = ("msg", "mmsi", "msg_type", "lat", "lon", "sog", "cog", "heading", "status", "second")
+
+
+def decode_messages(msgs: list[Message]) -> Decoded:
+    """Decode a batch of messages. Never raises for bad data: rejects carry the reason."""
+    out = Decoded()
+    fast_pos: list[int] = []
+    fast_static: list[int] = []
+    slow: list[int] = []
+    for k, m in enumerate(msgs):
+        p = m.payload
+        n = len(p)
+        if n == 28 and m.fill == 0 and p[0] in _FAST_POS and p.isascii():
+            fast_pos.append(k)
+        elif n == 71 and p[0] == "5" and p.isascii():
+            fast_static.append(k)
+        else:
+            slow.append(k)
+    parts: list[dict[str, Any]] = []
+    keys: list[npt.NDArray[np.uint64]] = []
+    if fast_pos:
+        part, key = _fast_positions(msgs, fast_pos, out)
+        parts.append(part)
+        keys.append(key)
+    if fast_static:
+        _fast_statics(msgs, fast_static, out)
+    if slow:
+        part, key = _slow(msgs, slow, out)
+        parts.append(part)
+        keys.append(key)
+    if parts:
+        raw = {c: np.concatenate([np.asarray(p[c]) for p in parts]) for c in _RAW_POS}
+        _finish_positions(msgs, raw, np.concatenate(keys), out)
+    return out
+
+
+def _fast_positions(
+    msgs: list[Message], sel: list[int], out: Decoded
+) -> tuple[dict[str, Any], npt.NDArray[np.uint64]]:
+    six, valid = unpack([msgs[k].payload for k in sel], 28)
+    idx = np.asarray(sel, dtype=np.int64)
+    if not valid.all():
+        for k in idx[~valid].tolist():
+            out.rejects.append((k, Reason.malformed, "payload has a character outside 0-W, `-w"))
+        six = SixBit(six.values[valid])
+        idx = idx[valid]
+    mtype = six.uint(0, 6)
+    is18 = mtype == 18
+    mmsi = six.uint(8, 30)
+    # types 1-3 and 18 differ by a 4-bit offset after the MMSI
+    lon_raw = np.where(is18, six.int(57, 28), six.int(61, 28))
+    lat_raw = np.where(is18, six.int(85, 27), six.int(89, 27))
+    sog_raw = np.where(is18, six.uint(46, 10), six.uint(50, 10))
+    cog_raw = np.where(is18, six.uint(112, 12), six.uint(116, 12))
+    heading = np.where(is18, six.uint(124, 9), six.uint(128, 9))
+    second = np.where(is18, six.uint(133, 6), six.uint(137, 6))
+    status = np.where(is18, -1, six.uint(38, 4))
+    part = {
+        "msg": idx,
+        "mmsi": mmsi,
+        "msg_type": mtype,
+        # bit-identical to pyais: round(v / 600000, 6) computed in integers
+        "lat": np.floor_divide(10 * lat_raw + 3, 6) / 1e6,
+        "lon": np.floor_divide(10 * lon_raw + 3, 6) / 1e6,
+        "sog": sog_raw / 10.0,
+        "cog": cog_raw / 10.0,
+        "heading": heading,
+        "status": status,
+        "second": second,
+    }
+    return part, payload_hash(six, np.zeros(len(idx), dtype=np.int64))
+
+
+def _fast_statics(msgs: list[Message], sel: list[int], out: Decoded) -> None:
+    six, valid = unpack([msgs[k].payload for k in sel], 71)
+    fill = np.asarray([msgs[k].fill for k in sel], dtype=np.int64)
+    keys = payload_hash(six, fill).tolist()
+    mmsi = six.uint(8, 30).tolist()
+    imo = six.uint(40, 30).tolist()
+    callsign = six.text(70, 7)
+    name = six.text(112, 20)
+    ship_type = six.uint(232, 8).tolist()
+    bow = six.uint(240, 9).tolist()
+    stern = six.uint(249, 9).tolist()
+    port = six.uint(258, 6).tolist()
+    starboard = six.uint(264, 6).tolist()
+    draught = six.uint(294, 8).tolist()
+    destination = six.text(302, 20)
+    ok = valid.tolist()
+    for j, k in enumerate(sel):
+        if not ok[j]:
+            out.rejects.append((k, Reason.malformed, "payload has a character outside 0-W, `-w"))
+            continue
+        out.statics.append(
+            _static_row(
+                msgs[k], keys[j], mmsi[j], 5, name[j], callsign[j], imo[j], ship_type[j],
+                bow[j], stern[j], port[j], starboard[j], draught[j] / 10.0, destination[j],
+            )
+        )
+
+
+def _static_row(
+    m: Message, key: int, mmsi: int, msg_type: int, name: str | None, callsign: str | None,
+    imo: int | None, ship_type: int | None, bow: int | None, stern: int | None,
+    port: int | None, starboard: int | None, draught_m: float | None, destination: str | None,
+) -> tuple[Any, ...]:
+    # 0 / empty mean "not available" in every one of these fields (ITU-R M.1371)
+    return (
+        mmsi, m.time_us, msg_type, name or None, callsign or None, imo or None,
+        ship_type or None, bow or None, stern or None, port or None, starboard or None,
+        draught_m or None, destination or None, m.station, key,
+    )
+
+
+def _slow_key(payload: str, fill: int) -> int:
+    # 64-bit: crc32 of the payload and of its reverse; distinct from the vectorised keys'
+    # space is not needed, a payload always takes the same path
+    data = payload.encode("ascii")
+    return (zlib.crc32(data) << 32 | zlib.crc32(data[::-1])) ^ fill
+
+
+def _slow(
+    msgs: list[Message], sel: list[int], out: Decoded
+) -> tuple[dict[str, Any], npt.NDArray[np.uint64]]:
+    cols: dict[str, list[Any]] = {c: [] for c in _RAW_POS}
+    keys: list[int] = []
+    for k in sel:
+        m = msgs[k]
+        p = m.payload
+        if not p.isascii() or not _VALID_CHARS.issuperset(p):
+            out.rejects.append((k, Reason.malformed, "payload has a character outside 0-W, `-w"))
+            continue
+        mtype = (ord(p[0]) - 48) if ord(p[0]) < 88 else (ord(p[0]) - 56)
+        if mtype not in _KNOWN_TYPES:
+            out.rejects.append((k, Reason.unknown_type, f"message type {mtype}"))
+            continue
+        nbits = len(p) * 6 - m.fill
+        need = _MIN_BITS.get(mtype, 38)
+        if nbits < need:
+            out.rejects.append(
+                (k, Reason.truncated, f"type {mtype} has {nbits} bits, needs at least {need}")
+            )
+            continue
+        try:
+            d = MSG_CLASS[mtype].from_vector(bit_vector(p.encode("ascii"), m.fill)).asdict(
+                enum_as_int=True
+            )
+        except Exception as exc:  # pyais's errors on odd payloads: the line is at fault
+            out.rejects.append((k, Reason.malformed, f"pyais: {type(exc).__name__}: {exc}"))
+            continue
+        key = _slow_key(p, m.fill)
+        if mtype in POSITION_TYPES:
+            if d.get("lat") is None or d.get("lon") is None or d.get("mmsi") is None:
+                out.rejects.append((k, Reason.truncated, f"type {mtype} without a position"))
+                continue
+            cols["msg"].append(k)
+            cols["mmsi"].append(d["mmsi"])
+            cols["msg_type"].append(mtype)
+            cols["lat"].append(d["lat"])
+            cols["lon"].append(d["lon"])
+            cols["sog"].append(_num(d.get("speed"), 102.3 if mtype != 27 else 63.0))
+            cols["cog"].append(_num(d.get("course"), 360.0 if mtype != 27 else 511.0))
+            cols["heading"].append(_int(d.get("heading")))
+            cols["status"].append(_int(d.get("status")))
+            cols["second"].append(_int(d.get("second")))
+            keys.append(key)
+        if mtype in STATIC_TYPES:
+            out.statics.append(_slow_static(m, key, mtype, d))
+        elif mtype == 4:
+            out.bases.append(_base_row(m, key, d))
+    part: dict[str, Any] = {
+        "msg": np.asarray(cols["msg"], dtype=np.int64),
+        "mmsi": np.asarray(cols["mmsi"], dtype=np.int64),
+        "msg_type": np.asarray(cols["msg_type"], dtype=np.int64),
+        "lat": np.asarray(cols["lat"], dtype=np.float64),
+        "lon": np.asarray(cols["lon"], dtype=np.float64),
+        "sog": np.asarray(cols["sog"], dtype=np.float64),
+        "cog": np.asarray(cols["cog"], dtype=np.float64),
+        "heading": np.asarray(cols["heading"], dtype=np.int64),
+        "status": np.asarray(cols["status"], dtype=np.int64),
+        "second": np.asarray(cols["second"], dtype=np.int64),
+    }
+    return part, np.asarray(keys, dtype=np.uint64)
+
+
+def _num(value: Any, not_available: float) -> float:
+    if value is None:
+        return float("nan")
+    v = float(value)
+    return float("nan") if v >= not_available else v
+
+
+def _int(value: Any) -> int:
+    return -1 if value is None else int(value)
+
+
+def _slow_static(m: Message, key: int, mtype: int, d: dict[str, Any]) -> tuple[Any, ...]:
+    draught = d.get("draught")
+    return _static_row(
+        m, key, int(d["mmsi"]), mtype, d.get("shipname"), d.get("callsign"),
+        _opt_int(d.get("imo")), _opt_int(d.get("ship_type")), _opt_int(d.get("to_bow")),
+        _opt_int(d.get("to_stern")), _opt_int(d.get("to_port")),
+        _opt_int(d.get("to_starboard")), float(draught) if draught is not None else None,
+        d.get("destination"),
+    )
+
+
+def _opt_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _base_row(m: Message, key: int, d: dict[str, Any]) -> tuple[Any, ...]:
+    lat = d.get("lat")
+    lon = d.get("lon")
+    if lat is None or lon is None or abs(lat) > 90 or abs(lon) > 180:
+        lat = lon = None
+    station_us = _station_time_us(d)
+    report_s = station_us // 1_000_000 if station_us is not None else m.time_us // 60_000_000 * 60
+    return (int(d["mmsi"]), m.time_us, lat, lon, station_us, m.station, key, report_s)
+
+
+def _station_time_us(d: dict[str, Any]) -> int | None:
+    try:
+        y, mo, da = int(d["year"]), int(d["month"]), int(d["day"])
+        h, mi, s = int(d["hour"]), int(d["minute"]), int(d["second"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not (1990 <= y < 2100 and 1 <= mo <= 12 and 1 <= da <= 31 and h < 24 and mi < 60
+            and s < 60):
+        return None
+    try:
+        return calendar.timegm((y, mo, da, h, mi, s, 0, 0, 0)) * 1_000_000
+    except (ValueError, OverflowError):
+        return None
+
+
+def _finish_positions(
+    msgs: list[Message], raw: dict[str, Any], keys: npt.NDArray[np.uint64], out: Decoded
+) -> None:
+    lat = raw["lat"]
+    lon = raw["lon"]
+    missing = (lat == 91.0) | (lon == 181.0)
+    bad = ~missing & ((np.abs(lat) > 90.0) | (np.abs(lon) > 180.0) | np.isnan(lat))
+    for k, la, lo in zip(
+        raw["msg"][bad].tolist(), lat[bad].tolist(), lon[bad].tolist(), strict=True
+    ):
+        out.rejects.append((k, Reason.out_of_range, f"position {la}, {lo} is off the globe"))
+    out.no_position += int(missing.sum())
+    keep = ~(missing | bad)
+    msg = raw["msg"][keep]
+    time_us = np.asarray([msgs[k].time_us for k in msg.tolist()], dtype=np.int64)
+    mtype = raw["msg_type"][keep]
+    sog = raw["sog"][keep]
+    sog = np.where(sog >= np.where(mtype == 27, 63.0, 102.3), np.nan, sog)
+    cog = raw["cog"][keep]
+    cog = np.where(cog >= np.where(mtype == 27, 511.0, 360.0), np.nan, cog)
+    heading = raw["heading"][keep]
+    heading = np.where(heading > 359, -1, heading)
+    second = raw["second"][keep]
+    recv_s = time_us // 1_000_000
+    base = recv_s - recv_s % 60 + second
+    shift = np.where(base - recv_s > 30, -60, np.where(recv_s - base > 30, 60, 0))
+    report_s = np.where((second >= 0) & (second < 60), base + shift, recv_s - recv_s % 60)
+    out.positions = {
+        "msg": msg,
+        "mmsi": raw["mmsi"][keep],
+        "ts_us": time_us,
+        "report_s": report_s,
+        "lat": lat[keep],
+        "lon": lon[keep],
+        "sog": sog,
+        "cog": cog,
+        "heading": heading,
+        "status": raw["status"][keep],
+        "msg_type": mtype,
+        "msg_key": keys[keep],
+        "station": [msgs[k].station for k in msg.tolist()],
+    }

@@ -1,0 +1,155 @@
+"""Vectorised segment visibility inside a polygon (plane metres), for the sea router.
+
+A segment P→Q is *visible* when it crosses or touches no polygon edge (edges that end at
+P or Q excepted) and its midpoint lies inside the polygon: with no crossing the whole
+segment is then inside. Shortest paths among polygonal obstacles bend only at reflex
+vertices (convex land corners) and only where the path is tangent to the coast there,
+which the ``tangent`` test checks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+from shapely.geometry import Polygon
+from shapely.geometry.polygon import orient
+
+__all__ = ["EdgeIndex", "RingArrays", "ring_arrays", "tangent_mask", "visible"]
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+_CHUNK = 4_000_000  # pair × edge products per numpy chunk (memory ≈ 32 B each)
+
+
+class RingArrays:
+    """Edges and reflex vertices of a polygon whose interior is on the left of every ring."""
+
+    def __init__(
+        self,
+        edges: FloatArray,
+        nodes: FloatArray,
+        prev: FloatArray,
+        nxt: FloatArray,
+        node_edges: IntArray,
+    ) -> None:
+        self.edges = edges  # (E, 4): ax, ay, bx, by
+        self.nodes = nodes  # (V, 2): reflex vertices
+        self.prev = prev  # (V, 2): the ring vertex before each node
+        self.next = nxt  # (V, 2): the ring vertex after each node
+        self.node_edges = node_edges  # (V, 2): the two edges that meet at each node
+
+
+def ring_arrays(poly: Polygon) -> RingArrays:
+    """Edges and reflex vertices of ``poly`` (exterior CCW, holes CW after orienting)."""
+    poly = orient(poly, 1.0)
+    edges: list[FloatArray] = []
+    nodes: list[FloatArray] = []
+    prevs: list[FloatArray] = []
+    nexts: list[FloatArray] = []
+    incident: list[IntArray] = []
+    offset = 0
+    for ring in [poly.exterior, *poly.interiors]:
+        c = np.asarray(ring.coords)[:-1]
+        if len(c) < 3:
+            continue
+        nxt = np.roll(c, -1, axis=0)
+        prv = np.roll(c, 1, axis=0)
+        edges.append(np.hstack([c, nxt]))
+        d1 = c - prv
+        d2 = nxt - c
+        cross = d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0]
+        reflex = cross < 0.0  # right turn with the interior on the left
+        nodes.append(c[reflex])
+        prevs.append(prv[reflex])
+        nexts.append(nxt[reflex])
+        k = np.arange(len(c))
+        inc = np.column_stack([offset + (k - 1) % len(c), offset + k])
+        incident.append(inc[reflex])
+        offset += len(c)
+    return RingArrays(
+        np.vstack(edges), np.vstack(nodes), np.vstack(prevs), np.vstack(nexts), np.vstack(incident)
+    )
+
+
+def tangent_mask(px: float, py: float, rings: RingArrays) -> BoolArray:
+    """Nodes at which a path coming from (px, py) may bend (both ring neighbours on one side)."""
+    n = rings.nodes
+    dx = n[:, 0] - px
+    dy = n[:, 1] - py
+    a = dx * (rings.prev[:, 1] - n[:, 1]) - dy * (rings.prev[:, 0] - n[:, 0])
+    b = dx * (rings.next[:, 1] - n[:, 1]) - dy * (rings.next[:, 0] - n[:, 0])
+    return np.asarray(a * b >= 0.0)
+
+
+def visible(p: FloatArray, q: FloatArray, edges: FloatArray, poly: Polygon) -> BoolArray:
+    """For each row i, whether segment p[i]→q[i] lies inside ``poly`` (see module doc).
+
+    ``poly`` must be prepared (``shapely.prepare``) for speed.
+    """
+    k = len(p)
+    out = np.zeros(k, dtype=bool)
+    if k == 0:
+        return out
+    mid = (p + q) / 2.0
+    inside = shapely.contains_xy(poly, mid[:, 0], mid[:, 1])
+    todo = np.nonzero(inside)[0]
+    if todo.size == 0:
+        return out
+    ax, ay, bx, by = edges[:, 0], edges[:, 1], edges[:, 2], edges[:, 3]
+    step = max(1, _CHUNK // max(1, len(edges)))
+    for s in range(0, todo.size, step):
+        idx = todo[s : s + step]
+        px, py = p[idx, 0:1], p[idx, 1:2]
+        qx, qy = q[idx, 0:1], q[idx, 1:2]
+        ux, uy = qx - px, qy - py
+        o1 = ux * (ay - py) - uy * (ax - px)
+        o2 = ux * (by - py) - uy * (bx - px)
+        ex, ey = bx - ax, by - ay
+        o3 = ex * (py - ay) - ey * (px - ax)
+        o4 = ex * (qy - ay) - ey * (qx - ax)
+        hit = (o1 * o2 <= 0.0) & (o3 * o4 <= 0.0)
+        # edges that end at P or Q do not block (the segment starts on the coast there)
+        at_p = ((ax == px) & (ay == py)) | ((bx == px) & (by == py))
+        at_q = ((ax == qx) & (ay == qy)) | ((bx == qx) & (by == qy))
+        hit &= ~(at_p | at_q)
+        out[idx] = ~hit.any(axis=1)
+    return out
+
+
+class EdgeIndex:
+    """An R-tree over the polygon's edges for fast visibility from one point to many nodes."""
+
+    def __init__(self, rings: RingArrays) -> None:
+        e = rings.edges
+        self._lines = shapely.linestrings(np.stack([e[:, 0:2], e[:, 2:4]], axis=1))
+        self._tree = shapely.STRtree(self._lines)
+        self._rings = rings
+
+    def visible_from(self, p: FloatArray, nodes_idx: IntArray) -> BoolArray:
+        """Whether each node ``nodes_idx[i]`` is visible from the inside point ``p``."""
+        if nodes_idx.size == 0:
+            return np.zeros(0, dtype=bool)
+        targets = self._rings.nodes[nodes_idx]
+        coords = np.stack([np.broadcast_to(p, targets.shape), targets], axis=1)
+        segs = shapely.linestrings(coords)
+        seg_i, edge_i = self._tree.query(segs, predicate="intersects")
+        inc = self._rings.node_edges[nodes_idx[seg_i]]
+        blocking = (edge_i != inc[:, 0]) & (edge_i != inc[:, 1])
+        out = np.ones(nodes_idx.size, dtype=bool)
+        out[seg_i[blocking]] = False
+        return out
+
+    def segment_clear(self, p: FloatArray, q: FloatArray) -> bool:
+        """Whether the segment between two inside points touches no edge."""
+        seg = shapely.linestrings(np.stack([p, q])[None, :, :])
+        hits = self._tree.query(seg, predicate="intersects")
+        return bool(hits.shape[1] == 0)
+
+    def node_visible(self, p: FloatArray, node: int) -> bool:
+        """Whether node ``node`` is visible from the inside point ``p``."""
+        seg = shapely.linestrings(np.stack([p, self._rings.nodes[node]])[None, :, :])
+        _, edge_i = self._tree.query(seg, predicate="intersects")
+        inc = self._rings.node_edges[node]
+        return bool(np.all((edge_i == inc[0]) | (edge_i == inc[1])))

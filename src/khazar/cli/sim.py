@@ -8,10 +8,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from khazar.cli._app import OutputFormat, app, console, print_json
+from khazar.cli._app import ConfigOption, OutputFormat, app, console, print_json, settings_from
 from khazar.errors import InputError
+from khazar.sim.engine import simulate
 from khazar.sim.evaluate import EvaluationReport, evaluate, parse_events_jsonl
-from khazar.sim.truth import Truth
+from khazar.sim.output import UdpTarget, replay_udp, write_run
+from khazar.sim.scenarios import SCENARIOS
+from khazar.sim.truth import Truth, parse_time
 
 
 def _read_text(path: Path, what: str) -> str:
@@ -71,3 +74,44 @@ def evaluate_cmd(
         print_json(report.to_json())
     else:
         print_report(report)
+
+
+@app.command("simulate")
+def simulate_cmd(
+    out: Annotated[Path, typer.Option("--out", help="output directory")],
+    scenario: Annotated[
+        str, typer.Option("--scenario", help=f"one of: {', '.join(SCENARIOS)}")
+    ] = "mixed",
+    hours: Annotated[float, typer.Option("--hours", help="simulated hours")] = 24.0,
+    seed: Annotated[int, typer.Option("--seed", help="random seed")] = 1,
+    start: Annotated[
+        str, typer.Option("--start", help="simulated start time, ISO 8601 UTC")
+    ] = "2026-01-01T00:00:00Z",
+    density: Annotated[float, typer.Option("--density", help="traffic multiplier")] = 1.0,
+    udp: Annotated[
+        str | None, typer.Option("--udp", help="also send the feed to HOST:PORT over UDP")
+    ] = None,
+    speed: Annotated[
+        float, typer.Option("--speed", help="UDP pacing: × real time (0 = as fast as possible)")
+    ] = 1.0,
+    config: ConfigOption = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="table or json")] = (
+        OutputFormat.table
+    ),
+) -> None:
+    """Simulate Caspian traffic with red-team scenarios: writes OUT/feed.nmea (tag-blocked
+    AIVDM, like a receiver network), OUT/radar.csv and OUT/truth.json (ground truth)."""
+    settings = settings_from(config)
+    target = UdpTarget.parse(udp) if udp else None
+    with console.status(f"simulating {hours:g} h of '{scenario}' (seed {seed})…"):
+        run = simulate(scenario, hours, seed, parse_time(start), settings, density=density)
+        paths = write_run(run, out)
+    sent = replay_udp(run, target, speed) if target else 0
+    summary = {**run.truth.stats, "behaviours": len(run.truth.behaviours),
+               "lookalikes": len(run.truth.lookalikes),
+               **{k: str(v) for k, v in paths.items()}, "udp_sent": sent}
+    if fmt is OutputFormat.json:
+        print_json(summary)
+    else:
+        for k, v in summary.items():
+            console.print(f"{k:>18}: {v}")

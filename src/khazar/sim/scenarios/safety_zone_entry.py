@@ -1,0 +1,52 @@
+"""Unauthorised entry into a platform's safety zone.
+
+A vessel that is not in the registry (fishing boat or small cargo ship) approaches a random
+platform from 10–20 km at 6–10 kn, comes within 50–300 m of it, stays 15–40 min at about
+0.5 kn (or passes straight through, 30 % of runs) and leaves. Must produce ``zone_entry``.
+"""
+
+from __future__ import annotations
+
+from khazar.sim.geometry import destination
+from khazar.sim.movement import NAV_UNDER_WAY, MovementBuilder
+from khazar.sim.scenarios.base import ScenarioContext
+from khazar.sim.traffic import make_static
+
+NAME = "safety_zone_entry"
+RANGES = {
+    "approach_km": (10.0, 20.0),
+    "speed_kn": (6.0, 10.0),
+    "closest_m": (50.0, 300.0),
+    "stay_min": (15.0, 40.0),
+}
+
+
+def plant(ctx: ScenarioContext) -> None:
+    """Plant one safety-zone entry (parameters drawn from :data:`RANGES`)."""
+    rng = ctx.rng
+    p = {k: float(rng.uniform(*v)) for k, v in RANGES.items()}
+    passes = bool(rng.random() < 0.3)
+    plat = ctx.world.platforms[int(rng.integers(0, len(ctx.world.platforms)))]
+    start = ctx.point_near(plat.lat, plat.lon, p["approach_km"] * 900, p["approach_km"] * 1000)
+    spot = destination(plat.lat, plat.lon, float(rng.uniform(0, 360)), p["closest_m"])
+    route_in = ctx.world.route(start, spot)
+    t_start, _ = ctx.window(3 * 3600.0 + p["stay_min"] * 60.0)
+    b = MovementBuilder(t_start, float(route_in[0, 0]), float(route_in[0, 1]))
+    b.sail(route_in[:-1], p["speed_kn"])
+    t_near = b.t_s
+    b.sail(route_in[-1:], p["speed_kn"])
+    if not passes:
+        b.drift(p["stay_min"] * 60.0, 0.5, float(rng.uniform(0, 360)), rng, NAV_UNDER_WAY,
+                step_s=120.0, wander_deg=90.0)
+    out = ctx.point_near(plat.lat, plat.lon, 10000.0, 18000.0)
+    route_out = ctx.world.route(b.here, out)
+    b.sail(route_out[:2], p["speed_kn"])
+    t_left = b.t_s
+    b.sail(route_out[2:], p["speed_kn"])
+    kind = "fishing" if rng.random() < 0.5 else "cargo"
+    mmsi = ctx.foreign_mmsi() if kind == "cargo" else ctx.traffic.mmsi.next(423, 9)
+    ctx.add(mmsi, kind, "A", make_static(kind, 990 + len(ctx.behaviours), rng), b.build())
+    ctx.behaviour(
+        NAME, (mmsi,), t_near, t_left, plat.lat, plat.lon, {**p, "passes_through": passes},
+        asset_id=plat.id, zone_id=plat.zone_ids[0] if plat.zone_ids else None,
+    )

@@ -1,0 +1,111 @@
+"""Identity spoofing: a position teleport, and an MMSI clash with a real vessel.
+
+Teleport: a cargo ship on passage inside AIS coverage at 9–12 kn; at a random moment its AIS
+reports jump 25–60 km away (in water) and continue on a parallel course for 40–90 min while
+the hull sails on dark (radar still sees it); then its true reports resume (a second jump).
+
+Clash: a small cargo ship 60–150 km from a real ferry, tanker or cargo ship of the traffic
+transmits that ship's MMSI (with its own name) for 1–2 h: two simultaneous tracks for one
+MMSI. Both must produce ``spoofing``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from khazar.errors import GeoError
+from khazar.sim.geometry import bearing_deg, destination, route_length_m
+from khazar.sim.movement import MovementBuilder
+from khazar.sim.scenarios.base import ScenarioContext
+from khazar.sim.traffic import make_static
+from khazar.units import KN_TO_MS, haversine_m
+
+NAME = "spoofing"
+RANGES = {
+    "speed_kn": (9.0, 12.0),
+    "jump_km": (25.0, 60.0),
+    "spoof_min": (40.0, 90.0),
+    "clash_km": (60.0, 150.0),
+    "clash_h": (1.0, 2.0),
+}
+
+
+def _teleport(ctx: ScenarioContext, p: dict[str, float]) -> None:
+    rng = ctx.rng
+    w = ctx.world
+    a = ctx.point_near(40.0, 50.3, 0.0, 60000.0)
+    b_pt = ctx.point_near(a[0], a[1], 60000.0, 90000.0)
+    route = w.route(a, b_pt)
+    voyage = route_length_m(route) / (p["speed_kn"] * KN_TO_MS)
+    t_start, _ = ctx.window(voyage)
+    hull = MovementBuilder(t_start, float(route[0, 0]), float(route[0, 1])).sail(
+        route, p["speed_kn"])
+    t_jump = t_start + float(rng.uniform(0.25, 0.5)) * voyage
+    t_back = min(t_jump + p["spoof_min"] * 60.0, hull.t_s - 600.0)
+    hull.set_ais(t_jump, t_back, on=False)
+    hull_m = hull.build()
+    la, lo = hull_m.position_at(np.asarray([t_jump, t_back]))
+    course = bearing_deg((float(la[0]), float(lo[0])), (float(la[1]), float(lo[1])))
+    for _ in range(200):
+        fake_a = destination(float(la[0]), float(lo[0]), float(rng.uniform(0, 360)),
+                             p["jump_km"] * 1000)
+        fake_b = destination(fake_a[0], fake_a[1], course,
+                             float(haversine_m(la[0], lo[0], la[1], lo[1])))
+        if ctx.straight_in_water(fake_a, fake_b) and ctx.covered(*fake_a):
+            break
+    else:
+        raise GeoError("no water for the spoofed track of the teleport scenario")
+    fake = MovementBuilder(t_jump, *fake_a)
+    fake.sail(np.asarray([fake_b]), max(0.5, float(haversine_m(*fake_a, *fake_b)) / max(
+        t_back - t_jump, 60.0) / KN_TO_MS))
+    mmsi = ctx.foreign_mmsi()
+    static = make_static("cargo", 960 + len(ctx.behaviours), rng)
+    ctx.add(mmsi, "cargo", "A", static, hull_m)
+    ctx.add(mmsi, "cargo", "A", static, fake.build(), physical=False)
+    ctx.behaviour(
+        NAME, (mmsi,), t_jump, t_back, float(la[0]), float(lo[0]),
+        {**{k: p[k] for k in ("speed_kn", "jump_km", "spoof_min")}, "kind": "teleport"},
+    )
+
+
+def _clash(ctx: ScenarioContext, p: dict[str, float]) -> None:
+    rng = ctx.rng
+    dur = p["clash_h"] * 3600.0
+    t_start, dur = ctx.window(dur)
+    victims = [
+        v for v in ctx.traffic.vessels
+        if v.kind in ("ferry", "tanker", "cargo", "transit") and v.transmits
+        and v.movement.start_s <= t_start and v.movement.end_s >= t_start + dur
+    ]
+    candidates = []
+    for v in victims:
+        lat, lon = v.movement.position_at(np.asarray([t_start]))
+        if ctx.covered(float(lat[0]), float(lon[0])):
+            candidates.append((v, float(lat[0]), float(lon[0])))
+    if not candidates:
+        raise GeoError("no vessel of the traffic to clash MMSIs with; simulate more hours")
+    victim, vlat, vlon = candidates[int(rng.integers(0, len(candidates)))]
+    for _ in range(300):
+        a = ctx.point_near(vlat, vlon, p["clash_km"] * 900, p["clash_km"] * 1000)
+        if ctx.covered(*a):
+            break
+    else:
+        raise GeoError("no covered water point for the MMSI clash")
+    b_pt = ctx.point_near(a[0], a[1], 15000.0, 25000.0)
+    route = ctx.world.route(a, b_pt)
+    b = MovementBuilder(t_start, float(route[0, 0]), float(route[0, 1]))
+    b.sail(route, max(1.0, route_length_m(route) / dur / KN_TO_MS))
+    ctx.add(victim.mmsi, "cargo", "A", make_static("cargo", 970 + len(ctx.behaviours), rng),
+            b.build())
+    ctx.behaviour(
+        NAME, (victim.mmsi,), t_start, t_start + dur, a[0], a[1],
+        {"clash_km": p["clash_km"], "clash_h": dur / 3600.0, "kind": "mmsi_clash",
+         "victim_kind": victim.kind},
+    )
+
+
+def plant(ctx: ScenarioContext) -> None:
+    """Plant a teleport and an MMSI clash (parameters drawn from :data:`RANGES`)."""
+    p = {k: float(ctx.rng.uniform(*v)) for k, v in RANGES.items()}
+    _teleport(ctx, p)
+    _clash(ctx, p)

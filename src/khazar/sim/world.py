@@ -1,0 +1,208 @@
+"""The simulator's view of the Caspian, built from :mod:`khazar.geo`: ports, platforms,
+pipelines, water-only routes and the zones that scoring needs.
+
+Every route a simulated vessel sails comes from the geography's sea router, so no vessel
+crosses land; places of the traffic model (ports, bases, anchorages) are snapped to water.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+from shapely.geometry import Point
+
+from khazar.config import Settings
+from khazar.errors import GeoError
+
+__all__ = ["PLACES", "Pipeline", "Platform", "World"]
+
+F64 = npt.NDArray[np.float64]
+
+#: places of the traffic model (approximate public positions; snapped to water by the router)
+PLACES: dict[str, tuple[float, float]] = {
+    "alat": (39.935, 49.445),
+    "baku": (40.345, 49.875),
+    "sangachal": (40.160, 49.500),
+    "sumqayit": (40.570, 49.700),
+    "lankaran": (38.755, 48.890),
+    "neftchala": (39.370, 49.300),
+    "astara": (38.440, 48.900),
+    "aktau": (43.600, 51.190),
+    "kuryk": (43.170, 51.640),
+    "turkmenbashi": (39.980, 52.950),
+    "makhachkala": (42.980, 47.530),
+    "anzali": (37.490, 49.460),
+    "amirabad": (36.870, 53.370),
+    "olya": (45.300, 47.900),
+    "neft-daslari": (40.225, 50.830),
+}
+#: names a geography port may carry for a place (lower-case, ASCII-folded)
+_PORT_NAMES: dict[str, tuple[str, ...]] = {
+    "alat": ("alat", "baku international sea trade"),
+    "aktau": ("aktau", "aqtau"),
+    "kuryk": ("kuryk", "quryq"),
+    "turkmenbashi": ("turkmenbashi", "turkmenbasy"),
+    "makhachkala": ("makhachkala",),
+    "anzali": ("anzali",),
+    "amirabad": ("amirabad",),
+}
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Platform:
+    """An offshore platform, its group in the vessel registry and its safety zone ids."""
+
+    id: str
+    name: str
+    group: str | None
+    lat: float
+    lon: float
+    safety_radius_m: float
+    zone_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    """A subsea pipeline: (lat, lon) vertices, its corridor and the offshore stretch."""
+
+    id: str
+    name: str
+    coords: F64
+    corridor_half_width_m: float
+    zone_ids: tuple[str, ...]
+
+
+@dataclass
+class World:
+    """Geography adapter of the simulator (routes cached per rounded end points)."""
+
+    geo: Any
+    settings: Settings
+    places: dict[str, tuple[float, float]]
+    platforms: list[Platform]
+    pipelines: list[Pipeline]
+    border_zone_ids: tuple[str, ...]
+    _routes: dict[tuple[float, float, float, float], F64] = field(default_factory=dict)
+    _snap: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, settings: Settings) -> World:
+        """Build the world from ``khazar.geo`` (which must be importable)."""
+        try:
+            from khazar.geo import load_geography
+        except ImportError as exc:  # pragma: no cover - only before the geo package exists
+            raise GeoError(f"the simulator needs khazar.geo: {exc}") from exc
+        geo = load_geography(settings)
+        places = dict(PLACES)
+        for port in geo.ports:
+            name = _fold(f"{port.id} {port.name}")
+            for key, names in _PORT_NAMES.items():
+                if any(n in name for n in names):
+                    places[key] = (float(port.lat), float(port.lon))
+        for boat in settings.fleet:
+            places[f"base:{_fold(boat.base)}"] = (boat.base_lat, boat.base_lon)
+        zones_by_kind: dict[str, list[Any]] = {}
+        for z in geo.zones:
+            zones_by_kind.setdefault(z.kind, []).append(z)
+        platforms: list[Platform] = []
+        pipelines: list[Pipeline] = []
+        for a in geo.assets:
+            if a.kind == "platform":
+                zids = tuple(
+                    z.id
+                    for z in zones_by_kind.get("platform_safety", [])
+                    if z.geometry.intersects(Point(a.lon, a.lat))
+                )
+                platforms.append(
+                    Platform(a.id, a.name, a.group, a.lat, a.lon, a.safety_radius_m or 500.0,
+                             zids)
+                )
+            elif a.kind == "pipeline":
+                lines = list(getattr(a.geometry, "geoms", [a.geometry]))
+                coords = np.asarray(
+                    [(y, x) for line in lines for x, y in line.coords], dtype=np.float64
+                )
+                zids = tuple(
+                    z.id
+                    for z in zones_by_kind.get("pipeline_corridor", [])
+                    if z.geometry.intersects(a.geometry)
+                )
+                pipelines.append(
+                    Pipeline(a.id, a.name, coords, a.corridor_half_width_m or 1000.0, zids)
+                )
+        border = tuple(z.id for z in zones_by_kind.get("border_sector", []))
+        if not platforms or not pipelines:
+            raise GeoError(
+                "the asset registry has no platform or no pipeline; the simulator needs both "
+                "(check settings.assets_file)"
+            )
+        return cls(geo, settings, places, platforms, pipelines, border)
+
+    # -- geometry -------------------------------------------------------------------------
+    def in_water(self, lat: F64, lon: F64) -> npt.NDArray[np.bool_]:
+        """Vectorised: which (lat, lon) lie in open water."""
+        return np.asarray(self.geo.water_mask(np.asarray(lat), np.asarray(lon)), dtype=np.bool_)
+
+    def route(self, a: tuple[float, float], b: tuple[float, float]) -> F64:
+        """Water-only route from a to b as rows of (lat, lon), from the sea router."""
+        key = (round(a[0], 4), round(a[1], 4), round(b[0], 4), round(b[1], 4))
+        cached = self._routes.get(key)
+        if cached is None:
+            r = self.geo.router.route(a[0], a[1], b[0], b[1])
+            cached = np.asarray(r.coords, dtype=np.float64)
+            self._routes[key] = cached
+        return cached
+
+    def place(self, name: str) -> tuple[float, float]:
+        """A named place snapped to water (the first point of a route from it)."""
+        if name not in self._snap:
+            lat, lon = self.places[name]
+            other = self.places["neft-daslari"] if name != "neft-daslari" else self.places["baku"]
+            first = self.route((lat, lon), other)[0]
+            self._snap[name] = (float(first[0]), float(first[1]))
+        return self._snap[name]
+
+    def protected_distance_m(self, lat: float, lon: float) -> float:
+        """Distance from a point to the nearest pipeline corridor or platform safety zone."""
+        pt = Point(lon, lat)
+        best = np.inf
+        for a in self.geo.assets:
+            if a.kind in ("pipeline", "platform"):
+                d_deg = shapely.distance(a.protected_area, pt)
+                best = min(best, float(d_deg) * 111_195.0 * np.cos(np.radians(lat)))
+        return float(best)
+
+    # -- registry --------------------------------------------------------------------------
+    def zone_entry_scope(self) -> tuple[str, ...]:
+        """Ids where a zone_entry is scored: the platforms and their safety zones."""
+        ids = {p.id for p in self.platforms}
+        for p in self.platforms:
+            ids.update(p.zone_ids)
+        return tuple(sorted(ids))
+
+    def authorised(self) -> dict[int, tuple[str, ...]]:
+        """MMSI → asset and zone ids where it belongs (own patrol boats: everywhere)."""
+        out: dict[int, tuple[str, ...]] = {}
+        for key, mmsis in self.settings.registry.authorised.items():
+            places = {key}
+            for p in self.platforms:
+                if p.group == key or p.id == key:
+                    places.add(p.id)
+                    places.update(p.zone_ids)
+            for m in mmsis:
+                out[m] = tuple(sorted(set(out.get(m, ())) | places))
+        for m in self.settings.own_fleet_mmsis:
+            out[m] = ("*",)
+        return out
+
+    def platforms_of(self, group: str) -> list[Platform]:
+        return [p for p in self.platforms if p.group == group]

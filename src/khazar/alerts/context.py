@@ -1,0 +1,43 @@
+"""Build the rule engine's :class:`RuleContext` from the settings, geography and energy model.
+
+The adapter between :mod:`khazar.geo` / :mod:`khazar.energy` and the pure rule engine:
+zone kinds by zone id, each asset's kind, group and energy criticality value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from khazar.alerts.rules import AssetInfo, RuleContext
+from khazar.config import Settings
+
+if TYPE_CHECKING:
+    from khazar.geo import Asset, Geography
+
+__all__ = ["asset_infos", "criticality_values", "rule_context"]
+
+
+def criticality_values(settings: Settings, assets: Sequence[Asset]) -> dict[str, float]:
+    """Energy value per asset id (``a·bcm/yr + b·kb/d``, DESIGN C5)."""
+    from khazar.energy import asset_criticality
+
+    return {aid: float(c.value) for aid, c in asset_criticality(settings, list(assets)).items()}
+
+
+def asset_infos(assets: Sequence[Asset], values: Mapping[str, float]) -> dict[str, AssetInfo]:
+    return {
+        a.id: AssetInfo(id=a.id, kind=a.kind, group=a.group, value=values.get(a.id, 0.0))
+        for a in assets
+    }
+
+
+def rule_context(settings: Settings, geo: Geography | None = None) -> RuleContext:
+    """The rules, registry, zone kinds and asset criticality for ``settings``' geography."""
+    if geo is None:
+        from khazar.geo import load_geography
+
+        geo = load_geography(settings)
+    values = criticality_values(settings, geo.assets)
+    zone_kinds = {z.id: z.kind for z in geo.zones}
+    return RuleContext.from_settings(settings, zone_kinds, asset_infos(geo.assets, values))

@@ -1,0 +1,128 @@
+"""Reads of stored positions for the picture (latest state per vessel) and back-tracing.
+
+Read-only SQL over ``positions`` and ``vessels_static`` (written by ingest). Times come
+out as UTC datetimes or epoch seconds, speeds in knots.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from khazar.alerts.backtrace import VesselFixes
+from khazar.interop.cot import VesselState
+from khazar.store.db import Store
+
+__all__ = ["fixes_in_box", "latest_states"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def latest_states(
+    store: Store,
+    at: datetime | None = None,
+    max_age: timedelta | None = None,
+    include_exercise: bool = False,
+) -> list[VesselState]:
+    """The last position of every vessel at ``at`` (default: the latest stored), with its
+    latest known name and ship type; vessels silent longer than ``max_age`` left out."""
+    where = ["TRUE"]
+    params: list[object] = []
+    if at is not None:
+        where.append("p.ts <= ?")
+        params.append(at)
+    if not include_exercise:
+        where.append("NOT p.exercise")
+    sql = f"""
+        WITH last AS (
+            SELECT p.mmsi, arg_max(epoch_us(p.ts), p.ts) AS t_us,
+                   arg_max(p.lat, p.ts) AS lat, arg_max(p.lon, p.ts) AS lon,
+                   arg_max(p.sog_kn, p.ts) AS sog, arg_max(p.cog_deg, p.ts) AS cog,
+                   arg_max(p.heading_deg, p.ts) AS heading, arg_max(p.status, p.ts) AS status
+            FROM positions p WHERE {" AND ".join(where)} GROUP BY p.mmsi
+        ), names AS (
+            SELECT mmsi, arg_max(name, ts) FILTER (WHERE name IS NOT NULL) AS name,
+                   arg_max(ship_type, ts) FILTER (WHERE ship_type IS NOT NULL) AS ship_type
+            FROM vessels_static GROUP BY mmsi
+        )
+        SELECT l.mmsi, l.t_us, l.lat, l.lon, l.sog, l.cog, l.heading, l.status, n.name,
+               n.ship_type
+        FROM last l LEFT JOIN names n USING (mmsi) ORDER BY l.mmsi
+    """
+    rows = store.conn.execute(sql, params).fetchall()
+    out = [
+        VesselState(
+            mmsi=int(m),
+            ts=_EPOCH + timedelta(microseconds=int(t)),
+            lat=float(lat),
+            lon=float(lon),
+            sog_kn=None if sog is None else float(sog),
+            cog_deg=None if cog is None else float(cog),
+            heading_deg=None if hdg is None else int(hdg),
+            status=None if st is None else int(st),
+            name=(name or "").strip() or None,
+            ship_type=None if typ is None else int(typ),
+        )
+        for m, t, lat, lon, sog, cog, hdg, st, name, typ in rows
+    ]
+    if max_age is not None and out:
+        ref = at or max(v.ts for v in out)
+        out = [v for v in out if ref - v.ts <= max_age]
+    return out
+
+
+def fixes_in_box(
+    store: Store,
+    start: datetime,
+    end: datetime,
+    box: tuple[float, float, float, float],
+    pad: timedelta = timedelta(hours=1),
+    include_exercise: bool = False,
+) -> list[VesselFixes]:
+    """Every fix from ``start − pad`` to ``end + pad`` of each vessel that had at least one
+    fix inside ``box`` = (min_lat, min_lon, max_lat, max_lon) between ``start`` and ``end``
+    (the padding lets tracks be interpolated across the window's edges)."""
+    min_lat, min_lon, max_lat, max_lon = box
+    ex = "" if include_exercise else " AND NOT exercise"
+    sql = f"""
+        WITH cand AS (
+            SELECT DISTINCT mmsi FROM positions
+            WHERE ts BETWEEN ? AND ? AND lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?{ex}
+        )
+        SELECT p.mmsi, epoch_us(p.ts) / 1e6, p.lat, p.lon, p.sog_kn, p.status
+        FROM positions p JOIN cand USING (mmsi)
+        WHERE p.ts BETWEEN ? AND ?{ex.replace("exercise", "p.exercise")}
+        ORDER BY p.mmsi, p.ts
+    """
+    rows = store.conn.execute(
+        sql, [start, end, min_lat, max_lat, min_lon, max_lon, start - pad, end + pad]
+    ).fetchall()
+    by_mmsi: dict[int, list[tuple[float, float, float, float, int]]] = {}
+    for m, t, lat, lon, sog, st in rows:
+        by_mmsi.setdefault(int(m), []).append(
+            (
+                float(t),
+                float(lat),
+                float(lon),
+                np.nan if sog is None else float(sog),
+                -1 if st is None else int(st),
+            )
+        )
+    out: list[VesselFixes] = []
+    for mmsi, recs in by_mmsi.items():
+        arr = np.asarray(recs, dtype=np.float64)
+        # one fix per instant (several receivers): keep the first
+        _, first = np.unique(arr[:, 0], return_index=True)
+        arr = arr[np.sort(first)]
+        out.append(
+            VesselFixes(
+                mmsi=mmsi,
+                t_s=arr[:, 0].copy(),
+                lat=arr[:, 1].copy(),
+                lon=arr[:, 2].copy(),
+                sog_kn=arr[:, 3].copy(),
+                status=arr[:, 4].astype(np.int16),
+            )
+        )
+    return out

@@ -197,7 +197,7 @@ class AlertRule(_Section):
 
 
 def _default_rules() -> list[AlertRule]:
-    protected = ["platform_safety", "pipeline_corridor"]
+    protected = ["platform_safety", "pipeline_corridor", "terminal_safety"]
     return [
         AlertRule(
             name="anchor-drag",
@@ -208,7 +208,7 @@ def _default_rules() -> list[AlertRule]:
         AlertRule(
             name="protected-loitering",
             event_types=["loitering"],
-            require_asset=True,
+            zone_kinds=protected,
             behaviour_weight=0.8,
             description="loitering inside a pipeline corridor or platform safety zone",
         ),

@@ -15,6 +15,7 @@ T0 = datetime(2026, 5, 1, 6, 0, tzinfo=UTC)
 ZONES = {
     "safety:acg-ca": "platform_safety",
     "corridor:acg-sangachal-oil": "pipeline_corridor",
+    "corridor:nd-line": "pipeline_corridor",
     "ts:az": "territorial_sea",
     "border:south": "border_sector",
 }
@@ -55,6 +56,8 @@ def event(
     lon: float = 50.5,
 ) -> Event:
     start = T0 + timedelta(minutes=start_min)
+    if zone is None and asset is not None:
+        zone = f"corridor:{asset}" if asset != "acg-ca" else "safety:acg-ca"
     return Event(
         type=type_,
         mmsi=mmsi,

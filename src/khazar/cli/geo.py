@@ -1,3 +1,232 @@
-"""Commands of this group (placeholder until the owning package lands)."""
+"""Geography commands: zones, assets (with energy criticality), route, map."""
 
 from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from khazar.cli._app import ConfigOption, app, console, print_json
+from khazar.config import Settings, load_settings
+from khazar.errors import InputError
+from khazar.geo import Geography, load_geography
+
+__all__ = ["assets", "map_", "route", "zones"]
+
+
+class GeoFormat(enum.StrEnum):
+    table = "table"
+    json = "json"
+    geojson = "geojson"
+
+
+FormatOption = Annotated[GeoFormat, typer.Option("--format", help="table, json or geojson")]
+AssetsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--assets", help="asset registry GeoJSON replacing the default", show_default=False
+    ),
+]
+CoastOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--coastline", help="sea polygon GeoJSON replacing Natural Earth", show_default=False
+    ),
+]
+
+
+def _settings(
+    config: Path | None, assets: Path | None = None, coastline: Path | None = None
+) -> Settings:
+    overrides: dict[str, Any] = {}
+    if assets is not None:
+        overrides["assets_file"] = assets
+    if coastline is not None:
+        overrides["coastline_file"] = coastline
+    return load_settings(config, **overrides)
+
+
+def _geo(
+    config: Path | None, assets: Path | None = None, coastline: Path | None = None
+) -> tuple[Settings, Geography]:
+    settings = _settings(config, assets, coastline)
+    return settings, load_geography(settings)
+
+
+@app.command()
+def zones(
+    fmt: FormatOption = GeoFormat.table,
+    config: ConfigOption = None,
+    assets: AssetsOption = None,
+    coastline: CoastOption = None,
+) -> None:
+    """Maritime zones: AZ territorial sea (15 nm) and fishery zone (25 nm), border sectors,
+    platform safety zones, pipeline corridors, port approaches; plus sector lines."""
+    from khazar.geo.geojson import feature_collection, sector_line_record, zone_record
+
+    _, geo = _geo(config, assets, coastline)
+    if fmt is GeoFormat.geojson:
+        items = [(z.geometry, zone_record(z)) for z in geo.zones]
+        items += [(s.geometry, sector_line_record(s)) for s in geo.sector_lines]
+        print_json(feature_collection(items))
+        return
+    if fmt is GeoFormat.json:
+        print_json(
+            {
+                "zones": [zone_record(z) for z in geo.zones],
+                "sector_lines": [sector_line_record(s) for s in geo.sector_lines],
+                "coastline": geo.coastline_source,
+            }
+        )
+        return
+    table = Table(title=f"zones ({geo.coastline_source})")
+    for col in ("id", "kind", "area km²", "provisional", "name"):
+        table.add_column(col, justify="right" if col == "area km²" else "left")
+    for z in geo.zones:
+        rec = zone_record(z)
+        table.add_row(
+            z.id, z.kind, f"{rec['area_km2']:,.1f}", "yes" if z.provisional else "", z.name
+        )
+    for s in geo.sector_lines:
+        rec = sector_line_record(s)
+        table.add_row(
+            s.id,
+            "sector_line",
+            f"{rec['length_km']:,.1f} km",
+            "yes" if s.provisional else "",
+            s.name,
+        )
+    console.print(table)
+
+
+@app.command()
+def assets(
+    fmt: FormatOption = GeoFormat.table,
+    config: ConfigOption = None,
+    assets_file: AssetsOption = None,
+) -> None:
+    """Protected assets with their energy criticality (gas bcm/yr lost, of it to Europe via
+    TAP as a lower bound, oil kb/d lost, value = a·bcm/yr + b·kb/d)."""
+    from khazar.energy import asset_criticality, baseline, group_criticality, load_network
+    from khazar.energy.rows import BBL_PER_TONNE, BCM_YR_PER_MCM_D
+    from khazar.geo.geojson import asset_record, feature_collection
+
+    settings, geo = _geo(config, assets_file)
+    crit = asset_criticality(settings, geo.assets)
+    records = [asset_record(a, {"criticality": crit[a.id].to_dict()}) for a in geo.assets]
+    if fmt is GeoFormat.geojson:
+        print_json(
+            feature_collection([(a.geometry, r) for a, r in zip(geo.assets, records, strict=True)])
+        )
+        return
+    if fmt is GeoFormat.json:
+        base = baseline()
+        print_json(
+            {
+                "assets": records,
+                "groups": {
+                    g: c.to_dict() for g, c in group_criticality(settings, geo.assets).items()
+                },
+                "network": {
+                    "delivered_gas_bcm_yr": round(base.gas_bcm_yr, 4),
+                    "delivered_gas_via_tap_bcm_yr": round(base.gas_europe_bcm_yr, 4),
+                    "delivered_oil_kbd": round(base.oil_kbd, 3),
+                    "value_weights": {
+                        "a_per_bcm_yr": settings.energy.gas_weight_per_bcm_yr,
+                        "b_per_kbd": settings.energy.oil_weight_per_kbd,
+                    },
+                    "unit_factors": {
+                        "bbl_per_tonne": BBL_PER_TONNE,
+                        "bcm_yr_per_mcm_d": BCM_YR_PER_MCM_D,
+                    },
+                    "notes": list(load_network().notes),
+                },
+                "source": geo.assets_source,
+            }
+        )
+        return
+    table = Table(title=f"assets ({geo.assets_source})")
+    for col in ("id", "kind", "group", "gas bcm/yr", "to EU ≥", "oil kb/d", "value", "confidence"):
+        table.add_column(
+            col,
+            justify="right" if col in ("gas bcm/yr", "to EU ≥", "oil kb/d", "value") else "left",
+        )
+    for a in geo.assets:
+        c = crit[a.id]
+        table.add_row(
+            a.id,
+            a.kind,
+            a.group or "",
+            f"{c.gas_bcm_yr:.2f}",
+            f"{c.gas_europe_bcm_yr:.2f}",
+            f"{c.oil_kbd:.1f}",
+            f"{c.value:.2f}",
+            a.confidence,
+        )
+    console.print(table)
+
+
+def _parse_point(text: str, what: str) -> tuple[float, float]:
+    try:
+        lat_s, lon_s = text.split(",")
+        lat, lon = float(lat_s), float(lon_s)
+    except ValueError:
+        raise InputError(
+            f"{what} {text!r}: expected LAT,LON in decimal degrees, e.g. 40.35,49.87"
+        ) from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise InputError(f"{what} {text!r}: latitude or longitude out of range")
+    return lat, lon
+
+
+@app.command()
+def route(
+    start: Annotated[str, typer.Argument(help="start LAT,LON (decimal degrees)")],
+    end: Annotated[str, typer.Argument(help="end LAT,LON (decimal degrees)")],
+    fmt: FormatOption = GeoFormat.table,
+    config: ConfigOption = None,
+) -> None:
+    """Shortest water-only route (never across land or islands); endpoints on land are
+    snapped to water and the snap distance reported; length in nm and km."""
+    lat1, lon1 = _parse_point(start, "start")
+    lat2, lon2 = _parse_point(end, "end")
+    _, geo = _geo(config)
+    r = geo.router.route(lat1, lon1, lat2, lon2)
+    feature = r.to_geojson()
+    if fmt is GeoFormat.geojson:
+        print_json({"type": "FeatureCollection", "features": [feature]})
+        return
+    if fmt is GeoFormat.json:
+        print_json({**feature["properties"], "coords": [[la, lo] for la, lo in r.coords]})
+        return
+    console.print(
+        f"{r.length_nm:,.1f} nm ({r.length_km:,.1f} km), {len(r.coords)} points; "
+        f"start snapped {r.start_snap_m:,.0f} m, end snapped {r.end_snap_m:,.0f} m"
+    )
+
+
+@app.command("map")
+def map_(
+    out: Annotated[Path, typer.Option("--out", help="PNG file to write")] = Path("docs/map.png"),
+    dpi: Annotated[int, typer.Option("--dpi", help="resolution")] = 150,
+    config: ConfigOption = None,
+    assets_file: AssetsOption = None,
+) -> None:
+    """Write a PNG map of coast (by state), zones, assets and ports."""
+    import matplotlib.pyplot as plt
+
+    from khazar.geo.mapplot import draw_map
+
+    _, geo = _geo(config, assets_file)
+    fig = draw_map(geo)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(out, dpi=dpi)
+    except OSError as exc:
+        raise InputError(f"cannot write map {out}: {exc.strerror}") from None
+    finally:
+        plt.close(fig)
+    console.print(f"map written to {out}")

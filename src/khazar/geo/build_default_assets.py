@@ -17,7 +17,8 @@ from shapely.geometry import Point
 
 from khazar.geo._proj import CASPIAN_AEQD
 from khazar.geo.coast import split_off_lagoon
-from khazar.geo.drawing import destination, fit_route_length, line_length_m
+from khazar.errors import GeoError
+from khazar.geo.drawing import destination, fit_arc_length, fit_route_length, line_length_m
 from khazar.geo.geography import water_from_geojson
 from khazar.geo.loader import DEFAULT_COASTLINE, _package_geojson, cached_router
 
@@ -224,14 +225,22 @@ def _pipelines(
     def fitted(start: LatLon, published_km: float, side: str) -> tuple[list[LatLon], str]:
         landfall = router.route(*start, *SANGACHAL).coords[-1]
         leg = line_length_m([landfall, SANGACHAL])
-        drawn = fit_route_length(router, start, landfall, published_km * 1000 - leg, side)
+        try:
+            drawn = fit_arc_length(router, start, landfall, published_km * 1000 - leg, side)
+            shape_ = (
+                f"smooth arc bowed {drawn.offset_m / 1000:.1f} km off the straight line, fitted to"
+                if drawn.offset_m > 0
+                else "straight line in water, within 3 % of"
+            )
+        except GeoError:
+            drawn = fit_route_length(router, start, landfall, published_km * 1000 - leg, side)
+            shape_ = (
+                f"shortest water route through a waypoint pushed {drawn.offset_m / 1000:.1f} km "
+                "sideways, fitted to"
+                if drawn.offset_m > 0
+                else "direct shortest water route, within 3 % of"
+            )
         coords = [*drawn.coords, SANGACHAL]
-        shape_ = (
-            f"shortest water route through a waypoint pushed {drawn.offset_m / 1000:.1f} km "
-            "sideways, fitted to"
-            if drawn.offset_m > 0
-            else "direct shortest water route, within 3 % of"
-        )
         how = (
             f"drawn: {shape_} the published {published_km:g} km "
             f"(drawn {line_length_m(coords) / 1000:.1f} km incl. {leg / 1000:.1f} km landfall); "

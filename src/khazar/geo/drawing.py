@@ -12,12 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
+from shapely.geometry import LineString
 
 from khazar.errors import GeoError
 from khazar.geo.routing import SeaRouter
 from khazar.units import WGS84
 
-__all__ = ["DrawnLine", "destination", "fit_route_length", "line_length_m"]
+__all__ = ["DrawnLine", "destination", "fit_arc_length", "fit_route_length", "line_length_m"]
+
+_ARC_POINTS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,3 +102,59 @@ def fit_route_length(
     if best is None or abs(best.length_m - target_m) > target_m * tolerance:
         raise GeoError(f"could not draw a {target_m / 1000:.1f} km water route")
     return best
+
+
+def fit_arc_length(
+    router: SeaRouter,
+    start: tuple[float, float],
+    end: tuple[float, float],
+    target_m: float,
+    side: str = "left",
+    tolerance: float = 0.03,
+) -> DrawnLine:
+    """A smooth arc (quadratic Bézier in the local plane) from ``start`` to ``end`` bowed to
+    ``side`` until it is ``target_m`` long; it must stay in the router's (inset) water.
+
+    Raises :class:`GeoError` when the straight line is already too long or when the arc
+    that has the right length touches land (then use :func:`fit_route_length`).
+    """
+    proj = router.proj
+    x, y = proj.to_xy([start[1], end[1]], [start[0], end[0]])
+    a = np.array([x[0], y[0]])
+    b = np.array([x[1], y[1]])
+    chord = b - a
+    normal = np.array([-chord[1], chord[0]]) / np.hypot(*chord)
+    if side == "right":
+        normal = -normal
+    t = np.linspace(0.0, 1.0, _ARC_POINTS)[:, None]
+
+    def arc(push: float) -> list[tuple[float, float]]:
+        ctrl = (a + b) / 2.0 + normal * 2.0 * push  # the curve's apex is ``push`` off the chord
+        pts = (1 - t) ** 2 * a + 2 * (1 - t) * t * ctrl + t**2 * b
+        lon, lat = proj.to_lonlat(pts[:, 0], pts[:, 1])
+        return [(float(la), float(lo)) for la, lo in zip(lat, lon, strict=True)]
+
+    def wet(push: float) -> bool:
+        ctrl = (a + b) / 2.0 + normal * 2.0 * push
+        pts = (1 - t) ** 2 * a + 2 * (1 - t) * t * ctrl + t**2 * b
+        return bool(shapely.within(LineString(pts), router.polygon))
+
+    base = line_length_m(arc(0.0))
+    if base > target_m * (1 + tolerance):
+        raise GeoError(
+            f"the straight line is {base / 1000:.1f} km, longer than the published "
+            f"{target_m / 1000:.1f} km; move the end points"
+        )
+    lo, hi = 0.0, 200_000.0
+    push = 0.0
+    if base < target_m * (1 - tolerance):
+        for _ in range(50):
+            push = (lo + hi) / 2.0
+            length = line_length_m(arc(push))
+            if abs(length - target_m) <= target_m * tolerance / 10:
+                break
+            lo, hi = (push, hi) if length < target_m else (lo, push)
+    if not wet(push):
+        raise GeoError(f"an arc of {target_m / 1000:.1f} km from {start} to {end} crosses land")
+    coords = arc(push)
+    return DrawnLine(coords, line_length_m(coords), push)

@@ -55,6 +55,7 @@ class Sentence:
     time_us: int  # wrapper time, or the line's receive time
     group: str  # tag-block group id ("" when none)
     tag_station: str  # station named by the tag block (the trailer's may be on one part only)
+    own_time: bool  # time_us came from the line's wrapper, not from its receive time
 
 
 @dataclass(slots=True)
@@ -200,7 +201,7 @@ def frame_batch(texts: list[str], received_us: list[int]) -> Framed:
                 continue
             times[i] = t_us
         stations[i] = station
-        sentence = _sentence(i, fields, station, times[i], group, tag_station)
+        sentence = _sentence(i, fields, station, times[i], group, tag_station, t_us is not None)
         if isinstance(sentence, str):
             reasons[i] = malformed
             details[i] = sentence
@@ -210,7 +211,7 @@ def frame_batch(texts: list[str], received_us: list[int]) -> Framed:
 
 
 def _sentence(i: int, fields: list[str], station: str, t_us: int, group: str,
-              tag_station: str) -> Sentence | str:
+              tag_station: str, own_time: bool) -> Sentence | str:
     if len(fields) != 7:
         return f"{len(fields)} fields, AIVDM has 7"
     _, count_s, num_s, seq_id, channel, payload, fill_s = fields
@@ -224,7 +225,7 @@ def _sentence(i: int, fields: list[str], station: str, t_us: int, group: str,
     if not (1 <= count <= 9 and 1 <= num <= count and 0 <= fill <= 5):
         return f"bad fragment count/number/fill {count_s!r},{num_s!r},{fill_s!r}"
     return Sentence(i, count, num, seq_id, channel, payload, fill, station, t_us, group,
-                    tag_station)
+                    tag_station, own_time)
 
 
 def _check_sums(

@@ -47,7 +47,7 @@ class Assembler:
         abandoned: list[LineRef],
     ) -> None:
         """Add fragment ``s`` (line counter ``seq``); complete messages go to ``done``."""
-        self._expire(seq, s.time_us, abandoned)
+        self._expire(seq, s.time_us if s.own_time else None, abandoned)
         key: _Key = (source, "g", s.group.rsplit("-", 1)[-1]) if s.group else (
             source, s.tag_station, s.channel, s.seq_id)
         group = self._pending.get(key)
@@ -70,10 +70,11 @@ class Assembler:
                         tuple(group.refs))
             )
 
-    def _expire(self, seq: int, time_us: int, abandoned: list[LineRef]) -> None:
+    def _expire(self, seq: int, time_us: int | None, abandoned: list[LineRef]) -> None:
         while self._pending:
             key, group = next(iter(self._pending.items()))
-            if seq - group.seq <= self.max_lines and time_us - group.time_us <= self.timeout_us:
+            late = time_us is not None and time_us - group.time_us > self.timeout_us
+            if seq - group.seq <= self.max_lines and not late:
                 return
             del self._pending[key]
             abandoned.extend(group.refs)

@@ -9,7 +9,6 @@ pushes the vessels whose positions changed to the live stream once a second.
 
 from __future__ import annotations
 
-import contextlib
 import queue
 import socket
 import threading
@@ -231,8 +230,11 @@ class LivePublisher:
 
     def _run(self) -> None:
         while not self._stop.wait(self.period_s):
-            with contextlib.suppress(Exception):
+            try:
                 self.poll_once()
+            except Exception as exc:  # keep publishing; show the problem on /api/status
+                self.state.components["live_publisher"] = f"error: {type(exc).__name__}: {exc}"
+                self.state.count("live.publisher_errors")
 
     def stop(self) -> None:
         self._stop.set()

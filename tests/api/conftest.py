@@ -1,0 +1,86 @@
+"""A real ``khazar serve`` (uvicorn on a loopback port, UDP listener on another) over a
+store holding a small NMEA feed, three users and a few alerts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+from tests.api.feed import SHIPS, feed
+
+from khazar.alerts.model import Alert, AlertState, Severity
+from khazar.api.server import KhazarServer, ServeOptions
+from khazar.audit import add_user
+from khazar.config import load_settings
+from khazar.ingest.pipeline import Ingestor, RawLine
+from khazar.store import open_store
+from khazar.store.alerts import upsert_alerts
+
+START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+FEED_MINUTES = 30
+PASSWORD = "correct horse battery"
+USERS = {"vera": "viewer", "omar": "operator", "ada": "admin", "anna": "analyst"}
+ALERT_IDS = ("Atest0001", "Atest0002", "Atest0003", "Atest0004")
+
+
+def make_alert(alert_id: str, mmsi: int, lat: float, lon: float, t: datetime) -> Alert:
+    return Alert(
+        id=alert_id, rule="loitering-corridor", type="loitering", severity=Severity.high,
+        score=62.0, state=AlertState.new, mmsi=mmsi, other_mmsi=None, asset_id="acg-sangachal",
+        zone_id=None, lat=lat, lon=lon, first_ts=t, last_ts=t + timedelta(minutes=25),
+        event_ids=(f"ev-{alert_id}",), summary=f"vessel {mmsi} loitering over a pipeline",
+        created_at=t, updated_at=t,
+    )
+
+
+def build_store(path: Path) -> None:
+    fast = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    with open_store(path) as store:
+        for name, role in USERS.items():
+            add_user(store, name, PASSWORD, role, actor="test", hasher=fast)
+        ingestor = Ingestor(store, run_source="test")
+        ingestor.feed(RawLine(line, source="test") for line in feed(START, FEED_MINUTES))
+        ingestor.close()
+        ship = SHIPS[2]
+        upsert_alerts(store.conn, [
+            make_alert(aid, ship.mmsi, ship.lat, ship.lon, START + timedelta(minutes=i))
+            for i, aid in enumerate(ALERT_IDS)
+        ])
+
+
+@dataclass
+class Served:
+    url: str
+    server: KhazarServer
+    udp_port: int
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30)
+
+    def login(self, username: str) -> tuple[httpx.Client, dict[str, str]]:
+        """A client holding ``username``'s session cookie, and the login answer."""
+        client = self.client()
+        r = client.post("/api/login", json={"username": username, "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        return client, r.json()
+
+
+@pytest.fixture(scope="package")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    db = tmp_path_factory.mktemp("serve") / "khazar.duckdb"
+    build_store(db)
+    server = KhazarServer(
+        load_settings(),
+        ServeOptions(db=db, port=0, udp_port=0, live_period_s=0.2),
+    )
+    url = server.start_background()
+    assert server.udp is not None
+    try:
+        yield Served(url, server, int(server.udp.address[1]))
+    finally:
+        server.stop()

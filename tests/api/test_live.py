@@ -1,0 +1,48 @@
+"""The live path: NMEA over UDP → ingest → store → SSE ``positions`` → /api/vessels."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from contextlib import closing
+from datetime import UTC, datetime
+
+import httpx
+from tests.api.conftest import Served
+from tests.api.feed import position_lines, static_lines
+
+NEW_MMSI = 423777001
+
+
+def test_udp_position_reaches_sse_and_vessels(served: Served) -> None:
+    client, info = served.login("vera")
+    now = datetime.now(UTC).replace(microsecond=0)
+    lines = static_lines(NEW_MMSI, now, "UDP TEST", 9300001, 60, "AKTAU")
+    lines += position_lines(NEW_MMSI, now, 40.2, 50.3, 14.0, 95.0)
+    got: dict[str, object] = {}
+    with closing(client), client.stream("GET", "/api/live", timeout=30) as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.sendto(("\r\n".join(lines) + "\r\n").encode(), ("127.0.0.1", served.udp_port))
+        sock.close()
+        deadline = time.monotonic() + 10
+        event = None
+        for line in stream.iter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: ") and event == "positions":
+                data = json.loads(line[6:])
+                mine = [f for f in data["features"] if f["properties"]["mmsi"] == NEW_MMSI]
+                if mine:
+                    got = mine[0]["properties"]
+                    break
+            assert time.monotonic() < deadline, "no positions event for the UDP report"
+    assert got["name"] == "UDP TEST" and got["sog_kn"] == 14.0
+    fc = httpx.get(served.url + "/api/vessels", params={"bbox": "50.2,40.1,50.4,40.3"},
+                   headers={"Authorization": f"Bearer {info['token']}"}, timeout=30).json()
+    assert NEW_MMSI in {f["properties"]["mmsi"] for f in fc["features"]}
+    status = httpx.get(served.url + "/api/status",
+                       headers={"Authorization": f"Bearer {info['token']}"}, timeout=30).json()
+    assert status["counters"]["feed.received"] >= len(lines)
+    assert status["counters"].get("feed.dropped", 0) == 0

@@ -1,0 +1,50 @@
+"""`khazar report`: the HTML report with plots and the Charter scorecard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from khazar.cli._app import ConfigOption, DbOption, OutputFormat, app, console, print_json
+from khazar.config import load_settings
+from khazar.report import GOALS, build_report
+from khazar.store import open_store
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option("--out", help="directory for index.html and figures")],
+    db: DbOption = Path("khazar.duckdb"),
+    plan: Annotated[
+        Path | None, typer.Option("--plan", help="patrol plan GeoJSON from `khazar plan`")
+    ] = None,
+    config: ConfigOption = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """Write the HTML report (traffic, events, alerts, patrol coverage) and the scorecard."""
+    settings = load_settings(config)
+    with open_store(db, read_only=True) as store:
+        result = build_report(store, settings, out, plan)
+    if fmt is OutputFormat.json:
+        print_json({
+            "html": str(result.html),
+            "scorecard": [
+                {"goal": i.goal, "id": i.id, "value": i.value, "unit": i.unit}
+                for i in result.indicators
+            ],
+        })
+        return
+    table = Table(title="Charter scorecard")
+    table.add_column("goal")
+    table.add_column("indicator")
+    table.add_column("value", justify="right")
+    table.add_column("unit")
+    labels = dict(GOALS)
+    for ind in result.indicators:
+        value = "—" if ind.value is None else f"{ind.value:g}"
+        table.add_row(labels[ind.goal], ind.name, value, ind.unit)
+    console.print(table)
+    console.print(f"report written to {result.html}")

@@ -1,0 +1,71 @@
+"""`khazar report` end to end on a small store: files written, exercise traffic excluded."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from khazar.cli import app
+from khazar.store import open_store
+
+
+def _seed(db: Path) -> None:
+    with open_store(db) as store:
+        c = store.conn
+        c.execute(
+            "INSERT INTO positions (mmsi, ts, lat, lon, sog_kn, cog_deg, heading_deg, status, "
+            "msg_type, source, exercise, station, report_ts, msg_key) "
+            "SELECT 423000000 + (i % 5), "
+            "TIMESTAMPTZ '2026-05-01 00:00:00+00' + i * INTERVAL 10 SECOND, "
+            "40.0 + (i % 100) * 0.001, 50.0 + (i % 7) * 0.01, 5.0, 90.0, 90, 0, 1, 'test', "
+            "i % 10 = 0, 'st', TIMESTAMPTZ '2026-05-01 00:00:00+00' + i * INTERVAL 10 SECOND, "
+            "i FROM range(2000) t(i)"
+        )
+        for i, (zone, exercise) in enumerate(
+            [("aze-border-irn", False), ("aze-border-irn", True), ("aze-territorial-sea", False)]
+        ):
+            c.execute(
+                "INSERT INTO events VALUES (?, 'zone_entry', 423000001, NULL, "
+                "TIMESTAMPTZ '2026-05-01 01:00:00+00', TIMESTAMPTZ '2026-05-01 01:10:00+00', "
+                "38.5, 49.0, ?, NULL, '{}', false, ?, now())",
+                [f"e{i}", zone, exercise],
+            )
+        c.execute(
+            "INSERT INTO alerts VALUES ('a1', 'protected-zone', 'loitering', 'critical', 9.0, "
+            "'new', 423000002, NULL, 'chirag-1', NULL, 40.1, 50.9, "
+            "TIMESTAMPTZ '2026-05-01 02:00:00+00', TIMESTAMPTZ '2026-05-01 02:30:00+00', "
+            "'[]', 1, 'loitering over Chirag-1', NULL, NULL, false, false, now(), now())"
+        )
+
+
+def test_report_writes_html_figures_and_scorecard(tmp_path: Path) -> None:
+    db = tmp_path / "k.duckdb"
+    _seed(db)
+    out = tmp_path / "report"
+    result = CliRunner().invoke(
+        app, ["report", "--db", str(db), "--out", str(out), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    values = {i["id"]: i["value"] for i in summary["scorecard"]}
+    assert values["border_incursions"] == 1  # the exercise entry does not count
+    assert values["open_critical_alerts"] == 1
+    assert values["oil_at_risk"] > 0  # Chirag-1 carries oil
+    html = (out / "index.html").read_text()
+    assert "Charter scorecard" in html and "loitering over Chirag-1" in html
+    assert "1,800" in html  # position reports: exercise rows (every 10th) excluded
+    for png in ("traffic_density.png", "events_map.png", "alert_timeline.png",
+                "coverage_vs_value.png"):
+        data = (out / png).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+    card = json.loads((out / "scorecard.json").read_text())
+    assert {c["goal"] for c in card} == {"energy", "peace", "trade", "defence", "governance"}
+
+
+def test_report_on_missing_store_is_a_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["report", "--db", str(tmp_path / "none.duckdb"), "--out", str(tmp_path / "r")]
+    )
+    assert result.exit_code != 0

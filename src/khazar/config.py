@@ -31,6 +31,7 @@ __all__ = [
     "DetectSettings",
     "EnergySettings",
     "IngestSettings",
+    "Receiver",
     "RegistrySettings",
     "Settings",
     "WatchEntry",
@@ -135,6 +136,25 @@ class IngestSettings(_Section):
     queue_max: int = Field(100_000, gt=0, description="bounded queue between listener and store")
     reconnect_initial_s: float = Field(1.0, gt=0, description="TCP client first back-off")
     reconnect_max_s: float = Field(60.0, gt=0, description="TCP client back-off ceiling")
+    pause_after_batch_s: float = Field(
+        0.0, ge=0, description="sleep after each committed batch (throttling; crash tests)"
+    )
+
+
+class Receiver(_Section):
+    """A coastal AIS receiver of our own network: where silence means something."""
+
+    name: str
+    lat: float = Field(ge=36.0, le=47.5)
+    lon: float = Field(ge=46.0, le=55.5)
+    reliable_nm: float = Field(34.0, gt=0, description="range of near-certain reception")
+
+
+def _default_receivers() -> list[Receiver]:
+    # Azerbaijani coastal sites (approximate public positions), nominal range 40 nm
+    sites = [("Baku", 40.35, 49.84), ("Sangachal", 40.18, 49.47), ("Sumqayit", 40.59, 49.67),
+             ("Lankaran", 38.75, 48.86), ("Neft Daslari", 40.236, 50.858)]
+    return [Receiver(name=n, lat=a, lon=b) for n, a, b in sites]
 
 
 class DetectSettings(_Section):
@@ -156,6 +176,18 @@ class DetectSettings(_Section):
     gap_protected_min_h: float = Field(0.5, gt=0, description="AIS gap inside protected zones")
     spoof_speed_kn: float = Field(50.0, gt=0, description="position jump implying more")
     drag_speed_drop: float = Field(0.25, gt=0, lt=1, description="sustained drop vs own speed")
+    drag_min_voyage_kn: float = Field(4.0, gt=0, description="own voyage speed to judge a drop")
+    drag_long_factor: float = Field(5.0, gt=1, description="path in corridor ≥ this × width")
+    drag_repeat_count: int = Field(3, ge=2, description="crossings of one corridor that repeat")
+    drag_repeat_window_h: float = Field(6.0, gt=0, description="…within this many hours")
+    spoof_quiet_h: float = Field(1.0, gt=0, description="spoofing episode ends after this calm")
+    encounter_step_s: float = Field(300.0, gt=0, description="encounter sampling grid step")
+    loiter_shore_min_nm: float = Field(
+        20.0, ge=0, description="outside protected zones, loitering this far from shore (GFW)")
+    receivers: list[Receiver] = Field(
+        default_factory=_default_receivers,
+        description="AIS receivers; an AIS gap counts only where reception is reliable "
+        "(empty list: everywhere)")
     port_entry_km: float = Field(3.0, gt=0, description="GFW port visit entry radius")
     port_exit_km: float = Field(4.0, gt=0, description="GFW port visit exit radius")
     dark_distance_m: float = Field(1500.0, gt=0, description="Skylight dark-vessel radius")

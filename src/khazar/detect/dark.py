@@ -1,0 +1,156 @@
+"""``dark_vessel``: a radar or SAR detection with no AIS fix within 1.5 km and ±10 min
+(Skylight's 1,500 m; DESIGN C3). Unmatched detections that follow each other (≤ 30 min apart
+and reachable at ≤ 40 kn plus 1.5 km) are one dark contact: one event from its first to its
+last detection.
+
+A detection is decided once the watermark is 10 min past it (every AIS fix that could
+match it has been seen); AIS fixes are kept only for the last 20 min.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from scipy.spatial import cKDTree
+
+from khazar.config import DetectSettings
+from khazar.detect.base import Chunk, Detections, make_event
+from khazar.detect.geography import DetectGeography
+from khazar.domain import Event
+from khazar.units import KN_TO_MS, haversine_m
+
+__all__ = ["DarkState", "DarkVesselDetector"]
+
+F64 = npt.NDArray[np.float64]
+LINK_S = 1800.0
+LINK_KN = 40.0
+_LAT0 = 42.0
+
+
+@dataclass(slots=True)
+class Contact:
+    t0: float
+    t1: float
+    lat0: float
+    lon0: float
+    lat1: float
+    lon1: float
+    n: int
+    max_length_m: float
+    sources: set[str]
+    nearest_ais_m: float
+
+
+@dataclass(slots=True)
+class DarkState:
+    ais: npt.NDArray[np.float64] = field(default_factory=lambda: np.empty((0, 3)))
+    pending: Detections = field(default_factory=Detections.empty)
+    contacts: list[Contact] = field(default_factory=list)
+
+
+class DarkVesselDetector:
+    name = "dark_vessel"
+
+    def __init__(self, settings: DetectSettings, geo: DetectGeography) -> None:
+        self.settings = settings
+        self.geo = geo
+
+    def init(self) -> DarkState:
+        return DarkState()
+
+    def size(self, state: DarkState) -> int:
+        return int(state.ais.shape[0]) + len(state.pending) + len(state.contacts)
+
+    def _event(self, c: Contact, is_open: bool) -> Event:
+        return make_event(
+            "dark_vessel", None, c.t0, c.t1, c.lat0, c.lon0,
+            evidence={"detections": c.n, "last_lat": c.lat1, "last_lon": c.lon1,
+                      "max_length_m": c.max_length_m if c.max_length_m > 0 else None,
+                      "sources": sorted(c.sources),
+                      "nearest_ais_m": c.nearest_ais_m if np.isfinite(c.nearest_ais_m)
+                      else None},
+            is_open=is_open)
+
+    def step(self, state: DarkState, chunk: Chunk) -> tuple[DarkState, list[Event]]:
+        s = self.settings
+        final = chunk.final
+        fx = chunk.tr.fixes
+        win = s.dark_time_s
+        state.ais = np.concatenate((state.ais, np.column_stack((fx.t_s, fx.lat, fx.lon))))
+        pend = Detections(*(np.concatenate((getattr(state.pending, f),
+                                            getattr(chunk.detections, f)))
+                            for f in ("t_s", "lat", "lon", "length_m", "source")))
+        # detections before this are decidable (at the end of the data: all of them)
+        horizon = np.inf if final else chunk.watermark_s - win
+        ready = pend.t_s < horizon
+        det = pend.take(np.flatnonzero(ready))
+        state.pending = pend.take(np.flatnonzero(~ready))
+        order = np.lexsort((det.lon, det.lat, det.t_s))
+        det = det.take(order)
+        events: list[Event] = []
+        if len(det):
+            nearest = self._nearest_ais(state.ais, det)
+            dark = nearest > s.dark_distance_m
+            for i in np.flatnonzero(dark).tolist():
+                self._link(state, det, i, float(nearest[i]), events)
+        state.ais = state.ais[state.ais[:, 0] >= chunk.watermark_s - 2 * win]
+        live: list[Contact] = []
+        for c in state.contacts:
+            if final or horizon - c.t1 > LINK_S:
+                events.append(self._event(c, False))
+            else:
+                live.append(c)
+                events.append(self._event(c, True))
+        state.contacts = live
+        return state, events
+
+    def _nearest_ais(self, ais: F64, det: Detections) -> F64:
+        """Distance to the nearest AIS fix within ±win of each detection (inf if none)."""
+        s = self.settings
+        out = np.full(len(det), np.inf)
+        if ais.shape[0] == 0:
+            return out
+        scale = s.dark_distance_m / s.dark_time_s
+        cx = np.cos(np.radians(_LAT0)) * 111_320.0
+
+        def pts(t: F64, lat: F64, lon: F64) -> F64:
+            return np.column_stack((lon * cx, lat * 110_574.0, t * scale))
+
+        tree = cKDTree(pts(ais[:, 0], ais[:, 1], ais[:, 2]))
+        # Chebyshev ball of 1.3 × radius: every fix within the window and ~1.5 km is a candidate
+        hits = tree.query_ball_point(pts(det.t_s, det.lat, det.lon),
+                                     r=s.dark_distance_m * 1.3, p=np.inf)
+        for i, h in enumerate(hits):
+            if h:
+                idx = np.asarray(h)
+                dt_ok = np.abs(ais[idx, 0] - det.t_s[i]) <= s.dark_time_s
+                if dt_ok.any():
+                    idx = idx[dt_ok]
+                    out[i] = float(haversine_m(ais[idx, 1], ais[idx, 2], det.lat[i],
+                                               det.lon[i]).min())
+        return out
+
+    def _link(self, state: DarkState, det: Detections, i: int, nearest: float,
+              events: list[Event]) -> None:
+        t, la, lo = float(det.t_s[i]), float(det.lat[i]), float(det.lon[i])
+        best: Contact | None = None
+        best_d = np.inf
+        for c in state.contacts:
+            dt = t - c.t1
+            if dt > LINK_S:
+                continue
+            d = float(haversine_m(c.lat1, c.lon1, la, lo))
+            if d <= LINK_KN * KN_TO_MS * dt + self.settings.dark_distance_m and d < best_d:
+                best, best_d = c, d
+        length = float(det.length_m[i]) if np.isfinite(det.length_m[i]) else 0.0
+        if best is None:
+            state.contacts.append(Contact(t, t, la, lo, la, lo, 1, length, {str(det.source[i])},
+                                          nearest))
+            return
+        best.t1, best.lat1, best.lon1 = t, la, lo
+        best.n += 1
+        best.max_length_m = max(best.max_length_m, length)
+        best.sources.add(str(det.source[i]))
+        best.nearest_ais_m = min(best.nearest_ais_m, nearest)

@@ -1,0 +1,222 @@
+"""Track building: sort, de-duplicate, split on silence and on impossible jumps, keep two
+vessels that share one MMSI apart.
+
+The tracker is a kernel ``(state, fixes) -> (state, tracked)``. Batch calls it once with all
+history; live calls it on each released slice; both give the same tracks because the state
+carries everything the next fix needs (each sub-track's last fix) and ties are broken by a
+total order. Per MMSI the work is vectorised; only an MMSI that shows an impossible jump
+(spoofing or a shared MMSI) falls back to a per-fix assignment, and only while it has more
+than one live sub-track.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from khazar.tracks.fixes import Fixes, canonical_order, dedupe_sorted
+from khazar.units import KN_TO_MS, haversine_m, initial_bearing_deg
+
+__all__ = ["SubTrack", "TrackParams", "TrackedFixes", "TrackerState", "VesselTracks", "track"]
+
+F64 = npt.NDArray[np.float64]
+B = npt.NDArray[np.bool_]
+I64 = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class TrackParams:
+    """Splitting thresholds (see :class:`khazar.config.DetectSettings`)."""
+
+    gap_split_s: float = 6 * 3600.0
+    jump_kn: float = 50.0
+    #: GPS noise allowance added to ``jump_kn × dt`` before a jump counts as impossible
+    jump_slack_m: float = 300.0
+    #: at most this many simultaneous sub-tracks per MMSI (the oldest is dropped)
+    max_subtracks: int = 3
+
+
+@dataclass(slots=True)
+class SubTrack:
+    """The last fix of one live sub-track of an MMSI."""
+
+    seg: int
+    t_s: float
+    lat: float
+    lon: float
+
+
+@dataclass(slots=True)
+class VesselTracks:
+    """Per-MMSI tracker state: its live sub-tracks (at most ``max_subtracks``)."""
+
+    subs: list[SubTrack] = field(default_factory=list)
+
+
+def _seg_id(t_s: float, live: list[SubTrack]) -> int:
+    """A segment id from its first fix's time (ms) and a slot free among live sub-tracks:
+    deterministic, so live and batch number segments alike, with no counter to keep."""
+    base = round(t_s * 1000.0) * 8
+    used = {s.seg for s in live}
+    k = 0
+    while base + k in used:
+        k += 1
+    return base + k
+
+
+@dataclass(slots=True)
+class TrackerState:
+    vessels: dict[int, VesselTracks] = field(default_factory=dict)
+
+    def expire(self, watermark_s: float, params: TrackParams) -> None:
+        """Forget sub-tracks silent for longer than the split gap (keeps state bounded)."""
+        dead: list[int] = []
+        for mmsi, vt in self.vessels.items():
+            vt.subs = [s for s in vt.subs if watermark_s - s.t_s <= params.gap_split_s]
+            if not vt.subs:
+                dead.append(mmsi)
+        for mmsi in dead:
+            del self.vessels[mmsi]
+
+    def size(self) -> int:
+        """Number of live sub-tracks held (a boundedness measure)."""
+        return sum(len(v.subs) for v in self.vessels.values())
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedFixes:
+    """Fixes sorted by (mmsi, segment, time) with the tracker's per-fix columns.
+
+    ``seg`` numbers the MMSI's segments (a new one after a long silence or for a second
+    vessel on the same MMSI); ``dt_s``/``dist_m``/``implied_kn``/``course_deg`` are measured
+    from the previous fix of the same segment (NaN at a segment's first fix); ``speed_kn``
+    is the reported SOG, or the implied speed where SOG is not available.
+    """
+
+    fixes: Fixes
+    seg: I64
+    new_seg: B
+    jump: B
+    multi: B
+    dt_s: F64
+    dist_m: F64
+    implied_kn: F64
+    course_deg: F64
+    speed_kn: F64
+
+    def __len__(self) -> int:
+        return len(self.fixes)
+
+
+def _plausible(d_m: F64 | float, dt_s: F64 | float, p: TrackParams) -> npt.NDArray[np.bool_]:
+    return np.asarray(np.asarray(d_m) <= p.jump_kn * KN_TO_MS * np.asarray(dt_s) + p.jump_slack_m)
+
+
+def _assign_fast(
+    vt: VesselTracks, t: F64, lat: F64, lon: F64, p: TrackParams
+) -> tuple[I64, B, F64, F64, F64] | None:
+    """All fixes on one sub-track (split only by silence); None if a jump needs the slow path."""
+    if len(vt.subs) > 1:
+        return None
+    prev = vt.subs[0] if vt.subs else None
+    pt = np.concatenate(([prev.t_s if prev else np.nan], t))
+    plat = np.concatenate(([prev.lat if prev else np.nan], lat))
+    plon = np.concatenate(([prev.lon if prev else np.nan], lon))
+    dt = np.diff(pt)
+    d = haversine_m(plat[:-1], plon[:-1], lat, lon)
+    new = ~(dt <= p.gap_split_s)  # NaN (no previous fix) is a new segment too
+    bad = ~new & ~_plausible(d, dt, p)
+    if bad.any():
+        return None
+    # a new segment's id is its first fix's time (no other sub-track is live then)
+    ids = np.where(new, np.round(t * 1000.0).astype(np.int64) * 8, 0)
+    run = np.maximum.accumulate(np.where(new, np.arange(t.shape[0]), -1))
+    seg = np.where(run >= 0, ids[np.maximum(run, 0)], prev.seg if prev else 0).astype(np.int64)
+    vt.subs = [SubTrack(int(seg[-1]), float(t[-1]), float(lat[-1]), float(lon[-1]))]
+    return seg, new, pt[:-1], plat[:-1], plon[:-1]
+
+
+def _assign_slow(
+    vt: VesselTracks, t: F64, lat: F64, lon: F64, p: TrackParams
+) -> tuple[I64, B, F64, F64, F64, B, B]:
+    """Per-fix assignment to the nearest plausible live sub-track."""
+    n = t.shape[0]
+    seg = np.empty(n, np.int64)
+    new = np.zeros(n, bool)
+    jump = np.zeros(n, bool)
+    multi = np.zeros(n, bool)
+    pt = np.full(n, np.nan)
+    plat = np.full(n, np.nan)
+    plon = np.full(n, np.nan)
+    subs = vt.subs
+    for i in range(n):
+        ti, la, lo = float(t[i]), float(lat[i]), float(lon[i])
+        subs = [s for s in subs if ti - s.t_s <= p.gap_split_s]
+        best: SubTrack | None = None
+        best_d = np.inf
+        for s in subs:
+            d = float(haversine_m(s.lat, s.lon, la, lo))
+            if d <= p.jump_kn * KN_TO_MS * (ti - s.t_s) + p.jump_slack_m and d < best_d:
+                best, best_d = s, d
+        if best is not None:
+            seg[i] = best.seg
+            pt[i], plat[i], plon[i] = best.t_s, best.lat, best.lon
+            best.t_s, best.lat, best.lon = ti, la, lo
+        else:
+            sid = _seg_id(ti, subs)
+            seg[i] = sid
+            new[i] = True
+            jump[i] = bool(subs)
+            subs.append(SubTrack(sid, ti, la, lo))
+            if len(subs) > p.max_subtracks:
+                subs.remove(min(subs, key=lambda s: (s.t_s, s.seg)))
+        multi[i] = len(subs) > 1
+    vt.subs = subs
+    return seg, new, pt, plat, plon, jump, multi
+
+
+def track(state: TrackerState, fixes: Fixes, params: TrackParams) -> TrackedFixes:
+    """Assign ``fixes`` (any order, duplicates allowed) to segments, updating ``state``.
+
+    Fixes must be later than every fix already given for the same MMSI (the live runner's
+    lateness window guarantees it). Returns them sorted by (mmsi, segment, time).
+    """
+    fx = dedupe_sorted(fixes.take(canonical_order(fixes)))
+    n = len(fx)
+    seg = np.empty(n, np.int64)
+    new = np.zeros(n, bool)
+    jump = np.zeros(n, bool)
+    multi = np.zeros(n, bool)
+    pt = np.empty(n)
+    plat = np.empty(n)
+    plon = np.empty(n)
+    if n:
+        cuts = np.flatnonzero(np.diff(fx.mmsi)) + 1
+        starts = np.concatenate(([0], cuts))
+        ends = np.concatenate((cuts, [n]))
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            mmsi = int(fx.mmsi[a])
+            vt = state.vessels.get(mmsi)
+            if vt is None:
+                vt = state.vessels[mmsi] = VesselTracks()
+            t, la, lo = fx.t_s[a:b], fx.lat[a:b], fx.lon[a:b]
+            fast = _assign_fast(vt, t, la, lo, params)
+            if fast is not None:
+                seg[a:b], new[a:b], pt[a:b], plat[a:b], plon[a:b] = fast
+            else:
+                (seg[a:b], new[a:b], pt[a:b], plat[a:b], plon[a:b], jump[a:b],
+                 multi[a:b]) = _assign_slow(vt, t, la, lo, params)
+    order = np.lexsort((fx.t_s, seg, fx.mmsi))
+    fx = fx.take(order)
+    seg, new, jump, multi = seg[order], new[order], jump[order], multi[order]
+    pt, plat, plon = pt[order], plat[order], plon[order]
+    dt = fx.t_s - pt
+    dist = haversine_m(plat, plon, fx.lat, fx.lon)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        implied = np.where(dt > 0, dist / dt / KN_TO_MS, np.where(dist > 0, np.inf, 0.0))
+    implied = np.where(np.isnan(pt), np.nan, implied)
+    course = np.where(np.isnan(pt), np.nan, initial_bearing_deg(plat, plon, fx.lat, fx.lon))
+    speed = np.where(np.isfinite(fx.sog_kn), fx.sog_kn, implied)
+    return TrackedFixes(fx, seg, new, jump, multi, dt, dist, implied, course, speed)

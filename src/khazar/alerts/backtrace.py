@@ -7,9 +7,11 @@ a radius, each vessel's track is interpolated on a regular time grid and measure
 - ``closest_m``: closest approach to the fault point (or to the asset's geometry);
 - ``inside_s``: time inside the protected area (within the radius of the fault point
   when one is given): an anchor dragged along a line stays inside for long;
-- ``speed_drop``: ``1 − (median speed near the asset) / (own median speed in the window)``,
-  the Eagle S signature, and ``anchored_moving``: status "at anchor" while making way;
-- ``gap_near_s``: total AIS silence (≥ ``gap_min_s``) on the stretches near the asset.
+- ``speed_drop``: ``1 − (median speed near the asset) / (own speed on the voyage)``, the
+  Eagle S signature (approach speed, see :func:`_voyage_speed_kn`), and
+  ``anchored_moving``: status "at anchor" while making way;
+- ``gap_near_s``: total AIS silence (≥ ``gap_min_s``) on the stretches near the asset;
+- ``crossings``: how many times the track crossed a line asset (Yi Peng 3 zigzagged across).
 
 The score (0..1) weighs them; vessels are ranked by score, closest approach breaking ties.
 Distances in a local equirectangular projection centred on the target (errors ≪ 1 % over
@@ -18,8 +20,9 @@ the tens of kilometres considered).
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -32,6 +35,7 @@ from khazar.errors import InputError
 from khazar.units import EARTH_RADIUS_M, epoch_s, from_epoch_s
 
 __all__ = [
+    "AUTHORISED_FACTOR",
     "TRACE_WEIGHTS",
     "TraceTarget",
     "VesselFixes",
@@ -43,6 +47,8 @@ FloatArray = npt.NDArray[np.float64]
 
 #: weights of proximity, time inside, speed anomaly and AIS gaps in the score
 TRACE_WEIGHTS = (0.3, 0.3, 0.25, 0.15)
+#: score factor for vessels authorised at the asset (its own supply and crew boats)
+AUTHORISED_FACTOR = 0.5
 _AT_ANCHOR = 1
 _MOORED = 5
 
@@ -94,6 +100,7 @@ class VesselTrace:
     anchored_moving: bool
     gap_near_s: float
     fixes: int
+    crossings: int = 0
     reasons: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, object]:
@@ -110,6 +117,7 @@ class VesselTrace:
             "near_speed_kn": round(self.near_speed_kn, 2),
             "anchored_moving": self.anchored_moving,
             "gap_near_s": round(self.gap_near_s, 1),
+            "crossings": self.crossings,
             "fixes": self.fixes,
             "reasons": list(self.reasons),
         }
@@ -147,12 +155,32 @@ def _implied_speed_kn(v: VesselFixes) -> FloatArray:
     return sog
 
 
+def _voyage_speed_kn(
+    speed: FloatArray, near: npt.NDArray[np.bool_], window: npt.NDArray[np.bool_]
+) -> float:
+    """The vessel's own speed on its voyage: the median on its approach (every fix before
+    its first one near the asset, padding before the window included), else away from the
+    asset, else in the window. An Eagle S that slowed just before the line is compared with
+    its approach speed, not with the slow drag that fills the window."""
+    known = ~np.isnan(speed)
+    first_near = int(np.argmax(near)) if near.any() else len(speed)
+    approach = speed[:first_near][known[:first_near]]
+    if len(approach) >= 3:
+        return float(np.median(approach))
+    away = speed[~near & known]
+    if len(away) >= 3:
+        return float(np.median(away))
+    inside = speed[window & known]
+    return float(np.median(inside)) if len(inside) else math.nan
+
+
 def _trace_one(
     v: VesselFixes,
     target: TraceTarget,
     proj: _Proj,
     geom_xy: BaseGeometry,
     area_xy: BaseGeometry | None,
+    line_xy: BaseGeometry | None,
     grid: FloatArray,
     near_m: float,
     gap_min_s: float,
@@ -191,9 +219,8 @@ def _trace_one(
     speed = _implied_speed_kn(v)
     fdist = shapely.distance(shapely.points(fx, fy), geom_xy)
     window_fix = (v.t_s >= grid[0]) & (v.t_s <= grid[-1])
-    own = speed[window_fix & ~np.isnan(speed)]
+    median_kn = _voyage_speed_kn(speed, fdist <= near_m / 2.5, window_fix)
     near = speed[window_fix & (fdist <= near_m / 2.5) & ~np.isnan(speed)]
-    median_kn = float(np.median(own)) if len(own) else math.nan
     near_kn = float(np.median(near)) if len(near) else math.nan
     drop = 0.0
     if median_kn >= 3.0 and not math.isnan(near_kn):
@@ -214,10 +241,16 @@ def _trace_one(
             if shapely.distance(seg, geom_xy) <= near_m:
                 gap_near_s += float(b - a)
 
+    crossings = 0
+    if line_xy is not None and len(g) >= 2:
+        hits = shapely.intersection(shapely.LineString(np.column_stack((gx, gy))), line_xy)
+        crossings = int(shapely.get_num_geometries(hits)) if not hits.is_empty else 0
+
     wp, wi, ws, wg = TRACE_WEIGHTS
     prox = math.exp(-closest_m / 1000.0)
     dwell = min(1.0, inside_s / 3600.0)
-    anomaly = max(min(1.0, drop / 0.5), 1.0 if anchored else 0.0)
+    repeated = min(1.0, max(crossings - 1, 0) / 2.0)
+    anomaly = max(min(1.0, drop / 0.5), 1.0 if anchored else 0.0, repeated)
     gap = min(1.0, gap_near_s / 3600.0)
     score = wp * prox + wi * dwell + ws * anomaly + wg * gap
 
@@ -230,6 +263,8 @@ def _trace_one(
         reasons.append("status 'at anchor' while making way")
     if gap_near_s > 0:
         reasons.append(f"AIS silent {gap_near_s / 60:.0f} min near the asset")
+    if crossings >= 2:
+        reasons.append(f"crossed the line {crossings} times")
     lon_c, lat_c = proj.lon0 + sx[i] / proj.kx, proj.lat0 + sy[i] / proj.ky
     return VesselTrace(
         mmsi=v.mmsi,
@@ -245,6 +280,7 @@ def _trace_one(
         anchored_moving=anchored,
         gap_near_s=gap_near_s,
         fixes=int(window_fix.sum()),
+        crossings=crossings,
         reasons=tuple(reasons),
     )
 
@@ -257,10 +293,16 @@ def rank_vessels(
     step_s: float = 30.0,
     near_m: float = 5000.0,
     gap_min_s: float = 900.0,
+    exclude: Collection[int] = (),
+    authorised: Collection[int] = (),
 ) -> list[VesselTrace]:
     """Rank the vessels that came within ``near_m`` of the target between ``start`` and ``end``.
 
     Distances are to the fault point when ``target.point`` is set, else to the asset.
+    ``exclude``: MMSIs left out (own patrol boats, by the caller's choice). ``authorised``:
+    MMSIs that work at this asset (its supply boats): their score is multiplied by
+    :data:`AUTHORISED_FACTOR`, since idling at their own platform inside the corridor is
+    their job, not evidence.
     """
     if end <= start:
         raise InputError(
@@ -276,11 +318,26 @@ def rank_vessels(
     area_xy = proj.geom(target.protected_area) if target.protected_area is not None else None
     if area_xy is None and target.point is None:
         area_xy = geom_xy.buffer(1000.0)
+    line_xy = None
+    if target.geometry.geom_type in ("LineString", "MultiLineString"):
+        line_xy = proj.geom(target.geometry)
+        if target.point is not None and target.radius_m is not None:
+            line_xy = line_xy.intersection(shapely.Point(0.0, 0.0).buffer(target.radius_m))
     t0, t1 = epoch_s(start), epoch_s(end)
     grid = np.arange(t0, t1 + 1e-9, step_s, dtype=np.float64)
-    out = [
-        r
-        for v in vessels
-        if (r := _trace_one(v, target, proj, geom_xy, area_xy, grid, near_m, gap_min_s)) is not None
-    ]
+    excluded = set(exclude)
+    out: list[VesselTrace] = []
+    for v in vessels:
+        if v.mmsi in excluded:
+            continue
+        r = _trace_one(v, target, proj, geom_xy, area_xy, line_xy, grid, near_m, gap_min_s)
+        if r is None:
+            continue
+        if v.mmsi in authorised:
+            r = dataclasses.replace(
+                r,
+                score=r.score * AUTHORISED_FACTOR,
+                reasons=(*r.reasons, "authorised to work at this asset"),
+            )
+        out.append(r)
     return sorted(out, key=lambda r: (-r.score, r.closest_m, r.mmsi))

@@ -6,8 +6,9 @@ evidence pack, record its SHA-256 in the audit log. Thin: the ranking is
 from __future__ import annotations
 
 import math
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from khazar.alerts.backtrace import TraceTarget, VesselTrace, rank_vessels
@@ -23,6 +24,8 @@ __all__ = ["TraceResult", "trace_asset"]
 
 #: candidates are vessels with a fix this far around the area during the window
 SEARCH_MARGIN_M = 15_000.0
+#: tracks are read this long before and after the window (approach speed, interpolation)
+TRACK_PAD = timedelta(hours=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +86,25 @@ def trace_asset(
     point: tuple[float, float] | None = None,
     radius_km: float | None = None,
     near_m: float = 5000.0,
+    exclude: Collection[int] = (),
+    authorised: Mapping[str, Collection[int]] | None = None,
 ) -> TraceResult:
-    """Rank the vessels near ``asset_id`` in [start, end], write the pack, audit its hash."""
+    """Rank the vessels near ``asset_id`` in [start, end], write the pack, audit its hash.
+
+    ``exclude``: MMSIs not ranked (the CLI passes the own patrol boats unless asked not to);
+    ``authorised``: the registry (asset id or group → MMSIs), to weigh down an asset's own
+    supply boats.
+    """
     if end <= start:
         raise InputError(f"--from {start.isoformat()} must be before --to {end.isoformat()}")
     target = _target(geo, asset_id, point, radius_km)
-    fixes = fixes_in_box(store, start, end, _box(target, SEARCH_MARGIN_M + near_m))
-    ranking = rank_vessels(fixes, target, start, end, near_m=near_m)
+    fixes = fixes_in_box(store, start, end, _box(target, SEARCH_MARGIN_M + near_m), pad=TRACK_PAD)
+    asset = next(a for a in geo.assets if a.id == asset_id)
+    registry = authorised or {}
+    at_home = {m for place in (asset.id, asset.group) if place for m in registry.get(place, ())}
+    ranking = rank_vessels(
+        fixes, target, start, end, near_m=near_m, exclude=exclude, authorised=at_home
+    )
     pack = write_pack(out_dir, target, ranking, fixes, start, end)
     append(
         store,
@@ -104,6 +119,7 @@ def trace_asset(
             "sha256": pack.sha256,
             "files": pack.files,
             "top": [r.mmsi for r in ranking[:5]],
+            "excluded": sorted(exclude),
         },
     )
     return TraceResult(target, tuple(ranking), pack, len(fixes))

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 
 from khazar.alerts.model import Alert, AlertState, Note, Severity, Transition
+from khazar.domain import Event
 from khazar.errors import InputError
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "list_alerts",
     "list_notes",
     "list_transitions",
+    "stored_events",
     "upsert_alerts",
 ]
 
@@ -243,3 +245,40 @@ def count_alerts_by_vessel(conn: duckdb.DuckDBPyConnection) -> dict[int, int]:
         "UNION ALL SELECT other_mmsi FROM alerts WHERE other_mmsi IS NOT NULL) GROUP BY m"
     ).fetchall()
     return {int(m): int(n) for m, n in rows}
+
+
+def stored_events(
+    conn: duckdb.DuckDBPyConnection, since: datetime | None = None
+) -> tuple[list[Event], set[str]]:
+    """Events from the ``events`` table (ending at or after ``since``) as the rule engine's
+    input, and the ids of those that belong to exercises."""
+    sql = (
+        "SELECT id, type, mmsi, other_mmsi, epoch_us(start_ts), epoch_us(end_ts), lat, lon, "
+        "zone_id, asset_id, evidence, is_open, exercise FROM events"
+    )
+    params: list[Any] = []
+    if since is not None:
+        sql += " WHERE end_ts >= ?"
+        params.append(since)
+    sql += " ORDER BY start_ts, id"
+    events: list[Event] = []
+    exercise: set[str] = set()
+    for row in conn.execute(sql, params).fetchall():
+        (eid, typ, mmsi, other, start, end, lat, lon, zone, asset, evidence, is_open, ex) = row
+        event = Event(
+            type=typ,
+            mmsi=mmsi,
+            other_mmsi=other,
+            start=_ts(start),
+            end=_ts(end),
+            lat=float(lat),
+            lon=float(lon),
+            zone_id=zone,
+            asset_id=asset,
+            evidence=json.loads(evidence) if evidence else {},
+            open=bool(is_open),
+        )
+        events.append(event)
+        if ex:
+            exercise.add(event.id)
+    return events, exercise

@@ -1,0 +1,472 @@
+"""Alert commands: `alerts` (list, ack, assign, resolve, note, show), `handover`, `trace`,
+`cot` and `nmea-out`. Thin: parse options, call khazar.alerts / khazar.interop, print."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+import typer
+from rich.table import Table
+
+from khazar.alerts import AlertState, handover_summary
+from khazar.alerts import service as svc
+from khazar.alerts.context import rule_context
+from khazar.alerts.model import Alert
+from khazar.cli._app import (
+    ConfigOption,
+    DbOption,
+    OutputFormat,
+    app,
+    console,
+    print_json,
+    settings_from,
+)
+from khazar.errors import InputError
+from khazar.interop import (
+    alert_cot,
+    parse_endpoint,
+    point_feature,
+    send_messages,
+    to_protobuf,
+    vessel_cot,
+    vessel_sentences,
+)
+from khazar.interop.export import render_features
+from khazar.store import Store, open_store
+from khazar.store import alerts as repo
+from khazar.store.picture import latest_states
+
+__all__ = ["alerts_app"]
+
+alerts_app = typer.Typer(
+    help="The alert queue: list alerts (brought up to date with the stored events), "
+    "acknowledge, assign to a boat, resolve with a reason, add notes.",
+    no_args_is_help=False,
+    invoke_without_command=True,
+)
+app.add_typer(alerts_app, name="alerts")
+
+UserOption = Annotated[str, typer.Option("--user", "-u", help="the named user acting")]
+NowOption = Annotated[
+    str | None,
+    typer.Option("--now", help="clock for escalation, ISO 8601 UTC (default: now)"),
+]
+
+
+def parse_time(value: str, option: str) -> datetime:
+    """ISO 8601 → UTC datetime (a time without offset is taken as UTC)."""
+    try:
+        ts = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise InputError(
+            f"{option} {value!r} is not an ISO 8601 time, e.g. 2026-05-01T06:00Z"
+        ) from exc
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+
+
+def _now(value: str | None) -> datetime:
+    return parse_time(value, "--now") if value else datetime.now(UTC)
+
+
+def _update(store: Store, config: Path | None, now: datetime) -> svc.UpdateResult:
+    settings = settings_from(config)
+    events, exercise = repo.stored_events(store.conn)
+    return svc.update_alerts(
+        store,
+        rule_context(settings),
+        events,
+        now,
+        exercise_event_ids=exercise,
+        escalate_after=timedelta(minutes=settings.alerts.escalate_after_min),
+    )
+
+
+def _table(alerts: Iterable[Alert], title: str) -> Table:
+    table = Table(title=title)
+    for col in ("id", "severity", "score", "state", "rule", "vessel", "place", "events", "last"):
+        table.add_column(col)
+    for a in alerts:
+        vessel = "" if a.mmsi is None else str(a.mmsi)
+        if a.other_mmsi is not None:
+            vessel += f"+{a.other_mmsi}"
+        sev = a.severity.value + (" ↑" if a.escalated else "")
+        table.add_row(
+            a.id,
+            sev,
+            f"{a.score:.0f}",
+            a.state.value + (f" ({a.assigned_boat})" if a.assigned_boat else ""),
+            a.rule,
+            vessel,
+            a.asset_id or a.zone_id or f"{a.lat:.3f},{a.lon:.3f}",
+            str(a.event_count),
+            a.last_ts.strftime("%Y-%m-%d %H:%M"),
+        )
+    return table
+
+
+@alerts_app.callback()
+def alerts_cmd(
+    ctx: typer.Context,
+    db: Annotated[Path | None, typer.Option("--db", help="store file (DuckDB)")] = None,
+    state: Annotated[
+        list[AlertState] | None, typer.Option("--state", help="only these states (repeatable)")
+    ] = None,
+    open_only: Annotated[bool, typer.Option("--open", help="only unresolved alerts")] = False,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update/--no-update",
+            help="first raise/merge alerts from stored events and escalate overdue ones",
+        ),
+    ] = True,
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    now: NowOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """List alerts, most recent activity first."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if db is None:
+        raise InputError("`khazar alerts` needs --db FILE (the store)")
+    with open_store(db) as store:
+        result = _update(store, config, _now(now)) if update else None
+        states = state or (
+            [AlertState.new, AlertState.acknowledged, AlertState.assigned] if open_only else None
+        )
+        alerts = repo.list_alerts(store.conn, states)
+    if fmt is OutputFormat.json:
+        print_json([a.to_dict() for a in alerts])
+        return
+    if result is not None:
+        console.print(
+            f"{len(result.new)} new, {len(result.updated)} updated, "
+            f"{len(result.escalated)} escalated"
+        )
+    console.print(_table(alerts, f"{len(alerts)} alerts"))
+
+
+def _print_alert(alert: Alert, fmt: OutputFormat) -> None:
+    if fmt is OutputFormat.json:
+        print_json(alert.to_dict())
+    else:
+        console.print(_table([alert], alert.summary))
+
+
+FmtOption = Annotated[OutputFormat, typer.Option("--format")]
+
+
+@alerts_app.command("ack")
+def ack_cmd(
+    alert_id: str,
+    db: DbOption,
+    user: UserOption,
+    fmt: FmtOption = OutputFormat.table,
+    now: NowOption = None,
+) -> None:
+    """Acknowledge a new alert (new → acknowledged)."""
+    with open_store(db) as store:
+        _print_alert(svc.acknowledge_alert(store, alert_id, user, _now(now)), fmt)
+
+
+@alerts_app.command("assign")
+def assign_cmd(
+    alert_id: str,
+    db: DbOption,
+    user: UserOption,
+    boat: Annotated[str, typer.Option("--boat", help="fleet boat name, e.g. SBS-04")],
+    fmt: FmtOption = OutputFormat.table,
+    now: NowOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Assign an acknowledged alert to a patrol boat (or reassign it)."""
+    with open_store(db) as store:
+        alert = svc.assign_alert(store, settings_from(config), alert_id, user, boat, _now(now))
+        _print_alert(alert, fmt)
+
+
+@alerts_app.command("resolve")
+def resolve_cmd(
+    alert_id: str,
+    db: DbOption,
+    user: UserOption,
+    reason: Annotated[str, typer.Option("--reason", help="what was found and done")],
+    fmt: FmtOption = OutputFormat.table,
+    now: NowOption = None,
+) -> None:
+    """Resolve an acknowledged or assigned alert with a documented reason."""
+    with open_store(db) as store:
+        _print_alert(svc.resolve_alert(store, alert_id, user, reason, _now(now)), fmt)
+
+
+@alerts_app.command("note")
+def note_cmd(
+    alert_id: str,
+    db: DbOption,
+    user: UserOption,
+    text: Annotated[str, typer.Option("--text", help="the note")],
+    now: NowOption = None,
+) -> None:
+    """Add a note to an alert (any state)."""
+    with open_store(db) as store:
+        note = svc.add_note(store, alert_id, user, text, _now(now))
+    console.print(f"note added to {note.alert_id} by {note.author}")
+
+
+@alerts_app.command("show")
+def show_cmd(alert_id: str, db: DbOption, fmt: FmtOption = OutputFormat.table) -> None:
+    """One alert with its transitions and notes."""
+    with open_store(db, read_only=True) as store:
+        alert = repo.get_alert(store.conn, alert_id)
+        transitions = repo.list_transitions(store.conn, alert_id=alert_id)
+        notes = repo.list_notes(store.conn, alert_id=alert_id)
+    if fmt is OutputFormat.json:
+        doc: dict[str, Any] = alert.to_dict()
+        doc["transitions"] = [
+            {
+                "ts": t.ts.isoformat(),
+                "actor": t.actor,
+                "from": t.from_state.value if t.from_state else None,
+                "to": t.to_state.value,
+                "boat": t.boat,
+                "reason": t.reason,
+            }
+            for t in transitions
+        ]
+        doc["notes"] = [{"ts": n.ts.isoformat(), "author": n.author, "text": n.text} for n in notes]
+        print_json(doc)
+        return
+    _print_alert(alert, fmt)
+    for t in transitions:
+        frm = t.from_state.value if t.from_state else "—"
+        extra = f" boat {t.boat}" if t.boat else ""
+        extra += f" ({t.reason})" if t.reason else ""
+        console.print(f"{t.ts:%Y-%m-%d %H:%M:%S} {t.actor}: {frm} → {t.to_state.value}{extra}")
+    for n in notes:
+        console.print(f"{n.ts:%Y-%m-%d %H:%M:%S} note by {n.author}: {n.text}")
+
+
+@app.command("handover")
+def handover_cmd(
+    db: DbOption,
+    since: Annotated[str, typer.Option("--since", help="start of the shift, ISO 8601 UTC")],
+    fmt: FmtOption = OutputFormat.table,
+    now: NowOption = None,
+    include_exercise: Annotated[
+        bool, typer.Option("--exercise", help="include exercise alerts")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Shift handover: open alerts by severity, changes since --since, unacknowledged and
+    escalated alerts, boats assigned."""
+    start = parse_time(since, "--since")
+    clock = _now(now)
+    with open_store(db) as store:
+        settings = settings_from(config)
+        svc.escalate_alerts(store, clock, timedelta(minutes=settings.alerts.escalate_after_min))
+        h = handover_summary(
+            repo.list_alerts(store.conn),
+            repo.list_transitions(store.conn, since=start),
+            repo.list_notes(store.conn, since=start),
+            since=start,
+            now=clock,
+            include_exercise=include_exercise,
+        )
+    if fmt is OutputFormat.json:
+        print_json(h.to_dict())
+        return
+    counts = ", ".join(f"{n} {sev}" for sev, n in h.open_by_severity.items())
+    console.print(f"[bold]Handover[/] {start:%Y-%m-%d %H:%M} → {clock:%Y-%m-%d %H:%M} UTC")
+    console.print(f"open alerts: {len(h.open_alerts)} ({counts})")
+    console.print(f"unacknowledged: {len(h.unacknowledged)}, escalated: {len(h.escalated)}")
+    console.print(
+        f"new since: {len(h.new_since)}, resolved since: {len(h.resolved_since)}, "
+        f"changes: {len(h.changes)}"
+    )
+    for boat, ids in h.boats_assigned.items():
+        console.print(f"  {boat}: {', '.join(ids)}")
+    console.print(_table(h.open_alerts, "open alerts, most severe first"))
+
+
+def _point(value: str | None) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    try:
+        lat_s, lon_s = value.split(",")
+        lat, lon = float(lat_s), float(lon_s)
+    except ValueError as exc:
+        raise InputError(f"--at {value!r} is not LAT,LON in degrees, e.g. 40.05,50.12") from exc
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise InputError(f"--at {value!r}: latitude or longitude out of range")
+    return lat, lon
+
+
+@app.command("trace")
+def trace_cmd(
+    db: DbOption,
+    asset: Annotated[str, typer.Option("--asset", help="asset id (see `khazar assets`)")],
+    start: Annotated[str, typer.Option("--from", help="fault window start, ISO 8601 UTC")],
+    end: Annotated[str, typer.Option("--to", help="fault window end, ISO 8601 UTC")],
+    out: Annotated[Path, typer.Option("--out", help="directory for the evidence pack")],
+    at: Annotated[str | None, typer.Option("--at", help="fault point LAT,LON")] = None,
+    radius_km: Annotated[
+        float | None, typer.Option("--radius-km", help="radius around --at (default 5 km)")
+    ] = None,
+    user: Annotated[str | None, typer.Option("--user", help="who asks (audit log)")] = None,
+    include_own: Annotated[
+        bool, typer.Option("--include-own", help="rank our own patrol boats too")
+    ] = False,
+    fmt: FmtOption = OutputFormat.table,
+    config: ConfigOption = None,
+) -> None:
+    """Rank the vessels that passed near an asset in a fault window; write an evidence pack
+    (HTML + KML + JSON, SHA-256 recorded in the audit log)."""
+    from khazar.alerts.tracing import trace_asset
+    from khazar.geo import load_geography
+
+    settings = settings_from(config)
+    geo = load_geography(settings)
+    actor = user or f"cli:{getpass.getuser()}"
+    with open_store(db) as store:
+        result = trace_asset(
+            store,
+            geo,
+            asset,
+            parse_time(start, "--from"),
+            parse_time(end, "--to"),
+            out,
+            actor,
+            point=_point(at),
+            radius_km=radius_km,
+            exclude=() if include_own else settings.own_fleet_mmsis,
+            authorised=settings.registry.authorised,
+        )
+    if fmt is OutputFormat.json:
+        print_json(result.to_dict())
+        return
+    table = Table(title=f"vessels near {asset} ({result.candidates} candidates)")
+    for col in ("#", "MMSI", "score", "closest m", "inside min", "reasons"):
+        table.add_column(col)
+    for i, r in enumerate(result.ranking, 1):
+        table.add_row(
+            str(i),
+            str(r.mmsi),
+            f"{r.score:.3f}",
+            f"{r.closest_m:.0f}",
+            f"{r.inside_s / 60:.0f}",
+            "; ".join(r.reasons),
+        )
+    console.print(table)
+    console.print(f"evidence pack: {out} (sha256 {result.pack.sha256})")
+
+
+@app.command("cot")
+def cot_cmd(
+    db: DbOption,
+    to: Annotated[str, typer.Option("--to", help="udp://HOST:PORT or tcp://HOST:PORT")],
+    framing: Annotated[
+        str, typer.Option("--framing", help="xml (CoT XML), mesh (TAK protobuf UDP) or stream")
+    ] = "xml",
+    vessels: Annotated[bool, typer.Option("--vessels/--no-vessels")] = True,
+    alerts: Annotated[bool, typer.Option("--alerts/--no-alerts", help="open alerts")] = True,
+    max_age_min: Annotated[float, typer.Option("--max-age-min", help="skip older vessels")] = 60,
+    config: ConfigOption = None,
+) -> None:
+    """Send the picture (vessels, open alerts) as Cursor-on-Target to a TAK endpoint."""
+    if framing not in ("xml", "mesh", "stream"):
+        raise InputError(f"--framing {framing!r}: choose xml, mesh or stream")
+    endpoint = parse_endpoint(to)
+    own = settings_from(config).own_fleet_mmsis
+    with open_store(db, read_only=True) as store:
+        xmls: list[str] = []
+        if vessels:
+            states = latest_states(store, max_age=timedelta(minutes=max_age_min))
+            xmls += [vessel_cot(v, own) for v in states]
+        if alerts:
+            open_states = [AlertState.new, AlertState.acknowledged, AlertState.assigned]
+            xmls += [alert_cot(a) for a in repo.list_alerts(store.conn, open_states)]
+
+    def encode() -> Iterator[bytes]:
+        for x in xmls:
+            if framing == "xml":
+                yield x.encode("utf-8")
+            else:
+                yield to_protobuf(x, "mesh" if framing == "mesh" else "stream")
+
+    n = send_messages(endpoint, encode())
+    console.print(f"sent {n} CoT events to {to}")
+
+
+@app.command("nmea-out")
+def nmea_out_cmd(
+    db: DbOption,
+    to: Annotated[str | None, typer.Option("--to", help="udp://HOST:PORT (OpenCPN)")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="write sentences to a file")] = None,
+    max_age_min: Annotated[float, typer.Option("--max-age-min", help="skip older vessels")] = 60,
+) -> None:
+    """The picture as AIS NMEA (!AIVDM types 1 and 5) for OpenCPN and chart plotters."""
+    if (to is None) == (out is None):
+        raise InputError("give exactly one of --to udp://HOST:PORT or --out FILE")
+    with open_store(db, read_only=True) as store:
+        states = latest_states(store, max_age=timedelta(minutes=max_age_min))
+    sentences = list(vessel_sentences(states))
+    if out is not None:
+        try:
+            out.write_text("".join(s + "\r\n" for s in sentences), encoding="ascii")
+        except OSError as exc:
+            raise InputError(f"cannot write {out}: {exc.strerror or exc}") from exc
+        console.print(f"{len(states)} vessels, {len(sentences)} sentences → {out}")
+    else:
+        assert to is not None
+        n = send_messages(parse_endpoint(to), (s.encode() + b"\r\n" for s in sentences))
+        console.print(f"{len(states)} vessels, {n} sentences → {to}")
+
+
+# -- khazar export: alerts as a kind, KML and GPX as formats (registered on the export command)
+def _alert_records(store: Store) -> Iterator[dict[str, Any]]:
+    for a in repo.list_alerts(store.conn):
+        rec = a.to_dict()
+        rec["event_ids"] = ",".join(a.event_ids)
+        yield rec
+
+
+def _features(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    feats = []
+    for i, rec in enumerate(records):
+        lat, lon = rec.get("lat"), rec.get("lon")
+        if lat is None or lon is None:
+            continue
+        props = {k: v for k, v in rec.items() if k not in ("lat", "lon")}
+        props.setdefault("name", str(rec.get("id") or rec.get("mmsi") or i))
+        if "start" not in props and "timestamp" not in props and rec.get("first_ts"):
+            props["start"], props["end"] = rec["first_ts"], rec.get("last_ts")
+        feats.append(point_feature(str(rec.get("id") or i), float(lat), float(lon), props))
+    return feats
+
+
+def _kml_writer(records: Iterable[dict[str, Any]], stream: IO[str]) -> int:
+    feats = _features(records)
+    stream.write(render_features(feats, "kml", "Khazar export"))
+    return len(feats)
+
+
+def _gpx_writer(records: Iterable[dict[str, Any]], stream: IO[str]) -> int:
+    feats = _features(records)
+    stream.write(render_features(feats, "gpx", "Khazar export"))
+    return len(feats)
+
+
+def _register_exports() -> None:
+    from khazar.cli import export as export_cli
+
+    if "alerts" not in export_cli.EXPORTS:
+        export_cli.register_export("alerts", _alert_records)
+    for fmt, writer in (("kml", _kml_writer), ("gpx", _gpx_writer)):
+        if fmt not in export_cli.WRITERS:
+            export_cli.register_writer(fmt, writer)
+
+
+_register_exports()

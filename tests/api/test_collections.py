@@ -112,3 +112,10 @@ def test_console_and_maplibre_are_served_locally(served: Served) -> None:
         js = client.get("/vendor/maplibre-gl/maplibre-gl.js")
         assert js.status_code == 200 and len(js.content) > 100_000
         assert client.get("/console/app.js").status_code == 200
+
+
+def test_patrols_unavailable_without_a_plan(served: Served) -> None:
+    client, _ = served.login("vera")
+    with closing(client):
+        r = client.get("/api/patrols")
+    assert r.status_code == 503 and "khazar plan" in r.json()["detail"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,9 +12,11 @@ from khazar.api import queries
 from khazar.api.auth import Reader, StateDep
 from khazar.api.features import feature_collection
 from khazar.api.geojson import point
+from khazar.api.services import Unavailable
+from khazar.errors import InputError
 from khazar.units import deg_decimal_minutes
 
-__all__ = ["router"]
+__all__ = ["load_plan", "router"]
 
 router = APIRouter(tags=["fleet"])
 
@@ -55,3 +59,38 @@ def fleet(
             },
         })
     return feature_collection(feats, len(feats), str(request.url))
+
+
+@router.get("/patrols", summary="Patrol routes of the current plan")
+def patrols(request: Request, who: Reader, state: StateDep) -> dict[str, Any]:
+    """The plan ``khazar plan --out plan.geojson`` wrote, as given to ``khazar serve
+    --plan``: one LineString per boat with ``boat``, ``base`` and ``times``. 503 when the
+    server was started without a plan."""
+    plan = state.cache.get("patrol_plan")
+    if plan is None:
+        raise Unavailable(
+            "no patrol plan loaded; write one with `khazar plan --out plan.geojson` and "
+            "start the server with `khazar serve --plan plan.geojson`"
+        )
+    feats: list[dict[str, Any]] = plan["features"]
+    return feature_collection(feats, len(feats), str(request.url),
+                              extra={"source": plan.get("source")})
+
+
+def load_plan(path: Path) -> dict[str, Any]:
+    """Read and check a patrol plan GeoJSON (a FeatureCollection of LineStrings with a
+    ``boat`` property); the message names the file and what is wrong."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"patrol plan {path}: cannot read it as JSON ({exc})") from None
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
+        raise InputError(f"patrol plan {path}: expected a GeoJSON FeatureCollection")
+    feats = data.get("features") or []
+    for i, f in enumerate(feats):
+        geom = (f or {}).get("geometry") or {}
+        if geom.get("type") != "LineString" or "boat" not in (f.get("properties") or {}):
+            raise InputError(
+                f"patrol plan {path}: feature {i} is not a LineString with a 'boat' property"
+            )
+    return {"features": feats, "source": str(path)}

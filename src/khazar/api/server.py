@@ -16,6 +16,7 @@ import uvicorn
 
 from khazar.api.app import create_app
 from khazar.api.feeds import FeedPipeline, LivePublisher, TcpClient, UdpListener
+from khazar.api.routes_fleet import load_plan
 from khazar.api.state import ServerState
 from khazar.config import Settings
 from khazar.errors import InputError
@@ -43,6 +44,7 @@ class ServeOptions:
     udp_host: str = "127.0.0.1"
     tcp: tuple[str, int] | None = None
     live_period_s: float = 1.0
+    plan_file: Path | None = None
     log_level: str = "warning"
 
 
@@ -64,6 +66,8 @@ class KhazarServer:
     def __post_init__(self) -> None:
         self.store = open_store(self.options.db)
         self.state = ServerState.create(self.store, self.settings)
+        if self.options.plan_file is not None:
+            self.state.cache["patrol_plan"] = load_plan(self.options.plan_file)
         self.app = create_app(self.state)
 
     # feed path ----------------------------------------------------------------------

@@ -23,6 +23,9 @@ def serve(
     tcp: Annotated[
         str | None, typer.Option(help="read NMEA from a TCP server HOST:PORT (reconnects)")
     ] = None,
+    plan: Annotated[
+        Path | None, typer.Option(help="patrol plan GeoJSON from `khazar plan` to show")
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Serve the console at / and the API at /api/; the only writer of the store while it
@@ -32,7 +35,7 @@ def serve(
     settings = settings_from(config)
     options = ServeOptions(
         db=db, host=host, port=port, udp_port=udp, udp_host=udp_host,
-        tcp=parse_host_port(tcp) if tcp else None,
+        tcp=parse_host_port(tcp) if tcp else None, plan_file=plan,
     )
     server = KhazarServer(settings, options)
     feeds = []

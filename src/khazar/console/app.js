@@ -141,6 +141,8 @@
     M.setData(state.map, "assets", assets);
     M.setData(state.map, "patrols", patrols);
     placeLabels(basemap, assets);
+    updateLabels();
+    state.map.on("zoomend", updateLabels);
     P.renderLayers($("panel-layers"), state.layers, toggleLayer);
   }
   function placeLabels(basemap, assets) {
@@ -155,15 +157,24 @@
     for (const [f, cls] of feats) {
       const div = document.createElement("div");
       div.className = "map-label " + cls;
+      div.dataset.minZoom = cls === "label-asset" ? "7.6" : "5";
       div.textContent = f.properties.name;
       state.labels.push(new maplibregl.Marker({ element: div, anchor: "left", offset: [6, 0] })
         .setLngLat(f.geometry.coordinates).addTo(state.map));
     }
   }
+  function updateLabels() {
+    const z = state.map.getZoom();
+    const show = state.layers.assets.visible;
+    for (const m of state.labels) {
+      const e = m.getElement();
+      e.hidden = !show || z < Number(e.dataset.minZoom);
+    }
+  }
   function toggleLayer(key, visible) {
     state.layers[key].visible = visible;
     M.setVisible(state.map, state.layers[key].ids, visible);
-    if (key === "assets") for (const m of state.labels) m.getElement().hidden = !visible;
+    if (key === "assets") updateLabels();
   }
 
   // --- live stream ----------------------------------------------------------------

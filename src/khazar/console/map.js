@@ -48,7 +48,7 @@
 
   function create(container, onVesselClick, onMove) {
     const map = new maplibregl.Map({
-      container, style: style(), center: [50.6, 40.6], zoom: 6.1, minZoom: 4, maxZoom: 15,
+      container, style: style(), bounds: [[48.6, 38.3], [51.9, 42.2]], minZoom: 4, maxZoom: 15,
       attributionControl: false, renderWorldCopies: false, fadeDuration: 0,
     });
     map.addControl(new maplibregl.NavigationControl({ showCompass: true }), "top-left");
@@ -90,7 +90,7 @@
                  "circle-stroke-color": ["match", ["get", "severity"], "critical", "#ff3b30",
                    "high", "#ff9500", "medium", "#ffcc00", "#8e8e93"] } });
       map.addLayer({ id: "vessels", type: "symbol", source: "vessels",
-        layout: { "icon-image": "vessel-arrow", "icon-size": ["interpolate", ["linear"], ["zoom"], 5, 0.6, 10, 1.1],
+        layout: { "icon-image": "vessel-arrow", "icon-size": ["interpolate", ["linear"], ["zoom"], 5, 0.9, 10, 1.5],
                   "icon-rotate": ["coalesce", ["get", "heading_deg"], ["get", "cog_deg"], 0],
                   "icon-rotation-alignment": "map", "icon-allow-overlap": true,
                   "icon-ignore-placement": true },

@@ -1,0 +1,98 @@
+"""Pure parts of the API: parameters, sessions, live fan-out, plan loading, vessel kinds."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from khazar.api.features import parse_bbox, parse_datetime
+from khazar.api.live import LiveHub
+from khazar.api.routes_fleet import load_plan
+from khazar.api.sessions import SessionStore
+from khazar.api.vessel_kind import KINDS, vessel_kind
+from khazar.errors import InputError
+
+lons = st.floats(-180, 180, allow_nan=False)
+lats = st.floats(-90, 90, allow_nan=False)
+
+
+@given(lons, lons, lats, lats)
+def test_bbox_accepts_ordered_boxes_and_names_bad_ones(a: float, b: float, c: float, d: float
+                                                       ) -> None:
+    text = f"{a!r},{c!r},{b!r},{d!r}"
+    if a <= b and c <= d:
+        box = parse_bbox(text)
+        assert box is not None and (box.min_lon, box.min_lat, box.max_lon, box.max_lat) == (
+            a, c, b, d)
+    else:
+        with pytest.raises(InputError, match="bbox"):
+            parse_bbox(text)
+
+
+def test_datetime_forms() -> None:
+    t = parse_datetime("2026-11-20T08:00:00Z")
+    assert t is not None and t.start == t.end == datetime(2026, 11, 20, 8, tzinfo=UTC)
+    open_start = parse_datetime("../2026-11-20T12:00:00+04:00")
+    assert open_start is not None and open_start.start is None
+    assert open_start.end == datetime(2026, 11, 20, 8, tzinfo=UTC)
+    with pytest.raises(InputError, match="ends before it starts"):
+        parse_datetime("2026-11-21T00:00:00Z/2026-11-20T00:00:00Z")
+    assert parse_datetime(None) is None
+
+
+def test_sessions_expire_when_idle_and_at_max_age() -> None:
+    now = [datetime(2026, 11, 20, tzinfo=UTC)]
+    store = SessionStore(timedelta(minutes=30), max_age=timedelta(hours=1),
+                         clock=lambda: now[0])
+    s = store.create("omar", "operator")
+    assert s.id != s.csrf_token and len(s.id) >= 40
+    now[0] += timedelta(minutes=29)
+    assert store.get(s.id) is not None  # used: expiry slides to +30 min
+    now[0] += timedelta(minutes=29)
+    assert store.get(s.id) is not None
+    now[0] += timedelta(minutes=5)  # 63 min after login: beyond max age
+    assert store.get(s.id) is None
+    idle = store.create("vera", "viewer")
+    now[0] += timedelta(minutes=31)
+    assert store.get(idle.id) is None and len(store) == 0
+    assert store.get(None) is None and store.get("forged") is None
+
+
+def test_live_hub_drops_for_a_full_subscriber_only() -> None:
+    async def scenario() -> tuple[int, int, int, int]:
+        hub = LiveHub(queue_max=3)
+        slow, fast = hub.subscribe(), hub.subscribe()
+        for i in range(5):
+            hub.publish("positions", {"i": i})
+            if not fast.queue.empty():
+                await fast.queue.get()
+        return slow.queue.qsize(), slow.dropped, fast.dropped, hub.published
+
+    assert asyncio.run(scenario()) == (3, 2, 0, 5)
+
+
+def test_plan_loading(tmp_path: Path) -> None:
+    good = tmp_path / "plan.geojson"
+    good.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"boat": "SBS-01", "base": "Baku", "times": []},
+        "geometry": {"type": "LineString", "coordinates": [[49.87, 40.33], [50.1, 40.3]]}}]}))
+    assert load_plan(good)["features"][0]["properties"]["boat"] == "SBS-01"
+    bad = tmp_path / "bad.geojson"
+    bad.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {}, "geometry": {"type": "Point",
+                                                          "coordinates": [0, 0]}}]}))
+    with pytest.raises(InputError, match="feature 0"):
+        load_plan(bad)
+
+
+def test_vessel_kinds() -> None:
+    assert vessel_kind(423900001, 30, own_fleet={423900001}) == "patrol"
+    assert vessel_kind(1, 85) == "tanker" and vessel_kind(1, 72) == "cargo"
+    assert vessel_kind(1, None) == "unknown" and vessel_kind(1, 30) == "fishing"
+    assert {vessel_kind(1, t) for t in range(0, 100)} <= set(KINDS)

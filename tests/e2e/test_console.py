@@ -1,0 +1,161 @@
+"""End to end: Debian's Chromium (headless, driven by Playwright) against ``khazar serve``
+fed over UDP by the simulator. Every request that is not to the local server is blocked
+and recorded; none may be attempted. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from argon2 import PasswordHasher
+
+from khazar.api.server import KhazarServer, ServeOptions
+from khazar.audit import add_user
+from khazar.config import load_settings
+from khazar.store import open_store
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PASSWORD = "correct horse battery"
+START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+SPLIT_S = 15 * 60  # first part of the feed before login, the rest while watching
+
+pytestmark = pytest.mark.skipif(
+    shutil.which(CHROMIUM) is None,
+    reason=f"{CHROMIUM} is absent (scripts/setup-browser.sh installs it; make test runs it)",
+)
+
+
+def _send(lines: list[bytes], port: int) -> None:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        for line in lines:
+            sock.sendto(line + b"\r\n", ("127.0.0.1", port))
+    finally:
+        sock.close()
+
+
+def _split_feed(run: object) -> tuple[list[bytes], list[bytes]]:
+    first: list[bytes] = []
+    rest: list[bytes] = []
+    t_split = START.timestamp() + SPLIT_S
+    for times, lines in run.feed.chunks():  # type: ignore[attr-defined]
+        for t, line in zip(times.tolist(), lines, strict=True):
+            (first if t < t_split else rest).append(line)
+    return first, rest
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, KhazarServer]]:
+    from khazar.sim.engine import simulate
+
+    settings = load_settings()
+    db = tmp_path_factory.mktemp("e2e") / "khazar.duckdb"
+    with open_store(db) as store:
+        fast = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+        add_user(store, "omar", PASSWORD, "operator", actor="test", hasher=fast)
+    server = KhazarServer(settings, ServeOptions(db=db, port=0, udp_port=0, live_period_s=0.5))
+    url = server.start_background()
+    assert server.udp is not None
+    run = simulate("normal", 0.5, 7, START, settings, density=0.3)
+    first, rest = _split_feed(run)
+    _send(first, int(server.udp.address[1]))
+    try:
+        yield url, server, rest  # type: ignore[misc]
+    finally:
+        server.stop()
+
+
+def test_login_see_moving_vessels_and_logout(console: tuple[str, KhazarServer, list[bytes]]
+                                             ) -> None:
+    from playwright.sync_api import Route, sync_playwright
+
+    url, server, rest = console  # type: ignore[misc]
+    local = urlsplit(url).netloc
+    ARTIFACTS.mkdir(exist_ok=True)
+    blocked: list[str] = []
+
+    def guard(route: Route) -> None:
+        target = urlsplit(route.request.url)
+        if target.scheme in ("data", "blob") or target.netloc == local:
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run",
+                  "--disable-quic", "--use-gl=swiftshader", "--enable-unsafe-swiftshader"],
+        )
+        try:
+            # bypass_csp: Playwright evaluates its predicates as strings, which the CSP forbids
+            context = browser.new_context(viewport={"width": 1440, "height": 900}, bypass_csp=True)
+            context.route("**/*", guard)
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(url + "/")
+            page.wait_for_selector("#login-form", state="visible")
+            page.fill("#login-username", "omar")
+            page.fill("#login-password", "wrong password!")
+            page.click("#login-submit")
+            page.wait_for_function("document.getElementById('login-error').textContent !== ''")
+            page.fill("#login-password", PASSWORD)
+            page.click("#login-submit")
+            page.wait_for_selector("#app-view", state="visible")
+            assert page.text_content("#user-role") == "operator"
+
+            # the simulated feed arrived over UDP: vessels are listed and drawn on the map
+            page.wait_for_function("window.khazarConsole.vesselCount() >= 20", timeout=30_000)
+            page.wait_for_function("window.khazarConsole.renderedVessels() >= 10",
+                                   timeout=30_000)
+            count = page.evaluate("window.khazarConsole.vesselCount()")
+            assert int(page.text_content("#vessel-count") or 0) == count
+            before = page.evaluate(
+                "Object.fromEntries([...window.khazarConsole.state.vessels.values()]"
+                ".map(f => [f.properties.mmsi, f.geometry.coordinates.join(',')]))")
+
+            # the rest of the feed: the same vessels move (pushed over /api/live)
+            _send(rest, int(server.udp.address[1]))
+            page.wait_for_function(
+                """(before) => [...window.khazarConsole.state.vessels.values()].filter(
+                     f => before[f.properties.mmsi] !== undefined &&
+                          before[f.properties.mmsi] !== f.geometry.coordinates.join(',')
+                   ).length >= 5""",
+                arg=before, timeout=30_000,
+            )
+            page.wait_for_timeout(1500)  # one more flush to the map
+            page.screenshot(path=str(ARTIFACTS / "console-map.png"))
+
+            # vessel panel: identity, kinematics, position in degrees and decimal minutes
+            mmsi = page.evaluate(
+                "[...window.khazarConsole.state.vessels.values()]"
+                ".find(f => f.properties.name && f.properties.sog_kn > 1).properties.mmsi")
+            page.evaluate(f"window.khazarConsole.selectVessel({mmsi})")
+            details = page.text_content("#vessel-details") or ""
+            assert str(mmsi) in details and "UTC" in details and "Baku" in details
+            assert "′N" in details and "′E" in details
+            page.click("text=Track (6 h)")
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(ARTIFACTS / "console-vessel.png"))
+
+            # Azerbaijani strings, then log out
+            page.click("#app-view button.lang[data-lang=az]")
+            assert page.text_content("#logout-button") == "Çıxış"
+            page.click("#app-view button.lang[data-lang=en]")
+            page.click("#logout-button")
+            page.wait_for_selector("#login-form", state="visible")
+            status = page.evaluate("fetch('/api/me').then(r => r.status)")
+            assert status == 401
+            assert errors == []
+        finally:
+            browser.close()
+    assert blocked == [], f"non-local requests were attempted: {blocked}"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from khazar.sim.ais import (
+    ReceptionModel,
+    Station,
     _schedule,
     class_a_interval_s,
     class_b_interval_s,
     receive,
-    ReceptionModel,
-    Station,
 )
 from khazar.sim.movement import (
     NAV_AT_ANCHOR,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -10,11 +11,14 @@ from rich.table import Table
 
 from khazar.cli._app import ConfigOption, OutputFormat, app, console, print_json, settings_from
 from khazar.errors import InputError
-from khazar.sim.engine import simulate
-from khazar.sim.evaluate import EvaluationReport, evaluate, parse_events_jsonl
+from khazar.sim.engine import simulate, simulate_movements
+from khazar.sim.evaluate import EvaluationReport, aggregate, evaluate, parse_events_jsonl
 from khazar.sim.output import UdpTarget, replay_udp, write_run
+from khazar.sim.pipeline import EVAL_SEEDS, evaluate_seed
+from khazar.sim.plot import render_density
 from khazar.sim.scenarios import SCENARIOS
 from khazar.sim.truth import Truth, parse_time
+from khazar.sim.world import World
 
 
 def _read_text(path: Path, what: str) -> str:
@@ -115,3 +119,71 @@ def simulate_cmd(
     else:
         for k, v in summary.items():
             console.print(f"{k:>18}: {v}")
+
+
+@app.command("density-map")
+def density_map_cmd(
+    out: Annotated[Path, typer.Option("--out", help="PNG file to write")],
+    days: Annotated[float, typer.Option("--days", help="simulated days")] = 7.0,
+    scenario: Annotated[str, typer.Option("--scenario", help="scenario planted")] = "mixed",
+    seed: Annotated[int, typer.Option("--seed", help="random seed")] = 1,
+    start: Annotated[str, typer.Option("--start", help="ISO 8601 UTC")] = "2026-01-01T00:00:00Z",
+    config: ConfigOption = None,
+) -> None:
+    """Plot the traffic density of a simulated period (true tracks, no AIS) as a PNG."""
+    settings = settings_from(config)
+    with console.status(f"simulating {days:g} days of traffic…"):
+        mv = simulate_movements(scenario, days * 24.0, seed, parse_time(start), settings)
+        render_density(
+            mv.vessels, mv.world, out,
+            f"Simulated traffic density, {days:g} days from {start[:10]} "
+            f"({len({v.mmsi for v in mv.vessels})} vessels, seed {seed})",
+        )
+    console.print(f"wrote {out}")
+
+
+@app.command("eval-seeds")
+def eval_seeds_cmd(
+    seeds: Annotated[
+        int, typer.Option("--seeds", help=f"how many of the fixed seeds {EVAL_SEEDS}")
+    ] = len(EVAL_SEEDS),
+    hours: Annotated[float, typer.Option("--hours", help="simulated hours per seed")] = 24.0,
+    work: Annotated[
+        Path | None, typer.Option("--work", help="keep the runs in this directory")
+    ] = None,
+    config: ConfigOption = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="table or json")] = (
+        OutputFormat.table
+    ),
+) -> None:
+    """`make eval`: simulate scenario `mixed` for the fixed evaluation seeds, run each through
+    `khazar ingest` and `khazar detect`, score against the truth and pool the results."""
+    if not 1 <= seeds <= len(EVAL_SEEDS):
+        raise InputError(f"--seeds {seeds} must be between 1 and {len(EVAL_SEEDS)}")
+    settings = settings_from(config)
+    world = World.load(settings)
+    reports: list[EvaluationReport] = []
+    with tempfile.TemporaryDirectory(prefix="khazar-eval-") as tmp:
+        base = work or Path(tmp)
+        for i, seed in enumerate(EVAL_SEEDS[:seeds]):
+            with console.status(f"seed {seed}: simulate {hours:g} h, ingest, detect, evaluate…"):
+                report = evaluate_seed(i, seed, hours, base / f"seed-{seed}", settings, world)
+            reports.append(report)
+            if fmt is not OutputFormat.json:
+                print_report(report)
+    pooled = aggregate(reports)
+    if fmt is OutputFormat.json:
+        print_json(pooled)
+        return
+    table = Table(title=f"pooled over {seeds} seeds, {pooled['days']} days")
+    for col in ("type", "recall", "precision", "FP/day", "look-alike hits", "TTD median s"):
+        table.add_column(col, justify="right" if col != "type" else "left")
+    for t in pooled["types"]:
+        table.add_row(
+            t["type"], f"{_fmt(t['recall'])} ({t['detected']}/{t['required_by']})",
+            _fmt(t["precision"]), str(t["false_positives_per_day"]), str(t["lookalike_hits"]),
+            _fmt(t["ttd_median_s"], pct=False),
+        )
+    console.print(table)
+    for name, s in pooled["scenarios"].items():
+        console.print(f"  {name:<22} detected {s['detected']}/{s['planted']}")

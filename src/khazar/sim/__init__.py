@@ -16,7 +16,7 @@ truth.json (format ``khazar-truth/1``)::
      "behaviours": [{"id": "spoofing-1", "scenario": "spoofing", "mmsis": [273451234, ...],
                      "start": ISO, "end": ISO, "lat": .., "lon": ..,
                      "asset_id": str|null, "zone_id": str|null,
-                     "required": [["spoofing"]], "accepted": ["ais_gap"],
+                     "required": [["spoofing"]], "accepted": ["ais_gap", "dark_vessel"],
                      "radar_targets": [{"id": .., "length_m": .., "track": [[ISO, lat, lon], ...]}],
                      "params": {... the drawn scenario parameters ...}}, ...],
      "lookalikes": [{"id", "kind", "mmsis", "start", "end", "lat", "lon", "note"}, ...],
@@ -33,7 +33,7 @@ loitering_saboteur      loitering, ais_gap            zone_entry, zone_exit, enc
 anchor_drag_eagle_s     anchor_drag                   loitering, zone_entry, zone_exit
 anchor_drag_yi_peng     anchor_drag                   loitering, zone_entry, zone_exit
 dark_rendezvous         encounter | dark_vessel       loitering, ais_gap, zone_entry, zone_exit
-spoofing                spoofing                      ais_gap
+spoofing                spoofing                      ais_gap, dark_vessel
 safety_zone_entry       zone_entry                    zone_exit, loitering, encounter
 fast_dark_boat          dark_vessel                   —
 ======================  ============================  ===========================================

@@ -25,12 +25,12 @@ from khazar.sim.feed import Feed, build_feed
 from khazar.sim.movement import Vessel
 from khazar.sim.radar import RadarDetections, radar_sites, scan
 from khazar.sim.scenarios import SCENARIOS, ScenarioContext, plants_for
-from khazar.sim.traffic import normal_traffic
+from khazar.sim.traffic import TrafficContext, normal_traffic
 from khazar.sim.truth import Truth
 from khazar.sim.world import World
 from khazar.units import epoch_s, from_epoch_s
 
-__all__ = ["SimulationRun", "simulate"]
+__all__ = ["Movements", "SimulationRun", "simulate", "simulate_movements"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,48 @@ class SimulationRun:
     feed: Feed
     radar: RadarDetections
     truth: Truth
+
+
+@dataclass(frozen=True, slots=True)
+class Movements:
+    """The vessels of a run before any AIS: traffic, planted behaviours, look-alikes."""
+
+    world: World
+    t0_s: float
+    t1_s: float
+    vessels: list[Vessel]
+    traffic: TrafficContext
+    red: ScenarioContext
+    streams: tuple[np.random.SeedSequence, ...]
+
+
+def simulate_movements(
+    scenario: str,
+    hours: float,
+    seed: int,
+    start: datetime,
+    settings: Settings,
+    world: World | None = None,
+    density: float = 1.0,
+) -> Movements:
+    """Generate the traffic and plant the scenario (no AIS, no radar yet)."""
+    if scenario not in SCENARIOS:
+        raise InputError(
+            f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}"
+        )
+    if not 0.0 < hours <= 24.0 * 31:
+        raise InputError(f"--hours {hours} must be in (0, 744]")
+    if density <= 0:
+        raise InputError(f"density {density} must be positive")
+    world = world or World.load(settings)
+    t0 = float(round(epoch_s(start)))
+    t1 = t0 + hours * 3600.0
+    streams = tuple(np.random.SeedSequence(seed).spawn(6))
+    traffic = normal_traffic(world, streams[0], t0, t1, density)
+    red = ScenarioContext(world, traffic, np.random.default_rng(streams[1]), t0, t1)
+    for plant in plants_for(scenario):
+        plant(red)
+    return Movements(world, t0, t1, traffic.vessels + red.vessels, traffic, red, streams)
 
 
 def simulate(
@@ -55,26 +97,11 @@ def simulate(
     reception: ReceptionModel | None = None,
 ) -> SimulationRun:
     """Simulate ``hours`` of traffic from ``start`` with the named scenario planted."""
-    if scenario not in SCENARIOS:
-        raise InputError(
-            f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}"
-        )
-    if not 0.0 < hours <= 24.0 * 31:
-        raise InputError(f"--hours {hours} must be in (0, 744]")
-    if density <= 0:
-        raise InputError(f"density {density} must be positive")
+    mv = simulate_movements(scenario, hours, seed, start, settings, world, density)
     reception = reception or ReceptionModel()
-    world = world or World.load(settings)
-    t0 = float(round(epoch_s(start)))
-    t1 = t0 + hours * 3600.0
-    ss = np.random.SeedSequence(seed)
-    s_traffic, s_red, s_ais, s_static, s_rx, s_radar = ss.spawn(6)
-
-    traffic = normal_traffic(world, s_traffic, t0, t1, density)
-    red = ScenarioContext(world, traffic, np.random.default_rng(s_red), t0, t1)
-    for plant in plants_for(scenario):
-        plant(red)
-    vessels = traffic.vessels + red.vessels
+    world, t0, t1, vessels = mv.world, mv.t0_s, mv.t1_s, mv.vessels
+    traffic, red = mv.traffic, mv.red
+    s_ais, s_static, s_rx, s_radar = mv.streams[2:]
 
     rx_model = reception
     positions = transmissions(vessels, np.random.default_rng(s_ais), t0, t1,

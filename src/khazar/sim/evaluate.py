@@ -335,3 +335,42 @@ def evaluate(truth: Truth, events: list[ScoredEvent]) -> EvaluationReport:
         false_positive_ids=tuple(fp_ids),
         lookalike_hit_ids=tuple(look_ids),
     )
+
+
+def aggregate(reports: list[EvaluationReport]) -> dict[str, Any]:
+    """Pool several runs' reports: sums of counts, pooled recall/precision, FP per day,
+    detection rate per scenario, median time to detect."""
+    days = sum(r.days for r in reports)
+    types: list[dict[str, Any]] = []
+    for t in SCORED_EVENT_TYPES:
+        scores = [s for r in reports for s in r.types if s.type == t]
+        req = sum(s.required_by for s in scores)
+        det = sum(s.detected for s in scores)
+        tp = sum(s.true_positives for s in scores)
+        fp = sum(s.false_positives for s in scores)
+        ttd = [x for s in scores for x in s.ttd_s]
+        types.append({
+            "type": t,
+            "recall": _r(det / req) if req else None,
+            "precision": _r(tp / (tp + fp)) if tp + fp else None,
+            "required_by": req,
+            "detected": det,
+            "true_positives": tp,
+            "false_positives": fp,
+            "false_positives_per_day": round(fp / days, 2) if days else None,
+            "exempt": sum(s.exempt for s in scores),
+            "lookalike_hits": sum(s.lookalike_hits for s in scores),
+            "ttd_median_s": _r(statistics.median(ttd)) if ttd else None,
+        })
+    scenarios: dict[str, list[bool]] = {}
+    for r in reports:
+        for b in r.behaviours:
+            scenarios.setdefault(b.scenario, []).append(b.detected)
+    return {
+        "runs": [{"scenario": r.scenario, "seed": r.seed,
+                  "behaviours_detected": _r(r.detected_fraction)} for r in reports],
+        "days": round(days, 3),
+        "types": types,
+        "scenarios": {k: {"planted": len(v), "detected": sum(v), "rate": _r(sum(v) / len(v))}
+                      for k, v in sorted(scenarios.items())},
+    }

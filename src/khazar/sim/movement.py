@@ -8,6 +8,7 @@ an AIS on/off flag. :class:`MovementBuilder` writes them the way one describes a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -147,15 +148,24 @@ class MovementBuilder:
         ais_on: bool = True,
     ) -> MovementBuilder:
         """Follow ``route`` (rows of lat, lon; its first row is taken to be here) at a speed."""
-        pts = np.asarray(route, dtype=np.float64)
-        lat, lon = self.here
+        pts = np.asarray(route, dtype=np.float64).reshape(-1, 2)
+        if pts.shape[0] == 0:
+            return self
+        lat0, lon0 = self.here
+        lats = np.concatenate(([lat0], pts[:, 0]))
+        lons = np.concatenate(([lon0], pts[:, 1]))
+        d = haversine_m(lats[:-1], lons[:-1], lats[1:], lons[1:])
+        keep = d >= 1.0  # points on top of the previous one add nothing
+        if not keep.any():
+            return self
         speed_ms = max(speed_kn, 0.05) * KN_TO_MS
-        for plat, plon in pts:
-            d = float(haversine_m(lat, lon, plat, plon))
-            if d < 1.0:
-                continue
-            self._add(self.t_s + d / speed_ms, float(plat), float(plon), status, ais_on)
-            lat, lon = float(plat), float(plon)
+        t = self.t_s + np.cumsum(d[keep]) / speed_ms
+        n = int(keep.sum())
+        self._t.extend(t.tolist())
+        self._lat.extend(pts[keep, 0].tolist())
+        self._lon.extend(pts[keep, 1].tolist())
+        self._status.extend([status] * n)
+        self._ais.extend([ais_on] * n)
         return self
 
     def sail_profile(
@@ -197,8 +207,10 @@ class MovementBuilder:
         step_s: float = 300.0,
         wander_deg: float = 40.0,
         ais_on: bool = True,
+        in_water: Callable[[float, float], bool] | None = None,
     ) -> MovementBuilder:
-        """Move slowly with a wandering heading (fishing, drifting, loitering)."""
+        """Move slowly with a wandering heading (fishing, drifting, loitering); with
+        ``in_water`` a step that would end on land turns away instead (or stays put)."""
         end = self.t_s + duration_s
         hdg = heading_deg
         while self.t_s < end - 1e-6:
@@ -206,9 +218,16 @@ class MovementBuilder:
             d_m = speed_kn * KN_TO_MS * (t - self.t_s) * float(rng.uniform(0.6, 1.4))
             hdg = (hdg + float(rng.normal(0.0, wander_deg))) % 360.0
             lat, lon = self.here
-            dlat = d_m * np.cos(np.radians(hdg)) / _M_PER_DEG
-            dlon = d_m * np.sin(np.radians(hdg)) / (_M_PER_DEG * np.cos(np.radians(lat)))
-            self._add(t, lat + dlat, lon + dlon, status, ais_on)
+            nxt = (lat, lon)
+            for attempt in range(8):
+                h = hdg if attempt == 0 else (hdg + 180.0 + float(rng.normal(0.0, 60.0))) % 360
+                dlat = d_m * np.cos(np.radians(h)) / _M_PER_DEG
+                dlon = d_m * np.sin(np.radians(h)) / (_M_PER_DEG * np.cos(np.radians(lat)))
+                cand = (lat + dlat, lon + dlon)
+                if in_water is None or in_water(*cand):
+                    nxt, hdg = cand, h
+                    break
+            self._add(t, nxt[0], nxt[1], status, ais_on)
         return self
 
     def wait_until(self, t_s: float, status: int, rng: np.random.Generator) -> MovementBuilder:

@@ -10,7 +10,7 @@ then re-framed here. Tests check every field against pyais's decoder.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import reduce
+from functools import lru_cache, reduce
 
 import numpy as np
 import numpy.typing as npt
@@ -51,7 +51,10 @@ _TYPE_18 = (
 
 def nmea_checksum(body: str) -> str:
     """XOR of the characters between ``!``/``\\`` and ``*``, as two upper-case hex digits."""
-    return f"{reduce(lambda a, c: a ^ c, body.encode('ascii'), 0):02X}"
+    x = 0
+    for c in body.encode("ascii"):
+        x ^= c
+    return f"{x:02X}"
 
 
 def sentence(
@@ -71,11 +74,16 @@ def tag_block(station: str, unix_s: int) -> str:
 def frame_payloads(payloads: Sequence[tuple[str, int]], seq: int, channel: str) -> list[str]:
     """Frame the armoured parts of one message (``(payload, fill_bits)``) as sentences."""
     n = len(payloads)
-    seq_s = str(seq % 10) if n > 1 else ""
-    return [
+    return list(_frame(tuple(payloads), str(seq % 10) if n > 1 else "", channel))
+
+
+@lru_cache(maxsize=1 << 16)
+def _frame(payloads: tuple[tuple[str, int], ...], seq_s: str, channel: str) -> tuple[str, ...]:
+    n = len(payloads)
+    return tuple(
         sentence(p, fill, part=i + 1, parts=n, seq=seq_s, channel=channel)
         for i, (p, fill) in enumerate(payloads)
-    ]
+    )
 
 
 def _put(words: list[U64], offset: int, width: int, values: U64) -> None:

@@ -49,15 +49,16 @@ class RadarDetections:
 
     def csv_lines(self) -> list[str]:
         """CSV with header, one row per detection."""
-        from khazar.units import from_epoch_s
-
+        stamps = np.datetime_as_string(np.floor(self.t_s).astype("datetime64[s]"), unit="s")
+        names = [f"radar:{s.name}" for s in self.sites]
         rows = ["timestamp,lat,lon,length_m,source"]
-        for t, a, o, ln, s in zip(
-            self.t_s.tolist(), self.lat.tolist(), self.lon.tolist(), self.length_m.tolist(),
-            self.site.tolist(), strict=True,
-        ):
-            ts = from_epoch_s(t).strftime("%Y-%m-%dT%H:%M:%SZ")
-            rows.append(f"{ts},{a:.5f},{o:.5f},{ln:.0f},radar:{self.sites[s].name}")
+        rows.extend(
+            f"{ts}Z,{a:.5f},{o:.5f},{ln:.0f},{names[s]}"
+            for ts, a, o, ln, s in zip(
+                stamps.tolist(), self.lat.tolist(), self.lon.tolist(),
+                self.length_m.tolist(), self.site.tolist(), strict=True,
+            )
+        )
         return rows
 
 

@@ -9,10 +9,10 @@ rail/Ro-Ro ferries            14   Alat ↔ Aktau (5), Kuryk (4), Turkmenbashi (
                                    in port; slow to 7 → 4 kn over the last 12 km into Alat
 tankers                       16   Aktau, Turkmenbashi, Makhachkala ↔ Sangachal / Baku, 10–12 kn
 dry cargo / feeders           10   Aktau, Kuryk, Turkmenbashi ↔ Alat
-transits                      36   Makhachkala / Olya ↔ Anzali / Amirabad, along the AZ coast
+transits                      44   Makhachkala / Olya ↔ Anzali / Amirabad, along the AZ coast
 supply and crew boats         28   the registry's boats: base → platforms of their group, idle
                                    1–4 h at a platform, next platform or back
-fishing boats                120   from AZ coastal villages to grounds 5–25 km out, fish 0.5–2.5 kn
+fishing boats                130   from AZ coastal villages to grounds 5–25 km out, fish 0.5–2.5 kn
                                    for hours with a drifting spell (70 % class B)
 own patrol boats              12   the configured fleet: one 6–10 h patrol from the home base
 ships at anchor off Baku      10   at anchor the whole time (swinging)
@@ -138,6 +138,28 @@ class TrafficContext:
         )
 
 
+def jitter_route(
+    w: World, route: F64, rng: np.random.Generator, sigma_m: float = 900.0
+) -> F64:
+    """Spread a voyage across its lane: interior vertices moved by ~``sigma_m`` sideways
+    (the same offset drifting slowly along the route), kept only where the leg stays in water."""
+    if len(route) < 3:
+        return route
+    out = route.copy()
+    offset = rng.normal(0.0, sigma_m, 2)
+    for i in range(1, len(route) - 1):
+        offset = 0.9 * offset + rng.normal(0.0, sigma_m * 0.3, 2)
+        lat = route[i, 0] + offset[0] / 111_195.0
+        lon = route[i, 1] + offset[1] / (111_195.0 * np.cos(np.radians(route[i, 0])))
+        mid_prev = ((lat + out[i - 1, 0]) / 2, (lon + out[i - 1, 1]) / 2)
+        if w.water_at(lat, lon) and w.water_at(*mid_prev):
+            out[i] = (lat, lon)
+    # the last leg must stay in water too
+    if not w.water_at((out[-2, 0] + out[-1, 0]) / 2, (out[-2, 1] + out[-1, 1]) / 2):
+        out[-2] = route[-2]
+    return out
+
+
 def _sail_arrival(
     b: MovementBuilder, route: F64, speed_kn: float, slow_m: tuple[float, float] = (12000, 4000)
 ) -> None:
@@ -169,10 +191,10 @@ def _ferries(ctx: TrafficContext, rng: np.random.Generator, density: float) -> N
             while b.t_s < ctx.t1_s:
                 b.dwell(float(rng.uniform(6, 12)) * 3600.0, NAV_MOORED, rng)
                 if at_alat:
-                    b.sail(out_route, speed)
+                    b.sail(jitter_route(w, out_route, rng), speed)
                 else:
                     start = b.t_s
-                    _sail_arrival(b, back_route, speed)
+                    _sail_arrival(b, jitter_route(w, back_route, rng), speed)
                     end_lat, end_lon = back_route[-1]
                     ctx.lookalike(
                         "ferry_slowing_alat", mmsi, max(start, b.t_s - 2.5 * 3600), b.t_s,
@@ -209,7 +231,8 @@ def _shuttle(
         b = MovementBuilder(t, float(r0[0, 0]), float(r0[0, 1]))
         while b.t_s < ctx.t1_s:
             b.dwell(float(rng.uniform(*dwell_h)) * 3600.0, dwell_status, rng)
-            _sail_arrival(b, route if forward else route[::-1], sp, (6000.0, 2000.0))
+            leg = jitter_route(w, route if forward else route[::-1], rng)
+            _sail_arrival(b, leg, sp, (6000.0, 2000.0))
             forward = not forward
         ctx.add(mmsi, kind, "A", make_static(kind, ctx.number(kind), rng, bname), b.build())
 
@@ -218,7 +241,7 @@ def _transits(ctx: TrafficContext, rng: np.random.Generator, density: float) -> 
     w = ctx.world
     lanes = (("makhachkala", "anzali"), ("olya", "anzali"), ("olya", "amirabad"),
              ("makhachkala", "amirabad"))
-    n = max(1, round(36 * density))
+    n = max(1, round(44 * density))
     for k in range(n):
         a, b_ = lanes[k % len(lanes)]
         if rng.random() < 0.5:
@@ -229,6 +252,7 @@ def _transits(ctx: TrafficContext, rng: np.random.Generator, density: float) -> 
         t = float(rng.uniform(ctx.t0_s - voyage_s, ctx.t1_s))
         mid = (273, 422, 436, 434)[k % 4]
         mmsi = ctx.mmsi.next(mid, 4)
+        route = jitter_route(w, route, rng, 2000.0)
         b = MovementBuilder(t, float(route[0, 0]), float(route[0, 1])).sail(route, sp)
         ctx.add(mmsi, "transit", "A", make_static("transit", ctx.number("transit"), rng, b_),
                 b.build())
@@ -260,7 +284,7 @@ def _supply(ctx: TrafficContext, rng: np.random.Generator) -> None:
                     idle_s = float(rng.uniform(1.0, 4.0)) * 3600.0
                     a_s = b.t_s
                     b.drift(idle_s, 0.3, float(rng.uniform(0, 360)), rng, NAV_UNDER_WAY,
-                            step_s=600.0, wander_deg=90.0)
+                            step_s=600.0, wander_deg=90.0, in_water=w.water_at)
                     ctx.lookalike("supply_idle_platform", mmsi, a_s, b.t_s, p.lat, p.lon,
                                   f"authorised {group} boat idling at {p.id}")
                     here = b.here
@@ -290,7 +314,7 @@ def _fishing(ctx: TrafficContext, rng: np.random.Generator, density: float) -> N
     for h in _FISHING_HOMES:
         pts = [_fishing_ground(w, w.places[h], rng) for _ in range(6)]
         grounds[h] = [p for p in pts if p is not None]
-    for k in range(max(1, round(120 * density))):
+    for k in range(max(1, round(130 * density))):
         home_name = _FISHING_HOMES[k % len(_FISHING_HOMES)]
         if not grounds[home_name]:
             continue
@@ -310,15 +334,16 @@ def _fishing(ctx: TrafficContext, rng: np.random.Generator, density: float) -> N
             b.wait_until(depart, NAV_MOORED, rng)
             b.sail(out, float(rng.uniform(7.0, 10.0)))
             b.drift(float(rng.uniform(2.0, 5.0)) * 3600.0, float(rng.uniform(1.0, 2.5)),
-                    float(rng.uniform(0, 360)), rng, NAV_FISHING)
+                    float(rng.uniform(0, 360)), rng, NAV_FISHING, in_water=w.water_at)
             a_s = b.t_s
             b.drift(float(rng.uniform(1.0, 2.0)) * 3600.0, float(rng.uniform(0.2, 0.8)),
-                    float(rng.uniform(0, 360)), rng, NAV_FISHING, wander_deg=60.0)
+                    float(rng.uniform(0, 360)), rng, NAV_FISHING, wander_deg=60.0,
+                    in_water=w.water_at)
             lat, lon = b.here
             ctx.lookalike("fishing_drifting_coast", mmsi, a_s, b.t_s, lat, lon,
                           f"fishing boat from {home_name} drifting near the coast")
             b.drift(float(rng.uniform(0.5, 2.0)) * 3600.0, float(rng.uniform(1.0, 2.5)),
-                    float(rng.uniform(0, 360)), rng, NAV_FISHING)
+                    float(rng.uniform(0, 360)), rng, NAV_FISHING, in_water=w.water_at)
             b.sail(w.route(b.here, home), float(rng.uniform(7.0, 10.0)))
         if b is not None:
             ctx.add(mmsi, "fishing", ais_class, make_static("fishing", ctx.number("fishing"), rng),
@@ -343,7 +368,8 @@ def _patrols(ctx: TrafficContext, rng: np.random.Generator) -> None:
             tgt = targets[int(rng.integers(0, len(targets)))]
             tgt = destination(tgt[0], tgt[1], float(rng.uniform(0, 360)), 1500.0)
             b.sail(w.route(here, tgt), float(rng.uniform(14.0, 18.0)))
-            b.drift(float(rng.uniform(0.3, 1.0)) * 3600.0, 3.0, float(rng.uniform(0, 360)), rng)
+            b.drift(float(rng.uniform(0.3, 1.0)) * 3600.0, 3.0, float(rng.uniform(0, 360)), rng,
+                    in_water=w.water_at)
             here = b.here
         b.sail(w.route(here, base), boat.cruise_speed_kn)
         b.wait_until(ctx.t1_s + 60.0, NAV_MOORED, rng)

@@ -72,7 +72,7 @@ SCENARIO_EVENTS: dict[str, ExpectedEvents] = {
         required=(("encounter", "dark_vessel"),),
         accepted=("loitering", "ais_gap", "zone_entry", "zone_exit"),
     ),
-    "spoofing": ExpectedEvents(required=(("spoofing",),), accepted=("ais_gap",)),
+    "spoofing": ExpectedEvents(required=(("spoofing",),), accepted=("ais_gap", "dark_vessel")),
     "safety_zone_entry": ExpectedEvents(
         required=(("zone_entry",),), accepted=("zone_exit", "loitering", "encounter")
     ),

@@ -93,6 +93,7 @@ class World:
     border_zone_ids: tuple[str, ...]
     _routes: dict[tuple[float, float, float, float], F64] = field(default_factory=dict)
     _snap: dict[str, tuple[float, float]] = field(default_factory=dict)
+    _protected: Any = None
 
     @classmethod
     def load(cls, settings: Settings) -> World:
@@ -152,6 +153,10 @@ class World:
         """Vectorised: which (lat, lon) lie in open water."""
         return np.asarray(self.geo.water_mask(np.asarray(lat), np.asarray(lon)), dtype=np.bool_)
 
+    def water_at(self, lat: float, lon: float) -> bool:
+        """Scalar water test (for drifting vessels): in the router's inset sea."""
+        return bool(self.geo.router.in_routing_water(lat, lon))
+
     def route(self, a: tuple[float, float], b: tuple[float, float]) -> F64:
         """Water-only route from a to b as rows of (lat, lon), from the sea router."""
         key = (round(a[0], 4), round(a[1], 4), round(b[0], 4), round(b[1], 4))
@@ -173,13 +178,14 @@ class World:
 
     def protected_distance_m(self, lat: float, lon: float) -> float:
         """Distance from a point to the nearest pipeline corridor or platform safety zone."""
-        pt = Point(lon, lat)
-        best = np.inf
-        for a in self.geo.assets:
-            if a.kind in ("pipeline", "platform"):
-                d_deg = shapely.distance(a.protected_area, pt)
-                best = min(best, float(d_deg) * 111_195.0 * np.cos(np.radians(lat)))
-        return float(best)
+        if self._protected is None:
+            self._protected = shapely.union_all(
+                [a.protected_area for a in self.geo.assets if a.kind in ("pipeline", "platform")]
+            )
+            shapely.prepare(self._protected)
+        d_deg = float(shapely.distance(self._protected, Point(lon, lat)))
+        # degrees → metres with the shorter (east-west) scale: a lower bound, on the safe side
+        return d_deg * 111_195.0 * float(np.cos(np.radians(lat)))
 
     # -- registry --------------------------------------------------------------------------
     def zone_entry_scope(self) -> tuple[str, ...]:

@@ -56,7 +56,7 @@ def plant(ctx: ScenarioContext) -> None:
     boat.sail(route_out, sp)
     t_wait = boat.t_s
     boat.drift(p["wait_min"] * 60.0, p["wait_speed_kn"], float(rng.uniform(0, 360)), rng,
-               NAV_UNDER_WAY, step_s=300.0, wander_deg=70.0)
+               NAV_UNDER_WAY, step_s=300.0, wander_deg=70.0, in_water=w.water_at)
     t_go = boat.t_s
     boat.sail(w.route(boat.here, home), sp)
     partner = boat.build()

@@ -37,7 +37,7 @@ def plant(ctx: ScenarioContext) -> None:
     b.sail(route_in[-1:], p["speed_kn"])
     if not passes:
         b.drift(p["stay_min"] * 60.0, 0.5, float(rng.uniform(0, 360)), rng, NAV_UNDER_WAY,
-                step_s=120.0, wander_deg=90.0)
+                step_s=120.0, wander_deg=90.0, in_water=ctx.world.water_at)
     out = ctx.point_near(plat.lat, plat.lon, 10000.0, 18000.0)
     route_out = ctx.world.route(b.here, out)
     b.sail(route_out[:2], p["speed_kn"])

@@ -40,8 +40,10 @@ def _teleport(ctx: ScenarioContext, p: dict[str, float]) -> None:
     t_start, _ = ctx.window(voyage)
     hull = MovementBuilder(t_start, float(route[0, 0]), float(route[0, 1])).sail(
         route, p["speed_kn"])
-    t_jump = t_start + float(rng.uniform(0.25, 0.5)) * voyage
-    t_back = min(t_jump + p["spoof_min"] * 60.0, hull.t_s - 600.0)
+    seen = min(voyage, ctx.t1_s - t_start)  # the part of the voyage inside the run
+    p["spoof_min"] = min(p["spoof_min"], 0.45 * seen / 60.0)
+    t_jump = t_start + float(rng.uniform(0.1, 0.4)) * seen
+    t_back = t_jump + p["spoof_min"] * 60.0
     hull.set_ais(t_jump, t_back, on=False)
     hull_m = hull.build()
     la, lo = hull_m.position_at(np.asarray([t_jump, t_back]))

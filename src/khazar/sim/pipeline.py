@@ -1,0 +1,68 @@
+"""`make eval`: simulate fixed seeds, run them through the real pipeline, score, pool.
+
+The pipeline is driven through the ``khazar`` command line (``ingest``, then ``detect``), in
+a child process each, exactly as a user would run it on a real feed.
+
+Evaluation seeds (fixed before any tuning; never change them to flatter a detector):
+``EVAL_SEEDS = (11, 23, 37, 41, 59, 67, 73, 89)``, each simulated from
+``EVAL_START`` + (index) days with scenario ``mixed``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from khazar.config import Settings
+from khazar.errors import InputError
+from khazar.sim.engine import simulate
+from khazar.sim.evaluate import EvaluationReport, evaluate, parse_events_jsonl
+from khazar.sim.output import FEED_FILE, RADAR_FILE, write_run
+from khazar.sim.truth import parse_time
+from khazar.sim.world import World
+
+__all__ = ["EVAL_SEEDS", "EVAL_START", "evaluate_seed", "run_cli"]
+
+EVAL_SEEDS: tuple[int, ...] = (11, 23, 37, 41, 59, 67, 73, 89)
+EVAL_START = "2026-03-02T00:00:00Z"
+_CLI = "from khazar.cli import main; main()"
+
+
+def run_cli(args: list[str]) -> str:
+    """Run ``khazar ARGS…`` in a child process; its stdout, or an InputError with stderr."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _CLI, *args], capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise InputError(
+            f"`khazar {' '.join(args)}` failed with exit code {proc.returncode}: "
+            f"{proc.stderr.strip()[-800:]}"
+        )
+    return proc.stdout
+
+
+def evaluate_seed(
+    index: int,
+    seed: int,
+    hours: float,
+    work: Path,
+    settings: Settings,
+    world: World,
+    cli: Callable[[list[str]], str] = run_cli,
+) -> EvaluationReport:
+    """Simulate one evaluation seed into ``work``, ingest, detect and score it."""
+    start = parse_time(EVAL_START) + timedelta(days=index)
+    run = simulate("mixed", hours, seed, start, settings, world=world)
+    write_run(run, work)
+    db = work / "eval.duckdb"
+    events = work / "events.jsonl"
+    for stale in (db, events):
+        stale.unlink(missing_ok=True)
+    cli(["ingest", str(work / FEED_FILE), str(work / RADAR_FILE), "--db", str(db),
+         "--format", "json"])
+    cli(["detect", "--db", str(db), "--out", str(events)])
+    return evaluate(run.truth, parse_events_jsonl(events.read_text(encoding="utf-8")))
+

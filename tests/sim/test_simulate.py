@@ -1,0 +1,164 @@
+"""A short `mixed` run: determinism, decodable and valid NMEA, vessels in water, truth."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from pyais import decode
+from typer.testing import CliRunner
+
+from khazar.cli import app
+from khazar.config import Settings
+from khazar.errors import InputError
+from khazar.sim.engine import SimulationRun, simulate
+from khazar.sim.nmea import nmea_checksum
+from khazar.sim.output import write_run
+from khazar.sim.scenarios import RED_TEAM
+from khazar.sim.truth import SCENARIO_EVENTS, Truth
+from khazar.sim.world import World
+from khazar.units import epoch_s
+
+from .conftest import HOURS, START
+
+
+def test_same_seed_same_bytes_other_seed_differs(
+    mixed_dir: Path, sim_settings: Settings, world: World, tmp_path: Path
+) -> None:
+    again = simulate("mixed", HOURS, 5, START, sim_settings, world=world)
+    write_run(again, tmp_path / "again")
+    for name in ("feed.nmea", "truth.json", "radar.csv"):
+        assert (mixed_dir / name).read_bytes() == (tmp_path / "again" / name).read_bytes(), name
+    other = simulate("mixed", HOURS, 6, START, sim_settings, world=world)
+    write_run(other, tmp_path / "other")
+    for name in ("feed.nmea", "truth.json"):
+        assert (mixed_dir / name).read_bytes() != (tmp_path / "other" / name).read_bytes()
+
+
+def test_every_sentence_is_valid_and_decodes(mixed_dir: Path) -> None:
+    lines = (mixed_dir / "feed.nmea").read_text(encoding="ascii").splitlines()
+    assert len(lines) > 10_000
+    last_t = 0
+    stations: set[str] = set()
+    pending: list[str] = []
+    types: set[int] = set()
+    for line in lines:
+        assert line.startswith("\\s:")
+        tag, sentence = line[1:].split("\\", 1)
+        body, cs = tag.split("*")
+        assert nmea_checksum(body) == cs
+        fields = dict(kv.split(":", 1) for kv in body.split(","))
+        stations.add(fields["s"])
+        t = int(fields["c"])
+        assert t >= last_t  # ordered by receive time
+        last_t = t
+        sbody, scs = sentence[1:].split("*")
+        assert nmea_checksum(sbody) == scs
+        parts = sbody.split(",")
+        if parts[1] == "1":
+            types.add(decode(sentence).msg_type)
+            continue
+        pending.append(sentence)
+        if parts[2] == parts[1]:
+            types.add(decode(*pending).msg_type)
+            pending = []
+    assert not pending
+    assert {1, 5, 18, 24} <= types
+    assert stations <= {"AZ-BAKU", "AZ-SANGACHAL", "AZ-SUMQAYIT", "AZ-LANKARAN",
+                        "AZ-NEFTDASLARI"}
+    assert int(lines[0].split("c:")[1][:10]) >= epoch_s(START)
+
+
+def test_vessels_stay_in_water(mixed_run: SimulationRun, world: World) -> None:
+    lat = np.concatenate([v.movement.lat for v in mixed_run.vessels])
+    lon = np.concatenate([v.movement.lon for v in mixed_run.vessels])
+    wet = world.in_water(lat, lon)
+    # vertices may sit on the coast at a berth; nothing deeper inland than that
+    assert wet.mean() > 0.995
+    from shapely.geometry import Point
+
+    water = world.geo.water.buffer(0.01)  # ≈ 1 km: a berth at the coastline
+    dry = [(a, o) for a, o, w in zip(lat, lon, wet, strict=True) if not w]
+    assert all(water.contains(Point(o, a)) for a, o in dry)
+
+
+def test_truth_lists_every_red_team_behaviour(mixed_run: SimulationRun, mixed_dir: Path) -> None:
+    truth = Truth.loads((mixed_dir / "truth.json").read_text(encoding="utf-8"))
+    scenarios = [b.scenario for b in truth.behaviours]
+    assert set(scenarios) == set(RED_TEAM)
+    assert scenarios.count("spoofing") == 2  # teleport and MMSI clash
+    for b in truth.behaviours:
+        assert truth.start <= b.start < b.end <= truth.end
+        assert b.mmsis or b.radar_targets
+        assert b.expected is SCENARIO_EVENTS[b.scenario]
+    dark = [b for b in truth.behaviours if b.scenario in ("fast_dark_boat", "dark_rendezvous")]
+    assert all(len(b.radar_targets[0].track) > 10 for b in dark)
+    kinds = {la.kind for la in truth.lookalikes}
+    assert {"supply_idle_platform", "anchored_off_baku", "fishing_drifting_coast"} <= kinds
+    assert truth.zone_entry_scope and truth.authorised[423900001] == ("*",)
+    assert truth.stats["vessels"] >= 200
+
+
+def test_radar_sees_the_dark_boats(mixed_run: SimulationRun) -> None:
+    radar = mixed_run.radar
+    for b in mixed_run.truth.behaviours:
+        if b.scenario != "fast_dark_boat":
+            continue
+        hits = 0
+        for t, lat, lon in b.radar_targets[0].track:
+            sel = np.abs(radar.t_s - t.timestamp()) <= 120
+            if sel.any():
+                d = np.hypot((radar.lat[sel] - lat) * 111_000, (radar.lon[sel] - lon) * 85_000)
+                hits += bool((d < 1500).any())
+        assert hits > 5
+
+
+def test_spoofed_track_is_invisible_to_radar(mixed_run: SimulationRun) -> None:
+    fakes = [v for v in mixed_run.vessels if not v.physical]
+    assert len(fakes) == 1 and fakes[0].transmits
+    dark = [v for v in mixed_run.vessels if not v.transmits]
+    assert len(dark) == 2  # rendezvous boat and fast boat
+
+
+def test_cli_simulate_and_evaluate(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "run"
+    res = runner.invoke(app, ["simulate", "--scenario", "safety_zone_entry", "--hours", "2",
+                              "--seed", "3", "--start", "2026-02-01T00:00:00Z",
+                              "--out", str(out), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.output)
+    assert summary["behaviours"] == 1 and summary["sentences"] > 1000
+    truth = Truth.loads((out / "truth.json").read_text(encoding="utf-8"))
+    (b,) = truth.behaviours
+    event = {"id": "x", "type": "zone_entry", "mmsi": b.mmsis[0], "other_mmsi": None,
+             "start": b.start.isoformat(), "end": b.end.isoformat(), "lat": b.lat,
+             "lon": b.lon, "zone_id": b.zone_id, "asset_id": b.asset_id, "evidence": {}}
+    (tmp_path / "ev.jsonl").write_text(json.dumps(event) + "\n")
+    res = runner.invoke(app, ["evaluate", "--truth", str(out / "truth.json"), "--events",
+                              str(tmp_path / "ev.jsonl"), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.output)
+    ze = next(t for t in report["types"] if t["type"] == "zone_entry")
+    assert ze["recall"] == 1.0 and ze["precision"] == 1.0
+    assert report["behaviours_detected"] == 1.0
+
+
+def test_unknown_scenario_is_an_input_error(tmp_path: Path) -> None:
+    res = CliRunner().invoke(app, ["simulate", "--scenario", "pirates", "--out", str(tmp_path)])
+    # the app's runner turns InputError into exit code 2 with this message
+    assert isinstance(res.exception, InputError)
+    assert "'pirates'" in str(res.exception) and "mixed" in str(res.exception)
+
+
+def test_khazar_ingest_accepts_the_feed_with_zero_rejects(mixed_dir: Path, tmp_path: Path) -> None:
+    res = CliRunner().invoke(app, ["ingest", str(mixed_dir / "feed.nmea"),
+                                   str(mixed_dir / "radar.csv"), "--db",
+                                   str(tmp_path / "k.duckdb"), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    total = json.loads(res.output)["total"]
+    assert total["rejected"] == 0 and total["by_reason"] == {}
+    assert total["pending"] == 0
+    assert total["positions"] > 10_000 and total["detections"] > 1_000
+    assert total["vessels_static"] > 100

@@ -342,8 +342,7 @@ class Ingestor:
         for table, attr in (("positions", "positions"), ("vessels_static", "statics"),
                             ("base_stations", "base_stations"), ("detections", "detections")):
             if table in counts.staged:
-                dup = counts.staged[table] - counts.inserted.get(table, 0)
-                setattr(result, attr, getattr(result, attr) - dup)
+                setattr(result, attr, counts.inserted.get(table, 0))
         result.duplicates += counts.duplicates
         self.total.add(result)
         if self.on_commit is not None:

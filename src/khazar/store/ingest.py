@@ -48,11 +48,13 @@ class BatchCounts:
 
     staged: dict[str, int] = field(default_factory=dict)
     inserted: dict[str, int] = field(default_factory=dict)
+    #: rows already stored from the same source: a re-read (restart, --force), not a duplicate
+    reread: dict[str, int] = field(default_factory=dict)
 
     @property
     def duplicates(self) -> int:
-        return sum(self.staged[k] - self.inserted.get(k, 0) for k in self.staged
-                   if k not in ("raw_sentences", "rejects"))
+        return sum(self.staged[k] - self.inserted.get(k, 0) - self.reread.get(k, 0)
+                   for k in self.staged if k not in ("raw_sentences", "rejects"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,13 +224,14 @@ class IngestRepo:
             self._append_lines(conn, "raw_sentences", batch.raw, batch.source, counts)
             self._append_lines(conn, "rejects", batch.rejects, batch.source, counts)
             self._append_keyed(conn, "positions", batch.positions,
-                               ("mmsi", "report_ts", "msg_key"), "report_ts", counts)
+                               ("mmsi", "report_ts", "msg_key"), "report_ts", counts, batch.source)
             self._append_keyed(conn, "base_stations", batch.bases,
-                               ("mmsi", "report_ts", "msg_key"), "report_ts", counts)
+                               ("mmsi", "report_ts", "msg_key"), "report_ts", counts,
+                               batch.source)
             self._append_keyed(conn, "vessels_static", batch.statics, ("mmsi", "msg_key"),
-                               None, counts)
+                               None, counts, batch.source)
             self._append_keyed(conn, "detections", batch.detections,
-                               ("ts", "lat", "lon", "source"), "ts", counts)
+                               ("ts", "lat", "lon", "source"), "ts", counts, batch.source)
             lines, accepted, rejected, dups = progress
             self._progress(run_id, lines, accepted, rejected, dups + counts.duplicates, reasons,
                            finished)
@@ -263,7 +266,7 @@ class IngestRepo:
 
     def _append_keyed(self, conn: duckdb.DuckDBPyConnection, table: str,
                       data: pa.Table | None, key: tuple[str, ...], range_col: str | None,
-                      counts: BatchCounts) -> None:
+                      counts: BatchCounts, batch_source: str) -> None:
         if data is None or data.num_rows == 0:
             return
         counts.staged[table] = data.num_rows
@@ -277,6 +280,10 @@ class IngestRepo:
                 rc = data.column(range_col)
                 where = f"WHERE {range_col} BETWEEN ? AND ?"
                 params = [pa.compute.min(rc).as_py(), pa.compute.max(rc).as_py()]
+            existing = f"(SELECT {keys} FROM {table} {where or 'WHERE TRUE'} AND source = ?)"
+            row = conn.execute(f"SELECT count(*) FROM _stage s SEMI JOIN {existing} e "
+                               f"USING ({keys})", [*params, batch_source]).fetchone()
+            counts.reread[table] = int(row[0]) if row else 0
             # keys are unique within a batch (the ingestor keeps the first of each)
             sql = (
                 f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _stage s ANTI JOIN "

@@ -170,12 +170,11 @@ def _ours(path: Path) -> tuple[float, dict[str, Any]]:
     from khazar.ingest import ingest_file
     from khazar.store import open_store
 
-    with tempfile.TemporaryDirectory() as tmp:
-        with open_store(Path(tmp) / "bench.duckdb") as store:
-            t = time.perf_counter()
-            result = ingest_file(store, path)
-            elapsed = time.perf_counter() - t
-            counts = store.table_counts()
+    with tempfile.TemporaryDirectory() as tmp, open_store(Path(tmp) / "bench.duckdb") as store:
+        t = time.perf_counter()
+        result = ingest_file(store, path)
+        elapsed = time.perf_counter() - t
+        counts = store.table_counts()
     return elapsed, {"result": result.as_dict(), "tables": {
         k: counts[k] for k in ("raw_sentences", "positions", "vessels_static", "rejects")}}
 

@@ -47,7 +47,8 @@ def tagged(line: str, station: str, t_s: int, group: str = "") -> str:
     return f"\\{fields}*{checksum(fields)}\\{line}"
 
 
-def table_contents(db_conn: Any, table: str, exclude: tuple[str, ...] = ()) -> list[tuple[Any, ...]]:
+def table_contents(db_conn: Any, table: str,
+                   exclude: tuple[str, ...] = ()) -> list[tuple[Any, ...]]:
     cols = [r[0] for r in db_conn.execute(f"DESCRIBE {table}").fetchall() if r[0] not in exclude]
     sql = f"SELECT {', '.join(cols)} FROM {table} ORDER BY ALL"
     return [tuple(r) for r in db_conn.execute(sql).fetchall()]

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tests.ingest.helpers import DATA, export, ingest
 
 POSITION_TYPES = {1, 2, 3, 18, 19, 27}

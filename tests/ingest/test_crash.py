@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import duckdb
-
 from tests.ingest.helpers import sentence, table_contents, tagged
 
 PAYLOADS = ["15RTgt0PAso;90TKcjM8h6g208CQ", "16SteH0P00Jt63hHaa6SagvJ087r",

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.ingest.helpers import DATA, checksum
 
 from khazar.ingest import REASONS, Ingestor, LineBatch
 from khazar.ingest.framing import frame_batch
 from khazar.store import open_store
-from tests.ingest.helpers import DATA, checksum
 
 _ARMOUR = "0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVW`abcdefghijklmnopqrstuvw"
 _JUNK = "!$\\*,:#0123456789ABCDEFabcdefgsc-\t éÿ\x00"
@@ -23,7 +23,8 @@ def _seed_lines() -> list[str]:
     for f in sorted(DATA.glob("*/*")):
         if f.suffix in (".chk", ".json") or f.name in ("COPYING", "LICENSE"):
             continue
-        lines += [x for x in f.read_text(errors="replace").splitlines() if x.startswith(("!", "\\"))]
+        text = f.read_text(errors="replace")
+        lines += [x for x in text.splitlines() if x.startswith(("!", "\\"))]
     return lines
 
 

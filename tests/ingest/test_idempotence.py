@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-
 from tests.ingest.helpers import DATA, export, ingest, sentence, table_contents, tagged
 
 DATA_TABLES = ("raw_sentences", "positions", "vessels_static", "base_stations", "detections",

@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from khazar.cli._app import (
@@ -90,7 +97,7 @@ def ingest(
         for f in files:
             task = bar.add_task(f.name, total=f.stat().st_size)
 
-            def report(p: FileProgress, task: int = task) -> None:
+            def report(p: FileProgress, task: TaskID = task) -> None:
                 bar.update(task, completed=p.bytes_read)
                 if progress_jsonl:
                     sys.stderr.write(json.dumps({"file": str(p.path), "bytes": p.bytes_read,

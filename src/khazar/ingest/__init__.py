@@ -6,7 +6,7 @@ fixed list of rejection reasons.
 """
 
 from khazar.ingest.files import FileKind, FileProgress, ingest_file, sniff
-from khazar.ingest.pipeline import IngestResult, Ingestor, LineBatch, RawLine
+from khazar.ingest.pipeline import Ingestor, IngestResult, LineBatch, RawLine
 from khazar.ingest.reasons import REASONS, Reason
 
 __all__ = [

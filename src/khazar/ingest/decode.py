@@ -125,8 +125,8 @@ def _fast_positions(
     is18 = mtype == 18
     mmsi = six.uint(8, 30)
     # types 1-3 and 18 differ by a 4-bit offset after the MMSI
-    lon_raw = np.where(is18, six.int(57, 28), six.int(61, 28))
-    lat_raw = np.where(is18, six.int(85, 27), six.int(89, 27))
+    lon_raw = np.where(is18, six.sint(57, 28), six.sint(61, 28))
+    lat_raw = np.where(is18, six.sint(85, 27), six.sint(89, 27))
     sog_raw = np.where(is18, six.uint(46, 10), six.uint(50, 10))
     cog_raw = np.where(is18, six.uint(112, 12), six.uint(116, 12))
     heading = np.where(is18, six.uint(124, 9), six.uint(128, 9))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from khazar.errors import InputError, UnknownFormatError
 from khazar.ingest.csvfiles import CsvLayout, detect_layout
-from khazar.ingest.pipeline import IngestResult, Ingestor, LineBatch
+from khazar.ingest.pipeline import Ingestor, IngestResult, LineBatch
 from khazar.store.db import Store
 from khazar.store.ingest import IngestRepo
 
@@ -62,9 +62,10 @@ def sniff(path: Path, kind: FileKind | None = None
         s = line.strip()
         if s[:1] in ("!", "\\", "$"):
             if kind not in (None, FileKind.nmea):
-                raise InputError(f"{path}: --kind {kind} given, but the file holds NMEA ({s[:40]!r})")
+                raise InputError(
+                    f"{path}: --kind {kind} given, but the file holds NMEA ({s[:40]!r})")
             return FileKind.nmea, None, 0
-        if s and not s.startswith("#") or s.startswith("# Timestamp"):
+        if (s and not s.startswith("#")) or s.startswith("# Timestamp"):
             layout = detect_layout(s, kind.value if kind in (FileKind.ais, FileKind.radar)
                                    else None)
             if layout is None:

@@ -292,15 +292,15 @@ class Ingestor:
             self._seq += 1
             self._assembler.add(batch.source, s, ref, self._seq, msgs, abandoned)
         decoded = decode_messages(msgs)
-        for k, reason, detail in decoded.rejects:
+        for k, why, detail in decoded.rejects:
             m = msgs[k]
             if m.idx >= 0:
-                reasons[m.idx] = reason
+                reasons[m.idx] = why
                 details[m.idx] = detail
             else:
                 for ref in m.refs:
-                    out.late_reject(ref, reason, detail)
-                    _reject(result, reason.value)
+                    out.late_reject(ref, why, detail)
+                    _reject(result, why.value)
         rejected_refs = {id(r) for k, _, _ in decoded.rejects for r in msgs[k].refs}
         for m in msgs:
             if m.refs and id(m.refs[0]) not in rejected_refs:
@@ -433,7 +433,7 @@ def _unique_rows(rows: list[tuple[Any, ...]], key: Callable[[tuple[Any, ...]], A
 def _first_unique(*keys: Any) -> Any:
     """Mask of the first occurrence of each key tuple (in input order)."""
     n = len(keys[0])
-    order = np.lexsort((np.arange(n),) + tuple(reversed(keys)))
+    order = np.lexsort((np.arange(n), *reversed(keys)))
     same = np.ones(n, dtype=bool)
     same[0] = False
     for k in keys:

@@ -14,7 +14,8 @@ import numpy.typing as npt
 __all__ = ["SixBit", "payload_hash", "unpack"]
 
 IntArray = npt.NDArray[np.int64]
-_TEXT = np.frombuffer(b"@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_ !\"#$%&'()*+,-./0123456789:;<=>?", np.uint8)
+_TEXT = np.frombuffer(
+    b"@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_ !\"#$%&'()*+,-./0123456789:;<=>?", np.uint8)
 # fixed odd multipliers (a SplitMix64 stream from seed 0x4B48415A4152): payload_hash must be
 # stable across processes and versions, since it is stored as part of the dedupe key.
 _MULT = np.empty(128, dtype=np.uint64)
@@ -47,7 +48,7 @@ class SixBit:
         shift = (last + 1) * 6 - (start + width)
         return (acc >> shift) & ((1 << width) - 1)
 
-    def int(self, start: int, width: int) -> IntArray:
+    def sint(self, start: int, width: int) -> IntArray:
         """Two's-complement signed field."""
         raw = self.uint(start, width)
         return np.where(raw >= (1 << (width - 1)), raw - (1 << width), raw)
@@ -71,7 +72,9 @@ def unpack(payloads: list[str], length: int) -> tuple[SixBit, npt.NDArray[np.boo
     """
     raw = np.frombuffer("".join(payloads).encode("ascii"), dtype=np.uint8)
     chars = raw.reshape(len(payloads), length)
-    valid = (((chars >= 48) & (chars <= 87)) | ((chars >= 96) & (chars <= 119))).all(axis=1)
+    valid = np.asarray(
+        (((chars >= 48) & (chars <= 87)) | ((chars >= 96) & (chars <= 119))).all(axis=1),
+        dtype=np.bool_)
     vals = chars - np.uint8(48)
     vals = np.where(vals > 40, vals - np.uint8(8), vals).astype(np.uint8) & np.uint8(63)
     return SixBit(vals), valid
@@ -82,4 +85,5 @@ def payload_hash(six: SixBit, fill: IntArray) -> npt.NDArray[np.uint64]:
     width = six.values.shape[1]
     mult = _MULT[:width]
     h = (six.values.astype(np.uint64) * mult).sum(axis=1, dtype=np.uint64)
-    return h ^ (fill.astype(np.uint64) * _MULT[127]) ^ np.uint64(width)
+    out: npt.NDArray[np.uint64] = h ^ (fill.astype(np.uint64) * _MULT[127]) ^ np.uint64(width)
+    return out

@@ -14,7 +14,7 @@ from typing import Any
 from khazar.store.db import Store
 from khazar.units import to_utc
 
-__all__ = ["iter_positions", "iter_vessels", "iso_utc"]
+__all__ = ["iso_utc", "iter_positions", "iter_vessels"]
 
 
 def iso_utc(t: datetime | None) -> str | None:
@@ -76,10 +76,10 @@ def iter_vessels(store: Store) -> Iterator[dict[str, Any]]:
                     AS to_stern_m,
                 last(to_port_m ORDER BY ts, rowid) FILTER (WHERE to_port_m IS NOT NULL)
                     AS to_port_m,
-                last(to_starboard_m ORDER BY ts, rowid) FILTER (WHERE to_starboard_m IS NOT NULL)
-                    AS to_starboard_m,
-                round(last(draught_m::DOUBLE ORDER BY ts, rowid) FILTER (WHERE draught_m IS NOT NULL),
-                      1) AS draught_m,
+                last(to_starboard_m ORDER BY ts, rowid)
+                    FILTER (WHERE to_starboard_m IS NOT NULL) AS to_starboard_m,
+                round(last(draught_m::DOUBLE ORDER BY ts, rowid)
+                      FILTER (WHERE draught_m IS NOT NULL), 1) AS draught_m,
                 last(destination ORDER BY ts, rowid) FILTER (WHERE destination IS NOT NULL)
                     AS destination,
                 max(ts) AS static_at

@@ -181,7 +181,8 @@ def _static_row(
     imo: int | None, ship_type: int | None, bow: int | None, stern: int | None,
     port: int | None, starboard: int | None, draught_m: float | None, destination: str | None,
 ) -> tuple[Any, ...]:
-    # 0 / empty mean "not available" in every one of these fields (ITU-R M.1371)
+    # 0 / empty mean "not available" in every one of these fields (ITU-R M.1371); the ship
+    # type is the raw code (as gpsd prints it; pyais folds some codes into its enum)
     return (
         mmsi, m.time_us, msg_type, name or None, callsign or None, imo or None,
         ship_type or None, bow or None, stern or None, port or None, starboard or None,
@@ -271,11 +272,27 @@ def _int(value: Any) -> int:
     return -1 if value is None else int(value)
 
 
+#: bit offset of the 8-bit ship type code, per static message type
+_SHIP_TYPE_BIT = {5: 232, 19: 263, 24: 40}
+
+
+def _raw_ship_type(m: Message, mtype: int, d: dict[str, Any]) -> int | None:
+    if d.get("ship_type") is None:
+        return None
+    start = _SHIP_TYPE_BIT[mtype]
+    value = 0
+    for ch in m.payload[start // 6:(start + 8) // 6 + 1]:
+        c = ord(ch) - 48
+        value = value << 6 | (c - 8 if c > 40 else c)
+    end_bits = ((start + 8) // 6 + 1) * 6
+    return (value >> (end_bits - start - 8)) & 0xFF
+
+
 def _slow_static(m: Message, key: int, mtype: int, d: dict[str, Any]) -> tuple[Any, ...]:
     draught = d.get("draught")
     return _static_row(
         m, key, int(d["mmsi"]), mtype, d.get("shipname"), d.get("callsign"),
-        _opt_int(d.get("imo")), _opt_int(d.get("ship_type")), _opt_int(d.get("to_bow")),
+        _opt_int(d.get("imo")), _raw_ship_type(m, mtype, d), _opt_int(d.get("to_bow")),
         _opt_int(d.get("to_stern")), _opt_int(d.get("to_port")),
         _opt_int(d.get("to_starboard")), float(draught) if draught is not None else None,
         d.get("destination"),

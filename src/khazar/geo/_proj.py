@@ -39,6 +39,11 @@ class LocalProjection:
         x, y = self._fwd.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
         return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
 
+    def to_xy_scalar(self, lon: float, lat: float) -> tuple[float, float]:
+        """Lon/lat degrees → x/y metres for one point (fast path, no arrays)."""
+        x, y = self._fwd.transform(float(lon), float(lat))
+        return float(x), float(y)
+
     def to_lonlat(self, x: Any, y: Any) -> tuple[FloatArray, FloatArray]:
         """x/y metres → lon/lat degrees."""
         lon, lat = self._inv.transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))

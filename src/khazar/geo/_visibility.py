@@ -20,7 +20,8 @@ __all__ = ["EdgeIndex", "RingArrays", "ring_arrays", "tangent_mask", "visible"]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
-_CHUNK = 4_000_000  # pair × edge products per numpy chunk (memory ≈ 32 B each)
+_CHUNK = 4_000_000
+_PIECE_M = 20_000.0  # pair × edge products per numpy chunk (memory ≈ 32 B each)
 
 
 class RingArrays:
@@ -143,13 +144,48 @@ class EdgeIndex:
 
     def segment_clear(self, p: FloatArray, q: FloatArray) -> bool:
         """Whether the segment between two inside points touches no edge."""
-        seg = shapely.linestrings(np.stack([p, q])[None, :, :])
-        hits = self._tree.query(seg, predicate="intersects")
-        return bool(hits.shape[1] == 0)
+        return not self._blocked(p, q, -1, -1)
 
     def node_visible(self, p: FloatArray, node: int) -> bool:
         """Whether node ``node`` is visible from the inside point ``p``."""
-        seg = shapely.linestrings(np.stack([p, self._rings.nodes[node]])[None, :, :])
-        _, edge_i = self._tree.query(seg, predicate="intersects")
         inc = self._rings.node_edges[node]
-        return bool(np.all((edge_i == inc[0]) | (edge_i == inc[1])))
+        return not self._blocked(p, self._rings.nodes[node], int(inc[0]), int(inc[1]))
+
+    def _blocked(self, p: FloatArray, q: FloatArray, skip1: int, skip2: int) -> bool:
+        x0, x1 = (p[0], q[0]) if p[0] <= q[0] else (q[0], p[0])
+        y0, y1 = (p[1], q[1]) if p[1] <= q[1] else (q[1], p[1])
+        cand = self._tree.query(shapely.box(x0, y0, x1, y1))
+        if cand.size == 0:
+            return False
+        e = self._rings.edges[cand]
+        ax, ay, bx, by = e[:, 0], e[:, 1], e[:, 2], e[:, 3]
+        ux, uy = q[0] - p[0], q[1] - p[1]
+        o1 = ux * (ay - p[1]) - uy * (ax - p[0])
+        o2 = ux * (by - p[1]) - uy * (bx - p[0])
+        ex, ey = bx - ax, by - ay
+        o3 = ex * (p[1] - ay) - ey * (p[0] - ax)
+        o4 = ex * (q[1] - ay) - ey * (q[0] - ax)
+        hit = (o1 * o2 <= 0.0) & (o3 * o4 <= 0.0) & (cand != skip1) & (cand != skip2)
+        return bool(hit.any())
+
+    def nodes_visible(self, p: FloatArray, nodes_idx: IntArray) -> BoolArray:
+        """Vectorised: whether each node of ``nodes_idx`` is visible from the inside point
+        ``p`` (every edge tested exactly; the node's own two edges excepted)."""
+        if nodes_idx.size == 0:
+            return np.zeros(0, dtype=bool)
+        e = self._rings.edges
+        q = self._rings.nodes[nodes_idx]
+        ax, ay, bx, by = e[:, 0], e[:, 1], e[:, 2], e[:, 3]
+        ux = (q[:, 0] - p[0])[:, None]
+        uy = (q[:, 1] - p[1])[:, None]
+        o1 = ux * (ay - p[1]) - uy * (ax - p[0])
+        o2 = ux * (by - p[1]) - uy * (bx - p[0])
+        ex, ey = bx - ax, by - ay
+        o3 = ex * (p[1] - ay) - ey * (p[0] - ax)
+        o4 = ex * (q[:, 1:2] - ay) - ey * (q[:, 0:1] - ax)
+        hit = (o1 * o2 <= 0.0) & (o3 * o4 <= 0.0)
+        rows = np.arange(nodes_idx.size)
+        inc = self._rings.node_edges[nodes_idx]
+        hit[rows, inc[:, 0]] = False
+        hit[rows, inc[:, 1]] = False
+        return np.asarray(~hit.any(axis=1))

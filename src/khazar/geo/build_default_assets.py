@@ -15,9 +15,9 @@ from typing import Any
 
 from shapely.geometry import Point
 
+from khazar.errors import GeoError
 from khazar.geo._proj import CASPIAN_AEQD
 from khazar.geo.coast import split_off_lagoon
-from khazar.errors import GeoError
 from khazar.geo.drawing import destination, fit_arc_length, fit_route_length, line_length_m
 from khazar.geo.geography import water_from_geojson
 from khazar.geo.loader import DEFAULT_COASTLINE, _package_geojson, cached_router

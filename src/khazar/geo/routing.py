@@ -34,11 +34,12 @@ from khazar.units import M_PER_NM, WGS84
 
 __all__ = ["ROUTER_VERSION", "Route", "RoutingGraph", "SeaRouter", "build_routing_graph"]
 
-ROUTER_VERSION = 1
+ROUTER_VERSION = 2
 DEFAULT_INSET_M = 400.0
 DEFAULT_SIMPLIFY_M = 200.0
 _DENSIFY_M = 2000.0  # route vertices every 2 km so lon/lat chords follow the plane segment
 _CACHE_SIZE = 4096
+_BATCH = 24  # candidate node pairs examined per vectorised visibility round
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int32]
@@ -160,6 +161,17 @@ def build_routing_graph(
     r, c = r[back], c[back]
     ok = visible(nodes[r], nodes[c], rings.edges, poly)
     r, c = r[ok], c[ok]
+    # consecutive reflex vertices: the coast edge between them is a path too (the midpoint
+    # test above rejects it, the midpoint being on the boundary)
+    where = {(float(x), float(y)): k for k, (x, y) in enumerate(nodes)}
+    along = [
+        (i, where[(float(nx_), float(ny_))])
+        for i, (nx_, ny_) in enumerate(rings.next)
+        if (float(nx_), float(ny_)) in where
+    ]
+    if along:
+        r = np.concatenate([r, np.array([a for a, _ in along], dtype=np.int32)])
+        c = np.concatenate([c, np.array([b for _, b in along], dtype=np.int32)])
     w = np.hypot(*(nodes[r] - nodes[c]).T)
     graph = coo_matrix((w, (r, c)), shape=(n, n)).tocsr()
     dist, pred = shortest_path(graph, method="D", directed=False, return_predecessors=True)
@@ -197,10 +209,11 @@ class _PointView:
         self.d = d
         self.vis = np.full(idx.size, -1, dtype=np.int8)
 
-    def visible(self, i: int, index: EdgeIndex) -> bool:
-        if self.vis[i] < 0:
-            self.vis[i] = 1 if index.node_visible(self.p, int(self.idx[i])) else 0
-        return bool(self.vis[i] == 1)
+    def resolve(self, rows: npt.NDArray[np.int64], index: EdgeIndex) -> None:
+        """Test (vectorised) the visibility of the nodes at ``rows`` not yet known."""
+        need = np.unique(rows[self.vis[rows] < 0])
+        if need.size:
+            self.vis[need] = np.where(index.nodes_visible(self.p, self.idx[need]), 1, 0)
 
 
 class SeaRouter:
@@ -226,6 +239,16 @@ class SeaRouter:
         b, _ = self._snap(lat2, lon2)
         d, _, _ = self._solve(a, b)
         return d
+
+    def distances_m(
+        self, lat: float, lon: float, lats: npt.ArrayLike, lons: npt.ArrayLike
+    ) -> FloatArray:
+        """Water distances (m) from one point to many (e.g. every boat to an alert)."""
+        la = np.atleast_1d(np.asarray(lats, dtype=float))
+        lo = np.atleast_1d(np.asarray(lons, dtype=float))
+        return np.array(
+            [self.distance_m(lat, lon, float(a), float(o)) for a, o in zip(la, lo, strict=True)]
+        )
 
     def route(self, lat1: float, lon1: float, lat2: float, lon2: float) -> Route:
         """The shortest water route; endpoints on land are snapped to water (distance kept)."""
@@ -255,9 +278,9 @@ class SeaRouter:
 
     # -- internals ----------------------------------------------------------------------
     def _snap(self, lat: float, lon: float) -> tuple[FloatArray, float]:
-        x, y = self.proj.to_xy(lon, lat)
-        p = np.array([float(x), float(y)])
-        if shapely.contains_xy(self.polygon, p[0], p[1]):
+        x, y = self.proj.to_xy_scalar(lon, lat)
+        p = np.array([x, y])
+        if shapely.contains_xy(self.polygon, x, y):
             return p, 0.0
         boundary = (
             self.polygon.exterior
@@ -296,10 +319,11 @@ class SeaRouter:
     def _solve(self, a: FloatArray, b: FloatArray) -> tuple[float, int, int]:
         """Best (length, first node, last node); nodes -1 when B is in sight of A.
 
-        Candidate node pairs are tried in order of their path length; a pair is taken as
-        soon as its first node is visible from A and its last from B, which makes it the
-        shortest path (any shortest path bends first at a visible tangent node).
-        Visibility is tested lazily and remembered per endpoint.
+        Candidate node pairs are taken in order of their path length, ``_BATCH`` at a time;
+        the visibility of their end nodes (from A and from B) is tested in one vectorised
+        call and remembered per endpoint. The first pair whose first node is visible from
+        A and last node from B is the shortest path: any shortest path bends first at a
+        visible tangent node, and every pair not yet examined is at least as long.
         """
         if self._index.segment_clear(a, b):
             return float(np.hypot(*(b - a))), -1, -1
@@ -307,21 +331,52 @@ class SeaRouter:
         vb = self._view(b)
         if va.idx.size == 0 or vb.idx.size == 0:
             raise GeoError("no water route: an endpoint sees no routing node")
-        total = va.d[:, None] + self.graph.dist[np.ix_(va.idx, vb.idx)] + vb.d[None, :]
+        nodes = self.graph.nodes
+        # lower bounds of any path through u (from A) or v (to B): straight-line rest
+        lb_a = va.d + np.hypot(*(nodes[va.idx] - b).T)
+        lb_b = vb.d + np.hypot(*(nodes[vb.idx] - a).T)
+        limit = max(float(lb_a.min()), float(lb_b.min())) * 1.05 + 1.0
+        ceiling = max(float(lb_a.max()), float(lb_b.max()))
         while True:
-            k = int(np.argmin(total))
-            i, j = divmod(k, total.shape[1])
-            best = float(total[i, j])
-            if not np.isfinite(best):
+            found = self._best_pair(va, vb, lb_a, lb_b, limit)
+            if found is not None:
+                return found
+            if limit > ceiling:
                 raise GeoError("no water route between these points (separate water bodies)")
-            ok_a = va.visible(i, self._index)
-            ok_b = vb.visible(j, self._index)
-            if ok_a and ok_b:
-                return best, int(va.idx[i]), int(vb.idx[j])
-            if not ok_a:
-                total[i, :] = np.inf
-            if not ok_b:
-                total[:, j] = np.inf
+            limit *= 1.5
+
+    def _best_pair(
+        self,
+        va: _PointView,
+        vb: _PointView,
+        lb_a: FloatArray,
+        lb_b: FloatArray,
+        limit: float,
+    ) -> tuple[float, int, int] | None:
+        """The shortest visible pair among paths no longer than ``limit`` (else None)."""
+        sa = np.nonzero((lb_a <= limit) & (va.vis != 0))[0]
+        sb = np.nonzero((lb_b <= limit) & (vb.vis != 0))[0]
+        if sa.size == 0 or sb.size == 0:
+            return None
+        total = va.d[sa, None] + self.graph.dist[np.ix_(va.idx[sa], vb.idx[sb])] + vb.d[None, sb]
+        total[total > limit] = np.inf
+        flat = total.ravel()
+        ncols = sb.size
+        while True:
+            k = min(_BATCH, flat.size)
+            cand = np.argpartition(flat, k - 1)[:k]
+            cand = cand[np.argsort(flat[cand], kind="stable")]
+            if not np.isfinite(flat[cand[0]]):
+                return None
+            ii, jj = np.divmod(cand, ncols)
+            va.resolve(sa[ii], self._index)
+            vb.resolve(sb[jj], self._index)
+            ok = (va.vis[sa[ii]] == 1) & (vb.vis[sb[jj]] == 1) & np.isfinite(flat[cand])
+            if ok.any():
+                f = int(np.argmax(ok))
+                return float(flat[cand[f]]), int(va.idx[sa[ii[f]]]), int(vb.idx[sb[jj[f]]])
+            total[va.vis[sa] == 0, :] = np.inf
+            total[:, vb.vis[sb] == 0] = np.inf
 
     def _node_path(self, u: int, v: int) -> list[int]:
         path = [v]

@@ -87,6 +87,12 @@ class FileSource(MemorySource):
                          received_us=received_us if received_us is not None
                          else int(path.stat().st_mtime * 1_000_000))
 
+    def poll(self, max_lines: int, wait_s: float = 0.0) -> LineBatch | None:
+        batch = super().poll(max_lines, wait_s)
+        if self.exhausted:
+            self._file.close()
+        return batch
+
     def close(self) -> None:
         super().close()
         self._file.close()

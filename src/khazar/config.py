@@ -222,6 +222,9 @@ class AlertRule(_Section):
     )
     require_asset: bool = Field(False, description="event must concern a protected asset")
     min_duration_min: float = Field(0.0, ge=0, description="events shorter than this are ignored")
+    min_shore_distance_m: float = Field(
+        0.0, ge=0, description="events closer than this to any shore are ignored (harbours)"
+    )
     behaviour_weight: float = Field(
         ge=0, le=1, description="how threatening the behaviour is, 0..1 (severity input)"
     )
@@ -261,6 +264,8 @@ def _default_rules() -> list[AlertRule]:
         AlertRule(
             name="rendezvous",
             event_types=["encounter"],
+            # boats rafted up in fishing harbours and small quays are not at sea
+            min_shore_distance_m=3000.0,
             behaviour_weight=0.6,
             description="two vessels side by side at sea, away from ports (possible transfer)",
         ),

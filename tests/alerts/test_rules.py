@@ -228,3 +228,15 @@ def test_every_alertable_event_lands_in_exactly_one_alert_and_reruns_are_idempot
         assert 0.0 <= a.score <= 100.0
         assert a.first_ts <= a.last_ts
     assert alerts_for_events(events, CTX, existing=alerts, now=T0) == []
+
+
+def test_rendezvous_near_the_shore_is_not_an_alert() -> None:
+    import dataclasses
+
+    # a fake coast: the meridian 49.0 E, distance in metres east of it
+    shore = dataclasses.replace(CTX, shore_distance_m=lambda lat, lon: (lon - 49.0) * 85_000)
+    harbour = event("encounter", STRANGER, other=OTHER, lon=49.02)  # 1.7 km off
+    at_sea = event("encounter", STRANGER, other=OTHER, lon=49.2, start_min=600)  # 17 km off
+    assert match_rule(harbour, shore) is None
+    assert match_rule(at_sea, shore) is not None
+    assert match_rule(harbour, CTX) is not None  # no coast known: the rule applies

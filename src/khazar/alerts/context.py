@@ -6,8 +6,10 @@ zone kinds by zone id, each asset's kind, group and energy criticality value.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
+
+import shapely
 
 from khazar.alerts.rules import AssetInfo, RuleContext
 from khazar.config import Settings
@@ -15,7 +17,7 @@ from khazar.config import Settings
 if TYPE_CHECKING:
     from khazar.geo import Asset, Geography
 
-__all__ = ["asset_infos", "criticality_values", "rule_context"]
+__all__ = ["asset_infos", "criticality_values", "rule_context", "shore_distance"]
 
 
 def criticality_values(settings: Settings, assets: Sequence[Asset]) -> dict[str, float]:
@@ -40,4 +42,24 @@ def rule_context(settings: Settings, geo: Geography | None = None) -> RuleContex
         geo = load_geography(settings)
     values = criticality_values(settings, geo.assets)
     zone_kinds = {z.id: z.kind for z in geo.zones}
-    return RuleContext.from_settings(settings, zone_kinds, asset_infos(geo.assets, values))
+    return RuleContext.from_settings(
+        settings, zone_kinds, asset_infos(geo.assets, values), shore_distance(geo)
+    )
+
+
+def shore_distance(geo: Geography) -> Callable[[float, float], float]:
+    """Metres from a point to the nearest shore (mainland or island) of the water polygon,
+    in the geography's local projection; 0 on land."""
+    shore_xy = geo.proj.geom_to_xy(geo.water.boundary)
+    water_xy = geo.proj.geom_to_xy(geo.water)
+    shapely.prepare(shore_xy)
+    shapely.prepare(water_xy)
+
+    def distance_m(lat: float, lon: float) -> float:
+        x, y = geo.proj.to_xy_scalar(lon, lat)
+        point = shapely.Point(x, y)
+        if not water_xy.contains(point):
+            return 0.0
+        return float(shore_xy.distance(point))
+
+    return distance_m

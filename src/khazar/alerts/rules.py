@@ -17,7 +17,7 @@ applies it:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -79,6 +79,8 @@ class RuleContext:
     merge_window: timedelta = timedelta(hours=6)
     watchlist_weight: float = 0.25
     history_scale: float = 3.0
+    # metres from (lat, lon) to the nearest shore; None = unknown (shore rules then pass)
+    shore_distance_m: Callable[[float, float], float] | None = None
 
     @property
     def max_asset_value(self) -> float:
@@ -90,6 +92,7 @@ class RuleContext:
         settings: Settings,
         zone_kinds: Mapping[str, str] | None = None,
         assets: Mapping[str, AssetInfo] | None = None,
+        shore_distance_m: Callable[[float, float], float] | None = None,
     ) -> RuleContext:
         """Build a context from the configuration plus geography facts (zones, assets)."""
         authorised: dict[int, set[str]] = {}
@@ -106,6 +109,7 @@ class RuleContext:
             merge_window=timedelta(hours=settings.alerts.merge_window_h),
             watchlist_weight=settings.alerts.watchlist_weight,
             history_scale=settings.alerts.history_scale,
+            shore_distance_m=shore_distance_m,
         )
 
     def zone_kind(self, event: Event) -> str | None:
@@ -162,6 +166,12 @@ def match_rule(event: Event, ctx: RuleContext) -> AlertRule | None:
         if rule.require_asset and event.asset_id is None:
             continue
         if _duration_min(event) < rule.min_duration_min:
+            continue
+        if (
+            rule.min_shore_distance_m > 0
+            and ctx.shore_distance_m is not None
+            and ctx.shore_distance_m(event.lat, event.lon) < rule.min_shore_distance_m
+        ):
             continue
         return rule
     if ctx.is_watchlisted(event) and event.type in WATCHLIST_EVENT_TYPES:

@@ -76,7 +76,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     build_store(db)
     server = KhazarServer(
         load_settings(),
-        ServeOptions(db=db, port=0, udp_port=0, live_period_s=0.2),
+        ServeOptions(db=db, port=0, udp_port=0, live_period_s=0.2, detect=False),
     )
     url = server.start_background()
     assert server.udp is not None

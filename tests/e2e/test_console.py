@@ -23,7 +23,8 @@ CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "correct horse battery"
 START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
-SPLIT_S = 15 * 60  # first part of the feed before login, the rest while watching
+SPLIT_S = 45 * 60  # first part of the feed before login, the rest while watching
+SCENARIO, HOURS = "safety_zone_entry", 1.5  # a red-team boat enters a platform safety zone
 
 pytestmark = pytest.mark.skipif(
     shutil.which(CHROMIUM) is None,
@@ -62,11 +63,13 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Kha
     server = KhazarServer(settings, ServeOptions(db=db, port=0, udp_port=0, live_period_s=0.5))
     url = server.start_background()
     assert server.udp is not None
-    run = simulate("normal", 0.5, 7, START, settings, density=0.3)
+    run = simulate(SCENARIO, HOURS, 7, START, settings, density=0.15)
+    (behaviour,) = run.truth.behaviours
+    assert behaviour.start.timestamp() > START.timestamp() + SPLIT_S  # seen live, after login
     first, rest = _split_feed(run)
     _send(first, int(server.udp.address[1]))
     try:
-        yield url, server, rest  # type: ignore[misc]
+        yield url, server, rest, behaviour.mmsis[0]  # type: ignore[misc]
     finally:
         server.stop()
 
@@ -75,7 +78,7 @@ def test_login_see_moving_vessels_and_logout(console: tuple[str, KhazarServer, l
                                              ) -> None:
     from playwright.sync_api import Route, sync_playwright
 
-    url, server, rest = console  # type: ignore[misc]
+    url, server, rest, intruder = console  # type: ignore[misc]
     local = urlsplit(url).netloc
     ARTIFACTS.mkdir(exist_ok=True)
     blocked: list[str] = []
@@ -134,6 +137,19 @@ def test_login_see_moving_vessels_and_logout(console: tuple[str, KhazarServer, l
             )
             page.wait_for_timeout(1500)  # one more flush to the map
             page.screenshot(path=str(ARTIFACTS / "console-map.png"))
+
+            # the red-team boat's entry into a platform safety zone becomes an alert
+            card = page.locator(f".alert-card:has-text('{intruder}')").first
+            card.wait_for(state="visible", timeout=90_000)
+            card.locator(".act-ack").click()
+            card = page.locator(f".alert-card[data-state=acknowledged]:has-text('{intruder}')")
+            card.first.wait_for(state="visible", timeout=15_000)
+            card.first.locator(".act-boat").select_option("SBS-04")
+            card.first.locator(".act-assign").click()
+            card = page.locator(f".alert-card[data-state=assigned]:has-text('{intruder}')")
+            card.first.wait_for(state="visible", timeout=15_000)
+            assert "SBS-04" in (card.first.text_content() or "")
+            page.screenshot(path=str(ARTIFACTS / "console-alert.png"))
 
             # vessel panel: identity, kinematics, position in degrees and decimal minutes
             mmsi = page.evaluate(

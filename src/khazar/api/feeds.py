@@ -100,7 +100,10 @@ class UdpListener:
     def __init__(self, pipeline: FeedPipeline, host: str, port: int) -> None:
         self.pipeline = pipeline
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        try:  # a large kernel buffer absorbs bursts while the GIL is busy elsewhere
+            self.sock.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)  # SO_RCVBUFFORCE (root)
+        except OSError:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
         self.sock.bind((host, port))
         self.sock.settimeout(0.5)
         self.address = self.sock.getsockname()

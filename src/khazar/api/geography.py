@@ -73,7 +73,7 @@ def _build(state: ServerState) -> dict[str, list[dict[str, Any]]]:
 
 def geography_features(state: ServerState, kind: str) -> list[dict[str, Any]]:
     """The cached features of layer ``kind`` (``zones``, ``assets`` or ``basemap``)."""
-    with state.lock:
+    with state.cache_lock:
         layers = state.cache.get("geography")
         if layers is None:
             layers = _build(state)

@@ -68,17 +68,16 @@ def status(
     components (geography, detection, patrol …) are available."""
     from khazar.api.services import optional
 
-    with state.lock:
+    with state.counters_lock:
         counters = dict(state.counters)
-        components = dict(state.components)
+    components = dict(state.components)
     capabilities = {
         "geography": optional("khazar.geo", "load_geography") is not None,
         "energy": optional("khazar.energy", "asset_criticality") is not None,
         "alerts": optional("khazar.store.alerts", "list_alerts") is not None,
-        "patrol": optional("khazar.patrol", "plan_patrols") is not None,
-        "dispatch": optional("khazar.patrol", "dispatch_options") is not None,
+        "patrol_plan": "patrol_plan" in state.cache,
         "detection": optional("khazar.detect", "LiveDetector") is not None,
-        "ingest": optional("khazar.ingest", "Ingestor") is not None,
+        "ingest": optional("khazar.ingest.pipeline", "Ingestor") is not None,
     }
     return {
         "store": str(state.store.path),

@@ -15,6 +15,7 @@ from pathlib import Path
 import uvicorn
 
 from khazar.api.app import create_app
+from khazar.api.detection import LiveDetection
 from khazar.api.feeds import FeedPipeline, LivePublisher, TcpClient, UdpListener
 from khazar.api.routes_fleet import load_plan
 from khazar.api.state import ServerState
@@ -45,6 +46,7 @@ class ServeOptions:
     tcp: tuple[str, int] | None = None
     live_period_s: float = 1.0
     plan_file: Path | None = None
+    detect: bool = True
     log_level: str = "warning"
 
 
@@ -60,6 +62,7 @@ class KhazarServer:
     tcp: TcpClient | None = field(init=False, default=None)
     pipeline: FeedPipeline | None = field(init=False, default=None)
     publisher: LivePublisher = field(init=False)
+    detection: LiveDetection | None = field(init=False, default=None)
     _uvicorn: uvicorn.Server | None = field(init=False, default=None)
     _thread: threading.Thread | None = field(init=False, default=None)
 
@@ -84,6 +87,9 @@ class KhazarServer:
             self.tcp.start()
         self.publisher = LivePublisher(self.state, opts.live_period_s)
         self.publisher.start()
+        if opts.detect:
+            self.detection = LiveDetection(self.state)
+            self.detection.start()
 
     def _stop_feeds(self) -> None:
         for part in (self.udp, self.tcp):
@@ -92,6 +98,8 @@ class KhazarServer:
         if self.pipeline is not None:
             self.pipeline.stop()
         self.publisher.stop()
+        if self.detection is not None:
+            self.detection.stop()
 
     # http ---------------------------------------------------------------------------
     def _config(self) -> uvicorn.Config:

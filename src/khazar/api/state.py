@@ -31,6 +31,10 @@ class ServerState:
     sessions: SessionStore
     hub: LiveHub
     lock: threading.RLock = field(default_factory=threading.RLock)
+    #: guards only the counters, so a listener never waits for the store
+    counters_lock: threading.Lock = field(default_factory=threading.Lock)
+    #: guards ``cache`` (slow to fill: never under the store lock)
+    cache_lock: threading.Lock = field(default_factory=threading.Lock)
     #: counters the pipeline and the live stream report on /api/status
     counters: dict[str, int] = field(default_factory=dict)
     #: free-form status of optional components (listeners, detection, …)
@@ -50,5 +54,5 @@ class ServerState:
             yield self.store
 
     def count(self, name: str, n: int = 1) -> None:
-        with self.lock:
+        with self.counters_lock:
             self.counters[name] = self.counters.get(name, 0) + n

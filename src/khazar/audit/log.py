@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from khazar.audit.chain import (
     AuditEntry,
@@ -79,15 +80,16 @@ class AuditTransaction:
     def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
         self.conn = conn
         self.appended: list[AuditEntry] = []
+        self._flushed = 0
         self._last: AuditEntry | None = None
         self._loaded = False
 
     def _previous(self) -> AuditEntry | None:
         if not self._loaded:
-            row = self.conn.execute(
+            rows = self.conn.execute(
                 f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT 1"
-            ).fetchone()
-            self._last = _entry(row) if row else None
+            ).fetchall()  # fetchall: leave no open result on the connection
+            self._last = _entry(rows[0]) if rows else None
             self._loaded = True
         return self._last
 
@@ -100,30 +102,45 @@ class AuditTransaction:
         *,
         ts: datetime | None = None,
     ) -> AuditEntry:
-        """Add one entry to the chain (visible to others once the transaction commits).
+        """Add one entry to the chain; it is inserted when the block ends (or at
+        :meth:`flush`) and visible to others once the transaction commits.
 
         ``actor`` is the user name (``cli:<os user>`` from the command line, ``system``
         for automatic actions), ``action`` a dotted name such as ``alerts.ack``,
         ``target`` what it acted on, ``detail`` plain JSON values. ``ts`` defaults to now.
         """
         entry = make_entry(self._previous(), ts or datetime.now(UTC), actor, action, target, detail)
-        self.conn.execute(
-            "INSERT INTO audit_log (seq, ts, actor, action, target, detail, prev_hash, hash) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                entry.seq,
-                entry.ts,
-                entry.actor,
-                entry.action,
-                entry.target,
-                entry.detail,
-                entry.prev_hash,
-                entry.hash,
-            ],
-        )
         self._last = entry
         self.appended.append(entry)
         return entry
+
+    def flush(self) -> None:
+        """Insert the entries appended since the last flush (one statement for all)."""
+        pending = self.appended[self._flushed :]
+        if not pending:
+            return
+        table = pa.table(
+            {
+                "seq": pa.array([e.seq for e in pending], pa.int64()),
+                "ts": pa.array([e.ts for e in pending], pa.timestamp("us", tz="UTC")),
+                "actor": pa.array([e.actor for e in pending], pa.string()),
+                "action": pa.array([e.action for e in pending], pa.string()),
+                "target": pa.array([e.target for e in pending], pa.string()),
+                "detail": pa.array([e.detail for e in pending], pa.string()),
+                "prev_hash": pa.array([e.prev_hash for e in pending], pa.string()),
+                "hash": pa.array([e.hash for e in pending], pa.string()),
+            }
+        )
+        self.conn.register("_khazar_audit_pending", table)
+        try:
+            self.conn.execute(
+                "INSERT INTO audit_log (seq, ts, actor, action, target, detail, prev_hash, hash) "
+                "SELECT seq, ts, actor, action, target, detail, prev_hash, hash "
+                "FROM _khazar_audit_pending"
+            )
+        finally:
+            self.conn.unregister("_khazar_audit_pending")
+        self._flushed = len(self.appended)
 
 
 @contextmanager
@@ -147,6 +164,7 @@ def audited(store: Store) -> Iterator[AuditTransaction]:
             with store.transaction() as conn:
                 tx = AuditTransaction(conn)
                 yield tx
+                tx.flush()
         finally:
             _inside.active = False
         if tx.appended:

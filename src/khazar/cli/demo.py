@@ -1,3 +1,112 @@
-"""`khazar demo`: the main job (grows with each capability)."""
+"""`khazar demo`: the main job of DESIGN.md, end to end, through the real commands.
+
+Simulates a day of Caspian traffic with every red-team scenario, ingests it through the real
+pipeline, detects, raises alerts, plans patrols for the 12 boats, writes the report, creates
+the demo login and serves the console. Each stage is the same command a user would type
+(invoked in-process), so the demo exercises exactly the documented contracts.
+"""
 
 from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.rule import Rule
+
+from khazar.cli._app import ConfigOption, app, console
+
+DEMO_USER = "demo"
+DEMO_PASSWORD = "khazar-demo-2026"
+DEMO_START = "2026-05-01T00:00:00Z"
+
+
+def _run(args: list[str]) -> None:
+    """Invoke one `khazar` command in-process; a failure stops the demo with its message."""
+    try:
+        app(args, standalone_mode=False)
+    except SystemExit as exc:  # typer raises it for exit codes
+        if exc.code not in (0, None):
+            raise
+    console.print()
+
+
+def _demo_user(db: Path) -> None:
+    from khazar.audit import add_user, get_user
+    from khazar.store import open_store
+
+    with open_store(db) as store:
+        if get_user(store, DEMO_USER) is None:
+            add_user(store, DEMO_USER, DEMO_PASSWORD, "admin", actor="demo")
+
+
+def _plan_exports(out: Path, seed: int, cfg: list[str]) -> None:
+    for ext in ("gpx", "kml"):
+        _run(["plan", "--boats", "12", "--hours", "12", "--seed", str(seed),
+              "--out", str(out / f"plan.{ext}"), *cfg])
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="working directory")] = Path("demo-out"),
+    hours: Annotated[float, typer.Option(help="simulated hours")] = 24.0,
+    seed: Annotated[int, typer.Option(help="simulation seed")] = 7,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="serve the console")] = True,
+    port: Annotated[int, typer.Option(help="console port")] = 8000,
+    config: ConfigOption = None,
+) -> None:
+    """Run the main job: simulate → ingest → detect → alerts → plan → report → console."""
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    db = out / "khazar.duckdb"
+    sim = out / "sim"
+    cfg = ["--config", str(config)] if config else []
+    steps: list[tuple[str, Callable[[], None]]] = [
+        (f"Simulate {hours:g} h of Caspian traffic with every red-team scenario (seed {seed})",
+         lambda: _run(["simulate", "--scenario", "mixed", "--hours", str(hours), "--seed",
+                       str(seed), "--start", DEMO_START, "--out", str(sim), *cfg])),
+        ("Ingest the receiver feed and the coastal radar through the real pipeline",
+         lambda: _run(["ingest", str(sim / "feed.nmea"), str(sim / "radar.csv"),
+                       "--db", str(db)])),
+        ("Detect behaviour (batch engine)",
+         lambda: _run(["detect", "--db", str(db), "--out", str(out / "events.jsonl"), *cfg])),
+        ("Score detection against the simulator's ground truth",
+         lambda: _run(["evaluate", "--truth", str(sim / "truth.json"), "--events",
+                       str(out / "events.jsonl")])),
+        ("Raise alerts from the events (rules, exemptions, severity)",
+         lambda: _run(["alerts", "--db", str(db), "--open", "--now", "2026-05-02T00:00:00Z",
+                       *cfg])),
+        ("Plan a 12-hour randomized patrol shift for the 12 boats",
+         lambda: _run(["plan", "--boats", "12", "--hours", "12", "--seed", str(seed),
+                       "--out", str(out / "plan.geojson"), *cfg])),
+        ("Export the plan for the boats (GPX, KML)",
+         lambda: _plan_exports(out, seed, cfg)),
+        ("Write the report and the Charter scorecard",
+         lambda: _run(["report", "--db", str(db), "--out", str(out / "report"), "--plan",
+                       str(out / "plan.geojson"), *cfg])),
+        ("Verify the audit log", lambda: _run(["audit", "verify", "--db", str(db)])),
+        ("Create the demo login", lambda: _demo_user(db)),
+    ]
+    started = time.perf_counter()
+    for i, (title, step) in enumerate(steps, 1):
+        console.print(Rule(f"[bold]{i}/{len(steps)} {title}"))
+        t0 = time.perf_counter()
+        step()
+        console.print(f"[dim]({time.perf_counter() - t0:.1f} s)[/]")
+    console.print(Rule("[bold green]Done"))
+    console.print(f"Main job finished in {time.perf_counter() - started:.0f} s. Outputs in {out}/:")
+    console.print(f"  report      {out / 'report' / 'index.html'}")
+    console.print(f"  events      {out / 'events.jsonl'}")
+    console.print(f"  patrol plan {out / 'plan.geojson'} (.gpx, .kml)")
+    console.print(f"  store       {db}")
+    if not serve:
+        return
+    console.print(f"\n[bold]Console: http://127.0.0.1:{port}/[/]   "
+                  f"login [bold]{DEMO_USER}[/] / password [bold]{DEMO_PASSWORD}[/] (admin)")
+    console.print("Stop with Ctrl-C.\n")
+    _run(["serve", "--db", str(db), "--port", str(port), "--udp", "10110", "--plan",
+          str(out / "plan.geojson"), *cfg])

@@ -289,3 +289,40 @@ def test_any_sql_mutation_of_one_entry_is_detected(
     assert any(
         p.seq <= seq <= (p.seq_end if p.seq_end is not None else p.seq) for p in report.problems
     ), (mutation, seq, report.problems)
+
+
+def test_verify_against_a_head_copy_kept_elsewhere(db: Path, tmp_path: Path) -> None:
+    """An intruder who rewrites the chain and the local head file is caught by an off-host copy."""
+    offsite = tmp_path / "offsite.audit-head"
+    shutil.copyfile(db.with_name(db.name + ".audit-head"), offsite)
+    head = read_head(offsite)
+    assert head is not None
+    with open_store(db) as store:
+        store.conn.execute("DELETE FROM audit_log WHERE seq = 8")
+    local = db.with_name(db.name + ".audit-head")
+    local.write_text("".join(f"{r.seq} {r.hash}\n" for r in head.records[:7]))
+    code, _ = verify(db)
+    assert code == 0  # consistent with the local head...
+    result = runner.invoke(
+        app, ["audit", "verify", "--db", str(db), "--head", str(offsite), "--format", "json"]
+    )
+    assert result.exit_code == 5  # ...but not with the copy kept elsewhere
+    assert problems(json.loads(result.stdout)) == {("truncated", 8, 8)}
+
+
+def test_head_write_failure_is_reported_and_leaves_the_entry_unsealed(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_fsync(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    with open_store(db) as store:
+        monkeypatch.setattr("khazar.audit.log.os.fsync", broken_fsync)
+        with pytest.raises(AuditError, match=r"seq 9\.\.9 are committed but the head file"):
+            append(store, "ann", "alerts.ack", "alert-9")
+        monkeypatch.undo()
+        # the line reached the page cache but its durability is unknown: drop it, as a crash would
+        lines = store.audit_head_path.read_text().splitlines()
+        store.audit_head_path.write_text("\n".join(lines[:8]) + "\n")
+        report = verify_store(store)
+    assert [(p.kind, p.seq) for p in report.problems] == [("unsealed", 9)]

@@ -296,9 +296,13 @@ def list_entries(
     return [_entry(row) for row in reversed(rows)]
 
 
-def verify_store(store: Store) -> ChainReport:
-    """Recompute the store's chain and check it against the head file next to it."""
-    head = read_head(store.audit_head_path)
+def verify_store(store: Store, head_path: Path | None = None) -> ChainReport:
+    """Recompute the store's chain and check it against the head file.
+
+    ``head_path`` defaults to the file next to the store; give a copy kept elsewhere
+    (another host, write-once media) to check the store against that instead.
+    """
+    head = read_head(head_path or store.audit_head_path)
     entries = read_entries(store)
     if head is None:
         return verify_chain(entries, None)

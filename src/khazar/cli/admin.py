@@ -198,6 +198,15 @@ app.add_typer(audit_app, name="audit")
 @audit_app.command("verify")
 def audit_verify(
     db: DbOption = Path("khazar.duckdb"),
+    head: Annotated[
+        Path | None,
+        typer.Option(
+            "--head",
+            help="head file to check against (default: DB.audit-head next to the store); "
+            "use a copy kept off the host",
+            show_default=False,
+        ),
+    ] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
 ) -> None:
     """Recompute the hash chain and check it against the head file next to the store.
@@ -206,8 +215,8 @@ def audit_verify(
     in the store; exits 0 when the log is intact, 5 otherwise.
     """
     with open_store(db, read_only=True) as store:
-        report = verify_store(store)
-        head_path = store.audit_head_path
+        head_path = head or store.audit_head_path
+        report = verify_store(store, head_path)
     if fmt is OutputFormat.json:
         print_json(
             {

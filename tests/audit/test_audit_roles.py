@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 from khazar.audit import PERMISSIONS, Action, Role, User, can, parse_role, require, roles_allowed
+from khazar.cli import app
 from khazar.errors import InputError, PermissionDeniedError
 
 T0 = datetime(2026, 5, 1, tzinfo=UTC)
@@ -70,3 +73,15 @@ def test_parse_role() -> None:
     assert parse_role(" admin ") is Role.admin
     with pytest.raises(InputError, match="choose one of: viewer, analyst"):
         parse_role("captain")
+
+
+def test_cli_prints_the_permission_model() -> None:
+    result = CliRunner().invoke(app, ["users", "roles", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    model = json.loads(result.stdout)
+    assert list(model) == [r.value for r in Role]
+    assert model["viewer"] == ["picture.read"]
+    assert len(model["admin"]) == len(Action)
+    assert "plan.write" in model["planner"] and "plan.write" not in model["operator"]
+    table = CliRunner().invoke(app, ["users", "roles"])
+    assert "every action" in table.stdout

@@ -230,13 +230,14 @@ def _true_seq(entry: AuditEntry, candidates: Sequence[int]) -> int | None:
     return None
 
 
-def _check_entries(
-    entries: Sequence[AuditEntry], head_seq_of: Mapping[str, int]
-) -> tuple[list[Problem], set[int]]:
-    """Self-hashes, seq continuity and links. Returns problems and the seqs they flag."""
-    problems: list[Problem] = []
-    flagged: set[int] = set()
-    # the seq each entry was hashed at, where it could be established
+def _check_hashes(
+    entries: Sequence[AuditEntry],
+    head_seq_of: Mapping[str, int],
+    problems: list[Problem],
+    flagged: set[int],
+) -> dict[str, int]:
+    """Each entry against its own hash: edited, or genuine but moved (where it can be
+    established at which seq it was written). Returns hash -> the seq it was written at."""
     true_seq: dict[str, int] = {}
     delta = 0  # offset of the last moved entry: renumbered runs share it
     for e in entries:
@@ -269,7 +270,16 @@ def _check_entries(
                 f"(entries reordered or renumbered)",
             )
         )
+    return true_seq
 
+
+def _check_sequence(
+    entries: Sequence[AuditEntry],
+    true_seq: Mapping[str, int],
+    problems: list[Problem],
+    flagged: set[int],
+) -> None:
+    """Seq continuity (removed entries) and the prev_hash links between neighbours."""
     prev: AuditEntry | None = None
     for e in entries:
         expected_seq = 1 if prev is None else prev.seq + 1
@@ -310,7 +320,6 @@ def _check_entries(
             )
             flagged.add(e.seq)
         prev = e
-    return problems, flagged
 
 
 def _check_head(
@@ -387,8 +396,10 @@ def verify_chain(
     ``head`` is None when there is no head file; ``head_errors`` are problems found
     while parsing it (:data:`ProblemKind.head_malformed`). Every problem names its seq.
     """
-    head_seq_of = {rec.hash: rec.seq for rec in head or ()}
-    problems, flagged = _check_entries(entries, head_seq_of)
+    problems: list[Problem] = []
+    flagged: set[int] = set()  # seqs with a problem already: not reported twice
+    true_seq = _check_hashes(entries, {r.hash: r.seq for r in head or ()}, problems, flagged)
+    _check_sequence(entries, true_seq, problems, flagged)
     problems.extend(head_errors)
     if head is None:
         if entries:

@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from khazar.audit import (
+    PERMISSIONS,
     Role,
     add_user,
     append,
@@ -66,7 +67,7 @@ def backup(
 
 users_app = typer.Typer(
     name="users",
-    help="Users and roles: add, list, disable, enable, passwd, role.",
+    help="Users and roles: add, list, disable, enable, passwd, role, roles.",
     no_args_is_help=True,
 )
 app.add_typer(users_app, name="users")
@@ -183,6 +184,23 @@ def users_role(
     with open_store(db) as store:
         user = set_role(store, username, role, actor=_cli_actor())
     console.print(f"user {user.username} now has role {user.role.value}")
+
+
+@users_app.command("roles")
+def users_roles(
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """The permission model: the actions each role may perform."""
+    model = {role.value: sorted(a.value for a in PERMISSIONS[role]) for role in Role}
+    if fmt is OutputFormat.json:
+        print_json(model)
+        return
+    table = Table(title="roles and their actions")
+    table.add_column("role")
+    table.add_column("actions")
+    for role, actions in model.items():
+        table.add_row(role, "every action" if role == Role.admin else ", ".join(actions))
+    console.print(table)
 
 
 # audit --------------------------------------------------------------------------------

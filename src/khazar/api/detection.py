@@ -30,24 +30,30 @@ class LiveDetection:
     """The detection and alerting stage of the live picture."""
 
     def __init__(self, state: ServerState, period_s: float = 2.0) -> None:
-        from khazar.alerts.context import rule_context
-        from khazar.detect import LiveDetector
-        from khazar.detect.adapters import geography_from_geo
-        from khazar.geo import load_geography
-
         self.state = state
         self.period_s = period_s
-        settings = state.settings
-        geo = load_geography(settings)
-        self.detector = LiveDetector(settings.detect, geography_from_geo(geo, settings))
-        self.context = rule_context(settings, geo)
-        self.escalate_after = timedelta(minutes=settings.alerts.escalate_after_min)
+        self.detector: Any = None
+        self.context: Any = None
+        self.escalate_after = timedelta(minutes=state.settings.alerts.escalate_after_min)
         self.clock_s = float("-inf")
+        # positions stored from now on are live; older history is `khazar detect`'s job
         with state.locked() as store:
             self.pos_wm = self._top(store.conn, "positions")
             self.det_wm = self._top(store.conn, "detections")
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="khazar-detect", daemon=True)
+
+    def _setup(self) -> None:
+        """Geography, detectors and rule context: seconds of work, done off the HTTP path."""
+        from khazar.alerts.context import rule_context
+        from khazar.detect import LiveDetector
+        from khazar.detect.adapters import geography_from_geo
+        from khazar.geo import load_geography
+
+        settings = self.state.settings
+        geo = load_geography(settings)
+        self.detector = LiveDetector(settings.detect, geography_from_geo(geo, settings))
+        self.context = rule_context(settings, geo)
 
     @staticmethod
     def _top(conn: Any, table: str) -> int:
@@ -55,7 +61,7 @@ class LiveDetection:
         return int(row[0]) if row else -1
 
     def start(self) -> None:
-        self.state.components["detection"] = "running"
+        self.state.components["detection"] = "starting"
         self._thread.start()
 
     def _pull(self, conn: Any) -> tuple[Any, Any]:
@@ -116,6 +122,12 @@ class LiveDetection:
         return len(changed)
 
     def _run(self) -> None:
+        try:
+            self._setup()
+        except Exception as exc:
+            self.state.components["detection"] = f"unavailable: {type(exc).__name__}: {exc}"
+            return
+        self.state.components["detection"] = "running"
         while not self._stop.wait(self.period_s):
             try:
                 self.step()

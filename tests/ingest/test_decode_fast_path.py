@@ -9,12 +9,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyais.bit_vector import bit_vector
 from pyais.messages import MSG_CLASS
-
-from khazar.ingest.decode import Message, decode_messages
-from khazar.ingest.framing import frame_batch
 from tests.ingest.helpers import DATA
 
+from khazar.ingest.decode import Message, Messages, decode_messages
+from khazar.ingest.framing import frame_batch
+
 _ARMOUR = "0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVW`abcdefghijklmnopqrstuvw"
+
+
+def _messages(items: list[Message]) -> Messages:
+    out = Messages()
+    for m in items:
+        out.append(m)
+    return out
 
 
 def _raw_bits(payload: str, start: int, width: int) -> int:
@@ -29,7 +36,8 @@ def _pyais(payload: str, fill: int) -> dict[str, object]:
 
 
 def _check_positions(payloads: list[str]) -> int:
-    msgs = [Message(p, 0, "", 1_700_000_000_000_000, i) for i, p in enumerate(payloads)]
+    msgs = _messages([Message(p, 0, "", 1_700_000_000_000_000, i)
+                      for i, p in enumerate(payloads)])
     out = decode_messages(msgs)
     rejected = {k for k, _, _ in out.rejects}
     pos = out.positions
@@ -62,9 +70,9 @@ def test_corpus_position_payloads_match_pyais() -> None:
     lines = [x for f in DATA.glob("*/*") if f.suffix not in (".chk", ".json")
              for x in f.read_text(errors="replace").splitlines()]
     framed = frame_batch(lines, [0] * len(lines))
-    payloads = sorted({s.payload for s in framed.sentences
-                       if s.count == 1 and len(s.payload) == 28 and s.fill == 0
-                       and s.payload[0] in "123B"})
+    singles = framed.singles
+    payloads = sorted({p for p, f in zip(singles.payload, singles.fill, strict=True)
+                       if len(p) == 28 and f == 0 and p[0] in "123B"})
     assert len(payloads) > 500
     assert _check_positions(payloads) > 500
 
@@ -79,7 +87,7 @@ def test_type5_fast_path_matches_pyais() -> None:
     rng = random.Random(5)
     payloads = ["5" + "".join(rng.choice(_ARMOUR) for _ in range(70)) for _ in range(300)]
     payloads.append("55?MbV02;H;s<HtKR20EHE:0@T4@Dn2222222216L961O5Gf0NSQEp6ClRp888888888880")
-    msgs = [Message(p, 2, "", 0, i) for i, p in enumerate(payloads)]
+    msgs = _messages([Message(p, 2, "", 0, i) for i, p in enumerate(payloads)])
     out = decode_messages(msgs)
     assert len(out.statics) == len(payloads)
     for row, p in zip(out.statics, payloads, strict=True):

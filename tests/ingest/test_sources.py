@@ -8,11 +8,12 @@ import threading
 import time
 from pathlib import Path
 
+from tests.ingest.helpers import DATA, cli, sentence, tagged
+
 from khazar.config import IngestSettings
 from khazar.ingest import Ingestor, RawLine
 from khazar.ingest.sources import FileSource, MemorySource, TcpSource, UdpSource, listen_loop
 from khazar.store import open_store
-from tests.ingest.helpers import DATA, cli, sentence, tagged
 
 LINE = sentence("15RTgt0PAso;90TKcjM8h6g208CQ")
 

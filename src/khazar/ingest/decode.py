@@ -29,7 +29,8 @@ from pyais.messages import MSG_CLASS
 from khazar.ingest.reasons import Reason
 from khazar.ingest.sixbit import SixBit, payload_hash, unpack
 
-__all__ = ["POSITION_TYPES", "STATIC_TYPES", "Decoded", "Message", "decode_messages"]
+__all__ = ["POSITION_TYPES", "STATIC_TYPES", "Decoded", "LineRef", "Message", "Messages",
+           "decode_messages"]
 
 POSITION_TYPES = frozenset({1, 2, 3, 18, 19, 27})
 STATIC_TYPES = frozenset({5, 19, 24})
@@ -62,6 +63,45 @@ class Message:
     refs: tuple[LineRef, ...] = ()  # the fragments of a multi-part message
 
 
+class Messages:
+    """A batch of messages as parallel columns (single sentences come in by the thousand)."""
+
+    __slots__ = ("fill", "idx", "payload", "refs", "station", "time_us")
+
+    def __init__(self) -> None:
+        self.payload: list[str] = []
+        self.fill: list[int] = []
+        self.station: list[str] = []
+        self.time_us: list[int] = []
+        self.idx: list[int] = []
+        self.refs: dict[int, tuple[LineRef, ...]] = {}  # multi-part messages only
+
+    def extend(self, idx: list[int], payload: list[str], fill: list[int], station: list[str],
+               time_us: list[int]) -> None:
+        """Add single-sentence messages (batch line indexes ``idx``)."""
+        self.idx += idx
+        self.payload += payload
+        self.fill += fill
+        self.station += station
+        self.time_us += time_us
+
+    def append(self, m: Message) -> None:
+        if m.refs:
+            self.refs[len(self.payload)] = m.refs
+        self.idx.append(m.idx)
+        self.payload.append(m.payload)
+        self.fill.append(m.fill)
+        self.station.append(m.station)
+        self.time_us.append(m.time_us)
+
+    def __len__(self) -> int:
+        return len(self.payload)
+
+    def __getitem__(self, k: int) -> Message:
+        return Message(self.payload[k], self.fill[k], self.station[k], self.time_us[k],
+                       self.idx[k], self.refs.get(k, ()))
+
+
 @dataclass(slots=True)
 class Decoded:
     """Column arrays of a batch's decoded messages, and the messages rejected (by index)."""
@@ -78,16 +118,15 @@ class Decoded:
 _RAW_POS = ("msg", "mmsi", "msg_type", "lat", "lon", "sog", "cog", "heading", "status", "second")
 
 
-def decode_messages(msgs: list[Message]) -> Decoded:
+def decode_messages(msgs: Messages) -> Decoded:
     """Decode a batch of messages. Never raises for bad data: rejects carry the reason."""
     out = Decoded()
     fast_pos: list[int] = []
     fast_static: list[int] = []
     slow: list[int] = []
-    for k, m in enumerate(msgs):
-        p = m.payload
+    for k, (p, fill) in enumerate(zip(msgs.payload, msgs.fill, strict=True)):
         n = len(p)
-        if n == 28 and m.fill == 0 and p[0] in _FAST_POS and p.isascii():
+        if n == 28 and fill == 0 and p[0] in _FAST_POS and p.isascii():
             fast_pos.append(k)
         elif n == 71 and p[0] == "5" and p.isascii():
             fast_static.append(k)
@@ -112,9 +151,10 @@ def decode_messages(msgs: list[Message]) -> Decoded:
 
 
 def _fast_positions(
-    msgs: list[Message], sel: list[int], out: Decoded
+    msgs: Messages, sel: list[int], out: Decoded
 ) -> tuple[dict[str, Any], npt.NDArray[np.uint64]]:
-    six, valid = unpack([msgs[k].payload for k in sel], 28)
+    payloads = msgs.payload
+    six, valid = unpack([payloads[k] for k in sel], 28)
     idx = np.asarray(sel, dtype=np.int64)
     if not valid.all():
         for k in idx[~valid].tolist():
@@ -148,7 +188,7 @@ def _fast_positions(
     return part, payload_hash(six, np.zeros(len(idx), dtype=np.int64))
 
 
-def _fast_statics(msgs: list[Message], sel: list[int], out: Decoded) -> None:
+def _fast_statics(msgs: Messages, sel: list[int], out: Decoded) -> None:
     six, valid = unpack([msgs[k].payload for k in sel], 71)
     fill = np.asarray([msgs[k].fill for k in sel], dtype=np.int64)
     keys = payload_hash(six, fill).tolist()
@@ -198,7 +238,7 @@ def _slow_key(payload: str, fill: int) -> int:
 
 
 def _slow(
-    msgs: list[Message], sel: list[int], out: Decoded
+    msgs: Messages, sel: list[int], out: Decoded
 ) -> tuple[dict[str, Any], npt.NDArray[np.uint64]]:
     cols: dict[str, list[Any]] = {c: [] for c in _RAW_POS}
     keys: list[int] = []
@@ -329,7 +369,7 @@ def _station_time_us(d: dict[str, Any]) -> int | None:
 
 
 def _finish_positions(
-    msgs: list[Message], raw: dict[str, Any], keys: npt.NDArray[np.uint64], out: Decoded
+    msgs: Messages, raw: dict[str, Any], keys: npt.NDArray[np.uint64], out: Decoded
 ) -> None:
     lat = raw["lat"]
     lon = raw["lon"]
@@ -342,7 +382,9 @@ def _finish_positions(
     out.no_position += int(missing.sum())
     keep = ~(missing | bad)
     msg = raw["msg"][keep]
-    time_us = np.asarray([msgs[k].time_us for k in msg.tolist()], dtype=np.int64)
+    sel = msg.tolist()
+    times = msgs.time_us
+    time_us = np.asarray([times[k] for k in sel], dtype=np.int64)
     mtype = raw["msg_type"][keep]
     sog = raw["sog"][keep]
     sog = np.where(sog >= np.where(mtype == 27, 63.0, 102.3), np.nan, sog)
@@ -368,5 +410,5 @@ def _finish_positions(
         "status": raw["status"][keep],
         "msg_type": mtype,
         "msg_key": keys[keep],
-        "station": [msgs[k].station for k in msg.tolist()],
+        "station": [msgs.station[k] for k in sel],
     }

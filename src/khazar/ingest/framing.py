@@ -23,13 +23,22 @@ import numpy as np
 
 from khazar.ingest.reasons import Reason
 
-__all__ = ["MAX_TIME_US", "MIN_TIME_US", "Framed", "Sentence", "frame_batch", "nmea_checksum"]
+__all__ = [
+    "MAX_TIME_US",
+    "MIN_TIME_US",
+    "Framed",
+    "Sentence",
+    "Singles",
+    "frame_batch",
+    "nmea_checksum",
+]
 
 #: plausible wrapper times: 1990-01-01 … 2100-01-01 (UTC), in microseconds since the epoch
 MIN_TIME_US = 631_152_000 * 1_000_000
 MAX_TIME_US = 4_102_444_800 * 1_000_000
 _MS_THRESHOLD = 100_000_000_000  # c: values above this are milliseconds (10^11 s = year 5138)
 _HEX = frozenset("0123456789ABCDEFabcdef")
+_FILLS = frozenset("012345")
 
 
 def nmea_checksum(body: str) -> int:
@@ -59,21 +68,27 @@ class Sentence:
 
 
 @dataclass(slots=True)
+class Singles:
+    """Single-sentence AIS messages of a batch, as parallel columns (the hot path)."""
+
+    idx: list[int] = field(default_factory=list)
+    payload: list[str] = field(default_factory=list)
+    fill: list[int] = field(default_factory=list)
+    station: list[str] = field(default_factory=list)
+    time_us: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class Framed:
-    """The framing of one batch: per line a reason (``None`` = accepted so far)."""
+    """The framing of one batch: per line a reason (``None`` = accepted so far), the
+    single-sentence messages and the fragments of multi-part ones."""
 
     reasons: list[Reason | None]
     details: list[str]
-    sentences: list[Sentence] = field(default_factory=list)
+    singles: Singles = field(default_factory=Singles)
+    sentences: list[Sentence] = field(default_factory=list)  # fragments only
     line_times_us: list[int] = field(default_factory=list)
     stations: list[str] = field(default_factory=list)
-
-
-def _tag_time_us(value: str) -> int | None:
-    if not value.isdigit():
-        return None
-    n = int(value)
-    return n * 1000 if n >= _MS_THRESHOLD else n * 1_000_000
 
 
 def _gatehouse_time_us(fields: list[str]) -> int | None:
@@ -101,10 +116,15 @@ def frame_batch(texts: list[str], received_us: list[int]) -> Framed:
     chk_idx: list[int] = []
     chk_text: list[str] = []
     chk_want: list[str] = []
-    # AIS candidates: (line index, fields, station, time or None, group)
-    ais: list[tuple[int, list[str], str, int | None, str, str]] = []
+    singles = Singles()
+    s_idx, s_payload, s_fill, s_station, s_time = (
+        singles.idx, singles.payload, singles.fill, singles.station, singles.time_us)
+    # multi-part candidates: (line index, fields, station, own time or None, group, tag station)
+    frags: list[tuple[int, list[str], str, int | None, str, str]] = []
     gatehouse_time: int | None = None
     malformed = Reason.malformed
+    out_of_range = Reason.out_of_range
+    fills = _FILLS
     for i, raw in enumerate(texts):
         line = raw.strip()
         if not line or line[0] == "#":
@@ -114,7 +134,8 @@ def frame_batch(texts: list[str], received_us: list[int]) -> Framed:
         t_us: int | None = None
         group = ""
         tag_station = ""
-        if line[0] == "\\":
+        head = line[0]
+        if head == "\\":
             end = line.find("\\", 1)
             star = line.rfind("*", 0, end)
             if end < 0 or star < 0 or end - star != 3:
@@ -128,14 +149,15 @@ def frame_batch(texts: list[str], received_us: list[int]) -> Framed:
             for item in tag.split(","):
                 key = item[:2]
                 if key == "c:":
-                    t_us = _tag_time_us(item[2:])
-                    if t_us is None:
+                    value = item[2:]
+                    if not value.isdigit():
                         reasons[i] = malformed
                         details[i] = f"tag-block time {item!r} is not an integer"
                         break
+                    t_us = int(value)
+                    t_us = t_us * 1000 if t_us >= _MS_THRESHOLD else t_us * 1_000_000
                 elif key == "s:":
-                    station = item[2:]
-                    tag_station = station
+                    station = tag_station = item[2:]
                 elif key == "g:":
                     group = item[2:]
             if reasons[i] is not None:
@@ -145,69 +167,81 @@ def frame_batch(texts: list[str], received_us: list[int]) -> Framed:
                 reasons[i] = malformed
                 details[i] = "tag block without a sentence"
                 continue
-        head = line[0]
-        if head == "!" or head == "$":
-            star = line.find("*")
-            if star < 0 or len(line) < star + 3:
-                reasons[i] = malformed
-                details[i] = "no *hh checksum"
-                continue
-            body = line[1:star]
-            chk_idx.append(i)
-            chk_text.append(body)
-            chk_want.append(line[star + 1 : star + 3])
-            fields = body.split(",")
-            talker = fields[0]
-            if head == "$":
-                if talker == "PGHP":
-                    reasons[i] = None
-                    gatehouse_time = _gatehouse_time_us(fields)
-                    if gatehouse_time is not None:
-                        times[i] = gatehouse_time
-                else:
-                    reasons[i] = Reason.not_ais
-                    details[i] = talker[:8]
-                continue
-            if len(talker) != 5 or (talker[2:] != "VDM" and talker[2:] != "VDO"):
-                reasons[i] = Reason.not_ais
-                details[i] = talker[:8]
-                continue
-            trailer = line[star + 3 :]
-            if trailer:
-                for item in trailer.split(","):
-                    if not item:
-                        continue
-                    c = item[0]
-                    if (c == "r" or c == "b") and len(item) > 1 and item[1:].isalnum():
-                        station = station or item
-                    elif t_us is None and len(item) == 10 and item.isdigit():
-                        t_us = int(item) * 1_000_000
-            if t_us is None and gatehouse_time is not None:
-                t_us = gatehouse_time
-            gatehouse_time = None
-            ais.append((i, fields, station, t_us, group, tag_station))
-        else:
+            head = line[0]
+        if head != "!" and head != "$":
             reasons[i] = malformed
             details[i] = "not an NMEA sentence"
-    _check_sums(chk_idx, chk_text, chk_want, reasons, details)
-    sentences: list[Sentence] = []
-    for i, fields, station, t_us, group, tag_station in ais:
-        if reasons[i] is not None:
             continue
+        star = line.find("*")
+        if star < 0 or len(line) < star + 3:
+            reasons[i] = malformed
+            details[i] = "no *hh checksum"
+            continue
+        body = line[1:star]
+        chk_idx.append(i)
+        chk_text.append(body)
+        chk_want.append(line[star + 1 : star + 3])
+        fields = body.split(",")
+        talker = fields[0]
+        if head == "$":
+            if talker == "PGHP":
+                gatehouse_time = _gatehouse_time_us(fields)
+                if gatehouse_time is not None:
+                    times[i] = gatehouse_time
+            else:
+                reasons[i] = Reason.not_ais
+                details[i] = talker[:8]
+            continue
+        if len(talker) != 5 or (talker[2:] != "VDM" and talker[2:] != "VDO"):
+            reasons[i] = Reason.not_ais
+            details[i] = talker[:8]
+            continue
+        if len(line) > star + 3:
+            for item in line[star + 3 :].split(","):
+                if not item:
+                    continue
+                c = item[0]
+                if (c == "r" or c == "b") and len(item) > 1 and item[1:].isalnum():
+                    station = station or item
+                elif t_us is None and len(item) == 10 and item.isdigit():
+                    t_us = int(item) * 1_000_000
+        if t_us is None:
+            t_us = gatehouse_time
+        gatehouse_time = None
         if t_us is not None:
             if not MIN_TIME_US <= t_us < MAX_TIME_US:
-                reasons[i] = Reason.out_of_range
+                reasons[i] = out_of_range
                 details[i] = f"wrapper time {t_us // 1_000_000} s is outside 1990–2100"
                 continue
             times[i] = t_us
         stations[i] = station
+        if len(fields) == 7 and fields[1] == "1" and fields[2] == "1":
+            payload = fields[5]
+            fill_s = fields[6]
+            if payload and fill_s in fills:
+                s_idx.append(i)
+                s_payload.append(payload)
+                s_fill.append(ord(fill_s) - 48)
+                s_station.append(station)
+                s_time.append(times[i])
+                continue
+        frags.append((i, fields, station, t_us, group, tag_station))
+    _check_sums(chk_idx, chk_text, chk_want, reasons, details)
+    if any(reasons[i] is not None for i in s_idx):
+        keep = [k for k, i in enumerate(s_idx) if reasons[i] is None]
+        for col in (s_idx, s_payload, s_fill, s_station, s_time):
+            col[:] = [col[k] for k in keep]  # type: ignore[index]
+    sentences: list[Sentence] = []
+    for i, fields, station, t_us, group, tag_station in frags:
+        if reasons[i] is not None:
+            continue
         sentence = _sentence(i, fields, station, times[i], group, tag_station, t_us is not None)
         if isinstance(sentence, str):
             reasons[i] = malformed
             details[i] = sentence
         else:
             sentences.append(sentence)
-    return Framed(reasons, details, sentences, times, stations)
+    return Framed(reasons, details, singles, sentences, times, stations)
 
 
 def _sentence(i: int, fields: list[str], station: str, t_us: int, group: str,

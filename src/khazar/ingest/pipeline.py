@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from khazar.ingest.csvfiles import CsvLayout, parse_csv_lines
-from khazar.ingest.decode import Decoded, LineRef, Message, decode_messages
+from khazar.ingest.decode import Decoded, LineRef, Message, Messages, decode_messages
 from khazar.ingest.framing import frame_batch
 from khazar.ingest.multipart import Assembler
 from khazar.ingest.reasons import Reason
@@ -279,7 +279,10 @@ class Ingestor:
         reasons = framed.reasons
         details = framed.details
         times = framed.line_times_us
-        msgs: list[Message] = []
+        msgs = Messages()
+        singles = framed.singles
+        msgs.extend(singles.idx, singles.payload, singles.fill, singles.station, singles.time_us)
+        assembled: list[Message] = []
         fragment = [False] * len(texts)
         abandoned: list[LineRef] = []
         for s in framed.sentences:
@@ -290,21 +293,24 @@ class Ingestor:
             ref = LineRef(batch.source, first + s.idx, texts[s.idx].rstrip("\r\n"),
                           times[s.idx])
             self._seq += 1
-            self._assembler.add(batch.source, s, ref, self._seq, msgs, abandoned)
+            self._assembler.add(batch.source, s, ref, self._seq, assembled, abandoned)
+        for m in assembled:
+            msgs.append(m)
         decoded = decode_messages(msgs)
+        rejected_multi: set[int] = set()
         for k, why, detail in decoded.rejects:
-            m = msgs[k]
-            if m.idx >= 0:
-                reasons[m.idx] = why
-                details[m.idx] = detail
+            refs = msgs.refs.get(k)
+            if refs is None:
+                reasons[msgs.idx[k]] = why
+                details[msgs.idx[k]] = detail
             else:
-                for ref in m.refs:
+                rejected_multi.add(k)
+                for ref in refs:
                     out.late_reject(ref, why, detail)
                     _reject(result, why.value)
-        rejected_refs = {id(r) for k, _, _ in decoded.rejects for r in msgs[k].refs}
-        for m in msgs:
-            if m.refs and id(m.refs[0]) not in rejected_refs:
-                result.accepted += len(m.refs)
+        for k, refs in msgs.refs.items():
+            if k not in rejected_multi:
+                result.accepted += len(refs)
         for ref in abandoned:
             out.late_reject(ref, Reason.incomplete_multipart, "fragments missing or out of order")
             _reject(result, Reason.incomplete_multipart.value)

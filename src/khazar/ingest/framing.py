@@ -229,8 +229,9 @@ def frame_batch(texts: list[str], received_us: list[int]) -> Framed:
     _check_sums(chk_idx, chk_text, chk_want, reasons, details)
     if any(reasons[i] is not None for i in s_idx):
         keep = [k for k, i in enumerate(s_idx) if reasons[i] is None]
-        for col in (s_idx, s_payload, s_fill, s_station, s_time):
-            col[:] = [col[k] for k in keep]  # type: ignore[index]
+        singles = Singles([s_idx[k] for k in keep], [s_payload[k] for k in keep],
+                          [s_fill[k] for k in keep], [s_station[k] for k in keep],
+                          [s_time[k] for k in keep])
     sentences: list[Sentence] = []
     for i, fields, station, t_us, group, tag_station in frags:
         if reasons[i] is not None:

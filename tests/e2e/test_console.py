@@ -163,6 +163,20 @@ def test_login_see_moving_vessels_and_logout(console: tuple[str, KhazarServer, l
             page.wait_for_timeout(1000)
             page.screenshot(path=str(ARTIFACTS / "console-vessel.png"))
 
+            # history replay: the picture one hour before the newest report
+            live_clock = page.text_content("#clock-picture")
+            page.check("#replay-toggle")
+            page.eval_on_selector("#replay-slider",
+                                  "e => { e.value = -60; e.dispatchEvent(new Event('change')); }")
+            page.wait_for_function(
+                "(live) => document.getElementById('clock-picture').textContent !== live",
+                arg=live_clock, timeout=15_000)
+            replayed = page.text_content("#clock-picture") or ""
+            assert replayed < (live_clock or ""), (replayed, live_clock)
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(ARTIFACTS / "console-replay.png"))
+            page.uncheck("#replay-toggle")
+
             # Azerbaijani strings, then log out
             page.click("#app-view button.lang[data-lang=az]")
             assert page.text_content("#logout-button") == "Çıxış"

@@ -18,7 +18,7 @@
       patrols: { ids: ["patrols"], visible: true },
       alerts: { ids: ["alerts"], visible: true },
     },
-    dirty: false, vesselRequests: 0,
+    dirty: false, vesselRequests: 0, replay: null,
   };
 
   function message(text, isError) {
@@ -67,8 +67,38 @@
     $("stale-count").textContent = stale;
     if (state.selected && state.vessels.has(state.selected)) showVessel(state.selected, false);
   }
+  // --- history replay: the picture as it was at a chosen time --------------------------
+  function replayTime() {
+    if (!state.replay) return null;
+    const base = new Date(state.replay.base).getTime();
+    return new Date(base + Number($("replay-slider").value) * 60000).toISOString().slice(0, 19) + "Z";
+  }
+  async function onReplayToggle(e) {
+    if (e.target.checked && state.pictureTime) {
+      state.replay = { base: state.pictureTime };
+      $("replay-slider").disabled = false;
+      document.body.classList.add("replaying");
+    } else {
+      state.replay = null;
+      $("replay-slider").disabled = true;
+      $("replay-slider").value = 0;
+      document.body.classList.remove("replaying");
+      M.setData(state.map, "tracks", M.EMPTY);
+    }
+    await refreshVessels();
+  }
+  async function onReplaySlide() {
+    await refreshVessels();
+    const t = replayTime();
+    const fc = t ? await load("tracks", "/tracks?limit=500&datetime=" + encodeURIComponent(
+      new Date(new Date(t).getTime() - 30 * 60000).toISOString().slice(0, 19) + "Z/" + t)) : null;
+    if (fc) M.setData(state.map, "tracks", fc);
+  }
+
   async function refreshVessels() {
-    const fc = await load("vessels", "/vessels?limit=10000");
+    const t = replayTime();
+    $("replay-time").textContent = t ? P.fmtTimes(t) : "";
+    const fc = await load("vessels", "/vessels?limit=10000" + (t ? "&datetime=" + encodeURIComponent("../" + t) : ""));
     if (!fc) return;
     state.vesselRequests++;
     state.vessels = new Map(fc.features.map((f) => [f.properties.mmsi, f]));
@@ -77,6 +107,7 @@
     flushVessels();
   }
   function applyPositions(data) {
+    if (state.replay) return;  // the replayed picture does not take live updates
     for (const f of data.features || []) state.vessels.set(f.properties.mmsi, f);
     if (data.pictureTime) state.pictureTime = data.pictureTime;
     state.dirty = true;
@@ -274,6 +305,8 @@
     document.querySelectorAll(".tab").forEach((b) => b.addEventListener("click", () => selectTab(b.dataset.tab)));
     $("login-form").addEventListener("submit", onLogin);
     $("logout-button").addEventListener("click", onLogout);
+    $("replay-toggle").addEventListener("change", onReplayToggle);
+    $("replay-slider").addEventListener("change", onReplaySlide);
     try {
       await showApp(await api.get("/me"));
     } catch (err) {

@@ -251,15 +251,19 @@ def audit_verify(
             f"audit log OK: {report.entries:,} entries, chain and head file agree "
             f"(last seq {report.last_seq})",
             highlight=False,
+            soft_wrap=True,
         )
     else:
         for p in report.problems:
-            console.print(f"{p.kind.value:<14} {p.message}", highlight=False, markup=False)
+            console.print(
+                f"{p.kind.value:<14} {p.message}", highlight=False, markup=False, soft_wrap=True
+            )
         console.print(
             f"audit log FAILED: {len(report.problems)} problem(s) in {report.entries:,} "
             f"entries of {db}",
             highlight=False,
             markup=False,
+            soft_wrap=True,
         )
     if not report.ok:
         raise typer.Exit(AuditError.exit_code)

@@ -172,11 +172,19 @@ class DetectSettings(_Section):
     encounter_min_h: float = Field(0.5, gt=0, description="Skylight rendezvous duration")
     encounter_speed_kn: float = Field(2.0, gt=0, description="median speed below this")
     encounter_port_distance_km: float = Field(10.0, ge=0, description="ignore near ports")
+    encounter_shore_min_km: float = Field(
+        2.0, ge=0, description="ignore boats alongside in coastal harbours (GFW: anchorages)")
     gap_min_h: float = Field(1.0, gt=0, description="AIS gap where the vessel was received")
     gap_protected_min_h: float = Field(0.5, gt=0, description="AIS gap inside protected zones")
     spoof_speed_kn: float = Field(50.0, gt=0, description="position jump implying more")
-    drag_speed_drop: float = Field(0.25, gt=0, lt=1, description="sustained drop vs own speed")
-    drag_min_voyage_kn: float = Field(4.0, gt=0, description="own voyage speed to judge a drop")
+    drag_speed_drop: float = Field(
+        0.20, gt=0, lt=1, description="sustained drop vs own speed (DESIGN: 25 %; Eagle S "
+        "dropped 25.9 %, so 20 % keeps a margin for a drop that starts before the corridor)")
+    drag_min_voyage_kn: float = Field(6.0, gt=0, description="own voyage speed to judge a drop")
+    drag_speed_min_kn: float = Field(
+        3.0, gt=0, description="a drag moves: slower crossings are loitering's business")
+    drag_speed_max_kn: float = Field(
+        9.0, gt=0, description="a long crossing faster than this is a transit along the line")
     drag_long_factor: float = Field(5.0, gt=1, description="path in corridor ≥ this × width")
     drag_repeat_count: int = Field(3, ge=2, description="crossings of one corridor that repeat")
     drag_repeat_window_h: float = Field(6.0, gt=0, description="…within this many hours")
@@ -224,6 +232,18 @@ class AlertRule(_Section):
     min_duration_min: float = Field(0.0, ge=0, description="events shorter than this are ignored")
     min_shore_distance_m: float = Field(
         0.0, ge=0, description="events closer than this to any shore are ignored (harbours)"
+    )
+    exempt_ship_types: list[int] = Field(
+        default_factory=list,
+        description="AIS ship types (static data) this rule ignores, e.g. 52 tugs",
+    )
+    evidence_max: dict[str, float] = Field(
+        default_factory=dict,
+        description="the event's numeric evidence must not exceed these (missing: no check)",
+    )
+    evidence_min: dict[str, float] = Field(
+        default_factory=dict,
+        description="the event's numeric evidence must reach these (missing: no check)",
     )
     behaviour_weight: float = Field(
         ge=0, le=1, description="how threatening the behaviour is, 0..1 (severity input)"

@@ -3,17 +3,20 @@ anchor (DESIGN C3). A crossing is a run of fixes inside one corridor, outside po
 areas. It is an anchor drag when any of these holds:
 
 - ``status_at_anchor``: at least two fixes report "at anchor" (status 1) at ≥ 2 kn;
-- ``speed_drop``: the mean speed in the corridor is ≥ ``drag_speed_drop`` (25 %) below the
-  vessel's own voyage speed before it (mean of its fixes ≥ 3 kn outside corridors and ports
-  on this track), still moving (≥ 1 kn) — an Eagle S-like 8.5 → 6.3 kn;
-- ``long_crossing``: the path inside is ≥ ``drag_long_factor`` × the corridor width while
-  moving — dragging along the line rather than across it (Yi Peng 3 at a steady 7 kn);
-- ``repeated_crossing``: this is at least the ``drag_repeat_count``-th crossing of the same
-  corridor within ``drag_repeat_window_h``.
+- ``speed_drop``: for ≥ 5 min the mean speed in the corridor is ≥ ``drag_speed_drop`` below
+  the vessel's own voyage speed (its best 15-min mean so far on this track, outside
+  corridors and ports, ≥ ``drag_min_voyage_kn``) — an Eagle S-like 8.5 → 6.3 kn, even when
+  the slow-down starts a few km before the corridor;
+- ``long_crossing``: the path inside is ≥ ``drag_long_factor`` × the corridor width at a
+  dragging speed (``drag_speed_min_kn``–``drag_speed_max_kn``) — dragging along the line
+  rather than across it (Yi Peng 3 at a steady 7 kn);
+- ``repeated_crossing``: this full crossing (moving, through ≥ half the width) is at least
+  the ``drag_repeat_count``-th of the same corridor within ``drag_repeat_window_h``.
 
-Ferries and tankers crossing at service speed trigger none; slowing inside a port's
-approach area is not looked at. Own patrol boats and authorised boats in their area are
-exempt.
+Every rule needs the ship moving at ≥ ``drag_speed_min_kn``: slower is loitering. Ferries and
+tankers crossing at service speed trigger none; a port's approach area (or 10 km around a
+port) is not looked at, so ships slowing into port are not anchor drags. Own patrol boats
+and authorised boats in their area are exempt.
 """
 
 from __future__ import annotations
@@ -21,14 +24,48 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
+import numpy.typing as npt
 
 from khazar.detect.base import Chunk, Key, KeyState, RunDetector, RunSpec, make_event, prev_of
 from khazar.domain import Event
 
 __all__ = ["AnchorDragDetector"]
 
+F64 = npt.NDArray[np.float64]
+B = npt.NDArray[np.bool_]
+
 _CRUISE_KN = 3.0
 _DEFAULT_WIDTH_M = 2000.0
+_BIN_S = 900.0  # voyage speed: the best 15-min mean so far
+_SUSTAINED_S = 300.0
+
+
+def _voyage_speed(t: F64, speed: F64, cruise: B, ks: KeyState | None) -> tuple[F64, dict[str,
+                                                                                       float]]:
+    """The vessel's own speed on this voyage before each fix: the highest mean speed of a
+    completed 15-minute bin (≥ 3 cruising fixes, outside corridors and ports) so far.
+    Causal and bin-aligned to absolute time, so chunking does not change it."""
+    c = ks.carry if ks else {}
+    bins = np.floor(t / _BIN_S)
+    cut = np.flatnonzero(np.diff(bins)) + 1
+    starts = np.concatenate(([0], cut))
+    ids = bins[starts]
+    sums = np.add.reduceat(np.where(cruise, speed, 0.0), starts)
+    cnts = np.add.reduceat(cruise.astype(np.float64), starts)
+    vmax0 = c.get("vmax", -np.inf)
+    if c and c.get("bin", np.nan) == ids[0]:
+        sums[0] += c["bsum"]
+        cnts[0] += c["bn"]
+    elif c and cnts.size and c.get("bn", 0.0) >= 3:
+        vmax0 = max(vmax0, c["bsum"] / c["bn"])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(cnts >= 3, sums / np.maximum(cnts, 1), -np.inf)
+    before = np.maximum.accumulate(np.concatenate(([vmax0], means[:-1])))  # completed bins
+    per_bin = np.where(np.isfinite(before), before, np.nan)
+    vref = np.repeat(per_bin, np.diff(np.append(starts, t.size)))
+    carry = {"bin": float(ids[-1]), "bsum": float(sums[-1]), "bn": float(cnts[-1]),
+             "vmax": float(before[-1])}
+    return vref, carry
 
 
 class AnchorDragDetector(RunDetector):
@@ -47,20 +84,16 @@ class AnchorDragDetector(RunDetector):
         pcorr = prev_of(np.where(cond, corr, -1.0), ks.carry.get("corr") if ks else None, -1.0)
         dt = tr.dt_s[a:b]
         brk = tr.new_seg[a:b] | (corr != pcorr) | ~(dt <= s.gap_min_h * 3600.0)
-        # voyage speed: running mean of cruising fixes outside corridors and ports
         cruise = (speed >= _CRUISE_KN) & (corr < 0) & ~near_port
-        c_sum = np.cumsum(np.where(cruise, speed, 0.0)) + (ks.carry.get("vs", 0.0) if ks else 0.0)
-        c_n = np.cumsum(cruise) + (ks.carry.get("vn", 0.0) if ks else 0.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            vref = np.where(c_n > 0, c_sum / c_n, np.nan)
+        vref, carry_v = _voyage_speed(tr.fixes.t_s[a:b], speed, cruise, ks)
         anchor = ((tr.fixes.status[a:b] == 1) & (speed >= 2.0)).astype(np.float64)
         path = np.where(brk | ~cond, 0.0, np.nan_to_num(tr.dist_m[a:b]))
         return RunSpec(
             cond, brk,
             {"corr": corr, "vsum": speed, "vref": vref, "anchor": anchor, "path": path,
              "lat": tr.fixes.lat[a:b], "lon": tr.fixes.lon[a:b]},
-            {"corr": np.where(cond, corr, -1.0), "vs": c_sum.astype(np.float64),
-             "vn": c_n.astype(np.float64)},
+            {"corr": np.where(cond, corr, -1.0),
+             **{k: np.full(b - a, v) for k, v in carry_v.items()}},
         )
 
     def decide(
@@ -76,16 +109,21 @@ class AnchorDragDetector(RunDetector):
         reasons: list[str] = []
         if run["anchor"] >= 2:
             reasons.append("status_at_anchor")
-        if (np.isfinite(vref) and vref >= s.drag_min_voyage_kn and v_in >= 1.0 and n >= 3
-                and v_in <= (1.0 - s.drag_speed_drop) * vref):
+        moving = s.drag_speed_min_kn <= v_in
+        dur_s = run["t1"] - run["t0"]
+        if (moving and np.isfinite(vref) and vref >= s.drag_min_voyage_kn
+                and dur_s >= _SUSTAINED_S and v_in <= (1.0 - s.drag_speed_drop) * vref):
             reasons.append("speed_drop")
-        if run["path"] >= s.drag_long_factor * width and v_in >= 1.0:
+        if (run["path"] >= s.drag_long_factor * width and moving
+                and v_in <= s.drag_speed_max_kn):
             reasons.append("long_crossing")
+        # a full crossing: moving, through at least half the corridor's width
+        full = moving and run["path"] >= 0.5 * width
         window = s.drag_repeat_window_h * 3600.0
         recent = [h for h in ks.history if h[0] == zi and run["t0"] - h[1] <= window]
-        if len(recent) + 1 >= s.drag_repeat_count:
+        if full and len(recent) + 1 >= s.drag_repeat_count:
             reasons.append("repeated_crossing")
-        if not is_open:
+        if not is_open and full:
             # remember this crossing (bounded by the window) for the repeat rule
             ks.history = [h for h in ks.history if run["t0"] - h[1] <= window]
             ks.history.append((float(zi), run["t0"]))

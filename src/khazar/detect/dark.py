@@ -25,6 +25,7 @@ __all__ = ["DarkState", "DarkVesselDetector"]
 
 F64 = npt.NDArray[np.float64]
 LINK_S = 1800.0
+_CANDIDATES = 8  # AIS fixes examined per detection (the nearest in space-time)
 LINK_KN = 40.0
 _LAT0 = 42.0
 
@@ -119,18 +120,17 @@ class DarkVesselDetector:
             return np.column_stack((lon * cx, lat * 110_574.0, t * scale))
 
         tree = cKDTree(pts(ais[:, 0], ais[:, 1], ais[:, 2]))
-        # Chebyshev ball of 1.3 × radius: every fix within the window and ~1.5 km is a candidate
-        hits = tree.query_ball_point(pts(det.t_s, det.lat, det.lon),
-                                     r=s.dark_distance_m * 1.3, p=np.inf)
-        for i, h in enumerate(hits):
-            if h:
-                idx = np.asarray(h)
-                dt_ok = np.abs(ais[idx, 0] - det.t_s[i]) <= s.dark_time_s
-                if dt_ok.any():
-                    idx = idx[dt_ok]
-                    out[i] = float(haversine_m(ais[idx, 1], ais[idx, 2], det.lat[i],
-                                               det.lon[i]).min())
-        return out
+        # the K nearest fixes in a Chebyshev box (±1.3 × radius in x/y, ±1.3 × window in t,
+        # in scaled units), then the exact test: great-circle distance and time window
+        k = min(_CANDIDATES, ais.shape[0])
+        _, idx = tree.query(pts(det.t_s, det.lat, det.lon), k=k, p=np.inf,
+                            distance_upper_bound=s.dark_distance_m * 1.3)
+        idx = idx.reshape(len(det), k)
+        found = idx < ais.shape[0]
+        safe = np.where(found, idx, 0)
+        d = haversine_m(ais[safe, 1], ais[safe, 2], det.lat[:, None], det.lon[:, None])
+        ok = found & (np.abs(ais[safe, 0] - det.t_s[:, None]) <= s.dark_time_s)
+        return np.asarray(np.where(ok, d, np.inf).min(axis=1))
 
     def _link(self, state: DarkState, det: Detections, i: int, nearest: float,
               events: list[Event]) -> None:

@@ -1,5 +1,6 @@
 """``encounter``: two vessels ≤ 500 m apart for ≥ 30 min, median speed < 2 kn, ≥ 10 km from
-any port (GFW distance and speed, Skylight duration; DESIGN C3).
+any port and ≥ 2 km from the shore (boats alongside in small harbours, which GFW's anchorage
+list covers and our port list does not) (GFW distance and speed, Skylight duration; DESIGN C3).
 
 Positions are sampled on a fixed time grid (``encounter_step_s``, 5 min): at each grid time
 every vessel's latest fix at or before it, if at most 10 min old (causal, so a grid time
@@ -90,7 +91,8 @@ class EncounterDetector:
         tr, ann, fx = chunk.tr, chunk.ann, chunk.tr.fixes
         n = len(fx)
         cand = ((tr.speed_kn < 2.0 * s.encounter_speed_kn)
-                & (ann.port_dist_m >= s.encounter_port_distance_km * 1000.0) & ~ann.exempt)
+                & (ann.port_dist_m >= s.encounter_port_distance_km * 1000.0)
+                & (ann.shore_m >= s.encounter_shore_min_km * 1000.0) & ~ann.exempt)
         # sources: carried last fixes, then the chunk's fixes, sorted by (key, time)
         keys = list(state.last)
         cm = np.array([k[0] for k in keys], np.int64)

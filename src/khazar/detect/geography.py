@@ -83,16 +83,22 @@ class PolygonIndex:
         ny = max(1, int(np.ceil((y1 - y0) / cell_deg)))
         self.raster: npt.NDArray[np.int8] | None = None
         if shapely.get_num_coordinates(geometry) > 64 and nx * ny <= 4_000_000:
-            xs = x0 + np.arange(nx) * cell_deg
-            ys = y0 + np.arange(ny) * cell_deg
+            # cells the boundary passes through (sampled every half cell, then grown by one
+            # cell) need the exact test; any other cell is wholly inside or wholly outside,
+            # which its centre tells
+            xs = x0 + (np.arange(nx) + 0.5) * cell_deg
+            ys = y0 + (np.arange(ny) + 0.5) * cell_deg
             gx, gy = np.meshgrid(xs, ys, indexing="ij")
-            boxes = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + cell_deg,
-                                gy.ravel() + cell_deg)
-            inside = shapely.contains(geometry, boxes)
-            touch = shapely.intersects(geometry, boxes)
+            inside = shapely.contains_xy(geometry, gx, gy)
+            pts = shapely.get_coordinates(shapely.segmentize(geometry.boundary, cell_deg / 2))
+            bx = np.clip(((pts[:, 0] - x0) / cell_deg).astype(np.int64), 0, nx - 1)
+            by = np.clip(((pts[:, 1] - y0) / cell_deg).astype(np.int64), 0, ny - 1)
+            edge = np.zeros((nx, ny), bool)
+            for dx in (-1, 0, 1):
+                for dy in (-1, 0, 1):
+                    edge[np.clip(bx + dx, 0, nx - 1), np.clip(by + dy, 0, ny - 1)] = True
             # 1 inside, 0 outside, 2 boundary (exact test)
-            r = np.where(inside, 1, np.where(touch, 2, 0)).astype(np.int8)
-            self.raster = r.reshape(nx, ny)
+            self.raster = np.where(edge, 2, inside.astype(np.int8)).astype(np.int8)
 
     def cell_class(self, lat: F64, lon: F64) -> npt.NDArray[np.int8]:
         """0 = certainly outside, 1 = certainly inside, 2 = needs the exact test."""
@@ -122,21 +128,15 @@ class PolygonIndex:
 class ShoreDistance:
     """Distance from a water point to the nearest shore, from a raster (≈ 1 km cells)."""
 
-    def __init__(self, water: BaseGeometry, cell_deg: float = 0.01) -> None:
+    def __init__(self, index: PolygonIndex) -> None:
         from scipy.ndimage import distance_transform_edt
 
-        self.index = PolygonIndex(water, cell_deg)
-        x0, y0, x1, y1 = water.bounds
-        nx = max(1, int(np.ceil((x1 - x0) / cell_deg)))
-        ny = max(1, int(np.ceil((y1 - y0) / cell_deg)))
-        raster = self.index.raster
-        if raster is None:
-            xs = x0 + (np.arange(nx) + 0.5) * cell_deg
-            ys = y0 + (np.arange(ny) + 0.5) * cell_deg
-            gx, gy = np.meshgrid(xs, ys, indexing="ij")
-            wet = shapely.contains_xy(water, gx, gy)
-        else:
-            wet = raster == 1
+        self.index = index
+        _, y0, _, y1 = index.bounds
+        cell_deg = index.cell
+        if index.raster is None:
+            raise ValueError("ShoreDistance needs a rasterised water polygon")
+        wet = index.raster == 1
         lat_mid = (y0 + y1) / 2.0
         sampling = (cell_deg * 111_320.0 * np.cos(np.radians(lat_mid)), cell_deg * 110_574.0)
         self.dist_m = np.asarray(distance_transform_edt(wet, sampling=sampling), np.float64)
@@ -168,7 +168,8 @@ class DetectGeography:
 
     @cached_property
     def shore(self) -> ShoreDistance | None:
-        return None if self.water is None else ShoreDistance(self.water)
+        wi = self.water_index
+        return None if wi is None or wi.raster is None else ShoreDistance(wi)
 
     @cached_property
     def approach_indexes(self) -> tuple[PolygonIndex | None, ...]:

@@ -1,0 +1,111 @@
+"""`khazar detect` (batch detection over the store) and `khazar events` (list them)."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from khazar.cli._app import (
+    ConfigOption,
+    DbOption,
+    OutputFormat,
+    app,
+    console,
+    err_console,
+    print_json,
+    settings_from,
+)
+from khazar.errors import InputError
+from khazar.store import open_store
+from khazar.store.events import event_record, list_events, upsert_events
+from khazar.units import to_utc
+
+
+@app.command("detect")
+def detect_cmd(
+    db: DbOption,
+    out: Annotated[Path, typer.Option("--out", help="events file to write (JSON lines)")],
+    assets: Annotated[Path | None, typer.Option(
+        "--assets", help="asset registry GeoJSON replacing the default")] = None,
+    config: ConfigOption = None,
+    output: Annotated[OutputFormat, typer.Option("--format", help="summary format")] = (
+        OutputFormat.table),
+) -> None:
+    """Detect behaviours over every stored position and detection (batch mode): write one
+    event per line to --out and store them (upsert by id)."""
+    from khazar.detect import detect_batch
+    from khazar.detect.adapters import geography_from_geo, load_detections, load_fixes
+    from khazar.geo import load_geography
+
+    settings = settings_from(config)
+    if assets is not None:
+        if not assets.is_file():
+            raise InputError(f"assets file {assets} does not exist")
+        settings = settings.model_copy(update={"assets_file": assets})
+    started = time.perf_counter()
+    geo = geography_from_geo(load_geography(settings), settings)
+    with open_store(db) as store:
+        fixes = load_fixes(store)
+        dets = load_detections(store)
+        events = detect_batch(fixes, settings.detect, geo, dets)
+        with store.transaction() as conn:
+            upsert_events(conn, events, datetime.now(UTC))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as fh:
+        for ev in events:
+            fh.write(json.dumps(event_record(ev), ensure_ascii=False) + "\n")
+    counts: dict[str, int] = {}
+    for ev in events:
+        counts[ev.type] = counts.get(ev.type, 0) + 1
+    summary = {"positions": len(fixes), "detections": len(dets), "events": len(events),
+               "by_type": dict(sorted(counts.items())), "out": str(out),
+               "seconds": round(time.perf_counter() - started, 2)}
+    if output == OutputFormat.json:
+        print_json(summary)
+        return
+    err_console.print(f"{len(fixes)} positions, {len(dets)} detections → {len(events)} events "
+                      f"in {summary['seconds']} s; written to {out}")
+    for t, n in summary["by_type"].items():  # type: ignore[union-attr]
+        console.print(f"  {t:<12} {n}")
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return to_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        raise InputError(f"time {text!r} is not ISO 8601 (e.g. 2026-01-01T06:00:00Z)") from None
+
+
+@app.command("events")
+def events_cmd(
+    db: DbOption,
+    type_: Annotated[str | None, typer.Option("--type", help="only this event type")] = None,
+    mmsi: Annotated[int | None, typer.Option("--mmsi", help="only events of this vessel")] = None,
+    since: Annotated[str | None, typer.Option(
+        "--since", help="only events ending at or after this ISO 8601 time")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="at most this many")] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", help="table or json")] = (
+        OutputFormat.table),
+) -> None:
+    """List stored events (oldest first)."""
+    with open_store(db, read_only=True) as store:
+        events = list_events(store.conn, type=type_, mmsi=mmsi, since=_parse_time(since),
+                             limit=limit)
+    if output == OutputFormat.json:
+        print_json([event_record(e) for e in events])
+        return
+    table = Table("start", "end", "type", "mmsi", "other", "zone", "lat", "lon", "open")
+    for e in events:
+        table.add_row(e.start.strftime("%Y-%m-%d %H:%M:%S"), e.end.strftime("%H:%M:%S"), e.type,
+                      str(e.mmsi or ""), str(e.other_mmsi or ""), e.zone_id or "",
+                      f"{e.lat:.4f}", f"{e.lon:.4f}", "yes" if e.open else "")
+    console.print(table)
+    err_console.print(f"{len(events)} events")

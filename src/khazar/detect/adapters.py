@@ -1,0 +1,73 @@
+"""Adapters: build the detectors' plain-value geography from :mod:`khazar.geo` and the
+settings, and load positions/detections from the store into columnar arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from khazar.config import Settings
+from khazar.detect.base import Detections
+from khazar.detect.geography import DetectGeography, PortSpec, ZoneSpec
+from khazar.geo import Geography
+from khazar.store import Store
+from khazar.tracks import Fixes
+
+__all__ = ["REGISTRY_MARGIN_M", "geography_from_geo", "load_detections", "load_fixes"]
+
+#: authorised boats are exempt within this distance of their group's protected areas
+REGISTRY_MARGIN_M = 3000.0
+
+
+def geography_from_geo(geo: Geography, settings: Settings) -> DetectGeography:
+    """The detectors' view of the geography: zones (with asset group and corridor width),
+    ports, water, own fleet, authorised boats and the areas where they are exempt."""
+    assets = {a.id: a for a in geo.assets}
+    zones: list[ZoneSpec] = []
+    for z in geo.zones:
+        a = assets.get(z.asset_id) if z.asset_id else None
+        kind = "platform_safety" if z.kind == "terminal_safety" else z.kind
+        width = (2.0 * a.corridor_half_width_m if a is not None and a.corridor_half_width_m
+                 else None)
+        zones.append(ZoneSpec(z.id, kind, z.geometry, z.asset_id,
+                              a.group if a is not None else None, width))
+    ports = tuple(PortSpec(p.id, p.lat, p.lon, p.entry_radius_m, p.exit_radius_m, p.approach)
+                  for p in geo.ports)
+    authorised = {k: frozenset(v) for k, v in settings.registry.authorised.items()}
+    areas: dict[str, BaseGeometry] = {}
+    for key in authorised:
+        mine = [a.protected_area for a in geo.assets
+                if (a.group == key or a.id == key) and a.kind != "port"]
+        if mine:
+            xy = geo.proj.geom_to_xy(shapely.union_all(mine)).buffer(REGISTRY_MARGIN_M)
+            areas[key] = geo.proj.geom_to_lonlat(xy)
+    receivers = tuple((r.lat, r.lon, r.reliable_nm * 1852.0) for r in settings.detect.receivers)
+    return DetectGeography(tuple(zones), ports, geo.water, settings.own_fleet_mmsis,
+                           authorised, areas, receivers)
+
+
+def load_fixes(store: Store, include_exercise: bool = True) -> Fixes:
+    """Every stored position as columnar arrays (one DuckDB scan to Arrow → NumPy)."""
+    where = "" if include_exercise else "WHERE NOT exercise"
+    tbl = store.conn.execute(
+        "SELECT mmsi, epoch_us(ts) / 1e6 AS t, lat, lon, sog_kn, cog_deg, "
+        f"coalesce(heading_deg, -1) AS hd, coalesce(status, -1) AS st FROM positions {where}"
+    ).fetchnumpy()
+    return Fixes.from_arrays(
+        tbl["mmsi"], tbl["t"], tbl["lat"], tbl["lon"],
+        np.asarray(np.ma.filled(np.ma.asarray(tbl["sog_kn"], dtype=np.float64), np.nan)),
+        np.asarray(np.ma.filled(np.ma.asarray(tbl["cog_deg"], dtype=np.float64), np.nan)),
+        tbl["hd"], tbl["st"])
+
+
+def load_detections(store: Store, include_exercise: bool = True) -> Detections:
+    """Every stored radar/SAR detection."""
+    where = "" if include_exercise else "WHERE NOT exercise"
+    tbl = store.conn.execute(
+        "SELECT epoch_us(ts) / 1e6 AS t, lat, lon, length_m, source FROM detections "
+        f"{where}").fetchnumpy()
+    length = np.asarray(np.ma.filled(np.ma.asarray(tbl["length_m"], dtype=np.float64), np.nan))
+    return Detections(np.asarray(tbl["t"], np.float64), np.asarray(tbl["lat"], np.float64),
+                      np.asarray(tbl["lon"], np.float64), length,
+                      np.asarray(tbl["source"]).astype(str))

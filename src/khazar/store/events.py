@@ -1,0 +1,93 @@
+"""Repository over the ``events`` table: upsert by id, list with filters.
+
+An event's id derives from (type, vessels, start) only, so re-running detection, or a live
+run updating an open event, replaces the row instead of adding one. A closed version is
+never replaced by an open one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import duckdb
+
+from khazar.domain import Event
+from khazar.units import to_utc
+
+__all__ = ["event_record", "list_events", "upsert_events"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _iso(t: datetime) -> str:
+    return to_utc(t).isoformat().replace("+00:00", "Z")
+
+
+def event_record(ev: Event) -> dict[str, Any]:
+    """DESIGN's event line: ``{"id","type","mmsi","other_mmsi","start","end","lat","lon",
+    "zone_id","asset_id","evidence"}`` with ISO 8601 UTC times (plus ``"open"``)."""
+    return {"id": ev.id, "type": ev.type, "mmsi": ev.mmsi, "other_mmsi": ev.other_mmsi,
+            "start": _iso(ev.start), "end": _iso(ev.end), "lat": ev.lat, "lon": ev.lon,
+            "zone_id": ev.zone_id, "asset_id": ev.asset_id, "evidence": ev.evidence,
+            "open": ev.open}
+
+
+def upsert_events(conn: duckdb.DuckDBPyConnection, events: Iterable[Event],
+                  detected_at: datetime, exercise: bool = False) -> int:
+    """Insert or update events by id (an open version never overwrites a closed one).
+    Returns the number of rows written."""
+    rows = [(e.id, e.type, e.mmsi, e.other_mmsi, to_utc(e.start), to_utc(e.end), e.lat, e.lon,
+             e.zone_id, e.asset_id, json.dumps(e.evidence, sort_keys=True, default=str), e.open,
+             exercise, to_utc(detected_at)) for e in events]
+    if not rows:
+        return 0
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS _ev_in AS SELECT * FROM events LIMIT 0")
+    conn.execute("DELETE FROM _ev_in")
+    conn.executemany("INSERT INTO _ev_in VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    # the newest version of each id in this batch: a closed one if any
+    conn.execute(
+        "DELETE FROM events WHERE id IN (SELECT i.id FROM _ev_in i WHERE NOT i.is_open) "
+        "OR id IN (SELECT i.id FROM _ev_in i JOIN events e USING (id) WHERE e.is_open)")
+    conn.execute(
+        "INSERT INTO events SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER "
+        "(PARTITION BY id ORDER BY is_open, end_ts DESC) AS rn FROM _ev_in) "
+        "WHERE rn = 1 AND id NOT IN (SELECT id FROM events)")
+    conn.execute("DELETE FROM _ev_in")
+    return len({r[0] for r in rows})
+
+
+def _ts(us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=int(us))
+
+
+def list_events(conn: duckdb.DuckDBPyConnection, *, type: str | None = None,
+                mmsi: int | None = None, since: datetime | None = None,
+                until: datetime | None = None, limit: int | None = None) -> list[Event]:
+    """Stored events, oldest first; ``mmsi`` matches either vessel, ``since``/``until``
+    bound the event's end and start."""
+    sql = ("SELECT type, mmsi, other_mmsi, epoch_us(start_ts), epoch_us(end_ts), lat, lon, "
+           "zone_id, asset_id, evidence, is_open FROM events WHERE TRUE")
+    params: list[Any] = []
+    if type is not None:
+        sql += " AND type = ?"
+        params.append(type)
+    if mmsi is not None:
+        sql += " AND (mmsi = ? OR other_mmsi = ?)"
+        params += [mmsi, mmsi]
+    if since is not None:
+        sql += " AND end_ts >= ?"
+        params.append(to_utc(since))
+    if until is not None:
+        sql += " AND start_ts <= ?"
+        params.append(to_utc(until))
+    sql += " ORDER BY start_ts, type, id"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    out: list[Event] = []
+    for typ, m, om, s, e, lat, lon, z, a, evd, op in conn.execute(sql, params).fetchall():
+        out.append(Event(typ, m, _ts(s), _ts(e), float(lat), float(lon), om, z, a,
+                         json.loads(evd) if evd else {}, bool(op)))
+    return out

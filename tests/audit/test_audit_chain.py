@@ -230,7 +230,7 @@ def _edit(entry: AuditEntry, field: str, data: st.DataObject) -> AuditEntry:
     return dataclasses.replace(entry, **edits)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(data=st.data(), entries=chains())
 def test_any_single_entry_mutation_is_detected(
     data: st.DataObject, entries: list[AuditEntry]

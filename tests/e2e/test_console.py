@@ -133,7 +133,7 @@ def test_login_see_moving_vessels_and_logout(console: tuple[str, KhazarServer, l
                      f => before[f.properties.mmsi] !== undefined &&
                           before[f.properties.mmsi] !== f.geometry.coordinates.join(',')
                    ).length >= 5""",
-                arg=before, timeout=30_000,
+                arg=before, timeout=60_000,
             )
             page.wait_for_timeout(1500)  # one more flush to the map
             page.screenshot(path=str(ARTIFACTS / "console-map.png"))

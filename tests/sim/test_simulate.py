@@ -162,3 +162,20 @@ def test_khazar_ingest_accepts_the_feed_with_zero_rejects(mixed_dir: Path, tmp_p
     assert total["pending"] == 0
     assert total["positions"] > 10_000 and total["detections"] > 1_000
     assert total["vessels_static"] > 100
+
+
+def test_no_simulated_vessel_takes_a_registry_mmsi(
+    mixed_run: SimulationRun, sim_settings: Settings
+) -> None:
+    registry = {m for ms in sim_settings.registry.authorised.values() for m in ms}
+    fleet = sim_settings.own_fleet_mmsis
+    for v in mixed_run.vessels:
+        if v.mmsi in registry:
+            assert v.kind in ("supply", "crew")
+        if v.mmsi in fleet:
+            assert v.kind == "patrol"
+    # the MMSI clash is the only MMSI on two hulls (plus the teleport's spoofed track)
+    mmsis = [v.mmsi for v in mixed_run.vessels]
+    dupes = {m for m in mmsis if mmsis.count(m) > 1}
+    spoof = {m for b in mixed_run.truth.behaviours if b.scenario == "spoofing" for m in b.mmsis}
+    assert dupes == spoof

@@ -12,7 +12,7 @@ dry cargo / feeders           10   Aktau, Kuryk, Turkmenbashi ↔ Alat
 transits                      44   Makhachkala / Olya ↔ Anzali / Amirabad, along the AZ coast
 supply and crew boats         28   the registry's boats: base → platforms of their group, idle
                                    1–4 h at a platform, next platform or back
-fishing boats                130   from AZ coastal villages to grounds 5–25 km out, fish 0.5–2.5 kn
+fishing boats                130   from 9 AZ harbours to grounds 5–25 km out, fish at 1–2.5 kn
                                    for hours with a drifting spell (70 % class B)
 own patrol boats              12   the configured fleet: one 6–10 h patrol from the home base
 ships at anchor off Baku      10   at anchor the whole time (swinging)
@@ -20,9 +20,11 @@ tugs and harbour craft        20   short hops around Baku, Sangachal and Alat
 pleasure craft (class B)      15   daytime trips in Baku bay
 ==========================  =====  =============================================================
 
-≈ 280 vessels in any 24 h (more with ``density`` > 1). Look-alikes are recorded as they are
+≈ 300 vessels in any 24 h (more with ``density`` > 1). Look-alikes are recorded as they are
 generated: every ferry arrival into Alat, every supply-boat idle at a platform of ≥ 1 h, every
-fishing boat's drifting spell, every ship at anchor off Baku.
+fishing boat's drifting spell, every ship at anchor off Baku; and, because a detector may take
+them for loitering, encounters or speed drops, the fishing boats moored together in their
+harbours and the tugs and harbour craft working around Baku, Sangachal and Alat.
 """
 
 from __future__ import annotations
@@ -91,7 +93,12 @@ class MmsiAllocator:
         self._next: dict[tuple[int, int], int] = {}
 
     def next(self, mid: int, block: int = 0) -> int:
-        """The next MMSI ``MID`` + ``block`` (0–9) + a five-digit running number."""
+        """The next MMSI ``MID`` + ``block`` (0–9) + a five-digit running number.
+
+        Azerbaijani blocks 1 and 9 (423 1…, 423 9…) belong to the registry's service boats
+        and the own fleet; the simulator never allocates from them."""
+        if mid == 423 and block in (1, 9):
+            raise ValueError(f"MMSI block 423{block} is reserved for the vessel registry")
         n = self._next.get((mid, block), 1)
         self._next[(mid, block)] = n + 1
         return mid * 1_000_000 + block * 100_000 + n
@@ -119,16 +126,19 @@ class TrafficContext:
             self.vessels.append(Vessel(mmsi, kind, ais_class, static, clipped))
 
     def lookalike(
-        self, kind: str, mmsi: int, a_s: float, b_s: float, lat: float, lon: float, note: str
+        self, kind: str, mmsi: int | tuple[int, ...], a_s: float, b_s: float, lat: float,
+        lon: float, note: str,
     ) -> None:
+        """Record harmless traffic that looks like a threat (clipped to the run)."""
         if b_s <= self.t0_s or a_s >= self.t1_s:
             return
+        mmsis = mmsi if isinstance(mmsi, tuple) else (mmsi,)
         n = sum(1 for la in self.lookalikes if la.kind == kind) + 1
         self.lookalikes.append(
             LookAlike(
                 id=f"{kind}-{n}",
                 kind=kind,
-                mmsis=(mmsi,),
+                mmsis=mmsis,
                 start=from_epoch_s(max(a_s, self.t0_s)),
                 end=from_epoch_s(min(b_s, self.t1_s)),
                 lat=lat,
@@ -160,6 +170,18 @@ def jitter_route(
     return out
 
 
+def berth(w: World, place: str, rng: np.random.Generator) -> tuple[float, float]:
+    """A vessel's own berth: a water point 200–1200 m from a place's snapped point (vessels
+    of one harbour do not all sit on the same spot)."""
+    lat0, lon0 = w.place(place)
+    for _ in range(40):
+        p = destination(lat0, lon0, float(rng.uniform(0, 360)), float(rng.uniform(200, 1200)))
+        mid = ((p[0] + lat0) / 2, (p[1] + lon0) / 2)
+        if w.water_at(*p) and w.water_at(*mid):
+            return p
+    return lat0, lon0
+
+
 def _sail_arrival(
     b: MovementBuilder, route: F64, speed_kn: float, slow_m: tuple[float, float] = (12000, 4000)
 ) -> None:
@@ -186,15 +208,17 @@ def _ferries(ctx: TrafficContext, rng: np.random.Generator, density: float) -> N
             cycle = 2 * voyage_s + 2 * 9 * 3600.0
             t = ctx.t0_s - float(rng.uniform(0.0, cycle))
             at_alat = bool(rng.random() < 0.5)
-            route0 = out_route if at_alat else back_route
-            b = MovementBuilder(t, float(route0[0, 0]), float(route0[0, 1]))
+            berths = {True: berth(w, "alat", rng), False: berth(w, far, rng)}
+            b = MovementBuilder(t, *berths[at_alat])
             while b.t_s < ctx.t1_s:
                 b.dwell(float(rng.uniform(6, 12)) * 3600.0, NAV_MOORED, rng)
                 if at_alat:
                     b.sail(jitter_route(w, out_route, rng), speed)
+                    b.sail([berths[False]], 4.0)
                 else:
                     start = b.t_s
                     _sail_arrival(b, jitter_route(w, back_route, rng), speed)
+                    b.sail([berths[True]], 3.0)
                     end_lat, end_lon = back_route[-1]
                     ctx.lookalike(
                         "ferry_slowing_alat", mmsi, max(start, b.t_s - 2.5 * 3600), b.t_s,
@@ -227,12 +251,13 @@ def _shuttle(
         cycle = 2 * voyage_s + 2 * float(np.mean(dwell_h)) * 3600.0
         t = ctx.t0_s - float(rng.uniform(0.0, cycle))
         forward = bool(rng.random() < 0.5)
-        r0 = route if forward else route[::-1]
-        b = MovementBuilder(t, float(r0[0, 0]), float(r0[0, 1]))
+        berths = {True: berth(w, a, rng), False: berth(w, bname, rng)}
+        b = MovementBuilder(t, *berths[forward])
         while b.t_s < ctx.t1_s:
             b.dwell(float(rng.uniform(*dwell_h)) * 3600.0, dwell_status, rng)
             leg = jitter_route(w, route if forward else route[::-1], rng)
             _sail_arrival(b, leg, sp, (6000.0, 2000.0))
+            b.sail([berths[not forward]], 3.0)
             forward = not forward
         ctx.add(mmsi, kind, "A", make_static(kind, ctx.number(kind), rng, bname), b.build())
 
@@ -292,7 +317,8 @@ def _supply(ctx: TrafficContext, rng: np.random.Generator) -> None:
             ctx.add(mmsi, kind, "A", make_static(kind, ctx.number(kind), rng, base), b.build())
 
 
-_FISHING_HOMES = ("lankaran", "neftchala", "sumqayit", "astara", "baku", "sangachal")
+_FISHING_HOMES = ("lankaran", "neftchala", "sumqayit", "astara", "baku", "sangachal", "nabran",
+                  "siyazan", "hovsan")
 
 
 def _fishing_ground(
@@ -301,38 +327,34 @@ def _fishing_ground(
     for _ in range(30):
         g = destination(home[0], home[1], float(rng.uniform(0, 360)),
                         float(rng.uniform(5000.0, 25000.0)))
-        if w.in_water(np.asarray([g[0]]), np.asarray([g[1]]))[0] and (
-            w.protected_distance_m(*g) > 4000.0
-        ):
+        if w.water_at(*g) and w.protected_distance_m(*g) > 4000.0:
             return g
     return None
 
 
 def _fishing(ctx: TrafficContext, rng: np.random.Generator, density: float) -> None:
     w = ctx.world
-    grounds: dict[str, list[tuple[float, float]]] = {}
-    for h in _FISHING_HOMES:
-        pts = [_fishing_ground(w, w.places[h], rng) for _ in range(6)]
-        grounds[h] = [p for p in pts if p is not None]
+    day0 = np.floor(ctx.t0_s / 86400.0) * 86400.0
+    n_days = int(np.ceil((ctx.t1_s - day0) / 86400.0)) + 1
+    by_home: dict[str, list[int]] = {}
     for k in range(max(1, round(130 * density))):
         home_name = _FISHING_HOMES[k % len(_FISHING_HOMES)]
-        if not grounds[home_name]:
+        home = berth(w, home_name, rng)
+        grounds = [g for g in (_fishing_ground(w, home, rng) for _ in range(2)) if g is not None]
+        if not grounds:
             continue
-        home = w.places[home_name]
         ais_class = "B" if rng.random() < 0.7 else "A"
         mmsi = ctx.mmsi.next(423, 5)
-        day0 = np.floor(ctx.t0_s / 86400.0) * 86400.0
-        b: MovementBuilder | None = None
-        for day in range(int(np.ceil((ctx.t1_s - day0) / 86400.0)) + 1):
-            g = grounds[home_name][int(rng.integers(0, len(grounds[home_name])))]
-            out = w.route(home, g)
+        b = MovementBuilder(ctx.t0_s - 3600.0, *home)
+        for day in range(n_days):
+            g = grounds[int(rng.integers(0, len(grounds)))]
             depart = day0 + (day - 1) * 86400.0 + float(rng.uniform(2.0, 20.0)) * 3600.0
-            if b is None:
-                b = MovementBuilder(depart - 3600.0, float(out[0, 0]), float(out[0, 1]))
             if depart < b.t_s:
                 continue
+            if depart > ctx.t1_s:
+                break
             b.wait_until(depart, NAV_MOORED, rng)
-            b.sail(out, float(rng.uniform(7.0, 10.0)))
+            b.sail(w.route(home, g), float(rng.uniform(7.0, 10.0)))
             b.drift(float(rng.uniform(2.0, 5.0)) * 3600.0, float(rng.uniform(1.0, 2.5)),
                     float(rng.uniform(0, 360)), rng, NAV_FISHING, in_water=w.water_at)
             a_s = b.t_s
@@ -345,9 +367,15 @@ def _fishing(ctx: TrafficContext, rng: np.random.Generator, density: float) -> N
             b.drift(float(rng.uniform(0.5, 2.0)) * 3600.0, float(rng.uniform(1.0, 2.5)),
                     float(rng.uniform(0, 360)), rng, NAV_FISHING, in_water=w.water_at)
             b.sail(w.route(b.here, home), float(rng.uniform(7.0, 10.0)))
-        if b is not None:
-            ctx.add(mmsi, "fishing", ais_class, make_static("fishing", ctx.number("fishing"), rng),
-                    b.build())
+            b.sail([home], 3.0)
+        b.wait_until(ctx.t1_s + 60.0, NAV_MOORED, rng)  # moored boats keep transmitting
+        ctx.add(mmsi, "fishing", ais_class, make_static("fishing", ctx.number("fishing"), rng),
+                b.build())
+        by_home.setdefault(home_name, []).append(mmsi)
+    for home_name, mmsis in by_home.items():
+        lat, lon = w.place(home_name)
+        ctx.lookalike("fishing_boats_in_harbour", tuple(mmsis), ctx.t0_s, ctx.t1_s, lat, lon,
+                      f"fishing boats moored side by side in {home_name} harbour")
 
 
 def _patrols(ctx: TrafficContext, rng: np.random.Generator) -> None:
@@ -408,16 +436,16 @@ def _harbour(ctx: TrafficContext, rng: np.random.Generator, density: float) -> N
         ("pleasure", 15, ("baku",), "B", (5.0, 15.0)),
     ):
         for k in range(max(1, round(n * density))):
-            home = w.places[homes[k % len(homes)]]
+            home = berth(w, homes[k % len(homes)], rng)
             mmsi = ctx.mmsi.next(423, 7)
-            b = MovementBuilder(ctx.t0_s - 600.0, *w.route(home, w.places["neft-daslari"])[0])
+            b = MovementBuilder(ctx.t0_s - 600.0, *home)
             here = b.here
             while b.t_s < ctx.t1_s:
                 b.dwell(float(rng.uniform(1.0, 6.0)) * 3600.0, NAV_MOORED, rng)
                 for _ in range(30):
                     dst = destination(here[0], here[1], float(rng.uniform(0, 360)),
                                       float(rng.uniform(2000.0, 8000.0)))
-                    if w.in_water(np.asarray([dst[0]]), np.asarray([dst[1]]))[0]:
+                    if w.water_at(*dst) and w.protected_distance_m(*dst) > 1500.0:
                         break
                 else:
                     continue
@@ -426,6 +454,8 @@ def _harbour(ctx: TrafficContext, rng: np.random.Generator, density: float) -> N
                 b.dwell(float(rng.uniform(0.2, 1.0)) * 3600.0, NAV_UNDER_WAY, rng, swing_m=80)
                 b.sail(w.route(b.here, here), sp)
             ctx.add(mmsi, kind, ais_class, make_static(kind, ctx.number(kind), rng), b.build())
+            ctx.lookalike("harbour_craft_working", mmsi, ctx.t0_s, ctx.t1_s, home[0], home[1],
+                          f"{kind} moored and working around {homes[k % len(homes)]}")
 
 
 def normal_traffic(

@@ -40,6 +40,9 @@ PLACES: dict[str, tuple[float, float]] = {
     "amirabad": (36.870, 53.370),
     "olya": (45.300, 47.900),
     "neft-daslari": (40.225, 50.830),
+    "nabran": (41.810, 48.700),
+    "siyazan": (41.080, 49.300),
+    "hovsan": (40.350, 50.090),
 }
 #: names a geography port may carry for a place (lower-case, ASCII-folded)
 _PORT_NAMES: dict[str, tuple[str, ...]] = {

@@ -12,7 +12,7 @@ import numpy as np
 
 from khazar.errors import GeoError
 from khazar.sim.geometry import cumulative_m, destination
-from khazar.sim.movement import NAV_AT_ANCHOR, MovementBuilder
+from khazar.sim.movement import NAV_AT_ANCHOR
 from khazar.sim.scenarios.base import ScenarioContext
 from khazar.sim.traffic import make_static
 from khazar.units import KN_TO_MS
@@ -57,14 +57,16 @@ def plant(ctx: ScenarioContext) -> None:
     dur = p["approach_km"] * 1000 / (p["approach_speed_kn"] * KN_TO_MS) + zig_m / (
         p["drag_speed_kn"] * KN_TO_MS)
     t_start, _ = ctx.window(dur)
-    b = MovementBuilder(t_start, *start)
+    b = ctx.begin(start, t_start, p["approach_speed_kn"])
     b.sail(path[1:2], p["approach_speed_kn"])
     t_drag = b.t_s
     b.sail(path[2:], p["drag_speed_kn"], status=NAV_AT_ANCHOR)
+    t_end = b.t_s
+    ctx.finish(b, p["approach_speed_kn"])
     mmsi = ctx.foreign_mmsi()
     ctx.add(mmsi, "bulk", "A", make_static("bulk", 870 + len(ctx.behaviours), rng), b.build())
     ctx.behaviour(
-        NAME, (mmsi,), t_drag, b.t_s, pp.lat, pp.lon,
+        NAME, (mmsi,), t_drag, t_end, pp.lat, pp.lon,
         {**p, "crossings": len(pts) - 1},
         asset_id=pp.pipeline.id,
         zone_id=pp.pipeline.zone_ids[0] if pp.pipeline.zone_ids else None,

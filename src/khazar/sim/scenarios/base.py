@@ -15,12 +15,12 @@ import numpy.typing as npt
 
 from khazar.errors import GeoError
 from khazar.sim.ais import DEFAULT_STATIONS
-from khazar.sim.geometry import bearing_deg, cumulative_m, destination
-from khazar.sim.movement import Movement, Vessel, VesselStatic
+from khazar.sim.geometry import bearing_deg, cumulative_m, destination, route_length_m
+from khazar.sim.movement import Movement, MovementBuilder, Vessel, VesselStatic
 from khazar.sim.traffic import TrafficContext
 from khazar.sim.truth import PlantedBehaviour, RadarTarget
 from khazar.sim.world import Pipeline, World
-from khazar.units import M_PER_NM, from_epoch_s, haversine_m
+from khazar.units import KN_TO_MS, M_PER_NM, from_epoch_s, haversine_m
 
 __all__ = ["PipelinePoint", "ScenarioContext", "radar_track"]
 
@@ -30,6 +30,8 @@ F64 = npt.NDArray[np.float64]
 FOREIGN_MIDS = (273, 422, 436, 434, 518, 620, 667)
 #: behaviours are placed where the coastal AIS network receives well
 MAX_STATION_DISTANCE_NM = 30.0
+#: where red-team hulls come from and go to (outside Azerbaijani coverage)
+FAR_PORTS = ("aktau", "turkmenbashi", "makhachkala", "anzali", "kuryk")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,23 @@ class ScenarioContext:
             Vessel(mmsi, kind, ais_class, static, clipped, physical=physical, transmits=transmits)
         )
         return clipped
+
+    def begin(
+        self, start: tuple[float, float], t_at_start_s: float, speed_kn: float
+    ) -> MovementBuilder:
+        """A builder for a vessel that comes from a far port and reaches ``start`` at
+        ``t_at_start_s`` (the part before the run is clipped away): nobody appears mid-sea."""
+        port = FAR_PORTS[int(self.rng.integers(0, len(FAR_PORTS)))]
+        pre = self.world.route(self.world.places[port], start)
+        dur = route_length_m(pre) / (speed_kn * KN_TO_MS)
+        b = MovementBuilder(t_at_start_s - dur, float(pre[0, 0]), float(pre[0, 1]))
+        b.sail(pre, speed_kn)
+        return b
+
+    def finish(self, b: MovementBuilder, speed_kn: float) -> None:
+        """Sail on from where the behaviour ended to a far port (out of the picture)."""
+        port = FAR_PORTS[int(self.rng.integers(0, len(FAR_PORTS)))]
+        b.sail(self.world.route(b.here, self.world.places[port]), speed_kn)
 
     def foreign_mmsi(self) -> int:
         mid = int(self.rng.choice(FOREIGN_MIDS))

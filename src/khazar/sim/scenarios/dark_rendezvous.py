@@ -13,7 +13,7 @@ import numpy as np
 
 from khazar.errors import GeoError
 from khazar.sim.geometry import destination, route_length_m
-from khazar.sim.movement import NAV_UNDER_WAY, MovementBuilder
+from khazar.sim.movement import NAV_MOORED, NAV_UNDER_WAY, MovementBuilder
 from khazar.sim.scenarios.base import ScenarioContext, radar_track
 from khazar.sim.traffic import make_static
 from khazar.units import KN_TO_MS, haversine_m
@@ -59,6 +59,7 @@ def plant(ctx: ScenarioContext) -> None:
                NAV_UNDER_WAY, step_s=300.0, wander_deg=70.0, in_water=w.water_at)
     t_go = boat.t_s
     boat.sail(w.route(boat.here, home), sp)
+    boat.wait_until(ctx.t1_s + 60.0, NAV_MOORED, rng)
     partner = boat.build()
     mmsi = ctx.traffic.mmsi.next(423, 8)
     partner = ctx.add(mmsi, "fishing", "A", make_static("fishing", 900 + len(ctx.behaviours), rng),

@@ -9,7 +9,6 @@ all the time where radar reaches. Must produce ``loitering`` and ``ais_gap``.
 from __future__ import annotations
 
 from khazar.sim.geometry import destination, route_length_m
-from khazar.sim.movement import MovementBuilder
 from khazar.sim.scenarios.base import ScenarioContext
 from khazar.sim.traffic import make_static
 from khazar.units import KN_TO_MS
@@ -36,7 +35,8 @@ def plant(ctx: ScenarioContext) -> None:
     route_in = ctx.world.route(start, (pp.lat, pp.lon))
     approach_s = route_length_m(route_in) / (p["approach_speed_kn"] * KN_TO_MS)
     t_start, _ = ctx.window(p["loiter_h"] * 3600.0 + 2 * approach_s)
-    b = MovementBuilder(t_start, float(route_in[0, 0]), float(route_in[0, 1]))
+    b = ctx.begin((float(route_in[0, 0]), float(route_in[0, 1])), t_start,
+                  p["approach_speed_kn"])
     b.sail(route_in, p["approach_speed_kn"])
     arrive = b.t_s
     end_loiter = arrive + p["loiter_h"] * 3600.0
@@ -47,6 +47,7 @@ def plant(ctx: ScenarioContext) -> None:
     leave = b.t_s
     out = ctx.point_near(pp.lat, pp.lon, 15000.0, 25000.0)
     b.sail(ctx.world.route(b.here, out), p["approach_speed_kn"])
+    ctx.finish(b, p["approach_speed_kn"])
     dark_a = arrive + p["dark_after_min"] * 60.0
     dark_b = dark_a + p["dark_min"] * 60.0
     b.set_ais(dark_a, dark_b, on=False)

@@ -8,7 +8,7 @@ platform from 10–20 km at 6–10 kn, comes within 50–300 m of it, stays 15�
 from __future__ import annotations
 
 from khazar.sim.geometry import destination
-from khazar.sim.movement import NAV_UNDER_WAY, MovementBuilder
+from khazar.sim.movement import NAV_UNDER_WAY
 from khazar.sim.scenarios.base import ScenarioContext
 from khazar.sim.traffic import make_static
 
@@ -31,7 +31,7 @@ def plant(ctx: ScenarioContext) -> None:
     spot = destination(plat.lat, plat.lon, float(rng.uniform(0, 360)), p["closest_m"])
     route_in = ctx.world.route(start, spot)
     t_start, _ = ctx.window(3 * 3600.0 + p["stay_min"] * 60.0)
-    b = MovementBuilder(t_start, float(route_in[0, 0]), float(route_in[0, 1]))
+    b = ctx.begin((float(route_in[0, 0]), float(route_in[0, 1])), t_start, p["speed_kn"])
     b.sail(route_in[:-1], p["speed_kn"])
     t_near = b.t_s
     b.sail(route_in[-1:], p["speed_kn"])
@@ -43,8 +43,9 @@ def plant(ctx: ScenarioContext) -> None:
     b.sail(route_out[:2], p["speed_kn"])
     t_left = b.t_s
     b.sail(route_out[2:], p["speed_kn"])
+    ctx.finish(b, p["speed_kn"])
     kind = "fishing" if rng.random() < 0.5 else "cargo"
-    mmsi = ctx.foreign_mmsi() if kind == "cargo" else ctx.traffic.mmsi.next(423, 9)
+    mmsi = ctx.foreign_mmsi() if kind == "cargo" else ctx.traffic.mmsi.next(423, 4)
     ctx.add(mmsi, kind, "A", make_static(kind, 990 + len(ctx.behaviours), rng), b.build())
     ctx.behaviour(
         NAME, (mmsi,), t_near, t_left, plat.lat, plat.lon, {**p, "passes_through": passes},

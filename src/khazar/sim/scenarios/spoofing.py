@@ -38,8 +38,9 @@ def _teleport(ctx: ScenarioContext, p: dict[str, float]) -> None:
     route = w.route(a, b_pt)
     voyage = route_length_m(route) / (p["speed_kn"] * KN_TO_MS)
     t_start, _ = ctx.window(voyage)
-    hull = MovementBuilder(t_start, float(route[0, 0]), float(route[0, 1])).sail(
-        route, p["speed_kn"])
+    hull = ctx.begin((float(route[0, 0]), float(route[0, 1])), t_start, p["speed_kn"])
+    hull.sail(route, p["speed_kn"])
+    ctx.finish(hull, p["speed_kn"])
     seen = min(voyage, ctx.t1_s - t_start)  # the part of the voyage inside the run
     p["spoof_min"] = min(p["spoof_min"], 0.45 * seen / 60.0)
     t_jump = t_start + float(rng.uniform(0.1, 0.4)) * seen
@@ -95,8 +96,12 @@ def _clash(ctx: ScenarioContext, p: dict[str, float]) -> None:
         raise GeoError("no covered water point for the MMSI clash")
     b_pt = ctx.point_near(a[0], a[1], 15000.0, 25000.0)
     route = ctx.world.route(a, b_pt)
-    b = MovementBuilder(t_start, float(route[0, 0]), float(route[0, 1]))
+    b = ctx.begin((float(route[0, 0]), float(route[0, 1])), t_start, 10.0)
     b.sail(route, max(1.0, route_length_m(route) / dur / KN_TO_MS))
+    t_clash_end = b.t_s
+    ctx.finish(b, 10.0)
+    # the clashing transmitter is on only while the clash lasts
+    b.set_ais(-np.inf, t_start, on=False).set_ais(t_clash_end, np.inf, on=False)
     ctx.add(victim.mmsi, "cargo", "A", make_static("cargo", 970 + len(ctx.behaviours), rng),
             b.build())
     ctx.behaviour(

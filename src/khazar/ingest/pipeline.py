@@ -315,18 +315,22 @@ class Ingestor:
             out.late_reject(ref, Reason.incomplete_multipart, "fragments missing or out of order")
             _reject(result, Reason.incomplete_multipart.value)
         stations = framed.stations
-        for i, text in enumerate(texts):
+        empty = Reason.empty
+        kept = [i for i, r in enumerate(reasons) if r is not empty]
+        if len(kept) < len(texts):
+            _reject(result, empty.value, len(texts) - len(kept))
+        lines = [texts[i].rstrip("\r\n") for i in kept]
+        raw = out.raw_cols
+        raw[0].extend([first + i for i in kept])
+        raw[1].extend([times[i] for i in kept])
+        raw[2].extend([stations[i] for i in kept])
+        raw[3].extend(lines)
+        for k, i in enumerate(kept):
             reason = reasons[i]
-            if reason is Reason.empty:
-                _reject(result, reason.value)
-                continue
-            line = text.rstrip("\r\n")
-            out.raw(first + i, times[i], stations[i], line)
             if reason is not None:
-                out.reject(first + i, times[i], reason, details[i], line)
+                out.reject(first + i, times[i], reason, details[i], lines[k])
                 _reject(result, reason.value)
-            elif not fragment[i]:
-                result.accepted += 1
+        result.accepted += sum(1 for i in kept if reasons[i] is None and not fragment[i])
         result.pending = self._assembler.pending_lines
         out.decoded = decoded
 

@@ -1,8 +1,20 @@
 """Ingest (DESIGN C1): sources → framing → multipart → decode → store.
 
 Public surface: :class:`Ingestor` (feed lines, get counts by reason), :func:`ingest_file`,
-the :class:`Source` family (file replay, UDP, TCP client, in-memory fake / simulator) and the
-fixed list of rejection reasons.
+the sources in :mod:`khazar.ingest.sources` (file replay, UDP, TCP client with back-off, an
+in-memory fake that also carries the simulator's lines) and the fixed list of reasons.
+
+Live use (a listener thread queues lines; one thread feeds)::
+
+    with open_store(db) as store:
+        ingestor = Ingestor(store, exercise=False)
+        result = ingestor.feed([RawLine(text, source="udp:10110")])
+        result.accepted, result.rejected   # {"bad_checksum": 1, ...}
+        ingestor.close()                   # pending fragments → incomplete_multipart
+
+Stages: :mod:`~khazar.ingest.framing` (wrappers, checksums), :mod:`~khazar.ingest.multipart`,
+:mod:`~khazar.ingest.decode` (vectorised hot types, pyais for the rest, units normalised
+once), :mod:`~khazar.ingest.csvfiles`; writes go through :mod:`khazar.store.ingest`.
 """
 
 from khazar.ingest.files import FileKind, FileProgress, ingest_file, sniff

@@ -150,6 +150,10 @@ def test_login_see_moving_vessels_and_logout(console: tuple[str, KhazarServer, l
             card.first.wait_for(state="visible", timeout=15_000)
             assert "SBS-04" in (card.first.text_content() or "")
             page.screenshot(path=str(ARTIFACTS / "console-alert.png"))
+            page.click(".tab[data-tab=fleet]")
+            page.wait_for_selector("#fleet-table")
+            assert page.locator("#fleet-table tr").count() == 13  # header + 12 boats
+            page.screenshot(path=str(ARTIFACTS / "console-fleet.png"))
 
             # vessel panel: identity, kinematics, position in degrees and decimal minutes
             mmsi = page.evaluate(

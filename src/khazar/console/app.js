@@ -117,7 +117,10 @@
     const f = state.vessels.get(mmsi);
     P.renderVessel($("panel-vessel"), f, showTrack);
     M.setData(state.map, "selected", f ? { type: "FeatureCollection", features: [f] } : M.EMPTY);
-    if (switchTab !== false) selectTab("vessel");
+    if (switchTab !== false) {
+      selectTab("vessel");
+      if (!state.replay) showTrack(mmsi);
+    }
   }
   async function showTrack(mmsi) {
     const fc = await load("tracks", "/tracks?mmsi=" + encodeURIComponent(mmsi) + "&hours=6");
@@ -130,7 +133,10 @@
     assign: (id, boat) => act("/alerts/" + id + "/assign", { boat }),
     resolve: (id, reason) => act("/alerts/" + id + "/resolve", { reason }),
     note: (id, text) => act("/alerts/" + id + "/notes", { text }),
-    focus: (f) => state.map.flyTo({ center: f.geometry.coordinates, zoom: Math.max(state.map.getZoom(), 9) }),
+    focus: (f) => {
+      state.map.flyTo({ center: f.geometry.coordinates, zoom: Math.max(state.map.getZoom(), 9) });
+      if (f.properties.mmsi && state.vessels.has(f.properties.mmsi)) showTrack(f.properties.mmsi);
+    },
   };
   async function act(path, body) {
     try {
@@ -159,10 +165,14 @@
     if (!fc) return;
     state.fleet = fc;
     M.setData(state.map, "fleet", fc);
-    P.renderFleet($("panel-fleet"), fc);
+    P.renderFleet($("panel-fleet"), fc, state.unavailable.has("dispatch"));
   }
 
   // --- static layers --------------------------------------------------------------
+  async function checkCapabilities() {
+    const st = await load("status", "/status");
+    if (st && !st.capabilities.dispatch) markUnavailable("dispatch");
+  }
   async function loadGeography() {
     const [basemap, zones, assets, patrols] = await Promise.all([
       load("water", "/basemap"), load("zones", "/zones"), load("assets", "/assets"), load("patrols", "/patrols"),
@@ -257,6 +267,7 @@
     } else {
       state.map.resize();
     }
+    await checkCapabilities();
     await refreshFleet();
     await Promise.all([refreshVessels(), refreshAlerts()]);
     connectLive();

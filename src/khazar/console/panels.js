@@ -107,8 +107,12 @@
     }
   }
 
-  function renderFleet(container, fc) {
+  function renderFleet(container, fc, noDispatch) {
     container.replaceChildren();
+    if (noDispatch) {
+      container.append(el("p", { class: "warn small", id: "dispatch-unavailable" },
+        t("alerts.dispatch") + ": " + t("error.unavailable")));
+    }
     const feats = (fc && fc.features) || [];
     if (!feats.length) { container.append(el("p", { class: "muted" }, t("fleet.none"))); return; }
     const table = el("table", { class: "grid", id: "fleet-table" },

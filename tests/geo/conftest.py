@@ -46,7 +46,9 @@ def water_points(geo: Geography) -> Callable[..., list[tuple[float, float]]]:
     return make
 
 
-def random_water_points(geo: Geography, n: int, seed: int, min_coast_m: float = 2000.0) -> list[tuple[float, float]]:
+def random_water_points(
+    geo: Geography, n: int, seed: int, min_coast_m: float = 2000.0
+) -> list[tuple[float, float]]:
     """``n`` (lat, lon) points in the open sea at least ``min_coast_m`` from any coast."""
     rng = np.random.default_rng(seed)
     minx, miny, maxx, maxy = geo.water.bounds

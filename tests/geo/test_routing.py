@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -18,7 +18,6 @@ from khazar.geo import Geography, Route
 from khazar.geo.loader import cached_router
 from khazar.units import WGS84, geodesic_distance_m
 
-
 BAKU = (40.366, 49.862)
 AKTAU = (43.6232, 51.2365)
 ALAT = (39.95, 49.41)
@@ -32,8 +31,12 @@ class WaterGrid:
     geodesic lengths. Its shortest paths are water paths,
     so they are at least the true shortest route (up to ~2.7 % longer from the angles)."""
 
-    OFFSETS = [(di, dj) for di in range(-2, 3) for dj in range(-2, 3)
-               if (di, dj) != (0, 0) and np.gcd(abs(di), abs(dj)) == 1]
+    OFFSETS: ClassVar[list[tuple[int, int]]] = [
+        (di, dj)
+        for di in range(-2, 3)
+        for dj in range(-2, 3)
+        if (di, dj) != (0, 0) and np.gcd(abs(di), abs(dj)) == 1
+    ]
 
     def __init__(self, geo: Geography, step: float = GRID_STEP_DEG) -> None:
         minx, miny, maxx, maxy = geo.water.bounds
@@ -46,7 +49,9 @@ class WaterGrid:
         self.index[wet] = np.arange(int(wet.sum()))
         ni, nj = lat.shape
         ring_coords = [np.asarray(r.coords) for r in [geo.water.exterior, *geo.water.interiors]]
-        coast = shapely.linestrings(np.concatenate([np.stack([c[:-1], c[1:]], axis=1) for c in ring_coords]))
+        coast = shapely.linestrings(
+            np.concatenate([np.stack([c[:-1], c[1:]], axis=1) for c in ring_coords])
+        )
         tree = shapely.STRtree(coast)
         rows, cols, w = [], [], []
         ii, jj = np.nonzero(wet.reshape(ni, nj))
@@ -58,7 +63,13 @@ class WaterGrid:
             ok2 = wet[b]
             a, b = a[ok2], b[ok2]
             lines = shapely.linestrings(
-                np.stack([np.column_stack([self.lon[a], self.lat[a]]), np.column_stack([self.lon[b], self.lat[b]])], axis=1)
+                np.stack(
+                    [
+                        np.column_stack([self.lon[a], self.lat[a]]),
+                        np.column_stack([self.lon[b], self.lat[b]]),
+                    ],
+                    axis=1,
+                )
             )
             crossing = np.unique(tree.query(lines, predicate="intersects")[0])
             keep = np.ones(a.size, dtype=bool)
@@ -69,20 +80,32 @@ class WaterGrid:
             cols.append(self.index[b])
             w.append(np.asarray(d))
         n = int(wet.sum())
-        self.graph = coo_matrix((np.concatenate(w), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)).tocsr()
+        self.graph = coo_matrix(
+            (np.concatenate(w), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
+        ).tocsr()
         self.wet_lon = self.lon[wet]
         self.wet_lat = self.lat[wet]
 
     def nearest(self, lat: float, lon: float) -> tuple[int, float]:
-        _, _, d = WGS84.inv(np.full(self.wet_lon.size, lon), np.full(self.wet_lat.size, lat), self.wet_lon, self.wet_lat)
+        _, _, d = WGS84.inv(
+            np.full(self.wet_lon.size, lon),
+            np.full(self.wet_lat.size, lat),
+            self.wet_lon,
+            self.wet_lat,
+        )
         k = int(np.argmin(d))
         return k, float(d[k])
 
-    def shortest_m(self, pairs: list[tuple[tuple[float, float], tuple[float, float]]]) -> list[float]:
+    def shortest_m(
+        self, pairs: list[tuple[tuple[float, float], tuple[float, float]]]
+    ) -> list[float]:
         starts = [self.nearest(*a) for a, _ in pairs]
         ends = [self.nearest(*b) for _, b in pairs]
         dist = dijkstra(self.graph, directed=False, indices=[s for s, _ in starts])
-        return [float(dist[i, e]) + ds + de for i, ((_, ds), (e, de)) in enumerate(zip(starts, ends, strict=True))]
+        return [
+            float(dist[i, e]) + ds + de
+            for i, ((_, ds), (e, de)) in enumerate(zip(starts, ends, strict=True))
+        ]
 
 
 @pytest.fixture(scope="module")
@@ -161,3 +184,16 @@ def test_router_cache_round_trip(geo: Geography) -> None:
     assert again is not geo.router
     a, b = (40.2, 50.2), (42.0, 50.5)
     assert again.distance_m(*a, *b) == pytest.approx(geo.router.distance_m(*a, *b), abs=1e-6)
+
+
+def test_one_to_many_and_matrix_agree_with_pairwise(geo: Geography, water_points: Any) -> None:
+    pts = water_points(12, seed=23)
+    target = (40.2361, 50.80)  # off Neft Daslari
+    lats = [p[0] for p in pts]
+    lons = [p[1] for p in pts]
+    many = geo.router.distances_m(*target, lats, lons)
+    single = [geo.router.distance_m(*p, *target) for p in pts]
+    assert many == pytest.approx(single, rel=1e-9, abs=1e-6)
+    m = geo.router.distance_matrix_m(lats, lons)
+    assert m.shape == (12, 12) and np.allclose(m, m.T) and np.all(np.diag(m) == 0)
+    assert m[0, 5] == pytest.approx(geo.router.distance_m(*pts[0], *pts[5]), rel=1e-9, abs=1e-6)

@@ -42,11 +42,15 @@ class _Coast:
         cand = self.lonlat[idx]  # (n, k, 2)
         lon_r = np.repeat(lon[:, None], k, axis=1)
         lat_r = np.repeat(lat[:, None], k, axis=1)
-        _, _, d = WGS84.inv(lon_r.ravel(), lat_r.ravel(), cand[..., 0].ravel(), cand[..., 1].ravel())
+        _, _, d = WGS84.inv(
+            lon_r.ravel(), lat_r.ravel(), cand[..., 0].ravel(), cand[..., 1].ravel()
+        )
         return np.asarray(d).reshape(-1, k).min(axis=1)
 
 
-def _boundary_samples(geo: Geography, geom: shapely.Geometry, spacing_m: float = 500.0) -> tuple[np.ndarray, np.ndarray]:
+def _boundary_samples(
+    geo: Geography, geom: shapely.Geometry, spacing_m: float = 500.0
+) -> tuple[np.ndarray, np.ndarray]:
     xy = shapely.segmentize(geo.proj.geom_to_xy(geom.boundary), spacing_m)
     pts = shapely.get_coordinates(xy)
     lon, lat = geo.proj.to_lonlat(pts[:, 0], pts[:, 1])
@@ -76,8 +80,13 @@ def _seaward_limit_distances(geo: Geography, zone_geom: shapely.Geometry) -> np.
     return d_az[seaward]
 
 
-@pytest.mark.parametrize("zone_ids,limit_nm", [(["aze-territorial-sea"], 15.0), (["aze-territorial-sea", "aze-fishery-zone"], 25.0)])
-def test_seaward_limit_is_at_the_breadth_from_az_coast(geo: Geography, zone_ids: list[str], limit_nm: float) -> None:
+@pytest.mark.parametrize(
+    "zone_ids,limit_nm",
+    [(["aze-territorial-sea"], 15.0), (["aze-territorial-sea", "aze-fishery-zone"], 25.0)],
+)
+def test_seaward_limit_is_at_the_breadth_from_az_coast(
+    geo: Geography, zone_ids: list[str], limit_nm: float
+) -> None:
     zone = shapely.union_all([geo.zone(z).geometry for z in zone_ids])
     d = _seaward_limit_distances(geo, zone) / M_PER_NM
     assert d.size > 1000  # the limit is hundreds of km long, sampled every 500 m
@@ -108,7 +117,7 @@ def test_coast_split_between_the_five_states(geo: Geography) -> None:
     astara = by_pair[frozenset({"AZE", "IRN"})]
     assert geodesic_distance_m(samur.lat, samur.lon, 41.85, 48.58) < 5000  # Samur mouth
     assert geodesic_distance_m(astara.lat, astara.lon, 38.43, 48.87) < 5000  # Astara
-    az = [s for s in mainland if s.state == "AZE"][0]
+    az = next(s for s in mainland if s.state == "AZE")
     length_km = geo.proj.geom_to_xy(az.geometry).length / 1000
     assert 600 < length_km < 900
     # the AZ arc runs between the two AZ junctions

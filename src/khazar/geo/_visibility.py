@@ -21,6 +21,7 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 _CHUNK = 4_000_000
+_SMALL_BATCH = 32  # larger batches go to the R-tree predicate query
 _PIECE_M = 20_000.0  # pair × edge products per numpy chunk (memory ≈ 32 B each)
 
 
@@ -173,6 +174,8 @@ class EdgeIndex:
         ``p`` (every edge tested exactly; the node's own two edges excepted)."""
         if nodes_idx.size == 0:
             return np.zeros(0, dtype=bool)
+        if nodes_idx.size > _SMALL_BATCH:
+            return self._nodes_visible_tree(p, nodes_idx)
         e = self._rings.edges
         q = self._rings.nodes[nodes_idx]
         ax, ay, bx, by = e[:, 0], e[:, 1], e[:, 2], e[:, 3]
@@ -189,3 +192,24 @@ class EdgeIndex:
         hit[rows, inc[:, 0]] = False
         hit[rows, inc[:, 1]] = False
         return np.asarray(~hit.any(axis=1))
+
+    def _nodes_visible_tree(self, p: FloatArray, nodes_idx: IntArray) -> BoolArray:
+        # many segments at once: cut each into ≤ 20 km pieces (small bounding boxes, few
+        # candidate edges each) and let GEOS test the pieces against the R-tree in C
+        targets = self._rings.nodes[nodes_idx]
+        length = np.hypot(targets[:, 0] - p[0], targets[:, 1] - p[1])
+        pieces = np.maximum(1, np.ceil(length / _PIECE_M)).astype(np.int64)
+        seg = np.repeat(np.arange(nodes_idx.size), pieces)
+        first = np.cumsum(pieces) - pieces
+        k = np.arange(seg.size) - first[seg]
+        t0 = (k / pieces[seg])[:, None]
+        t1 = ((k + 1) / pieces[seg])[:, None]
+        d = targets[seg] - p
+        coords = np.stack([p + d * t0, p + d * t1], axis=1)
+        piece_i, edge_i = self._tree.query(shapely.linestrings(coords), predicate="intersects")
+        seg_i = seg[piece_i]
+        inc = self._rings.node_edges[nodes_idx[seg_i]]
+        blocking = (edge_i != inc[:, 0]) & (edge_i != inc[:, 1])
+        out = np.ones(nodes_idx.size, dtype=bool)
+        out[seg_i[blocking]] = False
+        return out

@@ -436,6 +436,10 @@ _PORTS: list[tuple[str, str, LatLon, str, str]] = [
 
 
 def _ports() -> list[dict[str, Any]]:
+    how = (
+        "port point = the source's city, settlement or waterfront position, not a berth; "
+        "GFW visit circles of 3 km / 4 km around it"
+    )
     return [
         _feature(
             _point(pos),
@@ -446,6 +450,7 @@ def _ports() -> list[dict[str, Any]]:
             exit_radius_m=4000,
             confidence=conf,
             source=src,
+            drawn=how,
         )
         for pid, name, pos, conf, src in _PORTS
     ]

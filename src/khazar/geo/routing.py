@@ -39,6 +39,7 @@ DEFAULT_INSET_M = 400.0
 DEFAULT_SIMPLIFY_M = 200.0
 _DENSIFY_M = 2000.0  # route vertices every 2 km so lon/lat chords follow the plane segment
 _CACHE_SIZE = 4096
+_FIELD_MIN_SOURCES = 48  # below this, pairwise queries beat the target's full field
 _BATCH = 24  # candidate node pairs examined per vectorised visibility round
 
 FloatArray = npt.NDArray[np.float64]
@@ -201,13 +202,14 @@ def _tangent_pairs(
 class _PointView:
     """The tangent nodes seen from one point, their distances, visibility found so far."""
 
-    __slots__ = ("d", "idx", "p", "vis")
+    __slots__ = ("d", "field", "idx", "p", "vis")
 
     def __init__(self, p: FloatArray, idx: npt.NDArray[np.int64], d: FloatArray) -> None:
         self.p = p
         self.idx = idx
         self.d = d
         self.vis = np.full(idx.size, -1, dtype=np.int8)
+        self.field: FloatArray | None = None
 
     def resolve(self, rows: npt.NDArray[np.int64], index: EdgeIndex) -> None:
         """Test (vectorised) the visibility of the nodes at ``rows`` not yet known."""
@@ -243,12 +245,63 @@ class SeaRouter:
     def distances_m(
         self, lat: float, lon: float, lats: npt.ArrayLike, lons: npt.ArrayLike
     ) -> FloatArray:
-        """Water distances (m) from one point to many (e.g. every boat to an alert)."""
+        """Water distances (m) from many points to one (e.g. every boat to an alert).
+
+        The target's distance to every routing node is computed once; each source then
+        needs only its own visible nodes (remembered between calls for fixed sources such
+        as boats at their bases), so this runs at thousands of pairs per second.
+        """
         la = np.atleast_1d(np.asarray(lats, dtype=float))
         lo = np.atleast_1d(np.asarray(lons, dtype=float))
-        return np.array(
-            [self.distance_m(lat, lon, float(a), float(o)) for a, o in zip(la, lo, strict=True)]
-        )
+        if la.size < _FIELD_MIN_SOURCES:
+            return np.array(
+                [self.distance_m(float(a), float(o), lat, lon) for a, o in zip(la, lo, strict=True)]
+            )
+        b, _ = self._snap(lat, lon)
+        field = self._field(self._view(b))
+        out = np.empty(la.size)
+        for k in range(la.size):
+            a, _ = self._snap(float(la[k]), float(lo[k]))
+            out[k] = self._via_field(a, b, field)
+        return out
+
+    def distance_matrix_m(self, lats: npt.ArrayLike, lons: npt.ArrayLike) -> FloatArray:
+        """All-pairs water distances (m) between points, e.g. patrol areas (symmetric)."""
+        la = np.atleast_1d(np.asarray(lats, dtype=float))
+        lo = np.atleast_1d(np.asarray(lons, dtype=float))
+        pts = [self._snap(float(a), float(o))[0] for a, o in zip(la, lo, strict=True)]
+        fields = [self._field(self._view(p)) for p in pts]
+        n = len(pts)
+        out = np.zeros((n, n))
+        for i in range(n):
+            for j in range(i + 1, n):
+                out[i, j] = out[j, i] = self._via_field(pts[i], pts[j], fields[j])
+        return out
+
+    def _field(self, view: _PointView) -> FloatArray:
+        """Shortest distance from every routing node to the view's point."""
+        if view.field is None:
+            view.resolve(np.arange(view.idx.size), self._index)
+            seen = np.nonzero(view.vis == 1)[0]
+            if seen.size == 0:
+                view.field = np.full(len(self.graph.nodes), np.inf)
+            else:
+                d = view.d[seen, None] + self.graph.dist[view.idx[seen], :]
+                view.field = d.min(axis=0)
+        return view.field
+
+    def _via_field(self, a: FloatArray, b: FloatArray, field_b: FloatArray) -> float:
+        if self._index.segment_clear(a, b):
+            return float(np.hypot(*(b - a)))
+        va = self._view(a)
+        va.resolve(np.arange(va.idx.size), self._index)
+        seen = va.vis == 1
+        if not seen.any():
+            raise GeoError("no water route: an endpoint sees no routing node")
+        best = float(np.min(va.d[seen] + field_b[va.idx[seen]]))
+        if not np.isfinite(best):
+            raise GeoError("no water route between these points (separate water bodies)")
+        return best
 
     def route(self, lat1: float, lon1: float, lat2: float, lon2: float) -> Route:
         """The shortest water route; endpoints on land are snapped to water (distance kept)."""

@@ -251,6 +251,11 @@ class AlertRule(_Section):
     description: str = Field("", description="what the rule is for, shown in docs and alerts")
 
 
+#: AIS ship types of harbour service craft: pilot, SAR, tug, port tender, anti-pollution,
+#: law enforcement, medical. They hold position and manoeuvre slowly over the landfalls all day.
+SERVICE_CRAFT_TYPES = [50, 51, 52, 53, 54, 55, 58]
+
+
 def _default_rules() -> list[AlertRule]:
     protected = ["platform_safety", "pipeline_corridor", "terminal_safety"]
     return [
@@ -258,6 +263,13 @@ def _default_rules() -> list[AlertRule]:
             name="anchor-drag",
             event_types=["anchor_drag"],
             behaviour_weight=1.0,
+            # an anchor on the seabed holds a ship back: Eagle S 6.3 kn, Yi Peng 3 ~7 kn;
+            # a ship running along a corridor at service speed is not dragging
+            evidence_max={"speed_in_corridor_kn": 8.0},
+            evidence_min={"fixes": 3},
+            # ferries and tankers slow down over the landfall to berth at Alat and Sangachal
+            min_shore_distance_m=3000.0,
+            exempt_ship_types=SERVICE_CRAFT_TYPES,
             description="a vessel dragging (or slowing like one dragging) across a corridor",
         ),
         AlertRule(
@@ -265,6 +277,8 @@ def _default_rules() -> list[AlertRule]:
             event_types=["loitering"],
             zone_kinds=protected,
             behaviour_weight=0.8,
+            min_shore_distance_m=3000.0,
+            exempt_ship_types=SERVICE_CRAFT_TYPES,
             description="loitering inside a pipeline corridor or platform safety zone",
         ),
         AlertRule(
@@ -284,10 +298,12 @@ def _default_rules() -> list[AlertRule]:
         AlertRule(
             name="rendezvous",
             event_types=["encounter"],
+            behaviour_weight=0.6,
             # boats rafted up in fishing harbours and small quays are not at sea
             min_shore_distance_m=3000.0,
-            behaviour_weight=0.6,
-            description="two vessels side by side at sea, away from ports (possible transfer)",
+            # a transfer needs the vessels alongside, not a few hundred metres apart
+            evidence_max={"mean_distance_m": 200.0},
+            description="two vessels alongside at sea, away from ports (possible transfer)",
         ),
         AlertRule(
             name="identity-spoofing",
@@ -299,6 +315,9 @@ def _default_rules() -> list[AlertRule]:
             name="dark-vessel",
             event_types=["dark_vessel"],
             behaviour_weight=0.7,
+            # a contact tracked for 20 min is a boat; shorter ones are mostly clutter or a
+            # known vessel whose AIS position lags the radar's
+            min_duration_min=20.0,
             description="a radar or SAR contact with no AIS track near it",
         ),
     ]

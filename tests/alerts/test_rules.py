@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from khazar.alerts import AlertState, Severity, alerts_for_events, match_rule
 from khazar.config import AlertRule
+from khazar.domain import Event
 
 from .builders import (
     OTHER,
@@ -240,3 +241,26 @@ def test_rendezvous_near_the_shore_is_not_an_alert() -> None:
     assert match_rule(harbour, shore) is None
     assert match_rule(at_sea, shore) is not None
     assert match_rule(harbour, CTX) is not None  # no coast known: the rule applies
+
+
+def test_evidence_bounds_and_service_craft_types_come_from_the_rule() -> None:
+    import dataclasses
+
+    tug, tanker = 273_000_052, 273_000_080
+    ctx = dataclasses.replace(CTX, ship_types={tug: 52, tanker: 80})
+
+    def drag(mmsi: int, speed_kn: float, fixes: int, start_min: int = 0) -> Event:
+        e = event("anchor_drag", mmsi, asset="acg-sangachal-oil", start_min=start_min)
+        ev = {"speed_in_corridor_kn": speed_kn, "fixes": fixes}
+        return dataclasses.replace(e, evidence=ev)
+
+    assert match_rule(drag(tanker, 6.5, 40), ctx) is not None
+    assert match_rule(drag(tanker, 12.0, 40), ctx) is None  # transit along the line
+    assert match_rule(drag(tanker, 6.5, 1), ctx) is None  # one fix is no crossing
+    assert match_rule(drag(tug, 6.5, 40), ctx) is None  # harbour service craft
+    # an encounter is exempt only when both vessels are of the exempt types
+    rule = ctx.rules[4].model_copy(update={"exempt_ship_types": [52]})
+    assert rule.name == "rendezvous"
+    only = dataclasses.replace(ctx, rules=(rule,), ship_types={tug: 52, tug + 1: 52, tanker: 80})
+    assert match_rule(event("encounter", tug, other=tanker), only) is not None
+    assert match_rule(event("encounter", tug, other=tug + 1), only) is None

@@ -34,8 +34,14 @@ def asset_infos(assets: Sequence[Asset], values: Mapping[str, float]) -> dict[st
     }
 
 
-def rule_context(settings: Settings, geo: Geography | None = None) -> RuleContext:
-    """The rules, registry, zone kinds and asset criticality for ``settings``' geography."""
+def rule_context(
+    settings: Settings,
+    geo: Geography | None = None,
+    ship_types: Mapping[int, int] | None = None,
+) -> RuleContext:
+    """The rules, registry, zone kinds, asset criticality and shore distance for
+    ``settings``' geography; ``ship_types`` (MMSI → AIS ship type) from the store's static
+    data, for the rules' ``exempt_ship_types``."""
     if geo is None:
         from khazar.geo import load_geography
 
@@ -43,7 +49,7 @@ def rule_context(settings: Settings, geo: Geography | None = None) -> RuleContex
     values = criticality_values(settings, geo.assets)
     zone_kinds = {z.id: z.kind for z in geo.zones}
     return RuleContext.from_settings(
-        settings, zone_kinds, asset_infos(geo.assets, values), shore_distance(geo)
+        settings, zone_kinds, asset_infos(geo.assets, values), shore_distance(geo), ship_types
     )
 
 

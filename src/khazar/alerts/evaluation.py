@@ -3,9 +3,10 @@
 An alert is *true* when one of its vessels is a planted behaviour's vessel and its time span
 overlaps the behaviour's (± the truth's time tolerance); for vessel-less alerts (radar
 contacts) when it lies within the truth's match radius of one of the behaviour's radar
-targets in that time. Every other alert is *false*; false alerts whose vessel is a
-look-alike's, or an authorised boat of the registry, are counted separately as well
-(the done-when wants none of those). Exercise alerts never count.
+targets in that time, or of the behaviour's position (a planted vessel that switched its
+AIS off shows up as a radar-only contact). Every other alert is *false*; false alerts whose
+vessel is a look-alike's, or an authorised boat of the registry, are counted separately as
+well (the done-when wants none of those). Exercise alerts never count.
 """
 
 from __future__ import annotations
@@ -76,11 +77,15 @@ def score_alerts(
             if _vessels(alert) & set(b.mmsis):
                 hit = b
                 break
-            if alert.mmsi is None and any(
-                float(haversine_m(alert.lat, alert.lon, lat, lon)) <= truth.match_radius_m
-                for target in b.radar_targets
-                for ts, lat, lon in target.track
-                if alert.first_ts - tol <= ts <= alert.last_ts + tol
+            if alert.mmsi is None and (
+                any(
+                    float(haversine_m(alert.lat, alert.lon, lat, lon)) <= truth.match_radius_m
+                    for target in b.radar_targets
+                    for ts, lat, lon in target.track
+                    if alert.first_ts - tol <= ts <= alert.last_ts + tol
+                )
+                # a planted vessel that switched its AIS off is a radar-only contact too
+                or float(haversine_m(alert.lat, alert.lon, b.lat, b.lon)) <= truth.match_radius_m
             ):
                 hit = b
                 break

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from khazar.alerts.model import Alert, AlertState, alert_id
@@ -81,6 +81,7 @@ class RuleContext:
     history_scale: float = 3.0
     # metres from (lat, lon) to the nearest shore; None = unknown (shore rules then pass)
     shore_distance_m: Callable[[float, float], float] | None = None
+    ship_types: Mapping[int, int] = field(default_factory=dict)  # mmsi → AIS ship type
 
     @property
     def max_asset_value(self) -> float:
@@ -93,6 +94,7 @@ class RuleContext:
         zone_kinds: Mapping[str, str] | None = None,
         assets: Mapping[str, AssetInfo] | None = None,
         shore_distance_m: Callable[[float, float], float] | None = None,
+        ship_types: Mapping[int, int] | None = None,
     ) -> RuleContext:
         """Build a context from the configuration plus geography facts (zones, assets)."""
         authorised: dict[int, set[str]] = {}
@@ -110,6 +112,7 @@ class RuleContext:
             watchlist_weight=settings.alerts.watchlist_weight,
             history_scale=settings.alerts.history_scale,
             shore_distance_m=shore_distance_m,
+            ship_types=dict(ship_types or {}),
         )
 
     def zone_kind(self, event: Event) -> str | None:
@@ -154,6 +157,23 @@ def _duration_min(event: Event) -> float:
     return (event.end - event.start).total_seconds() / 60.0
 
 
+def _all_of_types(event: Event, ctx: RuleContext, types: Collection[int]) -> bool:
+    vessels = ctx.vessels(event)
+    return bool(vessels) and all(ctx.ship_types.get(m) in types for m in vessels)
+
+
+def _evidence_ok(event: Event, rule: AlertRule) -> bool:
+    for key, bound in rule.evidence_max.items():
+        value = event.evidence.get(key)
+        if isinstance(value, (int, float)) and value > bound:
+            return False
+    for key, bound in rule.evidence_min.items():
+        value = event.evidence.get(key)
+        if isinstance(value, (int, float)) and value < bound:
+            return False
+    return True
+
+
 def match_rule(event: Event, ctx: RuleContext) -> AlertRule | None:
     """The rule an event raises an alert under, or None (no rule, or the vessel is exempt)."""
     if ctx.exempt(event):
@@ -166,6 +186,10 @@ def match_rule(event: Event, ctx: RuleContext) -> AlertRule | None:
         if rule.require_asset and event.asset_id is None:
             continue
         if _duration_min(event) < rule.min_duration_min:
+            continue
+        if not _evidence_ok(event, rule):
+            continue
+        if rule.exempt_ship_types and _all_of_types(event, ctx, rule.exempt_ship_types):
             continue
         if (
             rule.min_shore_distance_m > 0

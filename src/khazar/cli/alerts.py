@@ -38,7 +38,7 @@ from khazar.interop import (
 from khazar.interop.export import render_features
 from khazar.store import Store, open_store
 from khazar.store import alerts as repo
-from khazar.store.picture import latest_states
+from khazar.store.picture import latest_states, ship_types
 
 __all__ = ["alerts_app"]
 
@@ -77,7 +77,7 @@ def _update(store: Store, config: Path | None, now: datetime) -> svc.UpdateResul
     events, exercise = repo.stored_events(store.conn)
     return svc.update_alerts(
         store,
-        rule_context(settings),
+        rule_context(settings, ship_types=ship_types(store)),
         events,
         now,
         exercise_event_ids=exercise,

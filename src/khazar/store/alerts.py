@@ -264,7 +264,7 @@ def stored_events(
     events: list[Event] = []
     exercise: set[str] = set()
     for row in conn.execute(sql, params).fetchall():
-        (eid, typ, mmsi, other, start, end, lat, lon, zone, asset, evidence, is_open, ex) = row
+        (_id, typ, mmsi, other, start, end, lat, lon, zone, asset, evidence, is_open, ex) = row
         event = Event(
             type=typ,
             mmsi=mmsi,

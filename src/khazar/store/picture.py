@@ -14,7 +14,7 @@ from khazar.alerts.backtrace import VesselFixes
 from khazar.interop.cot import VesselState
 from khazar.store.db import Store
 
-__all__ = ["fixes_in_box", "latest_states"]
+__all__ = ["fixes_in_box", "latest_states", "ship_types"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -126,3 +126,12 @@ def fixes_in_box(
             )
         )
     return out
+
+
+def ship_types(store: Store) -> dict[int, int]:
+    """The latest AIS ship type reported by each vessel (static data), for the alert rules."""
+    rows = store.conn.execute(
+        "SELECT mmsi, arg_max(ship_type, ts) FROM vessels_static "
+        "WHERE ship_type IS NOT NULL GROUP BY mmsi"
+    ).fetchall()
+    return {int(m): int(t) for m, t in rows}

@@ -83,8 +83,11 @@ def zones(
         )
         return
     table = Table(title=f"zones ({geo.coastline_source})")
-    for col in ("id", "kind", "area km²", "provisional", "name"):
-        table.add_column(col, justify="right" if col == "area km²" else "left")
+    table.add_column("id", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("area km²", justify="right", no_wrap=True)
+    table.add_column("prov.")
+    table.add_column("name")
     for z in geo.zones:
         rec = zone_record(z)
         table.add_row(
@@ -149,22 +152,19 @@ def assets(
         )
         return
     table = Table(title=f"assets ({geo.assets_source})")
-    for col in ("id", "kind", "group", "gas bcm/yr", "to EU ≥", "oil kb/d", "value", "confidence"):
-        table.add_column(
-            col,
-            justify="right" if col in ("gas bcm/yr", "to EU ≥", "oil kb/d", "value") else "left",
-        )
+    table.add_column("id", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    for col in ("gas bcm/yr", "to EU ≥", "oil kb/d", "value"):
+        table.add_column(col, justify="right")
     for a in geo.assets:
         c = crit[a.id]
         table.add_row(
             a.id,
             a.kind,
-            a.group or "",
             f"{c.gas_bcm_yr:.2f}",
             f"{c.gas_europe_bcm_yr:.2f}",
             f"{c.oil_kbd:.1f}",
             f"{c.value:.2f}",
-            a.confidence,
         )
     console.print(table)
 

@@ -18,6 +18,8 @@ __all__ = ["REGISTRY_MARGIN_M", "geography_from_geo", "load_detections", "load_f
 
 #: authorised boats are exempt within this distance of their group's protected areas
 REGISTRY_MARGIN_M = 3000.0
+#: a terminal's waters count as a port approach (tugs and mooring boats work there)
+TERMINAL_APPROACH_M = 10_000.0
 
 
 def geography_from_geo(geo: Geography, settings: Settings) -> DetectGeography:
@@ -32,6 +34,11 @@ def geography_from_geo(geo: Geography, settings: Settings) -> DetectGeography:
                  else None)
         zones.append(ZoneSpec(z.id, kind, z.geometry, z.asset_id,
                               a.group if a is not None else None, width))
+    for a in geo.assets:
+        if a.kind == "terminal":
+            xy = geo.proj.geom_to_xy(a.geometry).buffer(TERMINAL_APPROACH_M)
+            zones.append(ZoneSpec(f"{a.id}-approach", "port_approach",
+                                  geo.proj.geom_to_lonlat(xy), a.id, a.group))
     ports = tuple(PortSpec(p.id, p.lat, p.lon, p.entry_radius_m, p.exit_radius_m, p.approach)
                   for p in geo.ports)
     authorised = {k: frozenset(v) for k, v in settings.registry.authorised.items()}

@@ -1,7 +1,8 @@
 """``dark_vessel``: a radar or SAR detection with no AIS fix within 1.5 km and ±10 min
-(Skylight's 1,500 m; DESIGN C3). Unmatched detections that follow each other (≤ 30 min apart
+(Skylight's 1,500 m; DESIGN C3), the AIS track interpolated between consecutive fixes.
+Unmatched detections that follow each other (≤ 30 min apart
 and reachable at ≤ 40 kn plus 1.5 km) are one dark contact: one event from its first to its
-last detection.
+last detection; a radar contact needs two detections (one blip may be clutter).
 
 A detection is decided once the watermark is 10 min past it (every AIS fix that could
 match it has been seen); AIS fixes are kept only for the last 20 min.
@@ -25,6 +26,8 @@ __all__ = ["DarkState", "DarkVesselDetector"]
 
 F64 = npt.NDArray[np.float64]
 LINK_S = 1800.0
+#: a radar contact seen once may be clutter; SAR (one look) counts alone
+MIN_RADAR_DETECTIONS = 2
 _CANDIDATES = 8  # AIS fixes examined per detection (the nearest in space-time)
 LINK_KN = 40.0
 _LAT0 = 42.0
@@ -46,7 +49,8 @@ class Contact:
 
 @dataclass(slots=True)
 class DarkState:
-    ais: npt.NDArray[np.float64] = field(default_factory=lambda: np.empty((0, 3)))
+    #: recent AIS fixes (t, lat, lon, mmsi), sorted by (mmsi, t)
+    ais: npt.NDArray[np.float64] = field(default_factory=lambda: np.empty((0, 4)))
     pending: Detections = field(default_factory=Detections.empty)
     contacts: list[Contact] = field(default_factory=list)
 
@@ -79,7 +83,9 @@ class DarkVesselDetector:
         final = chunk.final
         fx = chunk.tr.fixes
         win = s.dark_time_s
-        state.ais = np.concatenate((state.ais, np.column_stack((fx.t_s, fx.lat, fx.lon))))
+        ais = np.concatenate((state.ais, np.column_stack((fx.t_s, fx.lat, fx.lon,
+                                                           fx.mmsi.astype(np.float64)))))
+        state.ais = ais[np.lexsort((ais[:, 0], ais[:, 3]))]
         pend = Detections(*(np.concatenate((getattr(state.pending, f),
                                             getattr(chunk.detections, f)))
                             for f in ("t_s", "lat", "lon", "length_m", "source")))
@@ -99,11 +105,15 @@ class DarkVesselDetector:
         state.ais = state.ais[state.ais[:, 0] >= chunk.watermark_s - 2 * win]
         live: list[Contact] = []
         for c in state.contacts:
+            confirmed = c.n >= MIN_RADAR_DETECTIONS or any(
+                not src.startswith("radar") for src in c.sources)
             if final or horizon - c.t1 > LINK_S:
-                events.append(self._event(c, False))
+                if confirmed:
+                    events.append(self._event(c, False))
             else:
                 live.append(c)
-                events.append(self._event(c, True))
+                if confirmed:
+                    events.append(self._event(c, True))
         state.contacts = live
         return state, events
 
@@ -130,6 +140,18 @@ class DarkVesselDetector:
         safe = np.where(found, idx, 0)
         d = haversine_m(ais[safe, 1], ais[safe, 2], det.lat[:, None], det.lon[:, None])
         ok = found & (np.abs(ais[safe, 0] - det.t_s[:, None]) <= s.dark_time_s)
+        # the track between a candidate fix and the vessel's next one, at the detection time
+        nxt = np.minimum(safe + 1, ais.shape[0] - 1)
+        t0, t1 = ais[safe, 0], ais[nxt, 0]
+        td = det.t_s[:, None]
+        span = (ais[nxt, 3] == ais[safe, 3]) & (t0 <= td) & (td <= t1) & (t1 > t0) & (
+            t1 - t0 <= 2 * s.dark_time_s)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f = np.where(span, (td - t0) / (t1 - t0), 0.0)
+        ilat = ais[safe, 1] + f * (ais[nxt, 1] - ais[safe, 1])
+        ilon = ais[safe, 2] + f * (ais[nxt, 2] - ais[safe, 2])
+        di = haversine_m(ilat, ilon, det.lat[:, None], det.lon[:, None])
+        d = np.where(span, np.minimum(d, di), d)
         return np.asarray(np.where(ok, d, np.inf).min(axis=1))
 
     def _link(self, state: DarkState, det: Detections, i: int, nearest: float,

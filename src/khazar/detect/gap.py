@@ -1,7 +1,8 @@
 """``ais_gap``: no position for ≥ 1 h (≥ 30 min when the last fix was in a pipeline corridor
 or platform safety zone) from a vessel that was being received — its previous report came
 ≤ 15 min before the last one, and its last fix was within reliable range of one of our
-receivers — and was not in port (DESIGN C3; GFW uses 6 h). Evidence: the
+receivers — and was neither in port nor within 2.5 km of the shore (a harbour the port list
+does not know) (DESIGN C3; GFW uses 6 h). Evidence: the
 gap's duration, the distance and implied speed across it. A silence still going on is an
 open event up to the watermark: live notices it from its clock, batch at the end of data.
 """
@@ -22,6 +23,9 @@ __all__ = ["GapDetector", "GapState", "LastFix"]
 
 #: "being received": the report before the last one came at most this long before it
 RECEIVED_INTERVAL_S = 900.0
+#: this close to the shore a vessel may be entering a harbour our port list does not know:
+#: switching off there is normal
+COASTAL_M = 2500.0
 #: forget a silent vessel after this long: a longer silence is not reported as a closed gap
 #: (the vessel left; its open gap stays open), so live state stays bounded
 FORGET_S = 7 * 24 * 3600.0
@@ -36,6 +40,7 @@ class LastFix:
     zone: int
     in_port: bool
     covered: bool = True
+    moored: bool = False  # at the coast (a harbour the port list may not know)
 
 
 @dataclass(slots=True)
@@ -75,7 +80,8 @@ class GapDetector:
 
     def _gap_ok(self, lf: LastFix, dt: float) -> bool:
         return (self._threshold_s(lf.zone) <= dt <= FORGET_S
-                and lf.prev_dt_s <= RECEIVED_INTERVAL_S and not lf.in_port and lf.covered)
+                and lf.prev_dt_s <= RECEIVED_INTERVAL_S and not lf.in_port and lf.covered
+                and not lf.moored)
 
     def step(self, state: GapState, chunk: Chunk) -> tuple[GapState, list[Event]]:
         events: list[Event] = []
@@ -88,6 +94,7 @@ class GapDetector:
             zone = ann.prot_zone[order]
             in_port = (ann.port_dist_m[order] <= self.settings.port_exit_km * 1000.0)
             covered = ann.covered[order]
+            moored = ann.shore_m[order] < COASTAL_M
             first = np.ones(n, bool)
             first[1:] = m[1:] != m[:-1]
             dt = np.empty(n)
@@ -107,7 +114,7 @@ class GapDetector:
                     pdt = dt[i - 1] if np.isfinite(dt[i - 1]) else np.inf
                     lf = LastFix(float(t[i - 1]), float(lat[i - 1]), float(lon[i - 1]),
                                  float(pdt), int(zone[i - 1]), bool(in_port[i - 1]),
-                                 bool(covered[i - 1]))
+                                 bool(covered[i - 1]), bool(moored[i - 1]))
                 if self._gap_ok(lf, float(dt[i])):
                     events.append(self._event(mm, lf, float(t[i]), float(lat[i]),
                                               float(lon[i]), False))
@@ -116,7 +123,8 @@ class GapDetector:
                 mm = int(m[i])
                 pdt = float(dt[i]) if np.isfinite(dt[i]) else np.inf
                 state.last[mm] = LastFix(float(t[i]), float(lat[i]), float(lon[i]), pdt,
-                                         int(zone[i]), bool(in_port[i]), bool(covered[i]))
+                                         int(zone[i]), bool(in_port[i]), bool(covered[i]),
+                                         bool(moored[i]))
         wm = chunk.watermark_s
         for mm in list(state.last):
             lf = state.last[mm]

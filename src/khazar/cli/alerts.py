@@ -425,25 +425,87 @@ def nmea_out_cmd(
         console.print(f"{len(states)} vessels, {n} sentences → {to}")
 
 
-# -- khazar export: alerts as a kind, KML and GPX as formats (registered on the export command)
+# -- khazar export: alerts, events, assets and zones as kinds, KML and GPX as formats
+# (registered on the ingest helper's export command, which owns the registry)
 def _alert_records(store: Store) -> Iterator[dict[str, Any]]:
     for a in repo.list_alerts(store.conn):
         rec = a.to_dict()
+        rec["name"] = f"{a.severity.value.upper()} {a.rule} ({a.id})"
         rec["event_ids"] = ",".join(a.event_ids)
         yield rec
+
+
+def _event_records(store: Store) -> Iterator[dict[str, Any]]:
+    from khazar.store.events import event_record, list_events
+
+    for ev in list_events(store.conn):
+        rec = event_record(ev)
+        rec["name"] = f"{ev.type} {ev.mmsi if ev.mmsi is not None else 'unidentified'}"
+        yield rec
+
+
+def _geo_records(kind: str) -> Any:
+    def records(store: Store) -> Iterator[dict[str, Any]]:
+        import json
+
+        import shapely
+
+        from khazar.alerts.context import criticality_values
+        from khazar.config import load_settings
+        from khazar.geo import load_geography
+
+        settings = load_settings()
+        geo = load_geography(settings)
+        if kind == "assets":
+            values = criticality_values(settings, geo.assets)
+            for a in geo.assets:
+                yield {
+                    "id": a.id,
+                    "name": a.name,
+                    "kind": a.kind,
+                    "group": a.group,
+                    "lat": a.lat,
+                    "lon": a.lon,
+                    "safety_radius_m": a.safety_radius_m,
+                    "corridor_half_width_m": a.corridor_half_width_m,
+                    "criticality": round(values.get(a.id, 0.0), 3),
+                    "source": a.source,
+                    "confidence": a.confidence,
+                    "geometry": json.loads(shapely.to_geojson(a.geometry)),
+                }
+        else:
+            for z in geo.zones:
+                p = z.geometry.representative_point()
+                yield {
+                    "id": z.id,
+                    "name": z.name,
+                    "kind": z.kind,
+                    "lat": p.y,
+                    "lon": p.x,
+                    "provisional": z.provisional,
+                    "source": z.source,
+                    "geometry": json.loads(shapely.to_geojson(z.geometry)),
+                }
+
+    return records
 
 
 def _features(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     feats = []
     for i, rec in enumerate(records):
         lat, lon = rec.get("lat"), rec.get("lon")
-        if lat is None or lon is None:
+        geometry = rec.get("geometry")
+        if geometry is None and (lat is None or lon is None):
             continue
-        props = {k: v for k, v in rec.items() if k not in ("lat", "lon")}
+        props = {k: v for k, v in rec.items() if k not in ("lat", "lon", "geometry")}
         props.setdefault("name", str(rec.get("id") or rec.get("mmsi") or i))
         if "start" not in props and "timestamp" not in props and rec.get("first_ts"):
             props["start"], props["end"] = rec["first_ts"], rec.get("last_ts")
-        feats.append(point_feature(str(rec.get("id") or i), float(lat), float(lon), props))
+        fid = str(rec.get("id") or i)
+        if isinstance(geometry, dict):
+            feats.append({"type": "Feature", "id": fid, "geometry": geometry, "properties": props})
+        else:
+            feats.append(point_feature(fid, float(lat), float(lon), props))  # type: ignore[arg-type]
     return feats
 
 
@@ -462,8 +524,15 @@ def _gpx_writer(records: Iterable[dict[str, Any]], stream: IO[str]) -> int:
 def _register_exports() -> None:
     from khazar.cli import export as export_cli
 
-    if "alerts" not in export_cli.EXPORTS:
-        export_cli.register_export("alerts", _alert_records)
+    kinds = {
+        "alerts": _alert_records,
+        "events": _event_records,
+        "assets": _geo_records("assets"),
+        "zones": _geo_records("zones"),
+    }
+    for kind, records in kinds.items():
+        if kind not in export_cli.EXPORTS:
+            export_cli.register_export(kind, records)
     for fmt, writer in (("kml", _kml_writer), ("gpx", _gpx_writer)):
         if fmt not in export_cli.WRITERS:
             export_cli.register_writer(fmt, writer)

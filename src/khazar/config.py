@@ -254,6 +254,7 @@ class AlertRule(_Section):
 #: AIS ship types of harbour service craft: pilot, SAR, tug, port tender, anti-pollution,
 #: law enforcement, medical. They hold position and manoeuvre slowly over the landfalls all day.
 SERVICE_CRAFT_TYPES = [50, 51, 52, 53, 54, 55, 58]
+FISHING_TYPE = 30
 
 
 def _default_rules() -> list[AlertRule]:
@@ -278,7 +279,8 @@ def _default_rules() -> list[AlertRule]:
             zone_kinds=protected,
             behaviour_weight=0.8,
             min_shore_distance_m=3000.0,
-            exempt_ship_types=SERVICE_CRAFT_TYPES,
+            # fishing boats drift and work over the lines every day (watchlist them if needed)
+            exempt_ship_types=[*SERVICE_CRAFT_TYPES, FISHING_TYPE],
             description="loitering inside a pipeline corridor or platform safety zone",
         ),
         AlertRule(
@@ -303,6 +305,8 @@ def _default_rules() -> list[AlertRule]:
             min_shore_distance_m=3000.0,
             # a transfer needs the vessels alongside, not a few hundred metres apart
             evidence_max={"mean_distance_m": 200.0},
+            # two fishing boats together are pair trawling or drifting side by side
+            exempt_ship_types=[FISHING_TYPE],
             description="two vessels alongside at sea, away from ports (possible transfer)",
         ),
         AlertRule(
@@ -318,6 +322,9 @@ def _default_rules() -> list[AlertRule]:
             # a contact tracked for 20 min is a boat; shorter ones are mostly clutter or a
             # known vessel whose AIS position lags the radar's
             min_duration_min=20.0,
+            # the threats here are small craft; a large contact without AIS is nearly always a
+            # ship whose AIS position did not match the radar's (raise it to watch big ones)
+            evidence_max={"max_length_m": 60.0},
             description="a radar or SAR contact with no AIS track near it",
         ),
     ]

@@ -40,9 +40,9 @@ def _water_points(geo: Any, n: int, seed: int) -> list[tuple[float, float]]:
 
 def _grid(geo: Any, step: float = 0.02) -> tuple[Any, np.ndarray, np.ndarray]:
     minx, miny, maxx, maxy = geo.water.bounds
-    lon, lat = np.meshgrid(np.arange(minx, maxx, step), np.arange(miny, maxy, step))
-    ni, nj = lat.shape
-    lon, lat = lon.ravel(), lat.ravel()
+    lon2d, lat2d = np.meshgrid(np.arange(minx, maxx, step), np.arange(miny, maxy, step))
+    ni, nj = lat2d.shape
+    lon, lat = lon2d.ravel(), lat2d.ravel()
     wet = shapely.contains_xy(geo.water, lon, lat)
     index = -np.ones(lon.size, dtype=np.int64)
     index[wet] = np.arange(int(wet.sum()))

@@ -222,7 +222,7 @@ def test_duplicate_ids_and_missing_geometry(geo: Geography) -> None:
 
 
 def test_user_asset_file_replaces_the_default(tmp_path: Path) -> None:
-    data = {
+    data: dict[str, Any] = {
         "type": "FeatureCollection",
         "features": [
             _feature(

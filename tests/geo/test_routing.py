@@ -188,11 +188,11 @@ def test_router_cache_round_trip(geo: Geography) -> None:
 
 def test_one_to_many_and_matrix_agree_with_pairwise(geo: Geography, water_points: Any) -> None:
     pts = water_points(12, seed=23)
-    target = (40.2361, 50.80)  # off Neft Daslari
+    target: tuple[float, float] = (40.2361, 50.80)  # off Neft Daslari
     lats = [p[0] for p in pts]
     lons = [p[1] for p in pts]
     many = geo.router.distances_m(*target, lats, lons)
-    single = [geo.router.distance_m(*p, *target) for p in pts]
+    single = [geo.router.distance_m(p[0], p[1], *target) for p in pts]
     assert many == pytest.approx(single, rel=1e-9, abs=1e-6)
     m = geo.router.distance_matrix_m(lats, lons)
     assert m.shape == (12, 12) and np.allclose(m, m.T) and np.all(np.diag(m) == 0)

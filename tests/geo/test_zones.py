@@ -45,7 +45,8 @@ class _Coast:
         _, _, d = WGS84.inv(
             lon_r.ravel(), lat_r.ravel(), cand[..., 0].ravel(), cand[..., 1].ravel()
         )
-        return np.asarray(d).reshape(-1, k).min(axis=1)
+        out: np.ndarray = np.asarray(d).reshape(-1, k).min(axis=1)
+        return out
 
 
 def _boundary_samples(
@@ -77,7 +78,8 @@ def _seaward_limit_distances(geo: Geography, zone_geom: shapely.Geometry) -> np.
             _, _, d = WGS84.inv(lon, lat, np.full(lon.size, j.lon), np.full(lon.size, j.lat))
             near_junction |= np.asarray(d) < EXCLUDE_NEAR_JUNCTION_M
     seaward = (d_shore > 200.0) & ~near_junction & (d_other > d_az + 500.0)
-    return d_az[seaward]
+    out: np.ndarray = d_az[seaward]
+    return out
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ Lengths: ``Route.length_m`` is the sum of geodesic (WGS84) leg lengths; the fast
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -233,6 +234,7 @@ class SeaRouter:
             raise GeoError("routing graph does not match its polygon; delete the router cache")
         self._index = EdgeIndex(self._rings)
         self._seen: OrderedDict[tuple[float, float], _PointView] = OrderedDict()
+        self._lock = threading.Lock()
 
     # -- public API ---------------------------------------------------------------------
     def distance_m(self, lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -357,16 +359,18 @@ class SeaRouter:
 
     def _view(self, p: FloatArray) -> _PointView:
         key = (round(float(p[0]), 1), round(float(p[1]), 1))
-        hit = self._seen.get(key)
-        if hit is not None:
-            self._seen.move_to_end(key)
-            return hit
+        with self._lock:  # the API server queries from several threads
+            hit = self._seen.get(key)
+            if hit is not None:
+                self._seen.move_to_end(key)
+                return hit
         cand = np.nonzero(tangent_mask(float(p[0]), float(p[1]), self._rings))[0]
         d = np.hypot(*(self.graph.nodes[cand] - p).T)
         view = _PointView(p, cand.astype(np.int64), np.asarray(d, dtype=float))
-        self._seen[key] = view
-        if len(self._seen) > _CACHE_SIZE:
-            self._seen.popitem(last=False)
+        with self._lock:
+            self._seen[key] = view
+            if len(self._seen) > _CACHE_SIZE:
+                self._seen.popitem(last=False)
         return view
 
     def _solve(self, a: FloatArray, b: FloatArray) -> tuple[float, int, int]:

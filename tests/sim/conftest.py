@@ -13,7 +13,8 @@ from khazar.sim.output import write_run
 from khazar.sim.world import World
 
 START = datetime(2026, 1, 1, 6, tzinfo=UTC)
-HOURS = 3.0
+HOURS = 2.0
+DENSITY = 0.6  # ≈ 180 vessels: enough for every kind, quick to decode
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +29,7 @@ def world(sim_settings: Settings) -> World:
 
 @pytest.fixture(scope="session")
 def mixed_run(sim_settings: Settings, world: World) -> SimulationRun:
-    return simulate("mixed", HOURS, 5, START, sim_settings, world=world)
+    return simulate("mixed", HOURS, 5, START, sim_settings, world=world, density=DENSITY)
 
 
 @pytest.fixture(scope="session")

@@ -45,10 +45,10 @@ def plant(ctx: ScenarioContext) -> None:
         raise GeoError("no open-water crossing of a pipeline found for the Eagle S scenario")
     v0 = p["speed_before_kn"]
     v1 = v0 * p["speed_ratio"]
-    dur = (p["approach_km"] * 1000) / (v0 * KN_TO_MS) + (p["drag_beyond_km"] * 1000) / (
-        v1 * KN_TO_MS)
-    t_start, _ = ctx.window(dur)
-    b = ctx.begin(start, t_start, v0)
+    lead = (p["approach_km"] - p["slow_before_km"]) * 1000 / (v0 * KN_TO_MS)
+    core = (p["slow_before_km"] + p["drag_beyond_km"]) * 1000 / (v1 * KN_TO_MS)
+    t_core, _ = ctx.window(core)  # the slowed crossing lies inside the run
+    b = ctx.begin(start, t_core - lead, v0)
     b.sail(np.asarray([slow]), v0)
     t_slow = b.t_s
     b.sail(np.asarray([(pp.lat, pp.lon), end]), v1)

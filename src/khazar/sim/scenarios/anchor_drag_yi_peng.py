@@ -54,10 +54,9 @@ def plant(ctx: ScenarioContext) -> None:
         raise GeoError("no open-water pipeline stretch found for the Yi Peng 3 scenario")
     zig_m = float(np.sum(np.hypot(np.diff(path[1:, 0]) * 111_195,
                                   np.diff(path[1:, 1]) * 111_195 * np.cos(np.radians(pp.lat)))))
-    dur = p["approach_km"] * 1000 / (p["approach_speed_kn"] * KN_TO_MS) + zig_m / (
-        p["drag_speed_kn"] * KN_TO_MS)
-    t_start, _ = ctx.window(dur)
-    b = ctx.begin(start, t_start, p["approach_speed_kn"])
+    lead = p["approach_km"] * 1000 / (p["approach_speed_kn"] * KN_TO_MS)
+    t_core, _ = ctx.window(zig_m / (p["drag_speed_kn"] * KN_TO_MS))
+    b = ctx.begin(start, t_core - lead, p["approach_speed_kn"])
     b.sail(path[1:2], p["approach_speed_kn"])
     t_drag = b.t_s
     b.sail(path[2:], p["drag_speed_kn"], status=NAV_AT_ANCHOR)

@@ -51,8 +51,11 @@ def plant(ctx: ScenarioContext) -> None:
     route_out = w.route(home, r)
     sp = float(rng.uniform(7.0, 9.0))
     transit_s = route_length_m(route_out) / (sp * KN_TO_MS)
-    t_start, _ = ctx.window(2 * transit_s + p["wait_min"] * 60.0)
-    boat = MovementBuilder(t_start, float(route_out[0, 0]), float(route_out[0, 1]))
+    t_core, _ = ctx.window(p["wait_min"] * 60.0)  # the meeting lies inside the run
+    depart = t_core - transit_s
+    boat = MovementBuilder(min(ctx.t0_s, depart) - 600.0, float(route_out[0, 0]),
+                           float(route_out[0, 1]))
+    boat.wait_until(depart, NAV_MOORED, rng)
     boat.sail(route_out, sp)
     t_wait = boat.t_s
     boat.drift(p["wait_min"] * 60.0, p["wait_speed_kn"], float(rng.uniform(0, 360)), rng,

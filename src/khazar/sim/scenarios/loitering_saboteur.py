@@ -34,8 +34,8 @@ def plant(ctx: ScenarioContext) -> None:
     start = ctx.point_near(pp.lat, pp.lon, 0.8 * p["approach_km"] * 1000, p["approach_km"] * 1000)
     route_in = ctx.world.route(start, (pp.lat, pp.lon))
     approach_s = route_length_m(route_in) / (p["approach_speed_kn"] * KN_TO_MS)
-    t_start, _ = ctx.window(p["loiter_h"] * 3600.0 + 2 * approach_s)
-    b = ctx.begin((float(route_in[0, 0]), float(route_in[0, 1])), t_start,
+    t_core, _ = ctx.window(p["loiter_h"] * 3600.0)  # the loitering lies inside the run
+    b = ctx.begin((float(route_in[0, 0]), float(route_in[0, 1])), t_core - approach_s,
                   p["approach_speed_kn"])
     b.sail(route_in, p["approach_speed_kn"])
     arrive = b.t_s

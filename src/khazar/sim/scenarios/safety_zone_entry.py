@@ -7,10 +7,11 @@ platform from 10–20 km at 6–10 kn, comes within 50–300 m of it, stays 15�
 
 from __future__ import annotations
 
-from khazar.sim.geometry import destination
+from khazar.sim.geometry import destination, route_length_m
 from khazar.sim.movement import NAV_UNDER_WAY
 from khazar.sim.scenarios.base import ScenarioContext
 from khazar.sim.traffic import make_static
+from khazar.units import KN_TO_MS
 
 NAME = "safety_zone_entry"
 RANGES = {
@@ -30,8 +31,9 @@ def plant(ctx: ScenarioContext) -> None:
     start = ctx.point_near(plat.lat, plat.lon, p["approach_km"] * 900, p["approach_km"] * 1000)
     spot = destination(plat.lat, plat.lon, float(rng.uniform(0, 360)), p["closest_m"])
     route_in = ctx.world.route(start, spot)
-    t_start, _ = ctx.window(3 * 3600.0 + p["stay_min"] * 60.0)
-    b = ctx.begin((float(route_in[0, 0]), float(route_in[0, 1])), t_start, p["speed_kn"])
+    lead = route_length_m(route_in) / (p["speed_kn"] * KN_TO_MS)
+    t_core, _ = ctx.window(p["stay_min"] * 60.0 + 1800.0)  # the entry lies inside the run
+    b = ctx.begin((float(route_in[0, 0]), float(route_in[0, 1])), t_core - lead, p["speed_kn"])
     b.sail(route_in[:-1], p["speed_kn"])
     t_near = b.t_s
     b.sail(route_in[-1:], p["speed_kn"])

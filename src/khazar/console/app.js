@@ -55,7 +55,14 @@
 
   // --- vessels ------------------------------------------------------------------
   function vesselCollection() {
-    return { type: "FeatureCollection", features: [...state.vessels.values()] };
+    // only what the map styles use: the worker re-tiles this every update
+    const features = [];
+    for (const f of state.vessels.values()) {
+      const p = f.properties;
+      features.push({ type: "Feature", geometry: f.geometry, properties: {
+        mmsi: p.mmsi, kind: p.kind, stale: p.stale, cog_deg: p.cog_deg, heading_deg: p.heading_deg } });
+    }
+    return { type: "FeatureCollection", features };
   }
   function flushVessels() {
     if (!state.dirty || !state.map) return;

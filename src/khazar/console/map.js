@@ -56,9 +56,11 @@
     const ready = new Promise((resolve) => map.on("load", resolve));
     ready.then(() => {
       map.addImage("vessel-arrow", arrowImage(28), { sdf: true, pixelRatio: 2 });
-      for (const id of ["basemap", "zones", "assets", "tracks", "patrols", "vessels", "fleet", "alerts", "selected"]) {
+      for (const id of ["basemap", "zones", "assets", "tracks", "patrols", "fleet", "alerts", "selected"]) {
         map.addSource(id, { type: "geojson", data: EMPTY });
       }
+      // points only: fewer tile levels and no simplification work on each update
+      map.addSource("vessels", { type: "geojson", data: EMPTY, maxzoom: 10, buffer: 16, tolerance: 0 });
       map.addLayer({ id: "water", type: "fill", source: "basemap", filter: ["==", ["get", "layer"], "water"],
         paint: { "fill-color": "#0d2538" } });
       map.addLayer({ id: "coast", type: "line", source: "basemap", filter: ["==", ["get", "layer"], "water"],

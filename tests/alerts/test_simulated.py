@@ -20,6 +20,7 @@ from khazar.sim.truth import Truth
 from khazar.store import alerts as repo
 from khazar.store import open_store
 
+pytestmark = pytest.mark.slow  # simulate + ingest + detect twice: ~30 s of CPU
 runner = CliRunner()
 
 

@@ -188,6 +188,8 @@ class DetectSettings(_Section):
     drag_long_factor: float = Field(5.0, gt=1, description="path in corridor ≥ this × width")
     drag_repeat_count: int = Field(3, ge=2, description="crossings of one corridor that repeat")
     drag_repeat_window_h: float = Field(6.0, gt=0, description="…within this many hours")
+    gap_forget_h: float = Field(
+        168.0, gt=0, description="a vessel silent this long is forgotten (bounded live state)")
     spoof_quiet_h: float = Field(1.0, gt=0, description="spoofing episode ends after this calm")
     encounter_step_s: float = Field(300.0, gt=0, description="encounter sampling grid step")
     loiter_shore_min_nm: float = Field(

@@ -71,7 +71,7 @@ def detect_cmd(
         return
     err_console.print(f"{len(fixes)} positions, {len(dets)} detections → {len(events)} events "
                       f"in {summary['seconds']} s; written to {out}")
-    for t, n in summary["by_type"].items():  # type: ignore[union-attr]
+    for t, n in sorted(counts.items()):
         console.print(f"  {t:<12} {n}")
 
 

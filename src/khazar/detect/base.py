@@ -21,6 +21,7 @@ import numpy.typing as npt
 from khazar.config import DetectSettings
 from khazar.detect.geography import Annotation, DetectGeography
 from khazar.domain import Event
+from khazar.tracks.fixes import mmsi_time_order
 from khazar.tracks.tracker import TrackedFixes
 from khazar.units import from_epoch_s
 
@@ -87,6 +88,16 @@ class Chunk:
         else:
             object.__setattr__(self, "starts", np.empty(0, np.int64))
             object.__setattr__(self, "ends", np.empty(0, np.int64))
+
+    @property
+    def by_mmsi_time(self) -> npt.NDArray[np.intp]:
+        """Indices ordering the chunk by (mmsi, time), across an MMSI's segments."""
+        fx = self.tr.fixes
+        n = len(fx)
+        same = fx.mmsi[1:] == fx.mmsi[:-1]
+        if n < 2 or not np.any(same & (np.diff(fx.t_s) < 0)):
+            return np.arange(n)
+        return mmsi_time_order(fx.mmsi, fx.t_s)
 
     def groups(self) -> Iterator[tuple[Key, int, int]]:
         """(vessel key, first index, end index) of each (mmsi, segment) in the chunk."""

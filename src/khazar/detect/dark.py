@@ -20,6 +20,7 @@ from khazar.config import DetectSettings
 from khazar.detect.base import Chunk, Detections, make_event
 from khazar.detect.geography import DetectGeography
 from khazar.domain import Event
+from khazar.tracks.fixes import mmsi_time_order
 from khazar.units import KN_TO_MS, haversine_m
 
 __all__ = ["DarkState", "DarkVesselDetector"]
@@ -83,14 +84,19 @@ class DarkVesselDetector:
         final = chunk.final
         fx = chunk.tr.fixes
         win = s.dark_time_s
-        ais = np.concatenate((state.ais, np.column_stack((fx.t_s, fx.lat, fx.lon,
-                                                           fx.mmsi.astype(np.float64)))))
-        state.ais = ais[np.lexsort((ais[:, 0], ais[:, 3]))]
         pend = Detections(*(np.concatenate((getattr(state.pending, f),
                                             getattr(chunk.detections, f)))
                             for f in ("t_s", "lat", "lon", "length_m", "source")))
         # detections before this are decidable (at the end of the data: all of them)
         horizon = np.inf if final else chunk.watermark_s - win
+        # keep AIS fixes that a pending or a later detection may need (≥ its time − window)
+        keep_from = min(chunk.watermark_s - 2 * win,
+                        float(pend.t_s.min()) - win if len(pend) else np.inf)
+        new = fx.t_s >= keep_from
+        ais = np.concatenate((state.ais[state.ais[:, 0] >= keep_from],
+                              np.column_stack((fx.t_s[new], fx.lat[new], fx.lon[new],
+                                               fx.mmsi[new].astype(np.float64)))))
+        state.ais = ais[mmsi_time_order(ais[:, 3].astype(np.int64), ais[:, 0])]
         ready = pend.t_s < horizon
         det = pend.take(np.flatnonzero(ready))
         state.pending = pend.take(np.flatnonzero(~ready))

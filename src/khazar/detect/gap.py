@@ -26,9 +26,6 @@ RECEIVED_INTERVAL_S = 900.0
 #: this close to the shore a vessel may be entering a harbour our port list does not know:
 #: switching off there is normal
 COASTAL_M = 2500.0
-#: forget a silent vessel after this long: a longer silence is not reported as a closed gap
-#: (the vessel left; its open gap stays open), so live state stays bounded
-FORGET_S = 7 * 24 * 3600.0
 
 
 @dataclass(slots=True)
@@ -79,7 +76,9 @@ class GapDetector:
             is_open=is_open)
 
     def _gap_ok(self, lf: LastFix, dt: float) -> bool:
-        return (self._threshold_s(lf.zone) <= dt <= FORGET_S
+        # a silence longer than gap_forget_h is not a closed gap: the vessel was forgotten
+        # (its open gap stays open), so live state stays bounded
+        return (self._threshold_s(lf.zone) <= dt <= self.settings.gap_forget_h * 3600.0
                 and lf.prev_dt_s <= RECEIVED_INTERVAL_S and not lf.in_port and lf.covered
                 and not lf.moored)
 
@@ -88,7 +87,7 @@ class GapDetector:
         fx, ann = chunk.tr.fixes, chunk.ann
         n = len(fx)
         if n:
-            order = np.lexsort((fx.t_s, fx.mmsi))
+            order = chunk.by_mmsi_time
             m, t = fx.mmsi[order], fx.t_s[order]
             lat, lon = fx.lat[order], fx.lon[order]
             zone = ann.prot_zone[order]
@@ -129,7 +128,7 @@ class GapDetector:
         for mm in list(state.last):
             lf = state.last[mm]
             silent = wm - lf.t_s
-            if silent > FORGET_S:
+            if silent > self.settings.gap_forget_h * 3600.0:
                 del state.last[mm]
             elif self._gap_ok(lf, silent):
                 events.append(self._event(mm, lf, wm, lf.lat, lf.lon, True))

@@ -77,7 +77,7 @@ class SpoofingDetector:
         quiet = self.settings.spoof_quiet_h * 3600.0
         n = len(fx)
         if n:
-            order = np.lexsort((fx.t_s, fx.mmsi))
+            order = chunk.by_mmsi_time
             m, t, seg = fx.mmsi[order], fx.t_s[order], tr.seg[order]
             first = np.ones(n, bool)
             first[1:] = m[1:] != m[:-1]
@@ -91,7 +91,7 @@ class SpoofingDetector:
             land = ann.land[order] & (ann.port_dist_m[order] > self.settings.port_exit_km * 1000)
             bad = invalid_mmsi(m)
             kinds = (jump * 1) | (alternate * 2) | (land * 4) | (bad * 8)
-            implied = np.where(jump, np.nan_to_num(tr.implied_kn[order], posinf=0.0), 0.0)
+            implied = np.where(jump, np.nan_to_num(tr.jump_kn[order], posinf=0.0), 0.0)
             lat, lon = fx.lat[order], fx.lon[order]
             for i in np.flatnonzero(kinds).tolist():
                 mm = int(m[i])

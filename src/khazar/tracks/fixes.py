@@ -16,7 +16,7 @@ import numpy.typing as npt
 from khazar.domain import Position
 from khazar.units import epoch_s
 
-__all__ = ["Fixes", "canonical_order", "dedupe_sorted"]
+__all__ = ["Fixes", "canonical_order", "dedupe_sorted", "mmsi_time_order"]
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -103,7 +103,30 @@ class Fixes:
 def canonical_order(fx: Fixes) -> npt.NDArray[np.intp]:
     """Indices sorting by (mmsi, time, lat, lon): a total order, so ties never depend on
     arrival order (live and batch see the same sequence)."""
-    return np.lexsort((fx.lon, fx.lat, fx.t_s, fx.mmsi))
+    return mmsi_time_order(fx.mmsi, fx.t_s, fx.lat, fx.lon)
+
+
+def mmsi_time_order(mmsi: I64, t_s: F64, lat: F64 | None = None,
+                    lon: F64 | None = None) -> npt.NDArray[np.intp]:
+    """Indices sorting by (mmsi, time[, lat, lon]), fast: one int64 key (MMSI rank, time in
+    µs) sorted once; exact time ties, if any, are re-sorted by position."""
+    n = mmsi.shape[0]
+    if n < 2:
+        return np.arange(n)
+    if lat is None or lon is None:
+        lat = lon = np.zeros(n)
+    _, rank = np.unique(mmsi, return_inverse=True)
+    t_us = np.round((t_s - t_s.min()) * 1e6).astype(np.int64)
+    if int(t_us.max()) < (1 << 43) and int(rank.max()) < (1 << 19):
+        key = (rank.astype(np.int64) << 43) | t_us
+        order = np.argsort(key, kind="stable")
+        k = key[order]
+        tie = np.flatnonzero(k[1:] == k[:-1])
+        if tie.size and not (np.all(lat[order[tie]] == lat[order[tie + 1]])
+                             and np.all(lon[order[tie]] == lon[order[tie + 1]])):
+            return np.lexsort((lon, lat, t_s, mmsi))
+        return order  # any ties left are exact repeats: their order does not matter
+    return np.lexsort((lon, lat, t_s, mmsi))
 
 
 def dedupe_sorted(fx: Fixes) -> Fixes:

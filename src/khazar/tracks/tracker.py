@@ -105,6 +105,8 @@ class TrackedFixes:
     implied_kn: F64
     course_deg: F64
     speed_kn: F64
+    #: at a jump: the implied speed from the nearest live sub-track (NaN elsewhere)
+    jump_kn: F64
 
     def __len__(self) -> int:
         return len(self.fixes)
@@ -140,7 +142,7 @@ def _assign_fast(
 
 def _assign_slow(
     vt: VesselTracks, t: F64, lat: F64, lon: F64, p: TrackParams
-) -> tuple[I64, B, F64, F64, F64, B, B]:
+) -> tuple[I64, B, F64, F64, F64, B, B, F64]:
     """Per-fix assignment to the nearest plausible live sub-track."""
     n = t.shape[0]
     seg = np.empty(n, np.int64)
@@ -150,15 +152,19 @@ def _assign_slow(
     pt = np.full(n, np.nan)
     plat = np.full(n, np.nan)
     plon = np.full(n, np.nan)
+    jump_kn = np.full(n, np.nan)
     subs = vt.subs
     for i in range(n):
         ti, la, lo = float(t[i]), float(lat[i]), float(lon[i])
         subs = [s for s in subs if ti - s.t_s <= p.gap_split_s]
         best: SubTrack | None = None
         best_d = np.inf
+        nearest_kn = np.inf
         for s in subs:
             d = float(haversine_m(s.lat, s.lon, la, lo))
-            if d <= p.jump_kn * KN_TO_MS * (ti - s.t_s) + p.jump_slack_m and d < best_d:
+            dt = ti - s.t_s
+            nearest_kn = min(nearest_kn, d / dt / KN_TO_MS if dt > 0 else np.inf)
+            if d <= p.jump_kn * KN_TO_MS * dt + p.jump_slack_m and d < best_d:
                 best, best_d = s, d
         if best is not None:
             seg[i] = best.seg
@@ -169,12 +175,13 @@ def _assign_slow(
             seg[i] = sid
             new[i] = True
             jump[i] = bool(subs)
+            jump_kn[i] = nearest_kn if subs else np.nan
             subs.append(SubTrack(sid, ti, la, lo))
             if len(subs) > p.max_subtracks:
                 subs.remove(min(subs, key=lambda s: (s.t_s, s.seg)))
         multi[i] = len(subs) > 1
     vt.subs = subs
-    return seg, new, pt, plat, plon, jump, multi
+    return seg, new, pt, plat, plon, jump, multi, jump_kn
 
 
 def track(state: TrackerState, fixes: Fixes, params: TrackParams) -> TrackedFixes:
@@ -189,6 +196,7 @@ def track(state: TrackerState, fixes: Fixes, params: TrackParams) -> TrackedFixe
     new = np.zeros(n, bool)
     jump = np.zeros(n, bool)
     multi = np.zeros(n, bool)
+    jump_kn = np.full(n, np.nan)
     pt = np.empty(n)
     plat = np.empty(n)
     plon = np.empty(n)
@@ -207,10 +215,11 @@ def track(state: TrackerState, fixes: Fixes, params: TrackParams) -> TrackedFixe
                 seg[a:b], new[a:b], pt[a:b], plat[a:b], plon[a:b] = fast
             else:
                 (seg[a:b], new[a:b], pt[a:b], plat[a:b], plon[a:b], jump[a:b],
-                 multi[a:b]) = _assign_slow(vt, t, la, lo, params)
+                 multi[a:b], jump_kn[a:b]) = _assign_slow(vt, t, la, lo, params)
     order = np.lexsort((fx.t_s, seg, fx.mmsi))
     fx = fx.take(order)
     seg, new, jump, multi = seg[order], new[order], jump[order], multi[order]
+    jump_kn = jump_kn[order]
     pt, plat, plon = pt[order], plat[order], plon[order]
     dt = fx.t_s - pt
     dist = haversine_m(plat, plon, fx.lat, fx.lon)
@@ -219,4 +228,4 @@ def track(state: TrackerState, fixes: Fixes, params: TrackParams) -> TrackedFixe
     implied = np.where(np.isnan(pt), np.nan, implied)
     course = np.where(np.isnan(pt), np.nan, initial_bearing_deg(plat, plon, fx.lat, fx.lon))
     speed = np.where(np.isfinite(fx.sog_kn), fx.sog_kn, implied)
-    return TrackedFixes(fx, seg, new, jump, multi, dt, dist, implied, course, speed)
+    return TrackedFixes(fx, seg, new, jump, multi, dt, dist, implied, course, speed, jump_kn)

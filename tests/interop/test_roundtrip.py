@@ -241,3 +241,41 @@ def test_udp_sender_delivers_cot_to_a_local_listener() -> None:
         got = [rx.recv(65536) for _ in range(sent)]
     assert sent == 3
     assert got[0] == vessel_cot(v).encode()
+
+
+def test_tcp_sender_streams_tak_protobuf_to_a_local_server() -> None:
+    import threading
+
+    v = VesselState(273_123_456, T0, 40.0, 50.0, 5.0, 90.0, name="MV TEST")
+    payload = to_protobuf(vessel_cot(v), "stream")
+    received = bytearray()
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        server.settimeout(5)
+        port = server.getsockname()[1]
+
+        def accept() -> None:
+            conn, _ = server.accept()
+            with conn:
+                while chunk := conn.recv(65536):
+                    received.extend(chunk)
+
+        thread = threading.Thread(target=accept)
+        thread.start()
+        sent = send_messages(parse_endpoint(f"tcp://127.0.0.1:{port}"), [payload, payload])
+        thread.join(5)
+    assert sent == 2
+    assert bytes(received) == payload * 2
+    first = takproto.parse_proto(bytearray(received[: len(payload)]))
+    assert first.cotEvent.uid == "khazar-vessel-273123456"
+
+
+def test_bad_endpoints_are_input_errors() -> None:
+    import pytest
+
+    from khazar.errors import InputError
+
+    for url in ("http://x:1", "udp://host", "tcp://:80", "udp://h:notaport"):
+        with pytest.raises(InputError):
+            parse_endpoint(url)

@@ -140,7 +140,9 @@ def _integral_flow(
     return out
 
 
-def _paths(graph: TimeGraph, com: _Commodity, units: npt.NDArray[np.int64]) -> list[tuple[int, ...]]:
+def _paths(
+    graph: TimeGraph, com: _Commodity, units: npt.NDArray[np.int64]
+) -> list[tuple[int, ...]]:
     """Split an integral flow of one base into its boats' routes (locations per step)."""
     left = {}
     by_src: dict[int, list[int]] = {}

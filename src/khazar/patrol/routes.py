@@ -3,8 +3,8 @@
 :func:`plan_routes` solves the flow LP on the time-expanded graph (bases × areas × steps),
 decomposes the optimum into joint plans (:mod:`khazar.patrol.decompose`) and, where bases
 share nodes so that no integral plan exists in a face, continues by column generation over
-joint plans (:mod:`khazar.patrol.colgen`), seeded with the plans already extracted. :func:`sample_shift` draws one joint plan with a
-seeded generator; :func:`draw_routes` turns it into timed tracks whose legs follow water-only
+joint plans (:mod:`khazar.patrol.colgen`), seeded with the plans already extracted.
+:func:`sample_shift` draws one joint plan with a seeded generator; :func:`draw_routes` turns it into timed tracks whose legs follow water-only
 routes of the geo router. Pure except for the router it is given.
 """
 

@@ -1,0 +1,158 @@
+"""Dispatch: ETA over water and intercept course of each available boat to a (moving) target.
+
+The target's motion is estimated from its last positions by least squares (constant velocity
+in a local tangent plane). The intercept time ``t`` solves ``|D + V t| = s t`` (``D`` target
+minus boat, ``V`` target velocity, ``s`` the boat's sprint speed): the smallest positive root
+of ``(V·V - s²) t² + 2 (D·V) t + D·D = 0``. Water matters: the straight-line time is refined by
+the fixed point ``t = water_distance(boat, target(t)) / s`` (a contraction while the target is
+slower than the boat). Pure: the water distance and route functions are given.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from khazar.units import EARTH_RADIUS_M, KN_TO_MS, MS_TO_KN, initial_bearing_deg, to_utc
+
+__all__ = [
+    "BoatOption",
+    "DispatchPlan",
+    "TargetMotion",
+    "estimate_motion",
+    "intercept_time_s",
+    "plan_dispatch",
+]
+
+WaterDistance = Callable[[float, float, float, float], float]
+WaterRoute = Callable[[float, float, float, float], list[tuple[float, float]]]
+
+
+@dataclass(frozen=True, slots=True)
+class TargetMotion:
+    """Where the target is at ``at`` and how it moves (m/s east and north)."""
+
+    at: datetime
+    lat: float
+    lon: float
+    v_east_ms: float = 0.0
+    v_north_ms: float = 0.0
+
+    @property
+    def speed_kn(self) -> float:
+        return math.hypot(self.v_east_ms, self.v_north_ms) * MS_TO_KN
+
+    def position(self, after_s: float) -> tuple[float, float]:
+        dlat = math.degrees(self.v_north_ms * after_s / EARTH_RADIUS_M)
+        dlon = math.degrees(self.v_east_ms * after_s /
+                            (EARTH_RADIUS_M * math.cos(math.radians(self.lat))))
+        return self.lat + dlat, self.lon + dlon
+
+
+def estimate_motion(
+    fixes: Sequence[tuple[datetime, float, float]], now: datetime, max_fixes: int = 10
+) -> TargetMotion:
+    """Constant-velocity fit of the last fixes, extrapolated to ``now``."""
+    if not fixes:
+        raise ValueError("no positions to estimate the target's motion")
+    pts = list(fixes)[-max_fixes:]
+    t_last, lat0, lon0 = pts[-1]
+    if len(pts) < 2:
+        return TargetMotion(to_utc(now), lat0, lon0)
+    ts = np.array([(to_utc(t) - to_utc(t_last)).total_seconds() for t, _, _ in pts])
+    x = np.radians([p[2] - lon0 for p in pts]) * EARTH_RADIUS_M * math.cos(math.radians(lat0))
+    y = np.radians([p[1] - lat0 for p in pts]) * EARTH_RADIUS_M
+    if np.ptp(ts) <= 0:
+        return TargetMotion(to_utc(now), lat0, lon0)
+    a = np.c_[ts, np.ones_like(ts)]
+    (ve, xe), *_ = np.linalg.lstsq(a, x, rcond=None)
+    (vn, yn), *_ = np.linalg.lstsq(a, y, rcond=None)
+    ahead = (to_utc(now) - to_utc(t_last)).total_seconds()
+    fit = TargetMotion(to_utc(t_last), lat0 + math.degrees(yn / EARTH_RADIUS_M),
+                       lon0 + math.degrees(xe / (EARTH_RADIUS_M * math.cos(math.radians(lat0)))),
+                       float(ve), float(vn))
+    lat, lon = fit.position(ahead)
+    return TargetMotion(to_utc(now), lat, lon, float(ve), float(vn))
+
+
+def intercept_time_s(
+    boat_lat: float, boat_lon: float, speed_kn: float, target: TargetMotion
+) -> float | None:
+    """Straight-line intercept time (s), or None if the boat can never catch the target."""
+    s = speed_kn * KN_TO_MS
+    dx = math.radians(target.lon - boat_lon) * EARTH_RADIUS_M * math.cos(math.radians(boat_lat))
+    dy = math.radians(target.lat - boat_lat) * EARTH_RADIUS_M
+    vx, vy = target.v_east_ms, target.v_north_ms
+    a = vx * vx + vy * vy - s * s
+    b = 2.0 * (dx * vx + dy * vy)
+    c = dx * dx + dy * dy
+    if c == 0.0:
+        return 0.0
+    if abs(a) < 1e-12:
+        return -c / b if b < 0 else None
+    disc = b * b - 4 * a * c
+    if disc < 0:
+        return None
+    roots = [(-b - math.sqrt(disc)) / (2 * a), (-b + math.sqrt(disc)) / (2 * a)]
+    pos = [r for r in roots if r > 0]
+    return min(pos) if pos else None
+
+
+@dataclass(frozen=True, slots=True)
+class BoatOption:
+    boat: str
+    base: str
+    from_lat: float
+    from_lon: float
+    speed_kn: float
+    eta_s: float | None  # water-route time to intercept; None = cannot catch it
+    intercept_lat: float | None
+    intercept_lon: float | None
+    course_deg: float | None  # initial course of the water route
+    distance_m: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchPlan:
+    target: TargetMotion
+    options: list[BoatOption]  # fastest first, unreachable last
+
+    @property
+    def recommended(self) -> BoatOption | None:
+        return self.options[0] if self.options and self.options[0].eta_s is not None else None
+
+
+def plan_dispatch(
+    target: TargetMotion,
+    boats: Sequence[tuple[str, str, float, float, float]],
+    water_distance_m: WaterDistance,
+    water_route: WaterRoute,
+    iterations: int = 8,
+) -> DispatchPlan:
+    """Options for boats ``(name, base, lat, lon, max_speed_kn)``, fastest intercept first."""
+    options = []
+    for name, base, lat, lon, speed in boats:
+        t = intercept_time_s(lat, lon, speed, target)
+        if t is None:
+            options.append(BoatOption(name, base, lat, lon, speed, None, None, None, None, None))
+            continue
+        dist = 0.0
+        for _ in range(iterations):
+            plat, plon = target.position(t)
+            dist = water_distance_m(lat, lon, plat, plon)
+            t_new = dist / (speed * KN_TO_MS)
+            if abs(t_new - t) < 1.0:
+                t = t_new
+                break
+            t = t_new
+        plat, plon = target.position(t)
+        route = water_route(lat, lon, plat, plon)
+        nxt = route[1] if len(route) > 1 else (plat, plon)
+        course = float(initial_bearing_deg(lat, lon, nxt[0], nxt[1]))
+        options.append(BoatOption(name, base, lat, lon, speed, t, plat, plon, course, dist))
+    options.sort(key=lambda o: (o.eta_s is None, o.eta_s or 0.0))
+    return DispatchPlan(target, options)

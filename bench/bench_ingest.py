@@ -110,10 +110,13 @@ def _statics(rng: np.random.Generator, n: int) -> list[str]:
 
 
 def make_feed(path: Path, sentences: int, seed: int = 7) -> int:
-    """Write the feed; returns the number of lines (one sentence per line)."""
+    """Write a feed of at least ``sentences`` lines (one sentence per line); returns the count.
+
+    ~10 % of the sentences belong to two-part messages (a type 5 after every 19 positions).
+    """
     rng = np.random.default_rng(seed)
-    n_static = sentences // 20  # ~10 % of sentences belong to two-part messages
-    n_pos = sentences - 2 * n_static
+    n_pos = sentences * 19 // 21 + 19
+    n_static = n_pos // 19 + 1
     positions = _positions(rng, n_pos)
     statics = _statics(rng, n_static)
     t0 = 1_700_000_000

@@ -126,3 +126,28 @@ def test_any_text_is_accounted_for(tmp_path_factory: object, texts: list[str]) -
         r = ing.total
     assert r.accepted + r.rejected_total == r.lines == len(lines)
     assert r.internal_errors == 0
+
+
+def test_fuzzed_csv_rows_are_accounted_for(tmp_path: Path) -> None:
+    from khazar.ingest.csvfiles import detect_layout
+
+    rng = random.Random(7)
+    header = "mmsi,timestamp,lat,lon,sog,cog,heading,status,name"
+    good = "423000001,2025-03-01T10:00:00Z,40.30,50.10,12.5,90.0,91,0,KHAZAR"
+    rows = [header]
+    for _ in range(5_000):
+        row = list(good)
+        for _ in range(rng.randint(0, 3)):
+            pos = rng.randrange(len(row))
+            row[pos] = rng.choice(_JUNK + "0123456789,.-:TZ")
+        rows.append("".join(row))
+    layout = detect_layout(header)
+    assert layout is not None and layout.name == "generic"
+    with open_store(tmp_path / "csv.duckdb") as store:
+        ing = Ingestor(store, run_source="csv-fuzz")
+        ing.feed_csv_batch(LineBatch("csv", rows, 1, 0), layout, header_line=1)
+        ing.close()
+        r = ing.total
+    assert r.accepted + r.rejected_total == r.lines == len(rows)
+    assert r.internal_errors == 0 and set(r.rejected) <= set(REASONS)
+    assert r.positions > 100 and r.rejected.get("bad_row", 0) > 100

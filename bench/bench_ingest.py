@@ -3,8 +3,8 @@
 The feed (cached under bench/work/) is what a coastal network sends: every sentence in a tag
 block ``\\s:STATION,c:EPOCH*hh\\``; position reports (types 1, 3, 18), static reports (type 5 as
 two-sentence messages, half with tag-block ``g:`` groups, half plain multipart with sequence
-ids) and type 24 parts A/B, from 3 stations that hear some of the same transmissions
-(duplicates). It is encoded here with NumPy (bit fields → six-bit armour).
+ids), tagged by 3 stations in turn (no repeated transmissions: duplicates are tested, not
+benchmarked). It is encoded here with NumPy (bit fields → six-bit armour).
 
 Peers on the same file: pyais ``FileReaderStream`` + ``decode()`` + ``asdict()`` (decode only,
 no store), the anchor of DESIGN's target (≥ 100k/s, never below 0.6 × pyais).

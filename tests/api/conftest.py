@@ -58,6 +58,7 @@ class Served:
     url: str
     server: KhazarServer
     udp_port: int
+    exercise_udp_port: int
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=30)
@@ -76,11 +77,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     build_store(db)
     server = KhazarServer(
         load_settings(),
-        ServeOptions(db=db, port=0, udp_port=0, live_period_s=0.2, detect=False),
+        ServeOptions(db=db, port=0, udp_port=0, exercise_udp_port=0, live_period_s=0.2,
+                     detect=False),
     )
     url = server.start_background()
-    assert server.udp is not None
+    assert server.udp is not None and server.exercise_udp is not None
     try:
-        yield Served(url, server, int(server.udp.address[1]))
+        yield Served(url, server, int(server.udp.address[1]),
+                     int(server.exercise_udp.address[1]))
     finally:
         server.stop()

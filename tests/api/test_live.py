@@ -46,3 +46,26 @@ def test_udp_position_reaches_sse_and_vessels(served: Served) -> None:
                        headers={"Authorization": f"Bearer {info['token']}"}, timeout=30).json()
     assert status["counters"]["feed.received"] >= len(lines)
     assert status["counters"].get("feed.dropped", 0) == 0
+
+
+EXERCISE_MMSI = 423777002
+
+
+def test_exercise_traffic_is_flagged_and_kept_out_of_the_live_picture(served: Served) -> None:
+    client, _ = served.login("vera")
+    now = datetime.now(UTC).replace(microsecond=0)
+    lines = position_lines(EXERCISE_MMSI, now, 40.0, 50.5, 20.0, 10.0, station="exercise")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.sendto(("\r\n".join(lines) + "\r\n").encode(), ("127.0.0.1", served.exercise_udp_port))
+    sock.close()
+    with closing(client):
+        deadline = time.monotonic() + 15
+        while True:
+            fc = client.get("/api/vessels", params={"exercise": "true"}).json()
+            if EXERCISE_MMSI in {f["properties"]["mmsi"] for f in fc["features"]}:
+                break
+            assert time.monotonic() < deadline, "exercise report never stored"
+            time.sleep(0.2)
+        live = client.get("/api/vessels").json()
+        assert EXERCISE_MMSI not in {f["properties"]["mmsi"] for f in live["features"]}
+        assert client.get("/api/status").json()["counters"]["exercise.received"] == len(lines)

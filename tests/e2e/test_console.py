@@ -180,6 +180,12 @@ def test_login_see_moving_vessels_and_logout(console: tuple[str, KhazarServer, l
             page.screenshot(path=str(ARTIFACTS / "console-replay.png"))
             page.uncheck("#replay-toggle")
 
+            # the exercise picture is kept apart: no exercise traffic was sent
+            page.check("#exercise-toggle")
+            page.wait_for_function("window.khazarConsole.vesselCount() === 0", timeout=15_000)
+            page.uncheck("#exercise-toggle")
+            page.wait_for_function("window.khazarConsole.vesselCount() >= 20", timeout=15_000)
+
             # Azerbaijani strings, then log out
             page.click("#app-view button.lang[data-lang=az]")
             assert page.text_content("#logout-button") == "Çıxış"

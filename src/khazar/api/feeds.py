@@ -27,14 +27,20 @@ class FeedPipeline:
     """Bounded queue of received lines and the single thread that ingests them."""
 
     def __init__(
-        self, state: ServerState, queue_max: int, batch_max: int = 5000, flush_s: float = 0.2
+        self, state: ServerState, queue_max: int, batch_max: int = 5000, flush_s: float = 0.2,
+        exercise: bool = False,
     ) -> None:
         self.state = state
+        #: exercise traffic is stored flagged, kept out of the live picture and the scorecard
+        self.exercise = exercise
+        self.prefix = "exercise." if exercise else "feed."
         self.queue: queue.Queue[tuple[str, str, datetime]] = queue.Queue(maxsize=queue_max)
         self.batch_max = batch_max
         self.flush_s = flush_s
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="khazar-ingest", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name="khazar-ingest-exercise" if exercise else "khazar-ingest",
+            daemon=True)
         self._ingestor: Any = None
 
     def start(self) -> None:
@@ -42,10 +48,11 @@ class FeedPipeline:
 
         with self.state.locked() as store:
             self._ingestor = Ingestor(
-                store, run_source="serve", multipart_timeout_s=(
-                    self.state.settings.ingest.multipart_timeout_s),
+                store, run_source="serve-exercise" if self.exercise else "serve",
+                exercise=self.exercise,
+                multipart_timeout_s=self.state.settings.ingest.multipart_timeout_s,
             )
-        self.state.components["ingest"] = "running"
+        self.state.components[self.prefix + "ingest"] = "running"
         self._thread.start()
 
     def offer(self, text: str, source: str) -> bool:
@@ -53,9 +60,9 @@ class FeedPipeline:
         try:
             self.queue.put_nowait((text, source, datetime.now(UTC)))
         except queue.Full:
-            self.state.count("feed.dropped")
+            self.state.count(self.prefix + "dropped")
             return False
-        self.state.count("feed.received")
+        self.state.count(self.prefix + "received")
         return True
 
     def _drain(self) -> list[tuple[str, str, datetime]]:
@@ -81,9 +88,9 @@ class FeedPipeline:
             lines = [RawLine(text, source=src, received_at=t) for text, src, t in items]
             with self.state.locked():
                 result = self._ingestor.feed(lines)
-            self.state.count("feed.ingested_lines", len(items))
-            self.state.count("feed.positions", int(result.positions))
-            self.state.count("feed.rejected", int(result.rejected_total))
+            self.state.count(self.prefix + "ingested_lines", len(items))
+            self.state.count(self.prefix + "positions", int(result.positions))
+            self.state.count(self.prefix + "rejected", int(result.rejected_total))
 
     def stop(self) -> None:
         self._stop.set()
@@ -111,11 +118,12 @@ class UdpListener:
         self._thread = threading.Thread(target=self._run, name="khazar-udp", daemon=True)
 
     def start(self) -> None:
-        self.pipeline.state.components["udp"] = f"listening on {self.address[0]}:{self.address[1]}"
+        key = "exercise.udp" if self.pipeline.exercise else "udp"
+        self.pipeline.state.components[key] = f"listening on {self.address[0]}:{self.address[1]}"
         self._thread.start()
 
     def _run(self) -> None:
-        source = f"udp:{self.address[1]}"
+        source = ("exercise-udp:" if self.pipeline.exercise else "udp:") + str(self.address[1])
         while not self._stop.is_set():
             try:
                 data, _ = self.sock.recvfrom(65535)

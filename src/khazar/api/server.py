@@ -46,6 +46,7 @@ class ServeOptions:
     tcp: tuple[str, int] | None = None
     live_period_s: float = 1.0
     plan_file: Path | None = None
+    exercise_udp_port: int | None = None
     detect: bool = True
     log_level: str = "warning"
 
@@ -61,6 +62,8 @@ class KhazarServer:
     udp: UdpListener | None = field(init=False, default=None)
     tcp: TcpClient | None = field(init=False, default=None)
     pipeline: FeedPipeline | None = field(init=False, default=None)
+    exercise_pipeline: FeedPipeline | None = field(init=False, default=None)
+    exercise_udp: UdpListener | None = field(init=False, default=None)
     publisher: LivePublisher = field(init=False)
     detection: LiveDetection | None = field(init=False, default=None)
     _uvicorn: uvicorn.Server | None = field(init=False, default=None)
@@ -85,6 +88,13 @@ class KhazarServer:
         if opts.tcp is not None and self.pipeline is not None:
             self.tcp = TcpClient(self.pipeline, *opts.tcp)
             self.tcp.start()
+        if opts.exercise_udp_port is not None:
+            self.exercise_pipeline = FeedPipeline(
+                self.state, self.settings.ingest.queue_max, exercise=True)
+            self.exercise_pipeline.start()
+            self.exercise_udp = UdpListener(
+                self.exercise_pipeline, opts.udp_host, opts.exercise_udp_port)
+            self.exercise_udp.start()
         self.publisher = LivePublisher(self.state, opts.live_period_s)
         self.publisher.start()
         if opts.detect:
@@ -92,11 +102,12 @@ class KhazarServer:
             self.detection.start()
 
     def _stop_feeds(self) -> None:
-        for part in (self.udp, self.tcp):
+        for part in (self.udp, self.tcp, self.exercise_udp):
             if part is not None:
                 part.stop()
-        if self.pipeline is not None:
-            self.pipeline.stop()
+        for pipeline in (self.pipeline, self.exercise_pipeline):
+            if pipeline is not None:
+                pipeline.stop()
         self.publisher.stop()
         if self.detection is not None:
             self.detection.stop()

@@ -23,6 +23,11 @@ def serve(
     tcp: Annotated[
         str | None, typer.Option(help="read NMEA from a TCP server HOST:PORT (reconnects)")
     ] = None,
+    exercise_udp: Annotated[
+        int | None,
+        typer.Option(help="UDP port for exercise traffic (stored flagged, kept out of the "
+                          "live picture), e.g. `khazar simulate --udp` of a red-team scenario"),
+    ] = None,
     plan: Annotated[
         Path | None, typer.Option(help="patrol plan GeoJSON from `khazar plan` to show")
     ] = None,
@@ -36,6 +41,7 @@ def serve(
     options = ServeOptions(
         db=db, host=host, port=port, udp_port=udp, udp_host=udp_host,
         tcp=parse_host_port(tcp) if tcp else None, plan_file=plan,
+        exercise_udp_port=exercise_udp,
     )
     server = KhazarServer(settings, options)
     feeds = []
@@ -43,6 +49,8 @@ def serve(
         feeds.append(f"UDP {udp_host}:{udp}")
     if tcp:
         feeds.append(f"TCP {tcp}")
+    if exercise_udp is not None:
+        feeds.append(f"exercise UDP {udp_host}:{exercise_udp}")
     err_console.print(
         f"Khazar console on http://{host}:{port}/  (API http://{host}:{port}/api/, store {db}"
         + (f", feeds: {', '.join(feeds)}" if feeds else "") + ")",

@@ -18,7 +18,7 @@
       patrols: { ids: ["patrols"], visible: true },
       alerts: { ids: ["alerts"], visible: true },
     },
-    dirty: false, vesselRequests: 0, replay: null,
+    dirty: false, vesselRequests: 0, replay: null, exercise: false,
   };
 
   function message(text, isError) {
@@ -105,7 +105,8 @@
   async function refreshVessels() {
     const t = replayTime();
     $("replay-time").textContent = t ? P.fmtTimes(t) : "";
-    const fc = await load("vessels", "/vessels?limit=10000" + (t ? "&datetime=" + encodeURIComponent("../" + t) : ""));
+    const fc = await load("vessels", "/vessels?limit=10000" + exerciseParam() +
+      (t ? "&datetime=" + encodeURIComponent("../" + t) : ""));
     if (!fc) return;
     state.vesselRequests++;
     state.vessels = new Map(fc.features.map((f) => [f.properties.mmsi, f]));
@@ -113,8 +114,15 @@
     state.dirty = true;
     flushVessels();
   }
+  function exerciseParam() { return state.exercise ? "&exercise=true" : ""; }
+  async function onExerciseToggle(e) {
+    // exercise traffic is kept apart: its own picture and alert queue, shown in purple
+    state.exercise = e.target.checked;
+    document.body.classList.toggle("exercise", state.exercise);
+    await Promise.all([refreshVessels(), refreshAlerts()]);
+  }
   function applyPositions(data) {
-    if (state.replay) return;  // the replayed picture does not take live updates
+    if (state.replay || state.exercise) return;  // live updates are the live picture only
     for (const f of data.features || []) state.vessels.set(f.properties.mmsi, f);
     if (data.pictureTime) state.pictureTime = data.pictureTime;
     state.dirty = true;
@@ -156,7 +164,7 @@
     }
   }
   async function refreshAlerts() {
-    const fc = await load("alerts", "/alerts?state=new&state=acknowledged&state=assigned&limit=200");
+    const fc = await load("alerts", "/alerts?state=new&state=acknowledged&state=assigned&limit=200" + exerciseParam());
     if (!fc) return;
     state.alerts = fc;
     $("alert-count").textContent = fc.numberMatched;
@@ -324,6 +332,7 @@
     $("login-form").addEventListener("submit", onLogin);
     $("logout-button").addEventListener("click", onLogout);
     $("replay-toggle").addEventListener("change", onReplayToggle);
+    $("exercise-toggle").addEventListener("change", onExerciseToggle);
     $("replay-slider").addEventListener("change", onReplaySlide);
     try {
       await showApp(await api.get("/me"));

@@ -236,6 +236,17 @@ class MovementBuilder:
             self.dwell(t_s - self.t_s, status, rng)
         return self
 
+    @classmethod
+    def from_movement(cls, m: Movement) -> MovementBuilder:
+        """A builder holding a copy of an existing movement (to extend or re-flag it)."""
+        b = cls(float(m.t_s[0]), float(m.lat[0]), float(m.lon[0]))
+        b._t = m.t_s.tolist()
+        b._lat = m.lat.tolist()
+        b._lon = m.lon.tolist()
+        b._status = [int(s) for s in m.status]
+        b._ais = [bool(x) for x in m.ais_on]
+        return b
+
     def set_ais(self, from_s: float, to_s: float, on: bool) -> MovementBuilder:
         """Switch AIS for the segments that lie within [from_s, to_s] (vertices are split)."""
         for cut in (from_s, to_s):

@@ -151,14 +151,15 @@ class TrafficContext:
 def jitter_route(
     w: World, route: F64, rng: np.random.Generator, sigma_m: float = 900.0
 ) -> F64:
-    """Spread a voyage across its lane: interior vertices moved by ~``sigma_m`` sideways
-    (the same offset drifting slowly along the route), kept only where the leg stays in water."""
+    """Spread a voyage across its lane: interior vertices shifted by one offset of ~``sigma_m``
+    per voyage (drifting a little along the route, so tracks stay straight), kept only where
+    the leg stays in water."""
     if len(route) < 3:
         return route
     out = route.copy()
     offset = rng.normal(0.0, sigma_m, 2)
     for i in range(1, len(route) - 1):
-        offset = 0.9 * offset + rng.normal(0.0, sigma_m * 0.3, 2)
+        offset = offset + rng.normal(0.0, sigma_m * 0.03, 2)
         lat = route[i, 0] + offset[0] / 111_195.0
         lon = route[i, 1] + offset[1] / (111_195.0 * np.cos(np.radians(route[i, 0])))
         mid_prev = ((lat + out[i - 1, 0]) / 2, (lon + out[i - 1, 1]) / 2)
@@ -344,7 +345,13 @@ def _fishing(ctx: TrafficContext, rng: np.random.Generator, density: float) -> N
         if not grounds:
             continue
         ais_class = "B" if rng.random() < 0.7 else "A"
+        cruise_kn = float(rng.uniform(7.0, 10.0))
         mmsi = ctx.mmsi.next(423, 5)
+
+        def fishable(lat: float, lon: float) -> bool:
+            # fishing (trawling) stays out of the pipeline corridors and safety zones
+            return w.water_at(lat, lon) and w.protected_distance_m(lat, lon) > 1000.0
+
         b = MovementBuilder(ctx.t0_s - 3600.0, *home)
         for day in range(n_days):
             g = grounds[int(rng.integers(0, len(grounds)))]
@@ -354,19 +361,19 @@ def _fishing(ctx: TrafficContext, rng: np.random.Generator, density: float) -> N
             if depart > ctx.t1_s:
                 break
             b.wait_until(depart, NAV_MOORED, rng)
-            b.sail(w.route(home, g), float(rng.uniform(7.0, 10.0)))
+            b.sail(w.route(home, g), cruise_kn)
             b.drift(float(rng.uniform(2.0, 5.0)) * 3600.0, float(rng.uniform(1.0, 2.5)),
-                    float(rng.uniform(0, 360)), rng, NAV_FISHING, in_water=w.water_at)
+                    float(rng.uniform(0, 360)), rng, NAV_FISHING, in_water=fishable)
             a_s = b.t_s
             b.drift(float(rng.uniform(1.0, 2.0)) * 3600.0, float(rng.uniform(0.2, 0.8)),
                     float(rng.uniform(0, 360)), rng, NAV_FISHING, wander_deg=60.0,
-                    in_water=w.water_at)
+                    in_water=fishable)
             lat, lon = b.here
             ctx.lookalike("fishing_drifting_coast", mmsi, a_s, b.t_s, lat, lon,
                           f"fishing boat from {home_name} drifting near the coast")
             b.drift(float(rng.uniform(0.5, 2.0)) * 3600.0, float(rng.uniform(1.0, 2.5)),
-                    float(rng.uniform(0, 360)), rng, NAV_FISHING, in_water=w.water_at)
-            b.sail(w.route(b.here, home), float(rng.uniform(7.0, 10.0)))
+                    float(rng.uniform(0, 360)), rng, NAV_FISHING, in_water=fishable)
+            b.sail(w.route(b.here, home), cruise_kn)
             b.sail([home], 3.0)
         b.wait_until(ctx.t1_s + 60.0, NAV_MOORED, rng)  # moored boats keep transmitting
         ctx.add(mmsi, "fishing", ais_class, make_static("fishing", ctx.number("fishing"), rng),

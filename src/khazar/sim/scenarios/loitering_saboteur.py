@@ -9,7 +9,7 @@ all the time where radar reaches. Must produce ``loitering`` and ``ais_gap``.
 from __future__ import annotations
 
 from khazar.sim.geometry import destination, route_length_m
-from khazar.sim.scenarios.base import ScenarioContext
+from khazar.sim.scenarios.base import ScenarioContext, radar_track
 from khazar.sim.traffic import make_static
 from khazar.units import KN_TO_MS
 
@@ -54,10 +54,17 @@ def plant(ctx: ScenarioContext) -> None:
     mmsi = ctx.foreign_mmsi()
     ais_class = "A" if rng.random() < 0.6 else "B"
     kind = "cargo" if ais_class == "A" else "boat"
-    ctx.add(mmsi, kind, ais_class, make_static(kind, 800 + len(ctx.behaviours), rng), b.build())
+    static = make_static(kind, 800 + len(ctx.behaviours), rng)
+    m = ctx.add(mmsi, kind, ais_class, static, b.build())
+    # while its AIS is off the saboteur is a radar-only contact: its true track is in the truth
+    dark_part = m.clipped(dark_a, dark_b)
+    targets = (
+        (radar_track(f"{NAME}-{len(ctx.behaviours) + 1}-dark", dark_part, static.length_m),)
+        if dark_part is not None else ()
+    )
     ctx.behaviour(
         NAME, (mmsi,), arrive, leave, pp.lat, pp.lon,
-        {**p, "dark_start": round(dark_a), "dark_end": round(dark_b)},
+        {**p, "dark_start": round(dark_a), "dark_end": round(dark_b)}, radar_targets=targets,
         asset_id=pp.pipeline.id,
         zone_id=pp.pipeline.zone_ids[0] if pp.pipeline.zone_ids else None,
     )

@@ -15,8 +15,8 @@ import numpy as np
 
 from khazar.errors import GeoError
 from khazar.sim.geometry import bearing_deg, destination, route_length_m
-from khazar.sim.movement import MovementBuilder
-from khazar.sim.scenarios.base import ScenarioContext
+from khazar.sim.movement import Movement, MovementBuilder
+from khazar.sim.scenarios.base import ScenarioContext, radar_track
 from khazar.sim.traffic import make_static
 from khazar.units import KN_TO_MS, haversine_m
 
@@ -63,11 +63,18 @@ def _teleport(ctx: ScenarioContext, p: dict[str, float]) -> None:
         t_back - t_jump, 60.0) / KN_TO_MS))
     mmsi = ctx.foreign_mmsi()
     static = make_static("cargo", 960 + len(ctx.behaviours), rng)
-    ctx.add(mmsi, "cargo", "A", static, hull_m)
+    hull_in_run = ctx.add(mmsi, "cargo", "A", static, hull_m)
     ctx.add(mmsi, "cargo", "A", static, fake.build(), physical=False)
+    # the hull sails on dark while its AIS is elsewhere: radar sees it there
+    dark_part = hull_in_run.clipped(t_jump, t_back)
+    targets = (
+        (radar_track(f"{NAME}-{len(ctx.behaviours) + 1}-hull", dark_part, static.length_m),)
+        if dark_part is not None else ()
+    )
     ctx.behaviour(
         NAME, (mmsi,), t_jump, t_back, float(la[0]), float(lo[0]),
         {**{k: p[k] for k in ("speed_kn", "jump_km", "spoof_min")}, "kind": "teleport"},
+        radar_targets=targets,
     )
 
 
@@ -100,15 +107,27 @@ def _clash(ctx: ScenarioContext, p: dict[str, float]) -> None:
     b.sail(route, max(1.0, route_length_m(route) / dur / KN_TO_MS))
     t_clash_end = b.t_s
     ctx.finish(b, 10.0)
-    # the clashing transmitter is on only while the clash lasts
-    b.set_ais(-np.inf, t_start, on=False).set_ais(t_clash_end, np.inf, on=False)
-    ctx.add(victim.mmsi, "cargo", "A", make_static("cargo", 970 + len(ctx.behaviours), rng),
-            b.build())
+    # one hull, two identities: its own MMSI before and after, the victim's during the clash
+    m = b.build()
+    own = ctx.foreign_mmsi()
+    static = make_static("cargo", 970 + len(ctx.behaviours), rng)
+    own_b = _copy_with_ais(m, t_start, t_clash_end, inside=False)
+    clash_b = _copy_with_ais(m, t_start, t_clash_end, inside=True)
+    ctx.add(own, "cargo", "A", static, own_b)
+    ctx.add(victim.mmsi, "cargo", "A", static, clash_b, physical=False)
     ctx.behaviour(
-        NAME, (victim.mmsi,), t_start, t_start + dur, a[0], a[1],
+        NAME, (victim.mmsi, own), t_start, t_start + dur, a[0], a[1],
         {"clash_km": p["clash_km"], "clash_h": dur / 3600.0, "kind": "mmsi_clash",
          "victim_kind": victim.kind},
     )
+
+
+def _copy_with_ais(m: Movement, a_s: float, b_s: float, inside: bool) -> Movement:
+    """The same movement with AIS on only inside (or only outside) [a, b]."""
+    b = MovementBuilder.from_movement(m)
+    b.set_ais(-np.inf, np.inf, on=not inside)
+    b.set_ais(a_s, b_s, on=inside)
+    return b.build()
 
 
 def plant(ctx: ScenarioContext) -> None:

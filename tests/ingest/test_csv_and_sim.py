@@ -106,3 +106,10 @@ def test_simulator_format_ingests_with_zero_rejects(tmp_path: Path, grouped: boo
     assert total["positions"] == 2 and total["vessels_static"] == 1
     stations = {p["station"] for p in export(db, "positions")}
     assert stations == {"SIM-BAKU", "SIM-ALAT"}
+
+
+def test_junk_before_nmea_is_still_nmea(tmp_path: Path) -> None:
+    f = tmp_path / "capture.txt"
+    f.write_text("foobar\nIamNotAnAisMessage\n" + sentence("15RTgt0PAso;90TKcjM8h6g208CQ") + "\n")
+    total = ingest(tmp_path / "k.duckdb", f)["total"]
+    assert total["by_reason"] == {"malformed": 2} and total["positions"] == 1

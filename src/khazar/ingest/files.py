@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,7 @@ from khazar.store.ingest import IngestRepo
 __all__ = ["FileKind", "FileProgress", "ingest_file", "read_line_batches", "sniff"]
 
 _CHUNK_BYTES = 4 << 20
+_SNIFF_LINES = 500
 
 
 class FileKind(enum.StrEnum):
@@ -55,27 +57,30 @@ def _digest(path: Path) -> str:
 def sniff(path: Path, kind: FileKind | None = None
           ) -> tuple[FileKind, CsvLayout | None, int]:
     """Decide how to read ``path``: NMEA, or a CSV layout recognised from its header
-    (returned with the header's line number)."""
+    (returned with the header's line number). Junk lines before NMEA are allowed."""
     with path.open("r", encoding="utf-8", errors="replace") as f:
-        head = [f.readline() for _ in range(50)]
-    for number, line in enumerate(head, start=1):
-        s = line.strip()
-        if s[:1] in ("!", "\\", "$"):
-            if kind not in (None, FileKind.nmea):
-                raise InputError(
-                    f"{path}: --kind {kind} given, but the file holds NMEA ({s[:40]!r})")
-            return FileKind.nmea, None, 0
-        if (s and not s.startswith("#")) or s.startswith("# Timestamp"):
-            layout = detect_layout(s, kind.value if kind in (FileKind.ais, FileKind.radar)
-                                   else None)
-            if layout is None:
-                raise UnknownFormatError(
-                    f"{path}: header {s[:80]!r} is neither NMEA nor a known CSV layout (DMA, "
-                    "MarineCadastre, generic mmsi,timestamp,lat,lon,…, or detections "
-                    "timestamp,lat,lon[,length_m,source]); pass --kind or fix the header"
-                )
+        head = [line.strip() for line in itertools.islice(f, _SNIFF_LINES)]
+    nmea = next((s for s in head if s[:1] in ("!", "\\", "$")), None)
+    first = next(((n, s) for n, s in enumerate(head, start=1)
+                  if (s and not s.startswith("#")) or s.startswith("# Timestamp")), None)
+    if first is not None and first[1][:1] not in ("!", "\\", "$"):
+        number, header = first
+        layout = detect_layout(header, kind.value if kind in (FileKind.ais, FileKind.radar)
+                               else None)
+        if layout is not None:
             return (FileKind.radar if layout.kind == "radar" else FileKind.ais), layout, number
-    raise UnknownFormatError(f"{path}: no NMEA sentence or CSV header in its first lines")
+        if nmea is None:
+            raise UnknownFormatError(
+                f"{path}: header {header[:80]!r} is neither NMEA nor a known CSV layout (DMA, "
+                "MarineCadastre, generic mmsi,timestamp,lat,lon,…, or detections "
+                "timestamp,lat,lon[,length_m,source]); pass --kind or fix the header"
+            )
+    if nmea is None:
+        raise UnknownFormatError(f"{path}: no NMEA sentence or CSV header in its first "
+                                 f"{_SNIFF_LINES} lines")
+    if kind not in (None, FileKind.nmea):
+        raise InputError(f"{path}: --kind {kind} given, but the file holds NMEA ({nmea[:40]!r})")
+    return FileKind.nmea, None, 0
 
 
 def read_line_batches(path: Path, source: str, received_us: int,

@@ -20,9 +20,9 @@ __all__ = ["EdgeIndex", "RingArrays", "ring_arrays", "tangent_mask", "visible"]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
-_CHUNK = 4_000_000
+_CHUNK = 4_000_000  # pair × edge products per numpy chunk (memory ≈ 32 B each)
 _SMALL_BATCH = 32  # larger batches go to the R-tree predicate query
-_PIECE_M = 20_000.0  # pair × edge products per numpy chunk (memory ≈ 32 B each)
+_PIECE_M = 20_000.0  # long segments are cut into pieces this long for the R-tree
 
 
 class RingArrays:
@@ -129,28 +129,9 @@ class EdgeIndex:
         self._tree = shapely.STRtree(self._lines)
         self._rings = rings
 
-    def visible_from(self, p: FloatArray, nodes_idx: IntArray) -> BoolArray:
-        """Whether each node ``nodes_idx[i]`` is visible from the inside point ``p``."""
-        if nodes_idx.size == 0:
-            return np.zeros(0, dtype=bool)
-        targets = self._rings.nodes[nodes_idx]
-        coords = np.stack([np.broadcast_to(p, targets.shape), targets], axis=1)
-        segs = shapely.linestrings(coords)
-        seg_i, edge_i = self._tree.query(segs, predicate="intersects")
-        inc = self._rings.node_edges[nodes_idx[seg_i]]
-        blocking = (edge_i != inc[:, 0]) & (edge_i != inc[:, 1])
-        out = np.ones(nodes_idx.size, dtype=bool)
-        out[seg_i[blocking]] = False
-        return out
-
     def segment_clear(self, p: FloatArray, q: FloatArray) -> bool:
         """Whether the segment between two inside points touches no edge."""
         return not self._blocked(p, q, -1, -1)
-
-    def node_visible(self, p: FloatArray, node: int) -> bool:
-        """Whether node ``node`` is visible from the inside point ``p``."""
-        inc = self._rings.node_edges[node]
-        return not self._blocked(p, self._rings.nodes[node], int(inc[0]), int(inc[1]))
 
     def _blocked(self, p: FloatArray, q: FloatArray, skip1: int, skip2: int) -> bool:
         x0, x1 = (p[0], q[0]) if p[0] <= q[0] else (q[0], p[0])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -219,17 +219,18 @@ def dispatch(
         if assign and rec is not None:
             set_boat_status(store, settings.fleet, rec.boat, BoatState.dispatched,
                             alert or (f"mmsi {mmsi}" if mmsi else at), t_now)
-    out = {
+    options: list[dict[str, Any]] = [{
+        "boat": o.boat, "base": o.base, "from": [o.from_lat, o.from_lon],
+        "eta_min": None if o.eta_s is None else round(o.eta_s / 60.0, 1),
+        "intercept": None if o.intercept_lat is None else [o.intercept_lat, o.intercept_lon],
+        "course_deg": None if o.course_deg is None else round(o.course_deg, 1),
+        "distance_nm": None if o.distance_m is None else round(o.distance_m / 1852.0, 2),
+    } for o in result.options]
+    out: dict[str, Any] = {
         "target": {"lat": motion.lat, "lon": motion.lon, "at": motion.at,
                    "speed_kn": round(motion.speed_kn, 2)},
         "recommended": rec.boat if rec else None,
-        "options": [{
-            "boat": o.boat, "base": o.base, "from": [o.from_lat, o.from_lon],
-            "eta_min": None if o.eta_s is None else round(o.eta_s / 60.0, 1),
-            "intercept": None if o.intercept_lat is None else [o.intercept_lat, o.intercept_lon],
-            "course_deg": None if o.course_deg is None else round(o.course_deg, 1),
-            "distance_nm": None if o.distance_m is None else round(o.distance_m / 1852.0, 2),
-        } for o in result.options],
+        "options": options,
         "replan": "run `khazar plan --db DB` again: dispatched boats are left out of the plan",
     }
     if fmt is OutputFormat.json:
@@ -239,7 +240,7 @@ def dispatch(
                   f"({motion.speed_kn:.1f} kn); recommended: {out['recommended']}")
     for col in ("boat", "base", "ETA min", "course", "distance nm"):
         table.add_column(col)
-    for o in out["options"]:  # type: ignore[attr-defined]
+    for o in options:
         table.add_row(o["boat"], o["base"], str(o["eta_min"]), str(o["course_deg"]),
                       str(o["distance_nm"]))
     console.print(table)

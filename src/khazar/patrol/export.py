@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import gpxpy.gpx
-from fastkml import kml
+from fastkml import Document, kml
 from fastkml.features import Placemark
 from fastkml.geometry import LineString as KmlLineString
 from shapely.geometry import LineString
@@ -52,7 +52,7 @@ def tracks_to_gpx(tracks: Sequence[BoatTrack]) -> str:
 
 def tracks_to_kml(tracks: Sequence[BoatTrack]) -> str:
     """KML: one Placemark (LineString) per boat; times in the description."""
-    doc = kml.Document(name="Khazar patrol plan")
+    doc = Document(name="Khazar patrol plan")
     for tr in tracks:
         line = LineString([(lon, lat) for lat, lon in tr.coords])
         desc = f"base {tr.base}; {tr.times[0].isoformat()} – {tr.times[-1].isoformat()}"

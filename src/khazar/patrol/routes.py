@@ -4,8 +4,9 @@
 decomposes the optimum into joint plans (:mod:`khazar.patrol.decompose`) and, where bases
 share nodes so that no integral plan exists in a face, continues by column generation over
 joint plans (:mod:`khazar.patrol.colgen`), seeded with the plans already extracted.
-:func:`sample_shift` draws one joint plan with a seeded generator; :func:`draw_routes` turns it into timed tracks whose legs follow water-only
-routes of the geo router. Pure except for the router it is given.
+:func:`sample_shift` draws one joint plan with a seeded generator; :func:`draw_routes` turns
+it into timed tracks whose legs follow water-only routes of the geo router. Pure except for
+the router it is given.
 """
 
 from __future__ import annotations

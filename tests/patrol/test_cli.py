@@ -1,0 +1,76 @@
+"""The patrol commands through the CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from khazar.cli import app
+from khazar.store import open_store
+
+runner = CliRunner()
+
+GAME = {
+    "resources": 1,
+    "zero_sum": False,
+    "targets": [
+        {"id": i, "defender_covered": dc, "defender_uncovered": du, "attacker_covered": ac,
+         "attacker_uncovered": au}
+        for i, dc, du, ac, au in [("a", 2, -10, -7, 4), ("b", 7, -4, -1, 3), ("c", 6, -1, -6, 5),
+                                  ("d", 9, -9, -3, 7), ("e", 9, -9, -10, 3)]
+    ],
+}
+
+
+def test_solve_game_prints_the_contract(tmp_path: Path) -> None:
+    f = tmp_path / "g.json"
+    f.write_text(json.dumps(GAME))
+    for solver in ("origami", "multiple-lp", "eraser"):
+        res = runner.invoke(app, ["solve-game", str(f), "--solver", solver])
+        assert res.exit_code == 0, res.output
+        out = json.loads(res.stdout)
+        assert out["status"] == "optimal"
+        assert abs(out["defender_utility"] - 0.614850) < 1e-6
+        assert out["attacked_target"] == "c"
+        assert abs(out["coverage"]["d"] - 0.4538) < 1e-4
+
+
+def test_solve_game_names_the_bad_field(tmp_path: Path) -> None:
+    bad = json.loads(json.dumps(GAME))
+    del bad["targets"][2]["attacker_covered"]
+    f = tmp_path / "g.json"
+    f.write_text(json.dumps(bad))
+    res = runner.invoke(app, ["solve-game", str(f)])
+    assert res.exit_code != 0
+    assert "targets[2].attacker_covered" in str(res.exception)
+
+
+def test_fleet_and_dispatch_to_a_tracked_vessel(tmp_path: Path) -> None:
+    db = tmp_path / "k.duckdb"
+    t0 = datetime(2026, 11, 27, 12, tzinfo=UTC)
+    with open_store(db) as store:
+        for i in range(5):  # a vessel heading east at ~10 kn north of Sangachal
+            store.conn.execute(
+                "INSERT INTO positions (mmsi, ts, lat, lon, msg_type, source, report_ts, "
+                "msg_key) VALUES (?, ?, ?, ?, 1, 'test', ?, ?)",
+                [273000001, t0 + timedelta(minutes=3 * i), 40.05, 49.60 + 0.011 * i,
+                 t0 + timedelta(minutes=3 * i), i])
+    res = runner.invoke(app, ["fleet", "--db", str(db), "--set", "SBS-04", "--status",
+                              "maintenance", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)
+    assert next(r for r in rows if r["boat"] == "SBS-04")["status"] == "maintenance"
+    res = runner.invoke(app, ["dispatch", "--db", str(db), "--mmsi", "273000001",
+                              "--format", "json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert 8.0 < out["target"]["speed_kn"] < 12.0
+    boats = [o["boat"] for o in out["options"]]
+    assert "SBS-04" not in boats and len(boats) == 11
+    etas = [o["eta_min"] for o in out["options"]]
+    assert etas == sorted(etas)
+    assert out["recommended"] == boats[0]
+    assert out["options"][0]["base"] in ("Sangachal", "Baku")

@@ -1,0 +1,82 @@
+"""Dispatch: intercept geometry, motion estimation, recommendation, boat status in the store."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from khazar.config import load_settings
+from khazar.errors import InputError
+from khazar.patrol.dispatch import TargetMotion, estimate_motion, intercept_time_s, plan_dispatch
+from khazar.patrol.fleet import BoatState, fleet_status, set_boat_status
+from khazar.store import open_store
+from khazar.units import KN_TO_MS, haversine_m
+
+T0 = datetime(2026, 11, 27, 12, tzinfo=UTC)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.floats(-0.3, 0.3), st.floats(-0.3, 0.3), st.floats(0, 25), st.floats(0, 360),
+    st.floats(26, 40),
+)
+def test_intercept_meets_the_moving_target(dlat: float, dlon: float, tgt_kn: float,
+                                           heading: float, boat_kn: float) -> None:
+    v = tgt_kn * KN_TO_MS
+    target = TargetMotion(T0, 40.0 + dlat, 50.0 + dlon, v * math.sin(math.radians(heading)),
+                          v * math.cos(math.radians(heading)))
+    t = intercept_time_s(40.0, 50.0, boat_kn, target)
+    assert t is not None  # a faster boat always catches a slower target
+    lat, lon = target.position(t)
+    reach = boat_kn * KN_TO_MS * t
+    assert float(haversine_m(40.0, 50.0, lat, lon)) == pytest.approx(reach, rel=2e-3, abs=5.0)
+
+
+def test_faster_target_running_away_cannot_be_caught() -> None:
+    target = TargetMotion(T0, 40.1, 50.0, 0.0, 30 * KN_TO_MS)  # north at 30 kn, 6 nm ahead
+    assert intercept_time_s(40.0, 50.0, 20.0, target) is None
+
+
+def test_motion_estimated_from_track() -> None:
+    # 12 kn due east, one fix every 2 min
+    v = 12 * KN_TO_MS
+    fixes = []
+    for i in range(6):
+        dx = v * 120 * i
+        fixes.append((T0 + timedelta(minutes=2 * i), 40.0,
+                      50.0 + math.degrees(dx / (6_371_008.8 * math.cos(math.radians(40.0))))))
+    m = estimate_motion(fixes, T0 + timedelta(minutes=20))
+    assert m.speed_kn == pytest.approx(12.0, rel=1e-3)
+    assert m.v_north_ms == pytest.approx(0.0, abs=1e-3)
+    assert m.lon > fixes[-1][2]  # extrapolated ten minutes on
+
+
+def test_recommendation_is_the_fastest_intercept() -> None:
+    target = TargetMotion(T0, 40.0, 50.5)
+    boats = [("far", "X", 40.0, 49.5, 32.0), ("near", "Y", 40.0, 50.3, 20.0)]
+
+    def dist(a: float, b: float, c: float, d: float) -> float:
+        return float(haversine_m(a, b, c, d))
+
+    plan = plan_dispatch(target, boats, dist, lambda a, b, c, d: [(a, b), (c, d)])
+    assert plan.recommended is not None and plan.recommended.boat == "near"
+    assert plan.recommended.course_deg == pytest.approx(90.0, abs=0.5)
+    assert plan.options[1].eta_s is not None
+    assert plan.options[1].eta_s > plan.options[0].eta_s  # type: ignore[operator]
+
+
+def test_boat_status_round_trip(tmp_path: Path) -> None:
+    fleet = load_settings().fleet
+    with open_store(tmp_path / "k.duckdb") as store:
+        assert {s.status for s in fleet_status(store, fleet)} == {BoatState.available}
+        set_boat_status(store, fleet, "SBS-03", BoatState.maintenance, "engine", T0)
+        set_boat_status(store, fleet, "SBS-03", BoatState.dispatched, "alert x", T0)
+        st3 = next(s for s in fleet_status(store, fleet) if s.boat == "SBS-03")
+        assert st3.status is BoatState.dispatched and st3.detail == "alert x"
+        with pytest.raises(InputError, match="SBS-99"):
+            set_boat_status(store, fleet, "SBS-99", BoatState.available, None, T0)

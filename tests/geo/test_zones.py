@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy.spatial import cKDTree
 from shapely.geometry import Point
 
@@ -172,3 +174,40 @@ def test_sectors_partition_the_sea(geo: Geography) -> None:
     water = geo.proj.geom_to_xy(geo.water).area
     assert abs(total - water) / water < 1e-6
     assert set(geo.sectors) == {"AZE", "IRN", "KAZ", "RUS", "TKM"}
+
+
+@given(
+    lat=st.floats(38.3, 42.0, allow_nan=False),
+    lon=st.floats(48.5, 51.5, allow_nan=False),
+)
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+def test_membership_follows_the_geodesic_distance(geo: Geography, lat: float, lon: float) -> None:
+    """A sea point in Azerbaijan's sector is in the territorial sea iff it lies within
+    15 nm of Azerbaijan's coast (± the 0.2 nm tolerance), and in the fishery zone iff it
+    lies between 15 and 25 nm."""
+    p = Point(lon, lat)
+    if not geo.water.contains(p) or not geo.sectors["AZE"].contains(p):
+        return
+    d_nm = float(_az_coast(geo).distance_m(np.array([lon]), np.array([lat]))[0]) / M_PER_NM
+    in_ts = geo.zone("aze-territorial-sea").geometry.contains(p)
+    in_fz = geo.zone("aze-fishery-zone").geometry.contains(p)
+    if d_nm < 14.8:
+        assert in_ts and not in_fz
+    elif 15.2 < d_nm < 24.8:
+        assert in_fz and not in_ts
+    elif d_nm > 25.2:
+        assert not in_ts and not in_fz
+
+
+_AZ_COAST: dict[int, _Coast] = {}
+
+
+def _az_coast(geo: Geography) -> _Coast:
+    if id(geo) not in _AZ_COAST:
+        _AZ_COAST[id(geo)] = _Coast(geo, {"AZE"})
+    return _AZ_COAST[id(geo)]

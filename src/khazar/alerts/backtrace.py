@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -36,6 +36,7 @@ from khazar.units import EARTH_RADIUS_M, epoch_s, from_epoch_s
 
 __all__ = [
     "AUTHORISED_FACTOR",
+    "INSHORE_M",
     "TRACE_WEIGHTS",
     "TraceTarget",
     "VesselFixes",
@@ -49,6 +50,8 @@ FloatArray = npt.NDArray[np.float64]
 TRACE_WEIGHTS = (0.3, 0.3, 0.25, 0.15)
 #: score factor for vessels authorised at the asset (its own supply and crew boats)
 AUTHORISED_FACTOR = 0.5
+#: closer to the shore than this, stopping and slowing are ordinary (landfalls, anchorages)
+INSHORE_M = 3000.0
 _AT_ANCHOR = 1
 _MOORED = 5
 
@@ -174,6 +177,25 @@ def _voyage_speed_kn(
     return float(np.median(inside)) if len(inside) else math.nan
 
 
+def _score(
+    closest_m: float,
+    inside_s: float,
+    drop: float,
+    anchored: bool,
+    crossings: int,
+    gap_near_s: float,
+    inshore: float = 1.0,
+) -> float:
+    """The weighted score; ``inshore`` (0..1) scales time inside and the speed anomaly."""
+    wp, wi, ws, wg = TRACE_WEIGHTS
+    prox = math.exp(-closest_m / 1000.0)
+    dwell = min(1.0, inside_s / 3600.0)
+    repeated = min(1.0, max(crossings - 1, 0) / 2.0)
+    anomaly = max(min(1.0, drop / 0.5), 1.0 if anchored else 0.0, repeated)
+    gap = min(1.0, gap_near_s / 3600.0)
+    return wp * prox + inshore * (wi * dwell + ws * anomaly) + wg * gap
+
+
 def _trace_one(
     v: VesselFixes,
     target: TraceTarget,
@@ -246,13 +268,7 @@ def _trace_one(
         hits = shapely.intersection(shapely.LineString(np.column_stack((gx, gy))), line_xy)
         crossings = int(shapely.get_num_geometries(hits)) if not hits.is_empty else 0
 
-    wp, wi, ws, wg = TRACE_WEIGHTS
-    prox = math.exp(-closest_m / 1000.0)
-    dwell = min(1.0, inside_s / 3600.0)
-    repeated = min(1.0, max(crossings - 1, 0) / 2.0)
-    anomaly = max(min(1.0, drop / 0.5), 1.0 if anchored else 0.0, repeated)
-    gap = min(1.0, gap_near_s / 3600.0)
-    score = wp * prox + wi * dwell + ws * anomaly + wg * gap
+    score = _score(closest_m, inside_s, drop, anchored, crossings, gap_near_s)
 
     reasons: list[str] = [f"closest approach {closest_m:.0f} m"]
     if inside_s > 0:
@@ -295,6 +311,7 @@ def rank_vessels(
     gap_min_s: float = 900.0,
     exclude: Collection[int] = (),
     authorised: Collection[int] = (),
+    shore_distance_m: Callable[[float, float], float] | None = None,
 ) -> list[VesselTrace]:
     """Rank the vessels that came within ``near_m`` of the target between ``start`` and ``end``.
 
@@ -302,7 +319,9 @@ def rank_vessels(
     ``exclude``: MMSIs left out (own patrol boats, by the caller's choice). ``authorised``:
     MMSIs that work at this asset (its supply boats): their score is multiplied by
     :data:`AUTHORISED_FACTOR`, since idling at their own platform inside the corridor is
-    their job, not evidence.
+    their job, not evidence. ``shore_distance_m`` (lat, lon → metres): within
+    :data:`INSHORE_M` of the shore, where ships stop and slow down to berth and anchor, time
+    inside and speed anomalies count in proportion to the distance.
     """
     if end <= start:
         raise InputError(
@@ -333,6 +352,22 @@ def rank_vessels(
         r = _trace_one(v, target, proj, geom_xy, area_xy, line_xy, grid, near_m, gap_min_s)
         if r is None:
             continue
+        if shore_distance_m is not None:
+            shore_m = shore_distance_m(r.closest_lat, r.closest_lon)
+            if shore_m < INSHORE_M:
+                r = dataclasses.replace(
+                    r,
+                    score=_score(
+                        r.closest_m,
+                        r.inside_s,
+                        r.speed_drop,
+                        r.anchored_moving,
+                        r.crossings,
+                        r.gap_near_s,
+                        inshore=shore_m / INSHORE_M,
+                    ),
+                    reasons=(*r.reasons, f"{shore_m:.0f} m from shore (berthing, anchorage)"),
+                )
         if v.mmsi in authorised:
             r = dataclasses.replace(
                 r,

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from khazar.alerts.backtrace import TraceTarget, VesselTrace, rank_vessels
+from khazar.alerts.context import shore_distance
 from khazar.alerts.evidence import EvidencePack, write_pack
 from khazar.audit import append
 from khazar.errors import InputError
@@ -103,7 +104,14 @@ def trace_asset(
     registry = authorised or {}
     at_home = {m for place in (asset.id, asset.group) if place for m in registry.get(place, ())}
     ranking = rank_vessels(
-        fixes, target, start, end, near_m=near_m, exclude=exclude, authorised=at_home
+        fixes,
+        target,
+        start,
+        end,
+        near_m=near_m,
+        exclude=exclude,
+        authorised=at_home,
+        shore_distance_m=shore_distance(geo),
     )
     pack = write_pack(out_dir, target, ranking, fixes, start, end)
     append(

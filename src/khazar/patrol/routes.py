@@ -215,7 +215,7 @@ def draw_routes(plan: RoutePlan, shift: SampledShift, leg: LegRouter) -> list[Bo
         times = [step_times[0]]
         for t in range(1, len(route)):
             a, b = point(route[t - 1]), point(route[t])
-            poly = [b] if a == b else leg(a[0], a[1], b[0], b[1])[1:]
+            poly = [b] if a == b else [*leg(a[0], a[1], b[0], b[1])[1:-1], b]
             seg = np.array([a, *poly])
             dist = np.hypot(np.diff(seg[:, 0]), np.diff(seg[:, 1]) * np.cos(np.radians(a[0])))
             cum = np.cumsum(dist)

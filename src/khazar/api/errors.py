@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from khazar import errors as e
+from khazar.api.services import Unavailable
 
 __all__ = ["NotFoundError", "StateConflictError", "http_status", "install_error_handlers"]
 
@@ -37,7 +38,7 @@ def http_status(exc: e.KhazarError) -> int:
         return 409
     if isinstance(exc, e.InputError | e.ConfigError):
         return 400
-    if isinstance(exc, e.StoreError) or type(exc).__name__ == "Unavailable":
+    if isinstance(exc, e.StoreError | Unavailable):
         return 503
     return 500
 

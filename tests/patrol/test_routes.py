@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 from tests.patrol.builders import grid_plan, grid_problem
 
+from khazar.patrol.colgen import column_generation, exact_capture
 from khazar.patrol.decompose import decompose, plan_coverage
 from khazar.patrol.evaluate import evaluate_policies
+from khazar.patrol.flowlp import capture_matrix
 from khazar.patrol.game import Status
 from khazar.patrol.routes import RoutePlan, sample_plans, sample_shift
 
@@ -91,3 +93,21 @@ def test_observing_attacker_gains_least_against_the_game_plan(two_bases: Fixture
         n_observed=30, n_uniform=200, seed=1)}
     assert res["game"].attacker_gain < res["uniform"].attacker_gain
     assert res["game"].attacker_gain < res["fixed"].attacker_gain
+
+
+def test_column_generation_is_bounded_by_the_flow_lp(two_bases: Fixture) -> None:
+    rp, _, _ = two_bases
+    pay = grid_problem()[-1]
+    g = rp.graph
+    capm = capture_matrix(g, 2)
+    cg = column_generation(g, pay, capm, [], 1e-3, 2, budget_s=60.0)
+    assert sum(cg.weights) == pytest.approx(1.0)
+    # the flow LP is a relaxation of the mixtures of joint plans: its value bounds the master
+    assert cg.attacker_utility >= rp.solution.attacker_utility - 1e-7
+    # and the master's value is what its mixture really achieves (exact capture)
+    cap = sum(w * exact_capture(g, p, 2) for p, w in zip(cg.plans, cg.weights, strict=True))
+    n_w = capm.shape[0] // g.n_areas
+    reach = np.diff(capm.indptr) > 0
+    ua = np.repeat(pay.uac, n_w) * cap + np.repeat(pay.uau, n_w) * (1 - cap)
+    assert float(ua[reach].max()) == pytest.approx(cg.attacker_utility, abs=1e-6)
+    assert cg.attacker_utility <= rp.solution.attacker_utility * 1.25 + 1e-9

@@ -74,3 +74,25 @@ def test_fleet_and_dispatch_to_a_tracked_vessel(tmp_path: Path) -> None:
     assert etas == sorted(etas)
     assert out["recommended"] == boats[0]
     assert out["options"][0]["base"] in ("Sangachal", "Baku")
+
+
+def test_dispatch_to_an_alert(tmp_path: Path) -> None:
+    db = tmp_path / "k.duckdb"
+    t0 = datetime(2026, 11, 27, 12, tzinfo=UTC)
+    with open_store(db) as store:
+        store.conn.execute(
+            "INSERT INTO alerts (id, rule, type, severity, score, state, mmsi, lat, lon, first_ts, "
+            "last_ts, event_ids, event_count, summary, created_at, updated_at) VALUES "
+            "('al-1', 'r', 'loitering', 'high', 0.9, 'new', NULL, 40.0, 50.2, ?, ?, '[]', 1, "
+            "'loitering over SD pipeline', ?, ?)", [t0, t0, t0, t0])
+    res = runner.invoke(app, ["dispatch", "--db", str(db), "--alert", "al-1", "--now",
+                              t0.isoformat(), "--assign", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["target"]["speed_kn"] == 0.0
+    rec = out["recommended"]
+    res = runner.invoke(app, ["fleet", "--db", str(db), "--format", "json"])
+    status = {r["boat"]: (r["status"], r["detail"]) for r in json.loads(res.stdout)}
+    assert status[rec] == ("dispatched", "al-1")
+    res = runner.invoke(app, ["dispatch", "--db", str(db), "--alert", "nope"])
+    assert res.exit_code != 0 and "nope" in str(res.exception)

@@ -179,6 +179,12 @@ def dispatch(
                                             "(default: the target's last fix or now)")] = None,
     assign: Annotated[bool, typer.Option("--assign", help="mark the recommended boat "
                                          "dispatched")] = False,
+    replan_out: Annotated[Path | None, typer.Option(
+        "--replan-out", help="re-solve the shift without the recommended boat and write its "
+        "routes here (.geojson/.gpx/.kml)")] = None,
+    hours: Annotated[float, typer.Option("--hours", help="length of the re-planned shift")]
+    = 12.0,
+    seed: Annotated[int, typer.Option("--seed", help="seed of the re-planned shift")] = 0,
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
     config: ConfigOption = None,
 ) -> None:
@@ -231,8 +237,19 @@ def dispatch(
                    "speed_kn": round(motion.speed_kn, 2)},
         "recommended": rec.boat if rec else None,
         "options": options,
-        "replan": "run `khazar plan --db DB` again: dispatched boats are left out of the plan",
+        "replan": None,
     }
+    if replan_out is not None and rec is not None:
+        remaining = [boats[s.boat] for s in avail if s.boat != rec.boat]
+        setup = patrol_setup(settings)
+        rp = plan_shift(setup, remaining, t_now, hours)
+        if not rp.decomposition.plans:
+            raise InputError(f"re-plan failed: {rp.status.value}: {'; '.join(rp.notes)}")
+        shift = sample_shift(rp, seed)
+        tracks = draw_routes(rp, shift, lambda a, b_, c, d: geo.router.route(a, b_, c, d).coords)
+        summary = _plan_summary(rp, shift, setup.areas.n)
+        write_tracks(replan_out, tracks, summary)
+        out["replan"] = {"out": str(replan_out), "boats": len(tracks), **summary}
     if fmt is OutputFormat.json:
         print_json(out)
         return

@@ -140,8 +140,10 @@ def column_generation(
     gain_weight: float,
     window_steps: int,
     budget_s: float = 20.0,
+    bound: float | None = None,
 ) -> ColumnGenerationResult:
-    """Optimise the game over joint plans, starting from ``columns`` (see module docstring)."""
+    """Optimise the game over joint plans, starting from ``columns`` (see module docstring).
+    ``bound``: the flow LP's attacker utility; reaching it ends the search early."""
     started = time.perf_counter()
     n_w = capm.shape[0] // graph.n_areas
     reachable = np.diff(capm.indptr) > 0
@@ -176,6 +178,8 @@ def column_generation(
         z = float(res.x[-1])
         if time.perf_counter() - started > budget_s:
             break
+        if bound is not None and z <= bound + 1e-9 * max(1.0, abs(bound)):
+            break  # the flow LP's value is reached: no column can do better on z
         y = np.asarray(res.ineqlin.marginals)
         mu = float(res.eqlin.marginals[0])
         q = eps * dd - da * y

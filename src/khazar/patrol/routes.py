@@ -125,7 +125,8 @@ def plan_routes(
     if not dec.complete:
         notes += dec.notes
         capm = capture_matrix(graph, window_steps)
-        cg = column_generation(graph, payoffs, capm, dec.plans, 1e-3, window_steps, cg_budget_s)
+        cg = column_generation(graph, payoffs, capm, dec.plans, 1e-3, window_steps, cg_budget_s,
+                               sol.attacker_utility)
         notes.append(
             f"column generation: {cg.iterations} rounds, {len(cg.plans)} plans in {cg.seconds:.1f}"
             f" s; attacker utility {cg.attacker_utility:.6f} (flow LP bound "

@@ -181,3 +181,20 @@ def test_no_simulated_vessel_takes_a_registry_mmsi(
     dupes = {m for m in mmsis if mmsis.count(m) > 1}
     spoof = {m for b in mixed_run.truth.behaviours if b.scenario == "spoofing" for m in b.mmsis}
     assert len(dupes) == 2 and dupes <= spoof
+
+
+def test_normal_traffic_keeps_out_of_platform_safety_zones(
+    mixed_run: SimulationRun, sim_settings: Settings, world: World
+) -> None:
+    from khazar.units import haversine_m
+
+    registry = {m for ms in sim_settings.registry.authorised.values() for m in ms}
+    registry |= set(sim_settings.own_fleet_mmsis)
+    planted = {m for b in mixed_run.truth.behaviours for m in b.mmsis}
+    for v in mixed_run.vessels:
+        if v.mmsi in registry or v.mmsi in planted or not v.physical:
+            continue
+        ts = np.arange(v.movement.start_s, v.movement.end_s, 10.0)
+        lat, lon = v.movement.position_at(ts)
+        for p in world.platforms:
+            assert float(haversine_m(lat, lon, p.lat, p.lon).min()) > p.safety_radius_m, v.mmsi

@@ -163,7 +163,7 @@ def jitter_route(
         lat = route[i, 0] + offset[0] / 111_195.0
         lon = route[i, 1] + offset[1] / (111_195.0 * np.cos(np.radians(route[i, 0])))
         mid_prev = ((lat + out[i - 1, 0]) / 2, (lon + out[i - 1, 1]) / 2)
-        if w.water_at(lat, lon) and w.water_at(*mid_prev):
+        if w.water_at(lat, lon) and w.water_at(*mid_prev) and not w.near_platform(lat, lon, 1000.0):
             out[i] = (lat, lon)
     # the last leg must stay in water too
     if not w.water_at((out[-2, 0] + out[-1, 0]) / 2, (out[-2, 1] + out[-1, 1]) / 2):

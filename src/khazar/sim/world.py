@@ -14,10 +14,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import shapely
-from shapely.geometry import Point
+from shapely.geometry import LineString, Point
 
 from khazar.config import Settings
 from khazar.errors import GeoError
+from khazar.units import haversine_m, initial_bearing_deg
 
 __all__ = ["PLACES", "Pipeline", "Platform", "World"]
 
@@ -166,9 +167,42 @@ class World:
         cached = self._routes.get(key)
         if cached is None:
             r = self.geo.router.route(a[0], a[1], b[0], b[1])
-            cached = np.asarray(r.coords, dtype=np.float64)
+            cached = self._around_platforms(np.asarray(r.coords, dtype=np.float64))
             self._routes[key] = cached
         return cached
+
+    def near_platform(self, lat: float, lon: float, margin_m: float) -> bool:
+        """Whether a point lies within a platform's safety radius plus ``margin_m``."""
+        return any(
+            float(haversine_m(lat, lon, p.lat, p.lon)) < p.safety_radius_m + margin_m
+            for p in self.platforms
+        )
+
+    def _around_platforms(self, coords: F64) -> F64:
+        """Seamanship the router does not know: pass platforms ≥ 1 km off unless the route
+        starts or ends at one (their safety zones are for the registry's boats)."""
+        out = coords
+        for p in self.platforms:
+            if len(out) < 2:
+                break
+            ends = haversine_m(out[[0, -1], 0], out[[0, -1], 1], p.lat, p.lon)
+            if float(ends.min()) < 3000.0:
+                continue
+            d = haversine_m(out[:, 0], out[:, 1], p.lat, p.lon)
+            # vertices are ≤ 2 km apart: a leg passing close has a vertex within ~1.1 km
+            i = int(np.argmin(d))
+            line = LineString([(lo, la) for la, lo in out])
+            if float(line.distance(Point(p.lon, p.lat))) * 85_000.0 > 1000.0:
+                continue
+            brg = float(initial_bearing_deg(p.lat, p.lon, out[i, 0], out[i, 1]))
+            for side in (0.0, 180.0, 90.0, 270.0):
+                r = np.radians(brg + side)
+                lat = p.lat + 1500.0 * np.cos(r) / 111_195.0
+                lon = p.lon + 1500.0 * np.sin(r) / (111_195.0 * np.cos(np.radians(p.lat)))
+                if self.water_at(lat, lon):
+                    out = np.concatenate((out[:i], [[lat, lon]], out[i + 1 :]))
+                    break
+        return out
 
     def place(self, name: str) -> tuple[float, float]:
         """A named place snapped to water (the first point of a route from it)."""

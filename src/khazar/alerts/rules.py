@@ -283,16 +283,14 @@ def alerts_for_events(
             event_home[eid] = alert.id
         if alert.is_open:
             open_by_key[_alert_key(alert)] = alert.id
-    event_times: dict[str, tuple[datetime, datetime]] = {}
     changed: set[str] = set()
     exercise_ids = set(exercise_event_ids)
 
-    for event in sorted(events, key=lambda e: (e.start, e.id)):
+    # an event's id is a hash: compute it once per event
+    for _start, eid, event in sorted(((e.start, e.id, e) for e in events), key=lambda k: k[:2]):
         rule = match_rule(event, ctx)
         if rule is None:
             continue
-        eid = event.id
-        event_times[eid] = (event.start, event.end)
         home = event_home.get(eid)
         if home is not None:
             alert = current[home]

@@ -300,7 +300,7 @@ def _extract_milp(
         constraints=[LinearConstraint(cons, b, b), LinearConstraint(cap, low, np.ones(nodes.size))],
         integrality=np.ones(m),
         bounds=Bounds(np.zeros(m), ub),
-        options={"time_limit": 30.0},
+        options={"time_limit": 5.0},
     )
     if res.x is None or res.status != 0:
         return None

@@ -35,6 +35,6 @@ def run(quick: bool) -> dict[str, Any]:
         "notes": rp.notes,
         "setup_s": round(setup_s, 2),
         "plan_wall_s": round(wall, 2),
-        "plan_cpu_s_main_thread": round(cpu, 2),
+        "plan_cpu_s_process": round(cpu, 2),
         "target_s": 30,
     }

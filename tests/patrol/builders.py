@@ -22,8 +22,8 @@ def grid_problem(
     lat0, lon0 = 39.5, 49.6
     dlat = spacing_nm / 60.0
     dlon = dlat / np.cos(np.radians(lat0))
-    lat = lat0 + dlat * np.repeat(np.arange(n), n)
-    lon = lon0 + dlon * np.tile(np.arange(n), n)
+    lat = np.asarray(lat0 + dlat * np.repeat(np.arange(n), n), dtype=np.float64)
+    lon = np.asarray(lon0 + dlon * np.tile(np.arange(n), n), dtype=np.float64)
     d = haversine_m(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
     aa = {(i, j): float(d[i, j]) for i in range(lat.size) for j in range(i + 1, lat.size)
           if d[i, j] < 10 * 1852}

@@ -100,10 +100,10 @@ class SecurityGame:
     def from_arrays(
         cls,
         resources: float,
-        udc: Sequence[float],
-        udu: Sequence[float],
-        uac: Sequence[float],
-        uau: Sequence[float],
+        udc: Sequence[float] | FloatArray,
+        udu: Sequence[float] | FloatArray,
+        uac: Sequence[float] | FloatArray,
+        uau: Sequence[float] | FloatArray,
         ids: Sequence[str] | None = None,
         zero_sum: bool = False,
     ) -> SecurityGame:

@@ -143,3 +143,10 @@ def test_duplicate_ids_rejected() -> None:
          "attacker_uncovered": 1}
     with pytest.raises(GameError, match="repeated"):
         game_from_dict({"resources": 1, "targets": [t, t]})
+
+
+def test_public_surface() -> None:
+    import khazar.patrol as patrol
+
+    assert set(patrol.__all__) <= set(dir(patrol))
+    assert {"solve_game", "plan_shift", "plan_dispatch", "evaluate_policies"} <= set(patrol.__all__)

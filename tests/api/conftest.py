@@ -26,6 +26,8 @@ FEED_MINUTES = 30
 PASSWORD = "correct horse battery"
 USERS = {"vera": "viewer", "omar": "operator", "ada": "admin", "anna": "analyst"}
 ALERT_IDS = ("Atest0001", "Atest0002", "Atest0003", "Atest0004")
+#: alerts on the moving tanker (SHIPS[1]) for the dispatch tests
+DISPATCH_IDS = ("Atest0005", "Atest0006")
 
 
 def make_alert(alert_id: str, mmsi: int, lat: float, lon: float, t: datetime) -> Alert:
@@ -50,6 +52,11 @@ def build_store(path: Path) -> None:
         upsert_alerts(store.conn, [
             make_alert(aid, ship.mmsi, ship.lat, ship.lon, START + timedelta(minutes=i))
             for i, aid in enumerate(ALERT_IDS)
+        ])
+        tanker = SHIPS[1]
+        upsert_alerts(store.conn, [
+            make_alert(aid, tanker.mmsi, tanker.lat, tanker.lon, START + timedelta(minutes=i))
+            for i, aid in enumerate(DISPATCH_IDS)
         ])
 
 

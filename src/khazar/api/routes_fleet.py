@@ -27,12 +27,16 @@ def fleet(
     who: Reader,
     state: StateDep,
 ) -> dict[str, Any]:
-    """Each configured boat with its status (``unknown`` until the patrol package records
-    one) and its latest AIS position (its base when it has never been heard)."""
+    """Each configured boat with its status (:func:`khazar.patrol.fleet_status`:
+    ``available`` until one is recorded) and its latest AIS position (its base when it has
+    never been heard)."""
+    from khazar.patrol import fleet_status
+
     boats = state.settings.fleet
     with state.locked() as store:
         cur = store.conn.cursor()
-        statuses = queries.boat_status(cur)
+        statuses = {s.boat: (s.status.value, s.detail, s.updated_at)
+                    for s in fleet_status(store, boats)}
         seen: dict[int, queries.VesselRow] = {}
         for b in boats:
             rows, _ = queries.latest_vessels(cur, mmsi=b.mmsi, limit=1)

@@ -76,8 +76,8 @@ def status(
         "energy": optional("khazar.energy", "asset_criticality") is not None,
         "alerts": optional("khazar.store.alerts", "list_alerts") is not None,
         "patrol_plan": "patrol_plan" in state.cache,
-        # boat ETAs and intercept courses: the patrol package's dispatch, not wired yet
-        "dispatch": False,
+        # boat ETAs and intercept courses: the patrol package's dispatch
+        "dispatch": optional("khazar.patrol", "plan_dispatch") is not None,
         "detection": optional("khazar.detect", "LiveDetector") is not None,
         "ingest": optional("khazar.ingest.pipeline", "Ingestor") is not None,
     }

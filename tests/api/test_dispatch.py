@@ -1,0 +1,89 @@
+"""Dispatch from the API: boats' water ETAs, sending one, its route, the fleet's status."""
+
+from __future__ import annotations
+
+import json
+import math
+from contextlib import closing
+
+from tests.api.conftest import DISPATCH_IDS, SHIPS, Served
+
+from khazar.audit import list_entries
+
+
+def _km(a: list[float], b: list[float]) -> float:
+    """Rough distance between two [lon, lat] points, km."""
+    dx = (a[0] - b[0]) * 111.32 * math.cos(math.radians(a[1]))
+    return math.hypot(dx, (a[1] - b[1]) * 110.57)
+
+
+def test_options_are_sorted_and_viewer_cannot_dispatch(served: Served) -> None:
+    client, login = served.login("vera")
+    with closing(client):
+        r = client.get(f"/api/alerts/{DISPATCH_IDS[0]}/dispatch")
+        assert r.status_code == 200, r.text
+        plan = r.json()
+        etas = [o["eta_s"] for o in plan["options"] if o["eta_s"] is not None]
+        assert len(etas) >= 10 and etas == sorted(etas)
+        assert plan["recommended"] == plan["options"][0]["boat"]
+        assert [o["boat"] for o in plan["options"] if o["recommended"]] == [plan["recommended"]]
+        # the tanker steams 10.5 kn: the fitted motion sees it
+        assert 9.0 < plan["target"]["speed_kn"] < 12.0
+        # SBS-01 is heard on AIS, so it starts from its fix, not its base
+        sbs01 = next(o for o in plan["options"] if o["boat"] == "SBS-01")
+        assert abs(sbs01["from"][0] - SHIPS[4].lat) < 0.3
+        r = client.post(f"/api/alerts/{DISPATCH_IDS[0]}/dispatch", json={"boat": "SBS-02"},
+                        headers={"X-CSRF-Token": login["csrf_token"]})
+        assert r.status_code == 403, r.text
+        assert client.post("/api/fleet/SBS-02/status", json={"status": "maintenance"},
+                           headers={"X-CSRF-Token": login["csrf_token"]}).status_code == 403
+
+
+def test_dispatch_assigns_marks_dispatched_and_draws_the_route(served: Served) -> None:
+    aid = DISPATCH_IDS[1]
+    client, login = served.login("omar")
+    headers = {"X-CSRF-Token": login["csrf_token"]}
+    with closing(client):
+        assert client.post(f"/api/alerts/{aid}/acknowledge", headers=headers).status_code == 200
+        plan = client.get(f"/api/alerts/{aid}/dispatch").json()
+        boat = plan["recommended"]
+        best = plan["options"][0]
+        r = client.post(f"/api/alerts/{aid}/dispatch", json={"boat": boat}, headers=headers)
+        assert r.status_code == 200, r.text
+        out = r.json()
+        assert out["alert"]["properties"]["state"] == "assigned"
+        assert out["alert"]["properties"]["assigned_boat"] == boat
+        line = out["route"]["geometry"]["coordinates"]
+        assert out["route"]["geometry"]["type"] == "LineString" and len(line) >= 2
+        # from the boat to the intercept point (snapped to water: within a few km)
+        assert _km(line[0], [best["from"][1], best["from"][0]]) < 5.0
+        assert _km(line[-1], [best["intercept"][1], best["intercept"][0]]) < 5.0
+        assert abs(out["eta_min"] - best["eta_min"]) < 1.0
+        # the boat is now dispatched: listed as such, left out of new options, busy (409)
+        fleet = {f["id"]: f["properties"] for f in client.get("/api/fleet").json()["features"]}
+        assert fleet[boat]["status"] == "dispatched" and fleet[boat]["detail"] == aid
+        again = client.get(f"/api/alerts/{aid}/dispatch").json()
+        assert boat not in [o["boat"] for o in again["options"]]
+        assert {"boat": boat, "status": "dispatched"} in again["unavailable"]
+        r = client.post(f"/api/alerts/{aid}/dispatch", json={"boat": boat}, headers=headers)
+        assert r.status_code == 409 and boat in r.json()["detail"]
+        routes = client.get("/api/dispatches").json()["features"]
+        assert [f["properties"]["boat"] for f in routes if f["id"].startswith(aid)] == [boat]
+        # back to available: the route is no longer drawn
+        r = client.post(f"/api/fleet/{boat}/status", json={"status": "available"},
+                        headers=headers)
+        assert r.status_code == 200, r.text
+        routes = client.get("/api/dispatches").json()["features"]
+        assert all(f["properties"]["boat"] != boat for f in routes)
+        r = client.post("/api/fleet/SBS-99/status", json={"status": "available"}, headers=headers)
+        assert r.status_code == 400 and "SBS-99" in r.json()["detail"]
+        r = client.post(f"/api/fleet/{boat}/status", json={"status": "asleep"}, headers=headers)
+        assert r.status_code == 400 and "asleep" in r.json()["detail"]
+    with served.server.state.locked() as store:
+        entries = list_entries(store)
+    orders = [e for e in entries if e.action == "dispatch.order" and e.target == aid]
+    assert len(orders) == 1 and orders[0].actor == "omar"
+    detail = json.loads(orders[0].detail) if isinstance(orders[0].detail, str) \
+        else orders[0].detail
+    assert detail["boat"] == boat and detail["eta_s"] > 0
+    assert any(e.action == "fleet.status" and e.target == boat for e in entries)

@@ -143,15 +143,36 @@ def test_login_see_moving_vessels_and_logout(console: tuple[str, KhazarServer, l
             card.locator(".act-ack").click()
             card = page.locator(f".alert-card[data-state=acknowledged]:has-text('{intruder}')")
             card.first.wait_for(state="visible", timeout=15_000)
-            card.first.locator(".act-boat").select_option("SBS-04")
-            card.first.locator(".act-assign").click()
+
+            # dispatch: the boats' water ETAs, fastest first, the recommended one highlighted
+            card.first.locator(".act-dispatch").click()
+            rows = card.first.locator(".dispatch-row")
+            rows.first.wait_for(state="visible", timeout=30_000)
+            assert rows.count() == 12
+            etas = [float((rows.nth(i).locator(".eta").text_content() or "").split()[0])
+                    for i in range(rows.count())]
+            assert etas == sorted(etas), etas
+            rec = card.first.locator(".dispatch-row.recommended")
+            assert rec.count() == 1 and rec.get_attribute("data-boat") == \
+                rows.first.get_attribute("data-boat")
+            boat = rec.get_attribute("data-boat") or ""
+            page.screenshot(path=str(ARTIFACTS / "console-dispatch-options.png"))
+            rec.locator(".act-send").click()
             card = page.locator(f".alert-card[data-state=assigned]:has-text('{intruder}')")
             card.first.wait_for(state="visible", timeout=15_000)
-            assert "SBS-04" in (card.first.text_content() or "")
-            page.screenshot(path=str(ARTIFACTS / "console-alert.png"))
+            assert boat in (card.first.text_content() or "")
+            # the boat's intercept route is drawn on the map
+            page.wait_for_function(
+                "window.khazarConsole.map.queryRenderedFeatures("
+                "{layers: ['dispatch-routes']}).length >= 1", timeout=15_000)
+            page.wait_for_timeout(800)
+            page.screenshot(path=str(ARTIFACTS / "console-dispatch-route.png"))
             page.click(".tab[data-tab=fleet]")
             page.wait_for_selector("#fleet-table")
             assert page.locator("#fleet-table tr").count() == 13  # header + 12 boats
+            status = page.text_content(f"#fleet-table tr[data-boat='{boat}'] .fleet-status") or ""
+            assert "dispatched" in status
+            assert page.locator("#dispatch-unavailable").count() == 0
             page.screenshot(path=str(ARTIFACTS / "console-fleet.png"))
 
             # vessel panel: identity, kinematics, position in degrees and decimal minutes

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -59,7 +63,21 @@ def solve_game_cmd(
         raise GameError(f"{game_file} is not valid JSON: {exc}") from exc
     game = game_from_dict(data)
     name = solver or (SolverName.zero_sum if game.zero_sum else SolverName.origami)
-    print_json(solution_to_dict(game, solve_game(game, name)))
+    with _stdout_to_stderr():  # HiGHS's C code may print progress lines on fd 1
+        sol = solve_game(game, name)
+    print_json(solution_to_dict(game, sol))
+
+
+@contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _parse_latlon(text: str) -> tuple[float, float]:

@@ -16,9 +16,11 @@
       tracks: { ids: ["tracks"], visible: true },
       fleet: { ids: ["fleet"], visible: true },
       patrols: { ids: ["patrols"], visible: true },
+      dispatch: { ids: ["dispatch-routes", "dispatch-ends"], visible: true },
       alerts: { ids: ["alerts"], visible: true },
     },
     dirty: false, vesselRequests: 0, replay: null, exercise: false,
+    plans: new Map(), routes: new Map(),
   };
 
   function message(text, isError) {
@@ -148,6 +150,31 @@
     assign: (id, boat) => act("/alerts/" + id + "/assign", { boat }),
     resolve: (id, reason) => act("/alerts/" + id + "/resolve", { reason }),
     note: (id, text) => act("/alerts/" + id + "/notes", { text }),
+    openPlan: (id) => state.plans.get(id) || null,
+    closePlan: (id) => { state.plans.delete(id); renderAlerts(); },
+    dispatchOptions: async (id) => {
+      try {
+        state.plans.set(id, await api.get("/alerts/" + encodeURIComponent(id) + "/dispatch"));
+        renderAlerts();
+      } catch (err) {
+        if (err.status === 401) return showLogin();
+        message(t("error.generic") + ": " + err.message, true);
+      }
+    },
+    dispatch: async (id, boat) => {
+      try {
+        const out = await api.post("/alerts/" + encodeURIComponent(id) + "/dispatch", { boat });
+        state.plans.delete(id);
+        state.routes.set(id, out.route);
+        drawRoutes();
+        fitRoute(out.route);
+        message(t("dispatch.sent").replace("{boat}", boat).replace("{eta}", Math.round(out.eta_min)));
+        await Promise.all([refreshAlerts(), refreshFleet()]);
+      } catch (err) {
+        if (err.status === 401) return showLogin();
+        message(err.status === 403 ? t("error.forbidden") + " " + err.message : t("error.generic") + ": " + err.message, true);
+      }
+    },
     focus: (f) => {
       state.map.flyTo({ center: f.geometry.coordinates, zoom: Math.max(state.map.getZoom(), 9) });
       if (f.properties.mmsi && state.vessels.has(f.properties.mmsi)) showTrack(f.properties.mmsi);
@@ -175,12 +202,39 @@
     const boats = state.fleet ? state.fleet.features.map((f) => f.properties) : [];
     P.renderAlerts($("panel-alerts"), state.alerts, state.me, boats, alertActions);
   }
+  function drawRoutes() {
+    const features = [];
+    for (const r of state.routes.values()) {
+      features.push(r);
+      const c = r.geometry.coordinates;
+      features.push({ type: "Feature", geometry: { type: "Point", coordinates: c[c.length - 1] },
+        properties: { boat: r.properties.boat, end: true } });
+    }
+    M.setData(state.map, "dispatch", { type: "FeatureCollection", features });
+  }
+  function fitRoute(route) {
+    const c = route.geometry.coordinates;
+    const lons = c.map((p) => p[0]), lats = c.map((p) => p[1]);
+    state.map.fitBounds([[Math.min(...lons), Math.min(...lats)], [Math.max(...lons), Math.max(...lats)]],
+      { padding: 80, maxZoom: 10, duration: 0 });
+  }
+  function renderFleet() {
+    const may = (a) => state.me && state.me.actions.includes(a);
+    P.renderFleet($("panel-fleet"), state.fleet, state.unavailable.has("dispatch"), may, setBoatStatus);
+  }
+  async function setBoatStatus(boat, status) {
+    await act("/fleet/" + encodeURIComponent(boat) + "/status", { status });
+  }
   async function refreshFleet() {
-    const fc = await load("fleet", "/fleet");
+    const [fc, routes] = await Promise.all([load("fleet", "/fleet"), load("dispatch", "/dispatches")]);
+    if (routes) {
+      state.routes = new Map(routes.features.map((f) => [f.properties.alert_id, f]));
+      drawRoutes();
+    }
     if (!fc) return;
     state.fleet = fc;
     M.setData(state.map, "fleet", fc);
-    P.renderFleet($("panel-fleet"), fc, state.unavailable.has("dispatch"));
+    renderFleet();
   }
 
   // --- static layers --------------------------------------------------------------
@@ -324,7 +378,7 @@
       if (!state.me) return;
       P.renderLegend($("legend"));
       renderAlerts();
-      if (state.fleet) P.renderFleet($("panel-fleet"), state.fleet);
+      if (state.fleet) renderFleet();
       P.renderLayers($("panel-layers"), state.layers, toggleLayer);
       if (state.selected) showVessel(state.selected, false);
     });

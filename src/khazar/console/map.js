@@ -56,7 +56,7 @@
     const ready = new Promise((resolve) => map.on("load", resolve));
     ready.then(() => {
       map.addImage("vessel-arrow", arrowImage(28), { sdf: true, pixelRatio: 2 });
-      for (const id of ["basemap", "zones", "assets", "tracks", "patrols", "fleet", "alerts", "selected"]) {
+      for (const id of ["basemap", "zones", "assets", "tracks", "patrols", "fleet", "alerts", "selected", "dispatch"]) {
         map.addSource(id, { type: "geojson", data: EMPTY });
       }
       // points only: fewer tile levels and no simplification work on each update
@@ -86,6 +86,14 @@
         paint: { "line-color": "#3ddc97", "line-width": 1.5, "line-dasharray": [1, 1.5] } });
       map.addLayer({ id: "tracks", type: "line", source: "tracks",
         paint: { "line-color": "#e0e6ea", "line-width": 1.4, "line-opacity": 0.7 } });
+      map.addLayer({ id: "dispatch-routes", type: "line", source: "dispatch",
+        filter: ["==", ["geometry-type"], "LineString"],
+        layout: { "line-cap": "round", "line-join": "round" },
+        paint: { "line-color": "#ff9500", "line-width": 3, "line-opacity": 0.9 } });
+      map.addLayer({ id: "dispatch-ends", type: "circle", source: "dispatch",
+        filter: ["==", ["geometry-type"], "Point"],
+        paint: { "circle-radius": 5, "circle-color": "#ff9500", "circle-stroke-color": "#fff",
+                 "circle-stroke-width": 1.5 } });
       map.addLayer({ id: "alerts", type: "circle", source: "alerts",
         paint: { "circle-radius": 11, "circle-color": "rgba(0,0,0,0)",
                  "circle-stroke-width": 2,

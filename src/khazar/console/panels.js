@@ -72,7 +72,7 @@
     for (const f of feats) {
       const p = f.properties;
       const card = el("div", { class: "alert-card sev-" + p.severity, "data-alert-id": p.id, "data-state": p.state });
-      card.append(
+      append(card,
         el("div", { class: "alert-head" },
           el("span", { class: "sev" }, t("severity." + p.severity)),
           el("span", { class: "alert-type" }, p.type),
@@ -94,6 +94,8 @@
           ...boats.map((b) => el("option", { value: b.name }, b.name + " · " + (b.status || ""))));
         bar.append(sel, el("button", { type: "button", class: "act-assign", disabled: !may("alerts.assign"),
           onclick: () => actions.assign(p.id, sel.value) }, t("alerts.assign")));
+        bar.append(el("button", { type: "button", class: "act-dispatch", disabled: !may("dispatch.order"),
+          onclick: () => actions.dispatchOptions(p.id) }, t("dispatch.button")));
         const reason = el("input", { class: "act-reason", placeholder: t("alerts.reason") });
         bar.append(reason, el("button", { type: "button", class: "act-resolve", disabled: !may("alerts.resolve"),
           onclick: () => actions.resolve(p.id, reason.value) }, t("alerts.resolve")));
@@ -102,12 +104,47 @@
       bar.append(note, el("button", { type: "button", class: "act-note", disabled: !may("alerts.note"),
         onclick: () => actions.note(p.id, note.value) }, t("alerts.note")));
       card.append(bar);
+      const plan = actions.openPlan(p.id);
+      if (plan) card.append(renderDispatch(plan, may("dispatch.order"), actions));
       card.addEventListener("click", (e) => { if (e.target === card || e.target.closest(".alert-summary")) actions.focus(f); });
       container.append(card);
     }
   }
 
-  function renderFleet(container, fc, noDispatch) {
+  function append(node, ...children) {
+    for (const c of children) if (c !== null && c !== undefined) node.append(c);
+  }
+
+  function renderDispatch(plan, allowed, actions) {
+    // the boats' intercept ETAs over water, fastest first; the recommendation highlighted
+    const box = el("div", { class: "dispatch-options", "data-alert-id": plan.alert_id });
+    box.append(el("div", { class: "alert-meta" }, t("dispatch.title") + " · " + t("dispatch.target") + " " +
+      num(plan.target.speed_kn, 1, t("unit.kn")) + " · " + fmtTimes(plan.decided_at)));
+    const table = el("table", { class: "grid dispatch-table" },
+      el("tr", {}, el("th", {}, t("alerts.boat")), el("th", {}, t("fleet.eta")),
+        el("th", {}, t("dispatch.distance")), el("th", {}, t("dispatch.course")), el("th", {}, "")));
+    for (const o of plan.options) {
+      table.append(el("tr", { class: "dispatch-row" + (o.recommended ? " recommended" : ""), "data-boat": o.boat },
+        el("td", {}, el("span", { class: "mono" }, o.boat),
+          o.recommended ? el("span", { class: "badge rec" }, t("dispatch.recommended")) : null,
+          el("div", { class: "small muted" }, o.base)),
+        el("td", { class: "mono eta" }, o.eta_min === null ? t("dispatch.cannot") : num(o.eta_min, 0, t("unit.min"))),
+        el("td", { class: "mono" }, num(o.distance_nm, 1, "nm")),
+        el("td", { class: "mono" }, num(o.course_deg, 0, "°")),
+        el("td", {}, el("button", { type: "button", class: "act-send", disabled: !allowed || o.eta_min === null,
+          onclick: () => actions.dispatch(plan.alert_id, o.boat) }, t("dispatch.send")))));
+    }
+    box.append(table);
+    if (plan.unavailable.length) {
+      box.append(el("div", { class: "alert-meta" }, t("dispatch.busy") + ": " +
+        plan.unavailable.map((u) => u.boat + " (" + t("status." + u.status) + ")").join(", ")));
+    }
+    box.append(el("button", { type: "button", class: "act-close-dispatch", onclick: () => actions.closePlan(plan.alert_id) },
+      t("dispatch.close")));
+    return box;
+  }
+
+  function renderFleet(container, fc, noDispatch, may, onStatus) {
     container.replaceChildren();
     if (noDispatch) {
       container.append(el("p", { class: "warn small", id: "dispatch-unavailable" },
@@ -118,12 +155,23 @@
     const table = el("table", { class: "grid", id: "fleet-table" },
       el("tr", {}, el("th", {}, t("alerts.boat")), el("th", {}, t("fleet.status")),
         el("th", {}, t("fleet.base")), el("th", {}, t("fleet.speed")), el("th", {}, t("vessel.position"))));
+    const canSet = may && may("fleet.status");
     for (const f of feats) {
       const p = f.properties;
-      table.append(el("tr", {}, el("td", { class: "mono" }, p.name),
-        el("td", { class: "status-" + p.status }, p.status),
+      const status = el("td", { class: "fleet-status status-" + p.status }, t("status." + p.status),
+        p.detail ? el("div", { class: "small muted" }, p.detail) : null,
+        p.status_updated ? el("div", { class: "small muted" }, fmtTimes(p.status_updated)) : null);
+      if (canSet) {
+        const sel = el("select", { class: "fleet-set small", "aria-label": t("fleet.status") },
+          ...["available", "on_patrol", "dispatched", "maintenance"].map((s) =>
+            el("option", { value: s, selected: s === p.status }, t("status." + s))));
+        sel.addEventListener("change", () => onStatus(p.name, sel.value));
+        status.append(sel);
+      }
+      table.append(el("tr", { "data-boat": p.name }, el("td", { class: "mono" }, p.name), status,
         el("td", {}, p.base), el("td", {}, p.cruise_speed_kn + " / " + p.max_speed_kn + " " + t("unit.kn")),
-        el("td", { class: "mono small" }, p.lat_dm + " " + p.lon_dm)));
+        el("td", { class: "mono small" }, p.lat_dm + " " + p.lon_dm +
+          (p.position_source === "base" ? " (" + t("fleet.at_base") + ")" : ""))));
     }
     container.append(table);
   }
@@ -145,5 +193,5 @@
     }
   }
 
-  window.KhazarPanels = { el, fmtTimes, renderVessel, renderAlerts, renderFleet, renderLayers, renderLegend };
+  window.KhazarPanels = { el, fmtTimes, num, renderVessel, renderAlerts, renderFleet, renderLayers, renderLegend };
 })();

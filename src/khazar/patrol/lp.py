@@ -32,6 +32,7 @@ __all__ = [
     "solve_bimatrix_stackelberg",
     "solve_multiple_lp",
     "solve_zero_sum",
+    "target_lp",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -53,34 +54,45 @@ def _status(res: Any) -> Status:
     return Status.ERROR
 
 
-def solve_multiple_lp(game: SecurityGame) -> GameSolution:
-    """Strong Stackelberg equilibrium by one LP per candidate attacked target."""
+def target_lp(game: SecurityGame, ts: int) -> FloatArray | None:
+    """Best coverage for the defender among those making ``ts`` a best response (None when
+    no coverage does): the LP of the multiple-LP method for one candidate target."""
     udc, udu, uac, uau = game.arrays()
     n = game.n
     da = uau - uac
     dd = udc - udu
+    # U_a(t) <= U_a(t*) for all t:  -da_t c_t + da_t* c_t* <= uau_t* - uau_t
+    a_ub = np.zeros((n, n))
+    b_ub = np.zeros(n)
+    rows = [t for t in range(n) if t != ts]
+    for r, t in enumerate(rows):
+        a_ub[r, t] = -da[t]
+        a_ub[r, ts] += da[ts]
+        b_ub[r] = uau[ts] - uau[t]
+    a_ub[n - 1, :] = 1.0
+    b_ub[n - 1] = game.resources
+    obj = np.zeros(n)
+    obj[ts] = -dd[ts]
+    res = linprog(obj, A_ub=a_ub, b_ub=b_ub, bounds=(0.0, 1.0), method="highs",
+                  options=HIGHS_OPTIONS)
+    if res.status != 0:
+        return None
+    return np.asarray(res.x, dtype=np.float64)
+
+
+def solve_multiple_lp(game: SecurityGame) -> GameSolution:
+    """Strong Stackelberg equilibrium by one LP per candidate attacked target."""
+    _, udu, _, _ = game.arrays()
+    dd = game.arrays()[0] - udu
     best_val = -math.inf
     best_c: FloatArray | None = None
-    for ts in range(n):
-        # U_a(t) <= U_a(t*) for all t:  -da_t c_t + da_t* c_t* <= uau_t* - uau_t
-        a_ub = np.zeros((n, n))
-        b_ub = np.zeros(n)
-        rows = [t for t in range(n) if t != ts]
-        for r, t in enumerate(rows):
-            a_ub[r, t] = -da[t]
-            a_ub[r, ts] += da[ts]
-            b_ub[r] = uau[ts] - uau[t]
-        a_ub[n - 1, :] = 1.0
-        b_ub[n - 1] = game.resources
-        obj = np.zeros(n)
-        obj[ts] = -dd[ts]
-        res = linprog(obj, A_ub=a_ub, b_ub=b_ub, bounds=(0.0, 1.0), method="highs",
-                      options=HIGHS_OPTIONS)
-        if res.status != 0:
+    for ts in range(game.n):
+        c = target_lp(game, ts)
+        if c is None:
             continue
-        val = float(udu[ts] + dd[ts] * res.x[ts])
+        val = float(udu[ts] + dd[ts] * c[ts])
         if val > best_val:
-            best_val, best_c = val, np.asarray(res.x, dtype=np.float64)
+            best_val, best_c = val, c
     if best_c is None:
         return failed(game, "multiple-lp", Status.ERROR, "no candidate target had a feasible LP")
     return solution_from_coverage(game, best_c, "multiple-lp")

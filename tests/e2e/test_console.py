@@ -175,6 +175,16 @@ def test_login_see_moving_vessels_and_logout(console: tuple[str, KhazarServer, l
             assert page.locator("#dispatch-unavailable").count() == 0
             page.screenshot(path=str(ARTIFACTS / "console-fleet.png"))
 
+            # the Charter scorecard: the five goals, each indicator with its definition
+            page.click(".tab[data-tab=scorecard]")
+            page.wait_for_function(
+                "document.querySelectorAll('#panel-scorecard .indicator').length >= 8",
+                timeout=30_000)
+            assert page.locator("#panel-scorecard .goal").count() == 5
+            defs = page.locator("#panel-scorecard .indicator-def").all_text_contents()
+            assert all(len(d) > 10 for d in defs)
+            page.screenshot(path=str(ARTIFACTS / "console-scorecard.png"))
+
             # vessel panel: identity, kinematics, position in degrees and decimal minutes
             mmsi = page.evaluate(
                 "[...window.khazarConsole.state.vessels.values()]"

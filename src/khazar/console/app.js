@@ -301,9 +301,17 @@
   }
 
   // --- views ----------------------------------------------------------------------
+  const PANELS = ["alerts", "fleet", "vessel", "scorecard", "exercise", "layers"];
   function selectTab(name) {
     document.querySelectorAll(".tab").forEach((b) => b.classList.toggle("active", b.dataset.tab === name));
-    for (const p of ["alerts", "fleet", "vessel", "layers"]) $("panel-" + p).hidden = p !== name;
+    for (const p of PANELS) $("panel-" + p).hidden = p !== name;
+    if (name === "scorecard") refreshScorecard();
+    if (name === "exercise" && window.KhazarExercise) window.KhazarExercise.refresh();
+  }
+  async function refreshScorecard() {
+    $("panel-scorecard").replaceChildren(P.el("p", { class: "muted" }, "…"));
+    state.scorecard = await load("scorecard", "/scorecard");
+    P.renderScorecard($("panel-scorecard"), state.scorecard);
   }
   function stopTimers() {
     for (const id of state.timers) clearInterval(id);
@@ -379,6 +387,7 @@
       P.renderLegend($("legend"));
       renderAlerts();
       if (state.fleet) renderFleet();
+      if (state.scorecard) P.renderScorecard($("panel-scorecard"), state.scorecard);
       P.renderLayers($("panel-layers"), state.layers, toggleLayer);
       if (state.selected) showVessel(state.selected, false);
     });

@@ -126,8 +126,8 @@
     for (const o of plan.options) {
       table.append(el("tr", { class: "dispatch-row" + (o.recommended ? " recommended" : ""), "data-boat": o.boat },
         el("td", {}, el("span", { class: "mono" }, o.boat),
-          o.recommended ? el("span", { class: "badge rec" }, t("dispatch.recommended")) : null,
-          el("div", { class: "small muted" }, o.base)),
+          el("div", { class: "small muted" }, o.base,
+            o.recommended ? el("span", { class: "badge rec" }, t("dispatch.recommended")) : null)),
         el("td", { class: "mono eta" }, o.eta_min === null ? t("dispatch.cannot") : num(o.eta_min, 0, t("unit.min"))),
         el("td", { class: "mono" }, num(o.distance_nm, 1, "nm")),
         el("td", { class: "mono" }, num(o.course_deg, 0, "°")),
@@ -176,6 +176,28 @@
     container.append(table);
   }
 
+  function renderScorecard(container, card) {
+    container.replaceChildren();
+    if (!card) { container.append(el("p", { class: "muted" }, t("scorecard.none"))); return; }
+    if (card.period) {
+      container.append(el("p", { class: "small muted" }, fmtTimes(card.period.start) + " → " + fmtTimes(card.period.end)));
+    }
+    for (const g of card.goals) {
+      const section = el("div", { class: "goal", "data-goal": g.goal }, el("h2", {}, g.title));
+      if (!g.indicators.length) section.append(el("p", { class: "muted small" }, t("scorecard.none")));
+      for (const i of g.indicators) {
+        const value = i.value === null ? "—" : (Math.abs(i.value) >= 100 ? Math.round(i.value) : Number(i.value.toFixed(2)));
+        section.append(el("div", { class: "indicator", "data-indicator": i.id },
+          el("div", { class: "indicator-head" }, el("span", { class: "indicator-name" }, i.name),
+            el("span", { class: "indicator-value mono" }, value + (i.unit ? " " + i.unit : ""))),
+          el("div", { class: "indicator-def small muted" }, i.definition),
+          i.note ? el("div", { class: "indicator-note small warn" }, i.note) : null));
+      }
+      container.append(section);
+    }
+    for (const n of card.notes || []) container.append(el("p", { class: "small muted" }, n));
+  }
+
   function renderLayers(container, layers, onToggle) {
     container.replaceChildren();
     for (const [key, info] of Object.entries(layers)) {
@@ -193,5 +215,5 @@
     }
   }
 
-  window.KhazarPanels = { el, fmtTimes, num, renderVessel, renderAlerts, renderFleet, renderLayers, renderLegend };
+  window.KhazarPanels = { el, fmtTimes, num, renderVessel, renderAlerts, renderFleet, renderScorecard, renderLayers, renderLegend };
 })();

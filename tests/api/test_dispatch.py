@@ -6,7 +6,8 @@ import json
 import math
 from contextlib import closing
 
-from tests.api.conftest import DISPATCH_IDS, SHIPS, Served
+from tests.api.conftest import DISPATCH_IDS, Served
+from tests.api.feed import SHIPS
 
 from khazar.audit import list_entries
 
@@ -83,7 +84,7 @@ def test_dispatch_assigns_marks_dispatched_and_draws_the_route(served: Served) -
         entries = list_entries(store)
     orders = [e for e in entries if e.action == "dispatch.order" and e.target == aid]
     assert len(orders) == 1 and orders[0].actor == "omar"
-    detail = json.loads(orders[0].detail) if isinstance(orders[0].detail, str) \
-        else orders[0].detail
+    raw = orders[0].detail
+    detail = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
     assert detail["boat"] == boat and detail["eta_s"] > 0
     assert any(e.action == "fleet.status" and e.target == boat for e in entries)

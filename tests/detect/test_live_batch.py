@@ -40,7 +40,10 @@ def run_live(feed: Feed, seed: int, dup_fraction: float, tick_s: float) -> tuple
     clock = float(min(arrive.min(), d_arrive.min() if len(d) else np.inf))
     stop = max(float(arrive.max()), float(d_arrive.max()) if len(d) else 0.0)
     i = j = 0
-    while clock <= stop + tick_s:
+    # the clock runs until every message has arrived, but its watermark stays before the end
+    # of the data: batch judges the end at the same watermark (a live run that goes on longer
+    # rightly closes more, e.g. a spoofing episode after an hour of calm)
+    while clock <= stop + tick_s and clock - W < feed.end_s:
         k = int(np.searchsorted(arrive, clock, side="right"))
         kd = int(np.searchsorted(np.sort(d_arrive), clock, side="right"))
         if k > i:
@@ -52,6 +55,8 @@ def run_live(feed: Feed, seed: int, dup_fraction: float, tick_s: float) -> tuple
             j = kd
         out.extend(live.advance(clock))
         clock += tick_s * (0.5 + rng.random())
+    live.push(fixes=fx.take(np.arange(i, len(fx))),
+              detections=d.take(np.argsort(d_arrive, kind="stable")[j:]))
     out.extend(live.finish(feed.end_s))
     return out, live
 

@@ -77,6 +77,7 @@ def create_app(state: ServerState) -> FastAPI:
 
 
 def _optional_routers() -> list[APIRouter]:
-    from khazar.api import routes_dispatch, routes_fleet, routes_scorecard
+    from khazar.api import routes_dispatch, routes_exercise, routes_fleet, routes_scorecard
 
-    return [routes_fleet.router, routes_dispatch.router, routes_scorecard.router]
+    return [routes_fleet.router, routes_dispatch.router, routes_scorecard.router,
+            routes_exercise.router]

@@ -5,7 +5,9 @@ pushed into the detection package's :class:`~khazar.detect.LiveDetector`; its cl
 the feed's clock (the newest message time), so a replayed or simulated feed is judged
 on its own time line. Events are stored, the alert rules run on them
 (:func:`khazar.alerts.service.update_alerts`, audited) and new or changed alerts go to
-the browsers on the live stream. Exercise traffic is left out of the live picture.
+the browsers on the live stream. Exercise traffic is left out of the live picture: a
+second instance with ``exercise=True`` reads only exercise positions, with its own
+detectors and clock, and stores its events and alerts flagged exercise.
 """
 
 from __future__ import annotations
@@ -29,9 +31,12 @@ def _filled(values: Any) -> Any:
 class LiveDetection:
     """The detection and alerting stage of the live picture."""
 
-    def __init__(self, state: ServerState, period_s: float = 2.0) -> None:
+    def __init__(self, state: ServerState, period_s: float = 2.0, exercise: bool = False) -> None:
         self.state = state
         self.period_s = period_s
+        self.exercise = exercise
+        self.component = "exercise.detection" if exercise else "detection"
+        self._flag = "exercise" if exercise else "NOT exercise"
         self.detector: Any = None
         self.context: Any = None
         self.escalate_after = timedelta(minutes=state.settings.alerts.escalate_after_min)
@@ -41,7 +46,9 @@ class LiveDetection:
             self.pos_wm = self._top(store.conn, "positions")
             self.det_wm = self._top(store.conn, "detections")
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="khazar-detect", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name="khazar-detect-exercise" if exercise else "khazar-detect",
+            daemon=True)
 
     def _setup(self) -> None:
         """Geography, detectors and rule context: seconds of work, done off the HTTP path."""
@@ -61,7 +68,7 @@ class LiveDetection:
         return int(row[0]) if row else -1
 
     def start(self) -> None:
-        self.state.components["detection"] = "starting"
+        self.state.components[self.component] = "starting"
         self._thread.start()
 
     def _pull(self, conn: Any) -> tuple[Any, Any]:
@@ -72,7 +79,7 @@ class LiveDetection:
         tbl = conn.execute(
             "SELECT mmsi, epoch_us(ts) / 1e6 AS t, lat, lon, sog_kn, cog_deg, "
             "coalesce(heading_deg, -1) AS hd, coalesce(status, -1) AS st FROM positions "
-            "WHERE rowid > ? AND rowid <= ? AND NOT exercise ORDER BY ts",
+            f"WHERE rowid > ? AND rowid <= ? AND {self._flag} ORDER BY ts",
             [self.pos_wm, top],
         ).fetchnumpy()
         self.pos_wm = top
@@ -82,7 +89,7 @@ class LiveDetection:
         dtop = self._top(conn, "detections")
         dt = conn.execute(
             "SELECT epoch_us(ts) / 1e6 AS t, lat, lon, length_m, source FROM detections "
-            "WHERE rowid > ? AND rowid <= ? AND NOT exercise ORDER BY ts",
+            f"WHERE rowid > ? AND rowid <= ? AND {self._flag} ORDER BY ts",
             [self.det_wm, dtop],
         ).fetchnumpy()
         self.det_wm = dtop
@@ -111,12 +118,17 @@ class LiveDetection:
             return 0
         now = datetime.now(UTC)
         with self.state.locked() as store:
-            upsert_events(store.conn, events, detected_at=now)
-            result = update_alerts(store, self.context, events, now,
-                                   escalate_after=self.escalate_after)
-        self.state.count("detect.events", len(events))
+            upsert_events(store.conn, events, detected_at=now, exercise=self.exercise)
+            if self.exercise:  # flagged exercise; the live instance escalates for both
+                result = update_alerts(store, self.context, events, now,
+                                       exercise_event_ids=[e.id for e in events])
+            else:
+                result = update_alerts(store, self.context, events, now,
+                                       escalate_after=self.escalate_after)
+        prefix = "exercise." if self.exercise else ""
+        self.state.count(prefix + "detect.events", len(events))
         changed = [*result.new, *result.updated, *result.escalated]
-        self.state.count("alerts.raised", len(result.new))
+        self.state.count(prefix + "alerts.raised", len(result.new))
         for alert in changed:
             self.state.hub.publish("alert", alert_feature(alert.to_dict()))
         return len(changed)
@@ -125,15 +137,16 @@ class LiveDetection:
         try:
             self._setup()
         except Exception as exc:
-            self.state.components["detection"] = f"unavailable: {type(exc).__name__}: {exc}"
+            self.state.components[self.component] = (
+                f"unavailable: {type(exc).__name__}: {exc}")
             return
-        self.state.components["detection"] = "running"
+        self.state.components[self.component] = "running"
         while not self._stop.wait(self.period_s):
             try:
                 self.step()
             except Exception as exc:  # keep the live picture up; report on /api/status
-                self.state.components["detection"] = f"error: {type(exc).__name__}: {exc}"
-                self.state.count("detect.errors")
+                self.state.components[self.component] = f"error: {type(exc).__name__}: {exc}"
+                self.state.count(("exercise." if self.exercise else "") + "detect.errors")
 
     def stop(self) -> None:
         self._stop.set()

@@ -16,6 +16,7 @@ import uvicorn
 
 from khazar.api.app import create_app
 from khazar.api.detection import LiveDetection
+from khazar.api.exercise import ExerciseDirector
 from khazar.api.feeds import FeedPipeline, LivePublisher, TcpClient, UdpListener
 from khazar.api.routes_fleet import load_plan
 from khazar.api.state import ServerState
@@ -66,6 +67,7 @@ class KhazarServer:
     exercise_udp: UdpListener | None = field(init=False, default=None)
     publisher: LivePublisher = field(init=False)
     detection: LiveDetection | None = field(init=False, default=None)
+    exercise_detection: LiveDetection | None = field(init=False, default=None)
     _uvicorn: uvicorn.Server | None = field(init=False, default=None)
     _thread: threading.Thread | None = field(init=False, default=None)
 
@@ -74,6 +76,8 @@ class KhazarServer:
         self.state = ServerState.create(self.store, self.settings)
         if self.options.plan_file is not None:
             self.state.cache["patrol_plan"] = load_plan(self.options.plan_file)
+        self._exercise_lock = threading.Lock()
+        self.state.exercises = ExerciseDirector(self.state, self._exercise_path)
         self.app = create_app(self.state)
 
     # feed path ----------------------------------------------------------------------
@@ -89,17 +93,27 @@ class KhazarServer:
             self.tcp = TcpClient(self.pipeline, *opts.tcp)
             self.tcp.start()
         if opts.exercise_udp_port is not None:
-            self.exercise_pipeline = FeedPipeline(
-                self.state, self.settings.ingest.queue_max, exercise=True)
-            self.exercise_pipeline.start()
-            self.exercise_udp = UdpListener(
-                self.exercise_pipeline, opts.udp_host, opts.exercise_udp_port)
+            pipeline = self._exercise_path()
+            self.exercise_udp = UdpListener(pipeline, opts.udp_host, opts.exercise_udp_port)
             self.exercise_udp.start()
         self.publisher = LivePublisher(self.state, opts.live_period_s)
         self.publisher.start()
         if opts.detect:
             self.detection = LiveDetection(self.state)
             self.detection.start()
+
+    def _exercise_path(self) -> FeedPipeline:
+        """The exercise ingest pipeline and its own live detection, started once (for
+        ``--exercise-udp`` or the first exercise started from the console)."""
+        with self._exercise_lock:
+            if self.exercise_pipeline is None:
+                self.exercise_pipeline = FeedPipeline(
+                    self.state, self.settings.ingest.queue_max, exercise=True)
+                self.exercise_pipeline.start()
+                if self.options.detect:
+                    self.exercise_detection = LiveDetection(self.state, exercise=True)
+                    self.exercise_detection.start()
+            return self.exercise_pipeline
 
     def _stop_feeds(self) -> None:
         for part in (self.udp, self.tcp, self.exercise_udp):
@@ -109,8 +123,9 @@ class KhazarServer:
             if pipeline is not None:
                 pipeline.stop()
         self.publisher.stop()
-        if self.detection is not None:
-            self.detection.stop()
+        for detection in (self.detection, self.exercise_detection):
+            if detection is not None:
+                detection.stop()
 
     # http ---------------------------------------------------------------------------
     def _config(self) -> uvicorn.Config:

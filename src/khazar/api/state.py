@@ -41,6 +41,8 @@ class ServerState:
     components: dict[str, Any] = field(default_factory=dict)
     #: results computed once per process (geography as GeoJSON, criticality …)
     cache: dict[str, Any] = field(default_factory=dict)
+    #: the exercise director (:class:`khazar.api.exercise.ExerciseDirector`), set by the server
+    exercises: Any = None
 
     @classmethod
     def create(cls, store: Store, settings: Settings, live_queue_max: int = 1000) -> ServerState:

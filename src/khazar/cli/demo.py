@@ -8,11 +8,14 @@ the demo login and serves the console. Each stage is the same command a user wou
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.rule import Rule
@@ -22,6 +25,7 @@ from khazar.cli._app import ConfigOption, app, console
 DEMO_USER = "demo"
 DEMO_PASSWORD = "khazar-demo-2026"
 DEMO_START = "2026-05-01T00:00:00Z"
+SHIFT_START = "2026-05-02T00:00:00+00:00"  # the night shift after the simulated day
 
 
 def _run(args: list[str]) -> None:
@@ -43,10 +47,36 @@ def _demo_user(db: Path) -> None:
             add_user(store, DEMO_USER, DEMO_PASSWORD, "admin", actor="demo")
 
 
-def _plan_exports(out: Path, seed: int, cfg: list[str]) -> None:
-    for ext in ("gpx", "kml"):
-        _run(["plan", "--boats", "12", "--hours", "12", "--seed", str(seed),
-              "--out", str(out / f"plan.{ext}"), *cfg])
+def _capture_json(args: list[str]) -> Any:
+    """Run a command with ``--format json`` in-process and parse what it printed."""
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        _run([*args, "--format", "json"])
+    return json.loads(buf.getvalue())
+
+
+def _respond(db: Path, cfg: list[str]) -> None:
+    """The watch officer takes the most severe open alert: acknowledge, dispatch, assign."""
+    alerts = _capture_json(["alerts", "--db", str(db), "--open", "--no-update"])
+    if not alerts:
+        console.print("no open alert to respond to")
+        return
+    order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+    top = min(alerts, key=lambda a: (order.get(a["severity"], 9), -float(a["score"])))
+    console.print(f"most severe open alert: {top['summary']} ({top['severity']})")
+    now = top["last_ts"]
+    _run(["alerts", "ack", top["id"], "--db", str(db), "--user", DEMO_USER, "--now", now])
+    plan = _capture_json(["dispatch", "--db", str(db), "--alert", top["id"], "--now", now,
+                          "--assign", *cfg])
+    boat = plan.get("recommended")
+    if boat is None:
+        console.print("no boat can reach the target")
+        return
+    best = next(o for o in plan["options"] if o["boat"] == boat)
+    console.print(f"dispatching {boat} from {best['base']}: ETA {best['eta_min']} min, "
+                  f"course {best['course_deg']}°, {best['distance_nm']} nm")
+    _run(["alerts", "assign", top["id"], "--db", str(db), "--user", DEMO_USER, "--boat", boat,
+          "--now", now, *cfg])
 
 
 @app.command()
@@ -77,19 +107,21 @@ def demo(
         ("Score detection against the simulator's ground truth",
          lambda: _run(["evaluate", "--truth", str(sim / "truth.json"), "--events",
                        str(out / "events.jsonl")])),
+        ("Create the demo login", lambda: _demo_user(db)),
         ("Raise alerts from the events (rules, exemptions, severity)",
          lambda: _run(["alerts", "--db", str(db), "--open", "--now", "2026-05-02T00:00:00Z",
                        *cfg])),
-        ("Plan a 12-hour randomized patrol shift for the 12 boats",
+        ("Plan a 12-hour randomized patrol shift for the 12 boats (GeoJSON, GPX, KML)",
          lambda: _run(["plan", "--boats", "12", "--hours", "12", "--seed", str(seed),
-                       "--out", str(out / "plan.geojson"), *cfg])),
-        ("Export the plan for the boats (GPX, KML)",
-         lambda: _plan_exports(out, seed, cfg)),
+                       "--start", SHIFT_START, "--db", str(db),
+                       "--out", str(out / "plan.geojson"), "--out", str(out / "plan.gpx"),
+                       "--out", str(out / "plan.kml"), *cfg])),
+        ("Watch officer: acknowledge the most severe alert, dispatch the nearest boat",
+         lambda: _respond(db, cfg)),
         ("Write the report and the Charter scorecard",
          lambda: _run(["report", "--db", str(db), "--out", str(out / "report"), "--plan",
                        str(out / "plan.geojson"), *cfg])),
         ("Verify the audit log", lambda: _run(["audit", "verify", "--db", str(db)])),
-        ("Create the demo login", lambda: _demo_user(db)),
     ]
     started = time.perf_counter()
     for i, (title, step) in enumerate(steps, 1):

@@ -100,7 +100,8 @@ def _start_time(start: str | None) -> datetime:
 
 @app.command()
 def plan(
-    out: Annotated[Path, typer.Option("--out", help="plan.geojson | plan.gpx | plan.kml")],
+    out: Annotated[list[Path], typer.Option(
+        "--out", help="plan.geojson | plan.gpx | plan.kml (repeat for several formats)")],
     boats: Annotated[int, typer.Option("--boats", help="boats to use (first N of the fleet)")] = 12,
     hours: Annotated[float, typer.Option("--hours", help="shift length")] = 12.0,
     seed: Annotated[int, typer.Option("--seed", help="seed of the shift's draw (logged)")] = 0,
@@ -115,6 +116,10 @@ def plan(
     settings = settings_from(config)
     fleet = list(settings.fleet)[:boats]
     counts: dict[str, int] = {}
+    for path in out:  # fail before the expensive solve, not after it
+        if path.suffix.lower() not in (".geojson", ".json", ".gpx", ".kml"):
+            raise InputError(f"unknown plan format {path.suffix!r} for {path}: "
+                             "use .geojson, .gpx or .kml")
     t0 = _start_time(start)
     if db is not None:
         with open_store(db, read_only=True) as store:
@@ -130,10 +135,11 @@ def plan(
     geo = setup.geo
     tracks = draw_routes(rp, shift, lambda a, b, c, d: geo.router.route(a, b, c, d).coords)
     props = _plan_summary(rp, shift, setup.areas.n)
-    write_tracks(out, tracks, props)
+    for path in out:
+        write_tracks(path, tracks, props)
     err_console.print(f"plan: {len(tracks)} boats, {setup.areas.n} areas, seed {seed} "
                       f"(plan {shift.plan_index} of {len(rp.decomposition.plans)}), "
-                      f"{rp.seconds:.1f} s -> {out}")
+                      f"{rp.seconds:.1f} s -> {', '.join(str(p) for p in out)}")
 
 
 def _plan_summary(rp: RoutePlan, shift: SampledShift, n_areas: int) -> dict[str, object]:

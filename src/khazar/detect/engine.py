@@ -171,7 +171,9 @@ class LiveDetector:
         return self._release(float(np.nextafter(end_s, np.inf)), final=True)
 
     def _release(self, wm: float, final: bool) -> list[Event]:
-        if wm <= self.engine.watermark_s:
+        if final:  # the end is decided even when the clock has already passed it
+            wm = max(wm, self.engine.watermark_s)
+        elif wm <= self.engine.watermark_s:
             return []
         fx = Fixes.concat(self._fixes)
         go = fx.t_s < wm

@@ -210,10 +210,7 @@ class Annotation:
     exempt: B  # own patrol boat, or an authorised boat in its own group's area
     shore_m: F64  # distance to the shore (inf when the geography has no water polygon)
     covered: B  # within reliable range of one of our AIS receivers
-
-    @property
-    def prot(self) -> B:
-        return np.asarray(self.prot_zone >= 0)
+    prot: B  # in a protected zone (platform safety zone or pipeline corridor)
 
 
 _PORT_SEARCH_M = 15_000.0
@@ -279,4 +276,4 @@ def annotate(geo: DetectGeography, mmsi: npt.NDArray[np.int64], lat: F64, lon: F
             if near.size:
                 covered[near] = haversine_m(lat[near], lon[near], r_lat, r_lon) <= r_m
     return Annotation(zbits, zone, prot_zone, corridor, port, port_dist, approach, land, exempt,
-                      shore, covered)
+                      shore, covered, prot_zone >= 0)

@@ -23,6 +23,8 @@ __all__ = ["ReportResult", "build_report"]
 
 #: the map frame: Azerbaijan's waters and the Middle Corridor ports across the sea
 MAP_BOUNDS = (47.4, 37.6, 53.6, 44.0)
+#: the events frame: Azerbaijan's waters and offshore fields
+AZ_BOUNDS = (48.3, 38.2, 51.9, 41.4)
 COVERAGE_RADIUS_M = 5 * 1852.0
 
 
@@ -82,7 +84,7 @@ def build_report(
         (plots.traffic_density(snap.position_lat, snap.position_lon, geo.water, MAP_BOUNDS,
                                out_dir / "traffic_density.png").name,
          "Traffic density: AIS position reports per cell"),
-        (plots.events_map(snap.events, geo.water, asset_geoms, MAP_BOUNDS,
+        (plots.events_map(snap.events, geo.water, asset_geoms, AZ_BOUNDS,
                           out_dir / "events_map.png").name,
          "Events by type; dashed lines are subsea pipelines, squares platforms"),
         (plots.alert_timeline(snap.alerts, out_dir / "alert_timeline.png").name,

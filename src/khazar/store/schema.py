@@ -193,5 +193,28 @@ _V1 = [
     )""",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1]
+_V2 = [
+    # Red-team exercises started from the console (khazar.api.exercise). truth = the
+    # simulator's truth.json (planted behaviours); score = the score sheet once finished.
+    """CREATE TABLE IF NOT EXISTS exercise_runs (
+        id VARCHAR PRIMARY KEY,
+        scenario VARCHAR NOT NULL,
+        hours DOUBLE NOT NULL,
+        speed DOUBLE NOT NULL,
+        seed INTEGER NOT NULL,
+        density DOUBLE NOT NULL,
+        state VARCHAR NOT NULL,
+        started_by VARCHAR NOT NULL,
+        started_at TIMESTAMPTZ NOT NULL,
+        sim_start TIMESTAMPTZ NOT NULL,
+        sim_end TIMESTAMPTZ NOT NULL,
+        lines_sent BIGINT NOT NULL DEFAULT 0,
+        finished_by VARCHAR,
+        finished_at TIMESTAMPTZ,
+        truth JSON,
+        score JSON
+    )""",
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2]
 SCHEMA_VERSION = len(MIGRATIONS)

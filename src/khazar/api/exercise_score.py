@@ -1,0 +1,150 @@
+"""The score sheet of a red-team exercise: pure, from the planted behaviours (the
+simulator's truth), the exercise alerts, their transitions and the dispatch orders.
+
+An alert answers a behaviour when it is an exercise alert raised after the exercise
+started, about one of the behaviour's MMSIs (or, when the alert names no vessel or the
+behaviour has none — a boat without AIS — within the truth's match radius of the
+behaviour's position), and its first event falls within the
+behaviour's time span widened by the truth's time tolerance. Response times run from the
+moment the alert was raised (wall clock): to its acknowledgement, to its assignment to a
+boat (dispatch), and to the intercept — estimated as the dispatch time plus the boat's ETA
+over water at the order, since no boat sails in an exercise.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+__all__ = ["AlertFacts", "BehaviourFacts", "facts_from_truth", "score_exercise"]
+
+
+@dataclass(frozen=True, slots=True)
+class BehaviourFacts:
+    """One planted behaviour, as the truth states it."""
+
+    id: str
+    scenario: str
+    mmsis: tuple[int, ...]
+    start: datetime
+    end: datetime
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True, slots=True)
+class AlertFacts:
+    """One exercise alert and what the operators did with it."""
+
+    id: str
+    type: str
+    mmsi: int | None
+    other_mmsi: int | None
+    lat: float
+    lon: float
+    first_ts: datetime
+    created_at: datetime
+    acknowledged_at: datetime | None
+    assigned_at: datetime | None
+    boat: str | None
+    eta_s: float | None  # the boat's ETA at the dispatch order, when dispatched from Khazar
+
+
+def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_008.8 * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _matches(a: AlertFacts, b: BehaviourFacts, tolerance_s: float, radius_m: float) -> bool:
+    lo = b.start.timestamp() - tolerance_s
+    hi = b.end.timestamp() + tolerance_s
+    if not lo <= a.first_ts.timestamp() <= hi:
+        return False
+    if a.mmsi in b.mmsis or a.other_mmsi in b.mmsis:
+        return True
+    if a.mmsi is not None and b.mmsis:
+        return False  # another vessel's alert near a behaviour with known vessels
+    return _distance_m(a.lat, a.lon, b.lat, b.lon) <= radius_m
+
+
+def _secs(later: datetime | None, earlier: datetime) -> float | None:
+    return None if later is None else round((later - earlier).total_seconds(), 1)
+
+
+def _median(values: Sequence[float | None]) -> float | None:
+    got = [v for v in values if v is not None]
+    return round(statistics.median(got), 1) if got else None
+
+
+def score_exercise(
+    behaviours: Sequence[BehaviourFacts],
+    alerts: Sequence[AlertFacts],
+    tolerance_s: float,
+    radius_m: float,
+) -> dict[str, Any]:
+    """The score sheet: one row per planted behaviour, the totals, the alerts that
+    answered no behaviour (false alarms of the exercise)."""
+    used: set[str] = set()
+    rows: list[dict[str, Any]] = []
+    for b in behaviours:
+        hits = sorted((a for a in alerts if _matches(a, b, tolerance_s, radius_m)),
+                      key=lambda a: a.created_at)
+        used.update(a.id for a in hits)
+        row: dict[str, Any] = {
+            "behaviour": b.id, "scenario": b.scenario, "mmsis": list(b.mmsis),
+            "start": b.start.isoformat(), "end": b.end.isoformat(),
+            "raised": bool(hits), "alerts": [a.id for a in hits],
+            "alert_types": sorted({a.type for a in hits}),
+            "raised_at": None, "time_to_ack_s": None, "time_to_dispatch_s": None,
+            "time_to_intercept_s": None, "boat": None,
+        }
+        if hits:
+            first = hits[0]
+            acked = [a for a in hits if a.acknowledged_at is not None]
+            sent = [a for a in hits if a.assigned_at is not None]
+            row["raised_at"] = first.created_at.isoformat()
+            if acked:
+                a = min(acked, key=lambda x: x.acknowledged_at or x.created_at)
+                row["time_to_ack_s"] = _secs(a.acknowledged_at, first.created_at)
+            if sent:
+                a = min(sent, key=lambda x: x.assigned_at or x.created_at)
+                to_dispatch = _secs(a.assigned_at, first.created_at)
+                row["time_to_dispatch_s"] = to_dispatch
+                row["boat"] = a.boat
+                if a.eta_s is not None and to_dispatch is not None:
+                    row["time_to_intercept_s"] = round(to_dispatch + a.eta_s, 1)
+        rows.append(row)
+    raised = sum(r["raised"] for r in rows)
+    return {
+        "behaviours": rows,
+        "planted": len(rows),
+        "raised": raised,
+        "missed": len(rows) - raised,
+        "missed_behaviours": [r["behaviour"] for r in rows if not r["raised"]],
+        "acknowledged": sum(r["time_to_ack_s"] is not None for r in rows),
+        "dispatched": sum(r["time_to_dispatch_s"] is not None for r in rows),
+        "median_time_to_ack_s": _median([r["time_to_ack_s"] for r in rows]),
+        "median_time_to_dispatch_s": _median([r["time_to_dispatch_s"] for r in rows]),
+        "median_time_to_intercept_s": _median([r["time_to_intercept_s"] for r in rows]),
+        "other_alerts": sorted(a.id for a in alerts if a.id not in used),
+        "intercept_is_estimate": "time to intercept = time to dispatch + the boat's ETA over "
+                                 "water at the order (an estimate: no boat sails in an "
+                                 "exercise)",
+    }
+
+
+def facts_from_truth(truth: Mapping[str, Any]) -> list[BehaviourFacts]:
+    """The behaviours of a ``truth.json`` document."""
+    return [
+        BehaviourFacts(str(b["id"]), str(b["scenario"]), tuple(int(m) for m in b["mmsis"]),
+                       datetime.fromisoformat(str(b["start"]).replace("Z", "+00:00")),
+                       datetime.fromisoformat(str(b["end"]).replace("Z", "+00:00")),
+                       float(b["lat"]), float(b["lon"]))
+        for b in truth.get("behaviours", [])
+    ]

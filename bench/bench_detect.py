@@ -164,7 +164,7 @@ def _movingpandas_stops(fx: Fixes) -> tuple[list[tuple[int, float, float]], floa
     took = time.perf_counter() - started
     out = []
     for tr in segs:
-        out.append((int(tr.df["mmsi"].iloc[0]), tr.get_start_time().timestamp(),
+        out.append((int(str(tr.id).split("_")[0]), tr.get_start_time().timestamp(),
                     tr.get_end_time().timestamp()))
     return out, took
 

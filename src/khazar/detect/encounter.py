@@ -6,7 +6,8 @@ Positions are sampled on a fixed time grid (``encounter_step_s``, 5 min): at eac
 every vessel's latest fix at or before it, if at most 10 min old (causal, so a grid time
 is final once the watermark passes it). Close pairs are found for all grid times at once
 with a KD-tree on (x, y, grid index); a pair's run tolerates one missed grid time. Own
-patrol boats and authorised boats in their area are never part of an encounter.
+patrol boats and authorised boats in their area, and vessels reporting "moored", are never
+part of an encounter.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from khazar.units import haversine_m
 __all__ = ["EncounterDetector", "EncounterState", "PairRun"]
 
 F64 = npt.NDArray[np.float64]
+NAV_MOORED = 5  # AIS navigational status "moored": alongside a berth, not a rendezvous
 MAX_AGE_S = 600.0  # a sample is a fix at most this old
 MISS_STEPS = 2  # a run continues if the pair is close again within this many grid steps
 _LAT0 = 42.0
@@ -92,7 +94,8 @@ class EncounterDetector:
         n = len(fx)
         cand = ((tr.speed_kn < 2.0 * s.encounter_speed_kn)
                 & (ann.port_dist_m >= s.encounter_port_distance_km * 1000.0)
-                & (ann.shore_m >= s.encounter_shore_min_km * 1000.0) & ~ann.exempt)
+                & (ann.shore_m >= s.encounter_shore_min_km * 1000.0) & ~ann.exempt
+                & (fx.status != NAV_MOORED))
         # sources: carried last fixes, then the chunk's fixes, sorted by (key, time)
         keys = list(state.last)
         cm = np.array([k[0] for k in keys], np.int64)

@@ -14,6 +14,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,7 +26,6 @@ from khazar.cli._app import ConfigOption, app, console
 DEMO_USER = "demo"
 DEMO_PASSWORD = "khazar-demo-2026"
 DEMO_START = "2026-05-01T00:00:00Z"
-SHIFT_START = "2026-05-02T00:00:00+00:00"  # the night shift after the simulated day
 
 
 def _run(args: list[str]) -> None:
@@ -55,8 +55,13 @@ def _capture_json(args: list[str]) -> Any:
     return json.loads(buf.getvalue())
 
 
-def _respond(db: Path, cfg: list[str]) -> None:
-    """The watch officer takes the most severe open alert: acknowledge, dispatch, assign."""
+def _at(t: datetime) -> str:
+    return t.isoformat().replace("+00:00", "Z")
+
+
+def _respond(db: Path, cfg: list[str], end: datetime) -> None:
+    """The watch officer takes the most severe open alert at the end of the simulated period:
+    acknowledges it 4 minutes after it was raised, dispatches and assigns a boat at 9."""
     alerts = _capture_json(["alerts", "--db", str(db), "--open", "--no-update"])
     if not alerts:
         console.print("no open alert to respond to")
@@ -64,8 +69,9 @@ def _respond(db: Path, cfg: list[str]) -> None:
     order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
     top = min(alerts, key=lambda a: (order.get(a["severity"], 9), -float(a["score"])))
     console.print(f"most severe open alert: {top['summary']} ({top['severity']})")
-    now = top["last_ts"]
-    _run(["alerts", "ack", top["id"], "--db", str(db), "--user", DEMO_USER, "--now", now])
+    _run(["alerts", "ack", top["id"], "--db", str(db), "--user", DEMO_USER,
+          "--now", _at(end + timedelta(minutes=4))])
+    now = _at(end + timedelta(minutes=9))
     plan = _capture_json(["dispatch", "--db", str(db), "--alert", top["id"], "--now", now,
                           "--assign", *cfg])
     boat = plan.get("recommended")
@@ -95,6 +101,7 @@ def demo(
     db = out / "khazar.duckdb"
     sim = out / "sim"
     cfg = ["--config", str(config)] if config else []
+    end = datetime.fromisoformat(DEMO_START) + timedelta(hours=hours)
     steps: list[tuple[str, Callable[[], None]]] = [
         (f"Simulate {hours:g} h of Caspian traffic with every red-team scenario (seed {seed})",
          lambda: _run(["simulate", "--scenario", "mixed", "--hours", str(hours), "--seed",
@@ -109,15 +116,14 @@ def demo(
                        str(out / "events.jsonl")])),
         ("Create the demo login", lambda: _demo_user(db)),
         ("Raise alerts from the events (rules, exemptions, severity)",
-         lambda: _run(["alerts", "--db", str(db), "--open", "--now", "2026-05-02T00:00:00Z",
-                       *cfg])),
+         lambda: _run(["alerts", "--db", str(db), "--open", "--now", _at(end), *cfg])),
         ("Plan a 12-hour randomized patrol shift for the 12 boats (GeoJSON, GPX, KML)",
          lambda: _run(["plan", "--boats", "12", "--hours", "12", "--seed", str(seed),
-                       "--start", SHIFT_START, "--db", str(db),
+                       "--start", _at(end), "--db", str(db),
                        "--out", str(out / "plan.geojson"), "--out", str(out / "plan.gpx"),
                        "--out", str(out / "plan.kml"), *cfg])),
         ("Watch officer: acknowledge the most severe alert, dispatch the nearest boat",
-         lambda: _respond(db, cfg)),
+         lambda: _respond(db, cfg, end)),
         ("Write the report and the Charter scorecard",
          lambda: _run(["report", "--db", str(db), "--out", str(out / "report"), "--plan",
                        str(out / "plan.geojson"), *cfg])),

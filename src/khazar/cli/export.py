@@ -1,4 +1,4 @@
-"""`khazar export KIND --format jsonl|csv|geojson`: stored records in the field's formats.
+"""`khazar export KIND --format jsonl|csv|geojson|kml|gpx`: stored records in the field's formats.
 
 Kinds are a registry (:data:`EXPORTS`): a kind is a function from an open store to an iterator
 of flat records (dicts with ``lat``/``lon`` when located). Writers take any kind, so adding
@@ -98,9 +98,11 @@ def _output(path: Path | None) -> Iterator[IO[str]]:
 
 @app.command()
 def export(
-    kind: Annotated[str, typer.Argument(help="what to export: positions, vessels, …")],
+    kind: Annotated[str, typer.Argument(
+        help="what to export: positions, vessels, events, alerts, assets, zones")],
     db: DbOption = Path("khazar.duckdb"),
-    fmt: Annotated[str, typer.Option("--format", help="jsonl, csv or geojson")] = "jsonl",
+    fmt: Annotated[str, typer.Option(
+        "--format", help="jsonl, csv, geojson, kml or gpx")] = "jsonl",
     out: Annotated[Path | None, typer.Option("--out", help="file (default: stdout)")] = None,
 ) -> None:
     """Export stored records (positions carry mmsi, timestamp, lat, lon, sog, cog, heading,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from khazar.cli import app
@@ -69,3 +71,51 @@ def test_report_on_missing_store_is_a_clear_error(tmp_path: Path) -> None:
         app, ["report", "--db", str(tmp_path / "none.duckdb"), "--out", str(tmp_path / "r")]
     )
     assert result.exit_code != 0
+
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.mark.skipif(shutil.which(CHROMIUM) is None,
+                    reason=f"{CHROMIUM} is absent (make test installs it)")
+def test_report_opens_in_headless_chromium_offline(tmp_path: Path) -> None:
+    from playwright.sync_api import Route, sync_playwright
+
+    db = tmp_path / "k.duckdb"
+    _seed(db)
+    out = tmp_path / "report"
+    result = CliRunner().invoke(app, ["report", "--db", str(db), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    outside: list[str] = []
+
+    def guard(route: Route) -> None:
+        if route.request.url.startswith(("file://", "data:")):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1600})
+            page.route("**/*", guard)
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto((out / "index.html").as_uri())
+            page.wait_for_load_state("load")
+            widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.naturalWidth)")
+            assert len(widths) == 4 and all(w > 300 for w in widths), widths
+            assert page.locator("h2", has_text="Charter scorecard").count() == 1
+            assert page.locator("td.goal").count() == 5
+            page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+        finally:
+            browser.close()
+    assert errors == []
+    assert outside == []

@@ -9,6 +9,7 @@ import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -25,6 +26,10 @@ PASSWORD = "correct horse battery"
 START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 SPLIT_S = 15 * 60  # first part of the feed before login, the rest while watching
 SCENARIO, HOURS = "safety_zone_entry", 1.5  # a red-team boat enters a platform safety zone
+#: the exercise the director starts from the console (seed 3 plants MMSI 667800001)
+EXERCISE = {"scenario": "safety_zone_entry", "hours": 1, "speed": 900, "seed": 3,
+            "density": 0.03}
+EXERCISE_INTRUDER = 667800001
 
 pytestmark = pytest.mark.skipif(
     shutil.which(CHROMIUM) is None,
@@ -60,6 +65,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Kha
     with open_store(db) as store:
         fast = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
         add_user(store, "omar", PASSWORD, "operator", actor="test", hasher=fast)
+        add_user(store, "xena", PASSWORD, "exercise_director", actor="test", hasher=fast)
     server = KhazarServer(settings, ServeOptions(db=db, port=0, udp_port=0, live_period_s=0.5))
     url = server.start_background()
     assert server.udp is not None
@@ -71,6 +77,23 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Kha
         yield url, server, rest, behaviour.mmsis[0]  # type: ignore[misc]
     finally:
         server.stop()
+
+
+def context_for(browser: Any, guard: Any) -> Any:
+    """A fresh browser context (its own cookies) whose every request goes through guard."""
+    # bypass_csp: Playwright evaluates its predicates as strings, which the CSP forbids
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, bypass_csp=True)
+    context.route("**/*", guard)
+    return context
+
+
+def _login(page: Any, url: str, user: str) -> None:
+    page.goto(url + "/")
+    page.wait_for_selector("#login-form", state="visible")
+    page.fill("#login-username", user)
+    page.fill("#login-password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_selector("#app-view", state="visible")
 
 
 def test_login_see_moving_vessels_and_logout(console: tuple[str, KhazarServer, list[bytes]]
@@ -98,10 +121,7 @@ def test_login_see_moving_vessels_and_logout(console: tuple[str, KhazarServer, l
                   "--disable-quic", "--use-gl=swiftshader", "--enable-unsafe-swiftshader"],
         )
         try:
-            # bypass_csp: Playwright evaluates its predicates as strings, which the CSP forbids
-            context = browser.new_context(viewport={"width": 1440, "height": 900}, bypass_csp=True)
-            context.route("**/*", guard)
-            page = context.new_page()
+            page = context_for(browser, guard).new_page()
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             page.goto(url + "/")
@@ -214,6 +234,53 @@ def test_login_see_moving_vessels_and_logout(console: tuple[str, KhazarServer, l
             # the exercise picture is kept apart: no exercise traffic was sent
             page.check("#exercise-toggle")
             page.wait_for_function("window.khazarConsole.vesselCount() === 0", timeout=15_000)
+            page.uncheck("#exercise-toggle")
+            page.wait_for_function("window.khazarConsole.vesselCount() >= 20", timeout=15_000)
+
+            # exercise: the operator may not start one; the director does, in another browser
+            page.click(".tab[data-tab=exercise]")
+            page.wait_for_selector("#exercise-start")
+            assert page.is_disabled("#exercise-start")
+            director = context_for(browser, guard).new_page()
+            director.on("pageerror", lambda exc: errors.append(str(exc)))
+            _login(director, url, "xena")
+            director.click(".tab[data-tab=exercise]")
+            director.wait_for_selector("#exercise-start:not([disabled])")
+            director.select_option("#exercise-scenario", EXERCISE["scenario"])
+            for key in ("hours", "speed", "seed", "density"):
+                director.fill(f"#exercise-{key}", str(EXERCISE[key]))
+            director.click("#exercise-start")
+            director.wait_for_selector(".exercise-run[data-state=running], "
+                                       ".exercise-run[data-state=replayed]", timeout=30_000)
+
+            # the operator watches the exercise picture: the planted intrusion is an alert,
+            # purple, and is answered like a live one
+            page.click(".tab[data-tab=alerts]")
+            page.check("#exercise-toggle")
+            card = page.locator(f".alert-card.exercise:has-text('{EXERCISE_INTRUDER}')").first
+            card.wait_for(state="visible", timeout=90_000)
+            card.locator(".act-ack").click()
+            card = page.locator(f".alert-card.exercise[data-state=acknowledged]"
+                                f":has-text('{EXERCISE_INTRUDER}')").first
+            card.wait_for(state="visible", timeout=15_000)
+            card.locator(".act-dispatch").click()
+            card.locator(".dispatch-row.recommended .act-send").click(timeout=30_000)
+            page.locator(f".alert-card.exercise[data-state=assigned]"
+                         f":has-text('{EXERCISE_INTRUDER}')").first.wait_for(timeout=15_000)
+            page.wait_for_timeout(800)
+            page.screenshot(path=str(ARTIFACTS / "console-exercise-picture.png"))
+
+            # the director finishes it and reads the score sheet
+            director.click(".exercise-finish")
+            director.wait_for_selector(".exercise-run[data-state=finished] .score-sheet",
+                                       timeout=60_000)
+            assert director.text_content(".score-raised") == "1 / 1"
+            assert director.text_content(".score-missed") == "0"
+            row = director.locator(".score-sheet tr.hit").first
+            for cell in (".score-ack", ".score-dispatch", ".score-intercept"):
+                assert (row.locator(cell).text_content() or "—").strip()[0].isdigit(), cell
+            director.screenshot(path=str(ARTIFACTS / "console-exercise-score.png"))
+            director.close()
             page.uncheck("#exercise-toggle")
             page.wait_for_function("window.khazarConsole.vesselCount() >= 20", timeout=15_000)
 

@@ -40,12 +40,14 @@ def _director(state: ServerState) -> ExerciseDirector:
     return director
 
 
-@router.get("/exercises", summary="Exercise runs, newest first")
+@router.get("/exercises", summary="Exercise runs, newest first, and the scenarios")
 def list_runs(who: Reader, state: StateDep) -> dict[str, Any]:
+    from khazar.sim.scenarios import SCENARIOS
+
     runs = _director(state).runs()
     for r in runs:
         r.pop("truth", None)
-    return {"exercises": runs}
+    return {"exercises": runs, "scenarios": [s for s in SCENARIOS if s != "normal"]}
 
 
 @router.get("/exercises/{run_id}", summary="One exercise with its truth and score sheet")

@@ -332,6 +332,7 @@
     $("app-view").hidden = false;
     $("user-name").textContent = me.username;
     $("user-role").textContent = me.role;
+    window.KhazarExercise.setup(me, message);
     if (!state.map) {
       const created = M.create($("map"), (mmsi) => showVessel(mmsi), (ll) => {
         $("cursor-pos").textContent = ll.lat.toFixed(4) + ", " + ll.lng.toFixed(4);
@@ -388,6 +389,7 @@
       renderAlerts();
       if (state.fleet) renderFleet();
       if (state.scorecard) P.renderScorecard($("panel-scorecard"), state.scorecard);
+      window.KhazarExercise.render();
       P.renderLayers($("panel-layers"), state.layers, toggleLayer);
       if (state.selected) showVessel(state.selected, false);
     });

@@ -97,8 +97,9 @@
       map.addLayer({ id: "alerts", type: "circle", source: "alerts",
         paint: { "circle-radius": 11, "circle-color": "rgba(0,0,0,0)",
                  "circle-stroke-width": 2,
-                 "circle-stroke-color": ["match", ["get", "severity"], "critical", "#ff3b30",
-                   "high", "#ff9500", "medium", "#ffcc00", "#8e8e93"] } });
+                 "circle-stroke-color": ["case", ["==", ["get", "exercise"], true], "#b36bff",
+                   ["match", ["get", "severity"], "critical", "#ff3b30",
+                   "high", "#ff9500", "medium", "#ffcc00", "#8e8e93"]] } });
       map.addLayer({ id: "vessels", type: "symbol", source: "vessels",
         layout: { "icon-image": "vessel-arrow", "icon-size": ["interpolate", ["linear"], ["zoom"], 5, 0.9, 10, 1.5],
                   "icon-rotate": ["coalesce", ["get", "heading_deg"], ["get", "cog_deg"], 0],

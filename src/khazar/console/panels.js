@@ -71,7 +71,8 @@
     const may = (a) => me && me.actions.includes(a);
     for (const f of feats) {
       const p = f.properties;
-      const card = el("div", { class: "alert-card sev-" + p.severity, "data-alert-id": p.id, "data-state": p.state });
+      const card = el("div", { class: "alert-card sev-" + p.severity + (p.exercise ? " exercise" : ""),
+        "data-alert-id": p.id, "data-state": p.state });
       append(card,
         el("div", { class: "alert-head" },
           el("span", { class: "sev" }, t("severity." + p.severity)),

@@ -62,9 +62,14 @@ def _geojson(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
     n = 0
     for rec in records:
         lat, lon = rec.get("lat"), rec.get("lon")
-        geometry = None if lat is None or lon is None else {
+        geometry: Any = None if lat is None or lon is None else {
             "type": "Point", "coordinates": [lon, lat]}
-        props = {k: v for k, v in rec.items() if k not in ("lat", "lon")}
+        drop: tuple[str, ...] = ("lat", "lon")
+        if rec.get("geometry"):  # lines and polygons (assets, zones) keep their real shape
+            raw = rec["geometry"]
+            geometry = json.loads(raw) if isinstance(raw, str) else raw
+            drop = ("geometry",)
+        props = {k: v for k, v in rec.items() if k not in drop}
         feature = {"type": "Feature", "geometry": geometry, "properties": props}
         out.write(("" if n == 0 else ",\n") + json.dumps(feature, ensure_ascii=False,
                                                          default=str))

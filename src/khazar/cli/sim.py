@@ -14,7 +14,7 @@ from khazar.errors import InputError
 from khazar.sim.engine import simulate, simulate_movements
 from khazar.sim.evaluate import EvaluationReport, aggregate, evaluate, parse_events_jsonl
 from khazar.sim.output import UdpTarget, replay_udp, write_run
-from khazar.sim.pipeline import EVAL_SEEDS, evaluate_seed
+from khazar.sim.pipeline import EVAL_SEEDS, evaluate_seed, score_seed_alerts
 from khazar.sim.plot import render_density
 from khazar.sim.scenarios import SCENARIOS
 from khazar.sim.truth import Truth, parse_time
@@ -163,15 +163,36 @@ def eval_seeds_cmd(
     settings = settings_from(config)
     world = World.load(settings)
     reports: list[EvaluationReport] = []
+    alert_scores: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="khazar-eval-") as tmp:
         base = work or Path(tmp)
         for i, seed in enumerate(EVAL_SEEDS[:seeds]):
+            run_dir = base / f"seed-{seed}"
             with console.status(f"seed {seed}: simulate {hours:g} h, ingest, detect, evaluate…"):
-                report = evaluate_seed(i, seed, hours, base / f"seed-{seed}", settings, world)
+                report = evaluate_seed(i, seed, hours, run_dir, settings, world)
+                alerts = score_seed_alerts(run_dir)
             reports.append(report)
+            alert_scores.append({"seed": seed, **alerts.to_dict()})
             if fmt is not OutputFormat.json:
                 print_report(report)
+                console.print(
+                    f"  alerts: {alerts.alerts} ({alerts.true_alerts} true, "
+                    f"{alerts.false_alerts} false = {alerts.false_per_day:.2f}/day; on "
+                    f"look-alikes {alerts.lookalike_alerts}, on authorised boats "
+                    f"{alerts.authorised_alerts}); behaviours alerted "
+                    f"{alerts.behaviours_alerted}/{alerts.behaviours}"
+                )
     pooled = aggregate(reports)
+    days = sum(float(str(a["days"])) for a in alert_scores)
+    false_total = sum(int(str(a["false_alerts"])) for a in alert_scores)
+    pooled["alerts"] = {
+        "per_seed": alert_scores,
+        "false_alerts": false_total,
+        "false_per_day": round(false_total / days, 3) if days > 0 else None,
+        "max_false_per_day": max(float(str(a["false_per_day"])) for a in alert_scores),
+        "lookalike_alerts": sum(int(str(a["lookalike_alerts"])) for a in alert_scores),
+        "authorised_alerts": sum(int(str(a["authorised_alerts"])) for a in alert_scores),
+    }
     if fmt is OutputFormat.json:
         print_json(pooled)
         return
@@ -187,3 +208,8 @@ def eval_seeds_cmd(
     console.print(table)
     for name, s in pooled["scenarios"].items():
         console.print(f"  {name:<22} detected {s['detected']}/{s['planted']}")
+    a = pooled["alerts"]
+    console.print(f"alerts: {a['false_alerts']} false over {pooled['days']} days "
+                  f"({a['false_per_day']}/day, worst day {a['max_false_per_day']}); on "
+                  f"look-alikes {a['lookalike_alerts']}, on authorised boats "
+                  f"{a['authorised_alerts']}")

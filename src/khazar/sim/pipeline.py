@@ -4,8 +4,11 @@ The pipeline is driven through the ``khazar`` command line (``ingest``, then ``d
 a child process each, exactly as a user would run it on a real feed.
 
 Evaluation seeds (fixed before any tuning; never change them to flatter a detector):
-``EVAL_SEEDS = (11, 23, 37, 41, 59, 67, 73, 89)``, each simulated from
-``EVAL_START`` + (index) days with scenario ``mixed``.
+``EVAL_SEEDS = (11, 23, 37, 41, 59, 67, 73, 89, 97, 103)``, each simulated from
+``EVAL_START`` + (index) days with scenario ``mixed``. (97 and 103 were added, untuned,
+to reach the ten seeds of the detection issue.) After detection the alert rules run over
+the stored events (``khazar alerts``) and the alerts are scored too: false alerts per day,
+and alerts on look-alikes or authorised boats (which must be none).
 """
 
 from __future__ import annotations
@@ -15,18 +18,22 @@ import sys
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from khazar.config import Settings
 from khazar.errors import InputError
 from khazar.sim.engine import simulate
 from khazar.sim.evaluate import EvaluationReport, evaluate, parse_events_jsonl
-from khazar.sim.output import FEED_FILE, RADAR_FILE, write_run
-from khazar.sim.truth import parse_time
+from khazar.sim.output import FEED_FILE, RADAR_FILE, TRUTH_FILE, write_run
+from khazar.sim.truth import Truth, parse_time
 from khazar.sim.world import World
 
-__all__ = ["EVAL_SEEDS", "EVAL_START", "evaluate_seed", "run_cli"]
+if TYPE_CHECKING:
+    from khazar.alerts.evaluation import AlertScore
 
-EVAL_SEEDS: tuple[int, ...] = (11, 23, 37, 41, 59, 67, 73, 89)
+__all__ = ["EVAL_SEEDS", "EVAL_START", "evaluate_seed", "run_cli", "score_seed_alerts"]
+
+EVAL_SEEDS: tuple[int, ...] = (11, 23, 37, 41, 59, 67, 73, 89, 97, 103)
 EVAL_START = "2026-03-02T00:00:00Z"
 _CLI = "from khazar.cli import main; main()"
 
@@ -66,3 +73,18 @@ def evaluate_seed(
     cli(["detect", "--db", str(db), "--out", str(events)])
     return evaluate(run.truth, parse_events_jsonl(events.read_text(encoding="utf-8")))
 
+
+
+def score_seed_alerts(work: Path, cli: Callable[[list[str]], str] = run_cli) -> AlertScore:
+    """Raise alerts over the events :func:`evaluate_seed` stored in ``work`` and score them."""
+    from khazar.alerts.evaluation import score_alerts
+    from khazar.store import open_store
+    from khazar.store.alerts import list_alerts
+
+    truth = Truth.loads((work / TRUTH_FILE).read_text(encoding="utf-8"))
+    db = work / "eval.duckdb"
+    end = truth.end.isoformat().replace("+00:00", "Z")
+    cli(["alerts", "--db", str(db), "--now", end, "--format", "json"])
+    with open_store(db, read_only=True) as store:
+        alerts = list_alerts(store.conn)
+    return score_alerts(alerts, truth)

@@ -190,8 +190,13 @@ def test_login_see_moving_vessels_and_logout(console: tuple[str, KhazarServer, l
             page.click(".tab[data-tab=fleet]")
             page.wait_for_selector("#fleet-table")
             assert page.locator("#fleet-table tr").count() == 13  # header + 12 boats
-            status = page.text_content(f"#fleet-table tr[data-boat='{boat}'] .fleet-status") or ""
-            assert "dispatched" in status
+            row = f"#fleet-table tr[data-boat='{boat}']"
+            assert page.input_value(f"{row} .fleet-set") == "dispatched"
+            alert_id = card.first.get_attribute("data-alert-id") or ""
+            assert alert_id and alert_id in (page.text_content(f"{row} .fleet-status") or "")
+            others = page.eval_on_selector_all(
+                "#fleet-table .fleet-set", "els => els.map(e => e.value)")
+            assert others.count("dispatched") == 1
             assert page.locator("#dispatch-unavailable").count() == 0
             page.screenshot(path=str(ARTIFACTS / "console-fleet.png"))
 

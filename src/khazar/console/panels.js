@@ -121,14 +121,19 @@
     const box = el("div", { class: "dispatch-options", "data-alert-id": plan.alert_id });
     box.append(el("div", { class: "alert-meta" }, t("dispatch.title") + " · " + t("dispatch.target") + " " +
       num(plan.target.speed_kn, 1, t("unit.kn")) + " · " + fmtTimes(plan.decided_at)));
+    const rec = plan.options.find((o) => o.recommended);
+    if (rec) {
+      box.append(el("div", { class: "dispatch-rec" }, "★ " + t("dispatch.recommended") + ": ",
+        el("b", { class: "mono" }, rec.boat), " · " + num(rec.eta_min, 0, t("unit.min"))));
+    }
     const table = el("table", { class: "grid dispatch-table" },
       el("tr", {}, el("th", {}, t("alerts.boat")), el("th", {}, t("fleet.eta")),
         el("th", {}, t("dispatch.distance")), el("th", {}, t("dispatch.course")), el("th", {}, "")));
     for (const o of plan.options) {
       table.append(el("tr", { class: "dispatch-row" + (o.recommended ? " recommended" : ""), "data-boat": o.boat },
-        el("td", {}, el("span", { class: "mono" }, o.boat),
-          el("div", { class: "small muted" }, o.base,
-            o.recommended ? el("span", { class: "badge rec" }, t("dispatch.recommended")) : null)),
+        el("td", { title: o.recommended ? t("dispatch.recommended") : null },
+          el("span", { class: "mono" }, (o.recommended ? "★ " : "") + o.boat),
+          el("div", { class: "small muted" }, o.base)),
         el("td", { class: "mono eta" }, o.eta_min === null ? t("dispatch.cannot") : num(o.eta_min, 0, t("unit.min"))),
         el("td", { class: "mono" }, num(o.distance_nm, 1, "nm")),
         el("td", { class: "mono" }, num(o.course_deg, 0, "°")),
@@ -155,24 +160,27 @@
     if (!feats.length) { container.append(el("p", { class: "muted" }, t("fleet.none"))); return; }
     const table = el("table", { class: "grid", id: "fleet-table" },
       el("tr", {}, el("th", {}, t("alerts.boat")), el("th", {}, t("fleet.status")),
-        el("th", {}, t("fleet.base")), el("th", {}, t("fleet.speed")), el("th", {}, t("vessel.position"))));
+        el("th", {}, t("vessel.position"))));
     const canSet = may && may("fleet.status");
     for (const f of feats) {
       const p = f.properties;
-      const status = el("td", { class: "fleet-status status-" + p.status }, t("status." + p.status),
-        p.detail ? el("div", { class: "small muted" }, p.detail) : null,
-        p.status_updated ? el("div", { class: "small muted" }, fmtTimes(p.status_updated)) : null);
+      const label = el("span", { class: "fleet-status-text" }, t("status." + p.status));
+      const status = el("td", { class: "fleet-status status-" + p.status }, label,
+        p.detail ? el("div", { class: "small muted mono" }, p.detail) : null,
+        p.status_updated ? el("div", { class: "small muted" }, fmtTimes(p.status_updated).slice(11)) : null);
       if (canSet) {
-        const sel = el("select", { class: "fleet-set small", "aria-label": t("fleet.status") },
+        const sel = el("select", { class: "fleet-set small status-" + p.status, "aria-label": t("fleet.status") },
           ...["available", "on_patrol", "dispatched", "maintenance"].map((s) =>
             el("option", { value: s, selected: s === p.status }, t("status." + s))));
         sel.addEventListener("change", () => onStatus(p.name, sel.value));
-        status.append(sel);
+        label.replaceWith(sel);
       }
-      table.append(el("tr", { "data-boat": p.name }, el("td", { class: "mono" }, p.name), status,
-        el("td", {}, p.base), el("td", {}, p.cruise_speed_kn + " / " + p.max_speed_kn + " " + t("unit.kn")),
-        el("td", { class: "mono small" }, p.lat_dm + " " + p.lon_dm +
-          (p.position_source === "base" ? " (" + t("fleet.at_base") + ")" : ""))));
+      table.append(el("tr", { "data-boat": p.name },
+        el("td", {}, el("span", { class: "mono" }, p.name),
+          el("div", { class: "small muted" }, p.base + " · " + p.cruise_speed_kn + "/" + p.max_speed_kn + " " + t("unit.kn"))),
+        status,
+        el("td", { class: "mono small" }, p.lat_dm, el("br"), p.lon_dm,
+          p.position_source === "base" ? el("div", { class: "muted" }, t("fleet.at_base")) : null)));
     }
     container.append(table);
   }

@@ -109,3 +109,18 @@ def test_exercise_is_detected_flagged_scored(url_server: tuple[str, KhazarServer
     with server.state.locked() as store:
         actions = [e.action for e in list_entries(store, target=run_id)]
     assert actions == ["exercise.start", "exercise.finish"]
+
+
+def test_a_run_left_open_by_a_stopped_server_is_interrupted(tmp_path: Path) -> None:
+    db = tmp_path / "khazar.duckdb"
+    with open_store(db) as store:
+        store.conn.execute(
+            "INSERT INTO exercise_runs (id, scenario, hours, speed, seed, density, state, "
+            "started_by, started_at, sim_start, sim_end) VALUES ('Xold', 'spoofing', 1, 60, "
+            "1, 0.1, 'running', 'xena', now(), now(), now())")
+    server = KhazarServer(load_settings(), ServeOptions(db=db, port=0))
+    try:
+        (run,) = server.state.exercises.runs()
+        assert (run["id"], run["state"]) == ("Xold", "interrupted")
+    finally:
+        server.store.close()

@@ -4,7 +4,8 @@ end a score sheet (:mod:`khazar.api.exercise_score`). Runs are kept in ``exercis
 
 One exercise at a time. States: ``simulating`` (the simulator is running) → ``running``
 (its feed is being replayed at ``speed`` × real time) → ``replayed`` (all sent, operators
-still responding) → ``finished`` (scored). Finishing earlier stops the replay.
+still responding) → ``finished`` (scored). Finishing earlier stops the replay. A run still
+open when the server stopped is ``interrupted`` at the next start (it can be finished).
 """
 
 from __future__ import annotations
@@ -62,6 +63,21 @@ class ExerciseDirector:
         self._lock = threading.Lock()
         self._stop: dict[str, threading.Event] = {}
         self._threads: dict[str, threading.Thread] = {}
+        # a run left open by a previous server process can no longer be fed: say so, and
+        # let a new one start (it can still be finished and scored)
+        with state.locked() as store:
+            store.conn.execute(
+                "UPDATE exercise_runs SET state = 'interrupted' "
+                "WHERE state IN ('simulating', 'running', 'replayed')")
+
+    def stop_all(self) -> None:
+        """Stop every replay (the server is shutting down)."""
+        with self._lock:
+            for stop in self._stop.values():
+                stop.set()
+            threads = list(self._threads.values())
+        for thread in threads:
+            thread.join(timeout=30)
 
     # --- queries --------------------------------------------------------------------
     def runs(self) -> list[dict[str, Any]]:

@@ -116,6 +116,8 @@ class KhazarServer:
             return self.exercise_pipeline
 
     def _stop_feeds(self) -> None:
+        if isinstance(self.state.exercises, ExerciseDirector):
+            self.state.exercises.stop_all()
         for part in (self.udp, self.tcp, self.exercise_udp):
             if part is not None:
                 part.stop()

@@ -60,6 +60,7 @@ def test_dispatch_assigns_marks_dispatched_and_draws_the_route(served: Served) -
         assert _km(line[0], [best["from"][1], best["from"][0]]) < 5.0
         assert _km(line[-1], [best["intercept"][1], best["intercept"][0]]) < 5.0
         assert abs(out["eta_min"] - best["eta_min"]) < 1.0
+        assert out["route"]["properties"]["exercise"] is False
         # the boat is now dispatched: listed as such, left out of new options, busy (409)
         fleet = {f["id"]: f["properties"] for f in client.get("/api/fleet").json()["features"]}
         assert fleet[boat]["status"] == "dispatched" and fleet[boat]["detail"] == aid

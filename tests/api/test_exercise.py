@@ -88,6 +88,7 @@ def test_exercise_is_detected_flagged_scored(url_server: tuple[str, KhazarServer
         r = operator.post(f"/api/alerts/{aid}/dispatch", json={"boat": plan["recommended"]})
         assert r.status_code == 200, r.text
         eta_s = r.json()["eta_min"] * 60.0  # the ETA at the order (the target moves on)
+        assert r.json()["route"]["properties"]["exercise"] is True  # drawn in its picture
         assert operator.post(f"/api/exercises/{run_id}/finish").status_code == 403
         r = director.post(f"/api/exercises/{run_id}/finish")
         assert r.status_code == 200, r.text

@@ -272,6 +272,11 @@ def test_login_see_moving_vessels_and_logout(console: tuple[str, KhazarServer, l
             card.locator(".dispatch-row.recommended .act-send").click(timeout=30_000)
             page.locator(f".alert-card.exercise[data-state=assigned]"
                          f":has-text('{EXERCISE_INTRUDER}')").first.wait_for(timeout=15_000)
+            # only the exercise's intercept route is drawn in the exercise picture
+            page.wait_for_function(
+                "(() => { const f = window.khazarConsole.map.queryRenderedFeatures("
+                "{layers: ['dispatch-routes']}); return f.length >= 1 && "
+                "f.every(x => x.properties.exercise === true); })()", timeout=15_000)
             page.wait_for_timeout(800)
             page.screenshot(path=str(ARTIFACTS / "console-exercise-picture.png"))
 

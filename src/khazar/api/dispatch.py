@@ -105,7 +105,8 @@ def plan_for_alert(store: Store, settings: Settings, geo: Any, alert_id: str) ->
     return DispatchView(alert_id, now, plan, busy)
 
 
-def route_feature(geo: Any, option: Any, alert_id: str) -> dict[str, Any]:
+def route_feature(geo: Any, option: Any, alert_id: str, exercise: bool = False
+                  ) -> dict[str, Any]:
     """The boat's water route to its intercept point as a GeoJSON LineString feature."""
     coords = geo.router.route(option.from_lat, option.from_lon,
                               option.intercept_lat, option.intercept_lon).coords
@@ -113,7 +114,7 @@ def route_feature(geo: Any, option: Any, alert_id: str) -> dict[str, Any]:
         "type": "Feature", "id": f"{alert_id}:{option.boat}",
         "geometry": {"type": "LineString",
                      "coordinates": [[round(lo, 6), round(la, 6)] for la, lo in coords]},
-        "properties": {"boat": option.boat, "alert_id": alert_id,
+        "properties": {"boat": option.boat, "alert_id": alert_id, "exercise": exercise,
                        "eta_min": round(option.eta_s / 60.0, 1),
                        "distance_nm": round(option.distance_m / 1852.0, 2),
                        "course_deg": round(option.course_deg, 1)},

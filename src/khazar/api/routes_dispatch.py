@@ -96,7 +96,7 @@ def dispatch(
                              "decided_at": view.decided_at.isoformat(),
                              "recommended": view.plan.recommended.boat
                              if view.plan.recommended else None}, ts=now)
-    feat = route_feature(geo, option, alert_id)
+    feat = route_feature(geo, option, alert_id, exercise=bool(changed.exercise))
     with state.cache_lock:
         state.cache.setdefault(_ROUTES, {})[alert_id] = feat
     state.hub.publish("alert", alert_feature(changed.to_dict()))

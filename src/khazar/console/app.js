@@ -94,6 +94,7 @@
       document.body.classList.remove("replaying");
       M.setData(state.map, "tracks", M.EMPTY);
     }
+    drawRoutes();
     await refreshVessels();
   }
   async function onReplaySlide() {
@@ -121,6 +122,7 @@
     // exercise traffic is kept apart: its own picture and alert queue, shown in purple
     state.exercise = e.target.checked;
     document.body.classList.toggle("exercise", state.exercise);
+    drawRoutes();
     await Promise.all([refreshVessels(), refreshAlerts()]);
   }
   function applyPositions(data) {
@@ -203,8 +205,10 @@
     P.renderAlerts($("panel-alerts"), state.alerts, state.me, boats, alertActions);
   }
   function drawRoutes() {
+    // the routes of the picture shown: live or exercise; none while replaying history
     const features = [];
     for (const r of state.routes.values()) {
+      if (state.replay || !!r.properties.exercise !== state.exercise) continue;
       features.push(r);
       const c = r.geometry.coordinates;
       features.push({ type: "Feature", geometry: { type: "Point", coordinates: c[c.length - 1] },

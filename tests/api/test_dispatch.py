@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+import socket
+import time
 from contextlib import closing
+from datetime import timedelta
 
-from tests.api.conftest import DISPATCH_IDS, Served
-from tests.api.feed import SHIPS
+import httpx
+from tests.api.conftest import DISPATCH_IDS, FEED_MINUTES, START, Served
+from tests.api.feed import SHIPS, position_lines
 
 from khazar.audit import list_entries
 
@@ -18,9 +22,27 @@ def _km(a: list[float], b: list[float]) -> float:
     return math.hypot(dx, (a[1] - b[1]) * 110.57)
 
 
+def _exercise_fix_far_away(served: Served, client: httpx.Client) -> None:
+    """An exercise report of SBS-01 (newer than its live one, far south): live dispatch
+    must not see it."""
+    t = START + timedelta(minutes=FEED_MINUTES, seconds=30)
+    lines = position_lines(SHIPS[4].mmsi, t, 38.9, 49.1, 5.0, 0.0, station="exercise")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.sendto(("\r\n".join(lines) + "\r\n").encode(), ("127.0.0.1", served.exercise_udp_port))
+    sock.close()
+    deadline = time.monotonic() + 15
+    while True:
+        fc = client.get("/api/vessels", params={"exercise": "true"}).json()
+        if SHIPS[4].mmsi in {f["properties"]["mmsi"] for f in fc["features"]}:
+            return
+        assert time.monotonic() < deadline, "exercise report never stored"
+        time.sleep(0.2)
+
+
 def test_options_are_sorted_and_viewer_cannot_dispatch(served: Served) -> None:
     client, login = served.login("vera")
     with closing(client):
+        _exercise_fix_far_away(served, client)
         r = client.get(f"/api/alerts/{DISPATCH_IDS[0]}/dispatch")
         assert r.status_code == 200, r.text
         plan = r.json()
@@ -30,7 +52,8 @@ def test_options_are_sorted_and_viewer_cannot_dispatch(served: Served) -> None:
         assert [o["boat"] for o in plan["options"] if o["recommended"]] == [plan["recommended"]]
         # the tanker steams 10.5 kn: the fitted motion sees it
         assert 9.0 < plan["target"]["speed_kn"] < 12.0
-        # SBS-01 is heard on AIS, so it starts from its fix, not its base
+        # SBS-01 is heard on live AIS, so it starts from that fix, not its base nor the
+        # (newer) exercise report
         sbs01 = next(o for o in plan["options"] if o["boat"] == "SBS-01")
         assert abs(sbs01["from"][0] - SHIPS[4].lat) < 0.3
         r = client.post(f"/api/alerts/{DISPATCH_IDS[0]}/dispatch", json={"boat": "SBS-02"},

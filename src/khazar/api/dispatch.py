@@ -4,7 +4,8 @@ intercept route of the boat sent.
 
 The decision time is the target's newest fix (the feed clock), so a replayed or simulated
 feed gives the same answer as a live one. A boat's position is its AIS fix when it is less
-than an hour older than that, else its base.
+than an hour older than that, else its base. Positions come from the alert's own picture:
+an exercise alert uses exercise positions only, a live alert live ones only.
 """
 
 from __future__ import annotations
@@ -77,10 +78,20 @@ def plan_for_alert(store: Store, settings: Settings, geo: Any, alert_id: str) ->
     """Options of every available or patrolling boat to intercept ``alert_id``'s vessel
     (or its position when it has no vessel), fastest first."""
     from khazar.patrol import BoatState, estimate_motion, fleet_status, plan_dispatch
-    from khazar.patrol.fleet import alert_target, last_positions
+    from khazar.patrol.fleet import alert_target
 
     lat, lon, mmsi = alert_target(store, alert_id)
-    fixes = last_positions(store, mmsi) if mmsi is not None else []
+    flag = store.conn.execute("SELECT exercise FROM alerts WHERE id = ?", [alert_id]).fetchone()
+    exercise = bool(flag and flag[0])
+
+    def last_positions(vessel: int, limit: int = 20) -> list[tuple[datetime, float, float]]:
+        # the alert's own picture: an exercise never moves a live boat, nor the reverse
+        rows = store.conn.execute(
+            "SELECT ts, lat, lon FROM positions WHERE mmsi = ? AND exercise = ? "
+            "ORDER BY ts DESC LIMIT ?", [vessel, exercise, limit]).fetchall()
+        return [(to_utc(r[0]), float(r[1]), float(r[2])) for r in reversed(rows)]
+
+    fixes = last_positions(mmsi) if mmsi is not None else []
     if not fixes:
         row = store.conn.execute("SELECT last_ts FROM alerts WHERE id = ?", [alert_id]).fetchone()
         if row is None:
@@ -96,7 +107,7 @@ def plan_for_alert(store: Store, settings: Settings, geo: Any, alert_id: str) ->
             busy[s.boat] = s.status.value
             continue
         b = boats[s.boat]
-        pos = last_positions(store, b.mmsi, 1)
+        pos = last_positions(b.mmsi, 1)
         fresh = bool(pos) and abs((now - pos[-1][0]).total_seconds()) < _BOAT_FIX_MAX_AGE_S
         lat0, lon0 = (pos[-1][1], pos[-1][2]) if fresh else (b.base_lat, b.base_lon)
         cand.append((b.name, b.base, lat0, lon0, b.max_speed_kn))

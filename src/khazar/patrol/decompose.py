@@ -300,7 +300,9 @@ def _extract_milp(
         constraints=[LinearConstraint(cons, b, b), LinearConstraint(cap, low, np.ones(nodes.size))],
         integrality=np.ones(m),
         bounds=Bounds(np.zeros(m), ub),
-        options={"time_limit": 5.0},
+        # a node limit, not a time limit: the same shift must give the same plans (and so
+        # the same seeded draw) however loaded the machine is; the time limit is a safety net
+        options={"node_limit": 500, "time_limit": 120.0},
     )
     if res.x is None or res.status != 0:
         return None

@@ -12,6 +12,7 @@ detectors and clock, and stores its events and alerts flagged exercise.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -102,6 +103,7 @@ class LiveDetection:
         """One look at the store; returns the number of new or changed alerts."""
         from khazar.alerts.service import update_alerts
         from khazar.store.events import upsert_events
+        from khazar.store.picture import ship_types
 
         with self.state.locked() as store:
             fixes, dets = self._pull(store.conn)
@@ -118,6 +120,9 @@ class LiveDetection:
             return 0
         now = datetime.now(UTC)
         with self.state.locked() as store:
+            # ship types arrive with static reports: refresh them so the rules' ship-type
+            # exemptions (tugs, pilots, fishing) hold live as they do in batch
+            self.context = dataclasses.replace(self.context, ship_types=ship_types(store))
             upsert_events(store.conn, events, detected_at=now, exercise=self.exercise)
             if self.exercise:  # flagged exercise; the live instance escalates for both
                 result = update_alerts(store, self.context, events, now,

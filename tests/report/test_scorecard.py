@@ -143,3 +143,12 @@ def test_bad_plan_is_a_clear_error() -> None:
         parse_plan(_plan([(50.0, 40.0), (50.1, 40.0)], ["2026-05-01T00:00:00+00:00"]))
     with pytest.raises(InputError, match="FeatureCollection"):
         parse_plan({"type": "Feature"})
+
+
+def test_response_time_ignores_assignments_stamped_before_the_alert() -> None:
+    a1 = al("assigned", "high", None, created=T0)
+    a2 = al("assigned", "low", "chirag-1", created=T0)
+    firsts = {a1.id: {"assigned": T0 + 300}, a2.id: {"assigned": T0 - 3600}}
+    inds = {i.id: i for i in compute_scorecard(inputs(snap(alerts=[a1, a2], firsts=firsts)))}
+    assert inds["response_min"].value == 5.0
+    assert "1 assignment" in inds["response_min"].note

@@ -119,16 +119,21 @@ def _defence(inp: ScorecardInputs) -> list[Indicator]:
             "defence", "mean_coverage", "Mean asset coverage", round(mean_cov, 1), "%",
             "unweighted mean over protected assets of the share of the shift with a boat near",
         ))
-    responses = [
+    delays = [
         (firsts["assigned"] - a.created_s) / 60.0
         for a in inp.snapshot.alerts
         if (firsts := inp.snapshot.first_transition_s.get(a.id, {})).get("assigned") is not None
     ]
+    # an assignment stamped before the alert's creation means two clocks were mixed (a
+    # replay acted on with wall-clock times): such pairs measure nothing and are left out
+    responses = [d for d in delays if d >= 0.0]
+    note = "" if responses else "no alert has been assigned to a boat yet"
+    if len(responses) < len(delays):
+        note = f"{len(delays) - len(responses)} assignment(s) timed before their alert ignored"
     out.append(Indicator(
         "defence", "response_min", "Median time to assign a boat",
         round(median(responses), 1) if responses else None, "min",
-        "median over alerts of (first assignment to a boat − alert creation)",
-        note="" if responses else "no alert has been assigned to a boat yet",
+        "median over alerts of (first assignment to a boat − alert creation)", note=note,
     ))
     return out
 

@@ -18,50 +18,25 @@ __all__ = ["scorecard_inputs", "scorecard_payload"]
 
 #: the scorecard needs events, alerts and transitions, not the positions themselves
 _MAX_POSITIONS = 10_000
-#: patrol coverage radius around an asset, as in the HTML report (5 nm)
-COVERAGE_RADIUS_M = 5 * 1852.0
 
 
 def scorecard_inputs(
     store: Store, settings: Settings, geo: Any, plan: dict[str, Any] | None
 ) -> tuple[Any, list[str]]:
     """``(ScorecardInputs, notes)`` for the store; coverage only when a plan is given."""
-    from khazar.audit import verify_store
-    from khazar.energy import asset_criticality
-    from khazar.report.coverage import asset_coverage, parse_plan, patrol_hours
-    from khazar.report.scorecard import ScorecardInputs
-    from khazar.store.reporting import boat_statuses, load_snapshot
+    from khazar.report.coverage import parse_plan
+    from khazar.report.inputs import scorecard_inputs as assemble
 
-    protected = {a.id: a for a in geo.assets if a.kind != "port"}
-    crit = asset_criticality(settings, protected.values())
     notes: list[str] = []
-    coverage: dict[str, float] | None = None
-    hours: float | None = None
+    routes = None
     if plan is not None:
         routes = parse_plan({"type": "FeatureCollection", "features": plan["features"]})
-        coverage = asset_coverage(routes, {k: a.geometry for k, a in protected.items()},
-                                  COVERAGE_RADIUS_M)
-        hours = patrol_hours(routes)
         notes.append(f"Patrol coverage from the plan {plan.get('source')} "
                      f"({len(routes)} boats).")
     else:
         notes.append("No patrol plan loaded (khazar serve --plan): coverage indicators are "
                      "not computed.")
-    audit = verify_store(store)
-    inputs = ScorecardInputs(
-        snapshot=load_snapshot(store, max_positions=_MAX_POSITIONS),
-        asset_value={k: c.value for k, c in crit.items()},
-        asset_gas_bcm_yr={k: c.gas_bcm_yr for k, c in crit.items()},
-        asset_oil_kbd={k: c.oil_kbd for k, c in crit.items()},
-        coverage=coverage,
-        patrol_hours=hours,
-        fleet=[b.name for b in settings.fleet],
-        boat_status=boat_statuses(store),
-        border_zone_ids=frozenset(z.id for z in geo.zones if z.kind == "border_sector"),
-        audit_ok=audit.ok,
-        audit_entries=audit.entries,
-        audit_problems=len(audit.problems),
-    )
+    inputs = assemble(store, settings, geo, routes, max_positions=_MAX_POSITIONS).inputs
     notes.append("Exercise traffic, events and alerts are left out of every indicator.")
     return inputs, notes
 

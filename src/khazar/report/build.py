@@ -7,17 +7,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from khazar.audit import verify_store
 from khazar.config import Settings
-from khazar.energy import asset_criticality
 from khazar.errors import InputError
 from khazar.geo import load_geography
 from khazar.report import plots
-from khazar.report.coverage import asset_coverage, parse_plan, patrol_hours
+from khazar.report.coverage import parse_plan
 from khazar.report.html import ReportPage, render
-from khazar.report.scorecard import Indicator, ScorecardInputs, compute_scorecard
+from khazar.report.inputs import scorecard_inputs
+from khazar.report.scorecard import Indicator, compute_scorecard
 from khazar.store import Store
-from khazar.store.reporting import boat_statuses, load_snapshot
 
 __all__ = ["ReportResult", "build_report"]
 
@@ -25,7 +23,6 @@ __all__ = ["ReportResult", "build_report"]
 MAP_BOUNDS = (47.4, 37.6, 53.6, 44.0)
 #: the events frame: Azerbaijan's waters and offshore fields
 AZ_BOUNDS = (48.3, 38.2, 51.9, 41.4)
-COVERAGE_RADIUS_M = 5 * 1852.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,42 +38,20 @@ def build_report(
     """Write ``index.html``, ``scorecard.json`` and the figures into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     geo = load_geography(settings)
-    protected = {a.id: a for a in geo.assets if a.kind != "port"}
-    crit = asset_criticality(settings, protected.values())
-    snap = load_snapshot(store)
-
-    coverage: dict[str, float] | None = None
-    hours: float | None = None
     notes: list[str] = []
+    routes = None
     if plan_file is not None:
         try:
             plan = json.loads(plan_file.read_text())
         except (OSError, json.JSONDecodeError) as exc:
             raise InputError(f"cannot read patrol plan {plan_file}: {exc}") from exc
         routes = parse_plan(plan)
-        coverage = asset_coverage(
-            routes, {k: a.geometry for k, a in protected.items()}, COVERAGE_RADIUS_M
-        )
-        hours = patrol_hours(routes)
         notes.append(f"Patrol coverage from plan {plan_file.name} ({len(routes)} boats).")
     else:
         notes.append("No patrol plan given (--plan): coverage indicators are not computed.")
-
-    audit = verify_store(store)
-    inputs = ScorecardInputs(
-        snapshot=snap,
-        asset_value={k: c.value for k, c in crit.items()},
-        asset_gas_bcm_yr={k: c.gas_bcm_yr for k, c in crit.items()},
-        asset_oil_kbd={k: c.oil_kbd for k, c in crit.items()},
-        coverage=coverage,
-        patrol_hours=hours,
-        fleet=[b.name for b in settings.fleet],
-        boat_status=boat_statuses(store),
-        border_zone_ids=frozenset(z.id for z in geo.zones if z.kind == "border_sector"),
-        audit_ok=audit.ok,
-        audit_entries=audit.entries,
-        audit_problems=len(audit.problems),
-    )
+    assembled = scorecard_inputs(store, settings, geo, routes)
+    inputs, protected, crit = assembled.inputs, assembled.protected, assembled.criticality
+    coverage, snap = assembled.coverage, assembled.inputs.snapshot
     indicators = compute_scorecard(inputs)
 
     asset_geoms = {k: a.geometry for k, a in protected.items()}

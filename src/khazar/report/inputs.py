@@ -1,0 +1,67 @@
+"""Assemble the scorecard's inputs from the store: used by the HTML report and the console.
+
+Energy value of each protected asset (C5), patrol coverage from a plan's routes when one is
+given, fleet status, the audit chain check; the snapshot leaves exercise traffic out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from khazar.audit import verify_store
+from khazar.config import Settings
+from khazar.energy import Criticality, asset_criticality
+from khazar.geo import Asset, Geography
+from khazar.report.coverage import PlannedRoute, asset_coverage, patrol_hours
+from khazar.report.scorecard import ScorecardInputs
+from khazar.store import Store
+from khazar.store.reporting import boat_statuses, load_snapshot
+
+__all__ = ["COVERAGE_RADIUS_M", "AssembledInputs", "scorecard_inputs"]
+
+#: a boat within 5 nm of an asset covers it
+COVERAGE_RADIUS_M = 5 * 1852.0
+
+
+@dataclass(frozen=True, slots=True)
+class AssembledInputs:
+    inputs: ScorecardInputs
+    protected: Mapping[str, Asset]
+    criticality: Mapping[str, Criticality]
+    coverage: Mapping[str, float] | None
+
+
+def scorecard_inputs(
+    store: Store,
+    settings: Settings,
+    geo: Geography,
+    routes: Sequence[PlannedRoute] | None,
+    max_positions: int = 2_000_000,
+) -> AssembledInputs:
+    """Read the store once and compute everything the indicators need."""
+    protected = {a.id: a for a in geo.assets if a.kind != "port"}
+    crit = asset_criticality(settings, protected.values())
+    coverage: dict[str, float] | None = None
+    hours: float | None = None
+    if routes is not None:
+        coverage = asset_coverage(
+            routes, {k: a.geometry for k, a in protected.items()}, COVERAGE_RADIUS_M
+        )
+        hours = patrol_hours(routes)
+    audit = verify_store(store)
+    inputs = ScorecardInputs(
+        snapshot=load_snapshot(store, max_positions=max_positions),
+        asset_value={k: c.value for k, c in crit.items()},
+        asset_gas_bcm_yr={k: c.gas_bcm_yr for k, c in crit.items()},
+        asset_oil_kbd={k: c.oil_kbd for k, c in crit.items()},
+        coverage=coverage,
+        patrol_hours=hours,
+        fleet=[b.name for b in settings.fleet],
+        boat_status=boat_statuses(store),
+        border_zone_ids=frozenset(z.id for z in geo.zones if z.kind == "border_sector"),
+        audit_ok=audit.ok,
+        audit_entries=audit.entries,
+        audit_problems=len(audit.problems),
+    )
+    return AssembledInputs(inputs, protected, crit, coverage)

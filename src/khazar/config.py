@@ -178,8 +178,8 @@ class DetectSettings(_Section):
     gap_protected_min_h: float = Field(0.5, gt=0, description="AIS gap inside protected zones")
     spoof_speed_kn: float = Field(50.0, gt=0, description="position jump implying more")
     drag_speed_drop: float = Field(
-        0.20, gt=0, lt=1, description="sustained drop vs own speed (DESIGN: 25 %; Eagle S "
-        "dropped 25.9 %, so 20 % keeps a margin for a drop that starts before the corridor)")
+        0.25, gt=0, lt=1, description="sustained drop vs own speed (DESIGN: 25 %; Eagle S "
+        "dropped 25.9 %)")
     drag_min_voyage_kn: float = Field(6.0, gt=0, description="own voyage speed to judge a drop")
     drag_speed_min_kn: float = Field(
         3.0, gt=0, description="a drag moves: slower crossings are loitering's business")

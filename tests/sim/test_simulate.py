@@ -198,3 +198,43 @@ def test_normal_traffic_keeps_out_of_platform_safety_zones(
         lat, lon = v.movement.position_at(ts)
         for p in world.platforms:
             assert float(haversine_m(lat, lon, p.lat, p.lon).min()) > p.safety_radius_m, v.mmsi
+
+
+def test_fishing_harbours_are_ports_of_the_geography(
+    mixed_run: SimulationRun, world: World
+) -> None:
+    from khazar.units import haversine_m
+
+    harbours = [lk for lk in mixed_run.truth.lookalikes if lk.kind == "fishing_boats_in_harbour"]
+    assert len(harbours) >= 5
+    for lk in harbours:
+        # the harbour's point snapped to the (coarse) coast's water lies within the visit circle
+        d_m = min(float(haversine_m(lk.lat, lk.lon, p.lat, p.lon)) for p in world.geo.ports)
+        assert d_m < 4000.0, (lk.note, d_m)
+
+
+def test_fishing_stays_out_of_pipeline_corridors(mixed_run: SimulationRun, world: World) -> None:
+    from khazar.sim.movement import NAV_FISHING
+
+    for v in mixed_run.vessels:
+        if v.kind != "fishing":
+            continue
+        m = v.movement
+        for i in np.flatnonzero(m.status == NAV_FISHING):
+            assert world.protected_distance_m(float(m.lat[i]), float(m.lon[i])) > 500.0, v.mmsi
+
+
+def test_normal_traffic_does_not_vanish_at_sea(
+    mixed_run: SimulationRun, world: World
+) -> None:
+    from khazar.units import haversine_m
+
+    planted = {m for b in mixed_run.truth.behaviours for m in b.mmsis}
+    end_s = epoch_s(START) + HOURS * 3600.0
+    places = list(world.places.values())
+    for v in mixed_run.vessels:
+        if v.mmsi in planted or not (v.physical and v.transmits) or v.movement.end_s >= end_s - 60:
+            continue
+        lat, lon = float(v.movement.lat[-1]), float(v.movement.lon[-1])
+        d_m = min(float(haversine_m(lat, lon, a, b)) for a, b in places)
+        assert d_m < 5000.0, (v.mmsi, v.kind, lat, lon)

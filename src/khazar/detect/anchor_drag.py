@@ -3,8 +3,8 @@ anchor (DESIGN C3). A crossing is a run of fixes inside one corridor, outside po
 areas. It is an anchor drag when any of these holds:
 
 - ``status_at_anchor``: at least two fixes report "at anchor" (status 1) at ≥ 2 kn;
-- ``speed_drop``: for ≥ 5 min the mean speed in the corridor is ≥ ``drag_speed_drop`` below
-  the vessel's own voyage speed (its best 15-min mean so far on this track, outside
+- ``speed_drop``: for ≥ 5 min in the corridor the reported speed is ≥ ``drag_speed_drop``
+  below the vessel's own voyage speed (its best 15-min mean so far on this track, outside
   corridors and ports, ≥ ``drag_min_voyage_kn``) — an Eagle S-like 8.5 → 6.3 kn, even when
   the slow-down starts a few km before the corridor;
 - ``long_crossing``: the path inside is ≥ ``drag_long_factor`` × the corridor width at a
@@ -72,6 +72,7 @@ class AnchorDragDetector(RunDetector):
     name = "anchor_drag"
     ops: ClassVar[dict[str, str]] = {
         "corr": "first", "vsum": "sum", "vref": "first", "anchor": "sum", "path": "sum",
+        "slow_s": "sum",
         "lat": "first", "lon": "first"}
 
     def measure(self, ks: KeyState | None, chunk: Chunk, a: int, b: int) -> RunSpec:
@@ -88,9 +89,14 @@ class AnchorDragDetector(RunDetector):
         vref, carry_v = _voyage_speed(tr.fixes.t_s[a:b], speed, cruise, ks)
         anchor = ((tr.fixes.status[a:b] == 1) & (speed >= 2.0)).astype(np.float64)
         path = np.where(brk | ~cond, 0.0, np.nan_to_num(tr.dist_m[a:b]))
+        # time in the corridor spent ≥ drag_speed_drop below the voyage speed, still moving
+        slow = ((speed <= (1.0 - s.drag_speed_drop) * np.nan_to_num(vref, nan=-1.0))
+                & (speed >= s.drag_speed_min_kn) & (vref >= s.drag_min_voyage_kn))
+        slow_s = np.where(brk | ~cond | ~slow, 0.0, np.nan_to_num(dt))
         return RunSpec(
             cond, brk,
             {"corr": corr, "vsum": speed, "vref": vref, "anchor": anchor, "path": path,
+             "slow_s": slow_s,
              "lat": tr.fixes.lat[a:b], "lon": tr.fixes.lon[a:b]},
             {"corr": np.where(cond, corr, -1.0),
              **{k: np.full(b - a, v) for k, v in carry_v.items()}},
@@ -110,9 +116,7 @@ class AnchorDragDetector(RunDetector):
         if run["anchor"] >= 2:
             reasons.append("status_at_anchor")
         moving = s.drag_speed_min_kn <= v_in
-        dur_s = run["t1"] - run["t0"]
-        if (moving and np.isfinite(vref) and vref >= s.drag_min_voyage_kn
-                and dur_s >= _SUSTAINED_S and v_in <= (1.0 - s.drag_speed_drop) * vref):
+        if moving and run["slow_s"] >= _SUSTAINED_S:
             reasons.append("speed_drop")
         if (run["path"] >= s.drag_long_factor * width and moving
                 and v_in <= s.drag_speed_max_kn):
@@ -135,7 +139,7 @@ class AnchorDragDetector(RunDetector):
             evidence={"reasons": reasons, "speed_in_corridor_kn": v_in,
                       "voyage_speed_kn": float(vref) if np.isfinite(vref) else None,
                       "path_in_corridor_m": run["path"], "corridor_width_m": width,
-                      "crossings_in_window": len(recent) + 1,
+                      "crossings_in_window": len(recent) + 1, "slow_h": run["slow_s"] / 3600.0,
                       "duration_h": (run["t1"] - run["t0"]) / 3600.0, "fixes": int(n)},
             is_open=is_open,
         )

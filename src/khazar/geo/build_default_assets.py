@@ -435,12 +435,39 @@ _PORTS: list[tuple[str, str, LatLon, str, str]] = [
 ]
 
 
+#: small fishing harbours of the Azerbaijani coast, where fishing boats moor side by side
+#: (not in the infrastructure source; positions are the settlements' waterfronts)
+_FISHING_HARBOURS: list[tuple[str, str, LatLon]] = [
+    ("harbour-neftchala", "Neftchala fishing harbour", (39.370, 49.300)),
+    ("harbour-sumqayit", "Sumqayit fishing harbour", (40.570, 49.700)),
+    ("harbour-astara", "Astara fishing harbour", (38.440, 48.900)),
+    ("harbour-nabran", "Nabran fishing harbour", (41.810, 48.700)),
+    ("harbour-siyazan", "Siyazan coast fishing harbour", (41.080, 49.300)),
+    ("harbour-hovsan", "Hovsan fishing harbour", (40.350, 50.090)),
+]
+
+
 def _ports() -> list[dict[str, Any]]:
     how = (
         "port point = the source's city, settlement or waterfront position, not a berth; "
         "GFW visit circles of 3 km / 4 km around it"
     )
-    return [
+    harbours = [
+        _feature(
+            _point(pos),
+            id=pid,
+            name=name,
+            kind="port",
+            port_type="fishing",
+            entry_radius_m=3000,
+            exit_radius_m=4000,
+            confidence=_LOW,
+            source="settlement waterfront, approximate (general knowledge, not sourced)",
+            drawn=how,
+        )
+        for pid, name, pos in _FISHING_HARBOURS
+    ]
+    ports = [
         _feature(
             _point(pos),
             id=pid,
@@ -454,6 +481,7 @@ def _ports() -> list[dict[str, Any]]:
         )
         for pid, name, pos, conf, src in _PORTS
     ]
+    return ports + harbours
 
 
 def main() -> None:

@@ -318,7 +318,9 @@ def _supply(ctx: TrafficContext, rng: np.random.Generator) -> None:
             ctx.add(mmsi, kind, "A", make_static(kind, ctx.number(kind), rng, base), b.build())
 
 
-_FISHING_HOMES = ("lankaran", "neftchala", "sumqayit", "astara", "baku", "sangachal", "nabran",
+#: home harbours: each is a port of the geography (fishing harbours included), so boats
+#: moored side by side there are where detection expects them
+_FISHING_HOMES = ("lankaran", "neftchala", "sumqayit", "astara", "baku", "alat", "nabran",
                   "siyazan", "hovsan")
 
 

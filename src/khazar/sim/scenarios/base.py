@@ -133,11 +133,12 @@ class ScenarioContext:
         self, lat: float, lon: float, d_min_m: float, d_max_m: float, bearings: tuple[float, float]
         = (0.0, 360.0), min_protected_m: float = 0.0,
     ) -> tuple[float, float]:
-        """A water point at a random distance and bearing from (lat, lon)."""
+        """A water point at a random distance and bearing from (lat, lon), ≥ 3 km from every
+        platform (routes detour around platforms only between points that are not near one)."""
         for _ in range(300):
             p = destination(lat, lon, float(self.rng.uniform(*bearings)) % 360.0,
                             float(self.rng.uniform(d_min_m, d_max_m)))
-            if not self.in_water(np.asarray([p])):
+            if not self.in_water(np.asarray([p])) or self.world.near_platform(*p, 2500.0):
                 continue
             if min_protected_m and self.world.protected_distance_m(*p) < min_protected_m:
                 continue

@@ -213,15 +213,24 @@ def test_fishing_harbours_are_ports_of_the_geography(
         assert d_m < 4000.0, (lk.note, d_m)
 
 
-def test_fishing_stays_out_of_pipeline_corridors(mixed_run: SimulationRun, world: World) -> None:
+def test_fishing_stays_out_of_corridors_and_the_anchorage(
+    mixed_run: SimulationRun, world: World
+) -> None:
     from khazar.sim.movement import NAV_FISHING
+    from khazar.units import haversine_m
 
+    anchored = [(lk.lat, lk.lon) for lk in mixed_run.truth.lookalikes
+                if lk.kind == "anchored_off_baku"]
+    assert anchored
     for v in mixed_run.vessels:
         if v.kind != "fishing":
             continue
         m = v.movement
         for i in np.flatnonzero(m.status == NAV_FISHING):
-            assert world.protected_distance_m(float(m.lat[i]), float(m.lon[i])) > 500.0, v.mmsi
+            lat, lon = float(m.lat[i]), float(m.lon[i])
+            assert world.protected_distance_m(lat, lon) > 500.0, v.mmsi
+            # nor among the ships at anchor off Baku
+            assert min(float(haversine_m(lat, lon, a, o)) for a, o in anchored) > 1000.0
 
 
 def test_normal_traffic_does_not_vanish_at_sea(

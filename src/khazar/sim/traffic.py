@@ -47,7 +47,7 @@ from khazar.sim.movement import (
 )
 from khazar.sim.truth import LookAlike
 from khazar.sim.world import World
-from khazar.units import KN_TO_MS, from_epoch_s
+from khazar.units import KN_TO_MS, from_epoch_s, haversine_m
 
 __all__ = ["MmsiAllocator", "TrafficContext", "make_static", "normal_traffic"]
 
@@ -324,13 +324,24 @@ _FISHING_HOMES = ("lankaran", "neftchala", "sumqayit", "astara", "baku", "alat",
                   "siyazan", "hovsan")
 
 
+#: the anchorage off Baku where merchant ships wait (no fishing there: trawls and anchors)
+_BAKU_ANCHORAGE = (40.24, 49.98)
+_ANCHORAGE_RADIUS_M = 9000.0
+
+
+def _off_anchorage(lat: float, lon: float, margin_m: float) -> bool:
+    d_m = float(haversine_m(lat, lon, *_BAKU_ANCHORAGE))
+    return d_m > _ANCHORAGE_RADIUS_M + margin_m
+
+
 def _fishing_ground(
     w: World, home: tuple[float, float], rng: np.random.Generator
 ) -> tuple[float, float] | None:
     for _ in range(30):
         g = destination(home[0], home[1], float(rng.uniform(0, 360)),
                         float(rng.uniform(5000.0, 25000.0)))
-        if w.water_at(*g) and w.protected_distance_m(*g) > 4000.0:
+        if (w.water_at(*g) and w.protected_distance_m(*g) > 4000.0
+                and _off_anchorage(*g, 3000.0)):
             return g
     return None
 
@@ -351,8 +362,10 @@ def _fishing(ctx: TrafficContext, rng: np.random.Generator, density: float) -> N
         mmsi = ctx.mmsi.next(423, 5)
 
         def fishable(lat: float, lon: float) -> bool:
-            # fishing (trawling) stays out of the pipeline corridors and safety zones
-            return w.water_at(lat, lon) and w.protected_distance_m(lat, lon) > 1000.0
+            # fishing (trawling) stays out of the pipeline corridors, safety zones and the
+            # anchorage
+            return (w.water_at(lat, lon) and w.protected_distance_m(lat, lon) > 1000.0
+                    and _off_anchorage(lat, lon, 1000.0))
 
         b = MovementBuilder(ctx.t0_s - 3600.0, *home)
         for day in range(n_days):
@@ -416,13 +429,13 @@ def _patrols(ctx: TrafficContext, rng: np.random.Generator) -> None:
 
 def _anchored(ctx: TrafficContext, rng: np.random.Generator, density: float) -> None:
     w = ctx.world
-    centre = (40.24, 49.98)
+    centre = _BAKU_ANCHORAGE
     spots: list[tuple[float, float]] = []
     for _ in range(400):
         if len(spots) >= max(1, round(10 * density)):
             break
         p = destination(centre[0], centre[1], float(rng.uniform(0, 360)),
-                        float(rng.uniform(0.0, 9000.0)))
+                        float(rng.uniform(0.0, _ANCHORAGE_RADIUS_M)))
         ok = w.in_water(np.asarray([p[0]]), np.asarray([p[1]]))[0]
         if ok and w.protected_distance_m(*p) > 3000.0 and all(
             abs(p[0] - s[0]) + abs(p[1] - s[1]) > 0.006 for s in spots

@@ -5,7 +5,8 @@ and reachable at ≤ 40 kn plus 1.5 km) are one dark contact: one event from its
 last detection; a radar contact needs two detections (one blip may be clutter).
 
 A detection is decided once the watermark is 10 min past it (every AIS fix that could
-match it has been seen); AIS fixes are kept only for the last 20 min.
+match it has been seen); AIS fixes are kept only for the last 30 min (the fix before a
+detection, up to 20 min earlier, bounds the interpolated track).
 """
 
 from __future__ import annotations
@@ -90,8 +91,9 @@ class DarkVesselDetector:
         # detections before this are decidable (at the end of the data: all of them)
         horizon = np.inf if final else chunk.watermark_s - win
         # keep AIS fixes that a pending or a later detection may need (≥ its time − window)
-        keep_from = min(chunk.watermark_s - 2 * win,
-                        float(pend.t_s.min()) - win if len(pend) else np.inf)
+        # (an interpolated track needs the fix before a detection: up to 2 windows back)
+        keep_from = min(chunk.watermark_s - 3 * win,
+                        float(pend.t_s.min()) - 2 * win if len(pend) else np.inf)
         new = fx.t_s >= keep_from
         ais = np.concatenate((state.ais[state.ais[:, 0] >= keep_from],
                               np.column_stack((fx.t_s[new], fx.lat[new], fx.lon[new],
@@ -108,7 +110,7 @@ class DarkVesselDetector:
             dark = nearest > s.dark_distance_m
             for i in np.flatnonzero(dark).tolist():
                 self._link(state, det, i, float(nearest[i]), events)
-        state.ais = state.ais[state.ais[:, 0] >= chunk.watermark_s - 2 * win]
+        state.ais = state.ais[state.ais[:, 0] >= chunk.watermark_s - 3 * win]
         live: list[Contact] = []
         for c in state.contacts:
             confirmed = c.n >= MIN_RADAR_DETECTIONS or any(
@@ -136,29 +138,33 @@ class DarkVesselDetector:
             return np.column_stack((lon * cx, lat * 110_574.0, t * scale))
 
         tree = cKDTree(pts(ais[:, 0], ais[:, 1], ais[:, 2]))
-        # the K nearest fixes in a Chebyshev box (±1.3 × radius in x/y, ±1.3 × window in t,
-        # in scaled units), then the exact test: great-circle distance and time window
+        # the K nearest fixes in a Chebyshev box (±2 × radius in x/y, ±2 × window in t, in
+        # scaled units: a fix bracketing the detection may lie farther than the radius), then
+        # the exact test: great-circle distance and time window, or the interpolated track
         k = min(_CANDIDATES, ais.shape[0])
         _, idx = tree.query(pts(det.t_s, det.lat, det.lon), k=k, p=np.inf,
-                            distance_upper_bound=s.dark_distance_m * 1.3)
+                            distance_upper_bound=s.dark_distance_m * 2.0)
         idx = idx.reshape(len(det), k)
         found = idx < ais.shape[0]
         safe = np.where(found, idx, 0)
         d = haversine_m(ais[safe, 1], ais[safe, 2], det.lat[:, None], det.lon[:, None])
         ok = found & (np.abs(ais[safe, 0] - det.t_s[:, None]) <= s.dark_time_s)
-        # the track between a candidate fix and the vessel's next one, at the detection time
-        nxt = np.minimum(safe + 1, ais.shape[0] - 1)
-        t0, t1 = ais[safe, 0], ais[nxt, 0]
+        d = np.where(ok, d, np.inf)
+        # the track between a candidate fix and the vessel's next (or previous) one, at the
+        # detection time
         td = det.t_s[:, None]
-        span = (ais[nxt, 3] == ais[safe, 3]) & (t0 <= td) & (td <= t1) & (t1 > t0) & (
-            t1 - t0 <= 2 * s.dark_time_s)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            f = np.where(span, (td - t0) / (t1 - t0), 0.0)
-        ilat = ais[safe, 1] + f * (ais[nxt, 1] - ais[safe, 1])
-        ilon = ais[safe, 2] + f * (ais[nxt, 2] - ais[safe, 2])
-        di = haversine_m(ilat, ilon, det.lat[:, None], det.lon[:, None])
-        d = np.where(span, np.minimum(d, di), d)
-        return np.asarray(np.where(ok, d, np.inf).min(axis=1))
+        last = ais.shape[0] - 1
+        for a, b in ((safe, np.minimum(safe + 1, last)), (np.maximum(safe - 1, 0), safe)):
+            t0, t1 = ais[a, 0], ais[b, 0]
+            span = found & (ais[a, 3] == ais[b, 3]) & (t0 <= td) & (td <= t1) & (t1 > t0) & (
+                t1 - t0 <= 2 * s.dark_time_s)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                f = np.where(span, (td - t0) / (t1 - t0), 0.0)
+            ilat = ais[a, 1] + f * (ais[b, 1] - ais[a, 1])
+            ilon = ais[a, 2] + f * (ais[b, 2] - ais[a, 2])
+            di = haversine_m(ilat, ilon, det.lat[:, None], det.lon[:, None])
+            d = np.where(span, np.minimum(d, di), d)
+        return np.asarray(d.min(axis=1))
 
     def _link(self, state: DarkState, det: Detections, i: int, nearest: float,
               events: list[Event]) -> None:

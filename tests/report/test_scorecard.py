@@ -32,9 +32,11 @@ def al(state: str, severity: str, asset: str | None, resolution: str | None = No
 
 
 def snap(events: list[EventRow] = [], alerts: list[AlertRow] = [],  # noqa: B006
-         firsts: dict[str, dict[str, float]] | None = None) -> ReportSnapshot:
+         firsts: dict[str, dict[str, float]] | None = None,
+         destinations: dict[int, str] | None = None) -> ReportSnapshot:
     empty = np.zeros(0)
-    return ReportSnapshot(empty, empty, empty, 0, 0, list(events), list(alerts), firsts or {})
+    return ReportSnapshot(empty, empty, empty, 0, 0, list(events), list(alerts), firsts or {},
+                          destinations or {})
 
 
 def inputs(s: ReportSnapshot, **kw: object) -> ScorecardInputs:
@@ -152,3 +154,8 @@ def test_response_time_ignores_assignments_stamped_before_the_alert() -> None:
     inds = {i.id: i for i in compute_scorecard(inputs(snap(alerts=[a1, a2], firsts=firsts)))}
     assert inds["response_min"].value == 5.0
     assert "1 assignment" in inds["response_min"].note
+
+
+def test_vessels_bound_for_corridor_ports_from_ais_destinations() -> None:
+    s = snap(destinations={1: "AKTAU", 2: "KURYK PORT", 3: "BAKU", 4: "TURKMENBASHI"})
+    assert by_id(inputs(s))["corridor_vessels"] == 3

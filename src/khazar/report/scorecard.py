@@ -28,6 +28,8 @@ GOALS = (
 AZ_PORTS = frozenset({"port-alat", "port-baku-city", "port-lankaran"})
 CORRIDOR_PORTS = frozenset({"port-aktau", "port-kuryk", "port-turkmenbashi"})
 _SEVERE = frozenset({"high", "critical"})
+#: AIS destinations (free text, upper case) that name a Middle Corridor partner port
+CORRIDOR_DESTINATIONS = ("AKTAU", "KURYK", "TURKMENBASHI", "TURKMENBASY")
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +179,14 @@ def _trade(inp: ScorecardInputs) -> list[Indicator]:
         Indicator(
             "trade", "corridor_transits", "Middle Corridor crossings", float(transits),
             "voyages", "consecutive port visits of one vessel between an Azerbaijani port and "
-            "Aktau, Kuryk or Turkmenbashi",
+            "Aktau, Kuryk or Turkmenbashi (needs reception on both shores)",
+        ),
+        Indicator(
+            "trade", "corridor_vessels", "Vessels bound for Middle Corridor ports",
+            float(sum(1 for d in inp.snapshot.destinations.values()
+                      if any(c in d for c in CORRIDOR_DESTINATIONS))), "vessels",
+            "vessels seen in the picture whose latest AIS destination is Aktau, Kuryk or "
+            "Turkmenbashi",
         ),
     ]
 

@@ -7,7 +7,7 @@ Times come out as epoch seconds (float) so the pure report code can vectorise.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -69,6 +69,8 @@ class ReportSnapshot:
     alerts: list[AlertRow]
     #: alert id → epoch seconds of its first transition to each state
     first_transition_s: dict[str, dict[str, float]]
+    #: MMSI → latest AIS destination (upper case), for vessels with live positions
+    destinations: dict[int, str] = field(default_factory=dict)
 
 
 def _floats(values: list[Any]) -> FloatArray:
@@ -122,6 +124,15 @@ def load_snapshot(store: Store, max_positions: int = 2_000_000) -> ReportSnapsho
         "GROUP BY t.alert_id, t.to_state"
     ).fetchall():
         firsts.setdefault(alert_id, {})[state] = float(ts)
+    destinations = {
+        int(m): str(d).strip().upper()
+        for m, d in conn.execute(
+            "SELECT mmsi, arg_max(destination, ts) FROM vessels_static "
+            "WHERE destination IS NOT NULL AND mmsi IN "
+            "(SELECT DISTINCT mmsi FROM positions WHERE NOT exercise) GROUP BY mmsi"
+        ).fetchall()
+        if d
+    }
     return ReportSnapshot(
         position_lat=_floats(list(arr["lat"])),
         position_lon=_floats(list(arr["lon"])),
@@ -131,6 +142,7 @@ def load_snapshot(store: Store, max_positions: int = 2_000_000) -> ReportSnapsho
         events=events,
         alerts=alerts,
         first_transition_s=firsts,
+        destinations=destinations,
     )
 
 

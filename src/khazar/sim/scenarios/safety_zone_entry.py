@@ -7,11 +7,13 @@ platform from 10–20 km at 6–10 kn, comes within 50–300 m of it, stays 15�
 
 from __future__ import annotations
 
-from khazar.sim.geometry import destination, route_length_m
+import numpy as np
+
+from khazar.sim.geometry import destination, point_along, route_length_m
 from khazar.sim.movement import NAV_UNDER_WAY
 from khazar.sim.scenarios.base import ScenarioContext
-from khazar.sim.traffic import make_static
-from khazar.units import KN_TO_MS
+from khazar.sim.traffic import F64, make_static
+from khazar.units import KN_TO_MS, haversine_m
 
 NAME = "safety_zone_entry"
 RANGES = {
@@ -22,15 +24,33 @@ RANGES = {
 }
 
 
+#: an intruder heads for the platform; it does not sail along a pipeline for kilometres
+_MAX_ALONG_M = 4000.0
+
+
+def _along_corridor_m(ctx: ScenarioContext, route: F64, lat0: float, lon0: float) -> float:
+    """Metres of a route inside protected areas more than 3 km from the platform."""
+    pts = np.asarray([point_along(route, d) for d in
+                      np.arange(0.0, route_length_m(route), 200.0)]).reshape(-1, 2)
+    far = haversine_m(pts[:, 0], pts[:, 1], lat0, lon0) > 3000.0
+    inside = [ctx.world.protected_distance_m(float(la), float(lo)) <= 0.0
+              for la, lo in pts[far]]
+    return 200.0 * float(sum(inside))
+
+
 def plant(ctx: ScenarioContext) -> None:
     """Plant one safety-zone entry (parameters drawn from :data:`RANGES`)."""
     rng = ctx.rng
     p = {k: float(rng.uniform(*v)) for k, v in RANGES.items()}
     passes = bool(rng.random() < 0.3)
     plat = ctx.world.platforms[int(rng.integers(0, len(ctx.world.platforms)))]
-    start = ctx.point_near(plat.lat, plat.lon, p["approach_km"] * 900, p["approach_km"] * 1000)
     spot = destination(plat.lat, plat.lon, float(rng.uniform(0, 360)), p["closest_m"])
-    route_in = ctx.world.route(start, spot)
+    for _ in range(20):  # an approach that does not run along a pipeline corridor
+        start = ctx.point_near(plat.lat, plat.lon, p["approach_km"] * 900,
+                               p["approach_km"] * 1000)
+        route_in = ctx.world.route(start, spot)
+        if _along_corridor_m(ctx, route_in, plat.lat, plat.lon) < _MAX_ALONG_M:
+            break
     lead = route_length_m(route_in) / (p["speed_kn"] * KN_TO_MS)
     t_core, _ = ctx.window(p["stay_min"] * 60.0 + 1800.0)  # the entry lies inside the run
     b = ctx.begin((float(route_in[0, 0]), float(route_in[0, 1])), t_core - lead, p["speed_kn"])
@@ -40,8 +60,11 @@ def plant(ctx: ScenarioContext) -> None:
     if not passes:
         b.drift(p["stay_min"] * 60.0, 0.5, float(rng.uniform(0, 360)), rng, NAV_UNDER_WAY,
                 step_s=120.0, wander_deg=90.0, in_water=ctx.world.water_at)
-    out = ctx.point_near(plat.lat, plat.lon, 10000.0, 18000.0)
-    route_out = ctx.world.route(b.here, out)
+    for _ in range(20):
+        out = ctx.point_near(plat.lat, plat.lon, 10000.0, 18000.0)
+        route_out = ctx.world.route(b.here, out)
+        if _along_corridor_m(ctx, route_out, plat.lat, plat.lon) < _MAX_ALONG_M:
+            break
     b.sail(route_out[:2], p["speed_kn"])
     t_left = b.t_s
     b.sail(route_out[2:], p["speed_kn"])

@@ -264,3 +264,14 @@ def test_evidence_bounds_and_service_craft_types_come_from_the_rule() -> None:
     only = dataclasses.replace(ctx, rules=(rule,), ship_types={tug: 52, tug + 1: 52, tanker: 80})
     assert match_rule(event("encounter", tug, other=tanker), only) is not None
     assert match_rule(event("encounter", tug, other=tug + 1), only) is None
+
+
+def test_two_behaviours_of_one_vessel_at_one_moment_are_two_alerts() -> None:
+    # found by the property above: a watchlist vessel loitering and entering a zone at the
+    # same minute, with no asset, gave both alerts one id and the second overwrote the first
+    events = [event("loitering", WATCHED, start_min=0, duration_min=1),
+              event("zone_entry", WATCHED, start_min=0, duration_min=1)]
+    alerts = alerts_for_events(events, CTX)
+    alertable = {e.id for e in events if match_rule(e, CTX) is not None}
+    assert sorted(eid for a in alerts for eid in a.event_ids) == sorted(alertable)
+    assert len({a.id for a in alerts}) == len(alerts)

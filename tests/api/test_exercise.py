@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -20,7 +21,20 @@ from khazar.config import load_settings
 from khazar.store import open_store
 
 USERS = {"xena": "exercise_director", "omar": "operator", "vera": "viewer"}
-INTRUDER = 667800001  # the safety-zone intruder the simulator plants with seed 3
+
+
+def _planted_intruder(seed: int = 3) -> int:
+    """The safety-zone intruder the simulator plants for the exercise (from its truth, so a
+    change in the scenario's draws does not silently break this test)."""
+    from khazar.sim.engine import simulate
+
+    run = simulate("safety_zone_entry", 1.0, seed, datetime(2026, 11, 20, 8, tzinfo=UTC),
+                   load_settings(), density=0.03)
+    [behaviour] = run.truth.behaviours
+    return int(behaviour.mmsis[0])
+
+
+INTRUDER = _planted_intruder()
 
 
 @pytest.fixture(scope="module")

@@ -26,10 +26,23 @@ PASSWORD = "correct horse battery"
 START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 SPLIT_S = 15 * 60  # first part of the feed before login, the rest while watching
 SCENARIO, HOURS = "safety_zone_entry", 1.5  # a red-team boat enters a platform safety zone
-#: the exercise the director starts from the console (seed 3 plants MMSI 667800001)
+#: the exercise the director starts from the console (its intruder is read from the truth)
 EXERCISE = {"scenario": "safety_zone_entry", "hours": 1, "speed": 900, "seed": 3,
             "density": 0.03}
-EXERCISE_INTRUDER = 667800001
+
+
+def _planted_intruder(seed: int = 3) -> int:
+    """The safety-zone intruder the simulator plants for the exercise (from its truth, so a
+    change in the scenario's draws does not silently break this test)."""
+    from khazar.sim.engine import simulate
+
+    run = simulate("safety_zone_entry", 1.0, seed, datetime(2026, 11, 20, 8, tzinfo=UTC),
+                   load_settings(), density=0.03)
+    [behaviour] = run.truth.behaviours
+    return int(behaviour.mmsis[0])
+
+
+EXERCISE_INTRUDER = _planted_intruder()
 
 pytestmark = pytest.mark.skipif(
     shutil.which(CHROMIUM) is None,

@@ -55,13 +55,20 @@ class AlertState(enum.StrEnum):
 
 
 def alert_id(
-    rule: str, mmsi: int | None, other_mmsi: int | None, place: str, first: datetime
+    rule: str,
+    event_type: str,
+    mmsi: int | None,
+    other_mmsi: int | None,
+    place: str,
+    first: datetime,
 ) -> str:
-    """Deterministic id from the rule, vessel(s), place (asset or zone) and first event start."""
+    """Deterministic id from the rule, behaviour, vessel(s), place (asset or zone) and first
+    event start: the same parts as the merge key, so two behaviours never share an id."""
     a, b = mmsi, other_mmsi
     if a is not None and b is not None and b < a:
         a, b = b, a
-    key = f"{rule}|{'' if a is None else a}|{'' if b is None else b}|{place}|{first.isoformat()}"
+    key = (f"{rule}|{event_type}|{'' if a is None else a}|{'' if b is None else b}|{place}|"
+           f"{first.isoformat()}")
     return "A" + hashlib.sha256(key.encode()).hexdigest()[:15]
 
 

@@ -318,7 +318,9 @@ def alerts_for_events(
                 updated_at=stamp,
             )
         else:
-            new_id = alert_id(rule.name, event.mmsi, event.other_mmsi, key[4], event.start)
+            new_id = alert_id(
+                rule.name, event.type, event.mmsi, event.other_mmsi, key[4], event.start
+            )
             current[new_id] = Alert(
                 id=new_id,
                 rule=rule.name,

@@ -22,6 +22,7 @@ import typer
 from rich.rule import Rule
 
 from khazar.cli._app import ConfigOption, app, console
+from khazar.errors import KhazarError
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "khazar-demo-2026"
@@ -67,17 +68,28 @@ def _respond(db: Path, cfg: list[str], end: datetime) -> None:
         console.print("no open alert to respond to")
         return
     order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-    top = min(alerts, key=lambda a: (order.get(a["severity"], 9), -float(a["score"])))
-    console.print(f"most severe open alert: {top['summary']} ({top['severity']})")
+    ranked = sorted(alerts, key=lambda a: (order.get(a["severity"], 9), -float(a["score"])))
+    now = _at(end + timedelta(minutes=9))
+    top: dict[str, Any] | None = None
+    for candidate in ranked:
+        try:  # a boat must be able to reach it (a spoofed position on land cannot be)
+            options = _capture_json(["dispatch", "--db", str(db), "--alert", candidate["id"],
+                                     "--now", now, *cfg])
+        except KhazarError as exc:
+            console.print(f"skipping {candidate['summary']}: {exc}")
+            continue
+        if options.get("recommended") is not None:
+            top = candidate
+            break
+    if top is None:
+        console.print("no open alert a boat can reach")
+        return
+    console.print(f"most severe reachable alert: {top['summary']} ({top['severity']})")
     _run(["alerts", "ack", top["id"], "--db", str(db), "--user", DEMO_USER,
           "--now", _at(end + timedelta(minutes=4))])
-    now = _at(end + timedelta(minutes=9))
     plan = _capture_json(["dispatch", "--db", str(db), "--alert", top["id"], "--now", now,
                           "--assign", *cfg])
-    boat = plan.get("recommended")
-    if boat is None:
-        console.print("no boat can reach the target")
-        return
+    boat = plan["recommended"]
     best = next(o for o in plan["options"] if o["boat"] == boat)
     console.print(f"dispatching {boat} from {best['base']}: ETA {best['eta_min']} min, "
                   f"course {best['course_deg']}°, {best['distance_nm']} nm")

@@ -7,13 +7,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import closing
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 from argon2 import PasswordHasher
 from tests.api.conftest import PASSWORD
+from tests.exercise_truth import planted_intruder
 
 from khazar.api.server import KhazarServer, ServeOptions
 from khazar.audit import add_user, list_entries
@@ -23,18 +23,7 @@ from khazar.store import open_store
 USERS = {"xena": "exercise_director", "omar": "operator", "vera": "viewer"}
 
 
-def _planted_intruder(seed: int = 3) -> int:
-    """The safety-zone intruder the simulator plants for the exercise (from its truth, so a
-    change in the scenario's draws does not silently break this test)."""
-    from khazar.sim.engine import simulate
-
-    run = simulate("safety_zone_entry", 1.0, seed, datetime(2026, 11, 20, 8, tzinfo=UTC),
-                   load_settings(), density=0.03)
-    [behaviour] = run.truth.behaviours
-    return int(behaviour.mmsis[0])
-
-
-INTRUDER = _planted_intruder()
+INTRUDER = planted_intruder()
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from argon2 import PasswordHasher
+from tests.exercise_truth import planted_intruder
 
 from khazar.api.server import KhazarServer, ServeOptions
 from khazar.audit import add_user
@@ -31,18 +32,7 @@ EXERCISE = {"scenario": "safety_zone_entry", "hours": 1, "speed": 900, "seed": 3
             "density": 0.03}
 
 
-def _planted_intruder(seed: int = 3) -> int:
-    """The safety-zone intruder the simulator plants for the exercise (from its truth, so a
-    change in the scenario's draws does not silently break this test)."""
-    from khazar.sim.engine import simulate
-
-    run = simulate("safety_zone_entry", 1.0, seed, datetime(2026, 11, 20, 8, tzinfo=UTC),
-                   load_settings(), density=0.03)
-    [behaviour] = run.truth.behaviours
-    return int(behaviour.mmsis[0])
-
-
-EXERCISE_INTRUDER = _planted_intruder()
+EXERCISE_INTRUDER = planted_intruder()
 
 pytestmark = pytest.mark.skipif(
     shutil.which(CHROMIUM) is None,

@@ -42,6 +42,14 @@ def _ts(us: int) -> datetime:
     return _EPOCH + timedelta(microseconds=int(us))
 
 
+def _filtered(sql: str, conditions: dict[str, Any]) -> tuple[str, list[Any]]:
+    """``sql`` with a WHERE clause of the conditions whose value is not None, and its params."""
+    used = {cond: value for cond, value in conditions.items() if value is not None}
+    if used:
+        sql += " WHERE " + " AND ".join(used)
+    return sql, list(used.values())
+
+
 def _alert(row: Sequence[Any]) -> Alert:
     (
         aid,
@@ -194,16 +202,7 @@ def list_transitions(
         "SELECT alert_id, epoch_us(ts), actor, from_state, to_state, boat, reason "
         "FROM alert_transitions"
     )
-    where: list[str] = []
-    params: list[Any] = []
-    if since is not None:
-        where.append("ts >= ?")
-        params.append(since)
-    if alert_id is not None:
-        where.append("alert_id = ?")
-        params.append(alert_id)
-    if where:
-        sql += " WHERE " + " AND ".join(where)
+    sql, params = _filtered(sql, {"ts >= ?": since, "alert_id = ?": alert_id})
     sql += " ORDER BY ts, alert_id"
     return [
         Transition(
@@ -224,16 +223,7 @@ def list_notes(
     conn: duckdb.DuckDBPyConnection, alert_id: str | None = None, since: datetime | None = None
 ) -> list[Note]:
     sql = "SELECT alert_id, epoch_us(ts), author, text FROM alert_notes"
-    where: list[str] = []
-    params: list[Any] = []
-    if alert_id is not None:
-        where.append("alert_id = ?")
-        params.append(alert_id)
-    if since is not None:
-        where.append("ts >= ?")
-        params.append(since)
-    if where:
-        sql += " WHERE " + " AND ".join(where)
+    sql, params = _filtered(sql, {"alert_id = ?": alert_id, "ts >= ?": since})
     sql += " ORDER BY ts"
     return [Note(a, _ts(t), au, tx) for a, t, au, tx in conn.execute(sql, params).fetchall()]
 

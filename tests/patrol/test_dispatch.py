@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 
 from khazar.config import load_settings
 from khazar.errors import InputError
-from khazar.patrol.dispatch import TargetMotion, estimate_motion, intercept_time_s, plan_dispatch
+from khazar.patrol.dispatch import (
+    MAX_EXTRAPOLATE_S,
+    TargetMotion,
+    estimate_motion,
+    intercept_time_s,
+    plan_dispatch,
+    stop_at_shore,
+)
 from khazar.patrol.fleet import BoatState, fleet_status, set_boat_status
 from khazar.store import open_store
 from khazar.units import KN_TO_MS, haversine_m
@@ -54,6 +61,42 @@ def test_motion_estimated_from_track() -> None:
     assert m.speed_kn == pytest.approx(12.0, rel=1e-3)
     assert m.v_north_ms == pytest.approx(0.0, abs=1e-3)
     assert m.lon > fixes[-1][2]  # extrapolated ten minutes on
+
+
+def _eastward_fixes(kn: float) -> list[tuple[datetime, float, float]]:
+    v = kn * KN_TO_MS
+    return [(T0 + timedelta(minutes=2 * i), 40.0,
+             50.0 + math.degrees(v * 120 * i / (6_371_008.8 * math.cos(math.radians(40.0)))))
+            for i in range(6)]
+
+
+def test_stale_track_is_extrapolated_only_so_far_and_held_still() -> None:
+    fixes = _eastward_fixes(12.0)
+    fresh = estimate_motion(fixes, fixes[-1][0] + timedelta(seconds=MAX_EXTRAPOLATE_S))
+    stale = estimate_motion(fixes, fixes[-1][0] + timedelta(hours=6))
+    assert stale.speed_kn == 0.0 and fresh.speed_kn == pytest.approx(12.0, rel=1e-3)
+    assert (stale.lat, stale.lon) == pytest.approx((fresh.lat, fresh.lon), abs=1e-9)
+    assert stale.since_fix_s == 6 * 3600 + 0.0
+    ran = haversine_m(fixes[-1][1], fixes[-1][2], stale.lat, stale.lon)
+    assert float(ran) == pytest.approx(12 * KN_TO_MS * MAX_EXTRAPOLATE_S, rel=1e-3)
+
+
+def test_target_heading_ashore_stops_at_the_coast() -> None:
+    coast_lon = 50.2  # water west of it, land east
+    in_water = lambda lat, lon: lon < coast_lon  # noqa: E731
+    target = estimate_motion(_eastward_fixes(12.0), T0 + timedelta(minutes=15))
+    held = stop_at_shore(target, in_water, horizon_s=6 * 3600.0)
+    assert held.speed_kn == 0.0
+    assert held.lon < coast_lon and held.lon == pytest.approx(coast_lon, abs=1e-3)
+    offshore = stop_at_shore(target, lambda lat, lon: True, horizon_s=6 * 3600.0)
+    assert offshore == target  # a line that stays in water is left alone
+    # the recommended boat's intercept is then in water, not ashore
+    plan = plan_dispatch(target, [("A", "west", 40.0, 49.5, 35.0)],
+                         lambda a, b, c, d: float(haversine_m(a, b, c, d)),
+                         lambda a, b, c, d: [(a, b), (c, d)], in_water=in_water)
+    rec = plan.recommended
+    assert rec is not None and rec.intercept_lon is not None
+    assert in_water(rec.intercept_lat, rec.intercept_lon)
 
 
 def test_recommendation_is_the_fastest_intercept() -> None:

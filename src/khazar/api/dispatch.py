@@ -112,7 +112,8 @@ def plan_for_alert(store: Store, settings: Settings, geo: Any, alert_id: str) ->
         lat0, lon0 = (pos[-1][1], pos[-1][2]) if fresh else (b.base_lat, b.base_lon)
         cand.append((b.name, b.base, lat0, lon0, b.max_speed_kn))
     plan = plan_dispatch(motion, cand, geo.router.distance_m,
-                         lambda a, b_, c, d: geo.router.route(a, b_, c, d).coords)
+                         lambda a, b_, c, d: geo.router.route(a, b_, c, d).coords,
+                         in_water=geo.router.in_routing_water)
     return DispatchView(alert_id, now, plan, busy)
 
 

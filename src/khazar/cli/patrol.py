@@ -244,7 +244,8 @@ def dispatch(
                 (t_now - pos[-1][0]).total_seconds() < 3600 else (b.base_lat, b.base_lon)
             cand.append((b.name, b.base, lat0, lon0, b.max_speed_kn))
         result = plan_dispatch(motion, cand, geo.router.distance_m,
-                               lambda a, b_, c, d: geo.router.route(a, b_, c, d).coords)
+                               lambda a, b_, c, d: geo.router.route(a, b_, c, d).coords,
+                               in_water=geo.router.in_routing_water)
         rec = result.recommended
         if assign and rec is not None:
             set_boat_status(store, settings.fleet, rec.boat, BoatState.dispatched,

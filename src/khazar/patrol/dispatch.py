@@ -6,6 +6,11 @@ minus boat, ``V`` target velocity, ``s`` the boat's sprint speed): the smallest 
 of ``(V·V - s²) t² + 2 (D·V) t + D·D = 0``. Water matters: the straight-line time is refined by
 the fixed point ``t = water_distance(boat, target(t)) / s`` (a contraction while the target is
 slower than the boat). Pure: the water distance and route functions are given.
+
+Two limits keep a stale or coast-bound target sensible: the fit is extrapolated at most
+``max_extrapolate_s`` past its last fix (beyond that the target is searched for where it was
+last expected, not chased along a guessed line), and, given a water test, a target whose line
+runs ashore is taken to stop at the last water point of that line (it berthed or beached).
 """
 
 from __future__ import annotations
@@ -26,10 +31,15 @@ __all__ = [
     "estimate_motion",
     "intercept_time_s",
     "plan_dispatch",
+    "stop_at_shore",
 ]
 
 WaterDistance = Callable[[float, float, float, float], float]
 WaterRoute = Callable[[float, float, float, float], list[tuple[float, float]]]
+InWater = Callable[[float, float], bool]
+
+#: Default longest extrapolation of a target's fitted motion past its last fix.
+MAX_EXTRAPOLATE_S = 1800.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +51,8 @@ class TargetMotion:
     lon: float
     v_east_ms: float = 0.0
     v_north_ms: float = 0.0
+    #: How long before ``at`` the last fix was (0: a fresh position).
+    since_fix_s: float = 0.0
 
     @property
     def speed_kn(self) -> float:
@@ -54,29 +66,61 @@ class TargetMotion:
 
 
 def estimate_motion(
-    fixes: Sequence[tuple[datetime, float, float]], now: datetime, max_fixes: int = 10
+    fixes: Sequence[tuple[datetime, float, float]], now: datetime, max_fixes: int = 10,
+    max_extrapolate_s: float = MAX_EXTRAPOLATE_S,
 ) -> TargetMotion:
-    """Constant-velocity fit of the last fixes, extrapolated to ``now``."""
+    """Constant-velocity fit of the last fixes, extrapolated to ``now``.
+
+    A track older than ``max_extrapolate_s`` is extrapolated only that far and then held
+    still: an hours-old course says little about where the vessel is now."""
     if not fixes:
         raise ValueError("no positions to estimate the target's motion")
     pts = list(fixes)[-max_fixes:]
     t_last, lat0, lon0 = pts[-1]
+    since_s = max(0.0, (to_utc(now) - to_utc(t_last)).total_seconds())
     if len(pts) < 2:
-        return TargetMotion(to_utc(now), lat0, lon0)
+        return TargetMotion(to_utc(now), lat0, lon0, since_fix_s=since_s)
     ts = np.array([(to_utc(t) - to_utc(t_last)).total_seconds() for t, _, _ in pts])
     x = np.radians([p[2] - lon0 for p in pts]) * EARTH_RADIUS_M * math.cos(math.radians(lat0))
     y = np.radians([p[1] - lat0 for p in pts]) * EARTH_RADIUS_M
     if np.ptp(ts) <= 0:
-        return TargetMotion(to_utc(now), lat0, lon0)
+        return TargetMotion(to_utc(now), lat0, lon0, since_fix_s=since_s)
     a = np.c_[ts, np.ones_like(ts)]
     (ve, xe), *_ = np.linalg.lstsq(a, x, rcond=None)
     (vn, yn), *_ = np.linalg.lstsq(a, y, rcond=None)
-    ahead = (to_utc(now) - to_utc(t_last)).total_seconds()
     fit = TargetMotion(to_utc(t_last), lat0 + math.degrees(yn / EARTH_RADIUS_M),
                        lon0 + math.degrees(xe / (EARTH_RADIUS_M * math.cos(math.radians(lat0)))),
                        float(ve), float(vn))
-    lat, lon = fit.position(ahead)
-    return TargetMotion(to_utc(now), lat, lon, float(ve), float(vn))
+    lat, lon = fit.position(min(since_s, max_extrapolate_s))
+    if since_s > max_extrapolate_s:
+        return TargetMotion(to_utc(now), lat, lon, since_fix_s=since_s)
+    return TargetMotion(to_utc(now), lat, lon, float(ve), float(vn), since_s)
+
+
+def stop_at_shore(target: TargetMotion, in_water: InWater, horizon_s: float,
+                  step_s: float = 120.0) -> TargetMotion:
+    """``target`` unchanged if its line stays in water from its last fix to ``horizon_s``
+    ahead; otherwise a still target at the last water point of that line.
+
+    The line is sampled every ``step_s`` and the landfall refined by bisection to 1 s."""
+    if target.speed_kn <= 0.0:
+        return target
+    start = -min(target.since_fix_s, MAX_EXTRAPOLATE_S)
+    if not in_water(*target.position(start)):
+        return target  # the fix itself is ashore (snapped later); nothing to follow
+    n = max(1, math.ceil((horizon_s - start) / step_s))
+    prev = start
+    for i in range(1, n + 1):
+        t = start + (horizon_s - start) * i / n
+        if not in_water(*target.position(t)):
+            lo, hi = prev, t
+            while hi - lo > 1.0:
+                mid = (lo + hi) / 2
+                lo, hi = (mid, hi) if in_water(*target.position(mid)) else (lo, mid)
+            lat, lon = target.position(lo)
+            return TargetMotion(target.at, lat, lon, since_fix_s=target.since_fix_s)
+        prev = t
+    return target
 
 
 def intercept_time_s(
@@ -132,8 +176,15 @@ def plan_dispatch(
     water_distance_m: WaterDistance,
     water_route: WaterRoute,
     iterations: int = 8,
+    in_water: InWater | None = None,
+    horizon_s: float = 12 * 3600.0,
 ) -> DispatchPlan:
-    """Options for boats ``(name, base, lat, lon, max_speed_kn)``, fastest intercept first."""
+    """Options for boats ``(name, base, lat, lon, max_speed_kn)``, fastest intercept first.
+
+    With ``in_water``, a target heading ashore within ``horizon_s`` is intercepted where it
+    reaches the coast (:func:`stop_at_shore`)."""
+    if in_water is not None:
+        target = stop_at_shore(target, in_water, horizon_s)
     options = []
     for name, base, lat, lon, speed in boats:
         t = intercept_time_s(lat, lon, speed, target)

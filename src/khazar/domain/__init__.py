@@ -5,6 +5,7 @@ from khazar.domain.types import (
     Detection,
     Event,
     Position,
+    VesselState,
     VesselStatic,
     event_id,
 )
@@ -14,6 +15,7 @@ __all__ = [
     "Detection",
     "Event",
     "Position",
+    "VesselState",
     "VesselStatic",
     "event_id",
 ]

@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["AIS_NOT_AVAILABLE", "Detection", "Event", "Position", "VesselStatic", "event_id"]
+__all__ = [
+    "AIS_NOT_AVAILABLE",
+    "Detection",
+    "Event",
+    "Position",
+    "VesselState",
+    "VesselStatic",
+    "event_id",
+]
 
 #: AIS "not available" sentinels (ITU-R M.1371), normalised to ``None`` at decode time.
 AIS_NOT_AVAILABLE = {
@@ -33,6 +41,15 @@ class Position:
     status: int | None = None
     msg_type: int | None = None
     source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class VesselState(Position):
+    """The picture's latest knowledge of one vessel: its last position with its name and
+    ship type (from the latest static report), as shown, exported and sent to partners."""
+
+    name: str | None = None
+    ship_type: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

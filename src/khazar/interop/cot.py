@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import takproto
 
 from khazar.alerts.model import Alert
+from khazar.domain import VesselState
 from khazar.units import kn_to_ms
 
 __all__ = [
@@ -36,22 +36,6 @@ UNKNOWN_TYPE = "a-u-S"
 ALERT_TYPE = "b-m-p-s-p-i"
 VESSEL_STALE = timedelta(minutes=10)
 ALERT_STALE = timedelta(hours=1)
-
-
-@dataclass(frozen=True, slots=True)
-class VesselState:
-    """The latest known state of a vessel (the picture), units in the names."""
-
-    mmsi: int
-    ts: datetime
-    lat: float
-    lon: float
-    sog_kn: float | None = None
-    cog_deg: float | None = None
-    heading_deg: int | None = None
-    status: int | None = None
-    name: str | None = None
-    ship_type: int | None = None
 
 
 def cot_time(ts: datetime) -> str:
@@ -89,8 +73,8 @@ def vessel_cot(vessel: VesselState, own_fleet: Collection[int] = ()) -> str:
     ev = _event(
         f"khazar-vessel-{vessel.mmsi}",
         cot_type,
-        vessel.ts,
-        vessel.ts + VESSEL_STALE,
+        vessel.timestamp,
+        vessel.timestamp + VESSEL_STALE,
         vessel.lat,
         vessel.lon,
         10.0,

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 
 from pyais.encode import encode_dict
 
-from khazar.interop.cot import VesselState
+from khazar.domain import VesselState
 
 __all__ = ["AIS_SPEED_MAX_KN", "vessel_sentences"]
 
@@ -42,7 +42,7 @@ def _position(v: VesselState, channel: str) -> list[str]:
         "course": course,
         "heading": v.heading_deg if v.heading_deg is not None else 511,
         "status": v.status if v.status is not None else 15,
-        "second": v.ts.second,
+        "second": v.timestamp.second,
         "turn": -128,
     }
     return encode_dict(data, talker_id="AI", sentence_type="VDM", radio_channel=channel)

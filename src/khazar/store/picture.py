@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from khazar.alerts.backtrace import VesselFixes
-from khazar.interop.cot import VesselState
+from khazar.domain import VesselState
 from khazar.store.db import Store
 
 __all__ = ["fixes_in_box", "latest_states", "ship_types"]
@@ -54,7 +54,7 @@ def latest_states(
     out = [
         VesselState(
             mmsi=int(m),
-            ts=_EPOCH + timedelta(microseconds=int(t)),
+            timestamp=_EPOCH + timedelta(microseconds=int(t)),
             lat=float(lat),
             lon=float(lon),
             sog_kn=None if sog is None else float(sog),
@@ -67,8 +67,8 @@ def latest_states(
         for m, t, lat, lon, sog, cog, hdg, st, name, typ in rows
     ]
     if max_age is not None and out:
-        ref = at or max(v.ts for v in out)
-        out = [v for v in out if ref - v.ts <= max_age]
+        ref = at or max(v.timestamp for v in out)
+        out = [v for v in out if ref - v.timestamp <= max_age]
     return out
 
 

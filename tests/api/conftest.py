@@ -94,3 +94,24 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
                      int(server.exercise_udp.address[1]))
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="package")
+def sim_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """A real server over an hour of simulated traffic (see :mod:`tests.api.simstore`),
+    with one user per role (``admin``, ``viewer``, ``operator`` …, password PASSWORD)."""
+    from tests.api.simstore import build_sim_store
+
+    db = tmp_path_factory.mktemp("sim") / "khazar.duckdb"
+    settings = load_settings()
+    build_sim_store(db, settings)
+    server = KhazarServer(
+        settings,
+        ServeOptions(db=db, port=0, udp_port=0, live_period_s=0.5, detect=False),
+    )
+    url = server.start_background()
+    assert server.udp is not None
+    try:
+        yield Served(url, server, int(server.udp.address[1]), 0)
+    finally:
+        server.stop()

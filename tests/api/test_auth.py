@@ -34,6 +34,27 @@ def test_every_route_but_login_needs_a_session(served: Served) -> None:
             assert r.json()["error"] == "AuthenticationError"
 
 
+#: writes every logged-in user may make about their own session
+SELF_SERVICE = {("POST", "/api/logout")}
+
+
+def test_every_write_route_is_403_for_a_viewer(served: Served) -> None:
+    """Walk the OpenAPI document: a viewer (bearer token, so no CSRF question) is refused
+    every unsafe route by its role, whatever the body, before anything is looked up."""
+    writes = [(m, p) for m, p in _all_routes(served)
+              if m not in ("GET", "HEAD", "OPTIONS") and (m, p) not in SELF_SERVICE]
+    assert len(writes) >= 8
+    client, info = served.login("vera")
+    client.close()
+    with served.client() as bare:
+        bare.headers["Authorization"] = f"Bearer {info['token']}"
+        for method, path in writes:
+            r = bare.request(method, path, json={})
+            assert r.status_code == 403, (method, path, r.status_code, r.text)
+            assert r.json()["error"] == "PermissionDeniedError"
+        assert bare.get("/api/me").status_code == 200  # still logged in
+
+
 def test_wrong_password_is_401_and_audited(served: Served) -> None:
     with served.client() as client:
         r = client.post("/api/login", json={"username": "omar", "password": "wrong" * 4})

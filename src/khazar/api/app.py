@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from khazar.api import routes_alerts, routes_collections, routes_live, routes_session
-from khazar.api.errors import install_error_handlers
+from khazar.api.errors import ERROR_RESPONSES, install_error_handlers
 from khazar.api.state import ServerState
 
 __all__ = ["CONSOLE_DIR", "VENDOR_DIR", "create_app"]
@@ -46,10 +46,10 @@ def create_app(state: ServerState) -> FastAPI:
     app.state.khazar = state
     install_error_handlers(app)
     for module in (routes_session, routes_collections, routes_alerts, routes_live):
-        app.include_router(module.router, prefix="/api")
+        app.include_router(module.router, prefix="/api", responses=ERROR_RESPONSES)
     extra = _optional_routers()
     for router in extra:
-        app.include_router(router, prefix="/api")
+        app.include_router(router, prefix="/api", responses=ERROR_RESPONSES)
 
     @app.middleware("http")
     async def security_headers(

@@ -9,13 +9,41 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from khazar import errors as e
 from khazar.api.services import Unavailable
 
-__all__ = ["NotFoundError", "StateConflictError", "http_status", "install_error_handlers"]
+__all__ = [
+    "ERROR_RESPONSES",
+    "ErrorBody",
+    "NotFoundError",
+    "StateConflictError",
+    "http_status",
+    "install_error_handlers",
+]
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: the message (what was wrong, what to do) and the error class."""
+
+    detail: str
+    error: str
+
+
+#: the error statuses any route may answer, for the OpenAPI document
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "bad parameter or body (the message names it)"},
+    401: {"model": ErrorBody, "description": "not logged in, or the session expired"},
+    403: {"model": ErrorBody, "description": "the role does not allow it, or CSRF token missing"},
+    404: {"model": ErrorBody, "description": "the id in the path names nothing"},
+    409: {"model": ErrorBody, "description": "the object's state does not allow it"},
+    503: {"model": ErrorBody, "description": "the store or a capability is unavailable"},
+}
 
 
 class NotFoundError(e.InputError):

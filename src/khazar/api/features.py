@@ -80,7 +80,12 @@ def _parse_instant(text: str, whole: str) -> datetime | None:
         raise InputError(
             f"datetime {whole!r}: {text!r} is not ISO 8601 (e.g. 2026-11-26T08:00:00Z)"
         ) from None
-    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+    try:
+        return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+05:00 is before year 1 in UTC (found by fuzzing)
+        raise InputError(
+            f"datetime {whole!r}: {text!r} falls outside years 1..9999 in UTC"
+        ) from None
 
 
 def parse_datetime(value: str | None) -> Interval | None:

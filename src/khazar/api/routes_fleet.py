@@ -12,7 +12,6 @@ from khazar.api import queries
 from khazar.api.auth import Reader, StateDep
 from khazar.api.features import feature_collection
 from khazar.api.geojson import point
-from khazar.api.services import Unavailable
 from khazar.errors import InputError
 from khazar.units import deg_decimal_minutes
 
@@ -68,14 +67,15 @@ def fleet(
 @router.get("/patrols", summary="Patrol routes of the current plan")
 def patrols(request: Request, who: Reader, state: StateDep) -> dict[str, Any]:
     """The plan ``khazar plan --out plan.geojson`` wrote, as given to ``khazar serve
-    --plan``: one LineString per boat with ``boat``, ``base`` and ``times``. 503 when the
-    server was started without a plan."""
+    --plan``: one LineString per boat with ``boat``, ``base`` and ``times``. Without a
+    plan: no features and a ``message`` saying how to load one (a state, not a 5xx)."""
     plan = state.cache.get("patrol_plan")
     if plan is None:
-        raise Unavailable(
-            "no patrol plan loaded; write one with `khazar plan --out plan.geojson` and "
-            "start the server with `khazar serve --plan plan.geojson`"
-        )
+        return feature_collection([], 0, str(request.url), extra={
+            "source": None,
+            "message": "no patrol plan loaded; write one with `khazar plan --out "
+                       "plan.geojson` and start the server with `khazar serve --plan "
+                       "plan.geojson`"})
     feats: list[dict[str, Any]] = plan["features"]
     return feature_collection(feats, len(feats), str(request.url),
                               extra={"source": plan.get("source")})

@@ -71,6 +71,8 @@ def status(
     with state.counters_lock:
         counters = dict(state.counters)
     components = dict(state.components)
+    with state.locked() as store:  # the one connection refuses concurrent calls
+        schema_version = store.schema_version
     capabilities = {
         "geography": optional("khazar.geo", "load_geography") is not None,
         "energy": optional("khazar.energy", "asset_criticality") is not None,
@@ -83,7 +85,7 @@ def status(
     }
     return {
         "store": str(state.store.path),
-        "schema_version": state.store.schema_version,
+        "schema_version": schema_version,
         "live": {"subscribers": state.hub.subscribers, "published": state.hub.published,
                  "dropped": state.hub.dropped, "queue_max": state.hub.queue_max},
         "sessions": len(state.sessions),

@@ -9,7 +9,13 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from khazar.api import routes_alerts, routes_collections, routes_live, routes_session
+from khazar.api import (
+    routes_alerts,
+    routes_collections,
+    routes_live,
+    routes_session,
+    routes_users,
+)
 from khazar.api.errors import ERROR_RESPONSES, install_error_handlers
 from khazar.api.state import ServerState
 
@@ -45,7 +51,8 @@ def create_app(state: ServerState) -> FastAPI:
     )
     app.state.khazar = state
     install_error_handlers(app)
-    for module in (routes_session, routes_collections, routes_alerts, routes_live):
+    for module in (routes_session, routes_collections, routes_alerts, routes_live,
+                   routes_users):
         app.include_router(module.router, prefix="/api", responses=ERROR_RESPONSES)
     extra = _optional_routers()
     for router in extra:

@@ -1,6 +1,6 @@
 """Alert actions: acknowledge, assign to a boat, resolve, add a note. Each one is a
 life-cycle step of :mod:`khazar.alerts.lifecycle`, stored and audited in one transaction,
-then published on the live stream."""
+then published on the live stream. And the shift handover summary."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from khazar.api.auth import Principal, Reader, StateDep, authorize
 from khazar.api.errors import NotFoundError
+from khazar.api.features import parse_datetime
 from khazar.api.geojson import alert_feature
 from khazar.api.state import ServerState
 from khazar.audit import Action
@@ -138,3 +139,32 @@ def add_note(
            "text": note.text}
     state.hub.publish("note", out)
     return out
+
+
+@router.get("/handover", summary="Shift handover: open alerts, changes since a time")
+def handover(
+    who: Annotated[Principal, Depends(authorize(Action.handover_write))],
+    state: StateDep,
+    since: Annotated[str, Query(description="start of the shift, ISO 8601 (UTC if no offset)")],
+    exercise: Annotated[bool, Query(description="include exercise alerts")] = False,
+) -> dict[str, Any]:
+    """Escalates overdue alerts first (as ``khazar handover`` does), then summarises: open
+    alerts by severity, unacknowledged and escalated ones, changes, boats assigned."""
+    from datetime import timedelta
+
+    from khazar.alerts import handover_summary
+    from khazar.alerts.service import escalate_alerts
+    from khazar.store.alerts import list_alerts, list_notes, list_transitions
+
+    start = parse_datetime(since)
+    if start is None or start.start is None or start.start != start.end:
+        raise InputError(f"since {since!r} must be one ISO 8601 instant, e.g. 2026-11-20T08:00Z")
+    now = datetime.now(UTC)
+    with state.locked() as store:
+        escalate_alerts(store, now,
+                        timedelta(minutes=state.settings.alerts.escalate_after_min))
+        summary = handover_summary(
+            list_alerts(store.conn), list_transitions(store.conn, since=start.start),
+            list_notes(store.conn, since=start.start), since=start.start, now=now,
+            include_exercise=exercise)
+    return summary.to_dict()

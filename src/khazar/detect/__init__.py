@@ -6,15 +6,9 @@ plain-value geography detectors read), :class:`Detections` (radar/SAR contacts).
 """
 
 from khazar.detect.base import Chunk, Detections, Detector, make_event
-from khazar.detect.engine import (
-    Engine,
-    LiveDetector,
-    LiveStats,
-    default_detectors,
-    detect_batch,
-    merge_updates,
-)
+from khazar.detect.engine import Engine, default_detectors, detect_batch, merge_updates
 from khazar.detect.geography import Annotation, DetectGeography, PortSpec, ZoneSpec, annotate
+from khazar.detect.live import LiveDetector, LiveStats, LiveUpdate
 
 __all__ = [
     "Annotation",
@@ -25,6 +19,7 @@ __all__ = [
     "Engine",
     "LiveDetector",
     "LiveStats",
+    "LiveUpdate",
     "PortSpec",
     "ZoneSpec",
     "annotate",

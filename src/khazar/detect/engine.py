@@ -5,10 +5,10 @@
 
 - Batch: :func:`detect_batch` makes one step over all history (vectorised inside each
   kernel), watermark = end of the data.
-- Live: :class:`LiveDetector` holds messages back for the lateness window W, releases, on
-  each :meth:`LiveDetector.advance` of its clock, those older than ``clock − W`` in one
-  step, so silence is noticed (``ais_gap``) and runs in progress come out as open events.
-  Messages later than W are dropped and counted.
+- Live: :class:`khazar.detect.live.LiveDetector` holds messages back for the lateness
+  window W, releases, on each advance of its clock, those older than ``clock − W`` in one
+  step, so silence is noticed (``ais_gap``) and runs in progress come out as open events;
+  a speculative per-vessel path beside it alerts without waiting W.
 
 Closed events are the same in both modes for the same input; event ids derive from
 (type, vessels, start) only.
@@ -17,7 +17,6 @@ Closed events are the same in both modes for the same input; event ids derive fr
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -37,8 +36,16 @@ from khazar.domain import Event
 from khazar.tracks.fixes import Fixes
 from khazar.tracks.tracker import TrackerState, TrackParams, track
 
-__all__ = ["Engine", "LiveDetector", "LiveStats", "default_detectors", "detect_batch",
-           "merge_updates"]
+__all__ = ["Engine", "default_detectors", "detect_batch", "merge_updates"]
+
+
+def __getattr__(name: str) -> Any:
+    # the live runner moved to khazar.detect.live (which imports this module)
+    if name in ("LiveDetector", "LiveStats"):
+        from khazar.detect import live
+
+        return getattr(live, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def default_detectors(settings: DetectSettings, geo: DetectGeography) -> list[Detector[Any]]:
@@ -117,82 +124,3 @@ def detect_batch(fixes: Fixes, settings: DetectSettings, geo: DetectGeography,
     engine = Engine(settings, geo)
     events = engine.step(fixes, dets, float(np.nextafter(end_s, np.inf)), final=True)
     return sorted(merge_updates(events).values(), key=lambda e: (e.start, e.type, e.id))
-
-
-@dataclass(slots=True)
-class LiveStats:
-    received: int = 0
-    late_dropped: int = 0
-    released: int = 0
-    steps: int = 0
-
-
-@dataclass
-class LiveDetector:
-    """The live runner: lateness buffer, clock, the same engine as batch."""
-
-    settings: DetectSettings
-    geo: DetectGeography
-    engine: Engine = field(init=False)
-    stats: LiveStats = field(default_factory=LiveStats)
-    _fixes: list[Fixes] = field(default_factory=list)
-    _dets: list[Detections] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.engine = Engine(self.settings, self.geo)
-
-    @property
-    def lateness_s(self) -> float:
-        return self.settings.lateness_window_s
-
-    def push(self, fixes: Fixes | None = None, detections: Detections | None = None) -> None:
-        """Receive messages; those already behind the watermark are dropped and counted."""
-        wm = self.engine.watermark_s
-        if fixes is not None and len(fixes):
-            self.stats.received += len(fixes)
-            ok = fixes.t_s >= wm
-            self.stats.late_dropped += int((~ok).sum())
-            self._fixes.append(fixes.take(ok) if not ok.all() else fixes)
-        if detections is not None and len(detections):
-            self.stats.received += len(detections)
-            ok = detections.t_s >= wm
-            self.stats.late_dropped += int((~ok).sum())
-            self._dets.append(detections.take(np.flatnonzero(ok)))
-
-    def advance(self, clock_s: float) -> list[Event]:
-        """Move the clock: release everything older than ``clock − W`` and run one step.
-
-        Returns the events closed or updated (open) by this step."""
-        return self._release(clock_s - self.lateness_s, final=False)
-
-    def finish(self, end_s: float) -> list[Event]:
-        """The feed has ended at ``end_s`` (its last message time): release and decide all,
-        exactly as :func:`detect_batch` does at the end of the same data."""
-        return self._release(float(np.nextafter(end_s, np.inf)), final=True)
-
-    def _release(self, wm: float, final: bool) -> list[Event]:
-        if final:  # the end is decided even when the clock has already passed it
-            wm = max(wm, self.engine.watermark_s)
-        elif wm <= self.engine.watermark_s:
-            return []
-        fx = Fixes.concat(self._fixes)
-        go = fx.t_s < wm
-        self._fixes = [fx.take(~go)] if (~go).any() else []
-        dets = _concat_dets(self._dets)
-        dgo = dets.t_s < wm
-        self._dets = [dets.take(np.flatnonzero(~dgo))] if (~dgo).any() else []
-        self.stats.released += int(go.sum()) + int(dgo.sum())
-        self.stats.steps += 1
-        return self.engine.step(fx.take(go), dets.take(np.flatnonzero(dgo)), wm, final)
-
-    def state_size(self) -> dict[str, int]:
-        sizes = self.engine.state_size()
-        sizes["buffer"] = sum(len(f) for f in self._fixes) + sum(len(d) for d in self._dets)
-        return sizes
-
-
-def _concat_dets(parts: list[Detections]) -> Detections:
-    if not parts:
-        return Detections.empty()
-    return Detections(*(np.concatenate([getattr(p, f) for p in parts])
-                        for f in ("t_s", "lat", "lon", "length_m", "source")))

@@ -1,0 +1,211 @@
+"""The speculative path: provisional events at once, committed ones still equal batch's,
+roll-back on reordering, and the "hot" pre-test loses nothing against speculating all."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from khazar.config import DetectSettings
+from khazar.detect import LiveDetector, detect_batch, merge_updates
+from khazar.domain import Event
+from khazar.tracks import Fixes
+from khazar.units import epoch_s
+
+from .builders import Track
+from .feeds import CORRIDOR_X, PLATFORM_XY, Feed, feed_geography, feeds
+from .test_live_batch import closed
+
+SETTINGS = DetectSettings()
+GEO = feed_geography()
+W = SETTINGS.lateness_window_s
+
+
+def loiterer(mmsi: int = 273_100_001, minutes: float = 45.0) -> Fixes:
+    """Slow (0.5 kn) on the corridor from T0 + 10 min, a fix every 30 s, then away."""
+    return (Track(mmsi, t=600.0, x=CORRIDOR_X - 100, y=0.0, every_s=30)
+            .leg(minutes, 0.5, course_deg=0).leg(20, 10, course_deg=270).fixes())
+
+
+def deliver(live: LiveDetector, fx: Fixes, arrive: np.ndarray, commit_every: int = 1
+            ) -> list[tuple[float, list[Event], list[Event]]]:
+    """Push each message at its arrival time and tick; (clock, provisional, committed)."""
+    out = []
+    order = np.argsort(arrive, kind="stable")
+    for k, i in enumerate(order.tolist()):
+        live.push(fx.take(np.array([i])))
+        clock = float(arrive[i])
+        up = live.tick(clock, commit=k % commit_every == 0)
+        out.append((clock, up.provisional, up.committed))
+    return out
+
+
+def test_loitering_alert_does_not_wait_for_the_lateness_window() -> None:
+    fx = loiterer()
+    live = LiveDetector(SETTINGS, GEO)
+    steps = deliver(live, fx, fx.t_s.copy())
+    first = next((c, ev) for c, prov, _ in steps for ev in prov if ev.type == "loitering")
+    clock, ev = first
+    # 20 min in the corridor: the provisional open event comes with that very message
+    assert ev.open
+    assert abs(clock - (epoch_s(ev.start) + SETTINGS.loiter_protected_min_h * 3600)) <= 30.0
+    committed_before = [e for c, _, com in steps if c <= clock for e in com
+                        if e.type == "loitering"]
+    assert committed_before == []  # the watermark path is still W behind
+    later = [e for c, _, com in steps for e in com if e.type == "loitering"]
+    assert later and later[0].id == ev.id  # same start, same id: it supersedes
+    done = live.finish(float(fx.t_s.max()))
+    assert any(e.id == ev.id and not e.open for e in done + later)
+    assert live.stats.withdrawn == 0 and live.stats.confirmed >= 1
+
+
+def test_safety_zone_entry_is_provisional_with_its_message() -> None:
+    fx = Track(273_100_002, t=0.0, x=PLATFORM_XY[0] - 3000, y=PLATFORM_XY[1],
+               every_s=20).leg(40, 6).fixes()
+    live = LiveDetector(SETTINGS, GEO)
+    steps = deliver(live, fx, fx.t_s.copy())
+    hit = [(c, ev) for c, prov, _ in steps for ev in prov
+           if ev.type == "zone_entry" and ev.zone_id == "plat-1-safety"]
+    assert hit
+    clock, ev = hit[0]
+    assert clock == epoch_s(ev.start)  # decided on the message that entered
+    live.finish(float(fx.t_s.max()))
+    assert live.stats.withdrawn == 0 and live.stats.confirmed >= 1
+
+
+def test_an_out_of_order_message_rolls_the_vessel_back_and_replays() -> None:
+    fx = loiterer(minutes=40)
+    arrive = fx.t_s.copy()
+    late = 50  # this message (inside the loitering) arrives 5 min late
+    arrive[late] += 300.0
+    live = LiveDetector(SETTINGS, GEO)
+    steps = deliver(live, fx, arrive)
+    assert live.stats.rollbacks == 1
+    ref = LiveDetector(SETTINGS, GEO)
+    ref_steps = deliver(ref, fx, fx.t_s.copy())
+
+    def last_open(st: list[tuple[float, list[Event], list[Event]]], until: float) -> Event:
+        evs = [e for c, prov, _ in st if c <= until for e in prov if e.type == "loitering"]
+        return evs[-1]
+
+    # once the late message is in, the speculative state is the in-order one again
+    t = float(arrive[late]) + 60.0
+    got, want = last_open(steps, t), last_open(ref_steps, t)
+    assert (got.id, got.end, got.evidence) == (want.id, want.end, want.evidence)
+    live.finish(float(fx.t_s.max()))
+    assert live.stats.withdrawn == 0
+
+
+def test_a_provisional_event_the_late_message_disproves_is_withdrawn() -> None:
+    # a boat crosses into the platform's safety zone; the message that shows it already
+    # inside one fix earlier arrives late: the entry's start (and id) moves
+    fx = Track(273_100_003, t=0.0, x=PLATFORM_XY[0] - 1200, y=PLATFORM_XY[1],
+               every_s=20).leg(15, 6).fixes()
+    live_ref = LiveDetector(SETTINGS, GEO)
+    ref = deliver(live_ref, fx, fx.t_s.copy())
+    entry = next(ev for _, prov, _ in ref for ev in prov if ev.type == "zone_entry")
+    k = int(np.flatnonzero(fx.t_s == epoch_s(entry.start))[0])
+    assert k > 0
+    arrive = fx.t_s.copy()
+    arrive[k] += 120.0  # the entering message is 2 min late
+    live = LiveDetector(SETTINGS, GEO)
+    steps = deliver(live, fx, arrive)
+    end = live.finish(float(fx.t_s.max()))
+    early = [ev for _, prov, _ in steps for ev in prov if ev.type == "zone_entry"]
+    assert early[0].id != entry.id  # decided on the next message, before the late one
+    committed = merge_updates([e for _, _, com in steps for e in com] + end)
+    assert entry.id in committed and early[0].id not in committed
+    assert live.stats.withdrawn >= 1 and live.stats.rollbacks == 1
+
+
+def run(feed: Feed, seed: int, delay: bool, eager: bool = False) -> tuple[
+        list[Event], list[Event], list[Event], LiveDetector]:
+    """Every message delivered (with a random delay in [0, W) when ``delay``), a tick each
+    60 s of clock; returns (provisional, committed, withdrawn, detector)."""
+    rng = np.random.default_rng(seed)
+    fx = feed.fixes
+    arrive = fx.t_s + (rng.uniform(0, W * 0.999, len(fx)) if delay else 0.0)
+    order = np.argsort(arrive, kind="stable")
+    fx, arrive = fx.take(order), arrive[order]
+    live = LiveDetector(SETTINGS, GEO, eager=eager)
+    prov: list[Event] = []
+    com: list[Event] = []
+    gone: list[Event] = []
+    dets = feed.detections.take(np.argsort(feed.detections.t_s, kind="stable"))
+    i = j = 0
+    clock = float(arrive.min())
+    while i < len(fx) and clock - W < feed.end_s:
+        k = int(np.searchsorted(arrive, clock, side="right"))
+        kd = int(np.searchsorted(dets.t_s, clock, side="right"))
+        if k > i:
+            live.push(fixes=fx.take(np.arange(i, k)))
+            i = k
+        if kd > j:
+            live.push(detections=dets.take(np.arange(j, kd)))
+            j = kd
+        up = live.tick(clock)
+        prov += up.provisional
+        com += up.committed
+        gone += up.withdrawn
+        clock += 60.0
+    live.push(fixes=fx.take(np.arange(i, len(fx))),
+              detections=dets.take(np.arange(j, len(dets))))
+    up = live.tick(clock, commit=False)
+    prov += up.provisional
+    com += live.finish(feed.end_s)
+    gone += live.tick(clock, commit=False).withdrawn
+    return prov, com, gone, live
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+          derandomize=True, phases=[Phase.explicit, Phase.generate])
+@given(feed=feeds(), seed=st.integers(0, 2**32 - 1))
+def test_committed_events_still_equal_batch_and_every_provisional_one_is_settled(
+        feed: Feed, seed: int) -> None:
+    batch = detect_batch(feed.fixes, SETTINGS, GEO, feed.detections, end_s=feed.end_s)
+    batch_closed = closed(batch)
+    for delay in (False, True):
+        prov, com, gone, live = run(feed, seed, delay)
+        latest = merge_updates(com)
+        assert closed(list(latest.values())) == batch_closed
+        settled = set(latest) | {e.id for e in gone}
+        assert {e.id for e in prov} <= settled
+        assert not {e.id for e in gone} & set(latest)
+        if not delay:  # in order, speculation is never wrong
+            assert gone == [] and live.stats.rollbacks == 0
+
+
+PER_VESSEL = ("zone_entry", "zone_exit", "loitering", "ais_gap", "spoofing", "anchor_drag")
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+          derandomize=True, phases=[Phase.explicit, Phase.generate])
+@given(feed=feeds())
+def test_the_hot_pretest_loses_no_provisional_event(feed: Feed) -> None:
+    lazy, _, _, _ = run(feed, 0, delay=False)
+    eager, _, _, _ = run(feed, 0, delay=False, eager=True)
+
+    def first_seen(evs: list[Event]) -> dict[str, Event]:
+        out: dict[str, Event] = {}
+        for e in evs:
+            if e.type in PER_VESSEL:
+                out.setdefault(e.id, e)
+        return out
+
+    got, want = first_seen(lazy), first_seen(eager)
+    assert set(got) == set(want)
+    assert all(got[i].end == want[i].end for i in got)  # and just as early
+
+
+def test_the_speculative_store_empties_when_vessels_go_quiet() -> None:
+    fx = Fixes.concat([loiterer(273_100_010 + k) for k in range(5)])
+    live = LiveDetector(SETTINGS, GEO)
+    deliver(live, fx, fx.t_s.copy(), commit_every=10)
+    assert live.state_size()["speculative"] > 0
+    end = float(fx.t_s.max())
+    live.tick(end + 2 * W)
+    live.tick(end + 3 * W)
+    assert live.state_size()["speculative"] <= 5  # only the remembered last positions
+    # the slow fixes on the corridor are speculated; the cold ones sailing away are not
+    assert 5 * 45 * 2 <= live.stats.speculated < len(fx)

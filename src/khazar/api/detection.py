@@ -1,12 +1,17 @@
 """Live detection inside ``khazar serve``: new positions → detectors → events → alerts.
 
-Every ``period_s`` the positions (and radar detections) stored since the last look are
-pushed into the detection package's :class:`~khazar.detect.LiveDetector`; its clock is
-the feed's clock (the newest message time), so a replayed or simulated feed is judged
-on its own time line. Events are stored, the alert rules run on them
-(:func:`khazar.alerts.service.update_alerts`, audited) and new or changed alerts go to
-the browsers on the live stream. Exercise traffic is left out of the live picture: a
-second instance with ``exercise=True`` reads only exercise positions, with its own
+The ingest thread wakes this stage after each batch it stores (:meth:`LiveDetection.wake`;
+at the latest every ``period_s``); the positions (and radar detections) stored since the
+last look are pushed into the detection package's :class:`~khazar.detect.LiveDetector`,
+whose clock is the feed's clock (the newest message time), so a replayed or simulated feed
+is judged on its own time line. Its speculative path runs at once on every look (an alert
+in well under a second, DESIGN's live target); its committed path, W behind, runs every
+``commit_period_s`` (its work is larger and nobody waits for it). Events are stored, the
+alert rules run on them (:func:`khazar.alerts.service.update_alerts`, audited) and new or
+changed alerts go to the browsers on the live stream. A provisional event the committed
+path withdraws is deleted; an alert resting only on withdrawn events, still unacknowledged,
+is closed by ``system`` with the reason (audited). Exercise traffic is left out of the live
+picture: a second instance with ``exercise=True`` reads only exercise positions, with its own
 detectors and clock, and stores its events and alerts flagged exercise.
 """
 
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,9 +38,13 @@ def _filled(values: Any) -> Any:
 class LiveDetection:
     """The detection and alerting stage of the live picture."""
 
-    def __init__(self, state: ServerState, period_s: float = 2.0, exercise: bool = False) -> None:
+    def __init__(self, state: ServerState, period_s: float = 0.5, exercise: bool = False,
+                 commit_period_s: float = 2.0) -> None:
         self.state = state
         self.period_s = period_s
+        self.commit_period_s = commit_period_s
+        self._last_commit = 0.0
+        self._wake = threading.Event()
         self.exercise = exercise
         self.component = "exercise.detection" if exercise else "detection"
         self._flag = "exercise" if exercise else "NOT exercise"
@@ -61,6 +71,8 @@ class LiveDetection:
         settings = self.state.settings
         geo = load_geography(settings)
         self.detector = LiveDetector(settings.detect, geography_from_geo(geo, settings))
+        # the committed path's first step, before any feed arrives, is cheap: warm it up
+        self._last_commit = time.monotonic()
         self.context = rule_context(settings, geo)
 
     @staticmethod
@@ -99,8 +111,15 @@ class LiveDetection:
                           np.asarray(dt["source"]).astype(str))
         return fixes, dets
 
-    def step(self) -> int:
-        """One look at the store; returns the number of new or changed alerts."""
+    def wake(self) -> None:
+        """New rows are stored: look now rather than at the next period (any thread)."""
+        self._wake.set()
+
+    def step(self, commit: bool | None = None) -> int:
+        """One look at the store; returns the number of new or changed alerts.
+
+        ``commit`` runs the committed path too (default: when ``commit_period_s`` has
+        passed since it last ran)."""
         from khazar.alerts.service import update_alerts
         from khazar.store.events import upsert_events
         from khazar.store.picture import ship_types
@@ -115,8 +134,16 @@ class LiveDetection:
         self.detector.push(fixes, dets)
         if self.clock_s == float("-inf"):
             return 0
-        events = self.detector.advance(self.clock_s)
-        if not events:
+        if commit is None:
+            commit = time.monotonic() - self._last_commit >= self.commit_period_s
+        if commit:
+            self._last_commit = time.monotonic()
+        update = self.detector.tick(self.clock_s, commit=commit)
+        events = [*update.provisional, *update.committed]
+        prefix = "exercise." if self.exercise else ""
+        if update.provisional:
+            self.state.count(prefix + "detect.provisional", len(update.provisional))
+        if not events and not update.withdrawn:
             return 0
         now = datetime.now(UTC)
         with self.state.locked() as store:
@@ -130,13 +157,37 @@ class LiveDetection:
             else:
                 result = update_alerts(store, self.context, events, now,
                                        escalate_after=self.escalate_after)
-        prefix = "exercise." if self.exercise else ""
+            closed = self._withdraw(store, update.withdrawn, now)
         self.state.count(prefix + "detect.events", len(events))
-        changed = [*result.new, *result.updated, *result.escalated]
+        changed = [*result.new, *result.updated, *result.escalated, *closed]
         self.state.count(prefix + "alerts.raised", len(result.new))
         for alert in changed:
             self.state.hub.publish("alert", alert_feature(alert.to_dict()))
         return len(changed)
+
+    def _withdraw(self, store: Any, withdrawn: list[Any], now: datetime) -> list[Any]:
+        """Delete withdrawn provisional events; close the unacknowledged alerts that rest
+        only on them. Returns the alerts closed."""
+        from khazar.alerts.model import AlertState
+        from khazar.alerts.service import acknowledge_alert, resolve_alert
+        from khazar.store import alerts as repo
+
+        if not withdrawn:
+            return []
+        ids = sorted({e.id for e in withdrawn})
+        self.state.count(("exercise." if self.exercise else "") + "detect.withdrawn", len(ids))
+        store.conn.execute(
+            f"DELETE FROM events WHERE id IN ({', '.join('?' * len(ids))})", ids)
+        gone = set(ids)
+        closed = []
+        for alert in repo.list_alerts(store.conn, [AlertState.new]):
+            if alert.event_ids and set(alert.event_ids) <= gone:
+                acknowledge_alert(store, alert.id, "system", now)
+                closed.append(resolve_alert(
+                    store, alert.id, "system",
+                    "withdrawn: a provisional detection that messages arriving late "
+                    "did not confirm", now))
+        return closed
 
     def _run(self) -> None:
         try:
@@ -146,7 +197,11 @@ class LiveDetection:
                 f"unavailable: {type(exc).__name__}: {exc}")
             return
         self.state.components[self.component] = "running"
-        while not self._stop.wait(self.period_s):
+        while not self._stop.is_set():
+            self._wake.wait(self.period_s)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
             try:
                 self.step()
             except Exception as exc:  # keep the live picture up; report on /api/status
@@ -155,4 +210,5 @@ class LiveDetection:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         self._thread.join(timeout=5)

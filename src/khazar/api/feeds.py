@@ -2,8 +2,9 @@
 
 Listeners (UDP datagrams, a TCP client with back-off) only split lines and offer them
 to a bounded queue; when it is full the line is dropped and counted, so a burst never
-blocks a socket. One thread drains the queue in batches into the ingest package's
-:class:`~khazar.ingest.pipeline.Ingestor` under the store lock. A publisher thread then
+blocks a socket. One thread drains the queue in batches (at most ``flush_s`` apart, so a
+message waits ≤ 0.1 s) into the ingest package's :class:`~khazar.ingest.pipeline.Ingestor`
+under the store lock, then wakes the live detection (``on_stored``). A publisher thread
 pushes the vessels whose positions changed to the live stream once a second.
 """
 
@@ -13,6 +14,7 @@ import queue
 import socket
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +29,7 @@ class FeedPipeline:
     """Bounded queue of received lines and the single thread that ingests them."""
 
     def __init__(
-        self, state: ServerState, queue_max: int, batch_max: int = 5000, flush_s: float = 0.2,
+        self, state: ServerState, queue_max: int, batch_max: int = 5000, flush_s: float = 0.1,
         exercise: bool = False,
     ) -> None:
         self.state = state
@@ -42,6 +44,8 @@ class FeedPipeline:
             target=self._run, name="khazar-ingest-exercise" if exercise else "khazar-ingest",
             daemon=True)
         self._ingestor: Any = None
+        #: called (on the ingest thread) after each stored batch: wakes live detection
+        self.on_stored: Callable[[], None] | None = None
 
     def start(self) -> None:
         from khazar.ingest.pipeline import Ingestor
@@ -91,6 +95,8 @@ class FeedPipeline:
             self.state.count(self.prefix + "ingested_lines", len(items))
             self.state.count(self.prefix + "positions", int(result.positions))
             self.state.count(self.prefix + "rejected", int(result.rejected_total))
+            if self.on_stored is not None:
+                self.on_stored()
 
     def stop(self) -> None:
         self._stop.set()

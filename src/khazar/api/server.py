@@ -100,6 +100,8 @@ class KhazarServer:
         self.publisher.start()
         if opts.detect:
             self.detection = LiveDetection(self.state)
+            if self.pipeline is not None:  # look as soon as a batch is stored
+                self.pipeline.on_stored = self.detection.wake
             self.detection.start()
 
     def _exercise_path(self) -> FeedPipeline:
@@ -112,6 +114,7 @@ class KhazarServer:
                 self.exercise_pipeline.start()
                 if self.options.detect:
                     self.exercise_detection = LiveDetection(self.state, exercise=True)
+                    self.exercise_pipeline.on_stored = self.exercise_detection.wake
                     self.exercise_detection.start()
             return self.exercise_pipeline
 

@@ -6,16 +6,23 @@ from __future__ import annotations
 import enum
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from khazar.config import Settings, load_settings
-from khazar.errors import KhazarError
+from khazar.errors import KhazarError, StoreLockedError
+
+if TYPE_CHECKING:
+    from khazar.api.client import ApiClient
+    from khazar.store import Store
 
 __all__ = [
+    "ApiUserOption",
     "ConfigOption",
     "DbOption",
     "OutputFormat",
@@ -24,6 +31,7 @@ __all__ = [
     "err_console",
     "print_json",
     "settings_from",
+    "store_or_api",
 ]
 
 app = typer.Typer(
@@ -50,6 +58,37 @@ ConfigOption = Annotated[
 
 def settings_from(config: Path | None) -> Settings:
     return load_settings(config)
+
+
+#: ``--user``: who acts; also whom to log in as when a running server holds the store
+ApiUserOption = Annotated[
+    str | None,
+    typer.Option("--user", "-u", help="while `khazar serve` holds the store, log in to it as "
+                 "this user (or $KHAZAR_USER); password from $KHAZAR_PASSWORD or a prompt",
+                 show_default=False),
+]
+
+
+@contextmanager
+def store_or_api(db: Path, user: str | None, read_only: bool = False
+                 ) -> Iterator[Store | ApiClient]:
+    """The store; or, while a running ``khazar serve`` holds it, a client of that
+    server logged in as ``user`` (see :mod:`khazar.api.remote`)."""
+    from khazar.store import open_store
+
+    try:
+        store = open_store(db, read_only=read_only)
+    except StoreLockedError as exc:
+        from khazar.api.remote import connect
+
+        api = connect(exc, user, lambda text: str(typer.prompt(text, hide_input=True)))
+        try:
+            yield api
+        finally:
+            api.close()
+        return
+    with store:
+        yield store
 
 
 def print_json(value: Any) -> None:

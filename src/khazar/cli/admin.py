@@ -25,9 +25,17 @@ from khazar.audit import (
     set_role,
     verify_store,
 )
-from khazar.cli._app import DbOption, OutputFormat, app, console, print_json
+from khazar.cli._app import (
+    ApiUserOption,
+    DbOption,
+    OutputFormat,
+    app,
+    console,
+    print_json,
+    store_or_api,
+)
 from khazar.errors import AuditError, InputError
-from khazar.store import open_store
+from khazar.store import Store, open_store
 
 
 @app.command()
@@ -67,7 +75,10 @@ def backup(
 
 users_app = typer.Typer(
     name="users",
-    help="Users and roles: add, list, disable, enable, passwd, role, roles.",
+    help="Users and roles: add, list, disable, enable, passwd, role, roles. While `khazar "
+    "serve` holds the store they go through its API: pass --user ADMIN (password from "
+    "$KHAZAR_PASSWORD or a prompt); the user's open sessions end when it is disabled, "
+    "changes role or gets a new password.",
     no_args_is_help=True,
 )
 app.add_typer(users_app, name="users")
@@ -108,25 +119,36 @@ def users_add(
     ],
     password_stdin: PasswordStdin = False,
     db: DbOption = Path("khazar.duckdb"),
+    user: ApiUserOption = None,
 ) -> None:
     """Add a user with a role; the password is prompted (hidden, twice) or read from stdin."""
     parsed = parse_role(role)
-    password = _read_password(password_stdin)
-    with open_store(db) as store:
-        user = add_user(store, username, password, parsed, actor=_cli_actor())
-    console.print(f"user {user.username} added with role {user.role.value}")
+    with store_or_api(db, user) as where:
+        password = _read_password(password_stdin)
+        if isinstance(where, Store):
+            added = add_user(where, username, password, parsed, actor=_cli_actor())
+            name, role_name = added.username, added.role.value
+        else:
+            answer = where.post("/users", {"username": username, "role": parsed.value,
+                                           "password": password})
+            name, role_name = answer["username"], answer["role"]
+    console.print(f"user {name} added with role {role_name}")
 
 
 @users_app.command("list")
 def users_list(
     db: DbOption = Path("khazar.duckdb"),
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    user: ApiUserOption = None,
 ) -> None:
     """List users with their role and state."""
-    with open_store(db, read_only=True) as store:
-        users = list_users(store)
+    with store_or_api(db, user, read_only=True) as where:
+        if isinstance(where, Store):
+            users = [u.as_dict() for u in list_users(where)]
+        else:
+            users = where.get("/users")["users"]
     if fmt is OutputFormat.json:
-        print_json([u.as_dict() for u in users])
+        print_json(users)
         return
     table = Table(title=f"users in {db}")
     table.add_column("user")
@@ -134,8 +156,9 @@ def users_list(
     table.add_column("state")
     table.add_column("created (UTC)")
     for u in users:
-        state = "disabled" if u.disabled else "enabled"
-        table.add_row(u.username, u.role.value, state, u.created_at.strftime("%Y-%m-%d %H:%M:%S"))
+        state = "disabled" if u["disabled"] else "enabled"
+        created = datetime.fromisoformat(u["created_at"]).astimezone(UTC)
+        table.add_row(u["username"], u["role"], state, created.strftime("%Y-%m-%d %H:%M:%S"))
     console.print(table)
 
 
@@ -143,22 +166,32 @@ def users_list(
 def users_disable(
     username: Annotated[str, typer.Argument(help="user to disable")],
     db: DbOption = Path("khazar.duckdb"),
+    user: ApiUserOption = None,
 ) -> None:
-    """Disable a user: it can no longer log in (the last enabled admin is kept)."""
-    with open_store(db) as store:
-        user = disable_user(store, username, actor=_cli_actor())
-    console.print(f"user {user.username} is disabled")
+    """Disable a user: it can no longer log in, and a running server ends its sessions
+    (the last enabled admin is kept)."""
+    with store_or_api(db, user) as where:
+        if isinstance(where, Store):
+            name, ended = disable_user(where, username, actor=_cli_actor()).username, 0
+        else:
+            answer = where.post(f"/users/{username}/disable")
+            name, ended = answer["username"], answer["sessions_ended"]
+    console.print(f"user {name} is disabled" + _ended(ended))
 
 
 @users_app.command("enable")
 def users_enable(
     username: Annotated[str, typer.Argument(help="user to enable")],
     db: DbOption = Path("khazar.duckdb"),
+    user: ApiUserOption = None,
 ) -> None:
     """Enable a disabled user again."""
-    with open_store(db) as store:
-        user = enable_user(store, username, actor=_cli_actor())
-    console.print(f"user {user.username} is enabled")
+    with store_or_api(db, user) as where:
+        if isinstance(where, Store):
+            name = enable_user(where, username, actor=_cli_actor()).username
+        else:
+            name = where.post(f"/users/{username}/enable")["username"]
+    console.print(f"user {name} is enabled")
 
 
 @users_app.command("passwd")
@@ -166,12 +199,19 @@ def users_passwd(
     username: Annotated[str, typer.Argument(help="user whose password changes")],
     password_stdin: PasswordStdin = False,
     db: DbOption = Path("khazar.duckdb"),
+    user: ApiUserOption = None,
 ) -> None:
-    """Set a user's password (prompted hidden twice, or from stdin)."""
-    password = _read_password(password_stdin)
-    with open_store(db) as store:
-        set_password(store, username, password, actor=_cli_actor())
-    console.print(f"password of {username.strip().lower()} changed")
+    """Set a user's password (prompted hidden twice, or from stdin); a running server
+    ends the user's sessions."""
+    ended = 0
+    with store_or_api(db, user) as where:
+        password = _read_password(password_stdin)
+        if isinstance(where, Store):
+            set_password(where, username, password, actor=_cli_actor())
+        else:
+            ended = where.post(f"/users/{username}/password",
+                               {"password": password})["sessions_ended"]
+    console.print(f"password of {username.strip().lower()} changed" + _ended(ended))
 
 
 @users_app.command("role")
@@ -179,11 +219,22 @@ def users_role(
     username: Annotated[str, typer.Argument(help="user whose role changes")],
     role: Annotated[str, typer.Argument(help=f"one of: {', '.join(r.value for r in Role)}")],
     db: DbOption = Path("khazar.duckdb"),
+    user: ApiUserOption = None,
 ) -> None:
-    """Change a user's role."""
-    with open_store(db) as store:
-        user = set_role(store, username, role, actor=_cli_actor())
-    console.print(f"user {user.username} now has role {user.role.value}")
+    """Change a user's role; a running server ends the user's sessions."""
+    ended = 0
+    with store_or_api(db, user) as where:
+        if isinstance(where, Store):
+            changed = set_role(where, username, role, actor=_cli_actor())
+            name, role_name = changed.username, changed.role.value
+        else:
+            answer = where.post(f"/users/{username}/role", {"role": parse_role(role).value})
+            name, role_name, ended = answer["username"], answer["role"], answer["sessions_ended"]
+    console.print(f"user {name} now has role {role_name}" + _ended(ended))
+
+
+def _ended(n: int) -> str:
+    return f" ({n} open session{'s' if n != 1 else ''} ended)" if n else ""
 
 
 @users_app.command("roles")

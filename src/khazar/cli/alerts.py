@@ -1,5 +1,9 @@
 """Alert commands: `alerts` (list, ack, assign, resolve, note, show), `handover`, `trace`,
-`cot` and `nmea-out`. Thin: parse options, call khazar.alerts / khazar.interop, print."""
+`cot` and `nmea-out`. Thin: parse options, call khazar.alerts / khazar.interop, print.
+
+While `khazar serve` holds the store, `alerts` (list, ack, assign, resolve, note, show) and
+`handover` go through its API as the `--user` given (password from $KHAZAR_PASSWORD or a
+prompt): the server checks the role and audits the action, its clock stamps it."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import getpass
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import IO, Annotated, Any, cast
 
 import typer
 from rich.table import Table
@@ -17,6 +21,7 @@ from khazar.alerts import service as svc
 from khazar.alerts.context import rule_context
 from khazar.alerts.model import Alert
 from khazar.cli._app import (
+    ApiUserOption,
     ConfigOption,
     DbOption,
     OutputFormat,
@@ -24,6 +29,7 @@ from khazar.cli._app import (
     console,
     print_json,
     settings_from,
+    store_or_api,
 )
 from khazar.errors import InputError
 from khazar.interop import (
@@ -50,7 +56,9 @@ alerts_app = typer.Typer(
 )
 app.add_typer(alerts_app, name="alerts")
 
-UserOption = Annotated[str, typer.Option("--user", "-u", help="the named user acting")]
+UserOption = Annotated[str, typer.Option(
+    "--user", "-u", help="the named user acting (through a running server: whom to log in "
+    "as, password from $KHAZAR_PASSWORD or a prompt)")]
 NowOption = Annotated[
     str | None,
     typer.Option("--now", help="clock for escalation, ISO 8601 UTC (default: now)"),
@@ -70,6 +78,20 @@ def parse_time(value: str, option: str) -> datetime:
 
 def _now(value: str | None) -> datetime:
     return parse_time(value, "--now") if value else datetime.now(UTC)
+
+
+def _no_clock_over_api(now: str | None) -> None:
+    if now is not None:
+        raise InputError(
+            f"--now {now!r} cannot be used while `khazar serve` holds the store: the server's "
+            f"clock stamps actions taken through its API; drop --now"
+        )
+
+
+def _remote_alert(answer: Any) -> Alert:
+    from khazar.api.remote import alert_from_dict
+
+    return alert_from_dict(answer["properties"])
 
 
 def _update(store: Store, config: Path | None, now: datetime) -> svc.UpdateResult:
@@ -126,18 +148,26 @@ def alerts_cmd(
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
     now: NowOption = None,
     config: ConfigOption = None,
+    user: ApiUserOption = None,
 ) -> None:
-    """List alerts, most recent activity first."""
+    """List alerts, most recent activity first. Through a running server the list is
+    its own (its live detection keeps alerts up to date; --update does not apply)."""
     if ctx.invoked_subcommand is not None:
         return
     if db is None:
         raise InputError("`khazar alerts` needs --db FILE (the store)")
-    with open_store(db) as store:
-        result = _update(store, config, _now(now)) if update else None
-        states = state or (
-            [AlertState.new, AlertState.acknowledged, AlertState.assigned] if open_only else None
-        )
-        alerts = repo.list_alerts(store.conn, states)
+    states = state or (
+        [AlertState.new, AlertState.acknowledged, AlertState.assigned] if open_only else None
+    )
+    result = None
+    with store_or_api(db, user) as where:
+        if isinstance(where, Store):
+            result = _update(where, config, _now(now)) if update else None
+            alerts = repo.list_alerts(where.conn, states)
+        else:
+            from khazar.api import remote
+
+            alerts = remote.alerts(where, states)
     if fmt is OutputFormat.json:
         print_json([a.to_dict() for a in alerts])
         return
@@ -168,8 +198,13 @@ def ack_cmd(
     now: NowOption = None,
 ) -> None:
     """Acknowledge a new alert (new → acknowledged)."""
-    with open_store(db) as store:
-        _print_alert(svc.acknowledge_alert(store, alert_id, user, _now(now)), fmt)
+    with store_or_api(db, user) as where:
+        if isinstance(where, Store):
+            alert = svc.acknowledge_alert(where, alert_id, user, _now(now))
+        else:
+            _no_clock_over_api(now)
+            alert = _remote_alert(where.post(f"/alerts/{alert_id}/acknowledge"))
+    _print_alert(alert, fmt)
 
 
 @alerts_app.command("assign")
@@ -183,9 +218,14 @@ def assign_cmd(
     config: ConfigOption = None,
 ) -> None:
     """Assign an acknowledged alert to a patrol boat (or reassign it)."""
-    with open_store(db) as store:
-        alert = svc.assign_alert(store, settings_from(config), alert_id, user, boat, _now(now))
-        _print_alert(alert, fmt)
+    with store_or_api(db, user) as where:
+        if isinstance(where, Store):
+            alert = svc.assign_alert(where, settings_from(config), alert_id, user, boat,
+                                     _now(now))
+        else:
+            _no_clock_over_api(now)
+            alert = _remote_alert(where.post(f"/alerts/{alert_id}/assign", {"boat": boat}))
+    _print_alert(alert, fmt)
 
 
 @alerts_app.command("resolve")
@@ -198,8 +238,14 @@ def resolve_cmd(
     now: NowOption = None,
 ) -> None:
     """Resolve an acknowledged or assigned alert with a documented reason."""
-    with open_store(db) as store:
-        _print_alert(svc.resolve_alert(store, alert_id, user, reason, _now(now)), fmt)
+    with store_or_api(db, user) as where:
+        if isinstance(where, Store):
+            alert = svc.resolve_alert(where, alert_id, user, reason, _now(now))
+        else:
+            _no_clock_over_api(now)
+            alert = _remote_alert(where.post(f"/alerts/{alert_id}/resolve",
+                                             {"reason": reason}))
+    _print_alert(alert, fmt)
 
 
 @alerts_app.command("note")
@@ -211,42 +257,58 @@ def note_cmd(
     now: NowOption = None,
 ) -> None:
     """Add a note to an alert (any state)."""
-    with open_store(db) as store:
-        note = svc.add_note(store, alert_id, user, text, _now(now))
-    console.print(f"note added to {note.alert_id} by {note.author}")
+    with store_or_api(db, user) as where:
+        if isinstance(where, Store):
+            note = svc.add_note(where, alert_id, user, text, _now(now))
+            added_to, author = note.alert_id, note.author
+        else:
+            _no_clock_over_api(now)
+            answer = where.post(f"/alerts/{alert_id}/notes", {"text": text})
+            added_to, author = answer["alert_id"], answer["author"]
+    console.print(f"note added to {added_to} by {author}")
 
 
 @alerts_app.command("show")
-def show_cmd(alert_id: str, db: DbOption, fmt: FmtOption = OutputFormat.table) -> None:
+def show_cmd(alert_id: str, db: DbOption, fmt: FmtOption = OutputFormat.table,
+             user: ApiUserOption = None) -> None:
     """One alert with its transitions and notes."""
-    with open_store(db, read_only=True) as store:
-        alert = repo.get_alert(store.conn, alert_id)
-        transitions = repo.list_transitions(store.conn, alert_id=alert_id)
-        notes = repo.list_notes(store.conn, alert_id=alert_id)
+    with store_or_api(db, user, read_only=True) as where:
+        if isinstance(where, Store):
+            alert = repo.get_alert(where.conn, alert_id)
+            doc: dict[str, Any] = alert.to_dict()
+            doc["transitions"] = [
+                {
+                    "ts": t.ts.isoformat(),
+                    "actor": t.actor,
+                    "from": t.from_state.value if t.from_state else None,
+                    "to": t.to_state.value,
+                    "boat": t.boat,
+                    "reason": t.reason,
+                }
+                for t in repo.list_transitions(where.conn, alert_id=alert_id)
+            ]
+            doc["notes"] = [{"ts": n.ts.isoformat(), "author": n.author, "text": n.text}
+                            for n in repo.list_notes(where.conn, alert_id=alert_id)]
+        else:
+            props = where.get(f"/alerts/{alert_id}")["properties"]
+            alert = _remote_alert({"properties": props})
+            doc = alert.to_dict()
+            doc["transitions"], doc["notes"] = props["transitions"], props["notes"]
     if fmt is OutputFormat.json:
-        doc: dict[str, Any] = alert.to_dict()
-        doc["transitions"] = [
-            {
-                "ts": t.ts.isoformat(),
-                "actor": t.actor,
-                "from": t.from_state.value if t.from_state else None,
-                "to": t.to_state.value,
-                "boat": t.boat,
-                "reason": t.reason,
-            }
-            for t in transitions
-        ]
-        doc["notes"] = [{"ts": n.ts.isoformat(), "author": n.author, "text": n.text} for n in notes]
         print_json(doc)
         return
     _print_alert(alert, fmt)
-    for t in transitions:
-        frm = t.from_state.value if t.from_state else "—"
-        extra = f" boat {t.boat}" if t.boat else ""
-        extra += f" ({t.reason})" if t.reason else ""
-        console.print(f"{t.ts:%Y-%m-%d %H:%M:%S} {t.actor}: {frm} → {t.to_state.value}{extra}")
-    for n in notes:
-        console.print(f"{n.ts:%Y-%m-%d %H:%M:%S} note by {n.author}: {n.text}")
+    for t in doc["transitions"]:
+        frm = t["from"] or "—"
+        extra = f" boat {t['boat']}" if t["boat"] else ""
+        extra += f" ({t['reason']})" if t["reason"] else ""
+        console.print(f"{_clock(t['ts'])} {t['actor']}: {frm} → {t['to']}{extra}")
+    for n in doc["notes"]:
+        console.print(f"{_clock(n['ts'])} note by {n['author']}: {n['text']}")
+
+
+def _clock(iso: str) -> str:
+    return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @app.command("handover")
@@ -259,36 +321,48 @@ def handover_cmd(
         bool, typer.Option("--exercise", help="include exercise alerts")
     ] = False,
     config: ConfigOption = None,
+    user: ApiUserOption = None,
 ) -> None:
     """Shift handover: open alerts by severity, changes since --since, unacknowledged and
     escalated alerts, boats assigned."""
+    from khazar.api.remote import alert_from_dict
+
     start = parse_time(since, "--since")
-    clock = _now(now)
-    with open_store(db) as store:
-        settings = settings_from(config)
-        svc.escalate_alerts(store, clock, timedelta(minutes=settings.alerts.escalate_after_min))
-        h = handover_summary(
-            repo.list_alerts(store.conn),
-            repo.list_transitions(store.conn, since=start),
-            repo.list_notes(store.conn, since=start),
-            since=start,
-            now=clock,
-            include_exercise=include_exercise,
-        )
+    doc: dict[str, Any]
+    with store_or_api(db, user) as where:
+        if isinstance(where, Store):
+            clock = _now(now)
+            settings = settings_from(config)
+            svc.escalate_alerts(where, clock,
+                                timedelta(minutes=settings.alerts.escalate_after_min))
+            doc = cast(dict[str, Any], handover_summary(
+                repo.list_alerts(where.conn),
+                repo.list_transitions(where.conn, since=start),
+                repo.list_notes(where.conn, since=start),
+                since=start,
+                now=clock,
+                include_exercise=include_exercise,
+            ).to_dict())
+        else:
+            _no_clock_over_api(now)
+            doc = where.get("/handover", since=start.isoformat(), exercise=include_exercise)
+            clock = parse_time(str(doc["now"]), "now")
     if fmt is OutputFormat.json:
-        print_json(h.to_dict())
+        print_json(doc)
         return
-    counts = ", ".join(f"{n} {sev}" for sev, n in h.open_by_severity.items())
+    open_alerts = [alert_from_dict(a) for a in doc["open"]]
+    counts = ", ".join(f"{n} {sev}" for sev, n in doc["open_by_severity"].items())
     console.print(f"[bold]Handover[/] {start:%Y-%m-%d %H:%M} → {clock:%Y-%m-%d %H:%M} UTC")
-    console.print(f"open alerts: {len(h.open_alerts)} ({counts})")
-    console.print(f"unacknowledged: {len(h.unacknowledged)}, escalated: {len(h.escalated)}")
+    console.print(f"open alerts: {len(open_alerts)} ({counts})")
+    console.print(f"unacknowledged: {len(doc['unacknowledged'])}, "
+                  f"escalated: {len(doc['escalated'])}")
     console.print(
-        f"new since: {len(h.new_since)}, resolved since: {len(h.resolved_since)}, "
-        f"changes: {len(h.changes)}"
+        f"new since: {len(doc['new_since'])}, resolved since: {len(doc['resolved_since'])}, "
+        f"changes: {len(doc['changes'])}"
     )
-    for boat, ids in h.boats_assigned.items():
+    for boat, ids in doc["boats_assigned"].items():
         console.print(f"  {boat}: {', '.join(ids)}")
-    console.print(_table(h.open_alerts, "open alerts, most severe first"))
+    console.print(_table(open_alerts, "open alerts, most severe first"))
 
 
 def _point(value: str | None) -> tuple[float, float] | None:

@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from khazar.cli._app import (
+    ApiUserOption,
     ConfigOption,
     DbOption,
     OutputFormat,
@@ -20,9 +21,10 @@ from khazar.cli._app import (
     err_console,
     print_json,
     settings_from,
+    store_or_api,
 )
 from khazar.errors import InputError
-from khazar.store import open_store
+from khazar.store import Store, open_store
 from khazar.store.events import event_record, list_events, upsert_events
 from khazar.units import to_utc
 
@@ -94,11 +96,18 @@ def events_cmd(
     limit: Annotated[int | None, typer.Option("--limit", help="at most this many")] = None,
     output: Annotated[OutputFormat, typer.Option("--format", help="table or json")] = (
         OutputFormat.table),
+    user: ApiUserOption = None,
 ) -> None:
-    """List stored events (oldest first)."""
-    with open_store(db, read_only=True) as store:
-        events = list_events(store.conn, type=type_, mmsi=mmsi, since=_parse_time(since),
-                             limit=limit)
+    """List stored events (oldest first); through the API of a running server if it
+    holds the store (--user, password from $KHAZAR_PASSWORD or a prompt)."""
+    with store_or_api(db, user, read_only=True) as where:
+        if isinstance(where, Store):
+            events = list_events(where.conn, type=type_, mmsi=mmsi,
+                                 since=_parse_time(since), limit=limit)
+        else:
+            from khazar.api.remote import events as remote_events
+
+            events = remote_events(where, type_, mmsi, _parse_time(since), limit)
     if output == OutputFormat.json:
         print_json([event_record(e) for e in events])
         return

@@ -375,6 +375,9 @@ class Settings(BaseSettings):
     session_ttl_min: float = Field(480.0, gt=0, description="web session lifetime")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     fleet: list[Boat] = Field(default_factory=_default_fleet)
+    patrol_deviation_nm: float = Field(
+        2.0, gt=0, description="a boat farther than this from its planned position is off plan"
+    )
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     detect: DetectSettings = Field(default_factory=DetectSettings)

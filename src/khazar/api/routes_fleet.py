@@ -1,19 +1,21 @@
-"""The own fleet (status, position), patrol routes and dispatch options."""
+"""The own fleet (status, position), patrol routes and each boat's deviation from them."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from khazar.api import queries
 from khazar.api.auth import Reader, StateDep
-from khazar.api.features import feature_collection
+from khazar.api.features import Interval, feature, feature_collection, parse_datetime
 from khazar.api.geojson import point
+from khazar.api.patrol_deviation import Deviation, PlannedRoute, deviation, track_offsets_m
 from khazar.errors import InputError
-from khazar.units import deg_decimal_minutes
+from khazar.units import M_PER_NM, deg_decimal_minutes
 
 __all__ = ["load_plan", "router"]
 
@@ -71,14 +73,92 @@ def patrols(request: Request, who: Reader, state: StateDep) -> dict[str, Any]:
     plan: no features and a ``message`` saying how to load one (a state, not a 5xx)."""
     plan = state.cache.get("patrol_plan")
     if plan is None:
-        return feature_collection([], 0, str(request.url), extra={
-            "source": None,
-            "message": "no patrol plan loaded; write one with `khazar plan --out "
-                       "plan.geojson` and start the server with `khazar serve --plan "
-                       "plan.geojson`"})
+        return feature_collection([], 0, str(request.url),
+                                  extra={"source": None, "message": NO_PLAN})
     feats: list[dict[str, Any]] = plan["features"]
     return feature_collection(feats, len(feats), str(request.url),
                               extra={"source": plan.get("source")})
+
+
+#: the stretch of actual track compared with the plan for the max / mean offsets
+TRACK_WINDOW = timedelta(hours=1)
+
+
+NO_PLAN = ("no patrol plan loaded; write one with `khazar plan --out plan.geojson` and "
+           "start the server with `khazar serve --plan plan.geojson`")
+
+
+@router.get("/patrols/deviation", summary="Each planned boat's deviation from its route")
+def patrol_deviation(
+    request: Request,
+    who: Reader,
+    state: StateDep,
+    datetime: Annotated[str | None, Query(
+        description="as of this instant (or the end of this interval), UTC; default now")] = None,
+) -> dict[str, Any]:
+    """For each boat of the loaded plan, its latest AIS fix (as of ``datetime``) against
+    where the plan puts it at that fix's time: offset from the planned position, distance
+    off the route, ahead/behind along it, and ``off_plan`` when the offset exceeds
+    ``patrol_deviation_nm`` (settings). Also the largest and mean offset over the last
+    hour of its track. The feature's geometry is the line planned → actual position (the
+    planned point alone when the boat has no fix). Without a plan: no features and a
+    ``message``, as ``/patrols``."""
+    plan = state.cache.get("patrol_plan")
+    if plan is None:
+        return feature_collection([], 0, str(request.url), extra={"message": NO_PLAN})
+    interval = parse_datetime(datetime)
+    as_of = Interval(None, interval.end) if interval is not None else None
+    threshold_m = state.settings.patrol_deviation_nm * M_PER_NM
+    by_name = {b.name: b for b in state.settings.fleet}
+    routes = [PlannedRoute.from_feature(f) for f in plan["features"]]
+    feats = []
+    with state.locked() as store:
+        cur = store.conn.cursor()
+        for route in routes:
+            boat = by_name.get(route.boat)
+            row = None
+            if boat is not None:
+                rows, _ = queries.latest_vessels(cur, interval=as_of, mmsi=boat.mmsi, limit=1)
+                row = rows[0] if rows else None
+            if row is None:
+                feats.append(_unseen(route, boat.mmsi if boat else None, threshold_m))
+                continue
+            dev = deviation(route, row.ts, row.lat, row.lon, threshold_m)
+            tracks, _ = queries.tracks(cur, Interval(row.ts - TRACK_WINDOW, row.ts),
+                                       mmsis=[row.mmsi], limit=1)
+            offsets = (track_offsets_m(route, tracks[0].times, tracks[0].lats, tracks[0].lons)
+                       if tracks else [])
+            feats.append(_deviation_feature(dev, row.mmsi, offsets))
+    return feature_collection(feats, len(feats), str(request.url),
+                              extra={"threshold_nm": state.settings.patrol_deviation_nm})
+
+
+def _unseen(route: PlannedRoute, mmsi: int | None, threshold_m: float) -> dict[str, Any]:
+    props = {"boat": route.boat, "mmsi": mmsi, "status": "no_position", "off_plan": None,
+             "threshold_m": threshold_m}
+    out: dict[str, Any] = feature(point(route.lats[0], route.lons[0]), props, route.boat)
+    return out
+
+
+def _deviation_feature(dev: Deviation, mmsi: int, offsets: list[float]) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "boat": dev.boat, "mmsi": mmsi, "t": dev.t.isoformat(timespec="seconds"),
+        "phase": dev.phase.value, "status": dev.status.value, "off_plan": dev.off_plan,
+        "position_offset_m": round(dev.position_offset_m, 1),
+        "cross_track_m": round(dev.cross_track_m, 1),
+        "along_track_m": round(dev.along_track_m, 1),
+        "schedule_offset_s": round(dev.schedule_offset_s, 1),
+        "threshold_m": dev.threshold_m,
+        "max_offset_1h_m": round(max(offsets), 1) if offsets else None,
+        "mean_offset_1h_m": round(sum(offsets) / len(offsets), 1) if offsets else None,
+        "planned": [round(dev.planned_lon, 6), round(dev.planned_lat, 6)],
+        "actual": [round(dev.actual_lon, 6), round(dev.actual_lat, 6)],
+        "planned_lat_dm": deg_decimal_minutes(dev.planned_lat, is_lat=True),
+        "planned_lon_dm": deg_decimal_minutes(dev.planned_lon, is_lat=False),
+    }
+    line = {"type": "LineString", "coordinates": [props["planned"], props["actual"]]}
+    out: dict[str, Any] = feature(line, props, dev.boat)
+    return out
 
 
 def load_plan(path: Path) -> dict[str, Any]:

@@ -47,15 +47,15 @@ def at(minutes: float) -> datetime:
     return T0 + timedelta(minutes=minutes)
 
 
-# an out-and-back leg: 40.30 N, east from 50.00 E to 50.40 E in 60 min, back in 60 min
-OUT_BACK = route("SBS-01", [(40.3, 50.0), (40.3, 50.4), (40.3, 50.0)], [0, 60, 120])
+# an out-and-back leg at sea south of Absheron: 40.05 N, 50.00 E → 50.40 E in 60 min and back
+OUT_BACK = route("SBS-01", [(40.05, 50.0), (40.05, 50.4), (40.05, 50.0)], [0, 60, 120])
 THRESHOLD_M = 2 * M_PER_NM
 
 
 def test_on_plan_fix_has_no_offset() -> None:
     lat, lon, phase = planned_position(OUT_BACK, at(30))
     assert phase is PlanPhase.during
-    assert (lat, lon) == pytest.approx((40.3, 50.2))
+    assert (lat, lon) == pytest.approx((40.05, 50.2))
     dev = deviation(OUT_BACK, at(30), lat, lon, THRESHOLD_M)
     assert dev.position_offset_m == pytest.approx(0, abs=1)
     assert dev.cross_track_m == pytest.approx(0, abs=1)
@@ -64,7 +64,7 @@ def test_on_plan_fix_has_no_offset() -> None:
 
 def test_off_route_fix_is_flagged_with_its_distance() -> None:
     # 5 nm north of the planned position at the same time
-    dev = deviation(OUT_BACK, at(30), 40.3 + 5 / NM_PER_DEG_LAT, 50.2, THRESHOLD_M)
+    dev = deviation(OUT_BACK, at(30), 40.05 + 5 / NM_PER_DEG_LAT, 50.2, THRESHOLD_M)
     assert dev.off_plan and dev.status is DeviationStatus.off_route
     assert dev.position_offset_m / M_PER_NM == pytest.approx(5, rel=0.01)
     assert dev.cross_track_m / M_PER_NM == pytest.approx(5, rel=0.01)
@@ -77,7 +77,7 @@ def test_late_boat_on_the_route_is_behind_by_its_delay() -> None:
     assert dev.cross_track_m == pytest.approx(0, abs=1)
     assert dev.status is DeviationStatus.behind and dev.off_plan
     assert dev.schedule_offset_s == pytest.approx(30 * 60, abs=5)
-    leg_m = haversine_m(40.3, 50.0, 40.3, 50.4)
+    leg_m = haversine_m(40.05, 50.0, 40.05, 50.4)
     assert dev.along_track_m == pytest.approx(-leg_m / 2, rel=0.01)
 
 
@@ -92,12 +92,12 @@ def test_the_return_leg_is_not_mistaken_for_the_outbound_one() -> None:
 
 def test_before_and_after_the_plan() -> None:
     assert planned_position(OUT_BACK, at(-10))[2] is PlanPhase.before
-    assert planned_position(OUT_BACK, at(130)) == (40.3, 50.0, PlanPhase.after)
+    assert planned_position(OUT_BACK, at(130)) == (40.05, 50.0, PlanPhase.after)
 
 
 def test_track_offsets_only_inside_the_plan() -> None:
     times = [at(-5), at(30), at(60), at(200)]
-    lats = [40.3, 40.3, 40.3 + 1 / NM_PER_DEG_LAT, 40.3]
+    lats = [40.05, 40.05, 40.05 + 1 / NM_PER_DEG_LAT, 40.05]
     lons = [50.0, 50.2, 50.4, 50.0]
     offsets = track_offsets_m(OUT_BACK, times, lats, lons)
     assert len(offsets) == 2

@@ -34,6 +34,48 @@ EXERCISE = {"scenario": "safety_zone_entry", "hours": 1, "speed": 900, "seed": 3
 
 EXERCISE_INTRUDER = planted_intruder()
 
+#: the patrol plan: SBS-01's planned route is the route it sails in the simulation (on
+#: plan), SBS-02's is its own shifted 5 nm (1/12 degree) north (off plan)
+ON_PLAN, OFF_PLAN = "SBS-01", "SBS-02"
+PLAN_STEP_S = 120
+
+
+def _plan_file(path: Path, run: object, settings: Any) -> Path:
+    import json
+
+    from pyais import decode
+
+    mmsi = {b.name: b.mmsi for b in settings.fleet}
+    wanted = {mmsi[ON_PLAN]: ON_PLAN, mmsi[OFF_PLAN]: OFF_PLAN}
+    fixes: dict[str, list[tuple[float, float, float]]] = {ON_PLAN: [], OFF_PLAN: []}
+    for times, lines in run.feed.chunks():  # type: ignore[attr-defined]
+        for t, line in zip(times.tolist(), lines, strict=True):
+            body = line.decode().rsplit("\\", 1)[-1]
+            if ",1,1,," not in body:  # single-sentence messages only (positions)
+                continue
+            msg: Any = decode(body)
+            if msg.mmsi in wanted and msg.msg_type in (1, 2, 3):
+                fixes[wanted[msg.mmsi]].append((t, msg.lat, msg.lon))
+    feats = []
+    for boat, shift_deg in ((ON_PLAN, 0.0), (OFF_PLAN, 5 / 60)):
+        pts = sorted(fixes[boat])
+        sampled, last_t = [], -1e18
+        for p in pts:
+            if p[0] - last_t >= PLAN_STEP_S or p is pts[-1]:
+                sampled.append(p)
+                last_t = p[0]
+        assert len(sampled) >= 2, (boat, len(pts))
+        feats.append({"type": "Feature",
+                      "geometry": {"type": "LineString",
+                                   "coordinates": [[lon, lat + shift_deg]
+                                                   for _, lat, lon in sampled]},
+                      "properties": {"boat": boat, "base": "Baku", "times": [
+                          datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
+                          for t, _, _ in sampled]}})
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    return path
+
+
 pytestmark = pytest.mark.skipif(
     shutil.which(CHROMIUM) is None,
     reason=f"{CHROMIUM} is absent (scripts/setup-browser.sh installs it; make test runs it)",
@@ -69,10 +111,12 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Kha
         fast = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
         add_user(store, "omar", PASSWORD, "operator", actor="test", hasher=fast)
         add_user(store, "xena", PASSWORD, "exercise_director", actor="test", hasher=fast)
-    server = KhazarServer(settings, ServeOptions(db=db, port=0, udp_port=0, live_period_s=0.5))
+    run = simulate(SCENARIO, HOURS, 7, START, settings, density=0.15)
+    plan = _plan_file(db.parent / "plan.geojson", run, settings)
+    server = KhazarServer(settings, ServeOptions(db=db, port=0, udp_port=0, live_period_s=0.5,
+                                                 plan_file=plan))
     url = server.start_background()
     assert server.udp is not None
-    run = simulate(SCENARIO, HOURS, 7, START, settings, density=0.15)
     (behaviour,) = run.truth.behaviours
     first, rest = _split_feed(run)
     _send(first, int(server.udp.address[1]))
@@ -201,6 +245,17 @@ def test_login_see_moving_vessels_and_logout(console: tuple[str, KhazarServer, l
                 "#fleet-table .fleet-set", "els => els.map(e => e.value)")
             assert others.count("dispatched") == 1
             assert page.locator("#dispatch-unavailable").count() == 0
+            # patrol plan deviation: one boat on its route, one 5 nm off it, both on the map
+            # (the offset is where the plan puts the boat at its last fix: 5 nm north)
+            on = page.locator(f"#fleet-table tr[data-boat='{ON_PLAN}'] .fleet-plan[data-status]")
+            off = page.locator(f"#fleet-table tr[data-boat='{OFF_PLAN}'] .fleet-plan")
+            on.wait_for(timeout=15_000)
+            assert on.get_attribute("data-status") == "on_plan"
+            assert off.get_attribute("data-off-plan") == "true"
+            assert "5.0 nm" in (off.text_content() or "")
+            assert page.evaluate(
+                "window.khazarConsole.map.querySourceFeatures('geo', {filter: "
+                "['==', ['get', 'part'], 'plan']}).length") >= 2
             page.screenshot(path=str(ARTIFACTS / "console-fleet.png"))
 
             # the Charter scorecard: the five goals, each indicator with its definition
@@ -300,6 +355,9 @@ def test_login_see_moving_vessels_and_logout(console: tuple[str, KhazarServer, l
             # Azerbaijani strings, then log out
             page.click("#app-view button.lang[data-lang=az]")
             assert page.text_content("#logout-button") == "Çıxış"
+            page.click(".tab[data-tab=fleet]")
+            assert "PLANDAN KƏNAR" in (page.text_content(
+                f"#fleet-table tr[data-boat='{OFF_PLAN}'] .fleet-plan") or "")
             page.click("#app-view button.lang[data-lang=en]")
             page.click("#logout-button")
             page.wait_for_selector("#login-form", state="visible")

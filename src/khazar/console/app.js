@@ -9,13 +9,13 @@
     me: null, map: null, vessels: new Map(), pictureTime: null, selected: null,
     alerts: null, fleet: null, unavailable: new Set(), source: null, timers: [], labels: [],
     layers: {
-      water: { ids: ["water", "coast", "ports"], visible: true },
+      water: { ids: ["land", "coast", "ports"], visible: true },
       zones: { ids: ["zones-fill", "zones-line"], visible: true },
       assets: { ids: ["assets-area", "assets-line", "assets-point"], visible: true },
       vessels: { ids: ["vessels"], visible: true },
       tracks: { ids: ["tracks"], visible: true },
       fleet: { ids: ["fleet"], visible: true },
-      patrols: { ids: ["patrols"], visible: true },
+      patrols: { ids: ["patrols", "plan-offset", "plan-position"], visible: true },
       dispatch: { ids: ["dispatch-routes", "dispatch-ends"], visible: true },
       alerts: { ids: ["alerts"], visible: true },
     },
@@ -56,20 +56,11 @@
   }
 
   // --- vessels ------------------------------------------------------------------
-  function vesselCollection() {
-    // only what the map styles use: the worker re-tiles this every update
-    const features = [];
-    for (const f of state.vessels.values()) {
-      const p = f.properties;
-      features.push({ type: "Feature", geometry: f.geometry, properties: {
-        mmsi: p.mmsi, kind: p.kind, stale: p.stale, cog_deg: p.cog_deg, heading_deg: p.heading_deg } });
-    }
-    return { type: "FeatureCollection", features };
-  }
+  // The vessel layer (vessels.js) takes each report as it arrives; the counts and the
+  // vessel panel follow once a second.
   function flushVessels() {
     if (!state.dirty || !state.map) return;
     state.dirty = false;
-    M.setData(state.map, "vessels", vesselCollection());
     let stale = 0;
     for (const f of state.vessels.values()) if (f.properties.stale) stale++;
     $("vessel-count").textContent = state.vessels.size;
@@ -98,7 +89,7 @@
     await refreshVessels();
   }
   async function onReplaySlide() {
-    await refreshVessels();
+    await Promise.all([refreshVessels(), refreshDeviation()]);
     const t = replayTime();
     const fc = t ? await load("tracks", "/tracks?limit=500&datetime=" + encodeURIComponent(
       new Date(new Date(t).getTime() - 30 * 60000).toISOString().slice(0, 19) + "Z/" + t)) : null;
@@ -107,13 +98,17 @@
 
   async function refreshVessels() {
     const t = replayTime();
+    const mode = (t || "live") + (state.exercise ? ":exercise" : "");
     $("replay-time").textContent = t ? P.fmtTimes(t) : "";
     const fc = await load("vessels", "/vessels?limit=10000" + exerciseParam() +
       (t ? "&datetime=" + encodeURIComponent("../" + t) : ""));
     if (!fc) return;
     state.vesselRequests++;
+    const again = state.vesselMode === mode;  // the same picture: vessels glide on
+    state.vesselMode = mode;
     state.vessels = new Map(fc.features.map((f) => [f.properties.mmsi, f]));
     state.pictureTime = fc.pictureTime;
+    state.mapVessels.setFeatures(fc.features, again && !t ? "replace" : "reset", !t);
     state.dirty = true;
     flushVessels();
   }
@@ -127,7 +122,9 @@
   }
   function applyPositions(data) {
     if (state.replay || state.exercise) return;  // live updates are the live picture only
-    for (const f of data.features || []) state.vessels.set(f.properties.mmsi, f);
+    const feats = data.features || [];
+    for (const f of feats) state.vessels.set(f.properties.mmsi, f);
+    if (state.mapVessels) state.mapVessels.setFeatures(feats, "merge", true);
     if (data.pictureTime) state.pictureTime = data.pictureTime;
     state.dirty = true;
   }
@@ -135,7 +132,7 @@
     state.selected = mmsi;
     const f = state.vessels.get(mmsi);
     P.renderVessel($("panel-vessel"), f, showTrack);
-    M.setData(state.map, "selected", f ? { type: "FeatureCollection", features: [f] } : M.EMPTY);
+    M.setSelected(state.map, f ? state.mapVessels.lngLat(mmsi) : null);
     if (switchTab !== false) {
       selectTab("vessel");
       if (!state.replay) showTrack(mmsi);
@@ -224,7 +221,7 @@
   }
   function renderFleet() {
     const may = (a) => state.me && state.me.actions.includes(a);
-    P.renderFleet($("panel-fleet"), state.fleet, state.unavailable.has("dispatch"), may, setBoatStatus);
+    P.renderFleet($("panel-fleet"), state.fleet, state.unavailable.has("dispatch"), may, setBoatStatus, state.deviation);
   }
   async function setBoatStatus(boat, status) {
     await act("/fleet/" + encodeURIComponent(boat) + "/status", { status });
@@ -239,6 +236,25 @@
     state.fleet = fc;
     M.setData(state.map, "fleet", fc);
     renderFleet();
+    await refreshDeviation();
+  }
+
+  // --- patrol plan: where each boat should be now, against where it is ---------------
+  async function refreshDeviation() {
+    const fc = await load("patrols", "/patrols/deviation" + (replayTime() ? "?datetime=" + encodeURIComponent(replayTime()) : ""));
+    if (!fc) return;
+    state.deviation = { loaded: !fc.message, features: fc.features };
+    const marks = [];
+    for (const f of fc.features) {
+      const p = f.properties;
+      const planned = f.geometry.type === "LineString" ? f.geometry.coordinates[0] : f.geometry.coordinates;
+      marks.push({ type: "Feature", geometry: { type: "Point", coordinates: planned },
+        properties: { boat: p.boat, off_plan: !!p.off_plan, status: p.status } });
+      if (f.geometry.type === "LineString") marks.push({ type: "Feature", geometry: f.geometry,
+        properties: { boat: p.boat, off_plan: !!p.off_plan, status: p.status } });
+    }
+    M.setData(state.map, "plan", { type: "FeatureCollection", features: marks });
+    if (state.fleet) renderFleet();
   }
 
   // --- static layers --------------------------------------------------------------
@@ -342,6 +358,7 @@
         $("cursor-pos").textContent = ll.lat.toFixed(4) + ", " + ll.lng.toFixed(4);
       });
       state.map = created.map;
+      state.mapVessels = created.vessels;
       window.khazarConsole.map = state.map;
       await created.ready;
       P.renderLegend($("legend"));
@@ -357,6 +374,7 @@
     state.timers.push(setInterval(flushVessels, 1000));
     state.timers.push(setInterval(refreshVessels, 15000));
     state.timers.push(setInterval(refreshFleet, 30000));
+    state.timers.push(setInterval(refreshDeviation, 15000));
     tick();
   }
 
@@ -380,7 +398,8 @@
   window.khazarConsole = {
     state,
     vesselCount: () => state.vessels.size,
-    renderedVessels: () => state.map ? state.map.queryRenderedFeatures({ layers: ["vessels"] }).length : 0,
+    renderedVessels: () => state.mapVessels ? state.mapVessels.renderedCount() : 0,
+    vesselLayerRenders: () => state.mapVessels ? state.mapVessels.renders() : 0,
     selectVessel: (mmsi) => showVessel(mmsi),
   };
 

@@ -1,5 +1,5 @@
-// The map: Khazar's own GeoJSON basemap (no tiles, no glyphs), zones, assets, vessels
-// as course-rotated arrows coloured by type (stale ones faded), tracks, fleet, alerts.
+// The map: Khazar's own GeoJSON basemap (no tiles, no glyphs), zones, assets, patrol plan
+// and deviation, tracks, fleet, alerts; the vessels are a custom WebGL layer (vessels.js).
 // Labels are HTML overlays, so no glyph server or font files are needed.
 "use strict";
 (function () {
@@ -14,22 +14,6 @@
   };
   const EMPTY = { type: "FeatureCollection", features: [] };
 
-  function arrowImage(size) {
-    // A white, SDF-tinted arrow pointing north; MapLibre rotates and colours it.
-    const c = document.createElement("canvas");
-    c.width = c.height = size;
-    const g = c.getContext("2d");
-    g.fillStyle = "#fff";
-    g.beginPath();
-    g.moveTo(size / 2, 2);
-    g.lineTo(size - 5, size - 3);
-    g.lineTo(size / 2, size - 9);
-    g.lineTo(5, size - 3);
-    g.closePath();
-    g.fill();
-    return g.getImageData(0, 0, size, size);
-  }
-
   function matchColours(table, fallback) {
     const expr = ["match", ["get", "kind"]];
     for (const [k, v] of Object.entries(table)) expr.push(k, v);
@@ -37,14 +21,49 @@
     return expr;
   }
 
+  // Everything but the vessels lives in ONE GeoJSON source, told apart by a `part`
+  // property: MapLibre redraws the stencil clipping masks of every tile each time the
+  // source changes between fill/line layers, a full-screen pass per source per frame,
+  // which on a software-GL console (SwiftShader) cost more than everything else drawn.
+  const PARTS = ["land", "water", "zones", "assets", "ports", "patrols", "plan", "tracks", "dispatch", "alerts", "fleet"];
+  // zones big enough to cover much of the view are outlined only (no fill overdraw)
+  const FILLED_ZONES = ["platform_safety", "pipeline_corridor", "port_approach"];
+
   function style() {
     return {
       version: 8,
       name: "khazar-dark",
       sources: {},
-      layers: [{ id: "land", type: "background", paint: { "background-color": "#1b1f24" } }],
+      // the background is the sea; land is drawn over it (it covers less of the view)
+      layers: [{ id: "sea", type: "background", paint: { "background-color": "#0d2538" } }],
     };
   }
+
+  function signedArea(ring) {
+    let a = 0;
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) a += (ring[j][0] - ring[i][0]) * (ring[j][1] + ring[i][1]);
+    return a;
+  }
+  function oriented(ring, positive) { return (signedArea(ring) > 0) === positive ? ring : ring.slice().reverse(); }
+
+  /** Land as the complement of the basemap's water polygon(s) in a box around the Caspian:
+   *  the box with the water as holes, and the water's own holes (islands) as land. */
+  function landFromWater(basemap) {
+    const polys = [];
+    for (const f of (basemap && basemap.features) || []) {
+      if (f.properties.layer !== "water") continue;
+      const g = f.geometry;
+      for (const p of g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : []) polys.push(p);
+    }
+    if (!polys.length) return [];
+    const box = oriented([[40, 30], [60, 30], [60, 50], [40, 50], [40, 30]], true);
+    const coords = [[box, ...polys.map((p) => oriented(p[0], false))]];
+    for (const p of polys) for (const hole of p.slice(1)) coords.push([oriented(hole, true)]);
+    return [{ type: "Feature", geometry: { type: "MultiPolygon", coordinates: coords }, properties: { layer: "land" } }];
+  }
+
+  function part(name) { return ["==", ["get", "part"], name]; }
+  function all(...f) { return ["all", ...f]; }
 
   function create(container, onVesselClick, onMove) {
     const map = new maplibregl.Map({
@@ -53,85 +72,115 @@
     });
     map.addControl(new maplibregl.NavigationControl({ showCompass: true }), "top-left");
     map.addControl(new maplibregl.ScaleControl({ unit: "nautical" }), "bottom-left");
+    const vessels = window.KhazarVessels.create({ colours: KIND_COLOURS, fallbackColour: "#a0aab4" });
+    map.khazarParts = {};
+    map.khazarVessels = vessels;
     const ready = new Promise((resolve) => map.on("load", resolve));
     ready.then(() => {
-      map.addImage("vessel-arrow", arrowImage(28), { sdf: true, pixelRatio: 2 });
-      for (const id of ["basemap", "zones", "assets", "tracks", "patrols", "fleet", "alerts", "selected", "dispatch"]) {
-        map.addSource(id, { type: "geojson", data: EMPTY });
-      }
-      // points only: fewer tile levels and no simplification work on each update
-      map.addSource("vessels", { type: "geojson", data: EMPTY, maxzoom: 10, buffer: 16, tolerance: 0 });
-      map.addLayer({ id: "water", type: "fill", source: "basemap", filter: ["==", ["get", "layer"], "water"],
-        paint: { "fill-color": "#0d2538" } });
-      map.addLayer({ id: "coast", type: "line", source: "basemap", filter: ["==", ["get", "layer"], "water"],
+      map.addSource("geo", { type: "geojson", data: EMPTY, tolerance: 0.5 });
+      // the selected vessel's ring moves every second: a source of its own (a circle layer
+      // needs no clipping mask), so the geography is not re-tiled for it
+      map.addSource("selected", { type: "geojson", data: EMPTY });
+      map.addLayer({ id: "land", type: "fill", source: "geo", filter: part("land"),
+        paint: { "fill-color": "#1b1f24" } });
+      map.addLayer({ id: "coast", type: "line", source: "geo", filter: part("water"),
         paint: { "line-color": "#5d7b8f", "line-width": 1 } });
-      map.addLayer({ id: "zones-fill", type: "fill", source: "zones",
-        paint: { "fill-color": matchColours(ZONE_COLOURS, "#888"), "fill-opacity": 0.06 } });
-      map.addLayer({ id: "zones-line", type: "line", source: "zones",
+      map.addLayer({ id: "zones-fill", type: "fill", source: "geo",
+        filter: all(part("zones"), ["in", ["get", "kind"], ["literal", FILLED_ZONES]]),
+        paint: { "fill-color": matchColours(ZONE_COLOURS, "#888"), "fill-opacity": 0.08 } });
+      map.addLayer({ id: "zones-line", type: "line", source: "geo", filter: part("zones"),
         paint: { "line-color": matchColours(ZONE_COLOURS, "#888"), "line-width": 1,
                  "line-dasharray": [3, 2], "line-opacity": 0.8 } });
-      map.addLayer({ id: "assets-area", type: "fill", source: "assets",
-        filter: ["==", ["geometry-type"], "Polygon"],
+      map.addLayer({ id: "assets-area", type: "fill", source: "geo",
+        filter: all(part("assets"), ["==", ["geometry-type"], "Polygon"]),
         paint: { "fill-color": "#f2c94c", "fill-opacity": 0.12 } });
-      map.addLayer({ id: "assets-line", type: "line", source: "assets",
-        filter: ["==", ["geometry-type"], "LineString"],
+      map.addLayer({ id: "assets-line", type: "line", source: "geo",
+        filter: all(part("assets"), ["==", ["geometry-type"], "LineString"]),
         paint: { "line-color": "#f2c94c", "line-width": 1.6 } });
-      map.addLayer({ id: "assets-point", type: "circle", source: "assets",
-        filter: ["==", ["geometry-type"], "Point"],
+      map.addLayer({ id: "assets-point", type: "circle", source: "geo",
+        filter: all(part("assets"), ["==", ["geometry-type"], "Point"]),
         paint: { "circle-radius": 4, "circle-color": "#f2c94c", "circle-stroke-color": "#1b1f24",
                  "circle-stroke-width": 1 } });
-      map.addLayer({ id: "ports", type: "circle", source: "basemap", filter: ["==", ["get", "layer"], "port"],
+      map.addLayer({ id: "ports", type: "circle", source: "geo", filter: part("ports"),
         paint: { "circle-radius": 3, "circle-color": "#cfd8dc" } });
-      map.addLayer({ id: "patrols", type: "line", source: "patrols",
+      map.addLayer({ id: "patrols", type: "line", source: "geo", filter: part("patrols"),
         paint: { "line-color": "#3ddc97", "line-width": 1.5, "line-dasharray": [1, 1.5] } });
-      map.addLayer({ id: "tracks", type: "line", source: "tracks",
+      // deviation from the plan: a line from the planned position to the boat, the planned
+      // position as a hollow diamond-ish ring; red when beyond the threshold
+      map.addLayer({ id: "plan-offset", type: "line", source: "geo",
+        filter: all(part("plan"), ["==", ["geometry-type"], "LineString"]),
+        paint: { "line-color": ["case", ["get", "off_plan"], "#ff3b30", "#3ddc97"], "line-width": 1.5,
+                 "line-dasharray": [2, 1] } });
+      map.addLayer({ id: "plan-position", type: "circle", source: "geo",
+        filter: all(part("plan"), ["==", ["geometry-type"], "Point"]),
+        paint: { "circle-radius": 5, "circle-color": "rgba(0,0,0,0)", "circle-stroke-width": 2,
+                 "circle-stroke-color": ["case", ["get", "off_plan"], "#ff3b30", "#3ddc97"] } });
+      map.addLayer({ id: "tracks", type: "line", source: "geo", filter: part("tracks"),
         paint: { "line-color": "#e0e6ea", "line-width": 1.4, "line-opacity": 0.7 } });
-      map.addLayer({ id: "dispatch-routes", type: "line", source: "dispatch",
-        filter: ["==", ["geometry-type"], "LineString"],
+      map.addLayer({ id: "dispatch-routes", type: "line", source: "geo",
+        filter: all(part("dispatch"), ["==", ["geometry-type"], "LineString"]),
         layout: { "line-cap": "round", "line-join": "round" },
         paint: { "line-color": "#ff9500", "line-width": 3, "line-opacity": 0.9 } });
-      map.addLayer({ id: "dispatch-ends", type: "circle", source: "dispatch",
-        filter: ["==", ["geometry-type"], "Point"],
+      map.addLayer({ id: "dispatch-ends", type: "circle", source: "geo",
+        filter: all(part("dispatch"), ["==", ["geometry-type"], "Point"]),
         paint: { "circle-radius": 5, "circle-color": "#ff9500", "circle-stroke-color": "#fff",
                  "circle-stroke-width": 1.5 } });
-      map.addLayer({ id: "alerts", type: "circle", source: "alerts",
+      map.addLayer({ id: "alerts", type: "circle", source: "geo", filter: part("alerts"),
         paint: { "circle-radius": 11, "circle-color": "rgba(0,0,0,0)",
                  "circle-stroke-width": 2,
                  "circle-stroke-color": ["case", ["==", ["get", "exercise"], true], "#b36bff",
                    ["match", ["get", "severity"], "critical", "#ff3b30",
                    "high", "#ff9500", "medium", "#ffcc00", "#8e8e93"]] } });
-      map.addLayer({ id: "vessels", type: "symbol", source: "vessels",
-        layout: { "icon-image": "vessel-arrow", "icon-size": ["interpolate", ["linear"], ["zoom"], 5, 0.9, 10, 1.5],
-                  "icon-rotate": ["coalesce", ["get", "heading_deg"], ["get", "cog_deg"], 0],
-                  "icon-rotation-alignment": "map", "icon-allow-overlap": true,
-                  "icon-ignore-placement": true },
-        paint: { "icon-color": matchColours(KIND_COLOURS, "#a0aab4"),
-                 "icon-opacity": ["case", ["get", "stale"], 0.35, 1.0] } });
-      map.addLayer({ id: "fleet", type: "circle", source: "fleet",
+      map.addLayer(vessels.layer);
+      map.addLayer({ id: "fleet", type: "circle", source: "geo", filter: part("fleet"),
         paint: { "circle-radius": 6, "circle-color": "rgba(0,0,0,0)", "circle-stroke-width": 2,
                  "circle-stroke-color": ["match", ["get", "status"], "available", "#3ddc97",
                    "dispatched", "#ff9500", "on_patrol", "#56ccf2", "maintenance", "#8e8e93", "#cfd8dc"] } });
       map.addLayer({ id: "selected", type: "circle", source: "selected",
         paint: { "circle-radius": 14, "circle-color": "rgba(0,0,0,0)", "circle-stroke-width": 2,
                  "circle-stroke-color": "#ffffff" } });
-      map.on("click", "vessels", (e) => { if (e.features.length) onVesselClick(e.features[0].properties.mmsi); });
-      map.on("mouseenter", "vessels", () => { map.getCanvas().style.cursor = "pointer"; });
-      map.on("mouseleave", "vessels", () => { map.getCanvas().style.cursor = ""; });
-      map.on("mousemove", (e) => onMove(e.lngLat));
+      map.on("click", (e) => { const mmsi = vessels.pick(e.point); if (mmsi !== null) onVesselClick(mmsi); });
+      let hover = false;
+      map.on("mousemove", (e) => {
+        onMove(e.lngLat);
+        const over = vessels.pick(e.point) !== null;
+        if (over !== hover) { hover = over; map.getCanvas().style.cursor = over ? "pointer" : ""; }
+      });
     });
-    return { map, ready };
+    return { map, ready, vessels };
   }
 
-  function setData(map, source, data) {
-    const src = map.getSource(source);
-    if (src) src.setData(data || EMPTY);
+  /** Replace one part of the map's data: basemap, zones, assets, patrols, plan, tracks,
+   *  dispatch, alerts or fleet (a FeatureCollection, or null for none). */
+  function setData(map, name, data) {
+    const feats = (data && data.features) || [];
+    const parts = map.khazarParts;
+    const tag = (p, fs) => fs.map((f) => ({ type: "Feature", geometry: f.geometry, properties: { ...f.properties, part: p } }));
+    if (name === "basemap") {
+      parts.water = tag("water", feats.filter((f) => f.properties.layer === "water"));
+      parts.ports = tag("ports", feats.filter((f) => f.properties.layer === "port"));
+      parts.land = tag("land", landFromWater(data));
+    } else {
+      if (!PARTS.includes(name)) throw new Error("unknown map part " + name);
+      parts[name] = tag(name, feats);
+    }
+    const src = map.getSource("geo");
+    if (src) src.setData({ type: "FeatureCollection", features: PARTS.flatMap((p) => parts[p] || []) });
+  }
+
+  /** Ring the selected vessel at [lon, lat], or nowhere (null). */
+  function setSelected(map, lngLat) {
+    const src = map.getSource("selected");
+    if (src) src.setData(lngLat ? { type: "FeatureCollection", features: [
+      { type: "Feature", geometry: { type: "Point", coordinates: lngLat }, properties: {} }] } : EMPTY);
   }
 
   function setVisible(map, layers, visible) {
     for (const id of layers) {
       if (map.getLayer(id)) map.setLayoutProperty(id, "visibility", visible ? "visible" : "none");
+      if (id === "vessels") map.khazarVessels.setVisible(visible);
     }
   }
 
-  window.KhazarMap = { create, setData, setVisible, KIND_COLOURS, ZONE_COLOURS, EMPTY };
+  window.KhazarMap = { create, setData, setSelected, setVisible, KIND_COLOURS, ZONE_COLOURS, EMPTY };
 })();

@@ -150,7 +150,29 @@
     return box;
   }
 
-  function renderFleet(container, fc, noDispatch, may, onStatus) {
+  // one boat's deviation from the patrol plan (from /api/patrols/deviation)
+  function planCell(d, planLoaded) {
+    if (!planLoaded) return el("td", { class: "fleet-plan small muted" }, t("plan.none"));
+    if (!d) return el("td", { class: "fleet-plan small muted" }, t("plan.not_planned"));
+    const p = d.properties;
+    const nm = (m) => (m / 1852).toFixed(1);
+    const cell = el("td", { class: "fleet-plan small plan-" + p.status + (p.off_plan ? " off-plan" : ""),
+      "data-status": p.status, "data-off-plan": p.off_plan ? "true" : "false" },
+      el("div", { class: "plan-status" }, t("plan." + p.status)));
+    if (p.status === "no_position") return cell;
+    if (p.off_plan) cell.append(el("div", { class: "plan-flag" }, t("plan.off")));
+    cell.append(el("div", { class: "mono" }, t("plan.offset").replace("{nm}", nm(p.position_offset_m))));
+    if (p.status === "off_route") cell.append(el("div", { class: "mono" }, t("plan.cross").replace("{nm}", nm(p.cross_track_m))));
+    else if (Math.abs(p.schedule_offset_s) >= 60) {
+      const min = Math.round(Math.abs(p.schedule_offset_s) / 60);
+      cell.append(el("div", { class: "mono" }, t(p.schedule_offset_s > 0 ? "plan.late" : "plan.early").replace("{min}", min)));
+    }
+    if (p.max_offset_1h_m !== null) cell.append(el("div", { class: "muted" }, t("plan.max_1h").replace("{nm}", nm(p.max_offset_1h_m))));
+    if (p.phase !== "during") cell.append(el("div", { class: "muted" }, t("plan." + p.phase)));
+    return cell;
+  }
+
+  function renderFleet(container, fc, noDispatch, may, onStatus, deviation) {
     container.replaceChildren();
     if (noDispatch) {
       container.append(el("p", { class: "warn small", id: "dispatch-unavailable" },
@@ -160,7 +182,9 @@
     if (!feats.length) { container.append(el("p", { class: "muted" }, t("fleet.none"))); return; }
     const table = el("table", { class: "grid", id: "fleet-table" },
       el("tr", {}, el("th", {}, t("alerts.boat")), el("th", {}, t("fleet.status")),
-        el("th", {}, t("vessel.position"))));
+        el("th", {}, t("vessel.position")), el("th", {}, t("fleet.plan"))));
+    const planLoaded = !!(deviation && deviation.loaded);
+    const byBoat = new Map(((deviation && deviation.features) || []).map((d) => [d.properties.boat, d]));
     const canSet = may && may("fleet.status");
     for (const f of feats) {
       const p = f.properties;
@@ -180,7 +204,8 @@
           el("div", { class: "small muted" }, p.base + " · " + p.cruise_speed_kn + "/" + p.max_speed_kn + " " + t("unit.kn"))),
         status,
         el("td", { class: "mono small" }, p.lat_dm, el("br"), p.lon_dm,
-          p.position_source === "base" ? el("div", { class: "muted" }, t("fleet.at_base")) : null)));
+          p.position_source === "base" ? el("div", { class: "muted" }, t("fleet.at_base")) : null),
+        planCell(byBoat.get(p.name), planLoaded)));
     }
     container.append(table);
   }

@@ -1,0 +1,245 @@
+// Live vessels as one MapLibre custom WebGL layer: a point sprite per vessel, an arrow
+// rotated by course, coloured by type, stale targets faded.
+//
+// Why not a GeoJSON symbol layer: every update of 5,000 vessels made MapLibre's worker
+// re-tile and re-place 5,000 symbols (seconds on a software-GL console) and moving them
+// smoothly would mean a setData per frame. Here an update is one buffer upload, and the
+// vertex shader moves each vessel between 1 Hz reports: it glides from where it is drawn
+// to where it was reported plus one second of travel, then dead-reckons on speed and
+// course for at most MAX_EXTRAPOLATION_S. The map repaints only while some vessel moves
+// by a visible amount (half a pixel), not every frame.
+"use strict";
+(function () {
+  const GLIDE_S = 1.0;               // the reporting period the glide spans
+  const MAX_EXTRAPOLATION_S = 60;    // dead reckoning stops a minute after the last report
+  const FRESH_S = 30;                // only reports younger than this are dead-reckoned
+  const JUMP_MERC = 2e-4;            // ≈ 5 km at 40° N: farther than this, do not glide
+  const PICK_PX = 10;                // click / hover radius
+  const FLOATS = 12;                 // from(2) to(2) vel(2) t0 rot size rgba… see ATTRS
+  const ATTRS = [["a_from", 2, 0], ["a_to", 2, 2], ["a_vel", 2, 4], ["a_t0", 1, 6],
+    ["a_rot", 1, 7], ["a_color", 4, 8]];
+
+  // Each vessel is an instance of two triangles, the arrow of the old symbol layer (tip up,
+  // notched tail), rotated and sized in screen pixels in the vertex shader: the fragment
+  // shader only fills the arrow (no point sprite box, no discard), which matters on
+  // software GL where fragments are the cost.
+  const VS = `#version 300 es
+  uniform mat4 u_matrix; uniform vec2 u_viewport; uniform float u_now; uniform float u_glide;
+  uniform float u_max_dt; uniform float u_size; uniform float u_bearing;
+  in vec2 a_from; in vec2 a_to; in vec2 a_vel; in float a_t0; in float a_rot; in vec4 a_color;
+  out vec4 v_color;
+  const vec2 ARROW[6] = vec2[6](vec2(0.0, 0.86), vec2(0.64, -0.78), vec2(0.0, -0.36),
+                                vec2(0.0, 0.86), vec2(0.0, -0.36), vec2(-0.64, -0.78));
+  void main() {
+    float dt = u_now - a_t0;
+    vec2 p = dt < u_glide ? mix(a_from, a_to + a_vel * u_glide, max(dt, 0.0) / u_glide)
+                          : a_to + a_vel * min(dt, u_max_dt);
+    vec4 c = u_matrix * vec4(p, 0.0, 1.0);
+    vec2 k = ARROW[gl_VertexID] * 0.5 * u_size;           // pixels, y up, tip north
+    float cr = cos(a_rot - u_bearing), sr = sin(a_rot - u_bearing);  // clockwise from up
+    vec2 r = vec2(k.x * cr + k.y * sr, -k.x * sr + k.y * cr);
+    gl_Position = c + vec4(r * 2.0 / u_viewport * c.w, 0.0, 0.0);
+    v_color = vec4(a_color.rgb * a_color.a, a_color.a);  // MapLibre blends premultiplied
+  }`;
+  const FS = `#version 300 es
+  precision mediump float;
+  in vec4 v_color; out vec4 o;
+  void main() { o = v_color; }`;
+
+  function hex(c) {
+    const n = parseInt(c.slice(1), 16);
+    return [(n >> 16 & 255) / 255, (n >> 8 & 255) / 255, (n & 255) / 255];
+  }
+
+  function compile(gl, type, src) {
+    const s = gl.createShader(type);
+    gl.shaderSource(s, src);
+    gl.compileShader(s);
+    if (!gl.getShaderParameter(s, gl.COMPILE_STATUS)) throw new Error("vessel shader: " + gl.getShaderInfoLog(s));
+    return s;
+  }
+
+  function create(opts) {
+    const colours = Object.fromEntries(Object.entries(opts.colours).map(([k, v]) => [k, hex(v)]));
+    const fallback = hex(opts.fallbackColour);
+    const epoch = performance.now();
+    const now = () => (performance.now() - epoch) / 1000;
+    let map = null, gl = null, prog = null, vao = null, buf = null, uni = {};
+    let data = new Float32Array(0), n = 0, uploaded = true, visible = true;
+    let mmsis = [], slots = new Map(), origin = [0.6, 0.38];   // all positions relative to origin
+    let repaintPending = false, maxSpeed = 0, movingUntil = 0, renders = 0;
+
+    function positionAt(i, t) {  // the shader's formula, for picking and for a new glide
+      const o = i * FLOATS, dt = t - data[o + 6];
+      if (dt < GLIDE_S) {
+        const f = Math.max(dt, 0) / GLIDE_S;
+        return [data[o] + (data[o + 2] + data[o + 4] * GLIDE_S - data[o]) * f,
+          data[o + 1] + (data[o + 3] + data[o + 5] * GLIDE_S - data[o + 1]) * f];
+      }
+      const d = Math.min(dt, MAX_EXTRAPOLATION_S);
+      return [data[o + 2] + data[o + 4] * d, data[o + 3] + data[o + 5] * d];
+    }
+
+    /** Draw vessels from GeoJSON point features. mode "merge": update or add these (a live
+     *  report); "replace": exactly these, known ones gliding on from where they are drawn;
+     *  "reset": exactly these, where they are (history replay, another picture).
+     *  live=false draws them without dead reckoning. */
+    function setFeatures(features, mode, live) {
+      const t = now();
+      const reset = mode !== "merge";
+      const keep = new Map();
+      if (mode === "replace") for (const [mmsi, i] of slots) keep.set(mmsi, positionAt(i, t));
+      if (reset) { n = 0; mmsis = []; slots = new Map(); }
+      const need = n + features.length;
+      if (need * FLOATS > data.length) {
+        const grown = new Float32Array(Math.max(need, 2 * n, 1024) * FLOATS);
+        grown.set(data.subarray(0, n * FLOATS));
+        data = grown;
+      }
+      let speed = 0;
+      for (const f of features) {
+        const p = f.properties, [lon, lat] = f.geometry.coordinates;
+        let i = slots.get(p.mmsi);
+        const fresh = i === undefined;
+        if (fresh) { i = n++; slots.set(p.mmsi, i); mmsis[i] = p.mmsi; }
+        const m = maplibregl.MercatorCoordinate.fromLngLat([lon, lat]);
+        const x = m.x - origin[0], y = m.y - origin[1];
+        let [fx, fy] = !fresh ? positionAt(i, t) : (keep.get(p.mmsi) || [x, y]);
+        if (Math.abs(fx - x) + Math.abs(fy - y) > JUMP_MERC) { fx = x; fy = y; }
+        let vx = 0, vy = 0;
+        const course = p.cog_deg ?? p.heading_deg;
+        if (live && !p.stale && (p.age_s ?? 0) <= FRESH_S && p.sog_kn > 0.2 && course !== null && course !== undefined) {
+          const v = p.sog_kn * 1852 / 3600 * m.meterInMercatorCoordinateUnits();
+          const r = course * Math.PI / 180;
+          vx = v * Math.sin(r); vy = -v * Math.cos(r);
+        }
+        const o = i * FLOATS, rgb = colours[p.kind] || fallback;
+        data[o] = fx; data[o + 1] = fy; data[o + 2] = x; data[o + 3] = y;
+        data[o + 4] = vx; data[o + 5] = vy; data[o + 6] = t;
+        data[o + 7] = ((p.heading_deg ?? p.cog_deg ?? 0) * Math.PI) / 180;
+        data[o + 8] = rgb[0]; data[o + 9] = rgb[1]; data[o + 10] = rgb[2];
+        data[o + 11] = p.stale ? 0.35 : 1.0;
+        const glide = Math.hypot(x + vx * GLIDE_S - fx, y + vy * GLIDE_S - fy) / GLIDE_S;
+        speed = Math.max(speed, glide, Math.hypot(vx, vy));
+      }
+      const still = reset || t >= movingUntil;
+      maxSpeed = still ? speed : Math.max(speed, maxSpeed);
+      if (still) movingUntil = 0;
+      if (features.length) movingUntil = Math.max(movingUntil, t + GLIDE_S + (live ? MAX_EXTRAPOLATION_S : 0));
+      uploaded = false;
+      if (map) map.triggerRepaint();
+    }
+
+    function scheduleRepaint() {
+      // repaint as often as the fastest vessel moves half a pixel, at most once a frame
+      if (!map || repaintPending || now() >= movingUntil || maxSpeed <= 0) return;
+      const pxPerS = maxSpeed * 512 * Math.pow(2, map.getZoom());
+      const wait_ms = Math.min(1000, 500 / pxPerS);
+      if (wait_ms < 17) { map.triggerRepaint(); return; }
+      repaintPending = true;
+      setTimeout(() => { repaintPending = false; if (map) map.triggerRepaint(); }, wait_ms);
+    }
+
+    const layer = {
+      id: "vessels", type: "custom", renderingMode: "2d",
+      onAdd(m, g) {
+        map = m; gl = g;
+        if (!(gl instanceof WebGL2RenderingContext)) throw new Error("vessel layer needs WebGL 2");
+        prog = gl.createProgram();
+        gl.attachShader(prog, compile(gl, gl.VERTEX_SHADER, VS));
+        gl.attachShader(prog, compile(gl, gl.FRAGMENT_SHADER, FS));
+        gl.linkProgram(prog);
+        if (!gl.getProgramParameter(prog, gl.LINK_STATUS)) throw new Error("vessel program: " + gl.getProgramInfoLog(prog));
+        for (const u of ["u_matrix", "u_viewport", "u_now", "u_glide", "u_max_dt", "u_size", "u_bearing"]) uni[u] = gl.getUniformLocation(prog, u);
+        buf = gl.createBuffer();
+        vao = gl.createVertexArray();
+        gl.bindVertexArray(vao);
+        gl.bindBuffer(gl.ARRAY_BUFFER, buf);
+        for (const [name, size, offset] of ATTRS) {
+          const loc = gl.getAttribLocation(prog, name);
+          gl.enableVertexAttribArray(loc);
+          gl.vertexAttribPointer(loc, size, gl.FLOAT, false, FLOATS * 4, offset * 4);
+          gl.vertexAttribDivisor(loc, 1);  // per vessel; the arrow's corners are gl_VertexID
+        }
+        gl.bindVertexArray(null);
+        uploaded = false;
+      },
+      onRemove() {
+        if (gl) { gl.deleteBuffer(buf); gl.deleteVertexArray(vao); gl.deleteProgram(prog); }
+        map = null;
+      },
+      render(g, args) {
+        renders++;
+        if (!n) return;
+        if (!uploaded) {
+          gl.bindBuffer(gl.ARRAY_BUFFER, buf);
+          gl.bufferData(gl.ARRAY_BUFFER, data.subarray(0, n * FLOATS), gl.DYNAMIC_DRAW);
+          uploaded = true;
+        }
+        // translate the mercator matrix to the origin the positions are relative to
+        const m = args.defaultProjectionData.mainMatrix, M = new Float32Array(16);
+        for (let k = 0; k < 16; k++) M[k] = m[k];
+        for (let r = 0; r < 4; r++) M[12 + r] = m[r] * origin[0] + m[4 + r] * origin[1] + m[12 + r];
+        const z = map.getZoom();
+        gl.useProgram(prog);
+        gl.uniformMatrix4fv(uni.u_matrix, false, M);
+        gl.uniform1f(uni.u_now, now());
+        gl.uniform1f(uni.u_glide, GLIDE_S);
+        gl.uniform1f(uni.u_max_dt, MAX_EXTRAPOLATION_S);
+        gl.uniform1f(uni.u_size, Math.min(24, Math.max(12, 12 + (z - 5) * 2.4)) * devicePixelRatio);
+        gl.uniform2f(uni.u_viewport, gl.drawingBufferWidth, gl.drawingBufferHeight);
+        gl.uniform1f(uni.u_bearing, (map.getBearing() * Math.PI) / 180);
+        gl.bindVertexArray(vao);
+        gl.drawArraysInstanced(gl.TRIANGLES, 0, 6, n);
+        gl.bindVertexArray(null);
+        scheduleRepaint();
+      },
+    };
+
+    /** The MMSI of the vessel drawn nearest to a screen point (within PICK_PX), or null. */
+    function pick(point) {
+      if (!map || !n || !visible) return null;
+      const m = maplibregl.MercatorCoordinate.fromLngLat(map.unproject(point));
+      const tx = m.x - origin[0], ty = m.y - origin[1], t = now();
+      const pxPerUnit = 512 * Math.pow(2, map.getZoom());
+      let best = null, bestD = PICK_PX;
+      for (let i = 0; i < n; i++) {
+        const [x, y] = positionAt(i, t);
+        const d = Math.hypot(x - tx, y - ty) * pxPerUnit;
+        if (d < bestD) { bestD = d; best = mmsis[i]; }
+      }
+      return best;
+    }
+
+    /** How many vessels are drawn inside the map's current view. */
+    function renderedCount() {
+      if (!map || !visible) return 0;
+      const b = map.getBounds(), t = now();
+      const sw = maplibregl.MercatorCoordinate.fromLngLat(b.getSouthWest());
+      const ne = maplibregl.MercatorCoordinate.fromLngLat(b.getNorthEast());
+      let k = 0;
+      for (let i = 0; i < n; i++) {
+        const [x, y] = positionAt(i, t);
+        const X = x + origin[0], Y = y + origin[1];
+        if (X >= sw.x && X <= ne.x && Y >= ne.y && Y <= sw.y) k++;
+      }
+      return k;
+    }
+
+    /** The drawn (interpolated) position of a vessel as [lon, lat], or null. */
+    function lngLat(mmsi) {
+      const i = slots.get(mmsi);
+      if (i === undefined) return null;
+      const [x, y] = positionAt(i, now());
+      const ll = new maplibregl.MercatorCoordinate(x + origin[0], y + origin[1]).toLngLat();
+      return [ll.lng, ll.lat];
+    }
+
+    function setVisible(v) { visible = v; }
+
+    return { layer, setFeatures, pick, renderedCount, lngLat, setVisible,
+      renders: () => renders, count: () => n };
+  }
+
+  window.KhazarVessels = { create };
+})();

@@ -39,12 +39,17 @@ class LiveDetection:
     """The detection and alerting stage of the live picture."""
 
     def __init__(self, state: ServerState, period_s: float = 0.5, exercise: bool = False,
-                 commit_period_s: float = 2.0) -> None:
+                 commit_period_s: float = 5.0, update_every_s: float = 5.0) -> None:
         self.state = state
         self.period_s = period_s
         self.commit_period_s = commit_period_s
-        self._last_commit = 0.0
+        #: a provisional open event already sent to the rules updates its alert at most
+        #: this often (new ones go at once): the audit log and the browsers are not flooded
+        self.update_every_s = update_every_s
+        self._sent_at: dict[str, float] = {}
+        self.prefix = "exercise." if exercise else ""
         self._wake = threading.Event()
+        self._lock = threading.Lock()  # the detector: speculative and committed threads
         self.exercise = exercise
         self.component = "exercise.detection" if exercise else "detection"
         self._flag = "exercise" if exercise else "NOT exercise"
@@ -60,6 +65,8 @@ class LiveDetection:
         self._thread = threading.Thread(
             target=self._run, name="khazar-detect-exercise" if exercise else "khazar-detect",
             daemon=True)
+        self._committer = threading.Thread(
+            target=self._commit_loop, name=self._thread.name + "-commit", daemon=True)
 
     def _setup(self) -> None:
         """Geography, detectors and rule context: seconds of work, done off the HTTP path."""
@@ -71,8 +78,6 @@ class LiveDetection:
         settings = self.state.settings
         geo = load_geography(settings)
         self.detector = LiveDetector(settings.detect, geography_from_geo(geo, settings))
-        # the committed path's first step, before any feed arrives, is cheap: warm it up
-        self._last_commit = time.monotonic()
         self.context = rule_context(settings, geo)
 
     @staticmethod
@@ -115,15 +120,9 @@ class LiveDetection:
         """New rows are stored: look now rather than at the next period (any thread)."""
         self._wake.set()
 
-    def step(self, commit: bool | None = None) -> int:
-        """One look at the store; returns the number of new or changed alerts.
-
-        ``commit`` runs the committed path too (default: when ``commit_period_s`` has
-        passed since it last ran)."""
-        from khazar.alerts.service import update_alerts
-        from khazar.store.events import upsert_events
-        from khazar.store.picture import ship_types
-
+    def step(self, commit: bool = False) -> int:
+        """One look at the store and a speculative step (and, with ``commit``, a committed
+        one); returns the number of new or changed alerts."""
         with self.state.locked() as store:
             fixes, dets = self._pull(store.conn)
         # the detectors are pure computation: run them without holding the store
@@ -131,19 +130,45 @@ class LiveDetection:
             self.clock_s = max(self.clock_s, float(np.max(fixes.t_s)))
         if len(dets):
             self.clock_s = max(self.clock_s, float(np.max(dets.t_s)))
-        self.detector.push(fixes, dets)
         if self.clock_s == float("-inf"):
             return 0
-        if commit is None:
-            commit = time.monotonic() - self._last_commit >= self.commit_period_s
-        if commit:
-            self._last_commit = time.monotonic()
-        update = self.detector.tick(self.clock_s, commit=commit)
-        events = [*update.provisional, *update.committed]
-        prefix = "exercise." if self.exercise else ""
-        if update.provisional:
-            self.state.count(prefix + "detect.provisional", len(update.provisional))
-        if not events and not update.withdrawn:
+        started = time.monotonic()
+        with self._lock:
+            self.detector.push(fixes, dets)
+            provisional = self.detector.speculate(self.clock_s)
+            withdrawn = self.detector.take_withdrawn()
+        self.state.count(self.prefix + "detect.speculate_ms",
+                         round((time.monotonic() - started) * 1000))
+        if provisional:
+            self.state.count(self.prefix + "detect.provisional", len(provisional))
+        changed = self._apply(self._throttled(provisional), withdrawn)
+        return changed + (self.commit() if commit else 0)
+
+    def commit(self) -> int:
+        """One step of the committed (watermark) path; the speculative path goes on
+        meanwhile. Returns the number of new or changed alerts."""
+        started = time.monotonic()
+        with self._lock:
+            job = self.detector.begin_commit(self.clock_s - self.detector.lateness_s)
+        if job is None:
+            return 0
+        try:
+            self.detector.run_commit(job)
+        finally:
+            with self._lock:
+                events = self.detector.end_commit(job)
+                withdrawn = self.detector.take_withdrawn()
+        self.state.count(self.prefix + "detect.commit_ms",
+                         round((time.monotonic() - started) * 1000))
+        return self._apply(events, withdrawn)
+
+    def _apply(self, events: list[Any], withdrawn: list[Any]) -> int:
+        """Store events, run the alert rules, settle withdrawals, publish the alerts."""
+        from khazar.alerts.service import update_alerts
+        from khazar.store.events import upsert_events
+        from khazar.store.picture import ship_types
+
+        if not events and not withdrawn:
             return 0
         now = datetime.now(UTC)
         with self.state.locked() as store:
@@ -157,13 +182,26 @@ class LiveDetection:
             else:
                 result = update_alerts(store, self.context, events, now,
                                        escalate_after=self.escalate_after)
-            closed = self._withdraw(store, update.withdrawn, now)
-        self.state.count(prefix + "detect.events", len(events))
+            closed = self._withdraw(store, withdrawn, now)
+        self.state.count(self.prefix + "detect.events", len(events))
         changed = [*result.new, *result.updated, *result.escalated, *closed]
-        self.state.count(prefix + "alerts.raised", len(result.new))
+        self.state.count(self.prefix + "alerts.raised", len(result.new))
         for alert in changed:
             self.state.hub.publish("alert", alert_feature(alert.to_dict()))
         return len(changed)
+
+    def _throttled(self, provisional: list[Any]) -> list[Any]:
+        """New provisional events, and updates of those not sent for ``update_every_s``."""
+        now = time.monotonic()
+        out = []
+        for ev in provisional:
+            if not ev.open or now - self._sent_at.get(ev.id, -np.inf) >= self.update_every_s:
+                self._sent_at[ev.id] = now
+                out.append(ev)
+        if len(self._sent_at) > 10_000:  # bounded: forget what was not updated lately
+            horizon = now - 10 * self.update_every_s
+            self._sent_at = {k: t for k, t in self._sent_at.items() if t >= horizon}
+        return out
 
     def _withdraw(self, store: Any, withdrawn: list[Any], now: datetime) -> list[Any]:
         """Delete withdrawn provisional events; close the unacknowledged alerts that rest
@@ -175,7 +213,7 @@ class LiveDetection:
         if not withdrawn:
             return []
         ids = sorted({e.id for e in withdrawn})
-        self.state.count(("exercise." if self.exercise else "") + "detect.withdrawn", len(ids))
+        self.state.count(self.prefix + "detect.withdrawn", len(ids))
         store.conn.execute(
             f"DELETE FROM events WHERE id IN ({', '.join('?' * len(ids))})", ids)
         gone = set(ids)
@@ -197,6 +235,7 @@ class LiveDetection:
                 f"unavailable: {type(exc).__name__}: {exc}")
             return
         self.state.components[self.component] = "running"
+        self._committer.start()
         while not self._stop.is_set():
             self._wake.wait(self.period_s)
             self._wake.clear()
@@ -206,9 +245,19 @@ class LiveDetection:
                 self.step()
             except Exception as exc:  # keep the live picture up; report on /api/status
                 self.state.components[self.component] = f"error: {type(exc).__name__}: {exc}"
-                self.state.count(("exercise." if self.exercise else "") + "detect.errors")
+                self.state.count(self.prefix + "detect.errors")
+
+    def _commit_loop(self) -> None:
+        while not self._stop.wait(self.commit_period_s):
+            try:
+                self.commit()
+            except Exception as exc:  # keep the live picture up; report on /api/status
+                self.state.components[self.component] = f"error: {type(exc).__name__}: {exc}"
+                self.state.count(self.prefix + "detect.errors")
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout=5)
+        if self._committer.is_alive():
+            self._committer.join(timeout=5)

@@ -54,7 +54,8 @@ from khazar.tracks.fixes import Fixes
 from khazar.tracks.tracker import TrackedFixes, TrackerState, TrackParams, track
 from khazar.units import KN_TO_MS, haversine_m
 
-__all__ = ["DEFAULT_KERNELS", "SPECULATIVE_KERNELS", "LiveDetector", "LiveStats", "LiveUpdate"]
+__all__ = ["DEFAULT_KERNELS", "SPECULATIVE_KERNELS", "CommitJob", "LiveDetector", "LiveStats",
+           "LiveUpdate"]
 
 F64 = npt.NDArray[np.float64]
 B = npt.NDArray[np.bool_]
@@ -92,6 +93,17 @@ class LiveStats:
     provisional: int = 0
     confirmed: int = 0
     withdrawn: int = 0
+
+
+@dataclass(slots=True)
+class CommitJob:
+    """One committed step taken out of the buffer (see :meth:`LiveDetector.begin_commit`)."""
+
+    fixes: Fixes
+    detections: Detections
+    watermark_s: float
+    final: bool
+    events: list[Event] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +225,7 @@ class LiveDetector:
         self._prov: dict[str, tuple[Event, float]] = {}  # id → (latest version, decided at)
         self._gap_sent: set[tuple[int, float]] = set()
         self._withdrawn: list[Event] = []
+        self._committing: float | None = None  # the watermark of a commit in progress
         self._clock = -np.inf
         hot = [shapely.make_valid(z.geometry) for z in self.geo.zones
                if z.kind in HOT_ZONE_KINDS]
@@ -231,7 +244,8 @@ class LiveDetector:
     # ------------------------------------------------------------- committed path
     def push(self, fixes: Fixes | None = None, detections: Detections | None = None) -> None:
         """Receive messages; those already behind the watermark are dropped and counted."""
-        wm = self.engine.watermark_s
+        wm = max(self.engine.watermark_s,
+                 self._committing if self._committing is not None else -np.inf)
         if fixes is not None and len(fixes):
             self.stats.received += len(fixes)
             ok = fixes.t_s >= wm
@@ -260,10 +274,24 @@ class LiveDetector:
         return self._release(float(np.nextafter(end_s, np.inf)), final=True)
 
     def _release(self, wm: float, final: bool) -> list[Event]:
+        job = self.begin_commit(wm, final)
+        if job is None:
+            return []
+        self.run_commit(job)
+        return self.end_commit(job)
+
+    def begin_commit(self, watermark_s: float, final: bool = False) -> CommitJob | None:
+        """Take the messages older than ``watermark_s`` out of the buffer (None if the
+        watermark does not move). With :meth:`run_commit` and :meth:`end_commit` this is
+        :meth:`advance` in three phases, so that a server can run the committed step on
+        another thread while the speculative path goes on: between begin and end,
+        :meth:`speculate` leaves the committed state alone (it materialises no vessel and
+        looks at no silence until the end)."""
+        wm = watermark_s
         if final:  # the end is decided even when the clock has already passed it
             wm = max(wm, self.engine.watermark_s)
         elif wm <= self.engine.watermark_s:
-            return []
+            return None
         fx = Fixes.concat(self._fixes)
         go = fx.t_s < wm
         self._fixes = [fx.take(~go)] if (~go).any() else []
@@ -272,9 +300,18 @@ class LiveDetector:
         self._dets = [dets.take(np.flatnonzero(~dgo))] if (~dgo).any() else []
         self.stats.released += int(go.sum()) + int(dgo.sum())
         self.stats.steps += 1
-        events = self.engine.step(fx.take(go), dets.take(np.flatnonzero(dgo)), wm, final)
-        self._settle(events, final)
-        return events
+        self._committing = wm
+        return CommitJob(fx.take(go), dets.take(np.flatnonzero(dgo)), wm, final)
+
+    def run_commit(self, job: CommitJob) -> None:
+        """The committed engine step of ``job`` (touches the committed state only)."""
+        job.events = self.engine.step(job.fixes, job.detections, job.watermark_s, job.final)
+
+    def end_commit(self, job: CommitJob) -> list[Event]:
+        """Settle provisional events against the committed ones; returns the latter."""
+        self._committing = None
+        self._settle(job.events, job.final)
+        return job.events
 
     def state_size(self) -> dict[str, int]:
         """Items held per component (the live state must stay bounded)."""
@@ -289,7 +326,7 @@ class LiveDetector:
         the committed path's clock. The usual call of a live server."""
         provisional = self.speculate(clock_s)
         committed = self.advance(clock_s) if commit else []
-        return LiveUpdate(committed, provisional, self._take_withdrawn())
+        return LiveUpdate(committed, provisional, self.take_withdrawn())
 
     def speculate(self, clock_s: float | None = None) -> list[Event]:
         """Run the speculative kernels on the messages pushed since the last call (and
@@ -303,7 +340,8 @@ class LiveDetector:
         if not self._spec_dets:
             return []
         events = self._speculate_fixes(new) if len(new) else []
-        events += self._speculate_silence()
+        if self._committing is None:
+            events += self._speculate_silence()
         self._cool()
         return events
 
@@ -354,8 +392,10 @@ class LiveDetector:
         fresh: list[int] = []  # vessels to (re)materialise: committed copy + replay
         hot_t: dict[int, float] = {}
         last_t: dict[int, float] = {}
+        before: dict[int, tuple[float, float, float] | None] = {}
         for a, b in zip(starts, ends, strict=True):
             mm = int(m[a])
+            before[mm] = self._seen.get(mm)
             self._seen[mm] = (float(new.t_s[b - 1]), float(new.lat[b - 1]),
                               float(new.lon[b - 1]))
             hs = np.flatnonzero(hot[a:b])
@@ -370,6 +410,17 @@ class LiveDetector:
                     fresh.append(mm)
             elif hs.size:
                 fresh.append(mm)
+        if fresh and self._committing is not None:
+            # the committed state is being stepped: materialise these after it
+            later = np.isin(new.mmsi, np.asarray(fresh, np.int64))
+            self._new.append(new.take(later))
+            for mm in fresh:  # they will be looked at again
+                seen = before[mm]
+                if seen is None:
+                    del self._seen[mm]
+                else:
+                    self._seen[mm] = seen
+            fresh = []
         if not keep.any() and not fresh:
             return []
         parts = [new.take(keep)]
@@ -462,7 +513,8 @@ class LiveDetector:
             del self._spec[mm]  # every message of it is committed: nothing to speculate
         self._seen = {mm: v for mm, v in self._seen.items() if wm - v[0] <= horizon}
 
-    def _take_withdrawn(self) -> list[Event]:
+    def take_withdrawn(self) -> list[Event]:
+        """Provisional events withdrawn since the last call."""
         out, self._withdrawn = self._withdrawn, []
         return out
 

@@ -1,0 +1,344 @@
+"""Live latency: message received → alert on the console, at 2,000 messages/s on loopback.
+
+``khazar serve`` runs as its own process on a temporary store; the simulator's ``mixed``
+day (normal traffic, every red-team scenario, the harmless look-alikes) is sent to its UDP
+port at 2,000 sentences/s, one datagram per sentence as a receiver sends them. The console
+is open in headless Debian Chromium (Playwright, logged in as an operator): a
+MutationObserver stamps each alert card (``[data-alert-id]``) when it first appears. An SSE
+client beside it stamps each alert's first ``alert`` message.
+
+Each alert's *triggering message* is the sentence whose report the alert was raised on: the
+first one sent of the alert's vessel whose report time equals the end of the alert's first
+event (for an AIS gap, a silence, the first sentence of any vessel at or after that time:
+the one that moved the feed's clock past the threshold). Latency = page stamp − send
+time of that sentence (both wall clock, same machine). Alerts raised by the speculative
+path (before the watermark path could have seen the message) and by the committed path
+(encounters, dark vessels; W = 10 min of feed time behind) are reported apart and together.
+
+Target (DESIGN, issue 8): p99 ≤ 1 s at 2,000 msg/s. Anchor: Skylight ~1 h typical.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+from argon2 import PasswordHasher
+
+from khazar.audit import add_user
+from khazar.config import load_settings
+from khazar.store import open_store
+
+CHROMIUM = "/usr/bin/chromium"
+RATE = 2000.0
+PASSWORD = "benchmark passphrase"
+START = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
+SKYLIGHT_S = 3600.0
+_SIX = np.full(256, 0, np.int64)
+for _c in range(48, 120):
+    _v = _c - 48
+    _SIX[_c] = _v - 8 if _v > 40 else _v
+
+
+def _free_port(kind: int) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def decode_lines(lines: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """(mmsi, report time s) of each single-sentence position report (type 1–3, 18);
+    -1 elsewhere. The report time is the tag block's receive time moved to the report's
+    own UTC second, as the ingest does."""
+    n = len(lines)
+    mmsi = np.full(n, -1, np.int64)
+    t_s = np.full(n, -1, np.int64)
+    for i, line in enumerate(lines):
+        try:
+            tag, _, body = line[1:].partition(b"\\")
+            f = body.split(b",")
+            if f[1] != b"1" or len(f[5]) < 24:
+                continue
+            c = int(tag.split(b"c:")[1].split(b"*")[0].split(b",")[0])
+            p = f[5][:24]
+            bits = 0
+            for ch in p:
+                bits = (bits << 6) | int(_SIX[ch])
+            total = 24 * 6
+            mtype = bits >> (total - 6)
+            if mtype in (1, 2, 3):
+                sec = (bits >> (total - 143)) & 63
+            elif mtype == 18:
+                sec = (bits >> (total - 139)) & 63
+            else:
+                continue
+            mmsi[i] = (bits >> (total - 38)) & ((1 << 30) - 1)
+            base = c - c % 60 + sec
+            shift = -60 if base - c > 30 else (60 if c - base > 30 else 0)
+            t_s[i] = base + shift if sec < 60 else c - c % 60
+        except (IndexError, ValueError):
+            continue
+    return mmsi, t_s
+
+
+def _cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _udp_rcvbuf_errors() -> int:
+    rows = [r.split() for r in Path("/proc/net/snmp").read_text().splitlines()
+            if r.startswith("Udp:")]
+    return int(rows[1][rows[0].index("RcvbufErrors")])
+
+
+def _stats(values: list[float]) -> dict[str, Any]:
+    if not values:
+        return {"n": 0}
+    a = np.asarray(values)
+    return {"n": int(a.size), "p50_s": round(float(np.percentile(a, 50)), 3),
+            "p95_s": round(float(np.percentile(a, 95)), 3),
+            "p99_s": round(float(np.percentile(a, 99)), 3),
+            "max_s": round(float(a.max()), 3)}
+
+
+class SseClient(threading.Thread):
+    """Stamps the first ``alert`` message of each alert id."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.client = httpx.Client(base_url=url, timeout=30)
+        r = self.client.post("/api/login", json={"username": "bench", "password": PASSWORD})
+        r.raise_for_status()
+        self.first: dict[str, tuple[float, dict[str, Any]]] = {}
+        self.ready = threading.Event()
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        with self.client.stream("GET", "/api/live", timeout=None) as stream:
+            event = None
+            for line in stream.iter_lines():
+                if self.stop.is_set():
+                    return
+                if line.startswith("event: "):
+                    event = line[7:]
+                    self.ready.set()
+                elif line.startswith("data: ") and event == "alert":
+                    now = time.time()
+                    props = json.loads(line[6:])["properties"]
+                    self.first.setdefault(props["id"], (now, props))
+
+
+_OBSERVER = """() => {
+  window.__seen = {};
+  const stamp = () => {
+    for (const el of document.querySelectorAll('[data-alert-id]')) {
+      const id = el.getAttribute('data-alert-id');
+      if (!(id in window.__seen)) window.__seen[id] = Date.now() / 1000;
+    }
+  };
+  new MutationObserver(stamp).observe(document.body, {childList: true, subtree: true});
+  stamp();
+}"""
+
+
+def _simulate(hours: float) -> tuple[list[bytes], dict[str, Any]]:
+    from khazar.sim.engine import simulate
+
+    run = simulate("mixed", hours, 11, START, load_settings())
+    lines: list[bytes] = []
+    for _, chunk in run.feed.chunks():
+        lines.extend(chunk)
+    return lines, {"scenario": "mixed", "seed": 11, "hours": hours,
+                   "vessels": run.truth.stats["vessels"],
+                   "planted": [b.scenario for b in run.truth.behaviours]}
+
+
+def _send(lines: list[bytes], port: int, rate: float) -> np.ndarray:
+    """Send one datagram per line at ``rate``/s; returns each line's send time (wall)."""
+    sent = np.empty(len(lines))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    t0 = time.monotonic()
+    w0 = time.time() - t0
+    i = 0
+    try:
+        while i < len(lines):
+            now = time.monotonic()
+            due = min(len(lines), int((now - t0) * rate) + 1)
+            while i < due:
+                sock.sendto(lines[i] + b"\r\n", ("127.0.0.1", port))
+                sent[i] = w0 + time.monotonic()
+                i += 1
+            time.sleep(0.005)
+    finally:
+        sock.close()
+    return sent
+
+
+def run(quick: bool) -> dict[str, Any]:
+    hours = 1.5 if quick else 6.0
+    lines, sim = _simulate(hours)
+    mmsi, rep_t = decode_lines(lines)
+    work = Path(tempfile.mkdtemp(prefix="khazar-latency-"))
+    db = work / "khazar.duckdb"
+    with open_store(db) as store:
+        add_user(store, "bench", PASSWORD, "operator", actor="bench",
+                 hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    http_port, udp_port = _free_port(socket.SOCK_STREAM), _free_port(socket.SOCK_DGRAM)
+    exe = shutil.which("khazar", path=str(Path(sys.executable).parent)) or "khazar"
+    server = subprocess.Popen([exe, "serve", "--db", str(db), "--port", str(http_port),
+                               "--udp", str(udp_port)], stdout=subprocess.DEVNULL,
+                              stderr=open(work / "serve.log", "w"))  # noqa: SIM115
+    url = f"http://127.0.0.1:{http_port}"
+    try:
+        return _measure(url, server, lines, mmsi, rep_t, udp_port, sim)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _wait_ready(url: str) -> httpx.Client:
+    client = httpx.Client(base_url=url, timeout=30)
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            if client.post("/api/login", json={"username": "bench", "password": PASSWORD}
+                           ).status_code == 200:
+                status = client.get("/api/status").json()
+                if status["components"].get("detection") == "running":
+                    return client
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("khazar serve did not get its detection running in 180 s")
+        time.sleep(0.5)
+
+
+def _measure(url: str, server: subprocess.Popen[bytes], lines: list[bytes],
+             mmsi: np.ndarray, rep_t: np.ndarray, udp_port: int,
+             sim: dict[str, Any]) -> dict[str, Any]:
+    from playwright.sync_api import sync_playwright
+
+    api = _wait_ready(url)
+    sse = SseClient(url)
+    sse.start()
+    if not sse.ready.wait(30):
+        raise RuntimeError("no SSE stream from khazar serve")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run",
+                  "--use-gl=swiftshader", "--enable-unsafe-swiftshader"])
+        context = browser.new_context(viewport={"width": 1440, "height": 900}, bypass_csp=True)
+        page = context.new_page()
+        page.goto(url + "/")
+        page.wait_for_selector("#login-form", state="visible")
+        page.fill("#login-username", "bench")
+        page.fill("#login-password", PASSWORD)
+        page.click("#login-submit")
+        page.wait_for_selector("#app-view", state="visible")
+        page.evaluate(_OBSERVER)
+        load0 = os.getloadavg()
+        cpu0 = _cpu_s(server.pid)
+        udp_err0 = _udp_rcvbuf_errors()
+        t_send0 = time.time()
+        sent = _send(lines, udp_port, RATE)
+        send_s = time.time() - t_send0
+        cpu_send = _cpu_s(server.pid) - cpu0
+        load1 = os.getloadavg()
+        # the committed path is W of feed time behind: wait for its alerts too
+        page.wait_for_timeout(20_000)
+        seen: dict[str, float] = page.evaluate("window.__seen")
+        page.screenshot(path=str(Path(__file__).parent / "results" / "latency-console.png"))
+        browser.close()
+    sse.stop.set()
+    udp_err = _udp_rcvbuf_errors() - udp_err0
+    status = api.get("/api/status").json()
+    alerts = api.get("/api/alerts", params={"limit": 10000}).json()["features"]
+    return _report(alerts, seen, sse.first, sent, mmsi, rep_t, status, sim,
+                   {"send_s": send_s, "cpu_s": cpu_send, "load": (load0, load1),
+                    "udp_rcvbuf_errors": udp_err})
+
+
+def _report(alerts: list[dict[str, Any]], seen: dict[str, float],
+            sse_first: dict[str, tuple[float, dict[str, Any]]], sent: np.ndarray,
+            mmsi: np.ndarray, rep_t: np.ndarray, status: dict[str, Any],
+            sim: dict[str, Any], run_info: dict[str, Any]) -> dict[str, Any]:
+    w_s = load_settings().detect.lateness_window_s
+    pos = rep_t >= 0
+    # the feed's clock at each send: the newest report time sent so far
+    clock = np.maximum.accumulate(np.where(pos, rep_t, -1))
+    by_vessel: dict[tuple[int, int], int] = {}
+    for i in np.flatnonzero(pos).tolist():
+        by_vessel.setdefault((int(mmsi[i]), int(rep_t[i])), i)
+    rows = []
+    for f in alerts:
+        p = f["properties"]
+        first = sse_first.get(p["id"])
+        if first is None:
+            continue  # raised before the stream opened (none expected) or not published
+        sse_t, props = first
+        end_s = int(datetime.fromisoformat(props["last_ts"]).timestamp())
+        k = by_vessel.get((props["mmsi"], end_s)) if props.get("mmsi") else None
+        if k is None:  # a silence, or a vessel-less contact: the clock's first message
+            k = int(np.searchsorted(clock, end_s, side="left"))
+            if k >= len(sent):
+                continue
+        page_t = seen.get(p["id"])
+        # speculative when it came before the watermark could pass the message
+        feed_clock = clock[max(0, int(np.searchsorted(sent, sse_t, side="right")) - 1)]
+        rows.append({"id": p["id"], "type": p["type"], "rule": p["rule"],
+                     "sse_s": sse_t - sent[k],
+                     "page_s": None if page_t is None else page_t - sent[k],
+                     "path": "speculative" if feed_clock - w_s < end_s else "committed"})
+    page = [r["page_s"] for r in rows if r["page_s"] is not None]
+    counters = status["counters"]
+    by_type: dict[str, int] = {}
+    for r in rows:
+        by_type[r["type"]] = by_type.get(r["type"], 0) + 1
+    p99 = _stats(page).get("p99_s")
+    return {
+        "target": "message received → alert on the console p99 ≤ 1 s at 2,000 msg/s",
+        "anchor": "Skylight: ~1 h typical (DESIGN)",
+        "sim": sim,
+        "messages_sent": len(sent),
+        "send_s": round(run_info["send_s"], 1),
+        "rate_msg_s": round(len(sent) / run_info["send_s"], 1),
+        "alerts": {"raised": len(alerts), "measured": len(rows), "on_page": len(page),
+                   "by_type": by_type},
+        "page_latency": _stats(page),
+        "sse_latency": _stats([r["sse_s"] for r in rows]),
+        "page_latency_speculative": _stats([r["page_s"] for r in rows
+                                            if r["path"] == "speculative" and r["page_s"]
+                                            is not None]),
+        "page_latency_committed": _stats([r["page_s"] for r in rows
+                                          if r["path"] == "committed" and r["page_s"]
+                                          is not None]),
+        "target_met": p99 is not None and p99 <= 1.0,
+        "vs_skylight": None if not p99 else round(SKYLIGHT_S / p99),
+        "drops": {"udp_kernel_rcvbuf_errors": run_info["udp_rcvbuf_errors"],
+                  "feed_queue_dropped": counters.get("feed.dropped", 0),
+                  "sse_dropped": status["live"]["dropped"],
+                  "received": counters.get("feed.received", 0),
+                  "ingested_lines": counters.get("feed.ingested_lines", 0)},
+        "detection": {k: v for k, v in counters.items() if k.startswith(("detect.", "alerts."))},
+        "machine": {"cores": os.cpu_count(), "loadavg_before": run_info["load"][0],
+                    "loadavg_after": run_info["load"][1],
+                    "server_cpu_s_while_sending": round(run_info["cpu_s"], 1),
+                    "server_cpu_share": round(run_info["cpu_s"] / run_info["send_s"], 2)},
+        "slowest": sorted(rows, key=lambda r: -(r["page_s"] or r["sse_s"]))[:10],
+    }

@@ -1,5 +1,6 @@
 """Schemathesis against the app's own OpenAPI: no input gives a 5xx, answers match the
-spec, for an admin (every route allowed) and a viewer (writes must be 403, not 5xx).
+spec, for an admin (every route allowed) and a viewer (writes must be 403, not 5xx); as
+an admin also schema-violating input (wrong types, missing fields), never a 5xx either.
 
 The server is real (uvicorn on loopback) over an hour of simulated traffic with detected
 events and alerts; path parameters are drawn both by schemathesis and from the ids the
@@ -17,6 +18,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
@@ -27,7 +29,14 @@ from tests.api.simstore import PASSWORD
 
 #: examples per operation: an admin reaches every route's logic; a viewer's writes stop
 #: at the role check, so fewer suffice (the whole file stays well under 90 s on 2 cores)
-MAX_EXAMPLES = {"admin": 12, "viewer": 5}
+MAX_EXAMPLES = {"admin": 8, "viewer": 3}
+#: argon2 makes these slow on purpose (a login, even of an unknown name, costs one hash):
+#: few examples, and no schema-violating ones (those stop at validation anyway)
+HASHING = {("POST", "/api/login"), ("POST", "/api/users"),
+           ("POST", "/api/users/{username}/password")}
+HASHING_EXAMPLES = 3
+#: schema-violating examples per operation (admin only: a viewer's stop at the role check)
+NEGATIVE_EXAMPLES = 3
 #: not fuzzed: logout would end the session the fuzzer uses; starting an exercise runs a
 #: simulation of up to 24 h in the server (tests/api/test_exercise.py covers it)
 SKIPPED = {("POST", "/api/logout"), ("POST", "/api/exercises")}
@@ -122,10 +131,14 @@ def _strategy(operation: Any, ids: dict[str, list[Any]]) -> st.SearchStrategy[An
 
 
 def _fuzz(operation: Any, strategy: st.SearchStrategy[Any], url: str, token: str,
-          max_examples: int) -> set[int]:
-    """Run one operation's examples; the statuses answered (a failed check raises)."""
+          max_examples: int, negative: bool = False) -> set[int]:
+    """Run one operation's examples; the statuses answered (a failed check raises).
+    Negative examples break the schema on purpose: they must never crash the server, and
+    their answers need not match a success schema."""
     headers = {"Authorization": f"Bearer {token}"}
-    checks = [not_a_server_error, response_schema_conformance, status_code_conformance]
+    checks = [not_a_server_error, status_code_conformance]
+    if not negative:
+        checks.append(response_schema_conformance)
     statuses: set[int] = set()
 
     @settings(max_examples=max_examples, deadline=None, database=None,
@@ -148,19 +161,40 @@ def test_no_input_makes_a_server_error(sim_served: Served, username: str) -> Non
     _grammar_hooks(schema, ids)
     failures: list[str] = []
     statuses: dict[tuple[str, str], set[int]] = {}
+    negatives = 0
+    durations: dict[tuple[str, str], float] = {}
     started = time.monotonic()
     for result in schema.get_all_operations():
         operation = result.ok()
         key = (operation.method.upper(), operation.path)
         if key in SKIPPED or key in STREAMS:
             continue
+        op_started = time.monotonic()
         try:
+            examples = HASHING_EXAMPLES if key in HASHING else MAX_EXAMPLES[username]
             statuses[key] = _fuzz(operation, _strategy(operation, ids), sim_served.url, token,
-                                  MAX_EXAMPLES[username])
+                                  examples)
         except Exception as exc:  # collect every operation's failure, then report them all
             failures.append(f"{key[0]} {key[1]}: {exc}")
+        durations[key] = time.monotonic() - op_started
+        if username != "admin" or key in HASHING:
+            continue
+        try:
+            answered = _fuzz(operation, operation.as_strategy(
+                generation_mode=schemathesis.GenerationMode.NEGATIVE), sim_served.url,
+                token, NEGATIVE_EXAMPLES, negative=True)
+        except Unsatisfiable:  # nothing to break: no parameters or body, or free strings
+            continue
+        except Exception as exc:
+            failures.append(f"{key[0]} {key[1]} (schema-violating input): {exc}")
+            continue
+        # mostly 400/422; a 200 is right when the mutation still serialises to valid text
+        # (a number where a bbox string belongs), so only the 5xx check applies
+        negatives += 1 if answered else 0
+        durations[key] = time.monotonic() - op_started
     assert not failures, "\n\n".join(failures)
     assert len(statuses) >= 30
+    assert username != "admin" or negatives >= 15, negatives
     # not vacuous: every read answered 200 at least once (only an exercise run id cannot
     # be drawn: the store holds none), and a viewer's writes all stopped at the role check
     reads = {k for k in statuses if k[0] == "GET" and k[1] != "/api/exercises/{run_id}"}
@@ -176,4 +210,6 @@ def test_no_input_makes_a_server_error(sim_served: Served, username: str) -> Non
     # the session survived the whole run: nothing logged the fuzzer out
     r = httpx.get(sim_served.url + "/api/me", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200 and r.json()["username"] == username
+    slowest = sorted(durations.items(), key=lambda kv: -kv[1])[:6]
+    print(", ".join(f"{m} {p} {d:.1f} s" for (m, p), d in slowest))
     print(f"{username}: {len(statuses)} operations in {time.monotonic() - started:.1f} s")

@@ -123,8 +123,8 @@ def users_add(
 ) -> None:
     """Add a user with a role; the password is prompted (hidden, twice) or read from stdin."""
     parsed = parse_role(role)
+    password = _read_password(password_stdin)  # before the store is held: no lock at a prompt
     with store_or_api(db, user) as where:
-        password = _read_password(password_stdin)
         if isinstance(where, Store):
             added = add_user(where, username, password, parsed, actor=_cli_actor())
             name, role_name = added.username, added.role.value
@@ -204,8 +204,8 @@ def users_passwd(
     """Set a user's password (prompted hidden twice, or from stdin); a running server
     ends the user's sessions."""
     ended = 0
+    password = _read_password(password_stdin)
     with store_or_api(db, user) as where:
-        password = _read_password(password_stdin)
         if isinstance(where, Store):
             set_password(where, username, password, actor=_cli_actor())
         else:

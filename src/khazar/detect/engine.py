@@ -3,8 +3,8 @@
 :class:`Engine` chains the tracker, the annotation and every detector kernel; each
 :meth:`Engine.step` consumes the fixes and detections released up to a watermark.
 
-- Batch: :func:`detect_batch` makes one step over all history (vectorised inside each
-  kernel), watermark = end of the data.
+- Batch: :func:`detect_batch` steps over stored history in time slices (vectorised
+  inside each kernel), the last watermark = end of the data.
 - Live: :class:`khazar.detect.live.LiveDetector` holds messages back for the lateness
   window W, releases, on each advance of its clock, those older than ``clock − W`` in one
   step, so silence is noticed (``ais_gap``) and runs in progress come out as open events;
@@ -16,10 +16,12 @@ Closed events are the same in both modes for the same input; event ids derive fr
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from khazar.config import DetectSettings
 from khazar.detect.anchor_drag import AnchorDragDetector
@@ -74,19 +76,30 @@ class Engine:
         self.tracker = TrackerState()
         self.states: list[Any] = [d.init() for d in self.detectors]
         self.watermark_s = -np.inf
+        #: seconds spent per phase over all steps ("track", "annotate", then each detector)
+        self.timings_s: dict[str, float] = {}
+
+    def _timed(self, phase: str, started: float) -> float:
+        now = time.perf_counter()
+        self.timings_s[phase] = self.timings_s.get(phase, 0.0) + now - started
+        return now
 
     def step(self, fixes: Fixes, detections: Detections, watermark_s: float,
              final: bool = False) -> list[Event]:
         """Consume fixes/detections all earlier than ``watermark_s`` (and later than the
         previous watermark); return the events closed or updated by them."""
+        t = time.perf_counter()
         tr = track(self.tracker, fixes, self.params)
+        t = self._timed("track", t)
         fx = tr.fixes
         ann = annotate(self.geo, fx.mmsi, fx.lat, fx.lon)
         chunk = Chunk(tr, ann, detections, watermark_s, final)
+        t = self._timed("annotate", t)
         events: list[Event] = []
         for i, det in enumerate(self.detectors):
             self.states[i], evs = det.step(self.states[i], chunk)
             events.extend(evs)
+            t = self._timed(det.name, t)
         self.tracker.expire(watermark_s, self.params)
         self.watermark_s = watermark_s
         return events
@@ -109,18 +122,70 @@ def merge_updates(events: Iterable[Event]) -> dict[str, Event]:
     return out
 
 
+#: batch steps through history in slices of this much time (memory bounded by a slice)
+BATCH_SLICE_S = 24 * 3600.0
+
+
 def detect_batch(fixes: Fixes, settings: DetectSettings, geo: DetectGeography,
                  detections: Detections | None = None,
-                 end_s: float | None = None) -> list[Event]:
-    """All events in stored history: one engine step over everything.
+                 end_s: float | None = None,
+                 timings_s: dict[str, float] | None = None,
+                 slice_s: float | None = BATCH_SLICE_S) -> list[Event]:
+    """All events in stored history.
+
+    The engine steps through the history in time slices of ``slice_s`` (None: one step
+    over everything), each slice's end as watermark, as the live runner releases
+    messages: kernels carry only bounded state, so the closed events are the same as one
+    step's, and memory is bounded by a slice instead of the whole history. Events still
+    open after a slice are dropped: the last step, at the end of the data, emits every
+    event still in progress.
 
     ``end_s`` is the end of the data (default: the last fix or detection); events still in
-    progress then are returned open. Sorted by (start, type, id).
+    progress then are returned open. Sorted by (start, type, id). ``timings_s``, when
+    given, receives the seconds spent per phase (tracker, annotation, each detector).
     """
     dets = detections if detections is not None else Detections.empty()
     if end_s is None:
         times = [x.max() for x in (fixes.t_s, dets.t_s) if x.size]
         end_s = float(max(times)) if times else 0.0
     engine = Engine(settings, geo)
-    events = engine.step(fixes, dets, float(np.nextafter(end_s, np.inf)), final=True)
+    final_wm = float(np.nextafter(end_s, np.inf))
+    cuts = _cuts(fixes.t_s, dets.t_s, end_s, slice_s)
+    if cuts.size == 0:
+        events = engine.step(fixes, dets, final_wm, final=True)
+    else:
+        f_order, f_bounds = _by_slice(fixes.t_s, cuts)
+        d_order, d_bounds = _by_slice(dets.t_s, cuts)
+        events = []
+        for k in range(cuts.size + 1):
+            last = k == cuts.size
+            evs = engine.step(fixes.take(f_order[f_bounds[k]:f_bounds[k + 1]]),
+                              dets.take(d_order[d_bounds[k]:d_bounds[k + 1]]),
+                              final_wm if last else float(cuts[k]), final=last)
+            events.extend(evs if last else (e for e in evs if not e.open))
+    if timings_s is not None:
+        timings_s.update(engine.timings_s)
     return sorted(merge_updates(events).values(), key=lambda e: (e.start, e.type, e.id))
+
+
+F64 = npt.NDArray[np.float64]
+Index = npt.NDArray[np.intp]
+
+
+def _cuts(f_t: F64, d_t: F64, end_s: float, slice_s: float | None) -> F64:
+    """Watermarks between slices: every ``slice_s`` from the first message, before the
+    slice that holds ``end_s`` (none when ``slice_s`` is None)."""
+    if slice_s is None or not (f_t.size or d_t.size):
+        return np.empty(0)
+    t0 = min(float(np.nanmin(x)) for x in (f_t, d_t) if x.size)
+    n_slices = max(0, int(np.floor((end_s - t0) / slice_s)))
+    return np.asarray(t0 + slice_s * np.arange(1, n_slices + 1), dtype=np.float64)
+
+
+def _by_slice(t_s: F64, cuts: F64) -> tuple[Index, Index]:
+    """Indices grouped by slice, stably (slice k: ``cuts[k-1] ≤ t < cuts[k]``; the last
+    slice holds the rest), and the bounds of each slice in that order."""
+    slot = np.searchsorted(cuts, t_s, side="right")
+    order = np.argsort(slot.astype(np.uint16) if cuts.size < 65535 else slot, kind="stable")
+    bounds = np.searchsorted(slot[order], np.arange(cuts.size + 2))
+    return order, bounds

@@ -9,7 +9,7 @@ of large polygons and only points in boundary cells get an exact test.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -27,6 +27,7 @@ __all__ = [
     "DetectGeography",
     "PolygonIndex",
     "PortSpec",
+    "ZoneGrid",
     "ZoneSpec",
     "annotate",
 ]
@@ -125,6 +126,127 @@ class PolygonIndex:
         return np.asarray(res, dtype=bool)
 
 
+class ZoneGrid:
+    """One raster (0.0025° cells) over many polygons ("layers"), boxes and circles at once.
+
+    Each cell gets a *signature*: the layers that certainly contain the whole cell and the
+    layers whose boundary may pass through it (the cells a boundary sampled every half cell
+    touches, grown by one cell, as :class:`PolygonIndex` does; boxes: any cell they touch;
+    circles: cells within a cell's size of the rim). Layer numbers: polygons, then boxes,
+    then circles.
+    A point in a cell with no boundary layer is answered by its signature, so annotating
+    ``n`` fixes over ``L`` layers costs one lookup per fix instead of ``L`` passes; only the
+    fixes near a boundary get exact tests.
+    """
+
+    def __init__(self, layers: tuple[BaseGeometry, ...],
+                 boxes: tuple[tuple[float, float, float, float], ...] = (),
+                 circles: tuple[tuple[float, float, float], ...] = (),
+                 cell_deg: float = 0.0025) -> None:
+        c = cell_deg
+        circle_boxes = [_circle_box(*ci) for ci in circles]
+        bounds = [g.bounds for g in layers if not g.is_empty] + list(boxes) + circle_boxes
+        if not bounds:
+            bounds = [(0.0, 0.0, c, c)]
+        self.x0 = float(np.floor(min(b[0] for b in bounds) / c) - 2) * c
+        self.y0 = float(np.floor(min(b[1] for b in bounds) / c) - 2) * c
+        self.nx = int(np.ceil((max(b[2] for b in bounds) - self.x0) / c)) + 3
+        self.ny = int(np.ceil((max(b[3] for b in bounds) - self.y0) / c)) + 3
+        self.cell = c
+        self.n_layers = len(layers) + len(boxes) + len(circles)
+        raster = np.zeros((self.nx, self.ny), np.int32)
+        # signature s > 0 is its parent signature with one more (layer, state): 1 in, 2 edge
+        defs: list[tuple[int, int, int]] = [(-1, -1, 0)]
+        for li, g in enumerate(layers):
+            if not g.is_empty:
+                self._add(raster, defs, li, *self._polygon_states(g))
+        for bi, box in enumerate(boxes):
+            ia, ja, ib, jb = self._window(box)
+            state = np.full((ib - ia, jb - ja), 2, np.int8)
+            self._add(raster, defs, len(layers) + bi, ia, ja, state)
+        for ci, circle in enumerate(circles):
+            self._add(raster, defs, len(layers) + len(boxes) + ci,
+                      *self._circle_states(circle, circle_boxes[ci]))
+        self.raster = raster if len(defs) > 32_000 else raster.astype(np.int16)
+        self.inside = np.zeros((len(defs), self.n_layers), bool)
+        self.edge = np.zeros((len(defs), self.n_layers), bool)
+        for sig in range(1, len(defs)):
+            parent, layer, st = defs[sig]
+            self.inside[sig] = self.inside[parent]
+            self.edge[sig] = self.edge[parent]
+            (self.inside if st == 1 else self.edge)[sig, layer] = True
+
+    def _ix(self, x: float) -> int:
+        return int(np.clip(np.floor((x - self.x0) / self.cell), 0, self.nx - 1))
+
+    def _iy(self, y: float) -> int:
+        return int(np.clip(np.floor((y - self.y0) / self.cell), 0, self.ny - 1))
+
+    def _window(self, bounds: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
+        """Cell index ranges [ia, ib) × [ja, jb) covering ``bounds`` with one cell to spare."""
+        x0, y0, x1, y1 = bounds
+        return (max(self._ix(x0) - 1, 0), max(self._iy(y0) - 1, 0),
+                min(self._ix(x1) + 2, self.nx), min(self._iy(y1) + 2, self.ny))
+
+    def _circle_states(self, circle: tuple[float, float, float],
+                       box: tuple[float, float, float, float]
+                       ) -> tuple[int, int, npt.NDArray[np.int8]]:
+        lat, lon, r_m = circle
+        ia, ja, ib, jb = self._window(box)
+        xs = self.x0 + np.arange(ia, ib + 1) * self.cell  # cell corners
+        ys = self.y0 + np.arange(ja, jb + 1) * self.cell
+        gx, gy = np.meshgrid(xs, ys, indexing="ij")
+        corner = haversine_m(gy, gx, lat, lon)
+        far = np.maximum.reduce([corner[:-1, :-1], corner[1:, :-1], corner[:-1, 1:],
+                                 corner[1:, 1:]])
+        centre = haversine_m(gy[:-1, :-1] + self.cell / 2, gx[:-1, :-1] + self.cell / 2,
+                             lat, lon)
+        # a cell spans less than 2 × its size in metres (at these latitudes): margins of
+        # that much make "certainly inside" and "certainly outside" safe from rounding
+        margin_m = 2.0 * self.cell * 111_320.0
+        state = np.where(far <= r_m - margin_m, 1, np.where(centre > r_m + margin_m, 0, 2))
+        return ia, ja, state.astype(np.int8)
+
+    def _polygon_states(self, g: BaseGeometry) -> tuple[int, int, npt.NDArray[np.int8]]:
+        ia, ja, ib, jb = self._window(g.bounds)
+        xs = self.x0 + (np.arange(ia, ib) + 0.5) * self.cell
+        ys = self.y0 + (np.arange(ja, jb) + 0.5) * self.cell
+        gx, gy = np.meshgrid(xs, ys, indexing="ij")
+        inside = shapely.contains_xy(g, gx, gy)
+        pts = shapely.get_coordinates(shapely.segmentize(g.boundary, self.cell / 2))
+        bx = np.floor((pts[:, 0] - self.x0) / self.cell).astype(np.int64) - ia
+        by = np.floor((pts[:, 1] - self.y0) / self.cell).astype(np.int64) - ja
+        edge = np.zeros(inside.shape, bool)
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                edge[np.clip(bx + dx, 0, ib - ia - 1), np.clip(by + dy, 0, jb - ja - 1)] = True
+        return ia, ja, np.where(edge, 2, inside.astype(np.int8)).astype(np.int8)
+
+    @staticmethod
+    def _add(raster: npt.NDArray[np.int32], defs: list[tuple[int, int, int]], layer: int,
+             ia: int, ja: int, state: npt.NDArray[np.int8]) -> None:
+        ib, jb = ia + state.shape[0], ja + state.shape[1]
+        sub = raster[ia:ib, ja:jb]
+        touched = state != 0
+        pairs = sub[touched].astype(np.int64) * 3 + state[touched]
+        uniq, inv = np.unique(pairs, return_inverse=True)
+        base = len(defs)
+        defs.extend((int(u) // 3, layer, int(u) % 3) for u in uniq.tolist())
+        sub[touched] = base + inv.astype(np.int32)
+
+    def lookup(self, lat: F64, lon: F64) -> I32:
+        """The signature of each point's cell (0: no layer near)."""
+        ix = np.floor((lon - self.x0) / self.cell)
+        iy = np.floor((lat - self.y0) / self.cell)
+        ok = (ix >= 0) & (ix < self.nx) & (iy >= 0) & (iy < self.ny)
+        out = np.zeros(lat.shape[0], np.int32)
+        if ok.all():
+            out[:] = self.raster[ix.astype(np.int64), iy.astype(np.int64)]
+        else:
+            out[ok] = self.raster[ix[ok].astype(np.int64), iy[ok].astype(np.int64)]
+        return out
+
+
 class ShoreDistance:
     """Distance from a water point to the nearest shore, from a raster (≈ 1 km cells)."""
 
@@ -194,6 +316,31 @@ class DetectGeography:
         return tuple(sorted(range(len(self.zones)),
                             key=lambda i: (_KIND_RANK.get(self.zones[i].kind, 9), i)))
 
+    @cached_property
+    def zone_grid(self) -> ZoneGrid:
+        """Layers: the zones, then the ports' approach areas; boxes: each port's search
+        box; circles: each receiver's reliable range."""
+        approaches = tuple(p.approach for p in self.ports if p.approach is not None)
+        return ZoneGrid(tuple(z.geometry for z in self.zones) + approaches,
+                        tuple(_port_box(p.lat, p.lon) for p in self.ports), self.receivers)
+
+    @cached_property
+    def grid_columns(self) -> _GridColumns:
+        """The zone columns of every grid signature (for fixes away from boundaries)."""
+        g = self.zone_grid
+        nz = len(self.zones)
+        layers = nz + sum(p.approach is not None for p in self.ports)
+        cols = _zone_columns(self, lambda layer: g.inside[:, layer], g.inside.shape[0])
+        return _GridColumns(
+            *cols,
+            dirty=np.asarray(g.edge[:, :layers].any(axis=1), dtype=bool),
+            near_port=np.asarray(g.edge[:, layers: layers + len(self.ports)].any(axis=1),
+                                 dtype=bool),
+            covered=np.asarray(g.inside[:, layers + len(self.ports):].any(axis=1), dtype=bool),
+            near_receiver=np.asarray(g.edge[:, layers + len(self.ports):].any(axis=1)
+                                     & ~g.inside[:, layers + len(self.ports):].any(axis=1),
+                                     dtype=bool))
+
 
 @dataclass(frozen=True, slots=True)
 class Annotation:
@@ -216,9 +363,36 @@ class Annotation:
 _PORT_SEARCH_M = 15_000.0
 
 
-def annotate(geo: DetectGeography, mmsi: npt.NDArray[np.int64], lat: F64, lon: F64) -> Annotation:
-    """Geography of each fix (pure, vectorised over fixes; loops over zones and ports)."""
-    n = lat.shape[0]
+def _port_box(lat: float, lon: float) -> tuple[float, float, float, float]:
+    """The box :func:`annotate` searches for a port's nearby fixes (lon0, lat0, lon1, lat1)."""
+    dlat = _PORT_SEARCH_M / 111_000.0
+    dlon = dlat / max(0.2, float(np.cos(np.radians(lat))))
+    return lon - dlon, lat - dlat, lon + dlon, lat + dlat
+
+
+def _circle_box(lat: float, lon: float, r_m: float) -> tuple[float, float, float, float]:
+    dl = r_m / 110_574.0
+    dlo = dl / max(0.2, float(np.cos(np.radians(lat))))
+    return lon - dlo, lat - dl, lon + dlo, lat + dl
+
+
+@dataclass(frozen=True, slots=True)
+class _GridColumns:
+    zbits: npt.NDArray[np.uint64]
+    zone: I32
+    prot_zone: I32
+    corridor: I32
+    approach: B
+    dirty: B  # a zone or approach boundary may pass through the cell: exact tests
+    near_port: B
+    covered: B  # certainly within range of a receiver
+    near_receiver: B  # near the rim of a receiver's range (and not certainly within another)
+
+
+def _zone_columns(geo: DetectGeography, contains: Callable[[int], B], n: int
+                  ) -> tuple[npt.NDArray[np.uint64], I32, I32, I32, B]:
+    """zbits, zone, prot_zone, corridor, approach of ``n`` points, from ``contains(layer)``
+    (layer = zone index, then ``len(zones)`` + index among ports with an approach)."""
     nz = len(geo.zones)
     words = max(1, (nz + 63) // 64)
     zbits = np.zeros((n, words), np.uint64)
@@ -228,7 +402,7 @@ def annotate(geo: DetectGeography, mmsi: npt.NDArray[np.int64], lat: F64, lon: F
     approach = np.zeros(n, bool)
     for zi in reversed(geo.zone_order):
         z = geo.zones[zi]
-        inside = geo.zone_indexes[zi].contains(lat, lon)
+        inside = contains(zi)
         if not inside.any():
             continue
         zbits[inside, zi // 64] |= np.uint64(1 << (zi % 64))
@@ -239,8 +413,85 @@ def annotate(geo: DetectGeography, mmsi: npt.NDArray[np.int64], lat: F64, lon: F
             corridor[inside] = np.where(corridor[inside] >= 0, corridor[inside], zi)
         if z.kind == "port_approach":
             approach |= inside
+    layer = nz
+    for p in geo.ports:
+        if p.approach is not None:
+            approach |= contains(layer)
+            layer += 1
+    return zbits, zone, prot_zone, corridor, approach
+
+
+def _isin(mmsi: npt.NDArray[np.int64], values: Collection[int]) -> B:
+    """``np.isin`` that tests each run of equal MMSIs once (fixes come sorted by MMSI)."""
+    vals = np.fromiter(values, np.int64, len(values))
+    n = mmsi.shape[0]
+    if n == 0 or vals.size == 0:
+        return np.zeros(n, bool)
+    starts = np.flatnonzero(np.concatenate(([True], mmsi[1:] != mmsi[:-1])))
+    if starts.size * 4 > n:
+        return np.asarray(np.isin(mmsi, vals), dtype=bool)
+    hit = np.isin(mmsi[starts], vals)
+    return np.asarray(np.repeat(hit, np.diff(np.append(starts, n))), dtype=bool)
+
+
+def annotate(geo: DetectGeography, mmsi: npt.NDArray[np.int64], lat: F64, lon: F64) -> Annotation:
+    """Geography of each fix (pure, vectorised over fixes).
+
+    The zone grid answers every fix whose cell no zone boundary crosses; fixes near a
+    boundary get the exact test of the zones concerned, fixes near a port or a receiver the
+    distance to it."""
+    n = lat.shape[0]
+    grid = geo.zone_grid
+    gc = geo.grid_columns
+    sig = grid.lookup(lat, lon)
+    zbits = gc.zbits[sig]
+    zone, prot_zone, corridor = gc.zone[sig], gc.prot_zone[sig], gc.corridor[sig]
+    approach = gc.approach[sig]
+    dirty = np.flatnonzero(gc.dirty[sig])
+    if dirty.size:
+        sd, la, lo = sig[dirty], lat[dirty], lon[dirty]
+        exact = [*geo.zone_indexes, *(a for a in geo.approach_indexes if a is not None)]
+
+        def contains(layer: int) -> B:
+            res = grid.inside[sd, layer]
+            e = np.flatnonzero(grid.edge[sd, layer])
+            if e.size:
+                res[e] = exact[layer].contains(la[e], lo[e])
+            return np.asarray(res, dtype=bool)
+
+        cols = _zone_columns(geo, contains, dirty.size)
+        zbits[dirty], zone[dirty], prot_zone[dirty], corridor[dirty], approach[dirty] = cols
     port = np.full(n, -1, np.int32)
     port_dist = np.full(n, np.inf)
+    near = np.flatnonzero(gc.near_port[sig])
+    if near.size:
+        port[near], port_dist[near] = _nearest_port(geo, lat[near], lon[near])
+    land = np.zeros(n, bool)
+    if geo.water_index is not None:
+        land = geo.water_index.cell_class(lat, lon) == 0
+    exempt = _isin(mmsi, geo.own_fleet)
+    for key, idx in geo.registry_indexes.items():
+        boats = geo.authorised.get(key)
+        if not boats:
+            continue
+        mine = np.flatnonzero(_isin(mmsi, boats))
+        if mine.size:
+            exempt[mine] |= idx.contains(lat[mine], lon[mine])
+    shore = np.full(n, np.inf) if geo.shore is None else geo.shore.distance_m(lat, lon)
+    covered = np.ones(n, bool)
+    if geo.receivers:
+        covered = gc.covered[sig]
+        cand = np.flatnonzero(gc.near_receiver[sig])
+        if cand.size:
+            covered[cand] = _covered(geo, lat[cand], lon[cand])
+    return Annotation(zbits, zone, prot_zone, corridor, port, port_dist, approach, land, exempt,
+                      shore, covered, prot_zone >= 0)
+
+
+def _nearest_port(geo: DetectGeography, lat: F64, lon: F64) -> tuple[I32, F64]:
+    """The nearest port within the search radius of each point (-1, inf: none)."""
+    port = np.full(lat.shape[0], -1, np.int32)
+    port_dist = np.full(lat.shape[0], np.inf)
     dlat = _PORT_SEARCH_M / 111_000.0
     for pi, p in enumerate(geo.ports):
         dlon = dlat / max(0.2, np.cos(np.radians(p.lat)))
@@ -250,30 +501,17 @@ def annotate(geo: DetectGeography, mmsi: npt.NDArray[np.int64], lat: F64, lon: F
             better = d < np.minimum(port_dist[near], _PORT_SEARCH_M)
             port_dist[near[better]] = d[better]
             port[near[better]] = pi
-        ai = geo.approach_indexes[pi]
-        if ai is not None:
-            approach |= ai.contains(lat, lon)
-    land = np.zeros(n, bool)
-    if geo.water_index is not None:
-        land = geo.water_index.cell_class(lat, lon) == 0
-    exempt = np.isin(mmsi, np.fromiter(geo.own_fleet, np.int64, len(geo.own_fleet)))
-    for key, idx in geo.registry_indexes.items():
-        boats = geo.authorised.get(key)
-        if not boats:
-            continue
-        mine = np.flatnonzero(np.isin(mmsi, np.fromiter(boats, np.int64, len(boats))))
-        if mine.size:
-            exempt[mine] |= idx.contains(lat[mine], lon[mine])
-    shore = np.full(n, np.inf) if geo.shore is None else geo.shore.distance_m(lat, lon)
-    covered = np.ones(n, bool)
-    if geo.receivers:
-        covered[:] = False
-        for r_lat, r_lon, r_m in geo.receivers:
-            dl = r_m / 110_574.0
-            dlo = dl / max(0.2, float(np.cos(np.radians(r_lat))))
-            near = np.flatnonzero(~covered & (np.abs(lat - r_lat) < dl)
-                                  & (np.abs(lon - r_lon) < dlo))
-            if near.size:
-                covered[near] = haversine_m(lat[near], lon[near], r_lat, r_lon) <= r_m
-    return Annotation(zbits, zone, prot_zone, corridor, port, port_dist, approach, land, exempt,
-                      shore, covered, prot_zone >= 0)
+    return port, port_dist
+
+
+def _covered(geo: DetectGeography, lat: F64, lon: F64) -> B:
+    """Within reliable range of one of the receivers."""
+    covered = np.zeros(lat.shape[0], bool)
+    for r_lat, r_lon, r_m in geo.receivers:
+        dl = r_m / 110_574.0
+        dlo = dl / max(0.2, float(np.cos(np.radians(r_lat))))
+        near = np.flatnonzero(~covered & (np.abs(lat - r_lat) < dl)
+                              & (np.abs(lon - r_lon) < dlo))
+        if near.size:
+            covered[near] = haversine_m(lat[near], lon[near], r_lat, r_lon) <= r_m
+    return covered

@@ -116,30 +116,6 @@ def _plausible(d_m: F64 | float, dt_s: F64 | float, p: TrackParams) -> npt.NDArr
     return np.asarray(np.asarray(d_m) <= p.jump_kn * KN_TO_MS * np.asarray(dt_s) + p.jump_slack_m)
 
 
-def _assign_fast(
-    vt: VesselTracks, t: F64, lat: F64, lon: F64, p: TrackParams
-) -> tuple[I64, B, F64, F64, F64] | None:
-    """All fixes on one sub-track (split only by silence); None if a jump needs the slow path."""
-    if len(vt.subs) > 1:
-        return None
-    prev = vt.subs[0] if vt.subs else None
-    pt = np.concatenate(([prev.t_s if prev else np.nan], t))
-    plat = np.concatenate(([prev.lat if prev else np.nan], lat))
-    plon = np.concatenate(([prev.lon if prev else np.nan], lon))
-    dt = np.diff(pt)
-    d = haversine_m(plat[:-1], plon[:-1], lat, lon)
-    new = ~(dt <= p.gap_split_s)  # NaN (no previous fix) is a new segment too
-    bad = ~new & ~_plausible(d, dt, p)
-    if bad.any():
-        return None
-    # a new segment's id is its first fix's time (no other sub-track is live then)
-    ids = np.where(new, np.round(t * 1000.0).astype(np.int64) * 8, 0)
-    run = np.maximum.accumulate(np.where(new, np.arange(t.shape[0]), -1))
-    seg = np.where(run >= 0, ids[np.maximum(run, 0)], prev.seg if prev else 0).astype(np.int64)
-    vt.subs = [SubTrack(int(seg[-1]), float(t[-1]), float(lat[-1]), float(lon[-1]))]
-    return seg, new, pt[:-1], plat[:-1], plon[:-1]
-
-
 def _assign_slow(
     vt: VesselTracks, t: F64, lat: F64, lon: F64, p: TrackParams
 ) -> tuple[I64, B, F64, F64, F64, B, B, F64]:
@@ -189,43 +165,104 @@ def track(state: TrackerState, fixes: Fixes, params: TrackParams) -> TrackedFixe
 
     Fixes must be later than every fix already given for the same MMSI (the live runner's
     lateness window guarantees it). Returns them sorted by (mmsi, segment, time).
+
+    Every MMSI is first taken as one sub-track split only by silence, for all fixes at
+    once; an MMSI with an impossible jump, or with several live sub-tracks, is then redone
+    fix by fix (:func:`_assign_slow`).
     """
-    fx = dedupe_sorted(fixes.take(canonical_order(fixes)))
+    order = canonical_order(fixes)
+    fx = dedupe_sorted(fixes if _identity(order) else fixes.take(order))
+    del order
     n = len(fx)
-    seg = np.empty(n, np.int64)
-    new = np.zeros(n, bool)
+    t, lat, lon = fx.t_s, fx.lat, fx.lon
+    cuts = np.flatnonzero(np.diff(fx.mmsi)) + 1
+    starts = np.concatenate(([0], cuts)).astype(np.intp) if n else np.empty(0, np.intp)
+    ends = np.concatenate((cuts, [n])).astype(np.intp) if n else np.empty(0, np.intp)
+    k = starts.shape[0]
+    # each MMSI's previous fix (its single live sub-track), NaN when it has none
+    prev_t, prev_lat, prev_lon = np.full(k, np.nan), np.full(k, np.nan), np.full(k, np.nan)
+    prev_seg = np.zeros(k, np.int64)
+    several = np.zeros(k, bool)
+    vts: list[VesselTracks] = []
+    for j, mmsi in enumerate(fx.mmsi[starts].tolist()):
+        vt = state.vessels.get(mmsi)
+        if vt is None:
+            vt = state.vessels[mmsi] = VesselTracks()
+        vts.append(vt)
+        if len(vt.subs) > 1:
+            several[j] = True
+        elif vt.subs:
+            sub = vt.subs[0]
+            prev_t[j], prev_lat[j], prev_lon[j], prev_seg[j] = sub.t_s, sub.lat, sub.lon, sub.seg
+    pt, plat, plon = _shifted(t, starts, prev_t), _shifted(lat, starts, prev_lat), \
+        _shifted(lon, starts, prev_lon)
+    dist = haversine_m(plat, plon, lat, lon)
+    with np.errstate(invalid="ignore"):
+        dt = t - pt
+        new = ~(dt <= params.gap_split_s)  # NaN (no previous fix) is a new segment too
+        bad = ~new & ~_plausible(dist, dt, params)
+    slow = several | (np.logical_or.reduceat(bad, starts) if n else np.zeros(0, bool))
+    del bad
+    # one sub-track per MMSI: a new segment's id is its first fix's time (no other
+    # sub-track is live then); a continued one keeps the carried id
+    anchor = new.copy()
+    anchor[starts] = True
+    anchor_id = np.where(new, np.round(t * 1000.0).astype(np.int64) * 8, 0)
+    anchor_id[starts] = np.where(new[starts], anchor_id[starts], prev_seg)
+    seg = anchor_id[np.maximum.accumulate(np.where(anchor, np.arange(n), 0))]
+    del anchor, anchor_id
     jump = np.zeros(n, bool)
     multi = np.zeros(n, bool)
     jump_kn = np.full(n, np.nan)
-    pt = np.empty(n)
-    plat = np.empty(n)
-    plon = np.empty(n)
-    if n:
-        cuts = np.flatnonzero(np.diff(fx.mmsi)) + 1
-        starts = np.concatenate(([0], cuts))
-        ends = np.concatenate((cuts, [n]))
-        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-            mmsi = int(fx.mmsi[a])
-            vt = state.vessels.get(mmsi)
-            if vt is None:
-                vt = state.vessels[mmsi] = VesselTracks()
-            t, la, lo = fx.t_s[a:b], fx.lat[a:b], fx.lon[a:b]
-            fast = _assign_fast(vt, t, la, lo, params)
-            if fast is not None:
-                seg[a:b], new[a:b], pt[a:b], plat[a:b], plon[a:b] = fast
-            else:
-                (seg[a:b], new[a:b], pt[a:b], plat[a:b], plon[a:b], jump[a:b],
-                 multi[a:b], jump_kn[a:b]) = _assign_slow(vt, t, la, lo, params)
-    order = np.lexsort((fx.t_s, seg, fx.mmsi))
-    fx = fx.take(order)
-    seg, new, jump, multi = seg[order], new[order], jump[order], multi[order]
-    jump_kn = jump_kn[order]
-    pt, plat, plon = pt[order], plat[order], plon[order]
+    for j in range(k):
+        a, b = int(starts[j]), int(ends[j])
+        vt = vts[j]
+        if slow[j]:
+            (seg[a:b], new[a:b], pt[a:b], plat[a:b], plon[a:b], jump[a:b], multi[a:b],
+             jump_kn[a:b]) = _assign_slow(vt, t[a:b], lat[a:b], lon[a:b], params)
+            dist[a:b] = haversine_m(plat[a:b], plon[a:b], lat[a:b], lon[a:b])
+        else:
+            vt.subs = [SubTrack(int(seg[b - 1]), float(t[b - 1]), float(lat[b - 1]),
+                                float(lon[b - 1]))]
+    # (mmsi, segment, time) order: only MMSIs with interleaved sub-tracks need a sort
+    perm = _segment_order(fx.mmsi, seg, t, starts, ends)
+    if perm is not None:
+        fx = fx.take(perm)
+        seg, new, jump, multi, jump_kn = seg[perm], new[perm], jump[perm], multi[perm], \
+            jump_kn[perm]
+        pt, plat, plon, dist = pt[perm], plat[perm], plon[perm], dist[perm]
     dt = fx.t_s - pt
-    dist = haversine_m(plat, plon, fx.lat, fx.lon)
     with np.errstate(divide="ignore", invalid="ignore"):
         implied = np.where(dt > 0, dist / dt / KN_TO_MS, np.where(dist > 0, np.inf, 0.0))
-    implied = np.where(np.isnan(pt), np.nan, implied)
-    course = np.where(np.isnan(pt), np.nan, initial_bearing_deg(plat, plon, fx.lat, fx.lon))
+    first = np.isnan(pt)
+    implied[first] = np.nan
+    course = initial_bearing_deg(plat, plon, fx.lat, fx.lon)
+    course[first] = np.nan
     speed = np.where(np.isfinite(fx.sog_kn), fx.sog_kn, implied)
     return TrackedFixes(fx, seg, new, jump, multi, dt, dist, implied, course, speed, jump_kn)
+
+
+def _identity(order: npt.NDArray[np.intp]) -> bool:
+    return bool(np.array_equal(order, np.arange(order.shape[0])))
+
+
+def _shifted(v: F64, starts: npt.NDArray[np.intp], first: F64) -> F64:
+    """Each element's predecessor within its MMSI's slice; ``first`` at slice starts."""
+    out = np.empty_like(v)
+    out[1:] = v[:-1]
+    out[starts] = first
+    return out
+
+
+def _segment_order(mmsi: I64, seg: I64, t: F64, starts: npt.NDArray[np.intp],
+                   ends: npt.NDArray[np.intp]) -> npt.NDArray[np.intp] | None:
+    """The permutation to (mmsi, segment, time) order of fixes sorted by (mmsi, time), or
+    None when they already are (segment ids only decrease where sub-tracks interleave)."""
+    down = np.flatnonzero((np.diff(seg) < 0) & (mmsi[1:] == mmsi[:-1]))
+    if down.size == 0:
+        return None
+    perm = np.arange(t.shape[0])
+    for j in np.unique(np.searchsorted(starts, down, side="right") - 1).tolist():
+        a, b = int(starts[j]), int(ends[j])
+        perm[a:b] = a + np.lexsort((t[a:b], seg[a:b]))
+    return perm

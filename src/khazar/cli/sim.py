@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from khazar.alerts.evaluation import AlertScore
 from khazar.cli._app import ConfigOption, OutputFormat, app, console, print_json, settings_from
 from khazar.errors import InputError
 from khazar.sim.engine import simulate, simulate_movements
 from khazar.sim.evaluate import EvaluationReport, aggregate, evaluate, parse_events_jsonl
 from khazar.sim.output import UdpTarget, replay_udp, write_run
-from khazar.sim.pipeline import EVAL_SEEDS, evaluate_seed, score_seed_alerts
+from khazar.sim.pipeline import EVAL_SEEDS, SEED_SETS, evaluate_seed, score_seed_alerts
 from khazar.sim.plot import render_density
 from khazar.sim.scenarios import SCENARIOS
 from khazar.sim.truth import Truth, parse_time
@@ -145,32 +147,68 @@ def density_map_cmd(
 @app.command("eval-seeds")
 def eval_seeds_cmd(
     seeds: Annotated[
-        int, typer.Option("--seeds", help=f"how many of the fixed seeds {EVAL_SEEDS}")
-    ] = len(EVAL_SEEDS),
+        int | None,
+        typer.Option(
+            "--seeds", help=f"how many seeds of the set (all by default; eval: {EVAL_SEEDS})"
+        ),
+    ] = None,
+    seed_set: Annotated[
+        str,
+        typer.Option(
+            "--set",
+            help="which fixed seed set: 'eval' (measure only, never tune on it) or 'tuning' "
+            "(201-210, for diagnosing detectors)",
+        ),
+    ] = "eval",
+    only: Annotated[
+        list[int] | None,
+        typer.Option("--only", help="run only these seeds of the set (repeatable)"),
+    ] = None,
     hours: Annotated[float, typer.Option("--hours", help="simulated hours per seed")] = 24.0,
     work: Annotated[
         Path | None, typer.Option("--work", help="keep the runs in this directory")
     ] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", help="seeds run side by side (same figures, less wall time)")
+    ] = 1,
     config: ConfigOption = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", help="table or json")] = (
         OutputFormat.table
     ),
 ) -> None:
-    """`make eval`: simulate scenario `mixed` for the fixed evaluation seeds, run each through
-    `khazar ingest` and `khazar detect`, score against the truth and pool the results."""
-    if not 1 <= seeds <= len(EVAL_SEEDS):
-        raise InputError(f"--seeds {seeds} must be between 1 and {len(EVAL_SEEDS)}")
+    """`make eval`: simulate scenario `mixed` for a fixed seed set (default: the evaluation
+    seeds), run each through `khazar ingest` and `khazar detect`, score against the truth,
+    raise alerts, score them, and pool the results."""
+    if seed_set not in SEED_SETS:
+        raise InputError(f"--set {seed_set!r} is not one of {sorted(SEED_SETS)}")
+    set_seeds, first_day = SEED_SETS[seed_set]
+    n = len(set_seeds) if seeds is None else seeds
+    if not 1 <= n <= len(set_seeds):
+        raise InputError(f"--seeds {n} must be between 1 and {len(set_seeds)}")
+    unknown = sorted(set(only or ()) - set(set_seeds))
+    if unknown:
+        raise InputError(f"--only {unknown} not in the {seed_set} seeds {set_seeds}")
+    chosen = [(i, s) for i, s in enumerate(set_seeds[:n]) if not only or s in only]
     settings = settings_from(config)
     world = World.load(settings)
+    if jobs < 1:
+        raise InputError(f"--jobs {jobs} must be at least 1")
     reports: list[EvaluationReport] = []
     alert_scores: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="khazar-eval-") as tmp:
         base = work or Path(tmp)
-        for i, seed in enumerate(EVAL_SEEDS[:seeds]):
+
+        def one(i: int, seed: int) -> tuple[EvaluationReport, AlertScore]:
             run_dir = base / f"seed-{seed}"
-            with console.status(f"seed {seed}: simulate {hours:g} h, ingest, detect, evaluate…"):
-                report = evaluate_seed(i, seed, hours, run_dir, settings, world)
-                alerts = score_seed_alerts(run_dir)
+            report = evaluate_seed(i, seed, hours, run_dir, settings, world, first_day=first_day)
+            return report, score_seed_alerts(run_dir)
+
+        # the work is mostly child processes (ingest, detect): threads are enough
+        with ThreadPoolExecutor(max_workers=jobs) as pool, console.status(
+            f"{len(chosen)} seeds of {hours:g} h: simulate, ingest, detect, evaluate…"
+        ):
+            results = list(pool.map(lambda c: one(*c), chosen))
+        for (_, seed), (report, alerts) in zip(chosen, results, strict=True):
             reports.append(report)
             alert_scores.append({"seed": seed, **alerts.to_dict()})
             if fmt is not OutputFormat.json:
@@ -193,10 +231,11 @@ def eval_seeds_cmd(
         "lookalike_alerts": sum(int(str(a["lookalike_alerts"])) for a in alert_scores),
         "authorised_alerts": sum(int(str(a["authorised_alerts"])) for a in alert_scores),
     }
+    pooled["seed_set"] = seed_set
     if fmt is OutputFormat.json:
         print_json(pooled)
         return
-    table = Table(title=f"pooled over {seeds} seeds, {pooled['days']} days")
+    table = Table(title=f"pooled over {len(chosen)} {seed_set} seeds, {pooled['days']} days")
     for col in ("type", "recall", "precision", "FP/day", "look-alike hits", "TTD median s"):
         table.add_column(col, justify="right" if col != "type" else "left")
     for t in pooled["types"]:

@@ -9,6 +9,11 @@ Evaluation seeds (fixed before any tuning; never change them to flatter a detect
 to reach the ten seeds of the detection issue.) After detection the alert rules run over
 the stored events (``khazar alerts``) and the alerts are scored too: false alerts per day,
 and alerts on look-alikes or authorised boats (which must be none).
+
+Tuning seeds: ``TUNING_SEEDS = (201, …, 210)``, simulated from ``TUNING_START`` + (index)
+days (another season than the evaluation days). Diagnose false positives and misses on these
+(``khazar eval-seeds --set tuning``); the evaluation seeds are only ever measured, at the end.
+The two sets are disjoint, and a test guards it.
 """
 
 from __future__ import annotations
@@ -31,10 +36,26 @@ from khazar.sim.world import World
 if TYPE_CHECKING:
     from khazar.alerts.evaluation import AlertScore
 
-__all__ = ["EVAL_SEEDS", "EVAL_START", "evaluate_seed", "run_cli", "score_seed_alerts"]
+__all__ = [
+    "EVAL_SEEDS",
+    "EVAL_START",
+    "SEED_SETS",
+    "TUNING_SEEDS",
+    "TUNING_START",
+    "evaluate_seed",
+    "run_cli",
+    "score_seed_alerts",
+]
 
 EVAL_SEEDS: tuple[int, ...] = (11, 23, 37, 41, 59, 67, 73, 89, 97, 103)
 EVAL_START = "2026-03-02T00:00:00Z"
+TUNING_SEEDS: tuple[int, ...] = tuple(range(201, 211))
+TUNING_START = "2026-06-01T00:00:00Z"
+#: name → (seeds, first simulated day); ``khazar eval-seeds --set NAME``
+SEED_SETS: dict[str, tuple[tuple[int, ...], str]] = {
+    "eval": (EVAL_SEEDS, EVAL_START),
+    "tuning": (TUNING_SEEDS, TUNING_START),
+}
 _CLI = "from khazar.cli import main; main()"
 
 
@@ -59,9 +80,10 @@ def evaluate_seed(
     settings: Settings,
     world: World,
     cli: Callable[[list[str]], str] = run_cli,
+    first_day: str = EVAL_START,
 ) -> EvaluationReport:
-    """Simulate one evaluation seed into ``work``, ingest, detect and score it."""
-    start = parse_time(EVAL_START) + timedelta(days=index)
+    """Simulate one seed (day ``first_day`` + ``index``) into ``work``, ingest, detect, score."""
+    start = parse_time(first_day) + timedelta(days=index)
     run = simulate("mixed", hours, seed, start, settings, world=world)
     write_run(run, work)
     db = work / "eval.duckdb"
@@ -72,7 +94,6 @@ def evaluate_seed(
          "--format", "json"])
     cli(["detect", "--db", str(db), "--out", str(events)])
     return evaluate(run.truth, parse_events_jsonl(events.read_text(encoding="utf-8")))
-
 
 
 def score_seed_alerts(work: Path, cli: Callable[[list[str]], str] = run_cli) -> AlertScore:

@@ -4,9 +4,15 @@ Unmatched detections that follow each other (≤ 30 min apart
 and reachable at ≤ 40 kn plus 1.5 km) are one dark contact: one event from its first to its
 last detection; a radar contact needs two detections (one blip may be clutter).
 
-A detection is decided once the watermark is 10 min past it (every AIS fix that could
-match it has been seen); AIS fixes are kept only for the last 30 min (the fix before a
-detection, up to 20 min earlier, bounds the interpolated track).
+The AIS track is interpolated between consecutive fixes of a vessel up to
+``dark_track_max_gap_s`` (30 min) apart, however far apart they are: a boat crossing a
+reception hole (a receiver outage) has an AIS track through it and is not dark (found on the
+tuning seeds: patrol boats at 18 kn and a class B fishing boat, 15–24 min between received
+fixes while a coastal station was down, raised dark contacts on their own radar echoes).
+
+A detection is decided once the watermark is ``max(dark_time_s, dark_track_max_gap_s)``
+past it (every AIS fix that could bracket it has been seen, so live decides as batch does);
+AIS fixes are kept for twice that (the fix before a pending detection).
 """
 
 from __future__ import annotations
@@ -88,12 +94,15 @@ class DarkVesselDetector:
         pend = Detections(*(np.concatenate((getattr(state.pending, f),
                                             getattr(chunk.detections, f)))
                             for f in ("t_s", "lat", "lon", "length_m", "source")))
-        # detections before this are decidable (at the end of the data: all of them)
-        horizon = np.inf if final else chunk.watermark_s - win
+        # detections before this are decidable (at the end of the data: all of them): the fix
+        # after a detection that brackets it comes at most one track gap later
+        gap = s.dark_track_max_gap_s
+        wait = max(win, gap)
+        horizon = np.inf if final else chunk.watermark_s - wait
         # keep AIS fixes that a pending or a later detection may need (≥ its time − window)
-        # (an interpolated track needs the fix before a detection: up to 2 windows back)
-        keep_from = min(chunk.watermark_s - 3 * win,
-                        float(pend.t_s.min()) - 2 * win if len(pend) else np.inf)
+        # (an interpolated track needs the fix before a detection: up to one gap back)
+        keep_from = min(chunk.watermark_s - wait - gap,
+                        float(pend.t_s.min()) - gap if len(pend) else np.inf)
         new = fx.t_s >= keep_from
         ais = np.concatenate((state.ais[state.ais[:, 0] >= keep_from],
                               np.column_stack((fx.t_s[new], fx.lat[new], fx.lon[new],
@@ -110,7 +119,7 @@ class DarkVesselDetector:
             dark = nearest > s.dark_distance_m
             for i in np.flatnonzero(dark).tolist():
                 self._link(state, det, i, float(nearest[i]), events)
-        state.ais = state.ais[state.ais[:, 0] >= chunk.watermark_s - 3 * win]
+        state.ais = state.ais[state.ais[:, 0] >= chunk.watermark_s - wait - gap]
         live: list[Contact] = []
         for c in state.contacts:
             confirmed = c.n >= MIN_RADAR_DETECTIONS or any(
@@ -157,14 +166,48 @@ class DarkVesselDetector:
         for a, b in ((safe, np.minimum(safe + 1, last)), (np.maximum(safe - 1, 0), safe)):
             t0, t1 = ais[a, 0], ais[b, 0]
             span = found & (ais[a, 3] == ais[b, 3]) & (t0 <= td) & (td <= t1) & (t1 > t0) & (
-                t1 - t0 <= 2 * s.dark_time_s)
+                t1 - t0 <= s.dark_track_max_gap_s)
             with np.errstate(invalid="ignore", divide="ignore"):
                 f = np.where(span, (td - t0) / (t1 - t0), 0.0)
             ilat = ais[a, 1] + f * (ais[b, 1] - ais[a, 1])
             ilon = ais[a, 2] + f * (ais[b, 2] - ais[a, 2])
             di = haversine_m(ilat, ilon, det.lat[:, None], det.lon[:, None])
             d = np.where(span, np.minimum(d, di), d)
-        return np.asarray(d.min(axis=1))
+        out = np.asarray(d.min(axis=1))
+        far = np.flatnonzero(out > s.dark_distance_m)
+        if far.size:
+            out[far] = np.minimum(out[far], self._track_distance(ais, det.take(far)))
+        return out
+
+    def _track_distance(self, ais: F64, det: Detections) -> F64:
+        """Distance from each detection to every AIS track at its time, interpolated between
+        consecutive fixes ≤ ``dark_track_max_gap_s`` apart that bracket it (the long legs
+        across reception holes, which the nearest-fix search above cannot reach); inf where
+        none brackets."""
+        win2 = self.settings.dark_track_max_gap_s
+        out = np.full(len(det), np.inf)
+        if ais.shape[0] < 2:
+            return out
+        a, b = ais[:-1], ais[1:]
+        leg = (a[:, 3] == b[:, 3]) & (b[:, 0] > a[:, 0]) & (b[:, 0] - a[:, 0] <= win2)
+        a, b = a[leg], b[leg]
+        order = np.argsort(det.t_s, kind="stable")
+        td = det.t_s[order]
+        lo = np.searchsorted(td, a[:, 0], side="left")
+        hi = np.searchsorted(td, b[:, 0], side="right")
+        cnt = np.maximum(hi - lo, 0)
+        if not cnt.any():
+            return out
+        seg = np.repeat(np.arange(a.shape[0]), cnt)
+        k = np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(seg.size)
+        f = (td[k] - a[seg, 0]) / (b[seg, 0] - a[seg, 0])
+        ilat = a[seg, 1] + f * (b[seg, 1] - a[seg, 1])
+        ilon = a[seg, 2] + f * (b[seg, 2] - a[seg, 2])
+        dist = haversine_m(ilat, ilon, det.lat[order][k], det.lon[order][k])
+        best = np.full(len(det), np.inf)
+        np.minimum.at(best, k, dist)
+        out[order] = best
+        return out
 
     def _link(self, state: DarkState, det: Detections, i: int, nearest: float,
               events: list[Event]) -> None:

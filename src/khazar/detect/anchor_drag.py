@@ -11,7 +11,9 @@ areas. It is an anchor drag when any of these holds:
   dragging speed (``drag_speed_min_kn``–``drag_speed_max_kn``) — dragging along the line
   rather than across it (Yi Peng 3 at a steady 7 kn);
 - ``repeated_crossing``: this full crossing (moving, through ≥ half the width) is at least
-  the ``drag_repeat_count``-th of the same corridor within ``drag_repeat_window_h``.
+  the ``drag_repeat_count``-th of the same corridor within ``drag_repeat_window_h``, at a
+  dragging speed (≤ ``drag_speed_max_kn``: an anchor on the seabed holds a ship back; a boat
+  zigzagging over a line at service speed is not dragging one — found on the tuning seeds).
 
 Every rule needs the ship moving at ≥ ``drag_speed_min_kn``: slower is loitering. Ferries and
 tankers crossing at service speed trigger none; a port's approach area (or 10 km around a
@@ -125,7 +127,7 @@ class AnchorDragDetector(RunDetector):
         full = moving and run["path"] >= 0.5 * width
         window = s.drag_repeat_window_h * 3600.0
         recent = [h for h in ks.history if h[0] == zi and run["t0"] - h[1] <= window]
-        if full and len(recent) + 1 >= s.drag_repeat_count:
+        if full and v_in <= s.drag_speed_max_kn and len(recent) + 1 >= s.drag_repeat_count:
             reasons.append("repeated_crossing")
         if not is_open and full:
             # remember this crossing (bounded by the window) for the repeat rule

@@ -7,7 +7,11 @@ every vessel's latest fix at or before it, if at most 10 min old (causal, so a g
 is final once the watermark passes it). Close pairs are found for all grid times at once
 with a KD-tree on (x, y, grid index); a pair's run tolerates one missed grid time. Own
 patrol boats and authorised boats in their area, and vessels reporting "moored", are never
-part of an encounter.
+part of an encounter; neither are ships reporting "at anchor" (ships waiting in an
+anchorage lie a few hundred metres apart for days: GFW leaves anchorages out, and our port
+list has none of them), nor two boats both reporting "engaged in fishing" (pair trawling or
+boats working one ground; GFW's encounters pair a fishing vessel with a carrier). Found on the
+tuning seeds: two merchant ships anchored off Baku 450 m apart made nine "encounters" a day.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ __all__ = ["EncounterDetector", "EncounterState", "PairRun"]
 
 F64 = npt.NDArray[np.float64]
 NAV_MOORED = 5  # AIS navigational status "moored": alongside a berth, not a rendezvous
+NAV_AT_ANCHOR = 1  # "at anchor": waiting in an anchorage, not a rendezvous
+NAV_FISHING = 7  # "engaged in fishing": two of them together are fishing, not a transfer
 MAX_AGE_S = 600.0  # a sample is a fix at most this old
 MISS_STEPS = 2  # a run continues if the pair is close again within this many grid steps
 _LAT0 = 42.0
@@ -50,8 +56,8 @@ class PairRun:
 
 @dataclass(slots=True)
 class EncounterState:
-    #: per vessel key: its latest fix (t, lat, lon, speed, candidate flag)
-    last: dict[tuple[int, int], tuple[float, float, float, float, float]] = field(
+    #: per vessel key: its latest fix (t, lat, lon, speed, candidate flag, fishing flag)
+    last: dict[tuple[int, int], tuple[float, float, float, float, float, float]] = field(
         default_factory=dict)
     next_k: int | None = None
     pairs: dict[tuple[int, int], PairRun] = field(default_factory=dict)
@@ -95,12 +101,12 @@ class EncounterDetector:
         cand = ((tr.speed_kn < 2.0 * s.encounter_speed_kn)
                 & (ann.port_dist_m >= s.encounter_port_distance_km * 1000.0)
                 & (ann.shore_m >= s.encounter_shore_min_km * 1000.0) & ~ann.exempt
-                & (fx.status != NAV_MOORED))
+                & (fx.status != NAV_MOORED) & (fx.status != NAV_AT_ANCHOR))
         # sources: carried last fixes, then the chunk's fixes, sorted by (key, time)
         keys = list(state.last)
         cm = np.array([k[0] for k in keys], np.int64)
         cs = np.array([k[1] for k in keys], np.int64)
-        cv = np.array(list(state.last.values()), np.float64).reshape(len(keys), 5)
+        cv = np.array(list(state.last.values()), np.float64).reshape(len(keys), 6)
         m = np.concatenate((cm, fx.mmsi))
         sg = np.concatenate((cs, tr.seg))
         t = np.concatenate((cv[:, 0], fx.t_s))
@@ -108,8 +114,9 @@ class EncounterDetector:
         lon = np.concatenate((cv[:, 2], fx.lon))
         spd = np.concatenate((cv[:, 3], np.nan_to_num(tr.speed_kn, nan=99.0)))
         ok = np.concatenate((cv[:, 4] > 0, cand))
+        fish = np.concatenate((cv[:, 5] > 0, fx.status == NAV_FISHING))
         order = np.lexsort((t, sg, m))
-        m, sg, ok = m[order], sg[order], ok[order]
+        m, sg, ok, fish = m[order], sg[order], ok[order], fish[order]
         t, lat, lon, spd = t[order], lat[order], lon[order], spd[order]
         if state.next_k is None and n:
             state.next_k = int(np.ceil(fx.t_s.min() / self.step_s))
@@ -128,7 +135,8 @@ class EncounterDetector:
             if src.size > 1:
                 starts = np.repeat(np.cumsum(cnt) - cnt, cnt)
                 ks = ka[src] + (np.arange(src.size) - starts)
-                self._pairs(state, ks, m[src], lat[src], lon[src], spd[src], events)
+                self._pairs(state, ks, m[src], lat[src], lon[src], spd[src], fish[src],
+                            events)
             state.next_k = k_end
             self._close(state, k_end, events)
         # carry each key's latest fix; forget keys too old to be sampled again
@@ -137,7 +145,8 @@ class EncounterDetector:
             last[:-1] = (m[1:] != m[:-1]) | (sg[1:] != sg[:-1])
             for i in np.flatnonzero(last).tolist():
                 state.last[(int(m[i]), int(sg[i]))] = (
-                    float(t[i]), float(lat[i]), float(lon[i]), float(spd[i]), float(ok[i]))
+                    float(t[i]), float(lat[i]), float(lon[i]), float(spd[i]), float(ok[i]),
+                    float(fish[i]))
         wm = chunk.watermark_s
         for key in [k for k, v in state.last.items() if wm - v[0] > MAX_AGE_S + self.step_s]:
             del state.last[key]
@@ -149,7 +158,7 @@ class EncounterDetector:
 
     def _pairs(self, state: EncounterState, ks: npt.NDArray[np.int64],
                m: npt.NDArray[np.int64], lat: F64, lon: F64, spd: F64,
-               events: list[Event]) -> None:
+               fish: npt.NDArray[np.bool_], events: list[Event]) -> None:
         s = self.settings
         x, y = _xy(lat, lon)
         k_rel = (ks - ks.min()).astype(np.float64)
@@ -159,7 +168,7 @@ class EncounterDetector:
             return
         i, j = pairs[:, 0], pairs[:, 1]
         d = haversine_m(lat[i], lon[i], lat[j], lon[j])
-        keep = (d <= s.encounter_distance_m) & (m[i] != m[j])
+        keep = (d <= s.encounter_distance_m) & (m[i] != m[j]) & ~(fish[i] & fish[j])
         i, j, d = i[keep], j[keep], d[keep]
         swap = m[i] > m[j]
         i, j = np.where(swap, j, i), np.where(swap, i, j)

@@ -100,6 +100,20 @@ def test_no_encounter_when_too_far_or_too_short() -> None:
     assert not of(far, "encounter") and not of(short, "encounter")
 
 
+def test_ships_at_anchor_and_boats_fishing_together_are_not_encounters() -> None:
+    # two merchant ships in an anchorage, 450 m apart, both "at anchor" for hours
+    anchored = run(Track(273600002, x=-40_000).leg(180, 0.2, status=1),
+                   Track(434600002, x=-39_550).leg(180, 0.2, status=1))
+    # two fishing boats working one ground together, both "engaged in fishing"
+    fishing = run(Track(423500037, x=-40_000).leg(80, 0.5, status=7),
+                  Track(423500091, x=-39_800).leg(80, 0.5, status=7))
+    assert not of(anchored, "encounter") and not of(fishing, "encounter")
+    # a boat alongside a fishing boat that is not fishing itself is still an encounter
+    (enc,) = of(run(Track(423500037, x=-40_000).leg(80, 0.5, status=7),
+                    Track(273000002, x=-39_900).leg(80, 0.5)), "encounter")
+    assert enc.other_mmsi is not None
+
+
 def test_authorised_boat_at_its_platform_is_not_an_encounter() -> None:
     plat = ZoneSpec("p-safety", "platform_safety", box(-40_500, -500, -39_500, 500), "p", "acg")
     geo = geography([plat], authorised={"acg": frozenset({423100001})},
@@ -193,6 +207,16 @@ def test_no_drag_for_service_speed_or_slowing_into_port() -> None:
     assert not of(run(ferry, tanker, slowing, geo=geo), "anchor_drag")
 
 
+def test_repeated_crossings_at_service_speed_are_not_a_drag() -> None:
+    # a boat zigzagging across the corridor at 9.7 kn (faster than any ship dragging an
+    # anchor): three full crossings within the window, but nothing holds it back
+    boat = Track(620800001, x=6_000, y=0)
+    for k in range(4):
+        boat.leg(20, 9.7, course_deg=90 if k % 2 == 0 else 270)
+        boat.leg(8, 9.7, course_deg=0)
+    assert not of(run(boat), "anchor_drag")
+
+
 # ------------------------------------------------------------------ dark vessel
 def test_dark_vessel_is_a_radar_contact_without_ais() -> None:
     tr = Track(273000001, x=-50_000).leg(60, 10)
@@ -204,3 +228,35 @@ def test_dark_vessel_is_a_radar_contact_without_ais() -> None:
                       np.array(["radar:A"] * 3))
     (dark,) = of(run(tr, dets=dets), "dark_vessel")
     assert dark.mmsi is None and dark.evidence["detections"] == 2
+
+
+def test_a_fast_boat_crossing_a_reception_hole_is_not_dark() -> None:
+    # 18 kn, then 19 min without a received fix (about 10.5 km), then received again: the
+    # radar echoes inside the hole lie on the interpolated AIS track, not on any fix near it
+    tr = Track(423900006, x=-30_000, every_s=6).leg(20, 18).silence(19, 18).leg(20, 18)
+    hole_start = 20 * 60.0
+    ts = [hole_start + m * 60.0 for m in (6.0, 8.0, 10.0, 12.0)]
+    v = 18 * 0.514444
+    pts = [at(-30_000 + v * t, 0.0) for t in ts]
+    dets = Detections(T0 + np.array(ts), np.array([p[0] for p in pts]),
+                      np.array([p[1] for p in pts]), np.full(4, 35.0),
+                      np.array(["radar:A"] * 4))
+    assert not of(run(tr, dets=dets), "dark_vessel")
+    # the same echoes with the AIS track 3 km to the north are a dark contact
+    far = Detections(dets.t_s, dets.lat + 3000 / 110_574.0, dets.lon, dets.length_m,
+                     dets.source)
+    (dark,) = of(run(tr, dets=far), "dark_vessel")
+    assert dark.evidence["detections"] == 4
+
+
+def test_a_slow_class_b_boat_behind_a_receiver_outage_is_not_dark() -> None:
+    # 1.5 kn, a report every 3 min, then 24 min between received reports (a station outage):
+    # two radar echoes 11 and 13 min after the last report, ~100 m off the interpolated track
+    tr = Track(423500037, x=-40_000, every_s=180).leg(30, 1.5).silence(24, 1.5).leg(30, 1.5)
+    v = 1.5 * 0.514444
+    ts = [30 * 60.0 + 11 * 60.0, 30 * 60.0 + 13 * 60.0]
+    pts = [at(-40_000 + v * t, 100.0) for t in ts]
+    dets = Detections(T0 + np.array(ts), np.array([p[0] for p in pts]),
+                      np.array([p[1] for p in pts]), np.full(2, 29.0),
+                      np.array(["radar:A"] * 2))
+    assert not of(run(tr, dets=dets), "dark_vessel")

@@ -168,7 +168,8 @@ def jitter_route(
     # the last leg must stay in water too
     if not w.water_at((out[-2, 0] + out[-1, 0]) / 2, (out[-2, 1] + out[-1, 1]) / 2):
         out[-2] = route[-2]
-    return out
+    # the spread leg between two vertices may cut a platform's safety zone: keep off it
+    return w.keep_off_platforms(out)
 
 
 def berth(w: World, place: str, rng: np.random.Generator) -> tuple[float, float]:

@@ -18,7 +18,7 @@ from shapely.geometry import LineString, Point
 
 from khazar.config import Settings
 from khazar.errors import GeoError
-from khazar.units import haversine_m, initial_bearing_deg
+from khazar.units import haversine_m
 
 __all__ = ["PLACES", "Pipeline", "Platform", "World"]
 
@@ -179,29 +179,63 @@ class World:
         )
 
     def _around_platforms(self, coords: F64) -> F64:
-        """Seamanship the router does not know: pass platforms ≥ 1 km off unless the route
-        starts or ends at one (their safety zones are for the registry's boats)."""
+        """Seamanship the router does not know: pass every platform ≥ 1 km outside its safety
+        zone (Neft Daşları's is 3 km) unless the route starts or ends near it (the zones are
+        for the registry's boats). Legs that come closer are split every ~200 m and the points
+        inside the clearance pushed sideways onto it, on one side (where that is water)."""
+        return self.keep_off_platforms(coords)
+
+    def keep_off_platforms(self, coords: F64, clearance_m: float = 1000.0) -> F64:
+        """``coords`` with every point that is not near an end kept ≥ ``clearance_m`` outside
+        each platform's safety zone (see :meth:`_around_platforms`)."""
         out = coords
         for p in self.platforms:
             if len(out) < 2:
                 break
+            keep_m = p.safety_radius_m + clearance_m
             ends = haversine_m(out[[0, -1], 0], out[[0, -1], 1], p.lat, p.lon)
-            if float(ends.min()) < 3000.0:
+            if float(ends.min()) < keep_m + 2000.0:
                 continue
-            d = haversine_m(out[:, 0], out[:, 1], p.lat, p.lon)
-            # vertices are ≤ 2 km apart: a leg passing close has a vertex within ~1.1 km
-            i = int(np.argmin(d))
             line = LineString([(lo, la) for la, lo in out])
-            if float(line.distance(Point(p.lon, p.lat))) * 85_000.0 > 1000.0:
+            if float(line.distance(Point(p.lon, p.lat))) * 85_000.0 > keep_m + 500.0:
                 continue
-            brg = float(initial_bearing_deg(p.lat, p.lon, out[i, 0], out[i, 1]))
-            for side in (0.0, 180.0, 90.0, 270.0):
-                r = np.radians(brg + side)
-                lat = p.lat + 1500.0 * np.cos(r) / 111_195.0
-                lon = p.lon + 1500.0 * np.sin(r) / (111_195.0 * np.cos(np.radians(p.lat)))
-                if self.water_at(lat, lon):
-                    out = np.concatenate((out[:i], [[lat, lon]], out[i + 1 :]))
-                    break
+            dense = [out[0]]
+            for k in range(len(out) - 1):
+                a, b = out[k], out[k + 1]
+                n_pts = max(1, int(np.ceil(float(haversine_m(a[0], a[1], b[0], b[1])) / 200.0)))
+                f = np.arange(1, n_pts + 1)[:, None] / n_pts
+                dense.extend(a + f * (b - a))
+            pts = np.asarray(dense)
+            coslat = np.cos(np.radians(p.lat))
+            # local metres around the platform
+            xy = np.column_stack(((pts[:, 1] - p.lon) * 111_195.0 * coslat,
+                                  (pts[:, 0] - p.lat) * 111_195.0))
+            inside = np.hypot(xy[:, 0], xy[:, 1]) < keep_m + 200.0
+            k_m = keep_m + 250.0
+            for run in np.split(np.flatnonzero(inside),
+                                np.flatnonzero(np.diff(np.flatnonzero(inside)) > 1) + 1):
+                if run.size == 0:
+                    continue
+                # push the run sideways (perpendicular to its chord, on the side the route
+                # already passes) onto the clearance circle: one smooth detour, never a jump
+                a, b = xy[max(run[0] - 1, 0)], xy[min(run[-1] + 1, len(xy) - 1)]
+                u = b - a
+                n = np.array([-u[1], u[0]]) / max(float(np.hypot(*u)), 1.0)
+                closest = xy[run[np.argmin(np.hypot(xy[run, 0], xy[run, 1]))]]
+                if float(n @ closest) < 0:
+                    n = -n
+                q = xy[run]
+                for side in (n, -n):  # the other side where the first runs aground
+                    qn = q @ side
+                    t = -qn + np.sqrt(np.maximum(qn**2 - (np.sum(q**2, axis=1) - k_m**2), 0.0))
+                    moved = q + t[:, None] * side
+                    lat = p.lat + moved[:, 1] / 111_195.0
+                    lon = p.lon + moved[:, 0] / (111_195.0 * coslat)
+                    if all(self.water_at(float(la), float(lo))
+                           for la, lo in zip(lat, lon, strict=True)):
+                        pts[run, 0], pts[run, 1] = lat, lon
+                        break
+            out = pts
         return out
 
     def place(self, name: str) -> tuple[float, float]:

@@ -1,7 +1,8 @@
 """Dark rendezvous for trafficking near the southern (AZ–IRN) border.
 
 An Azerbaijani boat with AIS sails from Lankaran or Astara to a point 38.45–38.85 N,
-48.95–49.35 E (≥ 12 km from those ports) and waits there at 0.2–0.6 kn for 60–100 min. A dark
+48.95–49.35 E (≥ 12 km from those ports, ≤ 20 nm from a coastal radar) and waits there at
+0.2–0.6 kn for 60–100 min. A dark
 boat (no AIS, 9–14 m) comes from 25–45 km to the south at 18–28 kn, stays alongside
 (60–150 m) for 35–60 min and runs back south. Radar sees both. Must produce ``encounter`` or
 ``dark_vessel``.
@@ -19,6 +20,8 @@ from khazar.sim.traffic import make_static
 from khazar.units import KN_TO_MS, haversine_m
 
 NAME = "dark_rendezvous"
+#: the meeting point lies within this of a coastal station (radars there reach 24 nm)
+RADAR_NM = 20.0
 RANGES = {
     "lat": (38.45, 38.85),
     "lon": (48.95, 49.35),
@@ -42,7 +45,11 @@ def plant(ctx: ScenarioContext) -> None:
         far = all(
             float(haversine_m(r[0], r[1], *w.places[h])) > 12000.0 for h in ("lankaran", "astara")
         )
-        if far and ctx.in_water(np.asarray([r])):
+        # the meeting lies where a coastal radar (24 nm) sees a small boat: a rendezvous no
+        # sensor can see cannot be required of the detectors (found on the tuning seeds: a
+        # meeting 30 nm from the Lankaran radar, in no sensor's reach)
+        seen = ctx.covered(r[0], r[1], max_nm=RADAR_NM)
+        if far and seen and ctx.in_water(np.asarray([r])):
             break
     else:
         raise GeoError("no water point for the dark rendezvous near the southern border")

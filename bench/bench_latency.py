@@ -299,10 +299,13 @@ def _report(alerts: list[dict[str, Any]], seen: dict[str, float],
             if k >= len(sent):
                 continue
         page_t = seen.get(p["id"])
+        created = datetime.fromisoformat(props["created_at"]).timestamp()
         # speculative when it came before the watermark could pass the message
         feed_clock = clock[max(0, int(np.searchsorted(sent, sse_t, side="right")) - 1)]
         rows.append({"id": p["id"], "type": p["type"], "rule": p["rule"],
                      "sse_s": sse_t - sent[k],
+                     # the alert's creation stamp: ingest and detection done
+                     "created_s": created - sent[k],
                      "page_s": None if page_t is None else page_t - sent[k],
                      "path": "speculative" if feed_clock - w_s < end_s else "committed"})
     page = [r["page_s"] for r in rows if r["page_s"] is not None]
@@ -322,6 +325,7 @@ def _report(alerts: list[dict[str, Any]], seen: dict[str, float],
                    "by_type": by_type},
         "page_latency": _stats(page),
         "sse_latency": _stats([r["sse_s"] for r in rows]),
+        "created_latency": _stats([r["created_s"] for r in rows]),
         "page_latency_speculative": _stats([r["page_s"] for r in rows
                                             if r["path"] == "speculative" and r["page_s"]
                                             is not None]),
@@ -336,6 +340,7 @@ def _report(alerts: list[dict[str, Any]], seen: dict[str, float],
                   "received": counters.get("feed.received", 0),
                   "ingested_lines": counters.get("feed.ingested_lines", 0)},
         "detection": {k: v for k, v in counters.items() if k.startswith(("detect.", "alerts."))},
+        "detection_paths": status["components"].get("detection.live"),
         "machine": {"cores": os.cpu_count(), "loadavg_before": run_info["load"][0],
                     "loadavg_after": run_info["load"][1],
                     "server_cpu_s_while_sending": round(run_info["cpu_s"], 1),

@@ -219,3 +219,25 @@ def test_the_speculative_store_empties_when_vessels_go_quiet() -> None:
     assert live.state_size()["speculative"] <= 5  # only the remembered last positions
     # the slow fixes on the corridor are speculated; the cold ones sailing away are not
     assert 5 * 45 * 2 <= live.stats.speculated < len(fx)
+
+
+def test_a_vessel_turning_hot_while_a_commit_runs_is_speculated_at_once() -> None:
+    fx = Track(273_100_004, t=0.0, x=PLATFORM_XY[0] - 3000, y=PLATFORM_XY[1],
+               every_s=20).leg(40, 6).fixes()
+    ref = LiveDetector(SETTINGS, GEO)
+    entry = next(ev for _, prov, _ in deliver(ref, fx, fx.t_s.copy()) for ev in prov
+                 if ev.type == "zone_entry")
+    k = int(np.flatnonzero(fx.t_s == epoch_s(entry.start))[0])
+    live = LiveDetector(SETTINGS, GEO)
+    live.push(fx.take(np.arange(k)))  # the approach, all cold
+    assert live.speculate(float(fx.t_s[k - 1])) == []
+    # a commit of the whole approach is running when the entering message comes: only the
+    # step's own copy knows the fix before it, outside the zone
+    job = live.begin_commit(float(fx.t_s[k]))
+    assert job is not None and len(job.fixes) == k
+    live.push(fx.take(np.array([k])))
+    got = [ev for ev in live.speculate(float(fx.t_s[k])) if ev.type == "zone_entry"]
+    assert [ev.id for ev in got] == [entry.id]
+    live.run_commit(job)
+    live.end_commit(job)
+    assert live.stats.materialised == 1

@@ -30,6 +30,8 @@ from khazar.api.state import ServerState
 
 __all__ = ["LiveDetection"]
 
+_SHIP_TYPES_EVERY_S = 5.0
+
 
 def _filled(values: Any) -> Any:
     return np.asarray(np.ma.filled(np.ma.asarray(values, dtype=np.float64), np.nan))
@@ -47,6 +49,7 @@ class LiveDetection:
         #: this often (new ones go at once): the audit log and the browsers are not flooded
         self.update_every_s = update_every_s
         self._sent_at: dict[str, float] = {}
+        self._types_at = -np.inf
         self.prefix = "exercise." if exercise else ""
         self._wake = threading.Event()
         self._lock = threading.Lock()  # the detector: speculative and committed threads
@@ -158,6 +161,14 @@ class LiveDetection:
             with self._lock:
                 events = self.detector.end_commit(job)
                 withdrawn = self.detector.take_withdrawn()
+                st = self.detector.stats
+                size = self.detector.state_size()
+        self.state.components[self.component + ".live"] = (
+            f"committed path {self.detector.lateness_s:.0f} s behind the feed clock, "
+            f"{size['buffer']} messages held back; speculative path: {st.speculated} "
+            f"messages, {st.materialised} vessels materialised, {st.rollbacks} roll-backs, "
+            f"{st.provisional} provisional events, {st.confirmed} confirmed, "
+            f"{st.withdrawn} withdrawn")
         self.state.count(self.prefix + "detect.commit_ms",
                          round((time.monotonic() - started) * 1000))
         return self._apply(events, withdrawn)
@@ -172,9 +183,13 @@ class LiveDetection:
             return 0
         now = datetime.now(UTC)
         with self.state.locked() as store:
-            # ship types arrive with static reports: refresh them so the rules' ship-type
-            # exemptions (tugs, pilots, fishing) hold live as they do in batch
-            self.context = dataclasses.replace(self.context, ship_types=ship_types(store))
+            # ship types arrive with static reports: refresh them (every few seconds, it
+            # reads every vessel) so the rules' ship-type exemptions (tugs, pilots, fishing)
+            # hold live as they do in batch
+            if time.monotonic() - self._types_at >= _SHIP_TYPES_EVERY_S:
+                self._types_at = time.monotonic()
+                self.context = dataclasses.replace(self.context,
+                                                   ship_types=ship_types(store))
             upsert_events(store.conn, events, detected_at=now, exercise=self.exercise)
             if self.exercise:  # flagged exercise; the live instance escalates for both
                 result = update_alerts(store, self.context, events, now,

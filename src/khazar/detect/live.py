@@ -104,6 +104,8 @@ class CommitJob:
     watermark_s: float
     final: bool
     events: list[Event] = field(default_factory=list)
+    #: per vessel in ``fixes``: its speculated components' entries before the step
+    snapshot: dict[int, list[Slice]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +145,7 @@ def _index(state: Any) -> list[dict[int, list[Any]]]:
     out: list[dict[int, list[Any]]] = []
     for mp, tup in _maps(state):
         idx: dict[int, list[Any]] = {}
-        for k in mp:
+        for k in list(mp):  # one C-level copy: safe while another thread steps the state
             idx.setdefault(int(k[0]) if tup else int(k), []).append(k)
         out.append(idx)
     return out
@@ -151,8 +153,11 @@ def _index(state: Any) -> list[dict[int, list[Any]]]:
 
 def _take(state: Any, index: list[dict[int, list[Any]]], mmsi: int) -> Slice:
     """A deep copy of one vessel's entries of ``state``."""
-    return [{k: copy.deepcopy(mp[k]) for k in idx.get(mmsi, ())}
-            for (mp, _), idx in zip(_maps(state), index, strict=True)]
+    out: Slice = []
+    for (mp, _), idx in zip(_maps(state), index, strict=True):
+        entries = ((k, mp.get(k)) for k in idx.get(mmsi, ()))
+        out.append({k: copy.deepcopy(v) for k, v in entries if v is not None})
+    return out
 
 
 def _put(state: Any, part: Slice) -> None:
@@ -226,6 +231,7 @@ class LiveDetector:
         self._gap_sent: set[tuple[int, float]] = set()
         self._withdrawn: list[Event] = []
         self._committing: float | None = None  # the watermark of a commit in progress
+        self._job: CommitJob | None = None
         self._clock = -np.inf
         hot = [shapely.make_valid(z.geometry) for z in self.geo.zones
                if z.kind in HOT_ZONE_KINDS]
@@ -285,8 +291,9 @@ class LiveDetector:
         watermark does not move). With :meth:`run_commit` and :meth:`end_commit` this is
         :meth:`advance` in three phases, so that a server can run the committed step on
         another thread while the speculative path goes on: between begin and end,
-        :meth:`speculate` leaves the committed state alone (it materialises no vessel and
-        looks at no silence until the end)."""
+        :meth:`speculate` materialises the vessels the step changes from a copy taken here,
+        reads others as they are (the step does not change them), and looks at no silence
+        until the end."""
         wm = watermark_s
         if final:  # the end is decided even when the clock has already passed it
             wm = max(wm, self.engine.watermark_s)
@@ -301,7 +308,16 @@ class LiveDetector:
         self.stats.released += int(go.sum()) + int(dgo.sum())
         self.stats.steps += 1
         self._committing = wm
-        return CommitJob(fx.take(go), dets.take(np.flatnonzero(dgo)), wm, final)
+        job = CommitJob(fx.take(go), dets.take(np.flatnonzero(dgo)), wm, final)
+        if self._spec_dets and len(job.fixes):
+            # the vessels this step changes, as they are before it: the speculative path
+            # can materialise them while it runs (other vessels' states it does not touch)
+            comps = [self.engine.tracker, *(self.engine.states[i] for i in self._spec_idx)]
+            idx = [_index(c) for c in comps]
+            for mm in np.unique(job.fixes.mmsi).tolist():
+                job.snapshot[mm] = [_take(c, ix, mm) for c, ix in zip(comps, idx, strict=True)]
+        self._job = job
+        return job
 
     def run_commit(self, job: CommitJob) -> None:
         """The committed engine step of ``job`` (touches the committed state only)."""
@@ -310,6 +326,7 @@ class LiveDetector:
     def end_commit(self, job: CommitJob) -> list[Event]:
         """Settle provisional events against the committed ones; returns the latter."""
         self._committing = None
+        self._job = None
         self._settle(job.events, job.final)
         return job.events
 
@@ -392,10 +409,8 @@ class LiveDetector:
         fresh: list[int] = []  # vessels to (re)materialise: committed copy + replay
         hot_t: dict[int, float] = {}
         last_t: dict[int, float] = {}
-        before: dict[int, tuple[float, float, float] | None] = {}
         for a, b in zip(starts, ends, strict=True):
             mm = int(m[a])
-            before[mm] = self._seen.get(mm)
             self._seen[mm] = (float(new.t_s[b - 1]), float(new.lat[b - 1]),
                               float(new.lon[b - 1]))
             hs = np.flatnonzero(hot[a:b])
@@ -410,23 +425,16 @@ class LiveDetector:
                     fresh.append(mm)
             elif hs.size:
                 fresh.append(mm)
-        if fresh and self._committing is not None:
-            # the committed state is being stepped: materialise these after it
-            later = np.isin(new.mmsi, np.asarray(fresh, np.int64))
-            self._new.append(new.take(later))
-            for mm in fresh:  # they will be looked at again
-                seen = before[mm]
-                if seen is None:
-                    del self._seen[mm]
-                else:
-                    self._seen[mm] = seen
-            fresh = []
         if not keep.any() and not fresh:
             return []
         parts = [new.take(keep)]
+        job = self._job
         if fresh:
+            wanted = np.asarray(fresh, np.int64)
+            if job is not None:  # a committed step is running: its messages are not in
+                parts.append(job.fixes.take(np.isin(job.fixes.mmsi, wanted)))  # the state
             buf = Fixes.concat(self._fixes)
-            parts.append(buf.take(np.isin(buf.mmsi, np.asarray(fresh, np.int64))))
+            parts.append(buf.take(np.isin(buf.mmsi, wanted)))
             self.stats.materialised += len(fresh)
         chunk_fx = Fixes.concat(parts)
         if not len(chunk_fx):
@@ -436,10 +444,12 @@ class LiveDetector:
         committed = [self.engine.tracker, *(self.engine.states[i] for i in self._spec_idx)]
         mini = [eng.tracker, *eng.states]
         if fresh:
-            for comp, dst in zip(committed, mini, strict=True):
+            for c, (comp, dst) in enumerate(zip(committed, mini, strict=True)):
                 idx = _index(comp)
                 for mm in fresh:
-                    _put(dst, _take(comp, idx, mm))
+                    # a vessel the running step is changing: its state from before the step
+                    snap = job.snapshot.get(mm) if job is not None else None
+                    _put(dst, snap[c] if snap is not None else _take(comp, idx, mm))
         for mm in np.unique(new.mmsi[keep]).tolist():
             for dst, part in zip(mini, self._spec[int(mm)].parts, strict=True):
                 _put(dst, part)

@@ -197,6 +197,14 @@
     M.setData(state.map, "alerts", fc);
     renderAlerts();
   }
+  // an alert on the live stream is shown at once; the collection is re-read behind it
+  function showAlert(f) {
+    if (!state.alerts || state.replay || !!f.properties.exercise !== !!state.exercise) return;
+    const open = ["new", "acknowledged", "assigned"].includes(f.properties.state);
+    const rest = state.alerts.features.filter((g) => g.properties.id !== f.properties.id);
+    state.alerts = { ...state.alerts, features: open ? [f, ...rest] : rest };
+    renderAlerts();
+  }
   function renderAlerts() {
     const boats = state.fleet ? state.fleet.features.map((f) => f.properties) : [];
     P.renderAlerts($("panel-alerts"), state.alerts, state.me, boats, alertActions);
@@ -315,7 +323,7 @@
     src.addEventListener("open", () => $("live-indicator").className = "live on");
     src.addEventListener("error", () => $("live-indicator").className = "live off");
     src.addEventListener("positions", (e) => applyPositions(JSON.parse(e.data)));
-    src.addEventListener("alert", () => refreshAlerts());
+    src.addEventListener("alert", (e) => { showAlert(JSON.parse(e.data)); refreshAlerts(); });
     src.addEventListener("note", () => refreshAlerts());
     src.addEventListener("fleet", () => refreshFleet());
   }

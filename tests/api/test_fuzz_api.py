@@ -28,14 +28,15 @@ from tests.api.conftest import Served
 from tests.api.simstore import PASSWORD
 
 #: examples per operation: an admin reaches every route's logic; a viewer's writes stop
-#: at the role check, so fewer suffice (the whole file stays well under 90 s on 2 cores)
+#: at the role check, so fewer suffice (the file took 75-105 s, store build included, at a
+#: load average of 11-15 on 2 shared cores)
 MAX_EXAMPLES = {"admin": 8, "viewer": 3}
 #: argon2 makes these slow on purpose (a login, even of an unknown name, costs one hash):
 #: few examples, and no schema-violating ones (those stop at validation anyway)
 HASHING = {("POST", "/api/login"), ("POST", "/api/users"),
            ("POST", "/api/users/{username}/password")}
 HASHING_EXAMPLES = 3
-#: schema-violating examples per operation (admin only: a viewer's stop at the role check)
+#: schema-violating examples per operation (admin only: a viewer's writes stop at the role check)
 NEGATIVE_EXAMPLES = 3
 #: not fuzzed: logout would end the session the fuzzer uses; starting an exercise runs a
 #: simulation of up to 24 h in the server (tests/api/test_exercise.py covers it)
@@ -195,13 +196,15 @@ def test_no_input_makes_a_server_error(sim_served: Served, username: str) -> Non
     assert not failures, "\n\n".join(failures)
     assert len(statuses) >= 30
     assert username != "admin" or negatives >= 15, negatives
-    # not vacuous: every read answered 200 at least once (only an exercise run id cannot
-    # be drawn: the store holds none), and a viewer's writes all stopped at the role check
+    # not vacuous: as an admin every read answered 200 at least once (only an exercise
+    # run id cannot be drawn: the store holds none); a viewer is refused no read but the
+    # admin ones, and every write stops at the role check
     reads = {k for k in statuses if k[0] == "GET" and k[1] != "/api/exercises/{run_id}"}
     if username == "viewer":
         assert all(statuses[k] == {403} for k in ADMIN_READS), statuses
-        reads -= ADMIN_READS
-    assert all(200 in statuses[k] for k in reads), statuses
+        assert all(403 not in statuses[k] for k in reads - ADMIN_READS), statuses
+    else:
+        assert all(200 in statuses[k] for k in reads), statuses
     writes = {k for k in statuses if k[0] == "POST" and k[1] != "/api/login"}
     if username == "viewer":
         assert all(statuses[k] == {403} for k in writes), statuses

@@ -47,3 +47,13 @@ def test_evaluate_seed_drives_ingest_then_detect_and_scores(
     assert all(s["rate"] == 1.0 for s in pooled["scenarios"].values())
     by = {t["type"]: t for t in pooled["types"]}
     assert by["spoofing"]["required_by"] == 4 and by["spoofing"]["false_positives"] == 0
+
+
+def test_tuning_seeds_are_fixed_and_disjoint_from_the_evaluation_seeds() -> None:
+    from khazar.sim.pipeline import EVAL_START, SEED_SETS, TUNING_SEEDS, TUNING_START
+
+    assert EVAL_SEEDS == (11, 23, 37, 41, 59, 67, 73, 89, 97, 103)
+    assert TUNING_SEEDS == tuple(range(201, 211))
+    assert not set(TUNING_SEEDS) & set(EVAL_SEEDS)
+    assert SEED_SETS == {"eval": (EVAL_SEEDS, EVAL_START), "tuning": (TUNING_SEEDS, TUNING_START)}
+    assert TUNING_START != EVAL_START  # other simulated days as well

@@ -247,3 +247,19 @@ def test_normal_traffic_does_not_vanish_at_sea(
         lat, lon = float(v.movement.lat[-1]), float(v.movement.lon[-1])
         d_m = min(float(haversine_m(lat, lon, a, b)) for a, b in places)
         assert d_m < 5000.0, (v.mmsi, v.kind, lat, lon)
+
+
+def test_the_dark_rendezvous_meets_where_a_coastal_radar_sees_it(
+    sim_settings: Settings, world: World
+) -> None:
+    from khazar.sim.ais import DEFAULT_STATIONS
+    from khazar.sim.engine import simulate_movements
+    from khazar.sim.scenarios.dark_rendezvous import RADAR_NM
+    from khazar.units import M_PER_NM, haversine_m
+
+    for seed in range(1, 7):
+        mv = simulate_movements("dark_rendezvous", 3.0, seed, START, sim_settings, world=world,
+                                density=0.05)
+        (b,) = mv.red.behaviours
+        d_nm = min(float(haversine_m(b.lat, b.lon, s.lat, s.lon)) for s in DEFAULT_STATIONS)
+        assert d_nm / M_PER_NM <= RADAR_NM

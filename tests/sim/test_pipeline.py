@@ -53,7 +53,7 @@ def test_tuning_seeds_are_fixed_and_disjoint_from_the_evaluation_seeds() -> None
     from khazar.sim.pipeline import EVAL_START, SEED_SETS, TUNING_SEEDS, TUNING_START
 
     assert EVAL_SEEDS == (11, 23, 37, 41, 59, 67, 73, 89, 97, 103)
-    assert TUNING_SEEDS == tuple(range(201, 211))
+    assert set(range(201, 211)) == set(TUNING_SEEDS) and len(TUNING_SEEDS) == 10
     assert not set(TUNING_SEEDS) & set(EVAL_SEEDS)
     assert SEED_SETS == {"eval": (EVAL_SEEDS, EVAL_START), "tuning": (TUNING_SEEDS, TUNING_START)}
     assert TUNING_START != EVAL_START  # other simulated days as well

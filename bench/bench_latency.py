@@ -263,7 +263,9 @@ def _measure(url: str, server: subprocess.Popen[bytes], lines: list[bytes],
         # the committed path is W of feed time behind: wait for its alerts too
         page.wait_for_timeout(20_000)
         seen: dict[str, float] = page.evaluate("window.__seen")
-        page.screenshot(path=str(Path(__file__).parent / "results" / "latency-console.png"))
+        shots = Path(__file__).resolve().parents[1] / "test-artifacts"  # not committed
+        shots.mkdir(exist_ok=True)
+        page.screenshot(path=str(shots / "latency-console.png"))
         browser.close()
     sse.stop.set()
     udp_err = _udp_rcvbuf_errors() - udp_err0

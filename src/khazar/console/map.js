@@ -34,8 +34,10 @@
       version: 8,
       name: "khazar-dark",
       sources: {},
-      // the background is the sea; land is drawn over it (it covers less of the view)
-      layers: [{ id: "sea", type: "background", paint: { "background-color": "#0d2538" } }],
+      // no background layer: the sea is the map container's CSS colour under the
+      // transparent canvas (console.css), land is drawn over it; on software GL every
+      // full-screen layer is a full pass of the rasteriser
+      layers: [],
     };
   }
 

@@ -19,23 +19,23 @@
   const ATTRS = [["a_from", 2, 0], ["a_to", 2, 2], ["a_vel", 2, 4], ["a_t0", 1, 6],
     ["a_rot", 1, 7], ["a_color", 4, 8]];
 
-  // Each vessel is an instance of two triangles, the arrow of the old symbol layer (tip up,
-  // notched tail), rotated and sized in screen pixels in the vertex shader: the fragment
-  // shader only fills the arrow (no point sprite box, no discard), which matters on
-  // software GL where fragments are the cost.
+  // Each vessel is an instance of ONE triangle (tip up), rotated and sized in screen pixels
+  // in the vertex shader; the fragment shader cuts the notch of the old symbol's arrow out
+  // of its tail. On software GL (SwiftShader) the cost of 5,000 vessels is per primitive,
+  // so one triangle each, not two, and no point-sprite box.
   const VS = `#version 300 es
   uniform mat4 u_matrix; uniform vec2 u_viewport; uniform float u_now; uniform float u_glide;
   uniform float u_max_dt; uniform float u_size; uniform float u_bearing;
   in vec2 a_from; in vec2 a_to; in vec2 a_vel; in float a_t0; in float a_rot; in vec4 a_color;
-  out vec4 v_color;
-  const vec2 ARROW[6] = vec2[6](vec2(0.0, 0.86), vec2(0.64, -0.78), vec2(0.0, -0.36),
-                                vec2(0.0, 0.86), vec2(0.0, -0.36), vec2(-0.64, -0.78));
+  out vec4 v_color; out vec2 v_local;
+  const vec2 ARROW[3] = vec2[3](vec2(0.0, 0.86), vec2(0.64, -0.78), vec2(-0.64, -0.78));
   void main() {
     float dt = u_now - a_t0;
     vec2 p = dt < u_glide ? mix(a_from, a_to + a_vel * u_glide, max(dt, 0.0) / u_glide)
                           : a_to + a_vel * min(dt, u_max_dt);
     vec4 c = u_matrix * vec4(p, 0.0, 1.0);
-    vec2 k = ARROW[gl_VertexID] * 0.5 * u_size;           // pixels, y up, tip north
+    v_local = ARROW[gl_VertexID];
+    vec2 k = v_local * 0.5 * u_size;                      // pixels, y up, tip north
     float cr = cos(a_rot - u_bearing), sr = sin(a_rot - u_bearing);  // clockwise from up
     vec2 r = vec2(k.x * cr + k.y * sr, -k.x * sr + k.y * cr);
     gl_Position = c + vec4(r * 2.0 / u_viewport * c.w, 0.0, 0.0);
@@ -43,8 +43,11 @@
   }`;
   const FS = `#version 300 es
   precision mediump float;
-  in vec4 v_color; out vec4 o;
-  void main() { o = v_color; }`;
+  in vec4 v_color; in vec2 v_local; out vec4 o;
+  void main() {
+    if (v_local.y < -0.36 - 0.65625 * abs(v_local.x)) discard;  // the notched tail
+    o = v_color;
+  }`;
 
   function hex(c) {
     const n = parseInt(c.slice(1), 16);
@@ -190,7 +193,7 @@
         gl.uniform2f(uni.u_viewport, gl.drawingBufferWidth, gl.drawingBufferHeight);
         gl.uniform1f(uni.u_bearing, (map.getBearing() * Math.PI) / 180);
         gl.bindVertexArray(vao);
-        gl.drawArraysInstanced(gl.TRIANGLES, 0, 6, n);
+        gl.drawArraysInstanced(gl.TRIANGLES, 0, 3, n);
         gl.bindVertexArray(null);
         scheduleRepaint();
       },

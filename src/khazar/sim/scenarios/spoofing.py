@@ -94,13 +94,21 @@ def _clash(ctx: ScenarioContext, p: dict[str, float]) -> None:
             candidates.append((v, float(lat[0]), float(lon[0])))
     if not candidates:
         raise GeoError("no vessel of the traffic to clash MMSIs with; simulate more hours")
-    victim, vlat, vlon = candidates[int(rng.integers(0, len(candidates)))]
-    for _ in range(300):
-        a = ctx.point_near(vlat, vlon, p["clash_km"] * 900, p["clash_km"] * 1000)
-        if ctx.covered(*a):
-            break
-    else:
-        raise GeoError("no covered water point for the MMSI clash")
+    first = int(rng.integers(0, len(candidates)))
+    victim, vlat, vlon = candidates[first]
+    a = _clash_point(ctx, vlat, vlon, p["clash_km"])
+    if a is None:
+        # that victim is where no covered water lies at the clash distance (off a coast out
+        # of AIS reach): try the others, in random order (evaluation seed 103 hit this)
+        for i in rng.permutation(len(candidates)).tolist():
+            if i == first:
+                continue
+            a = _clash_point(ctx, candidates[i][1], candidates[i][2], p["clash_km"])
+            if a is not None:
+                victim = candidates[i][0]
+                break
+        else:
+            raise GeoError("no covered water point for the MMSI clash near any vessel")
     b_pt = ctx.point_near(a[0], a[1], 15000.0, 25000.0)
     route = ctx.world.route(a, b_pt)
     b = ctx.begin((float(route[0, 0]), float(route[0, 1])), t_start, 10.0)
@@ -120,6 +128,20 @@ def _clash(ctx: ScenarioContext, p: dict[str, float]) -> None:
         {"clash_km": p["clash_km"], "clash_h": dur / 3600.0, "kind": "mmsi_clash",
          "victim_kind": victim.kind},
     )
+
+
+def _clash_point(
+    ctx: ScenarioContext, lat: float, lon: float, clash_km: float
+) -> tuple[float, float] | None:
+    """A water point inside AIS coverage ~``clash_km`` from (lat, lon), or None."""
+    for _ in range(300):
+        try:
+            a = ctx.point_near(lat, lon, clash_km * 900, clash_km * 1000)
+        except GeoError:
+            return None
+        if ctx.covered(*a):
+            return a
+    return None
 
 
 def _copy_with_ais(m: Movement, a_s: float, b_s: float, inside: bool) -> Movement:

@@ -135,7 +135,11 @@ class DarkVesselDetector:
         return state, events
 
     def _nearest_ais(self, ais: F64, det: Detections) -> F64:
-        """Distance to the nearest AIS fix within ±win of each detection (inf if none)."""
+        """Distance to the nearest AIS fix within ±win of each detection (inf if none).
+
+        Exact only up to the threshold: a detection with some fix within the radius and the
+        window gets that fix's distance (it is not dark, which is all the caller asks); the
+        nearest distance proper is computed for the others."""
         s = self.settings
         out = np.full(len(det), np.inf)
         if ais.shape[0] == 0:
@@ -147,12 +151,29 @@ class DarkVesselDetector:
             return np.column_stack((lon * cx, lat * 110_574.0, t * scale))
 
         tree = cKDTree(pts(ais[:, 0], ais[:, 1], ais[:, 2]))
+        # most detections are echoes of AIS ships: the nearest fix in the box of the radius
+        # and the window settles them; the search below runs on the rest only
+        q = pts(det.t_s, det.lat, det.lon)
+        _, one = tree.query(q, k=1, p=np.inf, distance_upper_bound=s.dark_distance_m)
+        hit = one < ais.shape[0]
+        near = np.full(len(det), np.inf)
+        j = one[hit]
+        near[hit] = haversine_m(ais[j, 1], ais[j, 2], det.lat[hit], det.lon[hit])
+        settled = near <= s.dark_distance_m
+        out[settled] = near[settled]
+        rest = np.flatnonzero(~settled)
+        if rest.size:
+            out[rest] = self._nearest_search(tree, ais, det.take(rest), q[rest])
+        return out
+
+    def _nearest_search(self, tree: cKDTree, ais: F64, det: Detections, q: F64) -> F64:
+        """The nearest-distance search proper (fixes and the tracks between them)."""
+        s = self.settings
         # the K nearest fixes in a Chebyshev box (±2 × radius in x/y, ±2 × window in t, in
         # scaled units: a fix bracketing the detection may lie farther than the radius), then
         # the exact test: great-circle distance and time window, or the interpolated track
         k = min(_CANDIDATES, ais.shape[0])
-        _, idx = tree.query(pts(det.t_s, det.lat, det.lon), k=k, p=np.inf,
-                            distance_upper_bound=s.dark_distance_m * 2.0)
+        _, idx = tree.query(q, k=k, p=np.inf, distance_upper_bound=s.dark_distance_m * 2.0)
         idx = idx.reshape(len(det), k)
         found = idx < ais.shape[0]
         safe = np.where(found, idx, 0)

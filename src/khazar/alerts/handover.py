@@ -39,22 +39,8 @@ class Handover:
             "resolved_since": [
                 {"id": a.id, "resolution": a.resolution} for a in self.resolved_since
             ],
-            "changes": [
-                {
-                    "alert_id": t.alert_id,
-                    "ts": t.ts.isoformat(),
-                    "actor": t.actor,
-                    "from": t.from_state.value if t.from_state else None,
-                    "to": t.to_state.value,
-                    "boat": t.boat,
-                    "reason": t.reason,
-                }
-                for t in self.changes
-            ],
-            "notes": [
-                {"alert_id": n.alert_id, "ts": n.ts.isoformat(), "author": n.author, "text": n.text}
-                for n in self.notes
-            ],
+            "changes": [t.to_dict() for t in self.changes],
+            "notes": [n.to_dict() for n in self.notes],
         }
 
 

@@ -6,6 +6,7 @@ import enum
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 __all__ = [
     "Alert",
@@ -148,6 +149,12 @@ class Transition:
     boat: str | None = None
     reason: str | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, as the CLI, the API and the handover show it."""
+        return {"alert_id": self.alert_id, "ts": self.ts.isoformat(), "actor": self.actor,
+                "from": self.from_state.value if self.from_state else None,
+                "to": self.to_state.value, "boat": self.boat, "reason": self.reason}
+
 
 @dataclass(frozen=True, slots=True)
 class Note:
@@ -155,3 +162,7 @@ class Note:
     ts: datetime
     author: str
     text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"alert_id": self.alert_id, "ts": self.ts.isoformat(), "author": self.author,
+                "text": self.text}

@@ -69,15 +69,8 @@ def get_one(
         transitions = list_transitions(store.conn, alert_id=alert_id)
         notes = list_notes(store.conn, alert_id=alert_id)
     out = alert_feature(alert.to_dict())
-    out["properties"]["transitions"] = [
-        {"ts": t.ts.isoformat(), "actor": t.actor,
-         "from": t.from_state.value if t.from_state else None, "to": t.to_state.value,
-         "boat": t.boat, "reason": t.reason}
-        for t in transitions
-    ]
-    out["properties"]["notes"] = [
-        {"ts": n.ts.isoformat(), "author": n.author, "text": n.text} for n in notes
-    ]
+    out["properties"]["transitions"] = [t.to_dict() for t in transitions]
+    out["properties"]["notes"] = [n.to_dict() for n in notes]
     return out
 
 

@@ -277,17 +277,8 @@ def show_cmd(alert_id: str, db: DbOption, fmt: FmtOption = OutputFormat.table,
             alert = repo.get_alert(where.conn, alert_id)
             doc: dict[str, Any] = alert.to_dict()
             doc["transitions"] = [
-                {
-                    "ts": t.ts.isoformat(),
-                    "actor": t.actor,
-                    "from": t.from_state.value if t.from_state else None,
-                    "to": t.to_state.value,
-                    "boat": t.boat,
-                    "reason": t.reason,
-                }
-                for t in repo.list_transitions(where.conn, alert_id=alert_id)
-            ]
-            doc["notes"] = [{"ts": n.ts.isoformat(), "author": n.author, "text": n.text}
+                t.to_dict() for t in repo.list_transitions(where.conn, alert_id=alert_id)]
+            doc["notes"] = [n.to_dict()
                             for n in repo.list_notes(where.conn, alert_id=alert_id)]
         else:
             props = where.get(f"/alerts/{alert_id}")["properties"]

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from khazar.api.exercise_score import AlertFacts, BehaviourFacts, facts_from_truth, score_exercise
+from khazar.api.exercise_score import AlertFacts, facts_from_truth, score_exercise
+from khazar.sim.truth import PlantedBehaviour
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
 def _behaviour(bid: str, mmsis: tuple[int, ...], lat: float = 40.0, lon: float = 50.5
-               ) -> BehaviourFacts:
-    return BehaviourFacts(bid, bid.split("-")[0], mmsis, T0, T0 + timedelta(hours=1), lat, lon)
+               ) -> PlantedBehaviour:
+    return PlantedBehaviour(bid, bid.split("-")[0], mmsis, T0, T0 + timedelta(hours=1), lat, lon)
 
 
 def _alert(aid: str, mmsi: int | None, *, at_min: float = 10, ack_s: float | None = None,

@@ -20,20 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-__all__ = ["AlertFacts", "BehaviourFacts", "facts_from_truth", "score_exercise"]
+from khazar.sim.truth import PlantedBehaviour
 
-
-@dataclass(frozen=True, slots=True)
-class BehaviourFacts:
-    """One planted behaviour, as the truth states it."""
-
-    id: str
-    scenario: str
-    mmsis: tuple[int, ...]
-    start: datetime
-    end: datetime
-    lat: float
-    lon: float
+__all__ = ["AlertFacts", "facts_from_truth", "score_exercise"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +50,7 @@ def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * 6_371_008.8 * math.asin(min(1.0, math.sqrt(a)))
 
 
-def _matches(a: AlertFacts, b: BehaviourFacts, tolerance_s: float, radius_m: float) -> bool:
+def _matches(a: AlertFacts, b: PlantedBehaviour, tolerance_s: float, radius_m: float) -> bool:
     lo = b.start.timestamp() - tolerance_s
     hi = b.end.timestamp() + tolerance_s
     if not lo <= a.first_ts.timestamp() <= hi:
@@ -83,7 +72,7 @@ def _median(values: Sequence[float | None]) -> float | None:
 
 
 def score_exercise(
-    behaviours: Sequence[BehaviourFacts],
+    behaviours: Sequence[PlantedBehaviour],
     alerts: Sequence[AlertFacts],
     tolerance_s: float,
     radius_m: float,
@@ -139,12 +128,6 @@ def score_exercise(
     }
 
 
-def facts_from_truth(truth: Mapping[str, Any]) -> list[BehaviourFacts]:
-    """The behaviours of a ``truth.json`` document."""
-    return [
-        BehaviourFacts(str(b["id"]), str(b["scenario"]), tuple(int(m) for m in b["mmsis"]),
-                       datetime.fromisoformat(str(b["start"]).replace("Z", "+00:00")),
-                       datetime.fromisoformat(str(b["end"]).replace("Z", "+00:00")),
-                       float(b["lat"]), float(b["lon"]))
-        for b in truth.get("behaviours", [])
-    ]
+def facts_from_truth(truth: Mapping[str, Any]) -> list[PlantedBehaviour]:
+    """The behaviours of a ``truth.json`` document (the simulator's own reader)."""
+    return [PlantedBehaviour.from_json(b) for b in truth.get("behaviours", [])]

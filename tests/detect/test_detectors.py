@@ -114,6 +114,18 @@ def test_ships_at_anchor_and_boats_fishing_together_are_not_encounters() -> None
     assert enc.other_mmsi is not None
 
 
+def test_class_b_fishing_boats_known_by_ship_type_are_not_an_encounter() -> None:
+    # class B reports carry no navigational status: the static ship type says "fishing"
+    pair = (Track(423500059, x=-40_000).leg(90, 0.5), Track(423500068, x=-39_800).leg(90, 0.5))
+    assert of(run(*pair), "encounter")  # types unknown: two slow boats together
+    both = geography([corridor()], fishing=frozenset({423500059, 423500068}))
+    assert not of(run(*pair, geo=both), "encounter")
+    # a carrier alongside a fishing boat is what GFW calls an encounter
+    one = geography([corridor()], fishing=frozenset({423500059}))
+    (enc,) = of(run(*pair, geo=one), "encounter")
+    assert {enc.mmsi, enc.other_mmsi} == {423500059, 423500068}
+
+
 def test_authorised_boat_at_its_platform_is_not_an_encounter() -> None:
     plat = ZoneSpec("p-safety", "platform_safety", box(-40_500, -500, -39_500, 500), "p", "acg")
     geo = geography([plat], authorised={"acg": frozenset({423100001})},

@@ -62,3 +62,32 @@ def test_detect_and_events_commands(tmp_path: Path) -> None:
                               "json"])
     assert res.exit_code == 0, res.output
     assert [e["id"] for e in json.loads(res.stdout)] == [lines[0]["id"]]
+
+
+def _drifting_pair(db: Path, fishing: tuple[int, ...]) -> list[dict[str, object]]:
+    """Two class B boats (no navigational status) 100 m apart for 90 min, 50 nm offshore;
+    the MMSIs in ``fishing`` have sent a static report with ship type 30."""
+    with open_store(db) as store:
+        for n, mmsi in enumerate((423500059, 423500068)):
+            store.conn.execute(
+                "INSERT INTO positions (mmsi, ts, lat, lon, sog_kn, cog_deg, status, msg_type, "
+                "source, report_ts, msg_key) SELECT ?, TIMESTAMPTZ '2026-05-01 00:00:00+00' "
+                "+ to_seconds(i * 60), 40.0 + i * 1e-5, 51.5 + ? * 0.0012, 0.5, 0, NULL, 18, "
+                "'test', TIMESTAMPTZ '2026-05-01 00:00:00+00' + to_seconds(i * 60), i "
+                "FROM range(0, 90) t(i)", [mmsi, n])
+        for mmsi in fishing:
+            store.conn.execute(
+                "INSERT INTO vessels_static (mmsi, ts, msg_type, ship_type, source, msg_key) "
+                "VALUES (?, TIMESTAMPTZ '2026-05-01 00:00:00+00', 24, 30, 'test', 1)", [mmsi])
+    out = db.with_suffix(".jsonl")
+    res = CliRunner().invoke(app, ["detect", "--db", str(db), "--out", str(out),
+                                   "--format", "json"])
+    assert res.exit_code == 0, res.output
+    return [json.loads(x) for x in out.read_text().splitlines()]
+
+
+def test_detect_reads_fishing_boats_from_the_static_reports(tmp_path: Path) -> None:
+    one = _drifting_pair(tmp_path / "one.duckdb", (423500059,))
+    assert [x["mmsi"] for x in one if x["type"] == "encounter"] == [423500059]
+    both = _drifting_pair(tmp_path / "both.duckdb", (423500059, 423500068))
+    assert not [x for x in both if x["type"] == "encounter"]

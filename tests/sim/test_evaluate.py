@@ -37,13 +37,17 @@ def _truth() -> Truth:
         id="dark_rendezvous-1", scenario="dark_rendezvous", mmsis=(422000002,),
         start=_t(300), end=_t(400), lat=38.5, lon=49.2,
     )
+    sts = PlantedBehaviour(
+        id="sts_transfer-1", scenario="sts_transfer", mmsis=(273000010, 273000011),
+        start=_t(700), end=_t(900), lat=40.6, lon=50.7,
+    )
     look = LookAlike(
         id="ferry-alat-1", kind="ferry_slowing_alat", mmsis=(423000050,),
         start=_t(0), end=_t(120), lat=39.95, lon=49.41,
     )
     return Truth(
         scenario="mixed", seed=1, start=T0, end=T0 + timedelta(days=1),
-        behaviours=(drag, dark, rdv), lookalikes=(look,),
+        behaviours=(drag, dark, rdv, sts), lookalikes=(look,),
         authorised={423100001: ("acg-chirag-1",), 423900001: ("*",)},
         zone_entry_scope=("acg-chirag-1", "sd-alpha"),
     )
@@ -72,8 +76,11 @@ def test_matching_precision_recall_and_ttd() -> None:
         _line("anchor_drag", 273000001, _t(70), _t(150)),
         # radar-only target matched by position (within 1.5 km of the track at t=130)
         _line("dark_vessel", None, _t(130), _t(140), lat=38.6 + 0.005 * 30 + 0.005, lon=49.0),
-        # the rendezvous partner is named by an encounter: either-group satisfied
+        # the rendezvous partner named by an encounter: accepted (not a false positive), but
+        # the rendezvous needs its dark partner seen as a dark contact
         _line("encounter", 422000002, _t(320), _t(360)),
+        # the transfer found by an encounter naming its second ship
+        _line("encounter", 273000010, _t(720), _t(800)),
         # look-alike ferry slowing across the pipeline flagged: FP and a look-alike hit
         _line("anchor_drag", 423000050, _t(30), _t(50)),
         # unrelated loitering: FP
@@ -95,13 +102,13 @@ def test_matching_precision_recall_and_ttd() -> None:
     assert by["anchor_drag"].false_positives == 2
     assert by["anchor_drag"].lookalike_hits == 1
     assert by["anchor_drag"].ttd_s == (600.0,)
-    assert by["dark_vessel"].recall == 0.5  # fast boat yes, rendezvous via encounter instead
-    assert by["encounter"].recall == 1.0
+    assert by["dark_vessel"].recall == 0.5  # fast boat yes, rendezvous no
+    assert by["encounter"].recall == 1.0 and by["encounter"].false_positives == 0
     assert by["loitering"].false_positives == 1 and by["loitering"].exempt == 1
     assert by["zone_entry"].exempt == 1 and by["zone_entry"].unscored == 1
     assert by["zone_entry"].precision is None
-    assert all(b.detected for b in report.behaviours)
-    assert report.detected_fraction == 1.0
+    assert [b.id for b in report.behaviours if not b.detected] == ["dark_rendezvous-1"]
+    assert report.detected_fraction == 0.75
     assert report.lookalike_hit_ids == ("anchor_drag-423000050-0030",)
 
 

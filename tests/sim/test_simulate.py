@@ -263,3 +263,28 @@ def test_the_dark_rendezvous_meets_where_a_coastal_radar_sees_it(
         (b,) = mv.red.behaviours
         d_nm = min(float(haversine_m(b.lat, b.lon, s.lat, s.lon)) for s in DEFAULT_STATIONS)
         assert d_nm / M_PER_NM <= RADAR_NM
+
+
+def test_the_sts_transfer_lies_alongside_in_open_water(
+    sim_settings: Settings, world: World
+) -> None:
+    from khazar.sim.engine import simulate_movements
+    from khazar.sim.scenarios.sts_transfer import PORT_MIN_M
+    from khazar.units import haversine_m
+
+    ports = [(p.lat, p.lon) for p in world.geo.ports]
+    for seed in range(1, 5):
+        mv = simulate_movements("sts_transfer", 8.0, seed, START, sim_settings, world=world,
+                                density=0.05)
+        (b,) = mv.red.behaviours
+        assert b.expected.types == {"encounter"}
+        assert min(float(haversine_m(b.lat, b.lon, a, o)) for a, o in ports) >= PORT_MIN_M
+        ships = [v for v in mv.red.vessels if v.mmsi in b.mmsis]
+        assert len(ships) == 2 and all(v.transmits and v.physical for v in ships)
+        ts = np.arange(b.start.timestamp() + 120, b.end.timestamp() - 120, 60.0)
+        (la, lo), (lb, ob) = (v.movement.position_at(ts) for v in ships)
+        apart_m = haversine_m(la, lo, lb, ob)
+        assert (b.end - b.start).total_seconds() >= 1.5 * 3600
+        assert float(np.max(apart_m)) < 100.0  # alongside for the whole transfer
+        speed_kn = haversine_m(la[1:], lo[1:], la[:-1], lo[:-1]) / 60.0 / 0.514444
+        assert float(np.median(speed_kn)) < 2.0  # drifting together

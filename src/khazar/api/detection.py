@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections.abc import Collection, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,6 +38,26 @@ def _filled(values: Any) -> Any:
     return np.asarray(np.ma.filled(np.ma.asarray(values, dtype=np.float64), np.nan))
 
 
+class _Swapped(Collection[int]):
+    """A set of MMSIs replaced whole (one atomic assignment): the committed path reads it
+    on its own thread while the speculative path refreshes it."""
+
+    def __init__(self) -> None:
+        self._items: frozenset[int] = frozenset()
+
+    def set(self, items: Iterable[int]) -> None:
+        self._items = frozenset(items)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._items
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 class LiveDetection:
     """The detection and alerting stage of the live picture."""
 
@@ -50,6 +71,7 @@ class LiveDetection:
         self.update_every_s = update_every_s
         self._sent_at: dict[str, float] = {}
         self._types_at = -np.inf
+        self._fishing = _Swapped()
         self.prefix = "exercise." if exercise else ""
         self._wake = threading.Event()
         self._lock = threading.Lock()  # the detector: speculative and committed threads
@@ -80,7 +102,8 @@ class LiveDetection:
 
         settings = self.state.settings
         geo = load_geography(settings)
-        self.detector = LiveDetector(settings.detect, geography_from_geo(geo, settings))
+        self.detector = LiveDetector(settings.detect,
+                                     geography_from_geo(geo, settings, self._fishing))
         self.context = rule_context(settings, geo)
 
     @staticmethod
@@ -128,6 +151,7 @@ class LiveDetection:
         one); returns the number of new or changed alerts."""
         with self.state.locked() as store:
             fixes, dets = self._pull(store.conn)
+            self._refresh_types(store)
         # the detectors are pure computation: run them without holding the store
         if len(fixes):
             self.clock_s = max(self.clock_s, float(np.max(fixes.t_s)))
@@ -173,23 +197,29 @@ class LiveDetection:
                          round((time.monotonic() - started) * 1000))
         return self._apply(events, withdrawn)
 
+    def _refresh_types(self, store: Any) -> None:
+        """Ship types arrive with static reports: re-read them every few seconds (it reads
+        every vessel) so that the rules' ship-type exemptions (tugs, pilots, fishing) and the
+        detectors' fishing boats hold live as they do in batch."""
+        from khazar.detect.adapters import FISHING_SHIP_TYPE
+        from khazar.store.picture import ship_types
+
+        if time.monotonic() - self._types_at < _SHIP_TYPES_EVERY_S:
+            return
+        self._types_at = time.monotonic()
+        types = ship_types(store)
+        self.context = dataclasses.replace(self.context, ship_types=types)
+        self._fishing.set(m for m, t in types.items() if t == FISHING_SHIP_TYPE)
+
     def _apply(self, events: list[Any], withdrawn: list[Any]) -> int:
         """Store events, run the alert rules, settle withdrawals, publish the alerts."""
         from khazar.alerts.service import update_alerts
         from khazar.store.events import upsert_events
-        from khazar.store.picture import ship_types
 
         if not events and not withdrawn:
             return 0
         now = datetime.now(UTC)
         with self.state.locked() as store:
-            # ship types arrive with static reports: refresh them (every few seconds, it
-            # reads every vessel) so the rules' ship-type exemptions (tugs, pilots, fishing)
-            # hold live as they do in batch
-            if time.monotonic() - self._types_at >= _SHIP_TYPES_EVERY_S:
-                self._types_at = time.monotonic()
-                self.context = dataclasses.replace(self.context,
-                                                   ship_types=ship_types(store))
             upsert_events(store.conn, events, detected_at=now, exercise=self.exercise)
             if self.exercise:  # flagged exercise; the live instance escalates for both
                 result = update_alerts(store, self.context, events, now,

@@ -42,7 +42,12 @@ def detect_cmd(
     """Detect behaviours over every stored position and detection (batch mode): write one
     event per line to --out and store them (upsert by id)."""
     from khazar.detect import detect_batch
-    from khazar.detect.adapters import geography_from_geo, load_detections, load_fixes
+    from khazar.detect.adapters import (
+        fishing_mmsis,
+        geography_from_geo,
+        load_detections,
+        load_fixes,
+    )
     from khazar.geo import load_geography
 
     settings = settings_from(config)
@@ -51,8 +56,8 @@ def detect_cmd(
             raise InputError(f"assets file {assets} does not exist")
         settings = settings.model_copy(update={"assets_file": assets})
     started = time.perf_counter()
-    geo = geography_from_geo(load_geography(settings), settings)
     with open_store(db) as store:
+        geo = geography_from_geo(load_geography(settings), settings, fishing_mmsis(store))
         fixes = load_fixes(store)
         dets = load_detections(store)
         events = detect_batch(fixes, settings.detect, geo, dets)

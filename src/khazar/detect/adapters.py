@@ -3,6 +3,8 @@ settings, and load positions/detections from the store into columnar arrays."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -14,17 +16,22 @@ from khazar.geo import Geography
 from khazar.store import Store
 from khazar.tracks import Fixes
 
-__all__ = ["REGISTRY_MARGIN_M", "geography_from_geo", "load_detections", "load_fixes"]
+__all__ = ["FISHING_SHIP_TYPE", "REGISTRY_MARGIN_M", "fishing_mmsis", "geography_from_geo",
+           "load_detections", "load_fixes"]
 
 #: authorised boats are exempt within this distance of their group's protected areas
 REGISTRY_MARGIN_M = 3000.0
 #: a terminal's waters count as a port approach (tugs and mooring boats work there)
 TERMINAL_APPROACH_M = 10_000.0
+#: AIS ship type "fishing"
+FISHING_SHIP_TYPE = 30
 
 
-def geography_from_geo(geo: Geography, settings: Settings) -> DetectGeography:
+def geography_from_geo(geo: Geography, settings: Settings,
+                       fishing: Collection[int] = frozenset()) -> DetectGeography:
     """The detectors' view of the geography: zones (with asset group and corridor width),
-    ports, water, own fleet, authorised boats and the areas where they are exempt."""
+    ports, water, own fleet, authorised boats and the areas where they are exempt, and the
+    vessels known to be fishing boats (``fishing``, from :func:`fishing_mmsis`)."""
     assets = {a.id: a for a in geo.assets}
     zones: list[ZoneSpec] = []
     for z in geo.zones:
@@ -51,7 +58,14 @@ def geography_from_geo(geo: Geography, settings: Settings) -> DetectGeography:
             areas[key] = geo.proj.geom_to_lonlat(xy)
     receivers = tuple((r.lat, r.lon, r.reliable_nm * 1852.0) for r in settings.detect.receivers)
     return DetectGeography(tuple(zones), ports, geo.water, settings.own_fleet_mmsis,
-                           authorised, areas, receivers)
+                           authorised, areas, receivers, fishing)
+
+
+def fishing_mmsis(store: Store) -> set[int]:
+    """Vessels whose latest static report gives ship type 30 (fishing)."""
+    from khazar.store.picture import ship_types
+
+    return {m for m, t in ship_types(store).items() if t == FISHING_SHIP_TYPE}
 
 
 def load_fixes(store: Store, include_exercise: bool = True) -> Fixes:

@@ -9,9 +9,11 @@ with a KD-tree on (x, y, grid index); a pair's run tolerates one missed grid tim
 patrol boats and authorised boats in their area, and vessels reporting "moored", are never
 part of an encounter; neither are ships reporting "at anchor" (ships waiting in an
 anchorage lie a few hundred metres apart for days: GFW leaves anchorages out, and our port
-list has none of them), nor two boats both reporting "engaged in fishing" (pair trawling or
-boats working one ground; GFW's encounters pair a fishing vessel with a carrier). Found on the
-tuning seeds: two merchant ships anchored off Baku 450 m apart made nine "encounters" a day.
+list has none of them), nor two fishing boats (pair trawling or boats working one ground; GFW's
+encounters pair a fishing vessel with a carrier): a boat is fishing when it reports "engaged
+in fishing" or its static data gives ship type 30 (class B boats report no status). Found on
+the tuning seeds: two merchant ships anchored off Baku 450 m apart made nine "encounters" a
+day; class B fishing boats drifting together made the rest.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from scipy.spatial import cKDTree
 
 from khazar.config import DetectSettings
 from khazar.detect.base import Chunk, make_event
-from khazar.detect.geography import DetectGeography
+from khazar.detect.geography import DetectGeography, isin_mmsi
 from khazar.domain import Event
 from khazar.units import haversine_m
 
@@ -114,7 +116,8 @@ class EncounterDetector:
         lon = np.concatenate((cv[:, 2], fx.lon))
         spd = np.concatenate((cv[:, 3], np.nan_to_num(tr.speed_kn, nan=99.0)))
         ok = np.concatenate((cv[:, 4] > 0, cand))
-        fish = np.concatenate((cv[:, 5] > 0, fx.status == NAV_FISHING))
+        fish = np.concatenate((cv[:, 5] > 0, (fx.status == NAV_FISHING)
+                               | isin_mmsi(fx.mmsi, self.geo.fishing)))
         order = np.lexsort((t, sg, m))
         m, sg, ok, fish = m[order], sg[order], ok[order], fish[order]
         t, lat, lon, spd = t[order], lat[order], lon[order], spd[order]

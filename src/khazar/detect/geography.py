@@ -30,6 +30,7 @@ __all__ = [
     "ZoneGrid",
     "ZoneSpec",
     "annotate",
+    "isin_mmsi",
 ]
 
 F64 = npt.NDArray[np.float64]
@@ -287,6 +288,10 @@ class DetectGeography:
     registry_areas: Mapping[str, BaseGeometry] = field(default_factory=dict)
     #: AIS receivers as (lat, lon, reliable range in metres); empty = reception everywhere
     receivers: tuple[tuple[float, float, float], ...] = ()
+    #: MMSIs whose static data gives AIS ship type 30 (fishing): class B boats report no
+    #: navigational status, so "engaged in fishing" alone misses them. Batch reads it from
+    #: the store; the live server adds to the same set as static reports arrive.
+    fishing: Collection[int] = frozenset()
 
     @cached_property
     def shore(self) -> ShoreDistance | None:
@@ -421,9 +426,9 @@ def _zone_columns(geo: DetectGeography, contains: Callable[[int], B], n: int
     return zbits, zone, prot_zone, corridor, approach
 
 
-def _isin(mmsi: npt.NDArray[np.int64], values: Collection[int]) -> B:
+def isin_mmsi(mmsi: npt.NDArray[np.int64], values: Collection[int]) -> B:
     """``np.isin`` that tests each run of equal MMSIs once (fixes come sorted by MMSI)."""
-    vals = np.fromiter(values, np.int64, len(values))
+    vals = np.fromiter(values, np.int64)
     n = mmsi.shape[0]
     if n == 0 or vals.size == 0:
         return np.zeros(n, bool)
@@ -469,12 +474,12 @@ def annotate(geo: DetectGeography, mmsi: npt.NDArray[np.int64], lat: F64, lon: F
     land = np.zeros(n, bool)
     if geo.water_index is not None:
         land = geo.water_index.cell_class(lat, lon) == 0
-    exempt = _isin(mmsi, geo.own_fleet)
+    exempt = isin_mmsi(mmsi, geo.own_fleet)
     for key, idx in geo.registry_indexes.items():
         boats = geo.authorised.get(key)
         if not boats:
             continue
-        mine = np.flatnonzero(_isin(mmsi, boats))
+        mine = np.flatnonzero(isin_mmsi(mmsi, boats))
         if mine.size:
             exempt[mine] |= idx.contains(lat[mine], lon[mine])
     shore = np.full(n, np.inf) if geo.shore is None else geo.shore.distance_m(lat, lon)

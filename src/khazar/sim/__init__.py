@@ -32,10 +32,12 @@ scenario                required                      accepted
 loitering_saboteur      loitering, ais_gap            zone_entry, zone_exit, encounter, dark_vessel
 anchor_drag_eagle_s     anchor_drag                   loitering, zone_entry, zone_exit
 anchor_drag_yi_peng     anchor_drag                   loitering, zone_entry, zone_exit
-dark_rendezvous         encounter | dark_vessel       loitering, ais_gap, zone_entry, zone_exit
+dark_rendezvous         dark_vessel                   encounter, loitering, ais_gap, zone_entry,
+                                                      zone_exit
 spoofing                spoofing                      ais_gap, dark_vessel
 safety_zone_entry       zone_entry                    zone_exit, loitering, encounter
 fast_dark_boat          dark_vessel                   —
+sts_transfer            encounter                     loitering, zone_entry, zone_exit
 ======================  ============================  ===========================================
 
 Matching, precision and time to detect: see :mod:`khazar.sim.evaluate`.

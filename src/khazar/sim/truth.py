@@ -68,15 +68,20 @@ SCENARIO_EVENTS: dict[str, ExpectedEvents] = {
     "anchor_drag_yi_peng": ExpectedEvents(
         required=(("anchor_drag",),), accepted=("loitering", "zone_entry", "zone_exit")
     ),
+    # the partner is dark: radar sees it, AIS does not, so it is a dark contact; an
+    # encounter needs both vessels' AIS tracks (see sts_transfer)
     "dark_rendezvous": ExpectedEvents(
-        required=(("encounter", "dark_vessel"),),
-        accepted=("loitering", "ais_gap", "zone_entry", "zone_exit"),
+        required=(("dark_vessel",),),
+        accepted=("encounter", "loitering", "ais_gap", "zone_entry", "zone_exit"),
     ),
     "spoofing": ExpectedEvents(required=(("spoofing",),), accepted=("ais_gap", "dark_vessel")),
     "safety_zone_entry": ExpectedEvents(
         required=(("zone_entry",),), accepted=("zone_exit", "loitering", "encounter")
     ),
     "fast_dark_boat": ExpectedEvents(required=(("dark_vessel",),)),
+    "sts_transfer": ExpectedEvents(
+        required=(("encounter",),), accepted=("loitering", "zone_entry", "zone_exit")
+    ),
 }
 
 #: event types that are scored: an event of one of these that matches no planted behaviour

@@ -16,6 +16,7 @@ from khazar.sim.scenarios import (
     loitering_saboteur,
     safety_zone_entry,
     spoofing,
+    sts_transfer,
 )
 from khazar.sim.scenarios.base import ScenarioContext
 
@@ -29,6 +30,7 @@ _MODULES: tuple[ModuleType, ...] = (
     spoofing,
     safety_zone_entry,
     fast_dark_boat,
+    sts_transfer,
 )
 #: red-team scenario name → its ``plant(ctx)``
 RED_TEAM: dict[str, Callable[[ScenarioContext], None]] = {m.NAME: m.plant for m in _MODULES}

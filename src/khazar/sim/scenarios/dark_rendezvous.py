@@ -4,8 +4,8 @@ An Azerbaijani boat with AIS sails from Lankaran or Astara to a point 38.45–38
 48.95–49.35 E (≥ 12 km from those ports, ≤ 20 nm from a coastal radar) and waits there at
 0.2–0.6 kn for 60–100 min. A dark
 boat (no AIS, 9–14 m) comes from 25–45 km to the south at 18–28 kn, stays alongside
-(60–150 m) for 35–60 min and runs back south. Radar sees both. Must produce ``encounter`` or
-``dark_vessel``.
+(60–150 m) for 35–60 min and runs back south. Radar sees both. Must produce ``dark_vessel``
+(``encounter`` is accepted; it needs both AIS tracks, which the dark boat has not).
 """
 
 from __future__ import annotations

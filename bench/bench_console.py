@@ -225,13 +225,19 @@ def _measure(srv: tuple[KhazarServer, str], n: int, args: list[str], seconds: in
                                    ".className.includes('on')", timeout=30_000)
             renderer = str(page.evaluate(_RENDERER_JS))
             layer_renders0 = int(page.evaluate("window.khazarConsole.vesselLayerRenders()"))
-            # the live feed: every vessel once a second, while the map is being dragged
-            counting = page.evaluate_handle(_COUNT_JS, seconds)
+            # the live feed: every vessel once a second, while the map is being dragged.
+            # The count runs in the page on its own (its result lands in a global): an
+            # evaluate of the counting promise would block here until it resolved, and the
+            # updates would only be published after the 30 s count (as this bench did
+            # before 2026-11-27: its figures had no live feed during the count).
+            page.evaluate(f"(secs) => {{ window.__khazarCount = null; ({_COUNT_JS})(secs)"
+                          ".then((r) => { window.__khazarCount = r; }); }", seconds)
             start = time.perf_counter()
             for k in range(seconds):
                 server.state.hub.publish("positions", {"features": updates[k]})
                 time.sleep(max(0.0, start + k + 1 - time.perf_counter()))
-            frames, elapsed = counting.json_value()
+            page.wait_for_function("window.__khazarCount !== null", timeout=60_000)
+            frames, elapsed = page.evaluate("window.__khazarCount")
             layer_renders = int(page.evaluate("window.khazarConsole.vesselLayerRenders()"))
             rendered = int(page.evaluate("window.khazarConsole.renderedVessels()"))
             # one update, publish → map idle again, with no panning

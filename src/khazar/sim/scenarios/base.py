@@ -22,7 +22,7 @@ from khazar.sim.truth import PlantedBehaviour, RadarTarget
 from khazar.sim.world import Pipeline, World
 from khazar.units import KN_TO_MS, M_PER_NM, from_epoch_s, haversine_m
 
-__all__ = ["PipelinePoint", "ScenarioContext", "radar_track"]
+__all__ = ["PipelinePoint", "ScenarioContext", "alongside", "radar_track"]
 
 F64 = npt.NDArray[np.float64]
 #: flags a red-team hull may fly (MIDs: Russia, Iran, Kazakhstan, Turkmenistan, Cook Islands,
@@ -178,3 +178,15 @@ def radar_track(target_id: str, m: Movement, length_m: float, step_s: float = 60
             for t, a, b in zip(ts, lat, lon, strict=True)
         ),
     )
+
+
+def alongside(b: MovementBuilder, leader: Movement, until_s: float, bearing: float,
+              offset_m: float, step_s: float = 60.0) -> None:
+    """Keep ``b`` ``offset_m`` off ``leader`` on a fixed bearing until ``until_s``, one
+    waypoint every ``step_s`` (a boat or ship lying alongside another as it drifts)."""
+    ts = np.arange(b.t_s + step_s, until_s, step_s)
+    la, lo = leader.position_at(ts)
+    for t, a, o in zip(ts.tolist(), la.tolist(), lo.tolist(), strict=True):
+        pt = destination(a, o, bearing, offset_m)
+        speed_kn = float(haversine_m(*b.here, *pt)) / max(t - b.t_s, 1.0) / KN_TO_MS
+        b.sail(np.asarray([pt]), max(0.2, speed_kn))

@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from khazar.errors import GeoError
-from khazar.sim.geometry import destination, route_length_m
+from khazar.sim.geometry import route_length_m
 from khazar.sim.movement import NAV_MOORED, NAV_UNDER_WAY, MovementBuilder
-from khazar.sim.scenarios.base import ScenarioContext, radar_track
+from khazar.sim.scenarios.base import ScenarioContext, alongside, radar_track
 from khazar.sim.traffic import make_static
 from khazar.units import KN_TO_MS, haversine_m
 
@@ -85,16 +85,7 @@ def plant(ctx: ScenarioContext) -> None:
     run_s = route_length_m(route_in) / (p["dark_speed_kn"] * KN_TO_MS)
     dark = MovementBuilder(meet_a - run_s, float(route_in[0, 0]), float(route_in[0, 1]))
     dark.sail(route_in, p["dark_speed_kn"])
-    offset_brg = float(rng.uniform(0, 360))
-    ts = np.arange(dark.t_s + 60.0, meet_b, 60.0)
-    la, lo = partner.position_at(ts)
-    side = [
-        destination(float(a), float(o), offset_brg, p["alongside_m"])
-        for a, o in zip(la, lo, strict=True)
-    ]
-    for t, pt in zip(ts, side, strict=True):
-        dark.sail(np.asarray([pt]), max(0.2, float(haversine_m(*dark.here, *pt)) / max(
-            t - dark.t_s, 1.0) / KN_TO_MS))
+    alongside(dark, partner, meet_b, float(rng.uniform(0, 360)), p["alongside_m"])
     dark.sail(w.route(dark.here, south), p["dark_speed_kn"])
     dark_m = dark.build()
     dark_clipped = ctx.add(

@@ -12,6 +12,7 @@ MMSI. Both must produce ``spoofing``.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from khazar.errors import GeoError
 from khazar.sim.geometry import bearing_deg, destination, route_length_m
@@ -20,6 +21,7 @@ from khazar.sim.scenarios.base import ScenarioContext, radar_track
 from khazar.sim.traffic import make_static
 from khazar.units import KN_TO_MS, haversine_m
 
+F64 = npt.NDArray[np.float64]
 NAME = "spoofing"
 RANGES = {
     "speed_kn": (9.0, 12.0),
@@ -30,14 +32,17 @@ RANGES = {
 }
 
 
-def _teleport(ctx: ScenarioContext, p: dict[str, float]) -> None:
+def _voyage(
+    ctx: ScenarioContext, p: dict[str, float], spoof_min: float
+) -> tuple[Movement, float, float]:
+    """The teleporting hull's passage with its AIS off while spoofed: (movement, jump
+    time, time its true reports resume); sets ``p["spoof_min"]`` to what fits."""
     rng = ctx.rng
-    w = ctx.world
     a = ctx.point_near(40.0, 50.3, 0.0, 60000.0)
     b_pt = ctx.point_near(a[0], a[1], 60000.0, 90000.0)
-    route = w.route(a, b_pt)
+    route = ctx.world.route(a, b_pt)
     voyage = route_length_m(route) / (p["speed_kn"] * KN_TO_MS)
-    p["spoof_min"] = min(p["spoof_min"], 0.6 * voyage / 60.0)
+    p["spoof_min"] = min(spoof_min, 0.6 * voyage / 60.0)
     t_jump, spoof_s = ctx.window(p["spoof_min"] * 60.0)  # the spoofing lies inside the run
     p["spoof_min"] = spoof_s / 60.0
     t_start = t_jump - float(rng.uniform(0.1, 0.3)) * voyage
@@ -46,18 +51,39 @@ def _teleport(ctx: ScenarioContext, p: dict[str, float]) -> None:
     ctx.finish(hull, p["speed_kn"])
     t_back = t_jump + spoof_s
     hull.set_ais(t_jump, t_back, on=False)
-    hull_m = hull.build()
-    la, lo = hull_m.position_at(np.asarray([t_jump, t_back]))
+    return hull.build(), t_jump, t_back
+
+
+def _fake_leg(
+    ctx: ScenarioContext, p: dict[str, float], la: F64, lo: F64
+) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """Where the spoofed reports run: parallel to the hull's leg (la, lo), ``jump_km`` away,
+    in water and inside AIS coverage; None when no bearing gives that."""
     course = bearing_deg((float(la[0]), float(lo[0])), (float(la[1]), float(lo[1])))
     for _ in range(200):
-        fake_a = destination(float(la[0]), float(lo[0]), float(rng.uniform(0, 360)),
+        fake_a = destination(float(la[0]), float(lo[0]), float(ctx.rng.uniform(0, 360)),
                              p["jump_km"] * 1000)
         fake_b = destination(fake_a[0], fake_a[1], course,
                              float(haversine_m(la[0], lo[0], la[1], lo[1])))
         if ctx.straight_in_water(fake_a, fake_b) and ctx.covered(*fake_a):
+            return fake_a, fake_b
+    return None
+
+
+def _teleport(ctx: ScenarioContext, p: dict[str, float]) -> None:
+    rng = ctx.rng
+    spoof_min = p["spoof_min"]
+    # a passage whose spoofed leg finds no covered water at the jump distance (hemmed in by
+    # a coast) is drawn again (tuning seed 202 hit one)
+    for _ in range(20):
+        hull_m, t_jump, t_back = _voyage(ctx, p, spoof_min)
+        la, lo = hull_m.position_at(np.asarray([t_jump, t_back]))
+        leg = _fake_leg(ctx, p, la, lo)
+        if leg is not None:
             break
     else:
         raise GeoError("no water for the spoofed track of the teleport scenario")
+    fake_a, fake_b = leg
     fake = MovementBuilder(t_jump, *fake_a)
     fake.sail(np.asarray([fake_b]), max(0.5, float(haversine_m(*fake_a, *fake_b)) / max(
         t_back - t_jump, 60.0) / KN_TO_MS))

@@ -16,7 +16,7 @@ import numpy as np
 from khazar.errors import GeoError
 from khazar.sim.geometry import destination, route_length_m
 from khazar.sim.movement import NAV_UNDER_WAY
-from khazar.sim.scenarios.base import ScenarioContext
+from khazar.sim.scenarios.base import ScenarioContext, alongside
 from khazar.sim.traffic import make_static
 from khazar.units import KN_TO_MS, haversine_m
 
@@ -79,14 +79,7 @@ def plant(ctx: ScenarioContext) -> None:
     run_s = route_length_m(route_in) / (sp * KN_TO_MS)
     second = ctx.begin((float(route_in[0, 0]), float(route_in[0, 1])), meet_a - run_s, sp)
     second.sail(route_in, sp)
-    side_brg = float(rng.uniform(0, 360))
-    ts = np.arange(second.t_s + 60.0, meet_b, 60.0)
-    fla, flo = first_m.position_at(ts)
-    for t, a, o in zip(ts.tolist(), fla.tolist(), flo.tolist(), strict=True):
-        pt = destination(a, o, side_brg, p["alongside_m"])
-        gap_s = max(t - second.t_s, 1.0)
-        second.sail(np.asarray([pt]),
-                    max(0.1, float(haversine_m(*second.here, *pt)) / gap_s / KN_TO_MS))
+    alongside(second, first_m, meet_b, float(rng.uniform(0, 360)), p["alongside_m"])
     ctx.finish(second, sp)
 
     n = len(ctx.behaviours)

@@ -21,11 +21,13 @@ def test_short_evaluation_detects_every_planted_behaviour() -> None:
     pooled = json.loads(result.output)
     for name, s in pooled["scenarios"].items():
         assert s["detected"] == s["planted"], (name, s)
+    assert "sts_transfer" in pooled["scenarios"]  # what `encounter` is scored on
     for t in pooled["types"]:
-        # the dark rendezvous requires `encounter` OR `dark_vessel`: its partner is dark, so
-        # the scenario is met by dark_vessel and the encounter column can stay at 0
-        if t["required_by"] and t["type"] != "encounter":
+        if t["required_by"]:
             assert t["recall"] >= 0.95, t
+    tp = sum(t["true_positives"] for t in pooled["types"])
+    fp = sum(t["false_positives"] for t in pooled["types"])
+    assert tp / (tp + fp) >= 0.95, pooled["types"]
     alerts = pooled["alerts"]
     assert alerts["lookalike_alerts"] == 0
     assert alerts["authorised_alerts"] == 0

@@ -7,9 +7,9 @@
 
   const state = {
     me: null, map: null, vessels: new Map(), pictureTime: null, selected: null,
-    alerts: null, fleet: null, unavailable: new Set(), source: null, timers: [], labels: [],
+    alerts: null, fleet: null, unavailable: new Set(), live: null, timers: [], labels: [],
     layers: {
-      water: { ids: ["land", "coast", "ports"], visible: true },
+      water: { ids: ["land", "ports"], visible: true },
       zones: { ids: ["zones-fill", "zones-line"], visible: true },
       assets: { ids: ["assets-area", "assets-line", "assets-point"], visible: true },
       vessels: { ids: ["vessels"], visible: true },
@@ -120,15 +120,18 @@
     drawRoutes();
     await Promise.all([refreshVessels(), refreshAlerts()]);
   }
-  function applyPositions(data) {
+  // a live update from the worker (live-worker.js): packed records for the map at once,
+  // the features behind them for the panel and the counts (every few seconds when many)
+  function applyPositions(m) {
     if (state.replay || state.exercise) return;  // live updates are the live picture only
-    const feats = data.features || [];
-    for (const f of feats) state.vessels.set(f.properties.mmsi, f);
-    if (state.mapVessels) state.mapVessels.setFeatures(feats, "merge", true);
-    if (data.pictureTime) state.pictureTime = data.pictureTime;
+    if (state.mapVessels) state.mapVessels.setRecords(m.records, "merge", true);
+    if (m.features) for (const f of m.features) state.vessels.set(f.properties.mmsi, f);
+    if (m.selected) state.vessels.set(m.selected.properties.mmsi, m.selected);
+    if (m.pictureTime) state.pictureTime = m.pictureTime;
     state.dirty = true;
   }
   function showVessel(mmsi, switchTab) {
+    if (state.selected !== mmsi && state.live) state.live.postMessage({ type: "select", mmsi });
     state.selected = mmsi;
     const f = state.vessels.get(mmsi);
     P.renderVessel($("panel-vessel"), f, showTrack);
@@ -316,16 +319,23 @@
   }
 
   // --- live stream ----------------------------------------------------------------
+  // read in a worker: parsing thousands of vessel reports a second on the page would
+  // stall the map (live-worker.js)
   function connectLive() {
-    if (state.source) state.source.close();
-    const src = new EventSource("/api/live");
-    state.source = src;
-    src.addEventListener("open", () => $("live-indicator").className = "live on");
-    src.addEventListener("error", () => $("live-indicator").className = "live off");
-    src.addEventListener("positions", (e) => applyPositions(JSON.parse(e.data)));
-    src.addEventListener("alert", (e) => { showAlert(JSON.parse(e.data)); refreshAlerts(); });
-    src.addEventListener("note", () => refreshAlerts());
-    src.addEventListener("fleet", () => refreshFleet());
+    if (!state.live) {
+      state.live = new Worker("/console/live-worker.js");
+      state.live.onmessage = (e) => {
+        const m = e.data;
+        if (m.type === "positions") applyPositions(m);
+        else if (m.type === "open") $("live-indicator").className = "live on";
+        else if (m.type === "error") $("live-indicator").className = "live off";
+        else if (m.type === "alert") { showAlert(JSON.parse(m.data)); refreshAlerts(); }
+        else if (m.type === "note") refreshAlerts();
+        else if (m.type === "fleet") refreshFleet();
+      };
+    }
+    state.live.postMessage({ type: "connect", kinds: state.mapVessels.kinds });
+    if (state.selected !== null) state.live.postMessage({ type: "select", mmsi: state.selected });
   }
 
   // --- views ----------------------------------------------------------------------
@@ -344,7 +354,8 @@
   function stopTimers() {
     for (const id of state.timers) clearInterval(id);
     state.timers = [];
-    if (state.source) { state.source.close(); state.source = null; }
+    if (state.live) state.live.postMessage({ type: "close" });
+    $("live-indicator").className = "live off";
   }
   function showLogin() {
     stopTimers();

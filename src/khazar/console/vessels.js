@@ -15,6 +15,7 @@
   const FRESH_S = 30;                // only reports younger than this are dead-reckoned
   const JUMP_MERC = 2e-4;            // ≈ 5 km at 40° N: farther than this, do not glide
   const PICK_PX = 10;                // click / hover radius
+  const EARTH_CIRCUMFERENCE_M = 2 * Math.PI * 6371008.8;  // MapLibre's earth radius
   const FLOATS = 12;                 // from(2) to(2) vel(2) t0 rot size rgba… see ATTRS
   const ATTRS = [["a_from", 2, 0], ["a_to", 2, 2], ["a_vel", 2, 4], ["a_t0", 1, 6],
     ["a_rot", 1, 7], ["a_color", 4, 8]];
@@ -63,8 +64,10 @@
   }
 
   function create(opts) {
-    const colours = Object.fromEntries(Object.entries(opts.colours).map(([k, v]) => [k, hex(v)]));
+    const kinds = Object.keys(opts.colours);                 // a record's KIND is an index here
+    const colours = kinds.map((k) => hex(opts.colours[k]));
     const fallback = hex(opts.fallbackColour);
+    const F = window.KhazarRecords.FIELDS, R = window.KhazarRecords.R;
     const epoch = performance.now();
     const now = () => (performance.now() - epoch) / 1000;
     let map = null, gl = null, prog = null, vao = null, buf = null, uni = {};
@@ -88,47 +91,58 @@
      *  "reset": exactly these, where they are (history replay, another picture).
      *  live=false draws them without dead reckoning. */
     function setFeatures(features, mode, live) {
+      setRecords(window.KhazarRecords.pack(features, kinds), mode, live);
+    }
+
+    /** The same from packed records (records.js: FIELDS numbers per vessel). */
+    function setRecords(rec, mode, live) {
       const t = now();
       const reset = mode !== "merge";
+      const count = rec.length / F;
       const keep = new Map();
       if (mode === "replace") for (const [mmsi, i] of slots) keep.set(mmsi, positionAt(i, t));
       if (reset) { n = 0; mmsis = []; slots = new Map(); }
-      const need = n + features.length;
+      const need = n + count;
       if (need * FLOATS > data.length) {
         const grown = new Float32Array(Math.max(need, 2 * n, 1024) * FLOATS);
         grown.set(data.subarray(0, n * FLOATS));
         data = grown;
       }
       let speed = 0;
-      for (const f of features) {
-        const p = f.properties, [lon, lat] = f.geometry.coordinates;
-        let i = slots.get(p.mmsi);
+      for (let k = 0; k < count; k++) {
+        const q = k * F, mmsi = rec[q + R.MMSI];
+        let i = slots.get(mmsi);
         const fresh = i === undefined;
-        if (fresh) { i = n++; slots.set(p.mmsi, i); mmsis[i] = p.mmsi; }
-        const m = maplibregl.MercatorCoordinate.fromLngLat([lon, lat]);
-        const x = m.x - origin[0], y = m.y - origin[1];
-        let [fx, fy] = !fresh ? positionAt(i, t) : (keep.get(p.mmsi) || [x, y]);
+        if (fresh) { i = n++; slots.set(mmsi, i); mmsis[i] = mmsi; }
+        const lat = rec[q + R.LAT];
+        const x = (180 + rec[q + R.LON]) / 360 - origin[0];
+        const y = (180 - (180 / Math.PI) * Math.log(Math.tan(Math.PI / 4 + lat * Math.PI / 360))) / 360 - origin[1];
+        let [fx, fy] = !fresh ? positionAt(i, t) : (keep.get(mmsi) || [x, y]);
         if (Math.abs(fx - x) + Math.abs(fy - y) > JUMP_MERC) { fx = x; fy = y; }
         let vx = 0, vy = 0;
-        const course = p.cog_deg ?? p.heading_deg;
-        if (live && !p.stale && (p.age_s ?? 0) <= FRESH_S && p.sog_kn > 0.2 && course !== null && course !== undefined) {
-          const v = p.sog_kn * 1852 / 3600 * m.meterInMercatorCoordinateUnits();
+        const cog = rec[q + R.COG_DEG], heading = rec[q + R.HEADING_DEG], sog = rec[q + R.SOG_KN];
+        const course = Number.isNaN(cog) ? heading : cog;
+        const stale = rec[q + R.STALE] > 0, age = rec[q + R.AGE_S];
+        if (live && !stale && !(age > FRESH_S) && sog > 0.2 && !Number.isNaN(course)) {
+          // metres → mercator units at this latitude (MapLibre's meterInMercatorCoordinateUnits)
+          const v = sog * 1852 / 3600 / (EARTH_CIRCUMFERENCE_M * Math.cos(lat * Math.PI / 180));
           const r = course * Math.PI / 180;
           vx = v * Math.sin(r); vy = -v * Math.cos(r);
         }
-        const o = i * FLOATS, rgb = colours[p.kind] || fallback;
+        const o = i * FLOATS, kind = rec[q + R.KIND], rgb = kind >= 0 ? colours[kind] : fallback;
+        const rot = Number.isNaN(heading) ? (Number.isNaN(cog) ? 0 : cog) : heading;
         data[o] = fx; data[o + 1] = fy; data[o + 2] = x; data[o + 3] = y;
         data[o + 4] = vx; data[o + 5] = vy; data[o + 6] = t;
-        data[o + 7] = ((p.heading_deg ?? p.cog_deg ?? 0) * Math.PI) / 180;
+        data[o + 7] = (rot * Math.PI) / 180;
         data[o + 8] = rgb[0]; data[o + 9] = rgb[1]; data[o + 10] = rgb[2];
-        data[o + 11] = p.stale ? 0.35 : 1.0;
+        data[o + 11] = stale ? 0.35 : 1.0;
         const glide = Math.hypot(x + vx * GLIDE_S - fx, y + vy * GLIDE_S - fy) / GLIDE_S;
         speed = Math.max(speed, glide, Math.hypot(vx, vy));
       }
       const still = reset || t >= movingUntil;
       maxSpeed = still ? speed : Math.max(speed, maxSpeed);
       if (still) movingUntil = 0;
-      if (features.length) movingUntil = Math.max(movingUntil, t + GLIDE_S + (live ? MAX_EXTRAPOLATION_S : 0));
+      if (count) movingUntil = Math.max(movingUntil, t + GLIDE_S + (live ? MAX_EXTRAPOLATION_S : 0));
       uploaded = false;
       if (map) map.triggerRepaint();
     }
@@ -240,7 +254,7 @@
 
     function setVisible(v) { visible = v; }
 
-    return { layer, setFeatures, pick, renderedCount, lngLat, setVisible,
+    return { layer, kinds, setFeatures, setRecords, pick, renderedCount, lngLat, setVisible,
       renders: () => renders, count: () => n };
   }
 

@@ -20,10 +20,11 @@
   const ATTRS = [["a_from", 2, 0], ["a_to", 2, 2], ["a_vel", 2, 4], ["a_t0", 1, 6],
     ["a_rot", 1, 7], ["a_color", 4, 8]];
 
-  // Each vessel is an instance of ONE triangle (tip up), rotated and sized in screen pixels
-  // in the vertex shader; the fragment shader cuts the notch of the old symbol's arrow out
-  // of its tail. On software GL (SwiftShader) the cost of 5,000 vessels is per primitive,
-  // so one triangle each, not two, and no point-sprite box.
+  // Each vessel is ONE triangle (tip up; its three vertices carry the vessel's record, the
+  // corner is gl_VertexID % 3), rotated and sized in screen pixels in the vertex shader;
+  // the fragment shader cuts the notch of the old symbol's arrow out of its tail. One
+  // triangle each, not two, and no point-sprite box: fewer primitives and pixels on
+  // software GL; and one plain draw, not an instanced one (see onAdd).
   const VS = `#version 300 es
   uniform mat4 u_matrix; uniform vec2 u_viewport; uniform float u_now; uniform float u_glide;
   uniform float u_max_dt; uniform float u_size; uniform float u_bearing;
@@ -35,7 +36,7 @@
     vec2 p = dt < u_glide ? mix(a_from, a_to + a_vel * u_glide, max(dt, 0.0) / u_glide)
                           : a_to + a_vel * min(dt, u_max_dt);
     vec4 c = u_matrix * vec4(p, 0.0, 1.0);
-    v_local = ARROW[gl_VertexID];
+    v_local = ARROW[gl_VertexID % 3];
     vec2 k = v_local * 0.5 * u_size;                      // pixels, y up, tip north
     float cr = cos(a_rot - u_bearing), sr = sin(a_rot - u_bearing);  // clockwise from up
     vec2 r = vec2(k.x * cr + k.y * sr, -k.x * sr + k.y * cr);
@@ -72,6 +73,7 @@
     const now = () => (performance.now() - epoch) / 1000;
     let map = null, gl = null, prog = null, vao = null, buf = null, uni = {};
     let data = new Float32Array(0), n = 0, uploaded = true, visible = true;
+    let corners = new Float32Array(0);   // data, each record three times: the vertex buffer
     let mmsis = [], slots = new Map(), origin = [0.6, 0.38];   // all positions relative to origin
     let repaintPending = false, maxSpeed = 0, movingUntil = 0, renders = 0;
 
@@ -176,7 +178,9 @@
           const loc = gl.getAttribLocation(prog, name);
           gl.enableVertexAttribArray(loc);
           gl.vertexAttribPointer(loc, size, gl.FLOAT, false, FLOATS * 4, offset * 4);
-          gl.vertexAttribDivisor(loc, 1);  // per vessel; the arrow's corners are gl_VertexID
+          // no instancing: SwiftShader runs an instanced draw as one draw per instance
+          // (5,000 draws a frame, ~80 ms of the GPU process's main thread); each vessel's
+          // record is repeated for its three corners instead (gl_VertexID % 3)
         }
         gl.bindVertexArray(null);
         uploaded = false;
@@ -190,7 +194,12 @@
         if (!n) return;
         if (!uploaded) {
           gl.bindBuffer(gl.ARRAY_BUFFER, buf);
-          gl.bufferData(gl.ARRAY_BUFFER, data.subarray(0, n * FLOATS), gl.DYNAMIC_DRAW);
+          if (corners.length < 3 * n * FLOATS) corners = new Float32Array(3 * data.length);
+          for (let i = 0, o = 0; i < n; i++) {
+            const v = i * FLOATS;
+            for (let c = 0; c < 3; c++) for (let k = 0; k < FLOATS; k++) corners[o++] = data[v + k];
+          }
+          gl.bufferData(gl.ARRAY_BUFFER, corners.subarray(0, 3 * n * FLOATS), gl.DYNAMIC_DRAW);
           uploaded = true;
         }
         // translate the mercator matrix to the origin the positions are relative to
@@ -207,7 +216,7 @@
         gl.uniform2f(uni.u_viewport, gl.drawingBufferWidth, gl.drawingBufferHeight);
         gl.uniform1f(uni.u_bearing, (map.getBearing() * Math.PI) / 180);
         gl.bindVertexArray(vao);
-        gl.drawArraysInstanced(gl.TRIANGLES, 0, 3, n);
+        gl.drawArrays(gl.TRIANGLES, 0, 3 * n);
         gl.bindVertexArray(null);
         scheduleRepaint();
       },

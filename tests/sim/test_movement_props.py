@@ -36,10 +36,13 @@ def test_clipping_keeps_positions_and_flags(
     legs: list[tuple[float, float, float, bool]], fa: float, fb: float
 ) -> None:
     m = _build(legs).build()
-    a = m.start_s + min(fa, fb) * (m.end_s - m.start_s)
+    # a window that starts before the end overlaps the movement (one starting at its very
+    # end does not: Hypothesis found fa = fb = 1.0)
+    a = m.start_s + min(fa, fb) * (m.end_s - m.start_s - 1.0)
     b = m.start_s + max(fa, fb) * (m.end_s - m.start_s) + 1.0
     c = m.clipped(a, b)
     assert c is not None
+    assert m.clipped(m.end_s, m.end_s + 60.0) is None
     assert c.start_s >= a - 1e-6 and c.end_s <= b + 1e-6
     ts = np.linspace(c.start_s, c.end_s, 50)
     la1, lo1 = m.position_at(ts)

@@ -22,7 +22,14 @@ from datetime import datetime
 
 import numpy as np
 
-from khazar.units import EARTH_RADIUS_M, KN_TO_MS, MS_TO_KN, initial_bearing_deg, to_utc
+from khazar.units import (
+    EARTH_RADIUS_M,
+    KN_TO_MS,
+    MS_TO_KN,
+    haversine_m,
+    initial_bearing_deg,
+    to_utc,
+)
 
 __all__ = [
     "BoatOption",
@@ -137,13 +144,31 @@ def intercept_time_s(
     if c == 0.0:
         return 0.0
     if abs(a) < 1e-12:
-        return -c / b if b < 0 else None
+        return _on_sphere(boat_lat, boat_lon, s, target, -c / b) if b < 0 else None
     disc = b * b - 4 * a * c
     if disc < 0:
         return None
     roots = [(-b - math.sqrt(disc)) / (2 * a), (-b + math.sqrt(disc)) / (2 * a)]
     pos = [r for r in roots if r > 0]
-    return min(pos) if pos else None
+    return _on_sphere(boat_lat, boat_lon, s, target, min(pos)) if pos else None
+
+
+def _on_sphere(boat_lat: float, boat_lon: float, speed_ms: float, target: TargetMotion,
+               t_s: float) -> float:
+    """Refine the flat-plane intercept time so that the great-circle distance to the
+    target's position equals the boat's run (Newton steps). The plane, scaled at the boat's
+    latitude, is off by about 0.2 % on a two-hour chase (Hypothesis found one)."""
+    for _ in range(8):
+        d_m = float(haversine_m(boat_lat, boat_lon, *target.position(t_s)))
+        miss_m = d_m - speed_ms * t_s
+        if abs(miss_m) < 0.1:
+            break
+        slope = float(haversine_m(boat_lat, boat_lon, *target.position(t_s + 1.0))) - d_m
+        slope -= speed_ms
+        if slope >= 0.0:  # the target outruns the boat here: keep the plane's answer
+            break
+        t_s = max(0.0, t_s - miss_m / slope)
+    return t_s
 
 
 @dataclass(frozen=True, slots=True)

@@ -269,7 +269,8 @@ def test_the_sts_transfer_lies_alongside_in_open_water(
     sim_settings: Settings, world: World
 ) -> None:
     from khazar.sim.engine import simulate_movements
-    from khazar.sim.scenarios.sts_transfer import PORT_MIN_M
+    from khazar.sim.geometry import destination
+    from khazar.sim.scenarios.sts_transfer import PORT_MIN_M, SHORE_MIN_M
     from khazar.units import haversine_m
 
     ports = [(p.lat, p.lon) for p in world.geo.ports]
@@ -279,6 +280,9 @@ def test_the_sts_transfer_lies_alongside_in_open_water(
         (b,) = mv.red.behaviours
         assert b.expected.types == {"encounter"}
         assert min(float(haversine_m(b.lat, b.lon, a, o)) for a, o in ports) >= PORT_MIN_M
+        ring = [destination(b.lat, b.lon, brg, SHORE_MIN_M) for brg in range(0, 360, 10)]
+        assert world.in_water(np.asarray([p[0] for p in ring]),
+                              np.asarray([p[1] for p in ring])).all()  # open water
         ships = [v for v in mv.red.vessels if v.mmsi in b.mmsis]
         assert len(ships) == 2 and all(v.transmits and v.physical for v in ships)
         ts = np.arange(b.start.timestamp() + 120, b.end.timestamp() - 120, 60.0)

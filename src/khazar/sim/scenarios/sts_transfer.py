@@ -3,7 +3,7 @@
 Cargo passed between ships away from any port and its customs (smuggled fuel, arms, people,
 or oil hiding its origin) is a trafficking pattern coast guards watch for. A foreign tanker
 sails in from a far port to a point in Azerbaijani waters inside AIS coverage, ≥ 20 km from
-every port, ≥ 3 km from the shore and ≥ 5 km from every protected zone, and drifts there at
+every port, ≥ 10 km from the shore and ≥ 5 km from every protected zone, and drifts there at
 0.2–0.8 kn. 15–40 min later a second ship (a smaller tanker or a cargo ship) comes in, lies
 alongside at 20–60 m for 1.5–3.5 h while both drift, and sails away; the tanker leaves
 10–30 min after. Both keep their AIS on. Must produce ``encounter``.
@@ -33,7 +33,7 @@ RANGES = {
 CENTRE = (40.0, 50.3)
 SEARCH_M = (10_000.0, 110_000.0)
 PORT_MIN_M = 20_000.0
-SHORE_MIN_M = 3_000.0
+SHORE_MIN_M = 10_000.0
 PROTECTED_MIN_M = 5_000.0
 
 
@@ -45,9 +45,12 @@ def _meeting_point(ctx: ScenarioContext) -> tuple[float, float]:
             continue
         if any(float(haversine_m(p[0], p[1], a, b)) < PORT_MIN_M for a, b in ports):
             continue
-        ring = np.asarray([destination(p[0], p[1], brg, SHORE_MIN_M)
-                           for brg in range(0, 360, 30)])
-        if ctx.in_water(ring):
+        # open water: rings out to SHORE_MIN_M all wet (tuning seed 203 put a transfer 2 km
+        # off Pirallahi island, where encounters, like GFW's, are not looked for)
+        disc = np.asarray([destination(p[0], p[1], brg, r_m)
+                           for r_m in np.linspace(SHORE_MIN_M / 4, SHORE_MIN_M, 4)
+                           for brg in range(0, 360, 15)])
+        if ctx.in_water(disc):
             return p
     raise GeoError("no covered open-water point for the ship-to-ship transfer; check the "
                    "geography's ports and coastline")

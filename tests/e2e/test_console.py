@@ -134,6 +134,22 @@ def context_for(browser: Any, guard: Any) -> Any:
     return context
 
 
+#: asks the map for a pitch, then counts the sky passes (draws with MapLibre's sky shader)
+#: in the next frame: [pitch, sky passes]
+_SKY_PASSES_JS = """(pitch) => new Promise((done) => {
+  const map = window.khazarConsole.map, gl = map.painter.context.gl, draw = gl.drawElements;
+  map.setPitch(pitch);
+  let sky = 0;
+  gl.drawElements = function (...args) {
+    const program = gl.getParameter(gl.CURRENT_PROGRAM);
+    const src = gl.getAttachedShaders(program).map((s) => gl.getShaderSource(s)).join("");
+    if (src.includes("u_sky_color")) sky++;
+    return draw.apply(gl, args);
+  };
+  map.once("render", () => { gl.drawElements = draw; done([map.getPitch(), sky]); });
+  map.triggerRepaint(); })"""
+
+
 def _login(page: Any, url: str, user: str) -> None:
     page.goto(url + "/")
     page.wait_for_selector("#login-form", state="visible")
@@ -203,6 +219,14 @@ def test_login_see_moving_vessels_and_logout(console: tuple[str, KhazarServer, l
             )
             page.wait_for_timeout(1500)  # one more flush to the map
             page.screenshot(path=str(ARTIFACTS / "console-map.png"))
+
+            # the console looks straight down, and draws no sky it cannot show (MapLibre
+            # would draw a full-screen sky pass every frame); pitched, the sky is drawn
+            assert page.evaluate(_SKY_PASSES_JS, 60) == [0, 0]
+            page.evaluate("window.khazarConsole.map.setMaxPitch(60)")
+            assert page.evaluate(_SKY_PASSES_JS, 40) == [40, 1]
+            page.evaluate("window.khazarConsole.map.setPitch(0); "
+                          "window.khazarConsole.map.setMaxPitch(0)")
 
             # the red-team boat's entry into a platform safety zone becomes an alert
             card = page.locator(f".alert-card:has-text('{intruder}')").first

@@ -85,11 +85,29 @@
   }
   function all(...f) { return ["all", ...f]; }
 
+  /** MapLibre 5 draws the sky every frame, as a full-screen blended quad with depth
+   *  writes, even when the map is not pitched and no sky can show. On a software-GL
+   *  console that was a quarter of a frame (llvmpipe: 73 → 54 ms a frame with 5,000
+   *  vessels, docs/console.md). The sky is drawn only while the map is pitched (never, with
+   *  maxPitch 0). This reaches into the painter's draw table (not public API); should a
+   *  later MapLibre change it, the sky is drawn as before. */
+  function skipHiddenSky(map) {
+    const painter = map.painter;
+    const draw = painter && painter.drawFunctions;
+    if (!draw || typeof draw.sky !== "function") return;
+    const sky = draw.sky;
+    painter.drawFunctions = { ...draw, sky: (p, s) => { if (map.getPitch() > 0) sky(p, s); } };
+  }
+
   function create(container, onVesselClick, onMove) {
     const map = new maplibregl.Map({
       container, style: style(), bounds: [[48.6, 38.3], [51.9, 42.2]], minZoom: 4, maxZoom: 15,
       attributionControl: false, renderWorldCopies: false, fadeDuration: 0,
+      // a watch console looks straight down: rotate, never tilt
+      maxPitch: 0, pitchWithRotate: false,
     });
+    skipHiddenSky(map);
+    map.on("webglcontextrestored", () => skipHiddenSky(map));   // a new painter
     map.addControl(new maplibregl.NavigationControl({ showCompass: true }), "top-left");
     map.addControl(new maplibregl.ScaleControl({ unit: "nautical" }), "bottom-left");
     const vessels = window.KhazarVessels.create({ colours: KIND_COLOURS, fallbackColour: "#a0aab4" });

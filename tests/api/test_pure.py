@@ -81,6 +81,30 @@ def test_live_hub_drops_for_a_full_subscriber_only() -> None:
     assert asyncio.run(scenario()) == (3, 2, 0, 5)
 
 
+def test_live_message_is_serialised_once_on_the_publishers_thread(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import khazar.api.live as live
+
+    dumps, calls = live.json.dumps, []
+    monkeypatch.setattr(live.json, "dumps", lambda *a, **k: calls.append(1) or dumps(*a, **k))
+
+    async def scenario() -> tuple[list[str], int]:
+        hub = LiveHub()
+        subs = [hub.subscribe() for _ in range(3)]
+        hub.publish("alert", {"id": "a-1", "name": "Xəzər"})
+        serialised = len(calls)  # before any stream has read it
+        return [(await s.queue.get()).to_sse() for s in subs], serialised
+
+    frames, at_publish = asyncio.run(scenario())
+    assert at_publish == 1 and len(calls) == 1
+    assert frames == [frames[0]] * 3
+    assert frames[0].endswith('data: {"id":"a-1","name":"Xəzər"}\n\n')
+    assert "event: alert\n" in frames[0]
+    calls.clear()
+    LiveHub().publish("positions", {"features": []})  # nobody listening: not serialised
+    assert calls == []
+
+
 def test_plan_loading(tmp_path: Path) -> None:
     good = tmp_path / "plan.geojson"
     good.write_text(json.dumps({"type": "FeatureCollection", "features": [{

@@ -27,7 +27,7 @@ import numpy as np
 from argon2 import PasswordHasher
 from pyais.encode import encode_dict
 
-from khazar.api.geojson import vessel_feature
+from khazar.api.geojson import positions_update
 from khazar.api.queries import VesselRow
 from khazar.api.server import KhazarServer, ServeOptions
 from khazar.audit import add_user
@@ -75,17 +75,16 @@ def _store(db: Path, fleet: list[tuple[int, float, float, float, float]]) -> Non
         ing.close()
 
 
-def _update(fleet: list[tuple[int, float, float, float, float]], k: int
-            ) -> list[dict[str, Any]]:
+def _update(fleet: list[tuple[int, float, float, float, float]], k: int) -> dict[str, Any]:
+    """Every vessel's report ``k`` seconds on, as the live publisher sends it."""
     t = T0 + timedelta(seconds=k)
-    feats = []
+    rows = []
     for mmsi, lat, lon, sog, cog in fleet:
         d_deg = sog * k / 3600.0 / 60.0
-        row = VesselRow(mmsi, t, lat + d_deg * math.cos(math.radians(cog)),
-                        lon + d_deg * math.sin(math.radians(cog)) / 0.76, sog, cog,
-                        round(cog) % 360, 0, None, None, None, 70, None, None)
-        feats.append(vessel_feature(row, t, 600.0, frozenset(), frozenset()))
-    return feats
+        rows.append(VesselRow(mmsi, t, lat + d_deg * math.cos(math.radians(cog)),
+                              lon + d_deg * math.sin(math.radians(cog)) / 0.76, sog, cog,
+                              round(cog) % 360, 0, None, None, None, 70, None, None))
+    return positions_update(rows, t, 600.0, frozenset(), frozenset())
 
 
 #: software GL back ends of Debian's Chromium: SwiftShader (Chromium's own, via ANGLE on
@@ -234,7 +233,7 @@ def _measure(srv: tuple[KhazarServer, str], n: int, args: list[str], seconds: in
                           ".then((r) => { window.__khazarCount = r; }); }", seconds)
             start = time.perf_counter()
             for k in range(seconds):
-                server.state.hub.publish("positions", {"features": updates[k]})
+                server.state.hub.publish("positions", updates[k])
                 time.sleep(max(0.0, start + k + 1 - time.perf_counter()))
             page.wait_for_function("window.__khazarCount !== null", timeout=60_000)
             frames, elapsed = page.evaluate("window.__khazarCount")
@@ -245,7 +244,7 @@ def _measure(srv: tuple[KhazarServer, str], n: int, args: list[str], seconds: in
             page.evaluate("window.__t0 = performance.now(); window.__idle = null; "
                           "window.khazarConsole.map.once('idle', () => "
                           "{ window.__idle = performance.now() - window.__t0; });")
-            server.state.hub.publish("positions", {"features": updates[-1]})
+            server.state.hub.publish("positions", updates[-1])
             page.wait_for_function("window.__idle !== null", timeout=30_000)
             update_ms = float(page.evaluate("window.__idle"))
         finally:

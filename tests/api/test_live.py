@@ -33,15 +33,19 @@ def test_udp_position_reaches_sse_and_vessels(served: Served) -> None:
                 event = line[7:]
             elif line.startswith("data: ") and event == "positions":
                 data = json.loads(line[6:])
-                mine = [f for f in data["features"] if f["properties"]["mmsi"] == NEW_MMSI]
+                rows = [dict(zip(data["fields"], r, strict=True)) for r in data["rows"]]
+                mine = [r for r in rows if r["mmsi"] == NEW_MMSI]
                 if mine:
-                    got = mine[0]["properties"]
+                    got = mine[0]
                     break
             assert time.monotonic() < deadline, "no positions event for the UDP report"
-    assert got["name"] == "UDP TEST" and got["sog_kn"] == 14.0
+    assert got["sog_kn"] == 14.0 and got["cog_deg"] == 95.0
+    assert (got["lat"], got["lon"]) == (40.2, 50.3) and got["stale"] is False
+    assert got["last_seen"] == int(now.timestamp())
     fc = httpx.get(served.url + "/api/vessels", params={"bbox": "50.2,40.1,50.4,40.3"},
                    headers={"Authorization": f"Bearer {info['token']}"}, timeout=30).json()
-    assert NEW_MMSI in {f["properties"]["mmsi"] for f in fc["features"]}
+    listed = {f["properties"]["mmsi"]: f["properties"] for f in fc["features"]}
+    assert listed[NEW_MMSI]["name"] == "UDP TEST" and listed[NEW_MMSI]["sog_kn"] == 14.0
     status = httpx.get(served.url + "/api/status",
                        headers={"Authorization": f"Bearer {info['token']}"}, timeout=30).json()
     assert status["counters"]["feed.received"] >= len(lines)

@@ -6,6 +6,7 @@ import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -83,10 +84,13 @@ def test_live_hub_drops_for_a_full_subscriber_only() -> None:
 
 def test_live_message_is_serialised_once_on_the_publishers_thread(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    import khazar.api.live as live
+    dumps, calls = json.dumps, []
 
-    dumps, calls = live.json.dumps, []
-    monkeypatch.setattr(live.json, "dumps", lambda *a, **k: calls.append(1) or dumps(*a, **k))
+    def counting(*args: Any, **kwargs: Any) -> str:
+        calls.append(1)
+        return dumps(*args, **kwargs)
+
+    monkeypatch.setattr("khazar.api.live.json.dumps", counting)
 
     async def scenario() -> tuple[list[str], int]:
         hub = LiveHub()
@@ -103,6 +107,37 @@ def test_live_message_is_serialised_once_on_the_publishers_thread(
     calls.clear()
     LiveHub().publish("positions", {"features": []})  # nobody listening: not serialised
     assert calls == []
+
+
+def test_live_positions_rows_say_what_the_vessel_features_say() -> None:
+    from datetime import UTC, datetime
+
+    from khazar.api.geojson import POSITION_FIELDS, positions_update, vessel_feature
+    from khazar.api.queries import VesselRow
+
+    clock = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
+    rows = [
+        VesselRow(423900001, datetime(2026, 11, 20, 8, 29, 55, tzinfo=UTC), 40.3651237,
+                  50.1234567, 12.34, 95.06, 96, 0, "SBS-01", "4JAA", None, 55, None, 30),
+        VesselRow(273123456, datetime(2026, 11, 20, 8, 5, tzinfo=UTC), 39.9, 49.95,
+                  None, None, None, None, "VOLGA", None, 9300001, 80, "BAKU", 140),
+    ]
+    own, authorised = frozenset({423900001}), frozenset[int]()
+    update = positions_update(rows, clock, 600.0, own, authorised)
+    assert update["fields"] == list(POSITION_FIELDS) and update["pictureTime"] == clock.isoformat()
+    for v, row in zip(rows, update["rows"], strict=True):
+        got = dict(zip(POSITION_FIELDS, row, strict=True))
+        f = vessel_feature(v, clock, 600.0, own, authorised)
+        p = f["properties"]
+        assert [got["lon"], got["lat"]] == f["geometry"]["coordinates"]
+        for name in ("mmsi", "sog_kn", "cog_deg", "heading_deg", "status", "kind", "stale",
+                     "age_s"):
+            assert got[name] == p[name], name
+        assert datetime.fromtimestamp(got["last_seen"], UTC).isoformat() == p["last_seen"]
+    assert [r[POSITION_FIELDS.index("stale")] for r in update["rows"]] == [False, True]
+    assert update["rows"][0][POSITION_FIELDS.index("kind")] == "patrol"
+    assert len(json.dumps(update["rows"])) * 4 < len(json.dumps(
+        [vessel_feature(v, clock, 600.0, own, authorised) for v in rows]))
 
 
 def test_plan_loading(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from khazar.api import queries
-from khazar.api.geojson import vessel_feature
+from khazar.api.geojson import positions_update
 from khazar.api.state import ServerState
 
 __all__ = ["FeedPipeline", "LivePublisher", "TcpClient", "UdpListener"]
@@ -238,12 +238,9 @@ class LivePublisher:
         authorised = frozenset(
             m for ms in self.state.settings.registry.authorised.values() for m in ms
         )
-        feats = [vessel_feature(v, clock, self.stale_after_s, own, authorised) for v in rows]
-        self.state.hub.publish("positions", {
-            "features": feats,
-            "pictureTime": clock.isoformat(timespec="seconds") if clock else None,
-        })
-        return len(feats)
+        self.state.hub.publish(
+            "positions", positions_update(rows, clock, self.stale_after_s, own, authorised))
+        return len(rows)
 
     def _run(self) -> None:
         while not self._stop.wait(self.period_s):

@@ -13,9 +13,11 @@ from khazar.api.vessel_kind import vessel_kind
 from khazar.units import BAKU_TZ, deg_decimal_minutes
 
 __all__ = [
+    "POSITION_FIELDS",
     "alert_feature",
     "geometry_feature",
     "point",
+    "positions_update",
     "times",
     "track_feature",
     "vessel_feature",
@@ -64,6 +66,41 @@ def vessel_feature(
         "lon_dm": deg_decimal_minutes(v.lon, is_lat=False),
     }
     return feature(point(v.lat, v.lon), props, v.mmsi)
+
+
+#: the columns of a live ``positions`` update, one row per vessel (``last_seen`` in Unix
+#: seconds); everything else about a vessel comes from ``/api/vessels``
+POSITION_FIELDS = ("mmsi", "lon", "lat", "sog_kn", "cog_deg", "heading_deg", "status", "kind",
+                   "stale", "age_s", "last_seen")
+
+
+def positions_update(
+    rows: list[VesselRow],
+    picture_time: datetime | None,
+    stale_after_s: float,
+    own_fleet: frozenset[int],
+    authorised: frozenset[int],
+) -> dict[str, Any]:
+    """A live ``positions`` update: where each vessel is and how it moves, as rows of
+    POSITION_FIELDS. The same values as ``vessel_feature`` gives (rounded alike), without
+    the static data and the formatted strings: a tenth of the bytes, for a stream that
+    carries every vessel that moved, each second."""
+    out = []
+    for v in rows:
+        age_s = (picture_time - v.ts).total_seconds() if picture_time is not None else 0.0
+        out.append([
+            v.mmsi, round(v.lon, 6), round(v.lat, 6),
+            None if v.sog_kn is None else round(v.sog_kn, 1),
+            None if v.cog_deg is None else round(v.cog_deg, 1),
+            v.heading_deg, v.status,
+            vessel_kind(v.mmsi, v.ship_type, own_fleet, authorised),
+            age_s > stale_after_s, round(age_s, 1), int(v.ts.timestamp()),
+        ])
+    return {
+        "fields": list(POSITION_FIELDS),
+        "rows": out,
+        "pictureTime": picture_time.isoformat(timespec="seconds") if picture_time else None,
+    }
 
 
 def track_feature(t: TrackRow) -> dict[str, Any]:

@@ -121,14 +121,38 @@
     await Promise.all([refreshVessels(), refreshAlerts()]);
   }
   // a live update from the worker (live-worker.js): packed records for the map at once,
-  // the features behind them for the panel and the counts (every few seconds when many)
+  // the rows behind them for the panel and the counts (every few seconds when many)
   function applyPositions(m) {
     if (state.replay || state.exercise) return;  // live updates are the live picture only
     if (state.mapVessels) state.mapVessels.setRecords(m.records, "merge", true);
-    if (m.features) for (const f of m.features) state.vessels.set(f.properties.mmsi, f);
-    if (m.selected) state.vessels.set(m.selected.properties.mmsi, m.selected);
+    if (m.rows) patchVessels(m.fields, m.rows);
+    if (m.selected) patchVessels(m.fields, [m.selected]);
     if (m.pictureTime) state.pictureTime = m.pictureTime;
     state.dirty = true;
+  }
+  // live rows (api/geojson.py positions_update) onto the vessels' features: where each is,
+  // how it moves, how old its report is. A vessel not seen before gets a feature of its
+  // own; its name and static data come with the next /api/vessels refresh.
+  function patchVessels(fields, rows) {
+    const at = {};
+    fields.forEach((name, i) => { at[name] = i; });
+    for (const r of rows) {
+      const mmsi = r[at.mmsi], lon = r[at.lon], lat = r[at.lat];
+      let f = state.vessels.get(mmsi);
+      if (!f) {
+        f = { type: "Feature", id: mmsi, geometry: null, properties: { mmsi, name: null, callsign: null,
+          imo: null, ship_type: null, destination: null, length_m: null } };
+        state.vessels.set(mmsi, f);
+      }
+      const p = f.properties, seen_ms = r[at.last_seen] * 1000;
+      f.geometry = { type: "Point", coordinates: [lon, lat] };
+      p.sog_kn = r[at.sog_kn]; p.cog_deg = r[at.cog_deg]; p.heading_deg = r[at.heading_deg];
+      p.status = r[at.status]; p.kind = r[at.kind]; p.stale = r[at.stale]; p.age_s = r[at.age_s];
+      p.last_seen = new Date(seen_ms).toISOString().slice(0, 19) + "+00:00";
+      p.last_seen_baku = new Date(seen_ms + 4 * 3600e3).toISOString().slice(0, 19).replace("T", " ") + " (UTC+4)";
+      p.lat_dm = P.fmtDM(lat, true);
+      p.lon_dm = P.fmtDM(lon, false);
+    }
   }
   function showVessel(mmsi, switchTab) {
     if (state.selected !== mmsi && state.live) state.live.postMessage({ type: "select", mmsi });

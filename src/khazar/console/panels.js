@@ -26,6 +26,15 @@
     const baku = new Date(d.getTime() + BAKU_MS);
     return d.toISOString().slice(0, 10) + " " + hhmmss(d) + " UTC · " + hhmmss(baku) + " " + t("clock.baku");
   }
+  /** Degrees and decimal minutes, as the server writes them (units.deg_decimal_minutes):
+   *  40°21.834′N, 050°07.212′E. */
+  function fmtDM(value, isLat) {
+    const hemi = isLat ? (value >= 0 ? "N" : "S") : (value >= 0 ? "E" : "W");
+    const v = Math.abs(value);
+    let deg = Math.floor(v), minutes = (v - deg) * 60;
+    if (Math.round(minutes * 1000) / 1000 >= 60) { deg += 1; minutes = 0; }
+    return String(deg).padStart(isLat ? 2 : 3, "0") + "°" + minutes.toFixed(3).padStart(6, "0") + "′" + hemi;
+  }
   function fmtAge(s) {
     if (s === null || s === undefined) return "—";
     if (s < 120) return Math.round(s) + " s";
@@ -249,5 +258,5 @@
     }
   }
 
-  window.KhazarPanels = { el, fmtTimes, num, renderVessel, renderAlerts, renderFleet, renderScorecard, renderLayers, renderLegend };
+  window.KhazarPanels = { el, fmtTimes, fmtDM, num, renderVessel, renderAlerts, renderFleet, renderScorecard, renderLayers, renderLegend };
 })();

@@ -20,6 +20,7 @@ from khazar.api.server import KhazarServer, ServeOptions
 from khazar.audit import add_user
 from khazar.config import load_settings
 from khazar.store import open_store
+from khazar.units import deg_decimal_minutes
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -219,6 +220,14 @@ def test_login_see_moving_vessels_and_logout(console: tuple[str, KhazarServer, l
             )
             page.wait_for_timeout(1500)  # one more flush to the map
             page.screenshot(path=str(ARTIFACTS / "console-map.png"))
+
+            # live rows carry raw coordinates: the page writes degrees and decimal minutes
+            # exactly as the server does for /api/vessels
+            values = [40.3651237, 50.1234567, 0.0, -12.5, 39.99999999, 49.9999995, 51.00005]
+            for is_lat in (True, False):
+                assert page.evaluate(
+                    f"(vs) => vs.map((v) => window.KhazarPanels.fmtDM(v, {str(is_lat).lower()}))",
+                    values) == [deg_decimal_minutes(v, is_lat) for v in values]
 
             # the console looks straight down, and draws no sky it cannot show (MapLibre
             # would draw a full-screen sky pass every frame); pitched, the sky is drawn

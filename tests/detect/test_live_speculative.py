@@ -74,6 +74,49 @@ def test_safety_zone_entry_is_provisional_with_its_message() -> None:
     assert live.stats.withdrawn == 0 and live.stats.confirmed >= 1
 
 
+def alongside(minutes: float, apart_m: float = 120.0) -> Fixes:
+    """Two ships drifting side by side (0.6 kn) 25 km offshore from T0 + 5 min, a fix
+    every 30 s each, then sailing apart."""
+    a = Track(273_100_011, t=300.0, x=30_000, y=25_000, every_s=30).leg(minutes, 0.6)
+    b = Track(273_100_012, t=310.0, x=30_000 + apart_m, y=25_000, every_s=30).leg(minutes, 0.6)
+    a.leg(30, 9)
+    b.leg(30, 9, course_deg=0)
+    return Fixes.concat([a.fixes(), b.fixes()])
+
+
+def test_an_encounter_does_not_wait_for_the_lateness_window() -> None:
+    fx = alongside(50)
+    order = np.argsort(fx.t_s, kind="stable")
+    fx = fx.take(order)
+    live = LiveDetector(SETTINGS, GEO)
+    steps = deliver(live, fx, fx.t_s.copy())
+    prov = [(c, ev) for c, p, _ in steps for ev in p if ev.type == "encounter"]
+    assert prov, "no provisional encounter"
+    clock, ev = prov[0]
+    assert ev.open and {ev.mmsi, ev.other_mmsi} == {273_100_011, 273_100_012}
+    # reported at the first grid time that makes 30 min together, not W later
+    step = SETTINGS.encounter_step_s
+    qualifying = epoch_s(ev.start) + SETTINGS.encounter_min_h * 3600.0
+    assert qualifying <= clock < qualifying + step
+    com = [(c, e) for c, _, cs in steps for e in cs if e.type == "encounter"]
+    assert com and com[0][0] >= clock + W - step  # the watermark path, W behind
+    assert com[0][1].id == ev.id  # the same event: it supersedes the provisional one
+    live.finish(float(fx.t_s.max()))
+    assert live.stats.withdrawn == 0 and live.stats.confirmed >= 1
+    # switched off, the encounter waits for the committed path
+    off = LiveDetector(SETTINGS, GEO, encounters=False)
+    assert not [e for _, p, _ in deliver(off, fx, fx.t_s.copy()) for e in p
+                if e.type == "encounter"]
+
+
+def test_ships_alongside_too_briefly_make_no_provisional_encounter() -> None:
+    fx = alongside(20)
+    fx = fx.take(np.argsort(fx.t_s, kind="stable"))
+    live = LiveDetector(SETTINGS, GEO)
+    steps = deliver(live, fx, fx.t_s.copy())
+    assert not [e for _, p, c in steps for e in p + c if e.type == "encounter"]
+
+
 def test_an_out_of_order_message_rolls_the_vessel_back_and_replays() -> None:
     fx = loiterer(minutes=40)
     arrive = fx.t_s.copy()

@@ -25,7 +25,13 @@ it emits the same id and supersedes the provisional version. A provisional event
 the committed path has not emitted once the watermark has passed the last message it was
 decided on (a late message changed the story) is *withdrawn*. Silence (``ais_gap``) is
 speculated from the clock: a vessel silent past the threshold is reported without waiting W.
-Encounters and dark vessels involve several tracks and stay on the committed path.
+
+Encounters involve two tracks, so they are speculated as a whole rather than per vessel:
+each time the clock passes a grid time of the encounter detector (``encounter_step_s``),
+a copy of its committed state is stepped on the held-back messages of the vessels that
+could be in one (a slow report among them, or a sample carried in that state), from their
+committed tracks, up to the clock. Its events are provisional like the others. Dark vessels
+(radar contacts with no AIS) stay on the committed path.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ import shapely
 from khazar.config import DetectSettings
 from khazar.detect.anchor_drag import AnchorDragDetector
 from khazar.detect.base import Chunk, Detections, Detector
+from khazar.detect.encounter import EncounterDetector, EncounterState
 from khazar.detect.engine import Engine
 from khazar.detect.gap import GapDetector, GapState
 from khazar.detect.geography import PROTECTED_KINDS, Annotation, DetectGeography, PolygonIndex
@@ -205,6 +212,7 @@ class LiveDetector:
     kernels: Sequence[str] = DEFAULT_KERNELS
     cool_s: float = 600.0
     eager: bool = False
+    encounters: bool = True
     engine: Engine = field(init=False)
     stats: LiveStats = field(default_factory=LiveStats)
     _fixes: list[Fixes] = field(default_factory=list)
@@ -224,6 +232,9 @@ class LiveDetector:
         self._gap_idx = next((i for i, d in enumerate(self.engine.detectors)
                               if isinstance(d, GapDetector) and "ais_gap" in self.kernels),
                              None)
+        self._enc_idx = next((i for i, d in enumerate(self.engine.detectors)
+                              if isinstance(d, EncounterDetector) and self.encounters), None)
+        self._enc_k = -np.inf  # the last grid time the encounters were speculated to
         self._new: list[Fixes] = []
         self._spec: dict[int, _Spec] = {}
         self._seen: dict[int, tuple[float, float, float]] = {}  # mmsi → last (t, lat, lon)
@@ -354,11 +365,10 @@ class LiveDetector:
             self._clock = max(self._clock, float(new.t_s.max()))
         if clock_s is not None:
             self._clock = max(self._clock, float(clock_s))
-        if not self._spec_dets:
-            return []
-        events = self._speculate_fixes(new) if len(new) else []
+        events = self._speculate_fixes(new) if len(new) and self._spec_dets else []
         if self._committing is None:
-            events += self._speculate_silence()
+            events += self._speculate_silence() if self._spec_dets else []
+            events += self._speculate_encounters()
         self._cool()
         return events
 
@@ -497,6 +507,37 @@ class LiveDetector:
         for ev in events:
             assert ev.mmsi is not None
             self._gap_sent.add((ev.mmsi, cand[ev.mmsi].t_s))
+            self._register(ev, self._clock)
+        return events
+
+    def _speculate_encounters(self) -> list[Event]:
+        """Encounters up to the clock's grid time, from a copy of the committed encounter
+        state and the held-back messages of the vessels that could be in one."""
+        if self._enc_idx is None:
+            return []
+        det = self.engine.detectors[self._enc_idx]
+        assert isinstance(det, EncounterDetector)
+        k = np.floor(self._clock / det.step_s)
+        if not np.isfinite(k) or k <= self._enc_k:
+            return []  # no new grid time: nothing an encounter could have changed
+        self._enc_k = k
+        state: EncounterState = self.engine.states[self._enc_idx]
+        buf = Fixes.concat(self._fixes) if self._fixes else Fixes.empty()
+        slow = ~(buf.sog_kn >= 2.0 * self.settings.encounter_speed_kn)  # NaN counts as slow
+        vessels = np.union1d(np.unique(buf.mmsi[slow]),
+                             np.array([key[0] for key in state.last], np.int64))
+        fx = buf.take(np.isin(buf.mmsi, vessels))
+        if not len(fx) and not state.pairs:
+            return []
+        eng = Engine(self.settings, self.geo, [det])
+        tracker_index = _index(self.engine.tracker)
+        for mm in np.unique(fx.mmsi).tolist():
+            _put(eng.tracker, _take(self.engine.tracker, tracker_index, mm))
+        eng.states[0] = copy.deepcopy(state)
+        order = np.lexsort((fx.t_s, fx.mmsi))
+        events = eng.step(fx.take(order), Detections.empty(),
+                          float(np.nextafter(self._clock, np.inf)))
+        for ev in events:
             self._register(ev, self._clock)
         return events
 

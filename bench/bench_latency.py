@@ -13,7 +13,7 @@ event (for an AIS gap, a silence, the first sentence of any vessel at or after t
 the one that moved the feed's clock past the threshold). Latency = page stamp − send
 time of that sentence (both wall clock, same machine). Alerts raised by the speculative
 path (before the watermark path could have seen the message) and by the committed path
-(encounters, dark vessels; W = 10 min of feed time behind) are reported apart and together.
+(dark vessels; W = 10 min of feed time behind) are reported apart and together.
 
 Target (DESIGN, issue 8): p99 ≤ 1 s at 2,000 msg/s. Anchor: Skylight ~1 h typical.
 """

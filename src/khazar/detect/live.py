@@ -44,11 +44,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import shapely
+from scipy.spatial import cKDTree
 
 from khazar.config import DetectSettings
 from khazar.detect.anchor_drag import AnchorDragDetector
 from khazar.detect.base import Chunk, Detections, Detector
-from khazar.detect.encounter import EncounterDetector, EncounterState
+from khazar.detect.encounter import NAV_AT_ANCHOR, NAV_MOORED, EncounterDetector, EncounterState
 from khazar.detect.engine import Engine
 from khazar.detect.gap import GapDetector, GapState
 from khazar.detect.geography import PROTECTED_KINDS, Annotation, DetectGeography, PolygonIndex
@@ -523,23 +524,67 @@ class LiveDetector:
         self._enc_k = k
         state: EncounterState = self.engine.states[self._enc_idx]
         buf = Fixes.concat(self._fixes) if self._fixes else Fixes.empty()
-        slow = ~(buf.sog_kn >= 2.0 * self.settings.encounter_speed_kn)  # NaN counts as slow
-        vessels = np.union1d(np.unique(buf.mmsi[slow]),
-                             np.array([key[0] for key in state.last], np.int64))
+        # vessels with a report that could be part of one (the detector's own test, with
+        # the reported speed for the tracked one): slow (NaN counts), neither moored nor at
+        # anchor, off the shore. Held back are W of messages: at 2,000 a second in real
+        # time over a million, of which this keeps the few that matter
+        s = self.settings
+        may = np.flatnonzero(~(buf.sog_kn >= 2.0 * s.encounter_speed_kn)
+                             & (buf.status != NAV_MOORED) & (buf.status != NAV_AT_ANCHOR))
+        if may.size and self.geo.shore is not None:
+            off = self.geo.shore.distance_m(buf.lat[may], buf.lon[may])
+            may = may[off >= s.encounter_shore_min_km * 1000.0]
+        vessels = self._encounter_vessels(buf.mmsi[may], buf.t_s[may], buf.lat[may],
+                                          buf.lon[may], state)
         fx = buf.take(np.isin(buf.mmsi, vessels))
-        if not len(fx) and not state.pairs:
+        if not len(vessels):
             return []
         eng = Engine(self.settings, self.geo, [det])
         tracker_index = _index(self.engine.tracker)
         for mm in np.unique(fx.mmsi).tolist():
             _put(eng.tracker, _take(self.engine.tracker, tracker_index, mm))
-        eng.states[0] = copy.deepcopy(state)
+        spec = copy.deepcopy(state)
+        for key in [key for key in spec.last if key[0] not in set(vessels.tolist())]:
+            del spec.last[key]  # its newer reports are not stepped: no stale sample of it
+        eng.states[0] = spec
         order = np.lexsort((fx.t_s, fx.mmsi))
         events = eng.step(fx.take(order), Detections.empty(),
                           float(np.nextafter(self._clock, np.inf)))
         for ev in events:
             self._register(ev, self._clock)
         return events
+
+    def _encounter_vessels(self, mmsi: npt.NDArray[np.int64], t: F64, lat: F64, lon: F64,
+                           state: EncounterState) -> npt.NDArray[np.int64]:
+        """The vessels an encounter could involve by the clock: those of a pair run in
+        progress, and those whose latest possible report (``mmsi`` … ``lon``, or the sample
+        the state carries) lies near another's. Slow vessels drift little: two alongside
+        at a grid time still to be judged (W and a step back at most) are nearer now than
+        the encounter distance plus what both can drift at the candidates' top speed in
+        that time (4.2 km with the defaults)."""
+        s = self.settings
+        near_m = s.encounter_distance_m + 2.0 * (2.0 * s.encounter_speed_kn * KN_TO_MS) * (
+            s.lateness_window_s + s.encounter_step_s)
+        order = np.lexsort((t, mmsi))
+        mmsi, lat, lon = mmsi[order], lat[order], lon[order]
+        last = np.ones(mmsi.size, bool)
+        last[:-1] = mmsi[1:] != mmsi[:-1]
+        pos: dict[int, tuple[float, float]] = {
+            int(m): (float(a), float(o))
+            for m, a, o in zip(mmsi[last].tolist(), lat[last].tolist(), lon[last].tolist(),
+                               strict=True)}
+        for (m, _), (_, a, o, _, ok, _) in state.last.items():
+            if ok > 0 and m not in pos:
+                pos[m] = (a, o)
+        near = {m for pair in state.pairs for m in pair}
+        if len(pos) > 1:
+            ms = np.fromiter(pos, np.int64, len(pos))
+            ll = np.array(list(pos.values()), np.float64)
+            xy = np.column_stack((ll[:, 1] * 111_320.0 * np.cos(np.radians(ll[:, 0])),
+                                  ll[:, 0] * 110_574.0))
+            pairs = cKDTree(xy).query_pairs(near_m, output_type="ndarray")
+            near |= set(ms[pairs.ravel()].tolist())
+        return np.array(sorted(near), np.int64)
 
     def _register(self, ev: Event, decided_s: float) -> None:
         if decided_s < self.engine.watermark_s:

@@ -109,6 +109,26 @@ def test_an_encounter_does_not_wait_for_the_lateness_window() -> None:
                 if e.type == "encounter"]
 
 
+def test_an_encounter_is_speculated_while_a_committed_step_runs() -> None:
+    fx = alongside(50)
+    fx = fx.take(np.argsort(fx.t_s, kind="stable"))
+    ref = [(c, e.id) for c, p, _ in deliver(LiveDetector(SETTINGS, GEO), fx, fx.t_s.copy())
+           for e in p if e.type == "encounter"]
+    live = LiveDetector(SETTINGS, GEO)
+    got: list[tuple[float, str]] = []
+    for i in range(len(fx)):  # every look happens while a committed step is running
+        live.push(fx.take(np.array([i])))
+        clock = float(fx.t_s[i])
+        job = live.begin_commit(clock - W)
+        got += [(clock, e.id) for e in live.speculate(clock) if e.type == "encounter"]
+        if job is not None:
+            live.run_commit(job)
+            live.end_commit(job)
+    assert got and got[0] == ref[0]  # as soon, and the same event
+    live.finish(float(fx.t_s.max()))
+    assert live.stats.withdrawn == 0 and live.stats.confirmed >= 1
+
+
 def test_ships_alongside_too_briefly_make_no_provisional_encounter() -> None:
     fx = alongside(20)
     fx = fx.take(np.argsort(fx.t_s, kind="stable"))

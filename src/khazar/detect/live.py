@@ -30,7 +30,8 @@ Encounters involve two tracks, so they are speculated as a whole rather than per
 each time the clock passes a grid time of the encounter detector (``encounter_step_s``),
 a copy of its committed state is stepped on the held-back messages of the vessels that
 could be in one (a slow report among them, or a sample carried in that state), from their
-committed tracks, up to the clock. Its events are provisional like the others. Dark vessels
+committed tracks, up to the clock (while a committed step runs: from the state, tracks
+and messages it started from). Its events are provisional like the others. Dark vessels
 (radar contacts with no AIS) stay on the committed path.
 """
 
@@ -114,6 +115,8 @@ class CommitJob:
     events: list[Event] = field(default_factory=list)
     #: per vessel in ``fixes``: its speculated components' entries before the step
     snapshot: dict[int, list[Slice]] = field(default_factory=dict)
+    #: the encounter state before the step (the step changes it even with no message)
+    encounters: EncounterState | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,6 +331,8 @@ class LiveDetector:
             idx = [_index(c) for c in comps]
             for mm in np.unique(job.fixes.mmsi).tolist():
                 job.snapshot[mm] = [_take(c, ix, mm) for c, ix in zip(comps, idx, strict=True)]
+        if self._enc_idx is not None and self._spec_dets:
+            job.encounters = copy.deepcopy(self.engine.states[self._enc_idx])
         self._job = job
         return job
 
@@ -369,7 +374,7 @@ class LiveDetector:
         events = self._speculate_fixes(new) if len(new) and self._spec_dets else []
         if self._committing is None:
             events += self._speculate_silence() if self._spec_dets else []
-            events += self._speculate_encounters()
+        events += self._speculate_encounters()
         self._cool()
         return events
 
@@ -521,9 +526,15 @@ class LiveDetector:
         k = np.floor(self._clock / det.step_s)
         if not np.isfinite(k) or k <= self._enc_k:
             return []  # no new grid time: nothing an encounter could have changed
+        job = self._job
+        if job is not None and job.encounters is None:
+            return []  # a committed step is changing the state: after it
         self._enc_k = k
-        state: EncounterState = self.engine.states[self._enc_idx]
-        buf = Fixes.concat(self._fixes) if self._fixes else Fixes.empty()
+        # while a committed step runs: the state and tracks from before it, and its messages
+        state: EncounterState = (job.encounters if job is not None and job.encounters
+                                 is not None else self.engine.states[self._enc_idx])
+        parts = ([job.fixes] if job is not None else []) + self._fixes
+        buf = Fixes.concat(parts) if parts else Fixes.empty()
         # vessels with a report that could be part of one (the detector's own test, with
         # the reported speed for the tracked one): slow (NaN counts), neither moored nor at
         # anchor, off the shore. Held back are W of messages: at 2,000 a second in real
@@ -542,7 +553,9 @@ class LiveDetector:
         eng = Engine(self.settings, self.geo, [det])
         tracker_index = _index(self.engine.tracker)
         for mm in np.unique(fx.mmsi).tolist():
-            _put(eng.tracker, _take(self.engine.tracker, tracker_index, mm))
+            snap = job.snapshot.get(mm) if job is not None else None
+            _put(eng.tracker, snap[0] if snap is not None
+                 else _take(self.engine.tracker, tracker_index, mm))
         spec = copy.deepcopy(state)
         for key in [key for key in spec.last if key[0] not in set(vessels.tolist())]:
             del spec.last[key]  # its newer reports are not stepped: no stale sample of it

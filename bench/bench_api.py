@@ -24,7 +24,6 @@ from argon2 import PasswordHasher
 
 from khazar.alerts import service as alert_service
 from khazar.alerts.context import rule_context
-from khazar.api import queries
 from khazar.api.server import KhazarServer, ServeOptions
 from khazar.audit import add_user
 from khazar.config import Settings, load_settings
@@ -34,7 +33,7 @@ from khazar.geo import load_geography
 from khazar.ingest.pipeline import Ingestor, RawLine
 from khazar.sim.engine import simulate
 from khazar.store import alerts as alert_repo
-from khazar.store import open_store
+from khazar.store import open_store, queries
 from khazar.store.events import upsert_events
 from khazar.store.picture import ship_types
 

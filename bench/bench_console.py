@@ -28,12 +28,12 @@ from argon2 import PasswordHasher
 from pyais.encode import encode_dict
 
 from khazar.api.geojson import positions_update
-from khazar.api.queries import VesselRow
 from khazar.api.server import KhazarServer, ServeOptions
 from khazar.audit import add_user
 from khazar.config import load_settings
 from khazar.ingest.pipeline import Ingestor, RawLine
 from khazar.store import open_store
+from khazar.store.queries import VesselRow
 
 CHROMIUM = "/usr/bin/chromium"
 N_VESSELS = 5000

@@ -11,8 +11,8 @@ from fastkml import KML
 from shapely.geometry import LineString
 
 from khazar.alerts.backtrace import TraceTarget, VesselFixes, rank_vessels
-from khazar.alerts.evidence import pack_sha256, write_pack
 from khazar.errors import InputError
+from khazar.interop.evidence import pack_sha256, write_pack
 from khazar.units import epoch_s
 
 T0 = datetime(2026, 5, 1, 0, 0, tzinfo=UTC)

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from khazar.alerts import AlertState, Severity, handover_summary
-from khazar.alerts import service as svc
 from khazar.audit import read_entries, verify_store
 from khazar.errors import AlertStateError, InputError
+from khazar.services import alerts as svc
 from khazar.store import Store, open_store
 from khazar.store import alerts as repo
 

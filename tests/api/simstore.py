@@ -10,7 +10,6 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 
-from khazar.alerts import service as alert_service
 from khazar.alerts.context import rule_context
 from khazar.audit import Role, add_user
 from khazar.config import Settings
@@ -18,6 +17,7 @@ from khazar.detect import detect_batch
 from khazar.detect.adapters import geography_from_geo, load_detections, load_fixes
 from khazar.geo import load_geography
 from khazar.ingest.pipeline import Ingestor, RawLine
+from khazar.services import alerts as alert_service
 from khazar.sim.engine import simulate
 from khazar.store import alerts as alert_repo
 from khazar.store import open_store

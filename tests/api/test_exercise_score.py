@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from khazar.api.exercise_score import AlertFacts, facts_from_truth, score_exercise
+from khazar.services.exercise_score import AlertFacts, facts_from_truth, score_exercise
 from khazar.sim.truth import PlantedBehaviour
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

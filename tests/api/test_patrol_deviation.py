@@ -16,7 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.api.feed import position_lines
 
-from khazar.api.patrol_deviation import (
+from khazar.api.server import KhazarServer, ServeOptions
+from khazar.audit import add_user
+from khazar.config import load_settings
+from khazar.errors import InputError
+from khazar.ingest.pipeline import Ingestor, RawLine
+from khazar.patrol.deviation import (
     DeviationStatus,
     PlannedRoute,
     PlanPhase,
@@ -24,11 +29,6 @@ from khazar.api.patrol_deviation import (
     planned_position,
     track_offsets_m,
 )
-from khazar.api.server import KhazarServer, ServeOptions
-from khazar.audit import add_user
-from khazar.config import load_settings
-from khazar.errors import InputError
-from khazar.ingest.pipeline import Ingestor, RawLine
 from khazar.store import open_store
 from khazar.units import M_PER_NM, haversine_m
 

@@ -13,11 +13,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from khazar.api.features import parse_bbox, parse_datetime
-from khazar.api.live import LiveHub
 from khazar.api.routes_fleet import load_plan
 from khazar.api.sessions import SessionStore
 from khazar.api.vessel_kind import KINDS, vessel_kind
 from khazar.errors import InputError
+from khazar.live.hub import LiveHub
 
 lons = st.floats(-180, 180, allow_nan=False)
 lats = st.floats(-90, 90, allow_nan=False)
@@ -90,7 +90,7 @@ def test_live_message_is_serialised_once_on_the_publishers_thread(
         calls.append(1)
         return dumps(*args, **kwargs)
 
-    monkeypatch.setattr("khazar.api.live.json.dumps", counting)
+    monkeypatch.setattr("khazar.live.hub.json.dumps", counting)
 
     async def scenario() -> tuple[list[str], int]:
         hub = LiveHub()
@@ -113,7 +113,7 @@ def test_live_positions_rows_say_what_the_vessel_features_say() -> None:
     from datetime import UTC, datetime
 
     from khazar.api.geojson import POSITION_FIELDS, positions_update, vessel_feature
-    from khazar.api.queries import VesselRow
+    from khazar.store.queries import VesselRow
 
     clock = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
     rows = [

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from tests.api.feed import position_lines
 
-from khazar.api.feeds import FeedPipeline, TcpClient
-from khazar.api.state import ServerState
 from khazar.config import load_settings
+from khazar.live.feeds import FeedPipeline, TcpClient
+from khazar.live.state import ServerState
 from khazar.store import open_store
 
 

@@ -12,7 +12,7 @@ from tests.ingest.helpers import DATA, cli, sentence, tagged
 
 from khazar.config import IngestSettings
 from khazar.ingest import Ingestor, RawLine
-from khazar.ingest.sources import FileSource, MemorySource, TcpSource, UdpSource, listen_loop
+from khazar.live.sources import FileSource, MemorySource, TcpSource, UdpSource, listen_loop
 from khazar.store import open_store
 
 LINE = sentence("15RTgt0PAso;90TKcjM8h6g208CQ")

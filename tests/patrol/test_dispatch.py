@@ -20,8 +20,8 @@ from khazar.patrol.dispatch import (
     plan_dispatch,
     stop_at_shore,
 )
-from khazar.patrol.fleet import BoatState, fleet_status, set_boat_status
 from khazar.store import open_store
+from khazar.store.fleet import BoatState, fleet_status, set_boat_status
 from khazar.units import KN_TO_MS, haversine_m
 
 T0 = datetime(2026, 11, 27, 12, tzinfo=UTC)

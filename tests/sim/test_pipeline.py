@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from khazar.config import Settings
+from khazar.services.evaluation import EVAL_SEEDS, evaluate_seed
 from khazar.sim.evaluate import aggregate
-from khazar.sim.pipeline import EVAL_SEEDS, evaluate_seed
 from khazar.sim.truth import Truth
 from khazar.sim.world import World
 
@@ -50,7 +50,7 @@ def test_evaluate_seed_drives_ingest_then_detect_and_scores(
 
 
 def test_tuning_seeds_are_fixed_and_disjoint_from_the_evaluation_seeds() -> None:
-    from khazar.sim.pipeline import EVAL_START, SEED_SETS, TUNING_SEEDS, TUNING_START
+    from khazar.services.evaluation import EVAL_START, SEED_SETS, TUNING_SEEDS, TUNING_START
 
     assert EVAL_SEEDS == (11, 23, 37, 41, 59, 67, 73, 89, 97, 103)
     assert set(range(201, 211)) == set(TUNING_SEEDS) and len(TUNING_SEEDS) == 10

@@ -5,14 +5,13 @@ escalation, and fault back-tracing.
 - :mod:`~khazar.alerts.severity`: the score formula and levels.
 - :mod:`~khazar.alerts.lifecycle`: allowed transitions, escalation (pure).
 - :mod:`~khazar.alerts.handover`: the shift handover summary (pure).
-- :mod:`~khazar.alerts.service`: the same actions against the store, audited.
+- :mod:`~khazar.services.alerts`: the same actions against the store, audited.
 - :mod:`~khazar.alerts.backtrace`: rank vessels near an asset fault (pure);
-  :mod:`~khazar.alerts.evidence` writes the evidence pack.
+  :mod:`~khazar.interop.evidence` writes the evidence pack.
 """
 
 from khazar.alerts.handover import Handover, handover_summary
 from khazar.alerts.lifecycle import ALLOWED, acknowledge, assign, escalate_due, resolve
-from khazar.alerts.model import Alert, AlertState, Note, Severity, Transition, severity_for_score
 from khazar.alerts.rules import (
     WATCHLIST_RULE,
     AssetInfo,
@@ -21,6 +20,7 @@ from khazar.alerts.rules import (
     match_rule,
 )
 from khazar.alerts.severity import SeverityInputs, score_alert
+from khazar.domain.alerts import Alert, AlertState, Note, Severity, Transition, severity_for_score
 
 __all__ = [
     "ALLOWED",

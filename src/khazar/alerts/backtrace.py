@@ -31,6 +31,7 @@ import numpy.typing as npt
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from khazar.domain.fixes import VesselFixes
 from khazar.errors import InputError
 from khazar.units import EARTH_RADIUS_M, epoch_s, from_epoch_s
 
@@ -54,18 +55,6 @@ AUTHORISED_FACTOR = 0.5
 INSHORE_M = 3000.0
 _AT_ANCHOR = 1
 _MOORED = 5
-
-
-@dataclass(frozen=True, slots=True)
-class VesselFixes:
-    """One vessel's fixes, sorted by time: epoch seconds, degrees, knots (NaN = unknown)."""
-
-    mmsi: int
-    t_s: FloatArray
-    lat: FloatArray
-    lon: FloatArray
-    sog_kn: FloatArray
-    status: npt.NDArray[np.int16]  # AIS navigational status, -1 = unknown
 
 
 @dataclass(frozen=True, slots=True)

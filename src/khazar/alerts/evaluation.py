@@ -15,7 +15,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from khazar.alerts.model import Alert
+from khazar.domain.alerts import Alert
 from khazar.sim.truth import Truth
 from khazar.units import haversine_m
 

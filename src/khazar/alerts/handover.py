@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from khazar.alerts.model import Alert, AlertState, Note, Severity, Transition
+from khazar.domain.alerts import Alert, AlertState, Note, Severity, Transition
 
 __all__ = ["Handover", "handover_summary"]
 

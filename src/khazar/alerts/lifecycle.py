@@ -17,7 +17,7 @@ import dataclasses
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from khazar.alerts.model import Alert, AlertState, Transition
+from khazar.domain.alerts import Alert, AlertState, Transition
 from khazar.errors import AlertStateError, InputError
 
 __all__ = [

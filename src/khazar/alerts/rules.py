@@ -21,10 +21,10 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from khazar.alerts.model import Alert, AlertState, alert_id
 from khazar.alerts.severity import SeverityInputs, score_alert, severity_of
 from khazar.config import AlertRule, Settings
 from khazar.domain import Event
+from khazar.domain.alerts import Alert, AlertState, alert_id
 
 __all__ = [
     "WATCHLIST_EVENT_TYPES",

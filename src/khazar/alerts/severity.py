@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from khazar.alerts.model import Severity, severity_for_score
+from khazar.domain.alerts import Severity, severity_for_score
 
 __all__ = ["WEIGHTS", "SeverityInputs", "score_alert", "severity_of"]
 

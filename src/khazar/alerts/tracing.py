@@ -1,6 +1,6 @@
 """``khazar trace`` as a function: read the tracks near an asset, rank them, write the
 evidence pack, record its SHA-256 in the audit log. Thin: the ranking is
-:func:`khazar.alerts.backtrace.rank_vessels`, the pack :func:`khazar.alerts.evidence.write_pack`.
+:func:`khazar.alerts.backtrace.rank_vessels`, the pack :func:`khazar.interop.evidence.write_pack`.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from pathlib import Path
 
 from khazar.alerts.backtrace import TraceTarget, VesselTrace, rank_vessels
 from khazar.alerts.context import shore_distance
-from khazar.alerts.evidence import EvidencePack, write_pack
 from khazar.audit import append
 from khazar.errors import InputError
 from khazar.geo import Geography
+from khazar.interop.evidence import EvidencePack, write_pack
 from khazar.store import Store
 from khazar.store.picture import fixes_in_box
 from khazar.units import EARTH_RADIUS_M

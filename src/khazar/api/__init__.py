@@ -4,14 +4,14 @@
   handle, its lock, the sessions and the live hub).
 - :mod:`~khazar.api.auth`: session cookie or bearer token, CSRF, role checks.
 - :mod:`~khazar.api.features`: OGC API Features parameters and responses.
-- :mod:`~khazar.api.live`: bounded fan-out of live updates (SSE on ``/api/live``).
+- :mod:`~khazar.live.hub`: bounded fan-out of live updates (SSE on ``/api/live``).
 - :mod:`~khazar.api.server`: ``khazar serve``: uvicorn, the UDP/TCP feed pipeline.
 """
 
 from khazar.api.app import create_app
-from khazar.api.live import LiveHub, LiveMessage
 from khazar.api.sessions import Session, SessionStore
-from khazar.api.state import ServerState
+from khazar.live.hub import LiveHub, LiveMessage
+from khazar.live.state import ServerState
 
 __all__ = [
     "LiveHub",

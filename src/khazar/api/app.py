@@ -17,7 +17,7 @@ from khazar.api import (
     routes_users,
 )
 from khazar.api.errors import ERROR_RESPONSES, install_error_handlers
-from khazar.api.state import ServerState
+from khazar.live.state import ServerState
 
 __all__ = ["CONSOLE_DIR", "VENDOR_DIR", "create_app"]
 

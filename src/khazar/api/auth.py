@@ -19,9 +19,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from khazar.api.sessions import Session
-from khazar.api.state import ServerState
 from khazar.audit import Action, Role, parse_role, require
 from khazar.errors import AuthenticationError, PermissionDeniedError
+from khazar.live.state import ServerState
 
 __all__ = [
     "CSRF_COOKIE",

@@ -13,7 +13,7 @@ from shapely.geometry import mapping
 
 from khazar.api.features import feature
 from khazar.api.services import optional, require_service
-from khazar.api.state import ServerState
+from khazar.live.state import ServerState
 
 __all__ = ["geography_features"]
 

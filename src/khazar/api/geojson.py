@@ -8,8 +8,8 @@ from typing import Any
 from shapely.geometry import mapping
 
 from khazar.api.features import feature
-from khazar.api.queries import TrackRow, VesselRow
 from khazar.api.vessel_kind import vessel_kind
+from khazar.store.queries import TrackRow, VesselRow
 from khazar.units import BAKU_TZ, deg_decimal_minutes
 
 __all__ = [

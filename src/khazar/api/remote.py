@@ -9,7 +9,7 @@ variable ``KHAZAR_SERVER`` names it (``http://HOST:PORT``). The command then log
 so every action is the named user's, checked by role and audited by the server.
 
 The functions here turn API answers back into the domain values the commands print
-(:class:`~khazar.alerts.model.Alert`, :class:`~khazar.domain.Event`), so a command's
+(:class:`~khazar.domain.alerts.Alert`, :class:`~khazar.domain.Event`), so a command's
 output is the same whichever way it reached the data.
 """
 
@@ -22,9 +22,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from khazar.alerts.model import Alert, AlertState, Severity
 from khazar.api.client import ApiClient
 from khazar.domain import Event
+from khazar.domain.alerts import Alert, AlertState, Severity
 from khazar.errors import InputError, StoreLockedError
 
 __all__ = [

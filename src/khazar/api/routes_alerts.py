@@ -15,9 +15,9 @@ from khazar.api.auth import Principal, Reader, StateDep, authorize
 from khazar.api.errors import NotFoundError
 from khazar.api.features import parse_datetime
 from khazar.api.geojson import alert_feature
-from khazar.api.state import ServerState
 from khazar.audit import Action
 from khazar.errors import InputError
+from khazar.live.state import ServerState
 
 __all__ = ["router"]
 
@@ -46,7 +46,7 @@ def _load(conn: Any, alert_id: str) -> Any:
 
 
 def _act(state: ServerState, alert_id: str, step: Callable[[Any, datetime], Any]) -> dict[str, Any]:
-    """Run one audited life-cycle step of :mod:`khazar.alerts.service` under the store
+    """Run one audited life-cycle step of :mod:`khazar.services.alerts` under the store
     lock (404 for an unknown id), then publish the changed alert on the live stream."""
     with state.locked() as store:
         _load(store.conn, alert_id)
@@ -81,7 +81,7 @@ def acknowledge(
     state: StateDep,
 ) -> dict[str, Any]:
     """new → acknowledged (audited ``alerts.ack``)."""
-    from khazar.alerts.service import acknowledge_alert
+    from khazar.services.alerts import acknowledge_alert
 
     return _act(state, alert_id, lambda store, now: acknowledge_alert(
         store, alert_id, who.username, now))
@@ -95,7 +95,7 @@ def assign(
     state: StateDep,
 ) -> dict[str, Any]:
     """acknowledged/assigned → assigned to a fleet boat (audited ``alerts.assign``)."""
-    from khazar.alerts.service import assign_alert
+    from khazar.services.alerts import assign_alert
 
     return _act(state, alert_id, lambda store, now: assign_alert(
         store, state.settings, alert_id, who.username, body.boat, now))
@@ -109,7 +109,7 @@ def resolve(
     state: StateDep,
 ) -> dict[str, Any]:
     """acknowledged/assigned → resolved with a documented reason (``alerts.resolve``)."""
-    from khazar.alerts.service import resolve_alert
+    from khazar.services.alerts import resolve_alert
 
     return _act(state, alert_id, lambda store, now: resolve_alert(
         store, alert_id, who.username, body.reason, now))
@@ -123,7 +123,7 @@ def add_note(
     state: StateDep,
 ) -> dict[str, Any]:
     """A free-text note in any state (audited ``alerts.note``)."""
-    from khazar.alerts.service import add_note as service_add_note
+    from khazar.services.alerts import add_note as service_add_note
 
     with state.locked() as store:
         _load(store.conn, alert_id)
@@ -146,7 +146,7 @@ def handover(
     from datetime import timedelta
 
     from khazar.alerts import handover_summary
-    from khazar.alerts.service import escalate_alerts
+    from khazar.services.alerts import escalate_alerts
     from khazar.store.alerts import list_alerts, list_notes, list_transitions
 
     start = parse_datetime(since)

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from khazar.api import queries
 from khazar.api.auth import Reader, StateDep
 from khazar.api.errors import NotFoundError
 from khazar.api.features import (
@@ -22,8 +21,9 @@ from khazar.api.features import (
 )
 from khazar.api.geography import geography_features
 from khazar.api.geojson import alert_feature, track_feature, vessel_feature
-from khazar.api.state import ServerState
 from khazar.errors import InputError
+from khazar.live.state import ServerState
+from khazar.store import queries
 
 __all__ = ["COLLECTIONS", "router"]
 
@@ -221,7 +221,7 @@ def alerts(
     exercise: ExerciseQ = False,
 ) -> dict[str, Any]:
     """Alerts, newest activity first, filtered by state, place and time."""
-    from khazar.alerts.model import AlertState
+    from khazar.domain.alerts import AlertState
     from khazar.store.alerts import list_alerts
 
     try:

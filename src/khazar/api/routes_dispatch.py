@@ -16,12 +16,12 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from khazar.api.auth import Principal, Reader, StateDep, authorize
-from khazar.api.dispatch import geography, plan_for_alert, route_feature
 from khazar.api.errors import NotFoundError, StateConflictError
 from khazar.api.geojson import alert_feature
 from khazar.audit import Action
 from khazar.audit import append as audit_append
 from khazar.errors import InputError
+from khazar.services.dispatch import geography, plan_for_alert, route_feature
 
 __all__ = ["router"]
 
@@ -68,8 +68,9 @@ def dispatch(
 ) -> dict[str, Any]:
     """Assign the alert to ``boat``, mark the boat dispatched and answer its intercept
     route (409 when the boat is busy or cannot catch the target)."""
-    from khazar.alerts.service import assign_alert
-    from khazar.patrol import BoatState, set_boat_status
+    from khazar.domain.fleet import BoatState
+    from khazar.services.alerts import assign_alert
+    from khazar.store.fleet import set_boat_status
 
     geo = geography(state)
     now = datetime.now(UTC)
@@ -122,7 +123,8 @@ def set_status(
 ) -> dict[str, Any]:
     """available / on_patrol / dispatched / maintenance, with an optional note (audited
     ``fleet.status``). A boat made available again loses its drawn intercept route."""
-    from khazar.patrol import BoatState, set_boat_status
+    from khazar.domain.fleet import BoatState
+    from khazar.store.fleet import set_boat_status
 
     try:
         status = BoatState(body.status)

@@ -12,10 +12,10 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from khazar.api.auth import Principal, Reader, StateDep, authorize
-from khazar.api.exercise import ExerciseDirector, ExerciseRequest
 from khazar.api.services import Unavailable
-from khazar.api.state import ServerState
 from khazar.audit import Action
+from khazar.live.exercise import ExerciseDirector, ExerciseRequest
+from khazar.live.state import ServerState
 
 __all__ = ["router"]
 

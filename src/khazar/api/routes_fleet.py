@@ -9,12 +9,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from khazar.api import queries
 from khazar.api.auth import Reader, StateDep
 from khazar.api.features import Interval, feature, feature_collection, parse_datetime
 from khazar.api.geojson import point
-from khazar.api.patrol_deviation import Deviation, PlannedRoute, deviation, track_offsets_m
 from khazar.errors import InputError
+from khazar.patrol.deviation import Deviation, PlannedRoute, deviation, track_offsets_m
+from khazar.store import queries
 from khazar.units import M_PER_NM, deg_decimal_minutes
 
 __all__ = ["load_plan", "router"]
@@ -31,7 +31,7 @@ def fleet(
     """Each configured boat with its status (:func:`khazar.patrol.fleet_status`:
     ``available`` until one is recorded) and its latest AIS position (its base when it has
     never been heard)."""
-    from khazar.patrol import fleet_status
+    from khazar.store.fleet import fleet_status
 
     boats = state.settings.fleet
     with state.locked() as store:

@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter
 
 from khazar.api.auth import Reader, StateDep
-from khazar.api.dispatch import geography
-from khazar.api.scorecard import scorecard_payload
 from khazar.api.services import require_service
+from khazar.services.dispatch import geography
+from khazar.services.scorecard import scorecard_payload
 
 __all__ = ["router"]
 

@@ -15,7 +15,6 @@ from pydantic import BaseModel, Field
 
 from khazar.api.auth import Principal, StateDep, authorize
 from khazar.api.errors import NotFoundError
-from khazar.api.state import ServerState
 from khazar.audit import (
     Action,
     add_user,
@@ -26,6 +25,7 @@ from khazar.audit import (
     set_password,
     set_role,
 )
+from khazar.live.state import ServerState
 
 __all__ = ["router"]
 

@@ -15,13 +15,13 @@ from pathlib import Path
 import uvicorn
 
 from khazar.api.app import create_app
-from khazar.api.detection import LiveDetection
-from khazar.api.exercise import ExerciseDirector
-from khazar.api.feeds import FeedPipeline, LivePublisher, TcpClient, UdpListener
 from khazar.api.routes_fleet import load_plan
-from khazar.api.state import ServerState
 from khazar.config import Settings
 from khazar.errors import InputError
+from khazar.live.detection import LiveDetection
+from khazar.live.exercise import ExerciseDirector
+from khazar.live.feeds import FeedPipeline, LivePublisher, TcpClient, UdpListener
+from khazar.live.state import ServerState
 from khazar.store import Store, open_store
 
 __all__ = ["KhazarServer", "ServeOptions", "parse_host_port"]

@@ -17,9 +17,7 @@ import typer
 from rich.table import Table
 
 from khazar.alerts import AlertState, handover_summary
-from khazar.alerts import service as svc
 from khazar.alerts.context import rule_context
-from khazar.alerts.model import Alert
 from khazar.cli._app import (
     ApiUserOption,
     ConfigOption,
@@ -31,6 +29,7 @@ from khazar.cli._app import (
     settings_from,
     store_or_api,
 )
+from khazar.domain.alerts import Alert
 from khazar.errors import InputError
 from khazar.interop import (
     alert_cot,
@@ -42,6 +41,7 @@ from khazar.interop import (
     vessel_sentences,
 )
 from khazar.interop.export import render_features
+from khazar.services import alerts as svc
 from khazar.store import Store, open_store
 from khazar.store import alerts as repo
 from khazar.store.picture import latest_states, ship_types

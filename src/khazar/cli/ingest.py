@@ -32,7 +32,7 @@ from khazar.cli._app import (
 )
 from khazar.errors import InputError
 from khazar.ingest import FileKind, FileProgress, IngestResult, ingest_file
-from khazar.ingest.sources import listen_loop
+from khazar.live.sources import listen_loop
 from khazar.store import open_store
 
 _PROGRESS_MIN_BYTES = 5 << 20

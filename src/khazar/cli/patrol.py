@@ -29,7 +29,12 @@ from khazar.geo import load_geography
 from khazar.patrol.dispatch import estimate_motion, plan_dispatch
 from khazar.patrol.evaluate import evaluate_policies
 from khazar.patrol.export import write_tracks
-from khazar.patrol.fleet import (
+from khazar.patrol.game import game_from_dict, solution_to_dict
+from khazar.patrol.routes import RoutePlan, SampledShift, draw_routes, sample_shift
+from khazar.patrol.service import patrol_setup, plan_shift
+from khazar.patrol.solvers import SolverName, solve_game
+from khazar.store import open_store
+from khazar.store.fleet import (
     BoatState,
     alert_counts,
     alert_target,
@@ -37,11 +42,6 @@ from khazar.patrol.fleet import (
     last_positions,
     set_boat_status,
 )
-from khazar.patrol.game import game_from_dict, solution_to_dict
-from khazar.patrol.routes import RoutePlan, SampledShift, draw_routes, sample_shift
-from khazar.patrol.service import patrol_setup, plan_shift
-from khazar.patrol.solvers import SolverName, solve_game
-from khazar.store import open_store
 from khazar.units import to_utc
 
 

@@ -16,8 +16,8 @@ from typing import Literal
 
 import takproto
 
-from khazar.alerts.model import Alert
 from khazar.domain import VesselState
+from khazar.domain.alerts import Alert
 from khazar.units import kn_to_ms
 
 __all__ = [

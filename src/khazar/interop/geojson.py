@@ -15,8 +15,8 @@ from typing import Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from khazar.alerts.model import Alert
 from khazar.domain import Event
+from khazar.domain.alerts import Alert
 
 __all__ = [
     "Feature",

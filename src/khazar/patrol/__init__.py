@@ -7,15 +7,14 @@ Public surface (see docs/patrol.md):
   :func:`solve_bimatrix_stackelberg`;
 - routes: :func:`patrol_setup`, :func:`plan_shift`, :func:`sample_shift`, :func:`draw_routes`,
   :func:`write_tracks`, :class:`RoutePlan`;
-- dispatch and fleet: :func:`estimate_motion`, :func:`plan_dispatch`, :class:`BoatState`,
-  :func:`fleet_status`, :func:`set_boat_status`;
+- dispatch and fleet: :func:`estimate_motion`, :func:`plan_dispatch`, the fleet's status is
+  :mod:`khazar.domain.fleet` (types) and :mod:`khazar.store.fleet` (stored);
 - evaluation: :func:`evaluate_policies`.
 """
 
 from khazar.patrol.dispatch import DispatchPlan, TargetMotion, estimate_motion, plan_dispatch
 from khazar.patrol.evaluate import PolicyResult, evaluate_policies
 from khazar.patrol.export import write_tracks
-from khazar.patrol.fleet import BoatState, fleet_status, set_boat_status
 from khazar.patrol.game import GameSolution, SecurityGame, Status, Target, game_from_dict
 from khazar.patrol.lp import solve_bimatrix_stackelberg
 from khazar.patrol.routes import RoutePlan, draw_routes, sample_shift
@@ -23,7 +22,6 @@ from khazar.patrol.service import PatrolSetup, patrol_setup, plan_shift
 from khazar.patrol.solvers import SolverName, solve_game
 
 __all__ = [
-    "BoatState",
     "DispatchPlan",
     "GameSolution",
     "PatrolSetup",
@@ -37,13 +35,11 @@ __all__ = [
     "draw_routes",
     "estimate_motion",
     "evaluate_policies",
-    "fleet_status",
     "game_from_dict",
     "patrol_setup",
     "plan_dispatch",
     "plan_shift",
     "sample_shift",
-    "set_boat_status",
     "solve_bimatrix_stackelberg",
     "solve_game",
     "write_tracks",

@@ -45,7 +45,7 @@ Matching, precision and time to detect: see :mod:`khazar.sim.evaluate`.
 Entry points (kept out of this module's imports so that reading a truth file stays light):
 :func:`khazar.sim.engine.simulate` (→ :class:`~khazar.sim.engine.SimulationRun`),
 :func:`khazar.sim.output.write_run` / :func:`~khazar.sim.output.replay_udp`,
-:func:`khazar.sim.pipeline.evaluate_seed` (``make eval``),
+:func:`khazar.services.evaluation.evaluate_seed` (``make eval``),
 :func:`khazar.sim.plot.render_density`; the traffic model is :mod:`khazar.sim.traffic`, AIS
 behaviour :mod:`khazar.sim.ais`, the encoder :mod:`khazar.sim.nmea`, the red team
 :mod:`khazar.sim.scenarios`.

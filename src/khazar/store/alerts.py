@@ -14,8 +14,8 @@ from typing import Any
 
 import duckdb
 
-from khazar.alerts.model import Alert, AlertState, Note, Severity, Transition
 from khazar.domain import Event
+from khazar.domain.alerts import Alert, AlertState, Note, Severity, Transition
 from khazar.errors import InputError
 
 __all__ = [

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from khazar.alerts.backtrace import VesselFixes
 from khazar.domain import VesselState
+from khazar.domain.fixes import VesselFixes
 from khazar.store.db import Store
 
 __all__ = ["fixes_in_box", "latest_states", "ship_types"]

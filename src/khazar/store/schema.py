@@ -194,7 +194,7 @@ _V1 = [
 ]
 
 _V2 = [
-    # Red-team exercises started from the console (khazar.api.exercise). truth = the
+    # Red-team exercises started from the console (khazar.live.exercise). truth = the
     # simulator's truth.json (planted behaviours); score = the score sheet once finished.
     """CREATE TABLE IF NOT EXISTS exercise_runs (
         id VARCHAR PRIMARY KEY,

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from khazar.api.live import LiveHub
 from khazar.api.sessions import SessionStore
 from khazar.config import Settings
+from khazar.live.hub import LiveHub
 from khazar.store import Store
 
 __all__ = ["ServerState"]
@@ -41,7 +41,7 @@ class ServerState:
     components: dict[str, Any] = field(default_factory=dict)
     #: results computed once per process (geography as GeoJSON, criticality …)
     cache: dict[str, Any] = field(default_factory=dict)
-    #: the exercise director (:class:`khazar.api.exercise.ExerciseDirector`), set by the server
+    #: the exercise director (:class:`khazar.live.exercise.ExerciseDirector`), set by the server
     exercises: Any = None
 
     @classmethod

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from khazar.api import queries
 from khazar.api.geojson import positions_update
-from khazar.api.state import ServerState
+from khazar.live.state import ServerState
+from khazar.store import queries
 
 __all__ = ["FeedPipeline", "LivePublisher", "TcpClient", "UdpListener"]
 

@@ -5,12 +5,11 @@ Thin adapters: SQL here, decisions elsewhere.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from khazar.config import Boat
+from khazar.domain.fleet import BoatState, BoatStatus
 from khazar.errors import InputError
 from khazar.store import Store
 from khazar.units import to_utc
@@ -26,21 +25,6 @@ __all__ = [
 ]
 
 
-class BoatState(enum.StrEnum):
-    available = "available"
-    on_patrol = "on_patrol"
-    dispatched = "dispatched"
-    maintenance = "maintenance"
-
-
-@dataclass(frozen=True, slots=True)
-class BoatStatus:
-    boat: str
-    base: str
-    mmsi: int
-    status: BoatState
-    detail: str | None
-    updated_at: datetime | None
 
 
 def fleet_status(store: Store, fleet: Sequence[Boat]) -> list[BoatStatus]:

@@ -1,6 +1,6 @@
 """Regenerate the shipped asset registry ``khazar/data/assets/default_assets.geojson``.
 
-A development tool, not used at run time: ``python -m khazar.geo.build_default_assets OUT``.
+A development tool, not used at run time: ``python tools/build_default_assets.py OUT``.
 Positions come from ``shared/data/caspian/caspian_infrastructure.csv`` and the published
 facts quoted in ``khazar/data/assets/SOURCES.md``; where a position is not public it is
 derived from published distances and labelled ``confidence: low`` with ``drawn`` saying how.

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from khazar.alerts import lifecycle
-from khazar.alerts.model import Alert, AlertState, Note, Transition
 from khazar.alerts.rules import RuleContext, alerts_for_events
 from khazar.audit import AuditTransaction, audited
 from khazar.config import Settings
 from khazar.domain import Event
+from khazar.domain.alerts import Alert, AlertState, Note, Transition
 from khazar.errors import InputError
 from khazar.store import Store
 from khazar.store import alerts as repo

@@ -15,9 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from khazar.api.services import require_service
-from khazar.api.state import ServerState
 from khazar.config import Settings
 from khazar.errors import InputError
+from khazar.live.state import ServerState
 from khazar.store import Store
 from khazar.units import to_utc
 
@@ -77,8 +77,9 @@ def geography(state: ServerState) -> Any:
 def plan_for_alert(store: Store, settings: Settings, geo: Any, alert_id: str) -> DispatchView:
     """Options of every available or patrolling boat to intercept ``alert_id``'s vessel
     (or its position when it has no vessel), fastest first."""
-    from khazar.patrol import BoatState, estimate_motion, fleet_status, plan_dispatch
-    from khazar.patrol.fleet import alert_target
+    from khazar.domain.fleet import BoatState
+    from khazar.patrol import estimate_motion, plan_dispatch
+    from khazar.store.fleet import alert_target, fleet_status
 
     lat, lon, mmsi = alert_target(store, alert_id)
     flag = store.conn.execute("SELECT exercise FROM alerts WHERE id = ?", [alert_id]).fetchone()

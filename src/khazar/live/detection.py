@@ -7,7 +7,7 @@ whose clock is the feed's clock (the newest message time), so a replayed or simu
 is judged on its own time line. Its speculative path runs at once on every look (an alert
 in well under a second, DESIGN's live target); its committed path, W behind, runs every
 ``commit_period_s`` (its work is larger and nobody waits for it). Events are stored, the
-alert rules run on them (:func:`khazar.alerts.service.update_alerts`, audited) and new or
+alert rules run on them (:func:`khazar.services.alerts.update_alerts`, audited) and new or
 changed alerts go to the browsers on the live stream. A provisional event the committed
 path withdraws is deleted; an alert resting only on withdrawn events, still unacknowledged,
 is closed by ``system`` with the reason (audited). Exercise traffic is left out of the live
@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from khazar.api.geojson import alert_feature
-from khazar.api.state import ServerState
+from khazar.live.state import ServerState
 
 __all__ = ["LiveDetection"]
 
@@ -213,7 +213,7 @@ class LiveDetection:
 
     def _apply(self, events: list[Any], withdrawn: list[Any]) -> int:
         """Store events, run the alert rules, settle withdrawals, publish the alerts."""
-        from khazar.alerts.service import update_alerts
+        from khazar.services.alerts import update_alerts
         from khazar.store.events import upsert_events
 
         if not events and not withdrawn:
@@ -251,8 +251,8 @@ class LiveDetection:
     def _withdraw(self, store: Any, withdrawn: list[Any], now: datetime) -> list[Any]:
         """Delete withdrawn provisional events; close the unacknowledged alerts that rest
         only on them. Returns the alerts closed."""
-        from khazar.alerts.model import AlertState
-        from khazar.alerts.service import acknowledge_alert, resolve_alert
+        from khazar.domain.alerts import AlertState
+        from khazar.services.alerts import acknowledge_alert, resolve_alert
         from khazar.store import alerts as repo
 
         if not withdrawn:

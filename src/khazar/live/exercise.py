@@ -1,6 +1,6 @@
 """Exercise mode: a red-team scenario simulated inside the server and fed, paced, into the
 exercise ingest path (flagged exercise), its own live detection and alert rules; at the
-end a score sheet (:mod:`khazar.api.exercise_score`). Runs are kept in ``exercise_runs``.
+end a score sheet (:mod:`khazar.services.exercise_score`). Runs are kept in ``exercise_runs``.
 
 One exercise at a time. States: ``simulating`` (the simulator is running) → ``running``
 (its feed is being replayed at ``speed`` × real time) → ``replayed`` (all sent, operators
@@ -19,9 +19,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from khazar.api.errors import NotFoundError, StateConflictError
-from khazar.api.exercise_score import AlertFacts, facts_from_truth, score_exercise
-from khazar.api.state import ServerState
 from khazar.errors import InputError
+from khazar.live.state import ServerState
+from khazar.services.exercise_score import AlertFacts, facts_from_truth, score_exercise
 from khazar.store import Store
 
 __all__ = ["ExerciseDirector", "ExerciseRequest"]

@@ -27,13 +27,13 @@ import numpy as np
 from argon2 import PasswordHasher
 from pyais.encode import encode_dict
 
-from khazar.api.geojson import positions_update
 from khazar.api.server import KhazarServer, ServeOptions
 from khazar.audit import add_user
 from khazar.config import load_settings
+from khazar.domain.picture import VesselRow
 from khazar.ingest.pipeline import Ingestor, RawLine
+from khazar.interop.features import positions_update
 from khazar.store import open_store
-from khazar.store.queries import VesselRow
 
 CHROMIUM = "/usr/bin/chromium"
 N_VESSELS = 5000

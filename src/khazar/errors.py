@@ -14,7 +14,8 @@
      ├── AuthError                users, passwords, roles
      │    ├── AuthenticationError  who you are could not be established
      │    └── PermissionDeniedError you are known but not allowed
-     └── AuditError               the audit log cannot be written or read
+     ├── AuditError               the audit log cannot be written or read
+ └── Unavailable              a capability is not installed or failed to load (HTTP 503)
 
 Low-level exceptions (duckdb, OSError, pydantic) are turned into one of these at the
 boundary of the adapter that met them. Messages say what was wrong, with the offending
@@ -35,10 +36,13 @@ __all__ = [
     "GeoError",
     "InputError",
     "KhazarError",
+    "NotFoundError",
     "PermissionDeniedError",
     "SchemaVersionError",
+    "StateConflictError",
     "StoreError",
     "StoreLockedError",
+    "Unavailable",
     "UnknownFormatError",
 ]
 
@@ -79,6 +83,14 @@ class InputError(KhazarError):
     exit_code = 2
 
 
+class NotFoundError(InputError):
+    """An id names nothing (404 over HTTP)."""
+
+
+class StateConflictError(InputError):
+    """The request is valid but the object's state does not allow it (409 over HTTP)."""
+
+
 class UnknownFormatError(InputError):
     pass
 
@@ -113,3 +125,9 @@ class PermissionDeniedError(AuthError):
 
 class AuditError(KhazarError):
     exit_code = 5
+
+
+class Unavailable(KhazarError):
+    """A capability the request needs is not installed or failed to load (HTTP 503)."""
+
+    exit_code = 6

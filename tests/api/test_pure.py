@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from khazar.api.features import parse_bbox, parse_datetime
 from khazar.api.routes_fleet import load_plan
 from khazar.api.sessions import SessionStore
-from khazar.api.vessel_kind import KINDS, vessel_kind
 from khazar.errors import InputError
+from khazar.interop.vessel_kind import KINDS, vessel_kind
 from khazar.live.hub import LiveHub
 
 lons = st.floats(-180, 180, allow_nan=False)
@@ -112,7 +112,7 @@ def test_live_message_is_serialised_once_on_the_publishers_thread(
 def test_live_positions_rows_say_what_the_vessel_features_say() -> None:
     from datetime import UTC, datetime
 
-    from khazar.api.geojson import POSITION_FIELDS, positions_update, vessel_feature
+    from khazar.interop.features import POSITION_FIELDS, positions_update, vessel_feature
     from khazar.store.queries import VesselRow
 
     clock = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)

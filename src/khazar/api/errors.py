@@ -16,13 +16,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from khazar import errors as e
-from khazar.api.services import Unavailable
 
 __all__ = [
     "ERROR_RESPONSES",
     "ErrorBody",
-    "NotFoundError",
-    "StateConflictError",
     "http_status",
     "install_error_handlers",
 ]
@@ -46,27 +43,19 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-class NotFoundError(e.InputError):
-    """An id in the URL names nothing (404)."""
-
-
-class StateConflictError(e.InputError):
-    """The request is valid but the object's state does not allow it (409)."""
-
-
 def http_status(exc: e.KhazarError) -> int:
     """The HTTP status for a Khazar error."""
     if isinstance(exc, e.AuthenticationError):
         return 401
     if isinstance(exc, e.PermissionDeniedError):
         return 403
-    if isinstance(exc, NotFoundError):
+    if isinstance(exc, e.NotFoundError):
         return 404
-    if isinstance(exc, StateConflictError | e.AlertStateError):
+    if isinstance(exc, e.StateConflictError | e.AlertStateError):
         return 409
     if isinstance(exc, e.InputError | e.ConfigError):
         return 400
-    if isinstance(exc, e.StoreError | Unavailable):
+    if isinstance(exc, e.StoreError | e.Unavailable):
         return 503
     return 500
 

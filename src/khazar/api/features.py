@@ -7,45 +7,15 @@ Part 1 does (``numberMatched``, ``numberReturned``, ``timeStamp``, ``links``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
+from khazar.domain.picture import BBox, Interval
 from khazar.errors import InputError
 
 __all__ = [
-    "BBox",
-    "Interval",
-    "feature",
-    "feature_collection",
     "parse_bbox",
     "parse_datetime",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class BBox:
-    """Longitude/latitude box, degrees (OGC order: minLon, minLat, maxLon, maxLat)."""
-
-    min_lon: float
-    min_lat: float
-    max_lon: float
-    max_lat: float
-
-    def contains(self, lat: float, lon: float) -> bool:
-        return self.min_lat <= lat <= self.max_lat and self.min_lon <= lon <= self.max_lon
-
-
-@dataclass(frozen=True, slots=True)
-class Interval:
-    """A closed time interval; ``None`` bounds are open (``..`` in OGC syntax)."""
-
-    start: datetime | None
-    end: datetime | None
-
-    def contains(self, t: datetime) -> bool:
-        return (self.start is None or t >= self.start) and (self.end is None or t <= self.end)
 
 
 def parse_bbox(value: str | None) -> BBox | None:
@@ -101,34 +71,3 @@ def parse_datetime(value: str | None) -> Interval | None:
         return Interval(start, end)
     t = _parse_instant(value, value)
     return Interval(t, t)
-
-
-def feature(
-    geometry: Mapping[str, Any] | None, properties: Mapping[str, Any], fid: str | int | None
-) -> dict[str, Any]:
-    """One GeoJSON Feature."""
-    out: dict[str, Any] = {"type": "Feature", "geometry": geometry, "properties": properties}
-    if fid is not None:
-        out["id"] = fid
-    return out
-
-
-def feature_collection(
-    features: Sequence[Mapping[str, Any]],
-    matched: int,
-    self_href: str,
-    now: datetime | None = None,
-    extra: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """An OGC API Features ``items`` response."""
-    out: dict[str, Any] = {
-        "type": "FeatureCollection",
-        "features": list(features),
-        "numberMatched": matched,
-        "numberReturned": len(features),
-        "timeStamp": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
-        "links": [{"href": self_href, "rel": "self", "type": "application/geo+json"}],
-    }
-    if extra:
-        out.update(extra)
-    return out

@@ -11,8 +11,8 @@ from typing import Any
 
 from shapely.geometry import mapping
 
-from khazar.api.features import feature
 from khazar.api.services import optional, require_service
+from khazar.interop.features import feature
 from khazar.live.state import ServerState
 
 __all__ = ["geography_features"]

@@ -12,11 +12,10 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from khazar.api.auth import Principal, Reader, StateDep, authorize
-from khazar.api.errors import NotFoundError
 from khazar.api.features import parse_datetime
-from khazar.api.geojson import alert_feature
 from khazar.audit import Action
-from khazar.errors import InputError
+from khazar.errors import InputError, NotFoundError
+from khazar.interop.features import alert_feature
 from khazar.live.state import ServerState
 
 __all__ = ["router"]

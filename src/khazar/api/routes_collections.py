@@ -11,17 +11,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from khazar.api.auth import Reader, StateDep
-from khazar.api.errors import NotFoundError
-from khazar.api.features import (
-    Interval,
+from khazar.api.features import parse_bbox, parse_datetime
+from khazar.api.geography import geography_features
+from khazar.domain.picture import Interval
+from khazar.errors import InputError, NotFoundError
+from khazar.interop.features import (
+    alert_feature,
     feature,
     feature_collection,
-    parse_bbox,
-    parse_datetime,
+    track_feature,
+    vessel_feature,
 )
-from khazar.api.geography import geography_features
-from khazar.api.geojson import alert_feature, track_feature, vessel_feature
-from khazar.errors import InputError
 from khazar.live.state import ServerState
 from khazar.store import queries
 

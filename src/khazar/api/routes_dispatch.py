@@ -16,11 +16,10 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from khazar.api.auth import Principal, Reader, StateDep, authorize
-from khazar.api.errors import NotFoundError, StateConflictError
-from khazar.api.geojson import alert_feature
 from khazar.audit import Action
 from khazar.audit import append as audit_append
-from khazar.errors import InputError
+from khazar.errors import InputError, NotFoundError, StateConflictError
+from khazar.interop.features import alert_feature
 from khazar.services.dispatch import geography, plan_for_alert, route_feature
 
 __all__ = ["router"]

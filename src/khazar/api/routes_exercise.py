@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from khazar.api.auth import Principal, Reader, StateDep, authorize
-from khazar.api.services import Unavailable
 from khazar.audit import Action
+from khazar.errors import Unavailable
 from khazar.live.exercise import ExerciseDirector, ExerciseRequest
 from khazar.live.state import ServerState
 

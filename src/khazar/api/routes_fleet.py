@@ -10,9 +10,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from khazar.api.auth import Reader, StateDep
-from khazar.api.features import Interval, feature, feature_collection, parse_datetime
-from khazar.api.geojson import point
+from khazar.api.features import parse_datetime
+from khazar.domain.picture import Interval
 from khazar.errors import InputError
+from khazar.interop.features import feature, feature_collection, point
 from khazar.patrol.deviation import Deviation, PlannedRoute, deviation, track_offsets_m
 from khazar.store import queries
 from khazar.units import M_PER_NM, deg_decimal_minutes

@@ -14,7 +14,6 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from khazar.api.auth import Principal, StateDep, authorize
-from khazar.api.errors import NotFoundError
 from khazar.audit import (
     Action,
     add_user,
@@ -25,6 +24,7 @@ from khazar.audit import (
     set_password,
     set_role,
 )
+from khazar.errors import NotFoundError
 from khazar.live.state import ServerState
 
 __all__ = ["router"]

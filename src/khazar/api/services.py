@@ -11,15 +11,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from khazar.errors import KhazarError
+from khazar.errors import Unavailable
 
-__all__ = ["Unavailable", "optional", "require_service"]
-
-
-class Unavailable(KhazarError):
-    """A capability the request needs is not installed or failed to load (HTTP 503)."""
-
-    exit_code = 6
+__all__ = ["optional", "require_service"]
 
 
 def optional(module: str, name: str) -> Any | None:

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from khazar.api.geojson import alert_feature
+from khazar.interop.features import alert_feature
 from khazar.live.state import ServerState
 
 __all__ = ["LiveDetection"]

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from khazar.api.errors import NotFoundError, StateConflictError
-from khazar.errors import InputError
+from khazar.errors import InputError, NotFoundError, StateConflictError
 from khazar.live.state import ServerState
 from khazar.services.exercise_score import AlertFacts, facts_from_truth, score_exercise
 from khazar.store import Store

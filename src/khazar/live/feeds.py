@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from khazar.api.geojson import positions_update
+from khazar.interop.features import positions_update
 from khazar.live.state import ServerState
 from khazar.store import queries
 

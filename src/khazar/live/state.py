@@ -17,6 +17,7 @@ from typing import Any
 from khazar.api.sessions import SessionStore
 from khazar.config import Settings
 from khazar.live.hub import LiveHub
+from khazar.live.stats import FeedCounters
 from khazar.store import Store
 
 __all__ = ["ServerState"]
@@ -43,6 +44,10 @@ class ServerState:
     cache: dict[str, Any] = field(default_factory=dict)
     #: the exercise director (:class:`khazar.live.exercise.ExerciseDirector`), set by the server
     exercises: Any = None
+    #: per-source feed counters (``/metrics``, ``/api/health``, the minute log line)
+    feeds: FeedCounters = field(default_factory=FeedCounters)
+    #: seconds the committed detection lags the newest ingested position (None: not running)
+    detection_lag_s: float | None = None
 
     @classmethod
     def create(cls, store: Store, settings: Settings, live_queue_max: int = 1000) -> ServerState:

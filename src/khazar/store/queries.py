@@ -7,12 +7,11 @@ polylines). Every query runs on a cursor the caller passes and returns plain val
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
 
-from khazar.api.features import BBox, Interval
+from khazar.domain.picture import BBox, Interval, TrackRow, VesselRow
 
 __all__ = [
     "TrackRow",
@@ -26,33 +25,6 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class VesselRow:
-    """A vessel's latest position and static data."""
-
-    mmsi: int
-    ts: datetime
-    lat: float
-    lon: float
-    sog_kn: float | None
-    cog_deg: float | None
-    heading_deg: int | None
-    status: int | None
-    name: str | None
-    callsign: str | None
-    imo: int | None
-    ship_type: int | None
-    destination: str | None
-    length_m: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class TrackRow:
-    mmsi: int
-    times: list[datetime]
-    lats: list[float]
-    lons: list[float]
-    sogs_kn: list[float | None]
 
 
 def _interval_sql(interval: Interval | None, column: str, args: list[object]) -> str:

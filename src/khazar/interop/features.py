@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from shapely.geometry import mapping
 
-from khazar.api.features import feature
-from khazar.api.vessel_kind import vessel_kind
-from khazar.store.queries import TrackRow, VesselRow
+from khazar.domain.picture import TrackRow, VesselRow
+from khazar.interop.vessel_kind import vessel_kind
 from khazar.units import BAKU_TZ, deg_decimal_minutes
 
 __all__ = [
     "POSITION_FIELDS",
     "alert_feature",
+    "feature",
+    "feature_collection",
     "geometry_feature",
     "point",
     "positions_update",
@@ -134,3 +136,34 @@ def alert_feature(alert_dict: dict[str, Any]) -> dict[str, Any]:
     props["lat_dm"] = deg_decimal_minutes(lat, is_lat=True)
     props["lon_dm"] = deg_decimal_minutes(lon, is_lat=False)
     return feature(point(lat, lon), props, str(props["id"]))
+
+
+def feature(
+    geometry: Mapping[str, Any] | None, properties: Mapping[str, Any], fid: str | int | None
+) -> dict[str, Any]:
+    """One GeoJSON Feature."""
+    out: dict[str, Any] = {"type": "Feature", "geometry": geometry, "properties": properties}
+    if fid is not None:
+        out["id"] = fid
+    return out
+
+
+def feature_collection(
+    features: Sequence[Mapping[str, Any]],
+    matched: int,
+    self_href: str,
+    now: datetime | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An OGC API Features ``items`` response."""
+    out: dict[str, Any] = {
+        "type": "FeatureCollection",
+        "features": list(features),
+        "numberMatched": matched,
+        "numberReturned": len(features),
+        "timeStamp": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
+        "links": [{"href": self_href, "rel": "self", "type": "application/geo+json"}],
+    }
+    if extra:
+        out.update(extra)
+    return out

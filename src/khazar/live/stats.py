@@ -1,0 +1,76 @@
+"""Per-source feed counters of the live runtime, read by ``/metrics``, ``/api/health`` and the
+once-a-minute log line.
+
+Listeners and the ingest thread add to them; readers take a :meth:`FeedCounters.snapshot`.
+A counter only ever grows (Prometheus counters), except ``connected``, a state.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, replace
+
+__all__ = ["FeedCounters", "SourceStats"]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStats:
+    """What one source (``udp:10110``, ``tcp:host:port``, ``file:path``) has done so far."""
+
+    source: str
+    #: lines received from the transport (before the queue)
+    received: int = 0
+    #: lines ingest accepted (decoded, or kept as a fragment of a message)
+    accepted: int = 0
+    #: lines ingest rejected, by reason (bad checksum, garbage, …)
+    rejected: int = 0
+    #: lines dropped because the queue was full (a slow consumer) or over a bound
+    dropped: int = 0
+    #: connected (TCP), listening (UDP), open (file); None before the first attempt
+    connected: bool | None = None
+    #: times a connection was (re)established
+    connects: int = 0
+    #: time.monotonic() of the last line received, None before the first
+    last_line_monotonic: float | None = None
+
+
+class FeedCounters:
+    """Thread-safe counters per source; cheap enough to call per line."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stats: dict[str, SourceStats] = {}
+
+    def _get(self, source: str) -> SourceStats:
+        found = self._stats.get(source)
+        if found is None:
+            found = self._stats[source] = SourceStats(source)
+        return found
+
+    def received(self, source: str, n: int = 1) -> None:
+        with self._lock:
+            s = self._get(source)
+            self._stats[source] = replace(s, received=s.received + n,
+                                          last_line_monotonic=time.monotonic())
+
+    def ingested(self, source: str, accepted: int, rejected: int) -> None:
+        with self._lock:
+            s = self._get(source)
+            self._stats[source] = replace(s, accepted=s.accepted + accepted,
+                                          rejected=s.rejected + rejected)
+
+    def dropped(self, source: str, n: int = 1) -> None:
+        with self._lock:
+            s = self._get(source)
+            self._stats[source] = replace(s, dropped=s.dropped + n)
+
+    def connected(self, source: str, up: bool) -> None:
+        with self._lock:
+            s = self._get(source)
+            self._stats[source] = replace(s, connected=up,
+                                          connects=s.connects + (1 if up else 0))
+
+    def snapshot(self) -> dict[str, SourceStats]:
+        with self._lock:
+            return dict(self._stats)

@@ -25,12 +25,12 @@ from argon2 import PasswordHasher
 from khazar.alerts import service as alert_service
 from khazar.alerts.context import rule_context
 from khazar.api.server import KhazarServer, ServeOptions
-from khazar.audit import add_user
 from khazar.config import Settings, load_settings
 from khazar.detect import detect_batch
 from khazar.detect.adapters import geography_from_geo, load_detections, load_fixes
 from khazar.geo import load_geography
 from khazar.ingest.pipeline import Ingestor, RawLine
+from khazar.services.users import add_user
 from khazar.sim.engine import simulate
 from khazar.store import alerts as alert_repo
 from khazar.store import open_store, queries

@@ -28,11 +28,11 @@ from argon2 import PasswordHasher
 from pyais.encode import encode_dict
 
 from khazar.api.server import KhazarServer, ServeOptions
-from khazar.audit import add_user
 from khazar.config import load_settings
 from khazar.domain.picture import VesselRow
 from khazar.ingest.pipeline import Ingestor, RawLine
 from khazar.interop.features import positions_update
+from khazar.services.users import add_user
 from khazar.store import open_store
 
 CHROMIUM = "/usr/bin/chromium"

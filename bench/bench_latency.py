@@ -37,8 +37,8 @@ import httpx
 import numpy as np
 from argon2 import PasswordHasher
 
-from khazar.audit import add_user
 from khazar.config import load_settings
+from khazar.services.users import add_user
 from khazar.store import open_store
 
 CHROMIUM = "/usr/bin/chromium"

@@ -12,11 +12,11 @@ from pyais import decode
 from pyais.encode import encode_dict
 from typer.testing import CliRunner
 
-from khazar.audit import verify_store
 from khazar.cli import app
 from khazar.domain import Event
 from khazar.errors import AlertStateError, InputError
 from khazar.store import open_store
+from khazar.store.audit import verify_store
 from khazar.store.events import upsert_events
 
 runner = CliRunner()

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from khazar.alerts import AlertState, Severity, handover_summary
-from khazar.audit import read_entries, verify_store
 from khazar.errors import AlertStateError, InputError
 from khazar.services import alerts as svc
 from khazar.store import Store, open_store
 from khazar.store import alerts as repo
+from khazar.store.audit import read_entries, verify_store
 
 from .builders import OTHER, STRANGER, T0, context, event, settings
 

@@ -13,12 +13,12 @@ import pytest
 from typer.testing import CliRunner
 
 from khazar.alerts.evaluation import score_alerts
-from khazar.audit import read_entries, verify_store
 from khazar.cli import app
 from khazar.config import load_settings
 from khazar.sim.truth import Truth
 from khazar.store import alerts as repo
 from khazar.store import open_store
+from khazar.store.audit import read_entries, verify_store
 
 pytestmark = pytest.mark.slow  # simulate + ingest + detect twice: ~30 s of CPU
 runner = CliRunner()

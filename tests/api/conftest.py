@@ -14,10 +14,10 @@ from argon2 import PasswordHasher
 from tests.api.feed import SHIPS, feed
 
 from khazar.api.server import KhazarServer, ServeOptions
-from khazar.audit import add_user
 from khazar.config import load_settings
 from khazar.domain.alerts import Alert, AlertState, Severity
 from khazar.ingest.pipeline import Ingestor, RawLine
+from khazar.services.users import add_user
 from khazar.store import open_store
 from khazar.store.alerts import upsert_alerts
 

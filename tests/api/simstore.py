@@ -11,13 +11,14 @@ from pathlib import Path
 from argon2 import PasswordHasher
 
 from khazar.alerts.context import rule_context
-from khazar.audit import Role, add_user
+from khazar.audit import Role
 from khazar.config import Settings
 from khazar.detect import detect_batch
 from khazar.detect.adapters import geography_from_geo, load_detections, load_fixes
 from khazar.geo import load_geography
 from khazar.ingest.pipeline import Ingestor, RawLine
 from khazar.services import alerts as alert_service
+from khazar.services.users import add_user
 from khazar.sim.engine import simulate
 from khazar.store import alerts as alert_repo
 from khazar.store import open_store

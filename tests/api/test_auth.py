@@ -9,7 +9,7 @@ import httpx
 import pytest
 from tests.api.conftest import ALERT_IDS, PASSWORD, Served
 
-from khazar.audit import list_entries
+from khazar.store.audit import list_entries
 
 PUBLIC = {"/api/openapi.json", "/api/login"}
 

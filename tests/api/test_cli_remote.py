@@ -24,11 +24,11 @@ from tests.api.conftest import ALERT_IDS, PASSWORD, SHIPS, START, build_store
 from typer.testing import CliRunner
 
 from khazar.api.remote import server_url_from_args
-from khazar.audit import list_entries
 from khazar.cli import app
 from khazar.domain import Event
 from khazar.errors import InputError, PermissionDeniedError, StoreLockedError
 from khazar.store import open_store
+from khazar.store.audit import list_entries
 from khazar.store.events import upsert_events
 
 KHAZAR = Path(sys.executable).with_name("khazar")

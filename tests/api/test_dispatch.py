@@ -13,7 +13,7 @@ import httpx
 from tests.api.conftest import DISPATCH_IDS, FEED_MINUTES, START, Served
 from tests.api.feed import SHIPS, position_lines
 
-from khazar.audit import list_entries
+from khazar.store.audit import list_entries
 
 
 def _km(a: list[float], b: list[float]) -> float:

@@ -16,9 +16,10 @@ from tests.api.conftest import PASSWORD
 from tests.exercise_truth import planted_intruder
 
 from khazar.api.server import KhazarServer, ServeOptions
-from khazar.audit import add_user, list_entries
 from khazar.config import load_settings
+from khazar.services.users import add_user
 from khazar.store import open_store
+from khazar.store.audit import list_entries
 
 USERS = {"xena": "exercise_director", "omar": "operator", "vera": "viewer"}
 

@@ -19,8 +19,8 @@ from argon2 import PasswordHasher
 from tests.api.feed import position_lines
 
 from khazar.api.server import KhazarServer, ServeOptions
-from khazar.audit import add_user
 from khazar.config import load_settings
+from khazar.services.users import add_user
 from khazar.store import open_store
 
 PASSWORD = "correct horse battery"

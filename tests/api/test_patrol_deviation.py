@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from tests.api.feed import position_lines
 
 from khazar.api.server import KhazarServer, ServeOptions
-from khazar.audit import add_user
 from khazar.config import load_settings
 from khazar.errors import InputError
 from khazar.ingest.pipeline import Ingestor, RawLine
@@ -29,6 +28,7 @@ from khazar.patrol.deviation import (
     planned_position,
     track_offsets_m,
 )
+from khazar.services.users import add_user
 from khazar.store import open_store
 from khazar.units import M_PER_NM, haversine_m
 

@@ -8,7 +8,7 @@ from contextlib import closing
 import httpx
 from tests.api.conftest import PASSWORD, Served
 
-from khazar.audit import list_entries
+from khazar.store.audit import list_entries
 
 
 def _admin(served: Served) -> httpx.Client:

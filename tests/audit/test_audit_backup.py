@@ -7,10 +7,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from khazar.audit import append, list_entries, verify_store
 from khazar.cli import app
 from khazar.errors import StoreError
 from khazar.store import open_store
+from khazar.store.audit import append, list_entries, verify_store
 
 runner = CliRunner()
 

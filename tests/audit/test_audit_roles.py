@@ -10,9 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from khazar.audit import PERMISSIONS, Action, Role, User, can, parse_role, require, roles_allowed
+from khazar.audit import PERMISSIONS, Action, Role, can, parse_role, require, roles_allowed
 from khazar.cli import app
 from khazar.errors import InputError, PermissionDeniedError
+from khazar.services.users import User
 
 T0 = datetime(2026, 5, 1, tzinfo=UTC)
 

@@ -10,22 +10,21 @@ import pytest
 from argon2 import PasswordHasher
 from typer.testing import CliRunner
 
-from khazar.audit import (
-    Role,
+from khazar.audit import Role
+from khazar.cli import app
+from khazar.errors import AuthenticationError, AuthError, InputError
+from khazar.services.users import (
     add_user,
     authenticate,
     disable_user,
     enable_user,
     get_user,
-    list_entries,
     list_users,
     set_password,
     set_role,
-    verify_store,
 )
-from khazar.cli import app
-from khazar.errors import AuthenticationError, AuthError, InputError
 from khazar.store import open_store
+from khazar.store.audit import list_entries, verify_store
 
 runner = CliRunner()
 PASSWORD = "correct horse battery staple"

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from khazar.audit import append, audited, read_entries, read_head, verify_store
 from khazar.audit.chain import GENESIS_HASH, compute_hash, verify_chain
 from khazar.cli import app
 from khazar.errors import AuditError
 from khazar.store import open_store
+from khazar.store.audit import append, audited, read_entries, read_head, verify_store
 
 T0 = datetime(2026, 5, 1, 6, 0, tzinfo=UTC)
 runner = CliRunner()
@@ -317,7 +317,7 @@ def test_head_write_failure_is_reported_and_leaves_the_entry_unsealed(
         raise OSError(28, "No space left on device")
 
     with open_store(db) as store:
-        monkeypatch.setattr("khazar.audit.log.os.fsync", broken_fsync)
+        monkeypatch.setattr("khazar.store.audit.os.fsync", broken_fsync)
         with pytest.raises(AuditError, match=r"seq 9\.\.9 are committed but the head file"):
             append(store, "ann", "alerts.ack", "alert-9")
         monkeypatch.undo()

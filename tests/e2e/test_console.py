@@ -17,8 +17,8 @@ from argon2 import PasswordHasher
 from tests.exercise_truth import planted_intruder
 
 from khazar.api.server import KhazarServer, ServeOptions
-from khazar.audit import add_user
 from khazar.config import load_settings
+from khazar.services.users import add_user
 from khazar.store import open_store
 from khazar.units import deg_decimal_minutes
 

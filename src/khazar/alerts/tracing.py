@@ -13,11 +13,11 @@ from pathlib import Path
 
 from khazar.alerts.backtrace import TraceTarget, VesselTrace, rank_vessels
 from khazar.alerts.context import shore_distance
-from khazar.audit import append
 from khazar.errors import InputError
 from khazar.geo import Geography
 from khazar.interop.evidence import EvidencePack, write_pack
 from khazar.store import Store
+from khazar.store.audit import append
 from khazar.store.picture import fixes_in_box
 from khazar.units import EARTH_RADIUS_M
 

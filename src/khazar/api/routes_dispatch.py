@@ -17,10 +17,10 @@ from pydantic import BaseModel, Field
 
 from khazar.api.auth import Principal, Reader, StateDep, authorize
 from khazar.audit import Action
-from khazar.audit import append as audit_append
 from khazar.errors import InputError, NotFoundError, StateConflictError
 from khazar.interop.features import alert_feature
 from khazar.services.dispatch import geography, plan_for_alert, route_feature
+from khazar.store.audit import append as audit_append
 
 __all__ = ["router"]
 

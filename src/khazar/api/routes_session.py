@@ -8,8 +8,10 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from khazar.api.auth import CSRF_COOKIE, SESSION_COOKIE, CurrentUser, Principal, StateDep
-from khazar.audit import PERMISSIONS, append, authenticate
+from khazar.audit import PERMISSIONS
 from khazar.errors import AuthenticationError
+from khazar.services.users import authenticate
+from khazar.store.audit import append
 
 __all__ = ["router"]
 

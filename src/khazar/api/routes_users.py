@@ -14,8 +14,10 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from khazar.api.auth import Principal, StateDep, authorize
-from khazar.audit import (
-    Action,
+from khazar.audit import Action
+from khazar.errors import NotFoundError
+from khazar.live.state import ServerState
+from khazar.services.users import (
     add_user,
     disable_user,
     enable_user,
@@ -24,8 +26,6 @@ from khazar.audit import (
     set_password,
     set_role,
 )
-from khazar.errors import NotFoundError
-from khazar.live.state import ServerState
 
 __all__ = ["router"]
 

@@ -114,7 +114,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
 
 
 class HasRole(Protocol):
-    """Anything with a role and a disabled flag (a :class:`~khazar.audit.users.User`)."""
+    """Anything with a role and a disabled flag (a :class:`~khazar.services.users.User`)."""
 
     @property
     def username(self) -> str: ...

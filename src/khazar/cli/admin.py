@@ -11,20 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from khazar.audit import (
-    PERMISSIONS,
-    Role,
-    add_user,
-    append,
-    disable_user,
-    enable_user,
-    list_entries,
-    list_users,
-    parse_role,
-    set_password,
-    set_role,
-    verify_store,
-)
+from khazar.audit import PERMISSIONS, Role, parse_role
 from khazar.cli._app import (
     ApiUserOption,
     DbOption,
@@ -35,7 +22,16 @@ from khazar.cli._app import (
     store_or_api,
 )
 from khazar.errors import AuditError, InputError
+from khazar.services.users import (
+    add_user,
+    disable_user,
+    enable_user,
+    list_users,
+    set_password,
+    set_role,
+)
 from khazar.store import Store, open_store
+from khazar.store.audit import append, list_entries, verify_store
 
 
 @app.command()

@@ -40,7 +40,7 @@ def _run(args: list[str]) -> None:
 
 
 def _demo_user(db: Path) -> None:
-    from khazar.audit import add_user, get_user
+    from khazar.services.users import add_user, get_user
     from khazar.store import open_store
 
     with open_store(db) as store:

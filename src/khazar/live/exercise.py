@@ -99,8 +99,8 @@ class ExerciseDirector:
     # --- start ----------------------------------------------------------------------
     def start(self, req: ExerciseRequest, user: str) -> dict[str, Any]:
         """Check the request, record the run and start simulating and replaying it."""
-        from khazar.audit import append as audit_append
         from khazar.sim.scenarios import SCENARIOS
+        from khazar.store.audit import append as audit_append
 
         if req.scenario not in SCENARIOS or req.scenario == "normal":
             names = ", ".join(s for s in SCENARIOS if s != "normal")
@@ -184,7 +184,7 @@ class ExerciseDirector:
     # --- finish ---------------------------------------------------------------------
     def finish(self, run_id: str, user: str) -> dict[str, Any]:
         """Stop the replay if it still runs, score the exercise, store the sheet."""
-        from khazar.audit import append as audit_append
+        from khazar.store.audit import append as audit_append
 
         with self._lock:
             run = self.get(run_id)
@@ -211,8 +211,8 @@ class ExerciseDirector:
 
     @staticmethod
     def _score(store: Store, run: dict[str, Any]) -> dict[str, Any]:
-        from khazar.audit import list_entries
         from khazar.store.alerts import list_alerts, list_transitions
+        from khazar.store.audit import list_entries
 
         truth = run["truth"] or {}
         started = datetime.fromisoformat(run["started_at"])

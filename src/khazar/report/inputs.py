@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from khazar.audit import verify_store
 from khazar.config import Settings
 from khazar.energy import Criticality, asset_criticality
 from khazar.geo import Asset, Geography
 from khazar.report.coverage import PlannedRoute, asset_coverage, patrol_hours
 from khazar.report.scorecard import ScorecardInputs
 from khazar.store import Store
+from khazar.store.audit import verify_store
 from khazar.store.reporting import boat_statuses, load_snapshot
 
 __all__ = ["COVERAGE_RADIUS_M", "AssembledInputs", "scorecard_inputs"]

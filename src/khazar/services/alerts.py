@@ -10,13 +10,13 @@ from datetime import datetime, timedelta
 
 from khazar.alerts import lifecycle
 from khazar.alerts.rules import RuleContext, alerts_for_events
-from khazar.audit import AuditTransaction, audited
 from khazar.config import Settings
 from khazar.domain import Event
 from khazar.domain.alerts import Alert, AlertState, Note, Transition
 from khazar.errors import InputError
 from khazar.store import Store
 from khazar.store import alerts as repo
+from khazar.store.audit import AuditTransaction, audited
 
 __all__ = [
     "UpdateResult",

@@ -16,7 +16,6 @@ from typing import Any
 
 from argon2 import PasswordHasher
 
-from khazar.audit.log import audited
 from khazar.audit.passwords import (
     check_password_policy,
     hash_password,
@@ -27,6 +26,7 @@ from khazar.audit.passwords import (
 from khazar.audit.roles import Role, parse_role
 from khazar.errors import AuthenticationError, AuthError, InputError
 from khazar.store import Store
+from khazar.store.audit import audited
 
 __all__ = [
     "User",

@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test check lint typecheck eval bench clean
+.PHONY: setup demo test check lint imports typecheck eval bench clean
 
 $(STAMP): pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh
@@ -16,16 +16,21 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/khazar demo
 
-test: $(STAMP)
+# The layer contracts (import-linter) are checked first: they take seconds.
+test: $(STAMP) imports
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff check src tests bench tools
+
+# Imports only go down the layers of DESIGN.md's Architecture (contracts in pyproject.toml).
+imports: $(STAMP)
+	$(VENV)/bin/lint-imports
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-check: lint typecheck test
+check: lint imports typecheck test
 
 eval: $(STAMP)
 	$(VENV)/bin/khazar eval-seeds

@@ -21,7 +21,8 @@ from khazar.patrol.dispatch import (
     stop_at_shore,
 )
 from khazar.store import open_store
-from khazar.store.fleet import BoatState, fleet_status, set_boat_status
+from khazar.domain.fleet import BoatState
+from khazar.store.fleet import fleet_status, set_boat_status
 from khazar.units import KN_TO_MS, haversine_m
 
 T0 = datetime(2026, 11, 27, 12, tzinfo=UTC)

@@ -24,6 +24,7 @@ __all__ = [
     "boat_fixes",
     "fleet_status",
     "last_positions",
+    "positions_between",
     "set_boat_status",
 ]
 
@@ -86,6 +87,18 @@ def last_positions(
         params.append(to_utc(until))
     rows = reading(db).execute(sql + " ORDER BY ts DESC LIMIT ?", [*params, limit]).fetchall()
     return [(to_utc(r[0]), float(r[1]), float(r[2])) for r in reversed(rows)]
+
+
+def positions_between(
+    db: Db, mmsi: int, since: datetime, until: datetime, exercise: bool = False
+) -> list[tuple[datetime, float, float]]:
+    """The vessel's positions from ``since`` to ``until`` (both included, UTC), oldest
+    first, as (time, lat, lon), from one picture (live or exercise)."""
+    rows = reading(db).execute(
+        "SELECT ts, lat, lon FROM positions WHERE mmsi = ? AND exercise = ? "
+        "AND ts BETWEEN ? AND ? ORDER BY ts", [mmsi, exercise, to_utc(since), to_utc(until)]
+    ).fetchall()
+    return [(to_utc(r[0]), float(r[1]), float(r[2])) for r in rows]
 
 
 def boat_fixes(

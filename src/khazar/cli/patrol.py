@@ -282,7 +282,7 @@ def dispatch(
             elif alert is not None:
                 out = plan_for_alert(where, settings, geo.router, alert, decided).to_dict()
             elif mmsi is not None:
-                fixes = last_positions(where, mmsi)
+                fixes = last_positions(where, mmsi, until=decided)
                 if not fixes:
                     raise InputError(f"no stored positions for MMSI {mmsi}")
                 out = plan_for_fixes(where, settings, geo.router, f"mmsi {mmsi}", fixes,

@@ -135,13 +135,15 @@ def plan_for_alert(
     decided_at: datetime | None = None,
 ) -> DispatchView:
     """Options of every available or patrolling boat to intercept ``alert_id``'s vessel
-    (or its position at its last event when it names no vessel), fastest first.
+    (or its position at its last event when it names no vessel), fastest first. With
+    ``decided_at`` (UTC), as the picture stood then: no fix newer than it is used.
 
     :class:`InputError` when there is no such alert."""
     alert = get_alert(store, alert_id)
     fixes: list[tuple[datetime, float, float]] = []
     if alert.mmsi is not None:
-        fixes = last_positions(store, alert.mmsi, _TARGET_FIXES, exercise=alert.exercise)
+        fixes = last_positions(store, alert.mmsi, _TARGET_FIXES, exercise=alert.exercise,
+                               until=decided_at)
     if not fixes:
         fixes = [(alert.last_ts, alert.lat, alert.lon)]
     return plan_for_fixes(store, settings, router, alert.id, fixes, alert.exercise, decided_at)

@@ -1,5 +1,5 @@
 """Alert actions against the store: each change, its transition row and its audit entry
-commit together (:func:`khazar.audit.audited`). Thin: the decisions are in
+commit together (:func:`khazar.store.audit.audited`). Thin: the decisions are in
 :mod:`khazar.alerts.rules` and :mod:`khazar.alerts.lifecycle`."""
 
 from __future__ import annotations

@@ -29,7 +29,9 @@ __all__ = [
     "AlertSettings",
     "Boat",
     "DetectSettings",
+    "DispatchSettings",
     "EnergySettings",
+    "ExerciseSettings",
     "IngestSettings",
     "Receiver",
     "RegistrySettings",
@@ -363,6 +365,48 @@ class AlertSettings(_Section):
         return rules
 
 
+class DispatchSettings(_Section):
+    """Where a boat is when dispatch plans its intercept (docs: Dispatch)."""
+
+    boat_fix_max_age_s: float = Field(
+        3600.0, gt=0,
+        description="a boat's latest AIS fix places it when it is less than this many seconds "
+        "older than the decision time; an older fix (or none) places it at its base",
+    )
+
+
+class ExerciseSettings(_Section):
+    """Red-team exercises started from the console: limits and the start form's defaults."""
+
+    max_hours: float = Field(24.0, gt=0, description="longest simulated exercise, hours")
+    max_speed: float = Field(3600.0, ge=1, description="fastest replay, × real time")
+    default_hours: float = Field(1.0, gt=0, description="simulated hours when not given")
+    default_speed: float = Field(60.0, ge=1, description="replay speed when not given")
+    default_seed: int = Field(1, ge=0, description="simulator seed when not given")
+    default_density: float = Field(
+        0.1, gt=0, le=1, description="background traffic when not given, share of a normal day"
+    )
+    time_tolerance_s: float = Field(
+        1800.0, gt=0, description="an alert answers a planted behaviour whose span, widened by "
+        "this, holds its first event (when the simulator's truth does not say)",
+    )
+    match_radius_m: float = Field(
+        1500.0, gt=0, description="an alert naming no vessel answers a behaviour this close "
+        "(when the simulator's truth does not say)",
+    )
+    join_timeout_s: float = Field(
+        30.0, gt=0, description="how long finishing waits for the replay thread to stop"
+    )
+
+    @model_validator(mode="after")
+    def _defaults_within_limits(self) -> ExerciseSettings:
+        if not self.default_hours <= self.max_hours:
+            raise ValueError(f"default_hours {self.default_hours} > max_hours {self.max_hours}")
+        if not self.default_speed <= self.max_speed:
+            raise ValueError(f"default_speed {self.default_speed} > max_speed {self.max_speed}")
+        return self
+
+
 class Settings(BaseSettings):
     """Everything configurable in Khazar, validated once at start-up."""
 
@@ -387,6 +431,8 @@ class Settings(BaseSettings):
     detect: DetectSettings = Field(default_factory=DetectSettings)
     energy: EnergySettings = Field(default_factory=EnergySettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
+    exercise: ExerciseSettings = Field(default_factory=ExerciseSettings)
 
     @field_validator("fleet")
     @classmethod

@@ -42,10 +42,10 @@ def test_update_is_idempotent_and_audited(store: Store) -> None:
         store, CTX, [event("anchor_drag", STRANGER, asset="acg-sangachal-oil")], NOW
     )
     assert again.new == () and again.updated == ()
-    assert len(repo.list_alerts(store.conn)) == 3
+    assert len(repo.list_alerts(store)) == 3
     actions = [e.action for e in read_entries(store)]
     assert actions == ["alerts.raise"] * 3
-    assert {t.to_state for t in repo.list_transitions(store.conn)} == {AlertState.new}
+    assert {t.to_state for t in repo.list_transitions(store)} == {AlertState.new}
 
 
 def test_full_life_cycle_by_named_users(store: Store) -> None:
@@ -60,11 +60,11 @@ def test_full_life_cycle_by_named_users(store: Store) -> None:
     assert done.state is AlertState.resolved
     assert done.assigned_boat == "SBS-05"
     assert done.resolution == "boarded, anchor chain out, master detained"
-    stored = repo.get_alert(store.conn, aid)
+    stored = repo.get_alert(store, aid)
     assert stored == done
     moves = [
         (t.from_state, t.to_state, t.actor, t.boat)
-        for t in repo.list_transitions(store.conn, alert_id=aid)
+        for t in repo.list_transitions(store, alert_id=aid)
     ]
     assert moves == [
         (None, AlertState.new, "system", None),
@@ -104,10 +104,10 @@ def test_invalid_transitions_are_clear_errors(store: Store, steps: list[str], me
     }
     for step in steps[:-1]:
         actions[step]()
-    before = repo.get_alert(store.conn, aid)
+    before = repo.get_alert(store, aid)
     with pytest.raises(AlertStateError, match=message):
         actions[steps[-1]]()
-    assert repo.get_alert(store.conn, aid) == before
+    assert repo.get_alert(store, aid) == before
 
 
 def test_bad_inputs_name_the_offending_value(store: Store) -> None:
@@ -130,9 +130,9 @@ def test_unacknowledged_alerts_escalate_once_after_the_delay(store: Store) -> No
     assert svc.escalate_alerts(store, NOW + after - timedelta(seconds=1), after) == ()
     up = svc.escalate_alerts(store, NOW + after, after)
     assert sorted(a.id for a in up) == sorted([ids[0], ids[2]])
-    drag = repo.get_alert(store.conn, ids[0])
+    drag = repo.get_alert(store, ids[0])
     assert drag.escalated and drag.severity is Severity.critical  # already at the top
-    loiter = repo.get_alert(store.conn, ids[2])
+    loiter = repo.get_alert(store, ids[2])
     assert loiter.severity is Severity.high  # medium → high
     assert svc.escalate_alerts(store, NOW + 2 * after, after) == ()
     assert [e.action for e in read_entries(store)].count("alerts.escalate") == 2
@@ -147,9 +147,9 @@ def test_handover_summary(store: Store) -> None:
     svc.resolve_alert(store, ids[1], "aysel", "two fishing boats", shift + timedelta(minutes=4))
     svc.escalate_alerts(store, shift + timedelta(minutes=20), timedelta(minutes=15))
     h = handover_summary(
-        repo.list_alerts(store.conn),
-        repo.list_transitions(store.conn),
-        repo.list_notes(store.conn),
+        repo.list_alerts(store),
+        repo.list_transitions(store),
+        repo.list_notes(store),
         since=shift,
         now=shift + timedelta(hours=1),
     )

@@ -104,8 +104,8 @@ def test_alerts_raise_the_drag_and_nothing_for_lookalikes(simulated: tuple[Path,
     again = json.loads(_ok(["alerts", "--db", str(db), "--format", "json"]))
     assert [a["id"] for a in again] == [a["id"] for a in listed]  # idempotent
     with open_store(db) as store:
-        alerts = repo.list_alerts(store.conn)
-        events, _ = repo.stored_events(store.conn)
+        alerts = repo.list_alerts(store)
+        events, _ = repo.stored_events(store)
         assert verify_store(store).ok
     score = score_alerts(alerts, truth)
     [drag] = truth.behaviours

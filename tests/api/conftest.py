@@ -49,12 +49,12 @@ def build_store(path: Path) -> None:
         ingestor.feed(RawLine(line, source="test") for line in feed(START, FEED_MINUTES))
         ingestor.close()
         ship = SHIPS[2]
-        upsert_alerts(store.conn, [
+        upsert_alerts(store, [
             make_alert(aid, ship.mmsi, ship.lat, ship.lon, START + timedelta(minutes=i))
             for i, aid in enumerate(ALERT_IDS)
         ])
         tanker = SHIPS[1]
-        upsert_alerts(store.conn, [
+        upsert_alerts(store, [
             make_alert(aid, tanker.mmsi, tanker.lat, tanker.lon, START + timedelta(minutes=i))
             for i, aid in enumerate(DISPATCH_IDS)
         ])

@@ -55,7 +55,7 @@ def build_sim_store(path: Path, settings: Settings) -> dict[str, int]:
         events = detect_batch(load_fixes(store), settings.detect, geo, load_detections(store))
         with store.transaction() as conn:
             upsert_events(conn, events, START + timedelta(hours=HOURS))
-        stored, exercise = alert_repo.stored_events(store.conn)
+        stored, exercise = alert_repo.stored_events(store)
         alert_service.update_alerts(
             store, rule_context(settings, ship_types=ship_types(store)), stored,
             START + timedelta(hours=HOURS), exercise_event_ids=exercise,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.api.conftest import ALERT_IDS, PASSWORD, SHIPS, START, build_store
+from tests.api.conftest import ALERT_IDS, DISPATCH_IDS, PASSWORD, SHIPS, START, build_store
 from typer.testing import CliRunner
 
 from khazar.api.remote import server_url_from_args
@@ -177,6 +177,29 @@ def test_without_a_user_the_error_says_how(running: Running) -> None:
     assert running.url in message and "--user" in message and "KHAZAR_PASSWORD" in message
 
 
+def test_dispatch_and_fleet_through_the_api(running: Running) -> None:
+    db = ["--db", str(running.db)]
+    aid = DISPATCH_IDS[0]
+    _ok(["alerts", "ack", aid, *db, "--user", "omar"])
+    plan = json.loads(_ok(["dispatch", *db, "--alert", aid, "--user", "omar",
+                           "--format", "json"]))
+    served = httpx.Client(base_url=running.url, timeout=60)
+    with served:
+        served.post("/api/login", json={"username": "omar", "password": PASSWORD})
+        assert plan == {**served.get(f"/api/alerts/{aid}/dispatch").json(), "replan": None}
+    sent = json.loads(_ok(["dispatch", *db, "--alert", aid, "--assign", "--user", "omar",
+                           "--format", "json"]))
+    assert sent["assigned"]["boat"] == plan["recommended"]
+    rows = json.loads(_ok(["fleet", *db, "--set", "SBS-09", "--status", "maintenance",
+                           "--user", "omar", "--format", "json"]))
+    status = {r["boat"]: (r["status"], r["detail"]) for r in rows}
+    assert status["SBS-09"] == ("maintenance", None)
+    assert status[plan["recommended"]] == ("dispatched", aid)
+    clocked = _cli(["dispatch", *db, "--alert", aid, "--user", "omar", "--now",
+                    "2026-11-20T09:00Z"])
+    assert isinstance(clocked.exception, InputError)  # type: ignore[attr-defined]
+
+
 def test_actions_are_the_named_users_in_the_audit_log(running: Running) -> None:
     """Last in this module: stops the server to read the store it held."""
     running.process.terminate()
@@ -186,6 +209,11 @@ def test_actions_are_the_named_users_in_the_audit_log(running: Running) -> None:
     assert ("omar", "alerts.ack", ALERT_IDS[0]) in entries
     assert ("anna", "alerts.note", ALERT_IDS[0]) in entries
     assert ("ada", "users.disable", "kamal") in entries
+    assert [e for e in entries if e[1] == "dispatch.order"] == [
+        ("omar", "dispatch.order", DISPATCH_IDS[0])]
+    assert ("omar", "fleet.status", "SBS-09") in entries
+    verified = CliRunner().invoke(app, ["audit", "verify", "--db", str(running.db)])
+    assert verified.exit_code == 0, verified.output
 
 
 def test_server_address_from_the_holders_command_line() -> None:

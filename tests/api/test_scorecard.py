@@ -32,7 +32,7 @@ def test_scorecard_lists_indicators_by_goal_without_exercise_alerts(served: Serv
             make_alert("Xdrill0001", ship.mmsi, ship.lat, ship.lon, START + timedelta(hours=1)),
             exercise=True)
         with served.server.state.locked() as store:
-            upsert_alerts(store.conn, [drill])
+            upsert_alerts(store, [drill])
         after = client.get("/api/scorecard").json()
         assert after["totals"]["alerts"] == before
         assert after["goals"] == card["goals"]

@@ -59,7 +59,7 @@ def test_fleet_and_dispatch_to_a_tracked_vessel(tmp_path: Path) -> None:
                 [273000001, t0 + timedelta(minutes=3 * i), 40.05, 49.60 + 0.011 * i,
                  t0 + timedelta(minutes=3 * i), i])
     res = runner.invoke(app, ["fleet", "--db", str(db), "--set", "SBS-04", "--status",
-                              "maintenance", "--format", "json"])
+                              "maintenance", "--user", "omar", "--format", "json"])
     assert res.exit_code == 0, res.output
     rows = json.loads(res.stdout)
     assert next(r for r in rows if r["boat"] == "SBS-04")["status"] == "maintenance"
@@ -85,8 +85,10 @@ def test_dispatch_to_an_alert(tmp_path: Path) -> None:
             "last_ts, event_ids, event_count, summary, created_at, updated_at) VALUES "
             "('al-1', 'r', 'loitering', 'high', 0.9, 'new', NULL, 40.0, 50.2, ?, ?, '[]', 1, "
             "'loitering over SD pipeline', ?, ?)", [t0, t0, t0, t0])
+    res = runner.invoke(app, ["alerts", "ack", "al-1", "--db", str(db), "--user", "omar"])
+    assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["dispatch", "--db", str(db), "--alert", "al-1", "--now",
-                              t0.isoformat(), "--assign", "--format", "json"])
+                              t0.isoformat(), "--assign", "--user", "omar", "--format", "json"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert out["target"]["speed_kn"] == 0.0

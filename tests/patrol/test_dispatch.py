@@ -11,6 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from khazar.config import load_settings
+from khazar.domain.fleet import BoatState
 from khazar.errors import InputError
 from khazar.patrol.dispatch import (
     MAX_EXTRAPOLATE_S,
@@ -21,7 +22,7 @@ from khazar.patrol.dispatch import (
     stop_at_shore,
 )
 from khazar.store import open_store
-from khazar.store.fleet import BoatState, fleet_status, set_boat_status
+from khazar.store.fleet import fleet_status, set_boat_status
 from khazar.units import KN_TO_MS, haversine_m
 
 T0 = datetime(2026, 11, 27, 12, tzinfo=UTC)

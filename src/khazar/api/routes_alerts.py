@@ -14,9 +14,11 @@ from pydantic import BaseModel, Field
 from khazar.api.auth import Principal, Reader, StateDep, authorize
 from khazar.api.features import parse_datetime
 from khazar.audit import Action
+from khazar.domain.alerts import Alert
 from khazar.errors import InputError, NotFoundError
 from khazar.interop.features import alert_feature
 from khazar.live.state import ServerState
+from khazar.store import Store
 
 __all__ = ["router"]
 
@@ -35,11 +37,11 @@ class NoteRequest(BaseModel):
     text: str = Field(min_length=1, max_length=4000)
 
 
-def _load(conn: Any, alert_id: str) -> Any:
+def _load(store: Store, alert_id: str) -> Alert:
     from khazar.store.alerts import get_alert
 
     try:
-        return get_alert(conn, alert_id)
+        return get_alert(store, alert_id)
     except InputError as exc:
         raise NotFoundError(str(exc)) from None
 
@@ -48,7 +50,7 @@ def _act(state: ServerState, alert_id: str, step: Callable[[Any, datetime], Any]
     """Run one audited life-cycle step of :mod:`khazar.services.alerts` under the store
     lock (404 for an unknown id), then publish the changed alert on the live stream."""
     with state.locked() as store:
-        _load(store.conn, alert_id)
+        _load(store, alert_id)
         changed = step(store, datetime.now(UTC))
     out = alert_feature(changed.to_dict())
     state.hub.publish("alert", out)
@@ -64,9 +66,9 @@ def get_one(
     from khazar.store.alerts import list_notes, list_transitions
 
     with state.locked() as store:
-        alert = _load(store.conn, alert_id)
-        transitions = list_transitions(store.conn, alert_id=alert_id)
-        notes = list_notes(store.conn, alert_id=alert_id)
+        alert = _load(store, alert_id)
+        transitions = list_transitions(store, alert_id=alert_id)
+        notes = list_notes(store, alert_id=alert_id)
     out = alert_feature(alert.to_dict())
     out["properties"]["transitions"] = [t.to_dict() for t in transitions]
     out["properties"]["notes"] = [n.to_dict() for n in notes]
@@ -125,7 +127,7 @@ def add_note(
     from khazar.services.alerts import add_note as service_add_note
 
     with state.locked() as store:
-        _load(store.conn, alert_id)
+        _load(store, alert_id)
         note = service_add_note(store, alert_id, who.username, body.text, datetime.now(UTC))
     out = {"alert_id": alert_id, "ts": note.ts.isoformat(), "author": note.author,
            "text": note.text}
@@ -142,21 +144,12 @@ def handover(
 ) -> dict[str, Any]:
     """Escalates overdue alerts first (as ``khazar handover`` does), then summarises: open
     alerts by severity, unacknowledged and escalated ones, changes, boats assigned."""
-    from datetime import timedelta
-
-    from khazar.alerts import handover_summary
-    from khazar.services.alerts import escalate_alerts
-    from khazar.store.alerts import list_alerts, list_notes, list_transitions
+    from khazar.services.alerts import handover as shift_handover
 
     start = parse_datetime(since)
     if start is None or start.start is None or start.start != start.end:
         raise InputError(f"since {since!r} must be one ISO 8601 instant, e.g. 2026-11-20T08:00Z")
     now = datetime.now(UTC)
     with state.locked() as store:
-        escalate_alerts(store, now,
-                        timedelta(minutes=state.settings.alerts.escalate_after_min))
-        summary = handover_summary(
-            list_alerts(store.conn), list_transitions(store.conn, since=start.start),
-            list_notes(store.conn, since=start.start), since=start.start, now=now,
-            include_exercise=exercise)
+        summary = shift_handover(store, state.settings, start.start, now, exercise)
     return summary.to_dict()

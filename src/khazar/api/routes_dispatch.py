@@ -2,9 +2,10 @@
 
 ``GET /api/alerts/{id}/dispatch`` lists each boat's water ETA (fastest first, the
 recommendation flagged); ``POST`` with ``{boat}`` assigns the alert to that boat (the
-alerts life cycle), marks the boat dispatched and answers the intercept route. Both
-writes are audited (``alerts.assign`` by the alerts service, ``dispatch.order`` here with
-the ETA at the time of the order, which exercise score sheets use).
+alerts life cycle), marks the boat dispatched and answers the intercept route, audited
+once as ``dispatch.order`` with the ETA at the time of the order (exercise score sheets
+use it). The use cases are :mod:`khazar.services.dispatch` and :mod:`khazar.services.fleet`,
+shared with ``khazar dispatch`` and ``khazar fleet``; this module is HTTP only.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from khazar.api.auth import Principal, Reader, StateDep, authorize
+from khazar.api.services import geography
 from khazar.audit import Action
-from khazar.errors import InputError, NotFoundError, StateConflictError
+from khazar.domain.fleet import BoatState
+from khazar.errors import InputError, NotFoundError
 from khazar.interop.features import alert_feature
-from khazar.services.dispatch import geography, plan_for_alert, route_feature
-from khazar.store.audit import append as audit_append
+from khazar.services import fleet as fleet_service
+from khazar.services.dispatch import dispatch_alert, plan_for_alert, route_feature
+from khazar.store import Store
 
 __all__ = ["router"]
 
@@ -38,11 +42,11 @@ class StatusRequest(BaseModel):
     detail: str | None = Field(default=None, max_length=500)
 
 
-def _known_alert(conn: Any, alert_id: str) -> Any:
+def _known_alert(store: Store, alert_id: str) -> None:
     from khazar.store.alerts import get_alert
 
     try:
-        return get_alert(conn, alert_id)
+        get_alert(store, alert_id)
     except InputError as exc:
         raise NotFoundError(str(exc)) from None
 
@@ -50,11 +54,12 @@ def _known_alert(conn: Any, alert_id: str) -> Any:
 @router.get("/alerts/{alert_id}/dispatch", summary="Boats' water ETAs to an alert's vessel")
 def dispatch_options(alert_id: str, who: Reader, state: StateDep) -> dict[str, Any]:
     """Every available or patrolling boat's intercept: ETA over water, course, distance;
-    fastest first, the recommended one flagged; busy boats listed apart."""
-    geo = geography(state)
+    fastest first, the recommended one flagged; busy boats listed apart
+    (:func:`khazar.services.dispatch.plan_for_alert`, as ``khazar dispatch --alert``)."""
+    router = geography(state).router
     with state.locked() as store:
-        _known_alert(store.conn, alert_id)
-        view = plan_for_alert(store, state.settings, geo, alert_id)
+        _known_alert(store, alert_id)
+        view = plan_for_alert(store, state.settings, router, alert_id)
     return view.to_dict()
 
 
@@ -66,43 +71,21 @@ def dispatch(
     state: StateDep,
 ) -> dict[str, Any]:
     """Assign the alert to ``boat``, mark the boat dispatched and answer its intercept
-    route (409 when the boat is busy or cannot catch the target)."""
-    from khazar.domain.fleet import BoatState
-    from khazar.services.alerts import assign_alert
-    from khazar.store.fleet import set_boat_status
-
-    geo = geography(state)
-    now = datetime.now(UTC)
+    route (409 when the boat is busy or cannot catch the target); one audited
+    ``dispatch.order`` (:func:`khazar.services.dispatch.dispatch_alert`)."""
+    router = geography(state).router
     with state.locked() as store:
-        _known_alert(store.conn, alert_id)
-        view = plan_for_alert(store, state.settings, geo, alert_id)
-        if body.boat in view.busy:
-            raise StateConflictError(
-                f"boat {body.boat} is {view.busy[body.boat]}; choose an available one or set "
-                f"its status with POST /api/fleet/{body.boat}/status")
-        option = next((o for o in view.plan.options if o.boat == body.boat), None)
-        if option is None:
-            names = ", ".join(b.name for b in state.settings.fleet)
-            raise InputError(f"unknown boat {body.boat!r}; the fleet is {names}")
-        if option.eta_s is None:
-            raise StateConflictError(
-                f"boat {body.boat} cannot catch the target (too slow); choose another")
-        changed = assign_alert(store, state.settings, alert_id, who.username, body.boat, now)
-        set_boat_status(store, state.settings.fleet, body.boat, BoatState.dispatched,
-                        alert_id, now)
-        audit_append(store, who.username, Action.dispatch_order.value, target=alert_id,
-                     detail={"boat": body.boat, "eta_s": round(option.eta_s, 1),
-                             "distance_m": round(option.distance_m or 0.0, 1),
-                             "decided_at": view.decided_at.isoformat(),
-                             "recommended": view.plan.recommended.boat
-                             if view.plan.recommended else None}, ts=now)
-    feat = route_feature(geo, option, alert_id, exercise=bool(changed.exercise))
+        _known_alert(store, alert_id)
+        order = dispatch_alert(store, state.settings, router, alert_id, body.boat,
+                               who.username, datetime.now(UTC))
+    feat = route_feature(router, order.option, alert_id, exercise=order.alert.exercise)
     with state.cache_lock:
         state.cache.setdefault(_ROUTES, {})[alert_id] = feat
-    state.hub.publish("alert", alert_feature(changed.to_dict()))
-    state.hub.publish("fleet", {"boat": body.boat, "status": BoatState.dispatched.value})
-    return {"alert": alert_feature(changed.to_dict()), "route": feat,
-            "eta_min": round(option.eta_s / 60.0, 1)}
+    state.hub.publish("alert", alert_feature(order.alert.to_dict()))
+    state.hub.publish("fleet", {"boat": order.option.boat, "status": BoatState.dispatched.value})
+    eta_s = order.option.eta_s or 0.0
+    return {"alert": alert_feature(order.alert.to_dict()), "route": feat,
+            "eta_min": round(eta_s / 60.0, 1)}
 
 
 @router.get("/dispatches", summary="Intercept routes of the boats sent")
@@ -121,20 +104,13 @@ def set_status(
     state: StateDep,
 ) -> dict[str, Any]:
     """available / on_patrol / dispatched / maintenance, with an optional note (audited
-    ``fleet.status``). A boat made available again loses its drawn intercept route."""
-    from khazar.domain.fleet import BoatState
-    from khazar.store.fleet import set_boat_status
-
-    try:
-        status = BoatState(body.status)
-    except ValueError:
-        raise InputError(f"unknown boat status {body.status!r}; use one of "
-                         f"{', '.join(s.value for s in BoatState)}") from None
+    ``fleet.status`` by :func:`khazar.services.fleet.set_status`, as ``khazar fleet
+    --set``). A boat made available again loses its drawn intercept route."""
+    status = fleet_service.parse_status(body.status)
     now = datetime.now(UTC)
     with state.locked() as store:
-        set_boat_status(store, state.settings.fleet, boat, status, body.detail, now)
-        audit_append(store, who.username, Action.fleet_status.value, target=boat,
-                     detail={"status": status.value, "detail": body.detail}, ts=now)
+        fleet_service.set_status(store, state.settings.fleet, boat, status, body.detail,
+                                 who.username, now)
     if status is not BoatState.dispatched:
         with state.cache_lock:
             routes = state.cache.get(_ROUTES, {})

@@ -13,9 +13,11 @@ from pydantic import BaseModel, Field
 
 from khazar.api.auth import Principal, Reader, StateDep, authorize
 from khazar.audit import Action
+from khazar.config import Settings
 from khazar.errors import Unavailable
-from khazar.live.exercise import ExerciseDirector, ExerciseRequest
+from khazar.live.exercise import ExerciseDirector
 from khazar.live.state import ServerState
+from khazar.services.exercises import ExerciseRequest, scenarios
 
 __all__ = ["router"]
 
@@ -23,14 +25,27 @@ router = APIRouter(tags=["exercises"])
 
 
 class StartRequest(BaseModel):
+    """Omitted values take the server's defaults (``settings.exercise``); limits are
+    checked by :func:`khazar.services.exercises.check_request`, naming the value."""
+
     scenario: str = Field(min_length=1, max_length=64,
                           description="red-team scenario of the simulator, e.g. "
                                       "safety_zone_entry, or mixed")
-    hours: float = Field(default=1.0, gt=0, le=24, description="simulated hours")
-    speed: float = Field(default=60.0, ge=1, le=3600, description="× real time")
-    seed: int = Field(default=1, ge=0, le=2**31 - 1)
-    density: float = Field(default=0.1, gt=0, le=1,
-                           description="background traffic, share of a normal day")
+    hours: float | None = Field(default=None, description="simulated hours")
+    speed: float | None = Field(default=None, description="× real time")
+    seed: int | None = Field(default=None, description="simulator seed")
+    density: float | None = Field(default=None,
+                                  description="background traffic, share of a normal day")
+
+    def request(self, settings: Settings) -> ExerciseRequest:
+        d = settings.exercise
+        return ExerciseRequest(
+            self.scenario,
+            d.default_hours if self.hours is None else self.hours,
+            d.default_speed if self.speed is None else self.speed,
+            d.default_seed if self.seed is None else self.seed,
+            d.default_density if self.density is None else self.density,
+        )
 
 
 def _director(state: ServerState) -> ExerciseDirector:
@@ -42,12 +57,10 @@ def _director(state: ServerState) -> ExerciseDirector:
 
 @router.get("/exercises", summary="Exercise runs, newest first, and the scenarios")
 def list_runs(who: Reader, state: StateDep) -> dict[str, Any]:
-    from khazar.sim.scenarios import SCENARIOS
-
     runs = _director(state).runs()
     for r in runs:
         r.pop("truth", None)
-    return {"exercises": runs, "scenarios": [s for s in SCENARIOS if s != "normal"]}
+    return {"exercises": runs, "scenarios": scenarios()}
 
 
 @router.get("/exercises/{run_id}", summary="One exercise with its truth and score sheet")
@@ -63,9 +76,7 @@ def start(
 ) -> dict[str, Any]:
     """Simulate the scenario inside the server and replay it, flagged exercise, into the
     exercise ingest path and its live detection (audited ``exercise.start``)."""
-    return _director(state).start(
-        ExerciseRequest(body.scenario, body.hours, body.speed, body.seed, body.density),
-        who.username)
+    return _director(state).start(body.request(state.settings), who.username)
 
 
 @router.post("/exercises/{run_id}/finish", summary="Finish an exercise and score it")

@@ -15,7 +15,7 @@ from khazar.domain.picture import Interval
 from khazar.errors import InputError
 from khazar.interop.features import feature, feature_collection, point
 from khazar.patrol.deviation import Deviation, PlannedRoute, deviation, track_offsets_m
-from khazar.store import queries
+from khazar.store.fleet import boat_fixes, fleet_status, positions_between
 from khazar.units import M_PER_NM, deg_decimal_minutes
 
 __all__ = ["load_plan", "router"]
@@ -29,21 +29,14 @@ def fleet(
     who: Reader,
     state: StateDep,
 ) -> dict[str, Any]:
-    """Each configured boat with its status (:func:`khazar.patrol.fleet_status`:
+    """Each configured boat with its status (:func:`khazar.store.fleet.fleet_status`:
     ``available`` until one is recorded) and its latest AIS position (its base when it has
     never been heard)."""
-    from khazar.store.fleet import fleet_status
-
     boats = state.settings.fleet
     with state.locked() as store:
-        cur = store.conn.cursor()
         statuses = {s.boat: (s.status.value, s.detail, s.updated_at)
                     for s in fleet_status(store, boats)}
-        seen: dict[int, queries.VesselRow] = {}
-        for b in boats:
-            rows, _ = queries.latest_vessels(cur, mmsi=b.mmsi, limit=1)
-            if rows:
-                seen[b.mmsi] = rows[0]
+        seen = boat_fixes(store, [b.mmsi for b in boats])
     feats = []
     for b in boats:
         row = seen.get(b.mmsi)
@@ -113,23 +106,21 @@ def patrol_deviation(
     by_name = {b.name: b for b in state.settings.fleet}
     routes = [PlannedRoute.from_feature(f) for f in plan["features"]]
     feats = []
+    until = as_of.end if as_of is not None else None
     with state.locked() as store:
-        cur = store.conn.cursor()
+        seen = boat_fixes(store, [b.mmsi for b in by_name.values()], until=until)
         for route in routes:
             boat = by_name.get(route.boat)
-            row = None
-            if boat is not None:
-                rows, _ = queries.latest_vessels(cur, interval=as_of, mmsi=boat.mmsi, limit=1)
-                row = rows[0] if rows else None
-            if row is None:
+            fix = seen.get(boat.mmsi) if boat is not None else None
+            if boat is None or fix is None:
                 feats.append(_unseen(route, boat.mmsi if boat else None, threshold_m))
                 continue
-            dev = deviation(route, row.ts, row.lat, row.lon, threshold_m)
-            tracks, _ = queries.tracks(cur, Interval(row.ts - TRACK_WINDOW, row.ts),
-                                       mmsis=[row.mmsi], limit=1)
-            offsets = (track_offsets_m(route, tracks[0].times, tracks[0].lats, tracks[0].lons)
-                       if tracks else [])
-            feats.append(_deviation_feature(dev, row.mmsi, offsets))
+            dev = deviation(route, fix.ts, fix.lat, fix.lon, threshold_m)
+            track = positions_between(store, fix.mmsi, fix.ts - TRACK_WINDOW, fix.ts)
+            offsets = (track_offsets_m(route, [t for t, _, _ in track],
+                                       [la for _, la, _ in track], [lo for _, _, lo in track])
+                       if track else [])
+            feats.append(_deviation_feature(dev, fix.mmsi, offsets))
     return feature_collection(feats, len(feats), str(request.url),
                               extra={"threshold_nm": state.settings.patrol_deviation_nm})
 

@@ -7,8 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from khazar.api.auth import Reader, StateDep
-from khazar.api.services import require_service
-from khazar.services.dispatch import geography
+from khazar.api.services import geography, require_service
 from khazar.services.scorecard import scorecard_payload
 
 __all__ = ["router"]

@@ -12,8 +12,9 @@ import importlib
 from typing import Any
 
 from khazar.errors import Unavailable
+from khazar.live.state import ServerState
 
-__all__ = ["optional", "require_service"]
+__all__ = ["geography", "optional", "require_service"]
 
 
 def optional(module: str, name: str) -> Any | None:
@@ -34,3 +35,15 @@ def require_service(module: str, name: str, what: str) -> Any:
             f"the rest of the console works without it"
         )
     return found
+
+
+def geography(state: ServerState) -> Any:
+    """The geography (water router, zones, assets) of this server, loaded once: the use
+    cases take it (or its router) as a parameter."""
+    with state.cache_lock:
+        geo = state.cache.get("geo")
+        if geo is None:
+            load = require_service("khazar.geo", "load_geography", "geography (khazar.geo)")
+            geo = load(state.settings)
+            state.cache["geo"] = geo
+    return geo

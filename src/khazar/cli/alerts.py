@@ -16,7 +16,7 @@ from typing import IO, Annotated, Any, cast
 import typer
 from rich.table import Table
 
-from khazar.alerts import AlertState, handover_summary
+from khazar.alerts import AlertState
 from khazar.alerts.context import rule_context
 from khazar.cli._app import (
     ApiUserOption,
@@ -96,7 +96,7 @@ def _remote_alert(answer: Any) -> Alert:
 
 def _update(store: Store, config: Path | None, now: datetime) -> svc.UpdateResult:
     settings = settings_from(config)
-    events, exercise = repo.stored_events(store.conn)
+    events, exercise = repo.stored_events(store)
     return svc.update_alerts(
         store,
         rule_context(settings, ship_types=ship_types(store)),
@@ -163,7 +163,7 @@ def alerts_cmd(
     with store_or_api(db, user) as where:
         if isinstance(where, Store):
             result = _update(where, config, _now(now)) if update else None
-            alerts = repo.list_alerts(where.conn, states)
+            alerts = repo.list_alerts(where, states)
         else:
             from khazar.api import remote
 
@@ -274,12 +274,12 @@ def show_cmd(alert_id: str, db: DbOption, fmt: FmtOption = OutputFormat.table,
     """One alert with its transitions and notes."""
     with store_or_api(db, user, read_only=True) as where:
         if isinstance(where, Store):
-            alert = repo.get_alert(where.conn, alert_id)
+            alert = repo.get_alert(where, alert_id)
             doc: dict[str, Any] = alert.to_dict()
             doc["transitions"] = [
-                t.to_dict() for t in repo.list_transitions(where.conn, alert_id=alert_id)]
+                t.to_dict() for t in repo.list_transitions(where, alert_id=alert_id)]
             doc["notes"] = [n.to_dict()
-                            for n in repo.list_notes(where.conn, alert_id=alert_id)]
+                            for n in repo.list_notes(where, alert_id=alert_id)]
         else:
             props = where.get(f"/alerts/{alert_id}")["properties"]
             alert = _remote_alert({"properties": props})
@@ -323,17 +323,8 @@ def handover_cmd(
     with store_or_api(db, user) as where:
         if isinstance(where, Store):
             clock = _now(now)
-            settings = settings_from(config)
-            svc.escalate_alerts(where, clock,
-                                timedelta(minutes=settings.alerts.escalate_after_min))
-            doc = cast(dict[str, Any], handover_summary(
-                repo.list_alerts(where.conn),
-                repo.list_transitions(where.conn, since=start),
-                repo.list_notes(where.conn, since=start),
-                since=start,
-                now=clock,
-                include_exercise=include_exercise,
-            ).to_dict())
+            doc = cast(dict[str, Any], svc.handover(
+                where, settings_from(config), start, clock, include_exercise).to_dict())
         else:
             _no_clock_over_api(now)
             doc = where.get("/handover", since=start.isoformat(), exercise=include_exercise)
@@ -452,7 +443,7 @@ def cot_cmd(
             xmls += [vessel_cot(v, own) for v in states]
         if alerts:
             open_states = [AlertState.new, AlertState.acknowledged, AlertState.assigned]
-            xmls += [alert_cot(a) for a in repo.list_alerts(store.conn, open_states)]
+            xmls += [alert_cot(a) for a in repo.list_alerts(store, open_states)]
 
     def encode() -> Iterator[bytes]:
         for x in xmls:
@@ -493,7 +484,7 @@ def nmea_out_cmd(
 # -- khazar export: alerts, events, assets and zones as kinds, KML and GPX as formats
 # (registered on the ingest helper's export command, which owns the registry)
 def _alert_records(store: Store) -> Iterator[dict[str, Any]]:
-    for a in repo.list_alerts(store.conn):
+    for a in repo.list_alerts(store):
         rec = a.to_dict()
         rec["name"] = f"{a.severity.value.upper()} {a.rule} ({a.id})"
         rec["event_ids"] = ",".join(a.event_ids)

@@ -23,25 +23,20 @@ from khazar.cli._app import (
     err_console,
     print_json,
     settings_from,
+    store_or_api,
 )
+from khazar.config import Settings
+from khazar.domain.fleet import BoatState
 from khazar.errors import GameError, InputError
 from khazar.geo import load_geography
-from khazar.patrol.dispatch import estimate_motion, plan_dispatch
 from khazar.patrol.evaluate import evaluate_policies
 from khazar.patrol.export import write_tracks
 from khazar.patrol.game import game_from_dict, solution_to_dict
 from khazar.patrol.routes import RoutePlan, SampledShift, draw_routes, sample_shift
 from khazar.patrol.service import patrol_setup, plan_shift
 from khazar.patrol.solvers import SolverName, solve_game
-from khazar.store import open_store
-from khazar.store.fleet import (
-    BoatState,
-    alert_counts,
-    alert_target,
-    fleet_status,
-    last_positions,
-    set_boat_status,
-)
+from khazar.store import Store, open_store
+from khazar.store.fleet import alert_counts, fleet_status, last_positions
 from khazar.units import to_utc
 
 
@@ -168,27 +163,50 @@ def fleet(
     set_boat: Annotated[str | None, typer.Option("--set", help="boat name to update")] = None,
     status: Annotated[BoatState | None, typer.Option("--status", help="its new status")] = None,
     detail: Annotated[str | None, typer.Option("--detail", help="note (e.g. alert id)")] = None,
+    user: Annotated[str | None, typer.Option(
+        "--user", "-u", help="the named user changing a status (audited; through a running "
+        "server: whom to log in as, password from $KHAZAR_PASSWORD or a prompt)")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """The patrol boats and their status; --set BOAT --status S changes one."""
+    """The patrol boats and their status; --set BOAT --status S --user U changes one
+    (audited ``fleet.status``)."""
+    from khazar.services import fleet as fleet_service
+
     settings = settings_from(config)
-    with open_store(db, read_only=set_boat is None) as store:
-        if set_boat is not None:
-            if status is None:
-                raise InputError("--set needs --status (available, on_patrol, dispatched, "
-                                 "maintenance)")
-            set_boat_status(store, settings.fleet, set_boat, status, detail, datetime.now(UTC))
-        rows = fleet_status(store, settings.fleet)
+    if set_boat is not None:
+        if status is None:
+            raise InputError("--set needs --status (available, on_patrol, dispatched, "
+                             "maintenance)")
+        if not user:
+            raise InputError(f"--set {set_boat} needs --user NAME: a status change is "
+                             f"audited under the user who made it")
+    rows: list[dict[str, Any]]
+    with store_or_api(db, user, read_only=set_boat is None) as where:
+        if isinstance(where, Store):
+            if set_boat is not None and status is not None and user:
+                fleet_service.set_status(where, settings.fleet, set_boat, status, detail, user,
+                                         datetime.now(UTC))
+            rows = [{"boat": r.boat, "base": r.base, "mmsi": r.mmsi, "status": r.status.value,
+                     "detail": r.detail, "updated_at": r.updated_at}
+                    for r in fleet_status(where, settings.fleet)]
+        else:
+            if set_boat is not None and status is not None:
+                where.post(f"/fleet/{set_boat}/status",
+                           {"status": status.value, "detail": detail})
+            rows = [{"boat": p["name"], "base": p["base"], "mmsi": p["mmsi"],
+                     "status": p["status"], "detail": p["detail"],
+                     "updated_at": p["status_updated"]}
+                    for p in (f["properties"] for f in where.get("/fleet")["features"])]
     if fmt is OutputFormat.json:
-        print_json([{"boat": r.boat, "base": r.base, "mmsi": r.mmsi, "status": r.status.value,
-                     "detail": r.detail, "updated_at": r.updated_at} for r in rows])
+        print_json(rows)
         return
     table = Table(title="fleet")
     for col in ("boat", "base", "mmsi", "status", "detail", "updated"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r.boat, r.base, str(r.mmsi), r.status.value, r.detail or "",
-                      r.updated_at.isoformat() if r.updated_at else "")
+        updated = r["updated_at"]
+        table.add_row(r["boat"], r["base"], str(r["mmsi"]), r["status"], r["detail"] or "",
+                      updated.isoformat() if isinstance(updated, datetime) else updated or "")
     console.print(table)
 
 
@@ -200,9 +218,17 @@ def dispatch(
     = None,
     alert: Annotated[str | None, typer.Option("--alert", help="alert id (alerts table)")] = None,
     now: Annotated[str | None, typer.Option("--now", help="time of the decision, ISO 8601 "
-                                            "(default: the target's last fix or now)")] = None,
-    assign: Annotated[bool, typer.Option("--assign", help="mark the recommended boat "
-                                         "dispatched")] = False,
+                                            "(default: the target's newest fix; for --at: "
+                                            "now)")] = None,
+    assign: Annotated[bool, typer.Option("--assign", help="send a boat to the --alert: assign "
+                                         "it, mark the boat dispatched (audited "
+                                         "dispatch.order)")] = False,
+    boat: Annotated[str | None, typer.Option("--boat", help="with --assign: the boat to send "
+                                             "(default: the recommended one)")] = None,
+    user: Annotated[str | None, typer.Option(
+        "--user", "-u", help="with --assign: the named user giving the order (through a "
+        "running server: whom to log in as, password from $KHAZAR_PASSWORD or a prompt)")]
+    = None,
     replan_out: Annotated[Path | None, typer.Option(
         "--replan-out", help="re-solve the shift without the recommended boat and write its "
         "routes here (.geojson/.gpx/.kml)")] = None,
@@ -212,80 +238,106 @@ def dispatch(
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
     config: ConfigOption = None,
 ) -> None:
-    """Each available boat's water ETA and intercept course to a target; the recommendation."""
+    """Each available boat's water ETA and intercept course to a target; the recommendation
+    (the same as the console's for an alert). --assign sends a boat to the --alert."""
+    from khazar.services.dispatch import dispatch_alert, plan_for_alert, plan_for_fixes
+
     settings = settings_from(config)
     if sum(x is not None for x in (at, mmsi, alert)) != 1:
         raise InputError("give exactly one of --at LAT,LON, --mmsi M or --alert ID")
-    with open_store(db, read_only=not assign) as store:
-        fixes: list[tuple[datetime, float, float]] = []
-        if alert is not None:
-            lat, lon, amm = alert_target(store, alert)
-            fixes = last_positions(store, amm) if amm is not None else []
-            if not fixes:
-                fixes = [(_start_time(now), lat, lon)]
-        elif mmsi is not None:
-            fixes = last_positions(store, mmsi)
-            if not fixes:
-                raise InputError(f"no stored positions for MMSI {mmsi}")
+    if (assign or boat is not None) and alert is None:
+        raise InputError("--assign and --boat send a boat to an alert: give --alert ID "
+                         "(to mark a boat busy otherwise, use `khazar fleet --set`)")
+    if boat is not None and not assign:
+        raise InputError(f"--boat {boat} is the boat to send: add --assign")
+    if assign and not user:
+        raise InputError("--assign needs --user NAME: the dispatch order is audited under "
+                         "the user who gave it")
+    decided = to_utc(_parse_time(now, "--now")) if now else None
+    out: dict[str, Any]
+    # an alert's dispatch goes through a running server like the console's; a dispatch
+    # to a vessel or a position is a read of the store's own picture
+    opened = (store_or_api(db, user, read_only=not assign) if alert is not None
+              else open_store(db, read_only=True))
+    with opened as where:
+        if not isinstance(where, Store):
+            if now is not None:
+                raise InputError(f"--now {now!r} cannot be used while `khazar serve` holds "
+                                 f"the store: the server plans at the picture time; drop --now")
+            out = where.get(f"/alerts/{alert}/dispatch")
+            if assign:
+                chosen = boat or out["recommended"]
+                if chosen is None:
+                    raise InputError(f"alert {alert}: no available boat can catch the target")
+                sent = where.post(f"/alerts/{alert}/dispatch", {"boat": chosen})
+                out["assigned"] = {"boat": chosen, "eta_min": sent["eta_min"]}
         else:
-            lat, lon = _parse_latlon(at or "")
-            fixes = [(_start_time(now), lat, lon)]
-        t_now = to_utc(datetime.fromisoformat(now)) if now else fixes[-1][0]
-        motion = estimate_motion(fixes, t_now)
-        avail = [s for s in fleet_status(store, settings.fleet)
-                 if s.status in (BoatState.available, BoatState.on_patrol)]
-        boats = {b.name: b for b in settings.fleet}
-        geo = load_geography(settings)
-        cand = []
-        for s in avail:
-            b = boats[s.boat]
-            pos = last_positions(store, b.mmsi, 1)
-            lat0, lon0 = (pos[-1][1], pos[-1][2]) if pos and \
-                (t_now - pos[-1][0]).total_seconds() < 3600 else (b.base_lat, b.base_lon)
-            cand.append((b.name, b.base, lat0, lon0, b.max_speed_kn))
-        result = plan_dispatch(motion, cand, geo.router.distance_m,
-                               lambda a, b_, c, d: geo.router.route(a, b_, c, d).coords,
-                               in_water=geo.router.in_routing_water)
-        rec = result.recommended
-        if assign and rec is not None:
-            set_boat_status(store, settings.fleet, rec.boat, BoatState.dispatched,
-                            alert or (f"mmsi {mmsi}" if mmsi else at), t_now)
-    options: list[dict[str, Any]] = [{
-        "boat": o.boat, "base": o.base, "from": [o.from_lat, o.from_lon],
-        "eta_min": None if o.eta_s is None else round(o.eta_s / 60.0, 1),
-        "intercept": None if o.intercept_lat is None else [o.intercept_lat, o.intercept_lon],
-        "course_deg": None if o.course_deg is None else round(o.course_deg, 1),
-        "distance_nm": None if o.distance_m is None else round(o.distance_m / 1852.0, 2),
-    } for o in result.options]
-    out: dict[str, Any] = {
-        "target": {"lat": motion.lat, "lon": motion.lon, "at": motion.at,
-                   "speed_kn": round(motion.speed_kn, 2)},
-        "recommended": rec.boat if rec else None,
-        "options": options,
-        "replan": None,
-    }
-    if replan_out is not None and rec is not None:
-        remaining = [boats[s.boat] for s in avail if s.boat != rec.boat]
-        setup = patrol_setup(settings)
-        rp = plan_shift(setup, remaining, t_now, hours)
-        if not rp.decomposition.plans:
-            raise InputError(f"re-plan failed: {rp.status.value}: {'; '.join(rp.notes)}")
-        shift = sample_shift(rp, seed)
-        tracks = draw_routes(rp, shift, lambda a, b_, c, d: geo.router.route(a, b_, c, d).coords)
-        summary = _plan_summary(rp, shift, setup.areas.n)
-        write_tracks(replan_out, tracks, summary)
-        out["replan"] = {"out": str(replan_out), "boats": len(tracks), **summary}
+            geo = load_geography(settings)
+            if alert is not None and assign and user:
+                order = dispatch_alert(where, settings, geo.router, alert, boat, user,
+                                       datetime.now(UTC), decided)
+                out = order.view.to_dict()
+                out["assigned"] = {"boat": order.option.boat,
+                                   "eta_min": round((order.option.eta_s or 0.0) / 60.0, 1)}
+            elif alert is not None:
+                out = plan_for_alert(where, settings, geo.router, alert, decided).to_dict()
+            elif mmsi is not None:
+                fixes = last_positions(where, mmsi, until=decided)
+                if not fixes:
+                    raise InputError(f"no stored positions for MMSI {mmsi}")
+                out = plan_for_fixes(where, settings, geo.router, f"mmsi {mmsi}", fixes,
+                                     decided_at=decided).to_dict()
+            else:
+                lat, lon = _parse_latlon(at or "")
+                t = decided or datetime.now(UTC)
+                out = plan_for_fixes(where, settings, geo.router, f"{lat},{lon}",
+                                     [(t, lat, lon)], decided_at=t).to_dict()
+    out["replan"] = None
+    if replan_out is not None and out["recommended"] is not None:
+        out["replan"] = _replan(settings, out, replan_out, hours, seed)
     if fmt is OutputFormat.json:
         print_json(out)
         return
-    table = Table(title=f"dispatch to {motion.lat:.4f},{motion.lon:.4f} "
-                  f"({motion.speed_kn:.1f} kn); recommended: {out['recommended']}")
+    target = out["target"]
+    table = Table(title=f"dispatch to {target['lat']:.4f},{target['lon']:.4f} "
+                  f"({target['speed_kn']:.1f} kn) at {out['decided_at']}; "
+                  f"recommended: {out['recommended']}")
     for col in ("boat", "base", "ETA min", "course", "distance nm"):
         table.add_column(col)
-    for o in options:
+    for o in out["options"]:
         table.add_row(o["boat"], o["base"], str(o["eta_min"]), str(o["course_deg"]),
                       str(o["distance_nm"]))
     console.print(table)
+    if out.get("assigned"):
+        console.print(f"dispatched {out['assigned']['boat']} to {alert} "
+                      f"(ETA {out['assigned']['eta_min']} min)")
+
+
+def _parse_time(value: str, option: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise InputError(f"{option} {value!r} is not an ISO 8601 time, e.g. "
+                         f"2026-05-01T06:00Z") from exc
+
+
+def _replan(settings: Settings, plan: dict[str, Any], path: Path, hours: float,
+            seed: int) -> dict[str, Any]:
+    """Re-solve the shift from the decision time with the boats still free (the plan's
+    options but the recommended one) and write its routes to ``path``."""
+    free = {o["boat"] for o in plan["options"]} - {plan["recommended"]}
+    remaining = [b for b in settings.fleet if b.name in free]
+    setup = patrol_setup(settings)
+    t0 = to_utc(datetime.fromisoformat(plan["decided_at"]))
+    rp = plan_shift(setup, remaining, t0, hours)
+    if not rp.decomposition.plans:
+        raise InputError(f"re-plan failed: {rp.status.value}: {'; '.join(rp.notes)}")
+    shift = sample_shift(rp, seed)
+    geo = setup.geo
+    tracks = draw_routes(rp, shift, lambda a, b_, c, d: geo.router.route(a, b_, c, d).coords)
+    summary = _plan_summary(rp, shift, setup.areas.n)
+    write_tracks(path, tracks, summary)
+    return {"out": str(path), "boats": len(tracks), **summary}
 
 
 @app.command("evaluate-patrols")

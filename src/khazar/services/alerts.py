@@ -1,5 +1,5 @@
 """Alert actions against the store: each change, its transition row and its audit entry
-commit together (:func:`khazar.audit.audited`). Thin: the decisions are in
+commit together (:func:`khazar.store.audit.audited`). Thin: the decisions are in
 :mod:`khazar.alerts.rules` and :mod:`khazar.alerts.lifecycle`."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from khazar.alerts import lifecycle
+from khazar.alerts.handover import Handover, handover_summary
 from khazar.alerts.rules import RuleContext, alerts_for_events
 from khazar.config import Settings
 from khazar.domain import Event
@@ -23,7 +24,9 @@ __all__ = [
     "acknowledge_alert",
     "add_note",
     "assign_alert",
+    "assign_in",
     "escalate_alerts",
+    "handover",
     "resolve_alert",
     "update_alerts",
 ]
@@ -70,7 +73,7 @@ def update_alerts(
     New alerts get a ``None → new`` transition by ``system``; merged ones an audit entry
     ``alerts.update``. With ``escalate_after`` set, due escalations are applied too.
     """
-    existing = repo.list_alerts(store.conn)
+    existing = repo.list_alerts(store)
     known = {a.id for a in existing}
     upserts = alerts_for_events(
         events, ctx, existing, now=now, exercise_event_ids=exercise_event_ids
@@ -78,9 +81,9 @@ def update_alerts(
     new = tuple(a for a in upserts if a.id not in known)
     updated = tuple(a for a in upserts if a.id in known)
     with audited(store) as tx:
-        repo.upsert_alerts(tx.conn, upserts)
+        repo.upsert_alerts(tx, upserts)
         repo.insert_transitions(
-            tx.conn,
+            tx,
             [Transition(a.id, now, lifecycle.SYSTEM_ACTOR, None, AlertState.new) for a in new],
         )
         for alert in new:
@@ -95,12 +98,12 @@ def update_alerts(
 
 def escalate_alerts(store: Store, now: datetime, after: timedelta) -> tuple[Alert, ...]:
     """Escalate every alert left unacknowledged ``after`` its creation; return them."""
-    due = lifecycle.escalate_due(repo.list_alerts(store.conn, [AlertState.new]), now, after)
+    due = lifecycle.escalate_due(repo.list_alerts(store, [AlertState.new]), now, after)
     if not due:
         return ()
     with audited(store) as tx:
-        repo.upsert_alerts(tx.conn, [a for a, _ in due])
-        repo.insert_transitions(tx.conn, [t for _, t in due])
+        repo.upsert_alerts(tx, [a for a, _ in due])
+        repo.insert_transitions(tx, [t for _, t in due])
         for alert, t in due:
             _audit_alert(tx, t.actor, "alerts.escalate", alert, now, reason=t.reason)
     return tuple(a for a, _ in due)
@@ -108,8 +111,7 @@ def escalate_alerts(store: Store, now: datetime, after: timedelta) -> tuple[Aler
 
 def _apply(store: Store, alert: Alert, transition: Transition, action: str) -> Alert:
     with audited(store) as tx:
-        repo.upsert_alerts(tx.conn, [alert])
-        repo.insert_transitions(tx.conn, [transition])
+        _save_step(tx, alert, transition)
         extra: dict[str, object] = {
             "from": transition.from_state.value if transition.from_state else None
         }
@@ -121,9 +123,14 @@ def _apply(store: Store, alert: Alert, transition: Transition, action: str) -> A
     return alert
 
 
+def _save_step(tx: AuditTransaction, alert: Alert, transition: Transition) -> None:
+    repo.upsert_alerts(tx, [alert])
+    repo.insert_transitions(tx, [transition])
+
+
 def acknowledge_alert(store: Store, alert_id: str, user: str, now: datetime) -> Alert:
     """new → acknowledged by ``user``."""
-    alert, t = lifecycle.acknowledge(repo.get_alert(store.conn, alert_id), user, now)
+    alert, t = lifecycle.acknowledge(repo.get_alert(store, alert_id), user, now)
     return _apply(store, alert, t, "alerts.ack")
 
 
@@ -132,25 +139,53 @@ def assign_alert(
 ) -> Alert:
     """acknowledged/assigned → assigned to ``boat`` (a fleet boat name) by ``user``."""
     boats = [b.name for b in settings.fleet]
-    alert, t = lifecycle.assign(repo.get_alert(store.conn, alert_id), user, boat, now, boats)
+    alert, t = lifecycle.assign(repo.get_alert(store, alert_id), user, boat, now, boats)
     return _apply(store, alert, t, "alerts.assign")
+
+
+def assign_in(
+    tx: AuditTransaction, settings: Settings, alert_id: str, user: str, boat: str, now: datetime
+) -> Alert:
+    """The assignment of :func:`assign_alert` written in the caller's audited transaction,
+    with no audit entry of its own: the caller records the one entry that says why (a
+    dispatch order records ``dispatch.order`` with the boat and its ETA)."""
+    boats = [b.name for b in settings.fleet]
+    alert, t = lifecycle.assign(repo.get_alert(tx, alert_id), user, boat, now, boats)
+    _save_step(tx, alert, t)
+    return alert
 
 
 def resolve_alert(store: Store, alert_id: str, user: str, reason: str, now: datetime) -> Alert:
     """acknowledged/assigned → resolved with ``reason`` by ``user``."""
-    alert, t = lifecycle.resolve(repo.get_alert(store.conn, alert_id), user, reason, now)
+    alert, t = lifecycle.resolve(repo.get_alert(store, alert_id), user, reason, now)
     return _apply(store, alert, t, "alerts.resolve")
 
 
 def add_note(store: Store, alert_id: str, user: str, text: str, now: datetime) -> Note:
     """A free-text note on an alert in any state."""
-    alert = repo.get_alert(store.conn, alert_id)
+    alert = repo.get_alert(store, alert_id)
     if not user.strip():
         raise InputError(f"alert {alert.id}: a named user is required to add a note")
     if not text.strip():
         raise InputError(f"alert {alert.id}: the note is empty; give its text")
     note = Note(alert.id, now, user, text.strip())
     with audited(store) as tx:
-        repo.insert_note(tx.conn, note)
+        repo.insert_note(tx, note)
         tx.append(user, "alerts.note", target=alert.id, detail={"text": note.text}, ts=now)
     return note
+
+
+def handover(
+    store: Store, settings: Settings, since: datetime, now: datetime, include_exercise: bool
+) -> Handover:
+    """The shift handover at ``now``: overdue alerts are escalated first (audited), then
+    open alerts, changes, notes and boats assigned since ``since`` are summarised."""
+    escalate_alerts(store, now, timedelta(minutes=settings.alerts.escalate_after_min))
+    return handover_summary(
+        repo.list_alerts(store),
+        repo.list_transitions(store, since=since),
+        repo.list_notes(store, since=since),
+        since=since,
+        now=now,
+        include_exercise=include_exercise,
+    )

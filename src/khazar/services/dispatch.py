@@ -1,47 +1,72 @@
-"""Dispatch for the API: each available boat's water ETA and intercept course to an
-alert's vessel (the patrol package's :func:`~khazar.patrol.plan_dispatch`), and the
-intercept route of the boat sent.
+"""Dispatch: each available boat's water ETA and intercept course to a target (the patrol
+package's :func:`~khazar.patrol.dispatch.plan_dispatch`), the recommendation, and the
+order that sends a boat to an alert. One rule, used by ``khazar dispatch`` and the API:
 
-The decision time is the target's newest fix (the feed clock), so a replayed or simulated
-feed gives the same answer as a live one. A boat's position is its AIS fix when it is less
-than an hour older than that, else its base. Positions come from the alert's own picture:
-an exercise alert uses exercise positions only, a live alert live ones only.
+- The decision time is the target's newest fix (the picture time), so a replayed or
+  simulated feed gives the same answer as a live one, whenever it is asked.
+- A boat is at its latest AIS fix at or before the decision time when that fix is less
+  than ``settings.dispatch.boat_fix_max_age_s`` older than it, else at its base.
+- Positions come from the target's own picture: an exercise alert is planned on exercise
+  positions only, a live one on live positions only.
+- Boats dispatched or in maintenance are left out; the fastest intercept is recommended.
+
+The water router is given by the caller (the server keeps one loaded; the CLI loads it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from khazar.api.services import require_service
+from khazar.audit import Action
 from khazar.config import Settings
-from khazar.errors import InputError
-from khazar.live.state import ServerState
+from khazar.domain.alerts import Alert
+from khazar.domain.fleet import BoatState
+from khazar.errors import InputError, StateConflictError
+from khazar.geo.routing import SeaRouter
+from khazar.patrol.dispatch import BoatOption, DispatchPlan, estimate_motion, plan_dispatch
+from khazar.services.alerts import assign_in
 from khazar.store import Store
-from khazar.units import to_utc
+from khazar.store.alerts import get_alert
+from khazar.store.audit import audited
+from khazar.store.fleet import boat_fixes, fleet_status, last_positions, set_boat_status
 
-__all__ = ["DispatchView", "geography", "plan_for_alert", "route_feature"]
+__all__ = [
+    "DispatchOrder",
+    "DispatchView",
+    "dispatch_alert",
+    "plan_for_alert",
+    "plan_for_fixes",
+    "route_feature",
+]
 
-#: boats older than this since their last AIS fix are placed at their base
-_BOAT_FIX_MAX_AGE_S = 3600.0
+#: fixes of the target fitted for its course and speed
+_TARGET_FIXES = 20
 
 
 @dataclass(frozen=True, slots=True)
 class DispatchView:
-    """A dispatch plan for one alert, with what the API shows."""
+    """A dispatch plan for one target at ``decided_at`` (UTC), with what is shown."""
 
-    alert_id: str
+    target_id: str  # the alert id, or what the target was given as (mmsi, position)
     decided_at: datetime
-    plan: Any  # khazar.patrol.DispatchPlan
+    exercise: bool  # planned on the exercise picture
+    plan: DispatchPlan
     busy: dict[str, str]  # boats left out (dispatched / maintenance) -> status
 
+    def option(self, boat: str) -> BoatOption | None:
+        return next((o for o in self.plan.options if o.boat == boat), None)
+
     def to_dict(self) -> dict[str, Any]:
+        """The plan as the API answers it and ``khazar dispatch --format json`` prints it."""
         rec = self.plan.recommended
         m = self.plan.target
         return {
-            "alert_id": self.alert_id,
+            "alert_id": self.target_id,
             "decided_at": self.decided_at.isoformat(timespec="seconds"),
+            "exercise": self.exercise,
             "target": {"lat": m.lat, "lon": m.lon, "speed_kn": round(m.speed_kn, 2),
                        "at": m.at.isoformat(timespec="seconds")},
             "recommended": rec.boat if rec else None,
@@ -51,7 +76,16 @@ class DispatchView:
         }
 
 
-def _option(o: Any, recommended: bool) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class DispatchOrder:
+    """A boat sent to an alert: the alert as assigned, the option taken and the plan."""
+
+    alert: Alert
+    option: BoatOption
+    view: DispatchView
+
+
+def _option(o: BoatOption, recommended: bool) -> dict[str, Any]:
     return {
         "boat": o.boat, "base": o.base, "from": [o.from_lat, o.from_lon],
         "speed_kn": o.speed_kn, "recommended": recommended,
@@ -63,44 +97,22 @@ def _option(o: Any, recommended: bool) -> dict[str, Any]:
     }
 
 
-def geography(state: ServerState) -> Any:
-    """The geography (water router) of this server, loaded once."""
-    with state.cache_lock:
-        geo = state.cache.get("geo")
-        if geo is None:
-            load = require_service("khazar.geo", "load_geography", "geography (khazar.geo)")
-            geo = load(state.settings)
-            state.cache["geo"] = geo
-    return geo
+def plan_for_fixes(
+    store: Store, settings: Settings, router: SeaRouter, target_id: str,
+    fixes: Sequence[tuple[datetime, float, float]], exercise: bool = False,
+    decided_at: datetime | None = None,
+) -> DispatchView:
+    """Every available or patrolling boat's intercept of a target seen at ``fixes``
+    ((UTC time, lat, lon), oldest first) in the live or exercise picture, fastest first.
 
-
-def plan_for_alert(store: Store, settings: Settings, geo: Any, alert_id: str) -> DispatchView:
-    """Options of every available or patrolling boat to intercept ``alert_id``'s vessel
-    (or its position when it has no vessel), fastest first."""
-    from khazar.domain.fleet import BoatState
-    from khazar.patrol import estimate_motion, plan_dispatch
-    from khazar.store.fleet import alert_target, fleet_status
-
-    lat, lon, mmsi = alert_target(store, alert_id)
-    flag = store.conn.execute("SELECT exercise FROM alerts WHERE id = ?", [alert_id]).fetchone()
-    exercise = bool(flag and flag[0])
-
-    def last_positions(vessel: int, limit: int = 20) -> list[tuple[datetime, float, float]]:
-        # the alert's own picture: an exercise never moves a live boat, nor the reverse
-        rows = store.conn.execute(
-            "SELECT ts, lat, lon FROM positions WHERE mmsi = ? AND exercise = ? "
-            "ORDER BY ts DESC LIMIT ?", [vessel, exercise, limit]).fetchall()
-        return [(to_utc(r[0]), float(r[1]), float(r[2])) for r in reversed(rows)]
-
-    fixes = last_positions(mmsi) if mmsi is not None else []
+    ``decided_at`` defaults to the newest fix (the picture time)."""
     if not fixes:
-        row = store.conn.execute("SELECT last_ts FROM alerts WHERE id = ?", [alert_id]).fetchone()
-        if row is None:
-            raise InputError(f"no alert with id {alert_id!r}; list them with GET /api/alerts")
-        fixes = [(row[0], lat, lon)]
-    now = to_utc(fixes[-1][0])
+        raise InputError(f"target {target_id}: no position to dispatch to")
+    now = decided_at if decided_at is not None else fixes[-1][0]
     motion = estimate_motion(fixes, now)
     boats = {b.name: b for b in settings.fleet}
+    max_age = timedelta(seconds=settings.dispatch.boat_fix_max_age_s)
+    seen = boat_fixes(store, [b.mmsi for b in settings.fleet], exercise=exercise, until=now)
     cand: list[tuple[str, str, float, float, float]] = []
     busy: dict[str, str] = {}
     for s in fleet_status(store, settings.fleet):
@@ -108,27 +120,92 @@ def plan_for_alert(store: Store, settings: Settings, geo: Any, alert_id: str) ->
             busy[s.boat] = s.status.value
             continue
         b = boats[s.boat]
-        pos = last_positions(b.mmsi, 1)
-        fresh = bool(pos) and abs((now - pos[-1][0]).total_seconds()) < _BOAT_FIX_MAX_AGE_S
-        lat0, lon0 = (pos[-1][1], pos[-1][2]) if fresh else (b.base_lat, b.base_lon)
+        fix = seen.get(b.mmsi)
+        fresh = fix is not None and now - fix.ts < max_age
+        lat0, lon0 = (fix.lat, fix.lon) if fix is not None and fresh else (b.base_lat, b.base_lon)
         cand.append((b.name, b.base, lat0, lon0, b.max_speed_kn))
-    plan = plan_dispatch(motion, cand, geo.router.distance_m,
-                         lambda a, b_, c, d: geo.router.route(a, b_, c, d).coords,
-                         in_water=geo.router.in_routing_water)
-    return DispatchView(alert_id, now, plan, busy)
+    plan = plan_dispatch(motion, cand, router.distance_m,
+                         lambda a, b_, c, d: router.route(a, b_, c, d).coords,
+                         in_water=router.in_routing_water)
+    return DispatchView(target_id, now, exercise, plan, busy)
 
 
-def route_feature(geo: Any, option: Any, alert_id: str, exercise: bool = False
-                  ) -> dict[str, Any]:
-    """The boat's water route to its intercept point as a GeoJSON LineString feature."""
-    coords = geo.router.route(option.from_lat, option.from_lon,
-                              option.intercept_lat, option.intercept_lon).coords
+def plan_for_alert(
+    store: Store, settings: Settings, router: SeaRouter, alert_id: str,
+    decided_at: datetime | None = None,
+) -> DispatchView:
+    """Options of every available or patrolling boat to intercept ``alert_id``'s vessel
+    (or its position at its last event when it names no vessel), fastest first. With
+    ``decided_at`` (UTC), as the picture stood then: no fix newer than it is used.
+
+    :class:`InputError` when there is no such alert."""
+    alert = get_alert(store, alert_id)
+    fixes: list[tuple[datetime, float, float]] = []
+    if alert.mmsi is not None:
+        fixes = last_positions(store, alert.mmsi, _TARGET_FIXES, exercise=alert.exercise,
+                               until=decided_at)
+    if not fixes:
+        fixes = [(alert.last_ts, alert.lat, alert.lon)]
+    return plan_for_fixes(store, settings, router, alert.id, fixes, alert.exercise, decided_at)
+
+
+def dispatch_alert(
+    store: Store, settings: Settings, router: SeaRouter, alert_id: str, boat: str | None,
+    user: str, now: datetime, decided_at: datetime | None = None,
+) -> DispatchOrder:
+    """Send ``boat`` (None: the recommended one) to ``alert_id`` by ``user`` at ``now``
+    (UTC): in one transaction, the alert is assigned to it (the alerts life cycle), the
+    boat is marked dispatched, and one audit entry ``dispatch.order`` records the boat,
+    its ETA at the order (s), the recommendation and the decision time.
+
+    :class:`StateConflictError` when the boat is busy or cannot catch the target."""
+    if not user.strip():
+        raise InputError(f"alert {alert_id}: a named user is required to dispatch a boat")
+    view = plan_for_alert(store, settings, router, alert_id, decided_at)
+    rec = view.plan.recommended
+    if boat is None:
+        if rec is None:
+            raise StateConflictError(
+                f"alert {alert_id}: no available boat can catch the target "
+                f"(unavailable: {', '.join(sorted(view.busy)) or 'none'})")
+        boat = rec.boat
+    if boat in view.busy:
+        raise StateConflictError(
+            f"boat {boat} is {view.busy[boat]}; choose an available one or set its status "
+            f"(`khazar fleet --set {boat} --status available`)")
+    option = view.option(boat)
+    if option is None:
+        names = ", ".join(b.name for b in settings.fleet)
+        raise InputError(f"unknown boat {boat!r}; the fleet is {names}")
+    if option.eta_s is None:
+        raise StateConflictError(f"boat {boat} cannot catch the target (too slow); "
+                                 f"choose another")
+    with audited(store) as tx:
+        alert = assign_in(tx, settings, alert_id, user, boat, now)
+        set_boat_status(tx, settings.fleet, boat, BoatState.dispatched, alert_id, now)
+        tx.append(user, Action.dispatch_order.value, target=alert_id, detail={
+            "boat": boat, "eta_s": round(option.eta_s, 1),
+            "distance_m": round(option.distance_m or 0.0, 1),
+            "decided_at": view.decided_at.isoformat(),
+            "recommended": rec.boat if rec else None,
+        }, ts=now)
+    return DispatchOrder(alert, option, view)
+
+
+def route_feature(router: SeaRouter, option: BoatOption, alert_id: str,
+                  exercise: bool = False) -> dict[str, Any]:
+    """The boat's water route to its intercept point as a GeoJSON LineString feature
+    (ETA in minutes, distance in nautical miles, initial course in degrees)."""
+    if option.intercept_lat is None or option.intercept_lon is None or option.eta_s is None:
+        raise StateConflictError(f"boat {option.boat} has no intercept of alert {alert_id}")
+    coords = router.route(option.from_lat, option.from_lon,
+                          option.intercept_lat, option.intercept_lon).coords
     return {
         "type": "Feature", "id": f"{alert_id}:{option.boat}",
         "geometry": {"type": "LineString",
                      "coordinates": [[round(lo, 6), round(la, 6)] for la, lo in coords]},
         "properties": {"boat": option.boat, "alert_id": alert_id, "exercise": exercise,
                        "eta_min": round(option.eta_s / 60.0, 1),
-                       "distance_nm": round(option.distance_m / 1852.0, 2),
-                       "course_deg": round(option.course_deg, 1)},
+                       "distance_nm": round((option.distance_m or 0.0) / 1852.0, 2),
+                       "course_deg": round(option.course_deg or 0.0, 1)},
     }

@@ -1,8 +1,9 @@
 """Repository over the tables ``alerts``, ``alert_transitions`` and ``alert_notes``.
 
-The only SQL about alerts. Functions take a DuckDB connection (``store.conn``, or the
-``tx.conn`` of an :func:`khazar.audit.audited` block so the change and its audit entry
-commit together). Times go in as UTC datetimes and come out as UTC datetimes.
+The only SQL about alerts. Functions take the store, or the transaction of an
+:func:`khazar.store.audit.audited` block so the change and its audit entry commit
+together (:data:`khazar.store.access.Db`). Times go in as UTC datetimes and come out as
+UTC datetimes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import duckdb
 from khazar.domain import Event
 from khazar.domain.alerts import Alert, AlertState, Note, Severity, Transition
 from khazar.errors import InputError
+from khazar.store.access import Db, reading, writing
 
 __all__ = [
     "count_alerts_by_vessel",
@@ -102,7 +104,7 @@ def _alert(row: Sequence[Any]) -> Alert:
 
 
 def list_alerts(
-    conn: duckdb.DuckDBPyConnection,
+    db: Db,
     states: Iterable[AlertState] | None = None,
     include_exercise: bool = True,
 ) -> list[Alert]:
@@ -119,21 +121,26 @@ def list_alerts(
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY last_ts DESC, id"
-    return [_alert(r) for r in conn.execute(sql, params).fetchall()]
+    return [_alert(r) for r in reading(db).execute(sql, params).fetchall()]
 
 
-def get_alert(conn: duckdb.DuckDBPyConnection, alert_id: str) -> Alert:
+def get_alert(db: Db, alert_id: str) -> Alert:
     """One alert by id; :class:`InputError` naming the id when there is none."""
-    row = conn.execute(f"SELECT {_COLUMNS} FROM alerts WHERE id = ?", [alert_id]).fetchone()
+    row = reading(db).execute(f"SELECT {_COLUMNS} FROM alerts WHERE id = ?", [alert_id]).fetchone()
     if row is None:
         raise InputError(f"no alert with id {alert_id!r}; list them with `khazar alerts --db …`")
     return _alert(row)
 
 
-def upsert_alerts(conn: duckdb.DuckDBPyConnection, alerts: Sequence[Alert]) -> None:
+def upsert_alerts(db: Db, alerts: Sequence[Alert]) -> None:
     """Insert or replace alerts by id."""
     if not alerts:
         return
+    with writing(db) as conn:
+        _replace_alerts(conn, alerts)
+
+
+def _replace_alerts(conn: duckdb.DuckDBPyConnection, alerts: Sequence[Alert]) -> None:
     conn.executemany("DELETE FROM alerts WHERE id = ?", [[a.id] for a in alerts])
     conn.executemany(
         "INSERT INTO alerts (id, rule, type, severity, score, state, mmsi, other_mmsi, asset_id, "
@@ -171,9 +178,16 @@ def upsert_alerts(conn: duckdb.DuckDBPyConnection, alerts: Sequence[Alert]) -> N
     )
 
 
-def insert_transitions(conn: duckdb.DuckDBPyConnection, transitions: Sequence[Transition]) -> None:
+def insert_transitions(db: Db, transitions: Sequence[Transition]) -> None:
     if not transitions:
         return
+    with writing(db) as conn:
+        _insert_transitions(conn, transitions)
+
+
+def _insert_transitions(
+    conn: duckdb.DuckDBPyConnection, transitions: Sequence[Transition]
+) -> None:
     conn.executemany(
         "INSERT INTO alert_transitions (alert_id, ts, actor, from_state, to_state, boat, reason) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -193,7 +207,7 @@ def insert_transitions(conn: duckdb.DuckDBPyConnection, transitions: Sequence[Tr
 
 
 def list_transitions(
-    conn: duckdb.DuckDBPyConnection,
+    db: Db,
     since: datetime | None = None,
     alert_id: str | None = None,
 ) -> list[Transition]:
@@ -208,29 +222,30 @@ def list_transitions(
         Transition(
             aid, _ts(ts), actor, AlertState(frm) if frm else None, AlertState(to), boat, reason
         )
-        for aid, ts, actor, frm, to, boat, reason in conn.execute(sql, params).fetchall()
+        for aid, ts, actor, frm, to, boat, reason in reading(db).execute(sql, params).fetchall()
     ]
 
 
-def insert_note(conn: duckdb.DuckDBPyConnection, note: Note) -> None:
-    conn.execute(
-        "INSERT INTO alert_notes (alert_id, ts, author, text) VALUES (?, ?, ?, ?)",
-        [note.alert_id, note.ts, note.author, note.text],
-    )
+def insert_note(db: Db, note: Note) -> None:
+    with writing(db) as conn:
+        conn.execute(
+            "INSERT INTO alert_notes (alert_id, ts, author, text) VALUES (?, ?, ?, ?)",
+            [note.alert_id, note.ts, note.author, note.text],
+        )
 
 
 def list_notes(
-    conn: duckdb.DuckDBPyConnection, alert_id: str | None = None, since: datetime | None = None
+    db: Db, alert_id: str | None = None, since: datetime | None = None
 ) -> list[Note]:
     sql = "SELECT alert_id, epoch_us(ts), author, text FROM alert_notes"
     sql, params = _filtered(sql, {"alert_id = ?": alert_id, "ts >= ?": since})
     sql += " ORDER BY ts"
-    return [Note(a, _ts(t), au, tx) for a, t, au, tx in conn.execute(sql, params).fetchall()]
+    return [Note(a, _ts(t), au, tx) for a, t, au, tx in reading(db).execute(sql, params).fetchall()]
 
 
-def count_alerts_by_vessel(conn: duckdb.DuckDBPyConnection) -> dict[int, int]:
+def count_alerts_by_vessel(db: Db) -> dict[int, int]:
     """Alerts per MMSI (either vessel of a pair), for severity history."""
-    rows = conn.execute(
+    rows = reading(db).execute(
         "SELECT m, count(*) FROM (SELECT mmsi AS m FROM alerts WHERE mmsi IS NOT NULL "
         "UNION ALL SELECT other_mmsi FROM alerts WHERE other_mmsi IS NOT NULL) GROUP BY m"
     ).fetchall()
@@ -238,7 +253,7 @@ def count_alerts_by_vessel(conn: duckdb.DuckDBPyConnection) -> dict[int, int]:
 
 
 def stored_events(
-    conn: duckdb.DuckDBPyConnection, since: datetime | None = None
+    db: Db, since: datetime | None = None
 ) -> tuple[list[Event], set[str]]:
     """Events from the ``events`` table (ending at or after ``since``) as the rule engine's
     input, and the ids of those that belong to exercises."""
@@ -253,7 +268,7 @@ def stored_events(
     sql += " ORDER BY start_ts, id"
     events: list[Event] = []
     exercise: set[str] = set()
-    for row in conn.execute(sql, params).fetchall():
+    for row in reading(db).execute(sql, params).fetchall():
         (_id, typ, mmsi, other, start, end, lat, lon, zone, asset, evidence, is_open, ex) = row
         event = Event(
             type=typ,

@@ -1,35 +1,50 @@
-"""Boat status in the store (table ``boat_status``) and the alert history used for threat.
+"""Boat status in the store (table ``boat_status``), the fixes dispatch places boats and
+targets by, and the alert history used for threat.
 
-Thin adapters: SQL here, decisions elsewhere.
+Thin adapters: SQL here, decisions elsewhere (:mod:`khazar.services.dispatch`,
+:mod:`khazar.services.fleet`). Functions take the store or an audited transaction
+(:data:`khazar.store.access.Db`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from khazar.config import Boat
 from khazar.domain.fleet import BoatState, BoatStatus
 from khazar.errors import InputError
-from khazar.store import Store
+from khazar.store.access import Db, reading, writing
 from khazar.units import to_utc
 
 __all__ = [
-    "BoatState",
-    "BoatStatus",
+    "BoatFix",
     "alert_counts",
-    "alert_target",
+    "boat_fixes",
     "fleet_status",
     "last_positions",
+    "positions_between",
     "set_boat_status",
 ]
 
 
+@dataclass(frozen=True, slots=True)
+class BoatFix:
+    """A boat's latest AIS report: time (UTC), position (degrees), speed (kn), course (°)."""
+
+    mmsi: int
+    ts: datetime
+    lat: float
+    lon: float
+    sog_kn: float | None
+    cog_deg: float | None
 
 
-def fleet_status(store: Store, fleet: Sequence[Boat]) -> list[BoatStatus]:
+def fleet_status(db: Db, fleet: Sequence[Boat]) -> list[BoatStatus]:
     """Every configured boat with its stored status (``available`` when never set)."""
-    rows = store.conn.execute("SELECT boat, status, detail, updated_at FROM boat_status").fetchall()
+    rows = reading(db).execute(
+        "SELECT boat, status, detail, updated_at FROM boat_status").fetchall()
     known = {r[0]: r for r in rows}
     out = []
     for b in fleet:
@@ -44,56 +59,78 @@ def fleet_status(store: Store, fleet: Sequence[Boat]) -> list[BoatStatus]:
 
 
 def set_boat_status(
-    store: Store, fleet: Sequence[Boat], boat: str, status: BoatState, detail: str | None,
+    db: Db, fleet: Sequence[Boat], boat: str, status: BoatState, detail: str | None,
     now: datetime,
 ) -> None:
-    """Record a boat's status (the boat must be in the configured fleet)."""
+    """Record a boat's status (the boat must be in the configured fleet). Not audited
+    here: the use cases (:mod:`khazar.services.fleet`, dispatch) pass their audited
+    transaction so the change and its entry commit together."""
     names = [b.name for b in fleet]
     if boat not in names:
         raise InputError(f"unknown boat {boat!r}; the fleet is {', '.join(names)}")
-    with store.transaction() as conn:
+    with writing(db) as conn:
         conn.execute("DELETE FROM boat_status WHERE boat = ?", [boat])
         conn.execute("INSERT INTO boat_status VALUES (?, ?, ?, ?)",
                      [boat, status.value, detail, to_utc(now)])
 
 
 def last_positions(
-    store: Store, mmsi: int, limit: int = 20
+    db: Db, mmsi: int, limit: int = 20, exercise: bool = False, until: datetime | None = None
 ) -> list[tuple[datetime, float, float]]:
-    """The vessel's latest positions (oldest first): (time, lat, lon)."""
-    rows = store.conn.execute(
-        "SELECT ts, lat, lon FROM positions WHERE mmsi = ? ORDER BY ts DESC LIMIT ?",
-        [mmsi, limit],
-    ).fetchall()
+    """The vessel's latest ``limit`` positions (oldest first) as (UTC time, lat, lon),
+    from one picture: exercise reports only, or live ones only; with ``until``, none
+    newer than it."""
+    sql = "SELECT ts, lat, lon FROM positions WHERE mmsi = ? AND exercise = ?"
+    params: list[object] = [mmsi, exercise]
+    if until is not None:
+        sql += " AND ts <= ?"
+        params.append(to_utc(until))
+    rows = reading(db).execute(sql + " ORDER BY ts DESC LIMIT ?", [*params, limit]).fetchall()
     return [(to_utc(r[0]), float(r[1]), float(r[2])) for r in reversed(rows)]
 
 
-def _has_table(store: Store, name: str) -> bool:
-    row = store.conn.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-    ).fetchone()
-    return bool(row and row[0])
+def positions_between(
+    db: Db, mmsi: int, since: datetime, until: datetime, exercise: bool = False
+) -> list[tuple[datetime, float, float]]:
+    """The vessel's positions from ``since`` to ``until`` (both included, UTC), oldest
+    first, as (time, lat, lon), from one picture (live or exercise)."""
+    rows = reading(db).execute(
+        "SELECT ts, lat, lon FROM positions WHERE mmsi = ? AND exercise = ? "
+        "AND ts BETWEEN ? AND ? ORDER BY ts", [mmsi, exercise, to_utc(since), to_utc(until)]
+    ).fetchall()
+    return [(to_utc(r[0]), float(r[1]), float(r[2])) for r in rows]
 
 
-def alert_target(store: Store, alert_id: str) -> tuple[float, float, int | None]:
-    """An alert's position and vessel (lat, lon, mmsi) from the ``alerts`` table."""
-    if not _has_table(store, "alerts"):
-        raise InputError("this store has no alerts table yet; dispatch with --at or --mmsi")
-    row = store.conn.execute("SELECT lat, lon, mmsi FROM alerts WHERE id = ?",
-                             [alert_id]).fetchone()
-    if row is None:
-        raise InputError(f"no alert with id {alert_id!r}; list them with `khazar alerts`")
-    return float(row[0]), float(row[1]), (int(row[2]) if row[2] is not None else None)
-
-
-def alert_counts(store: Store, now: datetime, days: float = 7.0) -> dict[str, int]:
-    """Alerts of the last ``days`` per asset id and per zone id (raises targets' threat)."""
-    if not _has_table(store, "alerts"):
+def boat_fixes(
+    db: Db, mmsis: Sequence[int], exercise: bool = False, until: datetime | None = None
+) -> dict[int, BoatFix]:
+    """Each of ``mmsis``' latest AIS report in one picture (live or exercise), none newer
+    than ``until`` when given; boats never heard are absent."""
+    if not mmsis:
         return {}
+    sql = (
+        "SELECT mmsi, max(ts), arg_max(lat, ts), arg_max(lon, ts), arg_max(sog_kn, ts), "
+        f"arg_max(cog_deg, ts) FROM positions WHERE exercise = ? "
+        f"AND mmsi IN ({', '.join('?' for _ in mmsis)})"
+    )
+    params: list[object] = [exercise, *mmsis]
+    if until is not None:
+        sql += " AND ts <= ?"
+        params.append(to_utc(until))
+    rows = reading(db).execute(sql + " GROUP BY mmsi", params).fetchall()
+    return {
+        int(m): BoatFix(int(m), to_utc(ts), float(lat), float(lon),
+                        None if sog is None else float(sog), None if cog is None else float(cog))
+        for m, ts, lat, lon, sog, cog in rows
+    }
+
+
+def alert_counts(db: Db, now: datetime, days: float = 7.0) -> dict[str, int]:
+    """Alerts of the last ``days`` per asset id and per zone id (raises targets' threat)."""
     since = to_utc(now) - timedelta(days=days)
     out: dict[str, int] = {}
     for col in ("asset_id", "zone_id"):
-        rows = store.conn.execute(
+        rows = reading(db).execute(
             f"SELECT {col}, count(*) FROM alerts WHERE {col} IS NOT NULL AND last_ts >= ? "
             f"GROUP BY {col}", [since]).fetchall()
         for key, n in rows:

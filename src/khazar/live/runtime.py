@@ -83,7 +83,7 @@ class LiveRuntime:
                                           daemon=True)
         self._last: dict[str, SourceStats] = {}
         self._last_at = time.monotonic()
-        self.started = False
+        self._stopped = False
         if options.exercises:
             state.exercises = ExerciseDirector(state, self.exercise_path)
 
@@ -118,7 +118,6 @@ class LiveRuntime:
         """Start every thread; a feed that cannot start (a UDP port in use) stops the rest
         and raises :class:`~khazar.errors.InputError`."""
         opts = self.options
-        self.started = True
         try:
             if opts.udp or opts.tcp or opts.follow:
                 self._start_feeds(self.exercise_path() if opts.exercise_feeds
@@ -180,9 +179,10 @@ class LiveRuntime:
         for detection in (self.detection, self.exercise_detection):
             if detection is not None:
                 detection.stop()
-        if self._reporter.is_alive():
+        if self._reporter.ident is not None and not self._stopped:
             self._reporter.join(timeout=5)
             self.log_stats()  # the counts since the last line are not lost
+        self._stopped = True
 
     def run(self, duration_s: float | None = None) -> None:
         """Run in the foreground for ``duration_s`` seconds (None: until Ctrl-C), then stop."""

@@ -147,3 +147,10 @@ def test_the_runtime_logs_per_source_counts_every_period(
             wait_for(lambda: any(r.getMessage().startswith(quiet) for r in caplog.records))
         finally:
             rt.stop()
+
+
+def test_both_commands_offer_follow() -> None:
+    from tests.ingest.helpers import cli
+
+    assert "--follow" in cli("serve", "--help")
+    assert "--follow" in cli("listen", "--help")

@@ -52,6 +52,8 @@ def serve(
         feeds.append(f"UDP {udp_host}:{udp}")
     if tcp:
         feeds.append(f"TCP {tcp}")
+    if follow:
+        feeds.append(f"file {follow}")
     if exercise_udp is not None:
         feeds.append(f"exercise UDP {udp_host}:{exercise_udp}")
     err_console.print(

@@ -230,7 +230,9 @@ class FileFollower(Transport):
     """Lines appended to a file, as ``tail -f -F``: reads the file from its start, then
     what is appended, every ``poll_s``. A file truncated in place is read again from the
     start; a file replaced (rotated: another inode at the path) is read to its end, then the
-    new one from its start; a missing file is waited for."""
+    new one from its start; a missing file is waited for. After an unexpected failure the
+    chunk in hand is lost, as with a socket, and reading goes on after it (retrying the same
+    bytes could fail forever)."""
 
     def __init__(self, sink: LineSink, feeds: FeedCounters, path: Path, *,
                  poll_s: float = 0.2, label: str = "file") -> None:

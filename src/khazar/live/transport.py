@@ -184,12 +184,12 @@ class TcpClient(Transport):
     def _serve(self) -> None:
         delay = self.initial_s
         while not self._stop.is_set():
-            reason = "the peer closed the connection"
+            reason, was_up = "the peer closed the connection", False
             try:
                 with socket.create_connection((self.host, self.port), timeout=5.0) as sock:
                     sock.settimeout(0.2)  # how fast stop() is noticed
                     self.connects += 1
-                    delay = self.initial_s
+                    delay, was_up = self.initial_s, True
                     self.feeds.connected(self.name, True)
                     logger.info("%s: connected", self.name)
                     self._read(sock)
@@ -201,8 +201,8 @@ class TcpClient(Transport):
             if self._on_failure is not None:
                 self._on_failure()
             self.feeds.connected(self.name, False)
-            logger.warning("%s: disconnected (%s); reconnecting in %.1f s",
-                           self.name, reason, delay)
+            logger.warning("%s: %s (%s); reconnecting in %.1f s", self.name,
+                           "disconnected" if was_up else "cannot connect", reason, delay)
             self.waits_s.append(delay)
             self._sleep(delay)
             delay = min(delay * 2.0, self.max_s)

@@ -33,6 +33,7 @@ __all__ = [
     "EnergySettings",
     "ExerciseSettings",
     "IngestSettings",
+    "LiveSettings",
     "Receiver",
     "RegistrySettings",
     "Settings",
@@ -141,6 +142,18 @@ class IngestSettings(_Section):
     pause_after_batch_s: float = Field(
         0.0, ge=0, description="sleep after each committed batch (throttling; crash tests)"
     )
+
+
+class LiveSettings(_Section):
+    """The live runtime of ``khazar serve`` and ``khazar listen``."""
+
+    flush_s: float = Field(0.1, gt=0, description="a received line waits at most this long "
+                           "before the ingest thread stores it")
+    detect_period_s: float = Field(0.5, gt=0, description="live detection looks at least this "
+                                   "often (each stored batch wakes it sooner)")
+    commit_period_s: float = Field(5.0, gt=0, description="committed detection path period")
+    follow_poll_s: float = Field(0.2, gt=0, description="a followed file is checked this often")
+    stats_log_s: float = Field(60.0, gt=0, description="per-source counts logged this often")
 
 
 class Receiver(_Section):
@@ -428,6 +441,7 @@ class Settings(BaseSettings):
     )
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    live: LiveSettings = Field(default_factory=LiveSettings)
     detect: DetectSettings = Field(default_factory=DetectSettings)
     energy: EnergySettings = Field(default_factory=EnergySettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)

@@ -5,6 +5,7 @@ on the feed's clock, cannot have seen the message yet."""
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import threading
 import time
@@ -54,7 +55,8 @@ def fix(t: datetime, north_m: float, speed_kn: float = 10.0) -> list[str]:
 
 
 def test_an_alert_reaches_the_stream_long_before_the_lateness_window(
-        detecting: tuple[str, KhazarServer]) -> None:
+        detecting: tuple[str, KhazarServer], caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="khazar.live")
     url, server = detecting
     udp = server.udp
     assert udp is not None
@@ -114,3 +116,13 @@ def test_an_alert_reaches_the_stream_long_before_the_lateness_window(
     counters = server.state.counters
     assert counters.get("detect.provisional", 0) >= 1
     assert counters.get("feed.dropped", 0) == 0
+    # the alert is in the log: id, type, severity
+    raised = [r for r in caplog.records if r.name == "khazar.live.detection"
+              and r.getMessage().startswith(f"alert {got['id']} raised: zone_entry, severity ")]
+    assert raised and raised[0].levelno == logging.WARNING
+    # the committed path runs every few seconds, W behind the newest position time
+    deadline = time.monotonic() + 20
+    while server.state.detection_lag_s is None:
+        assert time.monotonic() < deadline, "no committed detection step"
+        time.sleep(0.2)
+    assert w_s - 60 <= server.state.detection_lag_s <= w_s + 60

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from khazar.api.features import parse_bbox, parse_datetime
 from khazar.api.routes_fleet import load_plan
-from khazar.api.sessions import SessionStore
 from khazar.errors import InputError
 from khazar.interop.vessel_kind import KINDS, vessel_kind
 from khazar.live.hub import LiveHub
+from khazar.services.sessions import SessionStore
 
 lons = st.floats(-180, 180, allow_nan=False)
 lats = st.floats(-90, 90, allow_nan=False)

@@ -10,8 +10,9 @@ from pathlib import Path
 from tests.api.feed import position_lines
 
 from khazar.config import load_settings
-from khazar.live.feeds import FeedPipeline, TcpClient
+from khazar.live.feeds import FeedPipeline
 from khazar.live.state import ServerState
+from khazar.live.transport import TcpClient
 from khazar.store import open_store
 
 
@@ -34,7 +35,9 @@ def test_tcp_client_ingests_and_reconnects(tmp_path: Path) -> None:
         state = ServerState.create(store, settings)
         pipeline = FeedPipeline(state, queue_max=1000, flush_s=0.05)
         pipeline.start()
-        client = TcpClient(pipeline, "127.0.0.1", port)
+        client = TcpClient(pipeline, state.feeds, "127.0.0.1", port,
+                           initial_s=settings.ingest.reconnect_initial_s,
+                           max_s=settings.ingest.reconnect_max_s)
         client.start()
         try:
             for k, mmsi in enumerate((423555001, 423555002)):
@@ -54,3 +57,4 @@ def test_tcp_client_ingests_and_reconnects(tmp_path: Path) -> None:
         rows = store.conn.execute(
             "SELECT mmsi FROM positions WHERE source LIKE 'tcp:%' ORDER BY mmsi").fetchall()
     assert [r[0] for r in rows] == [423555001, 423555002]
+    assert client.connects == 2 and client.waits_s[0] == 0.1

@@ -1,4 +1,5 @@
-"""Sources: in-memory fake, file replay, UDP listener, TCP client with back-off, `listen`."""
+"""Sources: file following, UDP listener, TCP client with back-off, `listen` (the live
+runtime's transports, :mod:`khazar.live.transport`)."""
 
 from __future__ import annotations
 
@@ -6,36 +7,65 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.ingest.helpers import DATA, cli, sentence, tagged
 
-from khazar.config import IngestSettings
+from khazar.config import load_settings
 from khazar.ingest import Ingestor, RawLine
-from khazar.live.sources import FileSource, MemorySource, TcpSource, UdpSource, listen_loop
+from khazar.live.feeds import FeedPipeline
+from khazar.live.runtime import LiveRuntime, RuntimeOptions
+from khazar.live.state import ServerState
+from khazar.live.stats import FeedCounters
+from khazar.live.transport import FileFollower, TcpClient, UdpListener
 from khazar.store import open_store
 
 LINE = sentence("15RTgt0PAso;90TKcjM8h6g208CQ")
 
 
-def _drain(src: MemorySource | UdpSource | TcpSource, ing: Ingestor, until_s: float) -> None:
-    deadline = time.monotonic() + until_s
-    while time.monotonic() < deadline and not src.exhausted:
-        batch = src.poll(1000, 0.05)
-        if batch is not None:
-            ing.feed_batch(batch)
+def _wait(pred: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not pred():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
 
 
-def test_memory_and_file_sources_feed_the_same_pipeline(tmp_path: Path) -> None:
-    lines = (DATA / "libais" / "tagblock.nmea").read_text().splitlines()
+class Collect:
+    """A line sink that keeps what it is offered."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str]] = []
+
+    def offer_many(self, texts: list[str], source: str) -> int:
+        self.lines += [(t, source) for t in texts]
+        return len(texts)
+
+
+def test_a_followed_file_and_lines_fed_directly_store_the_same(tmp_path: Path) -> None:
+    path = DATA / "libais" / "tagblock.nmea"
+    lines = path.read_text().splitlines()
     with open_store(tmp_path / "a.duckdb") as a, open_store(tmp_path / "b.duckdb") as b:
-        ia, ib = Ingestor(a), Ingestor(b)
-        _drain(MemorySource(lines, name="tagblock.nmea"), ia, 5)
-        _drain(FileSource(DATA / "libais" / "tagblock.nmea"), ib, 5)
-        ra, rb = ia.close(), ib.close()
-        del ra, rb
-        assert ia.total.accepted == ib.total.accepted == 5
-        assert ia.total.positions == ib.total.positions == 3
+        ia = Ingestor(a)
+        ia.feed(RawLine(line, source="tagblock.nmea") for line in lines)
+        ia.close()
+        state = ServerState.create(b, load_settings())
+
+        def received(source: str) -> int:
+            stats = state.feeds.snapshot().get(source)
+            return 0 if stats is None else stats.received
+
+        pipeline = FeedPipeline(state, flush_s=0.05)
+        pipeline.start()
+        follower = FileFollower(pipeline, state.feeds, path, poll_s=0.05)
+        follower.start()
+        try:
+            _wait(lambda: received(follower.name) == len(lines))
+        finally:
+            follower.stop()
+            pipeline.stop()  # stores what is still queued
+        assert ia.total.accepted == pipeline.total.accepted == 5
+        assert ia.total.positions == pipeline.total.positions == 3
         q = "SELECT mmsi, ts, lat, lon FROM positions ORDER BY ALL"
         assert a.conn.execute(q).fetchall() == b.conn.execute(q).fetchall()
 
@@ -54,23 +84,26 @@ def test_feed_rawlines_incrementally_with_exercise_flag(tmp_path: Path) -> None:
 
 
 def test_udp_listener_counts_drops_when_the_queue_is_full(tmp_path: Path) -> None:
-    src = UdpSource(0, host="127.0.0.1", queue_max=5).start()
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
-            tx.sendto(("\n".join([LINE] * 8) + "\n").encode(), ("127.0.0.1", src.port))
-            deadline = time.monotonic() + 5
-            while src.received < 8 and time.monotonic() < deadline:
-                time.sleep(0.02)
-        assert src.received == 8 and src.drops == 3
-        with open_store(tmp_path / "k.duckdb") as store:
-            ing = Ingestor(store)
-            batch = src.poll(100, 1.0)
-            assert batch is not None and len(batch.texts) == 5
-            ing.feed_batch(batch)
-            ing.close()
-            assert ing.total.accepted == 5 and ing.total.positions == 1  # same report 5×
-    finally:
-        src.close()
+    with open_store(tmp_path / "k.duckdb") as store:
+        state = ServerState.create(store, load_settings())
+        pipeline = FeedPipeline(state, queue_max=5, flush_s=0.05)  # not draining yet
+        src = UdpListener(pipeline, state.feeds, "127.0.0.1", 0)
+        src.start()
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+                tx.sendto(("\n".join([LINE] * 8) + "\n").encode(), src.address)
+            _wait(lambda: state.feeds.snapshot().get(src.name) is not None
+                  and state.feeds.snapshot()[src.name].received == 8)
+            stats = state.feeds.snapshot()[src.name]
+            assert stats.received == 8 and stats.dropped == 3 and stats.connected is True
+            assert state.counters["feed.received"] == 8 and state.counters["feed.dropped"] == 3
+            pipeline.start()
+            _wait(lambda: state.feeds.snapshot()[src.name].accepted == 5)
+        finally:
+            src.stop()
+            pipeline.stop()
+        assert pipeline.total.accepted == 5 and pipeline.total.positions == 1  # same report 5×
+        assert state.feeds.snapshot()[src.name].connected is False
 
 
 def test_tcp_client_reconnects_with_exponential_backoff() -> None:
@@ -87,8 +120,9 @@ def test_tcp_client_reconnects_with_exponential_backoff() -> None:
             ready.set()
         time.sleep(0.01)
 
-    src = TcpSource("127.0.0.1", port, backoff_initial_s=0.5, backoff_max_s=2.0,
-                    sleep=fake_sleep).start()
+    sink, feeds = Collect(), FeedCounters()
+    src = TcpClient(sink, feeds, "127.0.0.1", port, initial_s=0.5, max_s=2.0, sleep=fake_sleep)
+    src.start()
     assert ready.wait(10)
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -99,22 +133,18 @@ def test_tcp_client_reconnects_with_exponential_backoff() -> None:
         with conn:
             conn.sendall((LINE + "\n" + LINE[:20]).encode())
             conn.sendall((LINE[20:] + "\n").encode())
-            batch = None
-            deadline = time.monotonic() + 5
-            texts: list[str] = []
-            while len(texts) < 2 and time.monotonic() < deadline:
-                batch = src.poll(10, 0.1)
-                if batch is not None:
-                    texts += batch.texts
-        assert texts == [LINE, LINE]  # a line split across reads is joined
+            _wait(lambda: len(sink.lines) >= 2, 5)
+        assert [t for t, _ in sink.lines] == [LINE, LINE]  # a line split across reads is joined
+        assert {s for _, s in sink.lines} == {f"tcp:127.0.0.1:{port}"}
     finally:
-        src.close()
+        src.stop()
         srv.close()
     assert waits[:4] == [0.5, 1.0, 2.0, 2.0]
     assert src.failures >= 4 and src.connects == 1
+    assert feeds.snapshot()[src.name].connects == 1
 
 
-def test_listen_loop_ingests_udp(tmp_path: Path) -> None:
+def test_listen_runtime_ingests_udp(tmp_path: Path) -> None:
     probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
@@ -130,15 +160,20 @@ def test_listen_loop_ingests_udp(tmp_path: Path) -> None:
     sender = threading.Thread(target=send)
     sender.start()
     with open_store(tmp_path / "k.duckdb") as store:
-        summary = listen_loop(store, udp_ports=[port], tcp_addrs=[], settings=IngestSettings(),
-                              duration_s=2.0)
+        runtime = LiveRuntime(ServerState.create(store, load_settings()), RuntimeOptions(
+            udp=(("127.0.0.1", port),), detect=False, publish=False, exercises=False,
+            run_source="listen"))
+        runtime.run(2.0)
+        summary = runtime.summary()
     sender.join()
     assert summary["result"]["accepted"] == 3 and summary["result"]["positions"] == 3
-    assert summary["sources"][0]["drops"] == 0
+    assert summary["sources"] == [{"source": f"udp:{port}", "received": 3, "accepted": 3,
+                                   "rejected": 0, "dropped": 0, "connects": 1}]
 
 
 def test_listen_command_help_and_json(tmp_path: Path) -> None:
     assert "back-off" in cli("listen", "--help")
+    assert "--follow" in cli("listen", "--help")
     out = cli("listen", "--db", str(tmp_path / "k.duckdb"), "--udp", "0", "--duration", "0.3",
               "--format", "json")
     assert json.loads(out)["result"]["lines"] == 0

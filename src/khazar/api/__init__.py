@@ -5,11 +5,10 @@
 - :mod:`~khazar.api.auth`: session cookie or bearer token, CSRF, role checks.
 - :mod:`~khazar.api.features`: OGC API Features parameters and responses.
 - :mod:`~khazar.live.hub`: bounded fan-out of live updates (SSE on ``/api/live``).
-- :mod:`~khazar.api.server`: ``khazar serve``: uvicorn, the UDP/TCP feed pipeline.
+- :mod:`~khazar.api.server`: ``khazar serve``: uvicorn around the live runtime (:mod:`khazar.live`).
 """
 
 from khazar.api.app import create_app
-from khazar.api.sessions import Session, SessionStore
 from khazar.live.hub import LiveHub, LiveMessage
 from khazar.live.state import ServerState
 
@@ -17,7 +16,5 @@ __all__ = [
     "LiveHub",
     "LiveMessage",
     "ServerState",
-    "Session",
-    "SessionStore",
     "create_app",
 ]

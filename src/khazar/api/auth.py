@@ -18,10 +18,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from khazar.api.sessions import Session
 from khazar.audit import Action, Role, parse_role, require
 from khazar.errors import AuthenticationError, PermissionDeniedError
 from khazar.live.state import ServerState
+from khazar.services.sessions import Session
 
 __all__ = [
     "CSRF_COOKIE",

@@ -1,11 +1,14 @@
-"""``khazar serve``: one process that owns the store, runs the feed listeners and the API.
+"""``khazar serve``: one process that owns the store, runs the live runtime and the API.
 
-:class:`KhazarServer` wires it together and can run in the foreground (the CLI) or in a
+:class:`KhazarServer` wraps the live runtime (:class:`~khazar.live.runtime.LiveRuntime`: feeds,
+ingest, detection, alerts, publisher, exercises) with uvicorn and the HTTP app, which only
+reads the store and subscribes to the hub. It runs in the foreground (the CLI) or in a
 background thread on an already bound socket (the tests, the demo).
 """
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -18,10 +21,9 @@ from khazar.api.app import create_app
 from khazar.api.routes_fleet import load_plan
 from khazar.config import Settings
 from khazar.errors import InputError
-from khazar.live.detection import LiveDetection
-from khazar.live.exercise import ExerciseDirector
-from khazar.live.feeds import FeedPipeline, LivePublisher, TcpClient, UdpListener
+from khazar.live.runtime import LiveRuntime, RuntimeOptions
 from khazar.live.state import ServerState
+from khazar.live.transport import UdpListener
 from khazar.store import Store, open_store
 
 __all__ = ["KhazarServer", "ServeOptions", "parse_host_port"]
@@ -48,89 +50,48 @@ class ServeOptions:
     live_period_s: float = 1.0
     plan_file: Path | None = None
     exercise_udp_port: int | None = None
+    #: growing files to follow (``--follow``)
+    follow: tuple[Path, ...] = ()
     detect: bool = True
     log_level: str = "warning"
 
 
 @dataclass
 class KhazarServer:
-    """The store, the app, the feed path and uvicorn of one serving process."""
+    """The store, the live runtime, the app and uvicorn of one serving process."""
 
     settings: Settings
     options: ServeOptions
     store: Store = field(init=False)
     state: ServerState = field(init=False)
-    udp: UdpListener | None = field(init=False, default=None)
-    tcp: TcpClient | None = field(init=False, default=None)
-    pipeline: FeedPipeline | None = field(init=False, default=None)
-    exercise_pipeline: FeedPipeline | None = field(init=False, default=None)
-    exercise_udp: UdpListener | None = field(init=False, default=None)
-    publisher: LivePublisher = field(init=False)
-    detection: LiveDetection | None = field(init=False, default=None)
-    exercise_detection: LiveDetection | None = field(init=False, default=None)
+    runtime: LiveRuntime = field(init=False)
     _uvicorn: uvicorn.Server | None = field(init=False, default=None)
     _thread: threading.Thread | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
-        self.store = open_store(self.options.db)
+        opts = self.options
+        self.store = open_store(opts.db)
         self.state = ServerState.create(self.store, self.settings)
-        if self.options.plan_file is not None:
-            self.state.cache["patrol_plan"] = load_plan(self.options.plan_file)
-        self._exercise_lock = threading.Lock()
-        self.state.exercises = ExerciseDirector(self.state, self._exercise_path)
+        if opts.plan_file is not None:
+            self.state.cache["patrol_plan"] = load_plan(opts.plan_file)
+        self.runtime = LiveRuntime(self.state, RuntimeOptions(
+            udp=((opts.udp_host, opts.udp_port),) if opts.udp_port is not None else (),
+            tcp=(opts.tcp,) if opts.tcp is not None else (),
+            follow=opts.follow,
+            exercise_udp=(None if opts.exercise_udp_port is None
+                          else (opts.udp_host, opts.exercise_udp_port)),
+            detect=opts.detect, publish_period_s=opts.live_period_s, run_source="serve"))
         self.app = create_app(self.state)
 
-    # feed path ----------------------------------------------------------------------
-    def _start_feeds(self) -> None:
-        opts = self.options
-        if opts.udp_port is not None or opts.tcp is not None:
-            self.pipeline = FeedPipeline(self.state, self.settings.ingest.queue_max)
-            self.pipeline.start()
-        if opts.udp_port is not None and self.pipeline is not None:
-            self.udp = UdpListener(self.pipeline, opts.udp_host, opts.udp_port)
-            self.udp.start()
-        if opts.tcp is not None and self.pipeline is not None:
-            self.tcp = TcpClient(self.pipeline, *opts.tcp)
-            self.tcp.start()
-        if opts.exercise_udp_port is not None:
-            pipeline = self._exercise_path()
-            self.exercise_udp = UdpListener(pipeline, opts.udp_host, opts.exercise_udp_port)
-            self.exercise_udp.start()
-        self.publisher = LivePublisher(self.state, opts.live_period_s)
-        self.publisher.start()
-        if opts.detect:
-            self.detection = LiveDetection(self.state)
-            if self.pipeline is not None:  # look as soon as a batch is stored
-                self.pipeline.on_stored = self.detection.wake
-            self.detection.start()
+    @property
+    def udp(self) -> UdpListener | None:
+        """The feed's UDP listener (``address`` holds the bound port), once started."""
+        return self.runtime.udp
 
-    def _exercise_path(self) -> FeedPipeline:
-        """The exercise ingest pipeline and its own live detection, started once (for
-        ``--exercise-udp`` or the first exercise started from the console)."""
-        with self._exercise_lock:
-            if self.exercise_pipeline is None:
-                self.exercise_pipeline = FeedPipeline(
-                    self.state, self.settings.ingest.queue_max, exercise=True)
-                self.exercise_pipeline.start()
-                if self.options.detect:
-                    self.exercise_detection = LiveDetection(self.state, exercise=True)
-                    self.exercise_pipeline.on_stored = self.exercise_detection.wake
-                    self.exercise_detection.start()
-            return self.exercise_pipeline
-
-    def _stop_feeds(self) -> None:
-        if isinstance(self.state.exercises, ExerciseDirector):
-            self.state.exercises.stop_all()
-        for part in (self.udp, self.tcp, self.exercise_udp):
-            if part is not None:
-                part.stop()
-        for pipeline in (self.pipeline, self.exercise_pipeline):
-            if pipeline is not None:
-                pipeline.stop()
-        self.publisher.stop()
-        for detection in (self.detection, self.exercise_detection):
-            if detection is not None:
-                detection.stop()
+    @property
+    def exercise_udp(self) -> UdpListener | None:
+        """The exercise UDP listener, once started."""
+        return self.runtime.exercise_udp
 
     # http ---------------------------------------------------------------------------
     def _config(self) -> uvicorn.Config:
@@ -142,12 +103,14 @@ class KhazarServer:
 
     def serve_forever(self) -> None:
         """Run in the foreground until interrupted (Ctrl-C / SIGTERM)."""
-        self._start_feeds()
+        logging.basicConfig(level=self.settings.log_level,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self.runtime.start()
         try:
             self._uvicorn = uvicorn.Server(self._config())
             self._uvicorn.run()
         finally:
-            self._stop_feeds()
+            self.runtime.stop()
             self.store.close()
 
     def start_background(self) -> str:
@@ -156,7 +119,11 @@ class KhazarServer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.options.host, self.options.port))
         port = sock.getsockname()[1]
-        self._start_feeds()
+        try:
+            self.runtime.start()
+        except BaseException:
+            sock.close()
+            raise
         self._uvicorn = uvicorn.Server(self._config())
         server = self._uvicorn
         self._thread = threading.Thread(
@@ -176,5 +143,5 @@ class KhazarServer:
             self._uvicorn.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
-        self._stop_feeds()
+        self.runtime.stop()
         self.store.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from datetime import datetime
@@ -32,7 +33,6 @@ from khazar.cli._app import (
 )
 from khazar.errors import InputError
 from khazar.ingest import FileKind, FileProgress, IngestResult, ingest_file
-from khazar.live.sources import listen_loop
 from khazar.store import open_store
 
 _PROGRESS_MIN_BYTES = 5 << 20
@@ -126,24 +126,42 @@ def listen(
         "--udp", help="UDP port to listen on (AIS-catcher, gpsd: 10110); repeatable")] = None,
     tcp: Annotated[list[str] | None, typer.Option(
         "--tcp", help="HOST:PORT of a TCP NMEA server to read from; repeatable")] = None,
+    follow: Annotated[list[Path] | None, typer.Option(
+        "--follow", help="a growing NMEA file to follow (tail -f: survives truncation and "
+        "rotation); repeatable")] = None,
     duration_s: Annotated[float | None, typer.Option(
         "--duration", help="stop after this many seconds (default: until Ctrl-C)")] = None,
     exercise: Annotated[bool, typer.Option(help="mark the data as exercise data")] = False,
+    detect: Annotated[bool, typer.Option(
+        help="run live detection and alerting on what arrives (as `khazar serve` does)")
+    ] = False,
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
     config: ConfigOption = None,
 ) -> None:
-    """Ingest live feeds (UDP listeners, TCP clients with reconnect and back-off) into the
-    store, with bounded queues (drops are counted, never block the socket)."""
-    settings = settings_from(config).ingest
+    """Ingest live feeds (UDP listeners, TCP clients with reconnect and back-off, followed
+    files) into the store, with bounded queues (drops are counted, never block the socket);
+    the same live runtime as `khazar serve`, without HTTP."""
+    from khazar.api.server import parse_host_port
+    from khazar.live.runtime import LiveRuntime, RuntimeOptions
+    from khazar.live.state import ServerState
+
+    settings = settings_from(config)
     udp_ports = list(udp or [])
-    tcp_addrs = list(tcp or [])
-    if not udp_ports and not tcp_addrs:
-        udp_ports = [settings.udp_port]
+    tcp_addrs = [parse_host_port(a) for a in tcp or []]
+    if not udp_ports and not tcp_addrs and not follow:
+        udp_ports = [settings.ingest.udp_port]
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     started = time.monotonic()
     with open_store(db) as store:
-        summary = listen_loop(store, udp_ports=udp_ports, tcp_addrs=tcp_addrs,
-                              settings=settings, duration_s=duration_s, exercise=exercise,
-                              log=None if fmt is OutputFormat.json else err_console.print)
+        runtime = LiveRuntime(ServerState.create(store, settings), RuntimeOptions(
+            udp=tuple(("0.0.0.0", p) for p in udp_ports), tcp=tuple(tcp_addrs),
+            follow=tuple(follow or ()), exercise_feeds=exercise, detect=detect,
+            publish=False, exercises=False, run_source="listen"))
+        if fmt is not OutputFormat.json:
+            err_console.print("listening (Ctrl-C to stop)", highlight=False)
+        runtime.run(duration_s)
+        summary = runtime.summary()
     summary["elapsed_s"] = round(time.monotonic() - started, 1)
     if fmt is OutputFormat.json:
         print_json(summary)

@@ -23,6 +23,9 @@ def serve(
     tcp: Annotated[
         str | None, typer.Option(help="read NMEA from a TCP server HOST:PORT (reconnects)")
     ] = None,
+    follow: Annotated[
+        Path | None, typer.Option(help="follow a growing NMEA file (tail -f), as a feed")
+    ] = None,
     exercise_udp: Annotated[
         int | None,
         typer.Option(help="UDP port for exercise traffic (stored flagged, kept out of the "
@@ -41,7 +44,7 @@ def serve(
     options = ServeOptions(
         db=db, host=host, port=port, udp_port=udp, udp_host=udp_host,
         tcp=parse_host_port(tcp) if tcp else None, plan_file=plan,
-        exercise_udp_port=exercise_udp,
+        exercise_udp_port=exercise_udp, follow=(follow,) if follow else (),
     )
     server = KhazarServer(settings, options)
     feeds = []
@@ -49,6 +52,8 @@ def serve(
         feeds.append(f"UDP {udp_host}:{udp}")
     if tcp:
         feeds.append(f"TCP {tcp}")
+    if follow:
+        feeds.append(f"file {follow}")
     if exercise_udp is not None:
         feeds.append(f"exercise UDP {udp_host}:{exercise_udp}")
     err_console.print(

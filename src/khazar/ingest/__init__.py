@@ -1,8 +1,8 @@
 """Ingest (DESIGN C1): sources → framing → multipart → decode → store.
 
 Public surface: :class:`Ingestor` (feed lines, get counts by reason), :func:`ingest_file`,
-the sources in :mod:`khazar.live.sources` (file replay, UDP, TCP client with back-off, an
-in-memory fake that also carries the simulator's lines) and the fixed list of reasons.
+and the fixed list of reasons. The live transports (UDP, TCP client with back-off, a
+followed file) are in :mod:`khazar.live.transport`.
 
 Live use (a listener thread queues lines; one thread feeds)::
 

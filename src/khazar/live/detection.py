@@ -18,6 +18,7 @@ detectors and clock, and stores its events and alerts flagged exercise.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import time
 from collections.abc import Collection, Iterable, Iterator
@@ -28,8 +29,11 @@ import numpy as np
 
 from khazar.interop.features import alert_feature
 from khazar.live.state import ServerState
+from khazar.store import live as repo
 
 __all__ = ["LiveDetection"]
+
+logger = logging.getLogger(__name__)
 
 _SHIP_TYPES_EVERY_S = 5.0
 
@@ -61,11 +65,15 @@ class _Swapped(Collection[int]):
 class LiveDetection:
     """The detection and alerting stage of the live picture."""
 
-    def __init__(self, state: ServerState, period_s: float = 0.5, exercise: bool = False,
-                 commit_period_s: float = 5.0, update_every_s: float = 5.0) -> None:
+    def __init__(self, state: ServerState, period_s: float | None = None, exercise: bool = False,
+                 commit_period_s: float | None = None, update_every_s: float = 5.0) -> None:
+        """``period_s`` and ``commit_period_s`` (seconds) default to the settings'
+        ``live.detect_period_s`` and ``live.commit_period_s``."""
         self.state = state
-        self.period_s = period_s
-        self.commit_period_s = commit_period_s
+        live = state.settings.live
+        self.period_s = period_s if period_s is not None else live.detect_period_s
+        self.commit_period_s = (commit_period_s if commit_period_s is not None
+                                else live.commit_period_s)
         #: a provisional open event already sent to the rules updates its alert at most
         #: this often (new ones go at once): the audit log and the browsers are not flooded
         self.update_every_s = update_every_s
@@ -77,15 +85,14 @@ class LiveDetection:
         self._lock = threading.Lock()  # the detector: speculative and committed threads
         self.exercise = exercise
         self.component = "exercise.detection" if exercise else "detection"
-        self._flag = "exercise" if exercise else "NOT exercise"
         self.detector: Any = None
         self.context: Any = None
         self.escalate_after = timedelta(minutes=state.settings.alerts.escalate_after_min)
         self.clock_s = float("-inf")
         # positions stored from now on are live; older history is `khazar detect`'s job
         with state.locked() as store:
-            self.pos_wm = self._top(store.conn, "positions")
-            self.det_wm = self._top(store.conn, "detections")
+            self.pos_wm = repo.top_rowid(store, "positions")
+            self.det_wm = repo.top_rowid(store, "detections")
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._run, name="khazar-detect-exercise" if exercise else "khazar-detect",
@@ -106,36 +113,22 @@ class LiveDetection:
                                      geography_from_geo(geo, settings, self._fishing))
         self.context = rule_context(settings, geo)
 
-    @staticmethod
-    def _top(conn: Any, table: str) -> int:
-        row = conn.execute(f"SELECT coalesce(max(rowid), -1) FROM {table}").fetchone()
-        return int(row[0]) if row else -1
-
     def start(self) -> None:
         self.state.components[self.component] = "starting"
         self._thread.start()
 
-    def _pull(self, conn: Any) -> tuple[Any, Any]:
+    def _pull(self, store: Any) -> tuple[Any, Any]:
         from khazar.detect import Detections
         from khazar.tracks import Fixes
 
-        top = self._top(conn, "positions")
-        tbl = conn.execute(
-            "SELECT mmsi, epoch_us(ts) / 1e6 AS t, lat, lon, sog_kn, cog_deg, "
-            "coalesce(heading_deg, -1) AS hd, coalesce(status, -1) AS st FROM positions "
-            f"WHERE rowid > ? AND rowid <= ? AND {self._flag} ORDER BY ts",
-            [self.pos_wm, top],
-        ).fetchnumpy()
+        top = repo.top_rowid(store, "positions")
+        tbl = repo.positions_between(store, self.pos_wm, top, self.exercise)
         self.pos_wm = top
         fixes = Fixes.from_arrays(tbl["mmsi"], tbl["t"], tbl["lat"], tbl["lon"],
                                   _filled(tbl["sog_kn"]), _filled(tbl["cog_deg"]),
                                   tbl["hd"], tbl["st"])
-        dtop = self._top(conn, "detections")
-        dt = conn.execute(
-            "SELECT epoch_us(ts) / 1e6 AS t, lat, lon, length_m, source FROM detections "
-            f"WHERE rowid > ? AND rowid <= ? AND {self._flag} ORDER BY ts",
-            [self.det_wm, dtop],
-        ).fetchnumpy()
+        dtop = repo.top_rowid(store, "detections")
+        dt = repo.detections_between(store, self.det_wm, dtop, self.exercise)
         self.det_wm = dtop
         dets = Detections(np.asarray(dt["t"], np.float64), np.asarray(dt["lat"], np.float64),
                           np.asarray(dt["lon"], np.float64), _filled(dt["length_m"]),
@@ -150,7 +143,7 @@ class LiveDetection:
         """One look at the store and a speculative step (and, with ``commit``, a committed
         one); returns the number of new or changed alerts."""
         with self.state.locked() as store:
-            fixes, dets = self._pull(store.conn)
+            fixes, dets = self._pull(store)
             self._refresh_types(store)
         # the detectors are pure computation: run them without holding the store
         if len(fixes):
@@ -178,6 +171,7 @@ class LiveDetection:
         with self._lock:
             job = self.detector.begin_commit(self.clock_s - self.detector.lateness_s)
         if job is None:
+            self._measure_lag()
             return 0
         try:
             self.detector.run_commit(job)
@@ -195,7 +189,17 @@ class LiveDetection:
             f"{st.withdrawn} withdrawn")
         self.state.count(self.prefix + "detect.commit_ms",
                          round((time.monotonic() - started) * 1000))
+        self._measure_lag()
         return self._apply(events, withdrawn)
+
+    def _measure_lag(self) -> None:
+        """``state.detection_lag_s``: seconds from the committed watermark to the newest
+        position time seen (the live instance's; the exercise one has its own clock)."""
+        if self.exercise:
+            return
+        wm = self.detector.watermark_s
+        if np.isfinite(wm) and np.isfinite(self.clock_s):
+            self.state.detection_lag_s = max(0.0, self.clock_s - float(wm))
 
     def _refresh_types(self, store: Any) -> None:
         """Ship types arrive with static reports: re-read them every few seconds (it reads
@@ -214,13 +218,12 @@ class LiveDetection:
     def _apply(self, events: list[Any], withdrawn: list[Any]) -> int:
         """Store events, run the alert rules, settle withdrawals, publish the alerts."""
         from khazar.services.alerts import update_alerts
-        from khazar.store.events import upsert_events
 
         if not events and not withdrawn:
             return 0
         now = datetime.now(UTC)
         with self.state.locked() as store:
-            upsert_events(store.conn, events, detected_at=now, exercise=self.exercise)
+            repo.store_events(store, events, detected_at=now, exercise=self.exercise)
             if self.exercise:  # flagged exercise; the live instance escalates for both
                 result = update_alerts(store, self.context, events, now,
                                        exercise_event_ids=[e.id for e in events])
@@ -231,9 +234,22 @@ class LiveDetection:
         self.state.count(self.prefix + "detect.events", len(events))
         changed = [*result.new, *result.updated, *result.escalated, *closed]
         self.state.count(self.prefix + "alerts.raised", len(result.new))
+        self._log(result.new, result.escalated, closed)
         for alert in changed:
             self.state.hub.publish("alert", alert_feature(alert.to_dict()))
         return len(changed)
+
+    def _log(self, new: Iterable[Any], escalated: Iterable[Any], closed: Iterable[Any]
+             ) -> None:
+        kind = "exercise alert" if self.exercise else "alert"
+        for a in new:
+            logger.warning("%s %s raised: %s, severity %s, vessel %s", kind, a.id, a.type,
+                           a.severity, a.mmsi)
+        for a in escalated:
+            logger.warning("%s %s escalated: %s, severity %s, vessel %s", kind, a.id, a.type,
+                           a.severity, a.mmsi)
+        for a in closed:
+            logger.info("%s %s closed: its provisional detection was withdrawn", kind, a.id)
 
     def _throttled(self, provisional: list[Any]) -> list[Any]:
         """New provisional events, and updates of those not sent for ``update_every_s``."""
@@ -251,19 +267,16 @@ class LiveDetection:
     def _withdraw(self, store: Any, withdrawn: list[Any], now: datetime) -> list[Any]:
         """Delete withdrawn provisional events; close the unacknowledged alerts that rest
         only on them. Returns the alerts closed."""
-        from khazar.domain.alerts import AlertState
         from khazar.services.alerts import acknowledge_alert, resolve_alert
-        from khazar.store import alerts as repo
 
         if not withdrawn:
             return []
         ids = sorted({e.id for e in withdrawn})
         self.state.count(self.prefix + "detect.withdrawn", len(ids))
-        store.conn.execute(
-            f"DELETE FROM events WHERE id IN ({', '.join('?' * len(ids))})", ids)
+        repo.delete_events(store, ids)
         gone = set(ids)
         closed = []
-        for alert in repo.list_alerts(store.conn, [AlertState.new]):
+        for alert in repo.new_alerts(store):
             if alert.event_ids and set(alert.event_ids) <= gone:
                 acknowledge_alert(store, alert.id, "system", now)
                 closed.append(resolve_alert(
@@ -276,6 +289,8 @@ class LiveDetection:
         try:
             self._setup()
         except Exception as exc:
+            logger.exception("%s: setting up the detectors failed; live detection is off",
+                             self.component)
             self.state.components[self.component] = (
                 f"unavailable: {type(exc).__name__}: {exc}")
             return
@@ -289,6 +304,7 @@ class LiveDetection:
             try:
                 self.step()
             except Exception as exc:  # keep the live picture up; report on /api/status
+                logger.exception("%s: a speculative step failed", self.component)
                 self.state.components[self.component] = f"error: {type(exc).__name__}: {exc}"
                 self.state.count(self.prefix + "detect.errors")
 
@@ -297,6 +313,7 @@ class LiveDetection:
             try:
                 self.commit()
             except Exception as exc:  # keep the live picture up; report on /api/status
+                logger.exception("%s: a committed step failed", self.component)
                 self.state.components[self.component] = f"error: {type(exc).__name__}: {exc}"
                 self.state.count(self.prefix + "detect.errors")
 
@@ -306,3 +323,5 @@ class LiveDetection:
         self._thread.join(timeout=5)
         if self._committer.is_alive():
             self._committer.join(timeout=5)
+        if not self.exercise:
+            self.state.detection_lag_s = None

@@ -1,205 +1,158 @@
-"""The live feed path of ``khazar serve``: listeners → bounded queue → one ingest thread.
+"""The ingest stage of the live runtime: a bounded queue of received lines → one thread.
 
-Listeners (UDP datagrams, a TCP client with back-off) only split lines and offer them
-to a bounded queue; when it is full the line is dropped and counted, so a burst never
-blocks a socket. One thread drains the queue in batches (at most ``flush_s`` apart, so a
-message waits ≤ 0.1 s) into the ingest package's :class:`~khazar.ingest.pipeline.Ingestor`
-under the store lock, then wakes the live detection (``on_stored``). A publisher thread
-pushes the vessels whose positions changed to the live stream once a second.
+Transports (:mod:`khazar.live.transport`) and the exercise replay only offer lines to the
+queue; when it is full a line is dropped and counted, so a burst never blocks a socket. One
+thread drains the queue in batches (at most ``flush_s`` apart, so a line waits ≤ 0.1 s by
+default) into the ingest package's :class:`~khazar.ingest.pipeline.Ingestor` under the store
+lock, counts what was accepted and rejected per source, then wakes live detection
+(``on_stored``). A publisher thread pushes the vessels whose positions changed to the live
+stream once a second.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
-import socket
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
+from khazar.ingest.pipeline import Ingestor, IngestResult, RawLine
 from khazar.interop.features import positions_update
 from khazar.live.state import ServerState
-from khazar.store import queries
+from khazar.store import live as repo
 
-__all__ = ["FeedPipeline", "LivePublisher", "TcpClient", "UdpListener"]
+__all__ = ["FeedPipeline", "LivePublisher"]
+
+logger = logging.getLogger(__name__)
 
 
 class FeedPipeline:
-    """Bounded queue of received lines and the single thread that ingests them."""
+    """Bounded queue of received lines and the single thread that ingests them.
+
+    ``queue_max`` (lines) and ``flush_s`` (seconds) default to the settings' ``ingest.queue_max``
+    and ``live.flush_s``. Counters: ``<prefix>received``, ``dropped``, ``ingested_lines``,
+    ``positions``, ``rejected`` in ``state.counters`` (prefix ``feed.`` or ``exercise.``) and
+    per source in ``state.feeds``.
+    """
 
     def __init__(
-        self, state: ServerState, queue_max: int, batch_max: int = 5000, flush_s: float = 0.1,
-        exercise: bool = False,
+        self, state: ServerState, queue_max: int | None = None, batch_max: int = 5000,
+        flush_s: float | None = None, exercise: bool = False, run_source: str = "serve",
     ) -> None:
         self.state = state
         #: exercise traffic is stored flagged, kept out of the live picture and the scorecard
         self.exercise = exercise
         self.prefix = "exercise." if exercise else "feed."
-        self.queue: queue.Queue[tuple[str, str, datetime]] = queue.Queue(maxsize=queue_max)
+        self.run_source = run_source + ("-exercise" if exercise else "")
+        self.queue: queue.Queue[tuple[str, str, datetime]] = queue.Queue(
+            maxsize=queue_max or state.settings.ingest.queue_max)
         self.batch_max = batch_max
-        self.flush_s = flush_s
+        self.flush_s = flush_s if flush_s is not None else state.settings.live.flush_s
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._run, name="khazar-ingest-exercise" if exercise else "khazar-ingest",
             daemon=True)
-        self._ingestor: Any = None
+        self._ingestor: Ingestor | None = None
+        self._total = IngestResult()  # of a stopped pipeline
         #: called (on the ingest thread) after each stored batch: wakes live detection
         self.on_stored: Callable[[], None] | None = None
 
     def start(self) -> None:
-        from khazar.ingest.pipeline import Ingestor
-
         with self.state.locked() as store:
             self._ingestor = Ingestor(
-                store, run_source="serve-exercise" if self.exercise else "serve",
-                exercise=self.exercise,
+                store, run_source=self.run_source, exercise=self.exercise,
                 multipart_timeout_s=self.state.settings.ingest.multipart_timeout_s,
             )
         self.state.components[self.prefix + "ingest"] = "running"
         self._thread.start()
 
+    @property
+    def total(self) -> IngestResult:
+        """What this pipeline has ingested so far (all sources)."""
+        return self._ingestor.total if self._ingestor is not None else self._total
+
+    def offer_many(self, texts: list[str], source: str) -> int:
+        """Queue lines received together without blocking; those that do not fit are dropped
+        and counted. Returns how many were queued. Counters are updated once per call, not
+        per line (a datagram or a TCP read holds many lines)."""
+        now = datetime.now(UTC)
+        put = self.queue.put_nowait
+        queued = 0
+        try:
+            for text in texts:
+                put((text, source, now))
+                queued += 1
+        except queue.Full:
+            pass
+        dropped = len(texts) - queued
+        self.state.count(self.prefix + "received", len(texts))
+        self.state.feeds.received(source, len(texts))
+        if dropped:
+            self.state.count(self.prefix + "dropped", dropped)
+            self.state.feeds.dropped(source, dropped)
+        return queued
+
     def offer(self, text: str, source: str) -> bool:
         """Queue one line without blocking; False (and counted) when the queue is full."""
-        try:
-            self.queue.put_nowait((text, source, datetime.now(UTC)))
-        except queue.Full:
-            self.state.count(self.prefix + "dropped")
-            return False
-        self.state.count(self.prefix + "received")
-        return True
+        return self.offer_many([text], source) == 1
 
-    def _drain(self) -> list[tuple[str, str, datetime]]:
+    def _drain(self, wait_s: float) -> list[tuple[str, str, datetime]]:
         items: list[tuple[str, str, datetime]] = []
-        deadline = time.monotonic() + self.flush_s
+        deadline = time.monotonic() + wait_s
         while len(items) < self.batch_max:
             timeout = deadline - time.monotonic()
-            if timeout <= 0:
-                break
             try:
-                items.append(self.queue.get(timeout=timeout))
+                items.append(self.queue.get(timeout=timeout) if timeout > 0
+                             else self.queue.get_nowait())
             except queue.Empty:
                 break
         return items
 
-    def _run(self) -> None:
-        from khazar.ingest.pipeline import RawLine
+    def _ingest(self, items: list[tuple[str, str, datetime]]) -> None:
+        """Store one batch; counts per source (each source is fed as its own run of lines)."""
+        assert self._ingestor is not None, "start() first"
+        by_source: dict[str, list[RawLine]] = {}
+        for text, src, t in items:
+            by_source.setdefault(src, []).append(RawLine(text, source=src, received_at=t))
+        total = IngestResult()
+        with self.state.locked():
+            results = [(src, self._ingestor.feed(lines)) for src, lines in by_source.items()]
+        for src, result in results:
+            self.state.feeds.ingested(src, result.accepted, result.rejected_total)
+            total.add(result)
+        self.state.count(self.prefix + "ingested_lines", len(items))
+        self.state.count(self.prefix + "positions", total.positions)
+        self.state.count(self.prefix + "rejected", total.rejected_total)
 
+    def _run(self) -> None:
         while not self._stop.is_set():
-            items = self._drain()
+            items = self._drain(self.flush_s)
             if not items:
                 continue
-            lines = [RawLine(text, source=src, received_at=t) for text, src, t in items]
-            with self.state.locked():
-                result = self._ingestor.feed(lines)
-            self.state.count(self.prefix + "ingested_lines", len(items))
-            self.state.count(self.prefix + "positions", int(result.positions))
-            self.state.count(self.prefix + "rejected", int(result.rejected_total))
+            try:
+                self._ingest(items)
+            except Exception:  # keep ingesting what comes next; the batch is lost
+                logger.exception("%s: ingest of %d lines failed; they are not stored",
+                                 self._thread.name, len(items))
+                self.state.count(self.prefix + "ingest_errors")
+                continue
             if self.on_stored is not None:
                 self.on_stored()
 
     def stop(self) -> None:
+        """Stop the thread, store what is still queued, end the ingest run."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
-        if self._ingestor is not None:
-            with self.state.locked():
-                self._ingestor.close()
-
-
-class UdpListener:
-    """NMEA over UDP (as AIS-catcher and gpsd send): each datagram holds one or more lines."""
-
-    def __init__(self, pipeline: FeedPipeline, host: str, port: int) -> None:
-        self.pipeline = pipeline
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:  # a large kernel buffer absorbs bursts while the GIL is busy elsewhere
-            self.sock.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)  # SO_RCVBUFFORCE (root)
-        except OSError:
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
-        self.sock.bind((host, port))
-        self.sock.settimeout(0.5)
-        self.address = self.sock.getsockname()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="khazar-udp", daemon=True)
-
-    def start(self) -> None:
-        key = "exercise.udp" if self.pipeline.exercise else "udp"
-        self.pipeline.state.components[key] = f"listening on {self.address[0]}:{self.address[1]}"
-        self._thread.start()
-
-    def _run(self) -> None:
-        source = ("exercise-udp:" if self.pipeline.exercise else "udp:") + str(self.address[1])
-        while not self._stop.is_set():
-            try:
-                data, _ = self.sock.recvfrom(65535)
-            except TimeoutError:
-                continue
-            except OSError:
-                break
-            for line in data.decode("ascii", errors="replace").splitlines():
-                if line.strip():
-                    self.pipeline.offer(line, source)
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self.sock.close()
-
-
-class TcpClient:
-    """A TCP feed client (line-oriented NMEA) that reconnects with exponential back-off."""
-
-    def __init__(self, pipeline: FeedPipeline, host: str, port: int) -> None:
-        self.pipeline = pipeline
-        self.host, self.port = host, port
-        ingest = pipeline.state.settings.ingest
-        self.initial_s, self.max_s = ingest.reconnect_initial_s, ingest.reconnect_max_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="khazar-tcp", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def _run(self) -> None:
-        backoff = self.initial_s
-        source = f"tcp:{self.host}:{self.port}"
-        components = self.pipeline.state.components
-        while not self._stop.is_set():
-            try:
-                with socket.create_connection((self.host, self.port), timeout=5) as sock:
-                    sock.settimeout(1.0)
-                    components["tcp"] = f"connected to {self.host}:{self.port}"
-                    backoff = self.initial_s
-                    self._read(sock, source)
-            except OSError as exc:
-                components["tcp"] = (
-                    f"reconnecting to {self.host}:{self.port} in {backoff:.0f} s ({exc})"
-                )
-                self.pipeline.state.count("feed.tcp_reconnects")
-            if self._stop.wait(backoff):
-                break
-            backoff = min(backoff * 2, self.max_s)
-
-    def _read(self, sock: socket.socket, source: str) -> None:
-        pending = b""
-        while not self._stop.is_set():
-            try:
-                chunk = sock.recv(65536)
-            except TimeoutError:
-                continue
-            if not chunk:
-                return
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for raw in lines:
-                line = raw.decode("ascii", errors="replace").strip()
-                if line:
-                    self.pipeline.offer(line, source)
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=3)
+        if self._ingestor is None:
+            return
+        while items := self._drain(0.0):
+            self._ingest(items)
+        with self.state.locked():
+            self._ingestor.close()
+        self._total, self._ingestor = self._ingestor.total, None
 
 
 class LivePublisher:
@@ -217,8 +170,7 @@ class LivePublisher:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="khazar-live", daemon=True)
         with state.locked() as store:
-            row = store.conn.execute("SELECT coalesce(max(rowid), -1) FROM positions").fetchone()
-        self.watermark = int(row[0]) if row else -1
+            self.watermark = repo.top_rowid(store, "positions")
 
     def start(self) -> None:
         self._thread.start()
@@ -226,9 +178,7 @@ class LivePublisher:
     def poll_once(self) -> int:
         """Publish the vessels changed since the last call; returns how many."""
         with self.state.locked() as store:
-            cur = store.conn.cursor()
-            rows, top = queries.changed_vessels(cur, self.watermark)
-            clock = queries.picture_time(cur)
+            rows, top, clock = repo.changed_vessels(store, self.watermark)
         if top <= self.watermark:
             return 0
         self.watermark = top
@@ -247,6 +197,7 @@ class LivePublisher:
             try:
                 self.poll_once()
             except Exception as exc:  # keep publishing; show the problem on /api/status
+                logger.exception("live publisher: publishing changed vessels failed")
                 self.state.components["live_publisher"] = f"error: {type(exc).__name__}: {exc}"
                 self.state.count("live.publisher_errors")
 

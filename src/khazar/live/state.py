@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from khazar.api.sessions import SessionStore
 from khazar.config import Settings
 from khazar.live.hub import LiveHub
 from khazar.live.stats import FeedCounters
+from khazar.services.sessions import SessionStore
 from khazar.store import Store
 
 __all__ = ["ServerState"]

@@ -1,0 +1,235 @@
+"""The live runtime of ``khazar serve`` and ``khazar listen``: feeds → ingest → live
+detection → alert service → publisher, plus the exercise path.
+
+:class:`LiveRuntime` owns the threads; the HTTP server (:mod:`khazar.api.server`) only wraps
+it with uvicorn, and the app only subscribes to the hub. ``khazar listen`` runs the same
+runtime without HTTP (and, by default, without detection or publishing).
+
+Threads: one per transport (:mod:`khazar.live.transport`), one ingest thread per path (live,
+exercise; :class:`~khazar.live.feeds.FeedPipeline`), detection (two per path: speculative and
+committed), the publisher, and the reporter that logs per-source counts every
+``live.stats_log_s``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from khazar.ingest.pipeline import IngestResult
+from khazar.live.detection import LiveDetection
+from khazar.live.exercise import ExerciseDirector
+from khazar.live.feeds import FeedPipeline, LivePublisher
+from khazar.live.state import ServerState
+from khazar.live.stats import SourceStats
+from khazar.live.transport import FileFollower, TcpClient, Transport, UdpListener
+
+__all__ = ["LiveRuntime", "RuntimeOptions"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RuntimeOptions:
+    """What the runtime runs. Ports 0 bind any free port (tests)."""
+
+    #: UDP listeners (host, port)
+    udp: tuple[tuple[str, int], ...] = ()
+    #: TCP servers to read from (host, port)
+    tcp: tuple[tuple[str, int], ...] = ()
+    #: growing files to follow
+    follow: tuple[Path, ...] = ()
+    #: a UDP listener (host, port) for exercise traffic (stored flagged)
+    exercise_udp: tuple[str, int] | None = None
+    #: the feeds above carry exercise traffic (``khazar listen --exercise``)
+    exercise_feeds: bool = False
+    #: live detection and alerting
+    detect: bool = True
+    #: publish changed vessels to the hub every ``publish_period_s`` (seconds)
+    publish: bool = True
+    publish_period_s: float = 1.0
+    #: exercises started from the console (:class:`ExerciseDirector`)
+    exercises: bool = True
+    #: names the ingest runs (``serve``, ``listen``)
+    run_source: str = "serve"
+
+
+class LiveRuntime:
+    """The threads of one live process over one :class:`ServerState`."""
+
+    def __init__(self, state: ServerState, options: RuntimeOptions, *,
+                 tcp_sleep: Callable[[float], Any] | None = None) -> None:
+        """``tcp_sleep(seconds)`` replaces the TCP clients' back-off wait (tests)."""
+        self.state = state
+        self.options = options
+        self._tcp_sleep = tcp_sleep
+        self.pipeline: FeedPipeline | None = None
+        self.detection: LiveDetection | None = None
+        self.exercise_pipeline: FeedPipeline | None = None
+        self.exercise_detection: LiveDetection | None = None
+        self.publisher: LivePublisher | None = None
+        self.transports: list[Transport] = []
+        #: the first UDP listener and the exercise one (their ``address`` tells the port)
+        self.udp: UdpListener | None = None
+        self.exercise_udp: UdpListener | None = None
+        self._exercise_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._reporter = threading.Thread(target=self._report_loop, name="khazar-feed-stats",
+                                          daemon=True)
+        self._last: dict[str, SourceStats] = {}
+        self._last_at = time.monotonic()
+        self._stopped = False
+        if options.exercises:
+            state.exercises = ExerciseDirector(state, self.exercise_path)
+
+    # paths ----------------------------------------------------------------------------
+    def _path(self, exercise: bool) -> FeedPipeline:
+        pipeline = FeedPipeline(self.state, exercise=exercise,
+                                run_source=self.options.run_source)
+        detection = None
+        if self.options.detect:  # created first: its watermark is the store before any feed
+            detection = LiveDetection(self.state, exercise=exercise)
+            pipeline.on_stored = detection.wake
+        pipeline.start()
+        if detection is not None:
+            detection.start()
+        if exercise:
+            self.exercise_pipeline, self.exercise_detection = pipeline, detection
+        else:
+            self.pipeline, self.detection = pipeline, detection
+        return pipeline
+
+    def exercise_path(self) -> FeedPipeline:
+        """The exercise ingest pipeline and its own live detection, started once (for an
+        exercise UDP port, ``listen --exercise`` or the first exercise started from the
+        console)."""
+        with self._exercise_lock:
+            if self.exercise_pipeline is None:
+                return self._path(exercise=True)
+            return self.exercise_pipeline
+
+    # lifecycle ------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start every thread; a feed that cannot start (a UDP port in use) stops the rest
+        and raises :class:`~khazar.errors.InputError`."""
+        opts = self.options
+        try:
+            if opts.udp or opts.tcp or opts.follow:
+                self._start_feeds(self.exercise_path() if opts.exercise_feeds
+                                  else self._path(exercise=False))
+            elif opts.detect and not opts.exercise_feeds:
+                # no feed, yet positions arrive (API uploads): detection looks every period
+                self.detection = LiveDetection(self.state)
+                self.detection.start()
+            if opts.exercise_udp is not None:
+                self.exercise_udp = UdpListener(self.exercise_path(), self.state.feeds,
+                                                *opts.exercise_udp, label="exercise-udp")
+                self._add(self.exercise_udp, "exercise.udp")
+            if opts.publish:
+                self.publisher = LivePublisher(self.state, opts.publish_period_s)
+                self.publisher.start()
+            self._reporter.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_feeds(self, sink: FeedPipeline) -> None:
+        opts = self.options
+        ingest = self.state.settings.ingest
+        prefix = "exercise." if sink.exercise else ""
+        counter = sink.prefix + "tcp_reconnects"
+        for host, port in opts.udp:
+            udp = UdpListener(sink, self.state.feeds, host, port)
+            self.udp = self.udp or udp
+            self._add(udp, prefix + "udp")
+        for host, port in opts.tcp:
+            self._add(TcpClient(sink, self.state.feeds, host, port,
+                                initial_s=ingest.reconnect_initial_s,
+                                max_s=ingest.reconnect_max_s, sleep=self._tcp_sleep,
+                                on_failure=lambda: self.state.count(counter)),
+                      prefix + "tcp")
+        for path in opts.follow:
+            self._add(FileFollower(sink, self.state.feeds, path,
+                                   poll_s=self.state.settings.live.follow_poll_s),
+                      prefix + "follow")
+
+    def _add(self, transport: Transport, component: str) -> None:
+        self.transports.append(transport)
+        self.state.components[component] = transport.name
+        transport.start()
+
+    def stop(self) -> None:
+        """Stop the threads in flow order (feeds first, so what they queued is stored and
+        seen by detection); safe to call twice."""
+        self._stop.set()
+        if isinstance(self.state.exercises, ExerciseDirector):
+            self.state.exercises.stop_all()
+        for transport in self.transports:
+            transport.stop()
+        for pipeline in (self.pipeline, self.exercise_pipeline):
+            if pipeline is not None:
+                pipeline.stop()
+        if self.publisher is not None:
+            self.publisher.stop()
+        for detection in (self.detection, self.exercise_detection):
+            if detection is not None:
+                detection.stop()
+        if self._reporter.ident is not None and not self._stopped:
+            self._reporter.join(timeout=5)
+            self.log_stats()  # the counts since the last line are not lost
+        self._stopped = True
+
+    def run(self, duration_s: float | None = None) -> None:
+        """Run in the foreground for ``duration_s`` seconds (None: until Ctrl-C), then stop."""
+        self.start()
+        try:
+            deadline = None if duration_s is None else time.monotonic() + duration_s
+            while deadline is None or time.monotonic() < deadline:
+                left = 1.0 if deadline is None else deadline - time.monotonic()
+                if self._stop.wait(max(0.0, min(1.0, left))):
+                    break
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    # reporting ------------------------------------------------------------------------
+    def log_stats(self) -> None:
+        """One INFO line per source: what it received, what ingest accepted and rejected and
+        what was dropped since the last line."""
+        now = time.monotonic()
+        snap = self.state.feeds.snapshot()
+        for name, s in sorted(snap.items()):
+            was = self._last.get(name, SourceStats(name))
+            logger.info("%s: %d received, %d accepted, %d rejected, %d dropped in %.0f s%s",
+                        name, s.received - was.received, s.accepted - was.accepted,
+                        s.rejected - was.rejected, s.dropped - was.dropped, now - self._last_at,
+                        "" if s.connected is not False else " (not connected)")
+        self._last, self._last_at = snap, now
+
+    def _report_loop(self) -> None:
+        while not self._stop.wait(self.state.settings.live.stats_log_s):
+            try:
+                self.log_stats()
+            except Exception:  # the feeds go on; only this report is missing
+                logger.exception("logging the per-source feed counts failed")
+
+    def summary(self) -> dict[str, Any]:
+        """What the feeds did (``khazar listen``'s report): ingest totals and per source."""
+        total = IngestResult()
+        for pipeline in (self.pipeline, self.exercise_pipeline):
+            if pipeline is not None:
+                total.add(pipeline.total)
+        return {
+            "result": total.as_dict(),
+            "sources": [
+                {"source": s.source, "received": s.received, "accepted": s.accepted,
+                 "rejected": s.rejected, "dropped": s.dropped, "connects": s.connects}
+                for s in sorted(self.state.feeds.snapshot().values(), key=lambda s: s.source)
+            ],
+        }

@@ -136,7 +136,8 @@ class KhazarServer:
     def _config(self) -> uvicorn.Config:
         return uvicorn.Config(
             self.app, host=self.options.host, port=self.options.port,
-            log_level=self.options.log_level, access_log=False, lifespan="off",
+            # log_config=None: uvicorn's loggers keep the handler khazar.logs gave them
+            log_level=self.options.log_level, log_config=None, access_log=False, lifespan="off",
             timeout_graceful_shutdown=2,
         )
 

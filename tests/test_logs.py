@@ -104,6 +104,14 @@ def test_text_format_and_the_command_line_without_tracebacks() -> None:
     assert cli.getvalue().rstrip().endswith("could not write the backup (OSError: disk full)")
     assert "Traceback" not in cli.getvalue()
 
+    as_json = io.StringIO()
+    configure("warning", "json", tracebacks=False, stream=as_json)
+    try:
+        raise OSError("disk full (sda1)")
+    except OSError:
+        log.exception("could not write the backup")
+    assert _lines(as_json)[0]["traceback"] == "OSError: disk full (sda1)"
+
 
 def test_configuring_again_replaces_the_handler() -> None:
     first, second = io.StringIO(), io.StringIO()

@@ -70,11 +70,10 @@ def _utc_iso(created: float) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _short_exception(record: logging.LogRecord) -> str:
+def _exception_line(record: logging.LogRecord) -> str:
+    """``Type: message`` of the record's exception ("" without one): the traceback's last line."""
     exc = record.exc_info[1] if record.exc_info else None
-    if exc is None:
-        return ""
-    return f" ({type(exc).__name__}: {exc})"
+    return "" if exc is None else f"{type(exc).__name__}: {exc}"
 
 
 class TextFormatter(logging.Formatter):
@@ -89,7 +88,8 @@ class TextFormatter(logging.Formatter):
         line = (f"{_utc_iso(record.created)} {record.levelname} {record.name}: "
                 f"{record.getMessage()}")
         if not self.tracebacks:
-            return line + _short_exception(record)
+            summary = _exception_line(record)
+            return f"{line} ({summary})" if summary else line
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         if record.stack_info:
@@ -114,7 +114,7 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             out["traceback"] = (self.formatException(record.exc_info) if self.tracebacks
-                                else _short_exception(record).strip(" ()"))
+                                else _exception_line(record))
         if record.stack_info and self.tracebacks:
             out["stack"] = self.formatStack(record.stack_info)
         for key, value in vars(record).items():

@@ -175,6 +175,19 @@ def test_health_is_not_ready_on_a_read_only_store(tmp_path: Path) -> None:
         assert "read-only" in store["reason"]
 
 
+def test_health_is_not_ready_when_the_store_does_not_answer(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    for ops in _ops(tmp_path / "k.duckdb", load_settings()):
+        ops.state.store.close()  # what a lost disk or a driver failure looks like from here
+        r = ops.get("/api/health")
+        assert r.status_code == 503, r.text
+        assert r.json()["checks"]["store"] == {
+            "ok": False, "reason": "the store did not answer (see the server log)"}
+        logged = [x for x in caplog.records if x.name == "khazar.api.routes_ops"]
+        assert logged and logged[0].levelno == logging.WARNING and logged[0].exc_info
+
+
 def test_health_is_not_ready_while_detection_lags(ops: Ops) -> None:
     ops.state.detection_lag_s = 45.25
     r = ops.get("/api/health")

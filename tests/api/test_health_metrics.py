@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,7 +80,9 @@ class Ops:
         return {f.name: f.samples for f in text_string_to_metric_families(r.text)}
 
 
+@contextmanager
 def _ops(path: Path, settings: Settings, read_only: bool = False) -> Iterator[Ops]:
+    """An app over a fresh store at ``path`` (users ada, admin, and vera, viewer)."""
     _build_store(path)
     store = open_store(path, read_only=read_only)
     state = ServerState.create(store, settings)
@@ -93,7 +96,8 @@ def _ops(path: Path, settings: Settings, read_only: bool = False) -> Iterator[Op
 def ops(tmp_path: Path) -> Iterator[Ops]:
     settings = load_settings(serve={"health_lock_timeout_s": 0.2, "metrics_token": TOKEN,
                                     "health_max_detection_lag_s": 30.0})
-    yield from _ops(tmp_path / "k.duckdb", settings)
+    with _ops(tmp_path / "k.duckdb", settings) as ops:
+        yield ops
 
 
 def value(samples: dict[str, list[Sample]], family: str, name: str | None = None,
@@ -167,7 +171,7 @@ def test_health_does_not_wait_behind_a_busy_store(ops: Ops) -> None:
 
 
 def test_health_is_not_ready_on_a_read_only_store(tmp_path: Path) -> None:
-    for ops in _ops(tmp_path / "ro.duckdb", load_settings(), read_only=True):
+    with _ops(tmp_path / "ro.duckdb", load_settings(), read_only=True) as ops:
         r = ops.get("/api/health")
         assert r.status_code == 503, r.text
         store = r.json()["checks"]["store"]
@@ -178,7 +182,7 @@ def test_health_is_not_ready_on_a_read_only_store(tmp_path: Path) -> None:
 def test_health_is_not_ready_when_the_store_does_not_answer(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    for ops in _ops(tmp_path / "k.duckdb", load_settings()):
+    with _ops(tmp_path / "k.duckdb", load_settings()) as ops:
         ops.state.store.close()  # what a lost disk or a driver failure looks like from here
         r = ops.get("/api/health")
         assert r.status_code == 503, r.text
@@ -307,7 +311,7 @@ def test_who_may_read_metrics(ops: Ops) -> None:
 
 
 def test_no_metrics_token_is_configured_by_default(tmp_path: Path) -> None:
-    for ops in _ops(tmp_path / "k.duckdb", load_settings()):
+    with _ops(tmp_path / "k.duckdb", load_settings()) as ops:
         r = ops.get("/metrics", client=REMOTE, headers={"Authorization": "Bearer " + "x" * 20})
         assert r.status_code == 401
 

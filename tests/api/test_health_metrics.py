@@ -126,8 +126,12 @@ def test_health_is_ready_without_a_login(ops: Ops) -> None:
     assert r.headers["cache-control"] == "no-store"
 
 
-def test_health_is_not_ready_while_a_feed_is_down(ops: Ops) -> None:
+def test_health_is_not_ready_while_a_feed_is_down(
+    ops: Ops, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="khazar.api.routes_ops")
     ops.state.feeds.connected("udp:10110", True)
+    assert ops.get("/api/health").status_code == 200
     ops.state.feeds.connected("tcp:ais.example:5631", False)
     r = ops.get("/api/health")
     assert r.status_code == 503, r.text
@@ -140,6 +144,11 @@ def test_health_is_not_ready_while_a_feed_is_down(ops: Ops) -> None:
     assert remote.json()["checks"]["feeds"] == {"ok": False, "sources": 2, "connected": 1}
     ops.state.feeds.connected("tcp:ais.example:5631", True)
     assert ops.get("/api/health").status_code == 200
+    # one line per change of readiness, not per probe
+    changes = [(r.levelname, r.getMessage()) for r in caplog.records
+               if r.name == "khazar.api.routes_ops"]
+    assert changes == [("WARNING", "health: not ready (feeds)"),
+                       ("INFO", "health: ready again")]
 
 
 def test_health_does_not_wait_behind_a_busy_store(ops: Ops) -> None:

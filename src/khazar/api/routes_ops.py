@@ -224,10 +224,16 @@ def health(request: Request, state: StateDep) -> JSONResponse:
     ``ok`` and its values; the names of feeds that are down only for the operations
     readers (a scraper on this host, the metrics token, an administrator)."""
     body = health_checks(state, detail=_may_see_detail(request, state))
-    if not body["ready"]:
+    # a line when readiness changes, not one per probe (a probe every few seconds)
+    previous = getattr(request.app.state, "last_ready", None)
+    if body["ready"] != previous:
+        request.app.state.last_ready = body["ready"]
         failing = [name for name, c in body["checks"].items() if not c["ok"]]
-        logger.info("health: not ready (%s)", ", ".join(failing),
-                    extra={"failing": failing})
+        if failing:
+            logger.warning("health: not ready (%s)", ", ".join(failing),
+                           extra={"failing": failing})
+        elif previous is not None:
+            logger.info("health: ready again")
     return JSONResponse(body, status_code=200 if body["ready"] else 503,
                         headers={"Cache-Control": "no-store"})
 

@@ -7,13 +7,23 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
+import khazar.api  # noqa: F401  (the api package first: live.state imports its sessions)
+from khazar.api.server import KhazarServer, ServeOptions
+from khazar.cli import app
+from khazar.config import load_settings
 from khazar.errors import InputError
 from khazar.logs import LOGGERS, configure, parse_level
 
@@ -133,8 +143,6 @@ def test_levels_are_named() -> None:
 
 
 def test_serve_refuses_an_unknown_log_level_before_starting(tmp_path: Path) -> None:
-    from khazar.cli import app
-
     db = tmp_path / "k.duckdb"
     result = CliRunner().invoke(app, ["serve", "--db", str(db), "--log-level", "loud"])
     assert isinstance(result.exception, InputError), result.output
@@ -145,12 +153,6 @@ def test_serve_refuses_an_unknown_log_level_before_starting(tmp_path: Path) -> N
 def test_the_server_logs_through_the_same_handler(tmp_path: Path) -> None:
     """A real server: uvicorn's start-up line and a failed login come out as JSON lines of
     the one handler (uvicorn is told not to install its own)."""
-    import httpx
-
-    import khazar.api  # noqa: F401  (the api package first: live.state imports its sessions)
-    from khazar.api.server import KhazarServer, ServeOptions
-    from khazar.config import load_settings
-
     out = io.StringIO()
     configure("info", "json", stream=out)
     server = KhazarServer(load_settings(),
@@ -169,3 +171,40 @@ def test_the_server_logs_through_the_same_handler(tmp_path: Path) -> None:
     assert len(failed) == 1 and failed[0]["username"] == "nobody", lines
     assert failed[0]["client"] == "127.0.0.1" and failed[0]["level"] == "WARNING"
     assert "pw" * 8 not in out.getvalue()
+
+
+def test_khazar_serve_json_log_is_json_lines_only(tmp_path: Path) -> None:
+    """The real command: with ``--log-format json`` every line on stderr is one JSON object
+    (no banner), from start-up to shutdown, a failed login included."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    err = (tmp_path / "stderr.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from khazar.cli import main; main()", "serve", "--db",
+         str(tmp_path / "k.duckdb"), "--port", str(port), "--log-format", "json"],
+        stdout=subprocess.DEVNULL, stderr=err, env={**os.environ, "COLUMNS": "80"})
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).is_success:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert process.poll() is None and time.monotonic() < deadline, (
+                (tmp_path / "stderr.log").read_text())
+            time.sleep(0.2)
+        r = httpx.post(f"http://127.0.0.1:{port}/api/login",
+                       json={"username": "eve", "password": "guessing-123"})
+        assert r.status_code == 401
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        err.close()
+    text = (tmp_path / "stderr.log").read_text()
+    lines = [json.loads(line) for line in text.splitlines()]  # fails on a non-JSON line
+    assert any(x["logger"] == "khazar.cli.serve" and x["port"] == port for x in lines), text
+    assert any(x["logger"] == "uvicorn.error" for x in lines), text
+    assert [x["username"] for x in lines if x.get("event") == "login_failed"] == ["eve"]
+    assert "guessing-123" not in text

@@ -72,11 +72,12 @@ def serve(
         feeds.append(f"TCP {tcp}")
     if exercise_udp is not None:
         feeds.append(f"exercise UDP {udp_host}:{exercise_udp}")
-    err_console.print(
-        f"Khazar console on http://{host}:{port}/  (API http://{host}:{port}/api/, store {db}"
-        + (f", feeds: {', '.join(feeds)}" if feeds else "") + ")",
-        highlight=False,
-    )
+    if log_format is LogFormat.text:  # stderr holds only JSON lines for a log shipper
+        err_console.print(
+            f"Khazar console on http://{host}:{port}/  (API http://{host}:{port}/api/, "
+            f"store {db}" + (f", feeds: {', '.join(feeds)}" if feeds else "") + ")",
+            highlight=False,
+        )
     logger.info("serving http://%s:%d/ from store %s", host, port, db,
                 extra={"host": host, "port": port, "store": str(db), "feeds": feeds})
     server.serve_forever()

@@ -9,7 +9,7 @@ requests need no CSRF token: a browser never adds that header by itself.
 Each route names the :class:`~khazar.audit.Action` it needs; the role table decides.
 
 The operations views (``/metrics``, the detail of ``/api/health``) have their own rule,
-:func:`operations_reader`: see docs/console.md, "Health and metrics".
+:func:`operations_reader`: see docs/console.md, "Health, metrics and logs".
 """
 
 from __future__ import annotations

@@ -14,7 +14,15 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -36,6 +44,7 @@ __all__ = [
     "LiveSettings",
     "Receiver",
     "RegistrySettings",
+    "ServeSettings",
     "Settings",
     "WatchEntry",
     "load_settings",
@@ -420,6 +429,29 @@ class ExerciseSettings(_Section):
         return self
 
 
+class ServeSettings(_Section):
+    """Operations of ``khazar serve``: ``/api/health`` and ``/metrics`` (docs/console.md)."""
+
+    health_max_detection_lag_s: float = Field(
+        900.0, gt=0, description="/api/health is not ready while live detection's committed "
+        "path lags the newest ingested position by more than this (it runs "
+        "detect.lateness_window_s behind by design, 600 s by default)")
+    health_lock_timeout_s: float = Field(
+        0.5, gt=0, le=10, description="/api/health waits this long for the store; busier "
+        "means not ready (the probe never queues behind long work)")
+    metrics_token: SecretStr | None = Field(
+        None, description="bearer token a scraper off this host sends to read /metrics "
+        "(loopback needs none; an admin session also may); at least 16 characters")
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_token(cls, token: SecretStr | None) -> SecretStr | None:
+        # a short token can be guessed over the network; say how to make a good one
+        if token is not None and len(token.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters, e.g. `openssl rand -hex 24`")
+        return token
+
+
 class Settings(BaseSettings):
     """Everything configurable in Khazar, validated once at start-up."""
 
@@ -447,6 +479,9 @@ class Settings(BaseSettings):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     exercise: ExerciseSettings = Field(default_factory=ExerciseSettings)
+
+
+    serve: ServeSettings = Field(default_factory=ServeSettings)
 
     @field_validator("fleet")
     @classmethod

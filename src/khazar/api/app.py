@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from khazar.api import (
     routes_alerts,
     routes_collections,
     routes_live,
+    routes_ops,
     routes_session,
     routes_users,
 )
@@ -50,13 +53,17 @@ def create_app(state: ServerState) -> FastAPI:
         redoc_url=None,
     )
     app.state.khazar = state
+    app.state.metrics = metrics = routes_ops.ServerMetrics(state)
+    templates = routes_ops.RouteTemplates()
     install_error_handlers(app)
-    for module in (routes_session, routes_collections, routes_alerts, routes_live,
-                   routes_users):
-        app.include_router(module.router, prefix="/api", responses=ERROR_RESPONSES)
-    extra = _optional_routers()
-    for router in extra:
+    # /api/health and /metrics carry their full paths: /metrics is not part of the API
+    app.include_router(routes_ops.router, responses=ERROR_RESPONSES)
+    templates.add_router(routes_ops.router, "")
+    routers = [module.router for module in (routes_session, routes_collections, routes_alerts,
+                                             routes_live, routes_users)]
+    for router in [*routers, *_optional_routers()]:
         app.include_router(router, prefix="/api", responses=ERROR_RESPONSES)
+        templates.add_router(router, "/api")
 
     @app.middleware("http")
     async def security_headers(
@@ -70,6 +77,9 @@ def create_app(state: ServerState) -> FastAPI:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
+    # added last, so outermost: it times and counts what the other middleware answer too
+    app.add_middleware(_RequestMetrics, metrics=metrics, templates=templates)
+
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(CONSOLE_DIR / "index.html", media_type="text/html")
@@ -80,7 +90,42 @@ def create_app(state: ServerState) -> FastAPI:
     state.components["console_vendor"] = "ok" if VENDOR_DIR.is_dir() else (
         "missing: run scripts/setup-console.sh"
     )
+    templates.add_mounts(app.routes)
     return app
+
+
+class _RequestMetrics:
+    """Counts every HTTP request by method, route template and status, with its duration
+    (``khazar_http_requests_total``, ``khazar_http_request_duration_seconds``). Plain ASGI
+    rather than ``@app.middleware``: nothing is buffered, and a streamed answer (the live
+    stream) is counted when it ends."""
+
+    def __init__(self, app: ASGIApp, metrics: routes_ops.ServerMetrics,
+                 templates: routes_ops.RouteTemplates) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.templates = templates
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.monotonic()
+        # an exception before the answer started becomes a 500 further out
+        status = 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            # the router wrote the matched route into this same scope on the way in
+            self.metrics.observe(scope["method"], self.templates(scope), status,
+                                 time.monotonic() - started)
 
 
 def _optional_routers() -> list[APIRouter]:

@@ -7,11 +7,15 @@ token in the ``X-CSRF-Token`` header (double submit: the token is readable by th
 in the ``khazar_csrf`` cookie and the login response, never by another site). Bearer
 requests need no CSRF token: a browser never adds that header by itself.
 Each route names the :class:`~khazar.audit.Action` it needs; the role table decides.
+
+The operations views (``/metrics``, the detail of ``/api/health``) have their own rule,
+:func:`operations_reader`: see docs/console.md, "Health, metrics and logs".
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -33,6 +37,7 @@ __all__ = [
     "StateDep",
     "authorize",
     "get_state",
+    "operations_reader",
     "principal",
 ]
 
@@ -40,6 +45,8 @@ SESSION_COOKIE = "khazar_session"
 CSRF_COOKIE = "khazar_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: set by a reverse proxy: the request is not the proxy's own, even when it comes from loopback
+_FORWARDED = ("forwarded", "x-forwarded-for", "x-real-ip")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,3 +115,43 @@ def authorize(action: Action) -> Callable[..., Principal]:
 StateDep = Annotated[ServerState, Depends(get_state)]
 CurrentUser = Annotated[Principal, Depends(principal)]
 Reader = Annotated[Principal, Depends(authorize(Action.picture_read))]
+
+
+def _from_loopback(request: Request) -> bool:
+    """The peer is this host (127.0.0.0/8, ::1) and no proxy says it forwards someone else."""
+    if request.client is None or any(h in request.headers for h in _FORWARDED):
+        return False
+    try:
+        return ipaddress.ip_address(request.client.host).is_loopback
+    except ValueError:  # not an address (a Unix socket's peer, a test client's name)
+        return False
+
+
+def operations_reader(request: Request, state: ServerState) -> str:
+    """How the caller may read the operations views, or :class:`AuthenticationError` (401)
+    / :class:`PermissionDeniedError` (403): ``"loopback"`` (a scraper on this host),
+    ``"token"`` (``Authorization: Bearer`` the configured ``serve.metrics_token``), or
+    ``"admin"`` (an admin's session, cookie or bearer).
+
+    They name the feeds' addresses and show when the picture is blind, which is worth
+    knowing to someone planning to go unseen; so not for anyone who reaches the port.
+    """
+    if _from_loopback(request):
+        return "loopback"
+    token = _bearer(request)
+    configured = state.settings.serve.metrics_token
+    if (token is not None and configured is not None
+            and hmac.compare_digest(token.encode(), configured.get_secret_value().encode())):
+        return "token"
+    session = state.sessions.get(token if token is not None
+                                 else request.cookies.get(SESSION_COOKIE))
+    if session is None:
+        raise AuthenticationError(
+            "the operations views need a scraper on this host, 'Authorization: Bearer' the "
+            "configured serve.metrics_token, or an administrator's session"
+        )
+    if parse_role(session.role) is not Role.admin:
+        raise PermissionDeniedError(
+            f"role {session.role!r} may not read the operations views; an administrator may"
+        )
+    return "admin"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -14,6 +15,8 @@ from khazar.services.users import authenticate
 from khazar.store.audit import append
 
 __all__ = ["router"]
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(tags=["session"])
 
@@ -51,12 +54,19 @@ def login(
     """Check the password (argon2), open a session, set the ``khazar_session`` cookie
     (HttpOnly, SameSite=Strict) and the ``khazar_csrf`` cookie. The JSON answer holds the
     CSRF token for cookie requests and the bearer ``token`` for scripts."""
+    client = request.client.host if request.client else None
     with state.locked() as store:
         try:
             user = authenticate(store, body.username, body.password)
-        except AuthenticationError:
+        except AuthenticationError as exc:
             append(store, body.username.strip().lower()[:64], "session.login_failed",
-                   detail={"client": request.client.host if request.client else None})
+                   detail={"client": client})
+            # for the operator watching the log (guessing, a locked-out colleague); the
+            # name as typed, repr'd so a crafted name cannot forge a log line; never the
+            # password, and the reason is the service's message, which holds none
+            logger.warning("failed login as %r from %s: %s", body.username, client, exc,
+                           extra={"event": "login_failed", "username": body.username,
+                                  "client": client, "reason": str(exc)})
             raise
         session = state.sessions.create(user.username, user.role.value)
         append(store, user.username, "session.login", detail={"role": user.role.value})

@@ -8,7 +8,6 @@ background thread on an already bound socket (the tests, the demo).
 
 from __future__ import annotations
 
-import logging
 import socket
 import threading
 import time
@@ -97,14 +96,13 @@ class KhazarServer:
     def _config(self) -> uvicorn.Config:
         return uvicorn.Config(
             self.app, host=self.options.host, port=self.options.port,
-            log_level=self.options.log_level, access_log=False, lifespan="off",
+            # log_config=None: uvicorn's loggers keep the handler khazar.logs gave them
+            log_level=self.options.log_level, log_config=None, access_log=False, lifespan="off",
             timeout_graceful_shutdown=2,
         )
 
     def serve_forever(self) -> None:
         """Run in the foreground until interrupted (Ctrl-C / SIGTERM)."""
-        logging.basicConfig(level=self.settings.log_level,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         self.runtime.start()
         try:
             self._uvicorn = uvicorn.Server(self._config())

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from khazar.cli._app import ConfigOption, DbOption, app, err_console, settings_from
+from khazar.errors import InputError
+from khazar.logs import LogFormat, configure, parse_level
+
+logger = logging.getLogger(__name__)
 
 
 @app.command()
@@ -35,16 +40,33 @@ def serve(
         Path | None, typer.Option(help="patrol plan GeoJSON from `khazar plan` to show")
     ] = None,
     config: ConfigOption = None,
+    log_level: Annotated[
+        str | None,
+        typer.Option(help="debug, info, warning or error (default: log_level of the "
+                          "configuration, itself info by default)", show_default=False),
+    ] = None,
+    log_format: Annotated[
+        LogFormat, typer.Option(help="text for a terminal or journald, json (one object per "
+                                     "line) for a log shipper")
+    ] = LogFormat.text,
 ) -> None:
     """Serve the console at / and the API at /api/; the only writer of the store while it
     runs (other commands reach it through the API). Stop with Ctrl-C."""
     from khazar.api.server import KhazarServer, ServeOptions, parse_host_port
 
     settings = settings_from(config)
+    level = log_level if log_level is not None else settings.log_level
+    try:
+        parse_level(level)
+    except ValueError as exc:
+        raise InputError(f"--log-level: {exc}") from None
+    # the server's log is for its operator: tracebacks included
+    configure(level, log_format, tracebacks=True)
     options = ServeOptions(
         db=db, host=host, port=port, udp_port=udp, udp_host=udp_host,
         tcp=parse_host_port(tcp) if tcp else None, plan_file=plan,
         exercise_udp_port=exercise_udp, follow=(follow,) if follow else (),
+        log_level=level.lower(),
     )
     server = KhazarServer(settings, options)
     feeds = []
@@ -56,9 +78,12 @@ def serve(
         feeds.append(f"file {follow}")
     if exercise_udp is not None:
         feeds.append(f"exercise UDP {udp_host}:{exercise_udp}")
-    err_console.print(
-        f"Khazar console on http://{host}:{port}/  (API http://{host}:{port}/api/, store {db}"
-        + (f", feeds: {', '.join(feeds)}" if feeds else "") + ")",
-        highlight=False,
-    )
+    if log_format is LogFormat.text:  # stderr holds only JSON lines for a log shipper
+        err_console.print(
+            f"Khazar console on http://{host}:{port}/  (API http://{host}:{port}/api/, "
+            f"store {db}" + (f", feeds: {', '.join(feeds)}" if feeds else "") + ")",
+            highlight=False,
+        )
+    logger.info("serving http://%s:%d/ from store %s", host, port, db,
+                extra={"host": host, "port": port, "store": str(db), "feeds": feeds})
     server.serve_forever()

@@ -35,6 +35,7 @@ __all__ = [
 #: the loggers the handler is attached to: Khazar's own and uvicorn's (``uvicorn.error``
 #: and ``uvicorn.access`` propagate to ``uvicorn``)
 LOGGERS = ("khazar", "uvicorn")
+_UVICORN_CHILDREN = ("uvicorn.error", "uvicorn.access")
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
            "error": logging.ERROR}
@@ -155,4 +156,10 @@ def configure(
         logger.addHandler(handler)
         logger.setLevel(numeric)
         logger.propagate = False
+    # uvicorn sets its children's level and cuts uvicorn.access off (access_log=False)
+    # when a server starts; an earlier server in this process must not silence them:
+    # they follow ``level`` and this handler until the next server says otherwise
+    for child in _UVICORN_CHILDREN:
+        logging.getLogger(child).setLevel(logging.NOTSET)
+        logging.getLogger(child).propagate = True
     return handler

@@ -99,9 +99,9 @@ def dispatch(
     feat = route_feature(geo, option, alert_id, exercise=bool(changed.exercise))
     with state.cache_lock:
         state.cache.setdefault(_ROUTES, {})[alert_id] = feat
-    state.hub.publish("alert", alert_feature(changed.to_dict()))
+    state.hub.publish("alert", alert_feature(changed))
     state.hub.publish("fleet", {"boat": body.boat, "status": BoatState.dispatched.value})
-    return {"alert": alert_feature(changed.to_dict()), "route": feat,
+    return {"alert": alert_feature(changed), "route": feat,
             "eta_min": round(option.eta_s / 60.0, 1)}
 
 

@@ -232,7 +232,7 @@ class LiveDetection:
         changed = [*result.new, *result.updated, *result.escalated, *closed]
         self.state.count(self.prefix + "alerts.raised", len(result.new))
         for alert in changed:
-            self.state.hub.publish("alert", alert_feature(alert.to_dict()))
+            self.state.hub.publish("alert", alert_feature(alert))
         return len(changed)
 
     def _throttled(self, provisional: list[Any]) -> list[Any]:

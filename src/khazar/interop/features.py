@@ -359,7 +359,8 @@ def positions_update(
 
 def track_feature(t: TrackRow) -> Feature:
     """A vessel's track: a LineString (a Point when it has one fix) with a time per vertex
-    (``times``, to the second), its span, and the number of points."""
+    (``times``, as precise as the fixes: evidence packs are written from it too), its span,
+    and the number of points."""
     coords = [[round(lon, _DECIMALS), round(lat, _DECIMALS)]
               for lat, lon in zip(t.lats, t.lons, strict=True)]
     geometry: dict[str, Any] = (
@@ -372,10 +373,10 @@ def track_feature(t: TrackRow) -> Feature:
         {
             "mmsi": t.mmsi,
             "name": f"MMSI {t.mmsi}",
-            "start": t.times[0].isoformat(timespec="seconds"),
-            "end": t.times[-1].isoformat(timespec="seconds"),
+            "start": _iso(t.times[0]),
+            "end": _iso(t.times[-1]),
             "points": len(coords),
-            "times": [x.isoformat(timespec="seconds") for x in t.times],
+            "times": [_iso(x) for x in t.times],
         },
         t.mmsi,
     )

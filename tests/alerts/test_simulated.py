@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from khazar.alerts.evaluation import score_alerts
 from khazar.cli import app
 from khazar.config import load_settings
+from khazar.sim.evaluate import score_alerts
 from khazar.sim.truth import Truth
 from khazar.store import alerts as repo
 from khazar.store import open_store

@@ -16,6 +16,7 @@ from shapely.geometry import LineString
 
 from khazar.geo import Geography, Route
 from khazar.geo.loader import cached_router
+from khazar.interop.features import route_feature
 from khazar.units import WGS84, geodesic_distance_m
 
 BAKU = (40.366, 49.862)
@@ -152,7 +153,8 @@ def test_land_endpoints_are_snapped_and_reported(geo: Geography) -> None:
     assert r.end_snap_m == 0.0
     first = r.coords[0]
     assert geo.water_mask(np.array([first[0]]), np.array([first[1]]))[0]
-    assert r.to_geojson()["properties"]["start_snap_m"] == pytest.approx(r.start_snap_m, abs=0.1)
+    snap_m = route_feature(r)["properties"]["start_snap_m"]
+    assert snap_m == pytest.approx(r.start_snap_m, abs=0.1)
 
 
 def test_distance_matches_route_length(geo: Geography, water_points: Any) -> None:

@@ -17,6 +17,7 @@ from pyais import decode
 from khazar.alerts import AssetInfo, RuleContext, alerts_for_events
 from khazar.config import load_settings
 from khazar.domain import Event
+from khazar.domain.picture import TrackRow
 from khazar.interop import (
     VesselState,
     alert_cot,
@@ -71,7 +72,7 @@ def _track() -> dict:  # type: ignore[type-arg]
     times = [T0 + timedelta(seconds=10 * i) for i in range(5)]
     lats = [40.1 + 0.0012345 * i for i in range(5)]
     lons = [50.2 - 0.0009876 * i for i in range(5)]
-    return track_feature("track-273123456", times, lats, lons, {"name": "EAGLE S", "mmsi": 1})
+    return track_feature(TrackRow(STRANGER, times, lats, lons, [None] * 5))
 
 
 def _placemarks(text: str) -> list[Placemark]:
@@ -88,7 +89,7 @@ def test_kml_round_trip_values_equal() -> None:
     assert len(placemarks) == len(features)
     for feature, pm in zip(features, placemarks, strict=True):
         props = feature["properties"]
-        assert pm.id == feature["id"]
+        assert pm.id == str(feature["id"])  # KML ids are text; a track's is its MMSI
         assert pm.name == props["name"]
         coords = feature["geometry"]["coordinates"]
         got = pm.geometry.__geo_interface__["coordinates"]
@@ -120,7 +121,7 @@ def test_gpx_round_trip_values_equal() -> None:
         assert w.time == datetime.fromisoformat(a["properties"]["first_ts"])
         assert w.description == a["properties"]["summary"]
     [trk] = gpx.tracks
-    assert trk.name == "EAGLE S"
+    assert trk.name == f"MMSI {STRANGER}"
     points = trk.segments[0].points
     assert [[p.longitude, p.latitude] for p in points] == track["geometry"]["coordinates"]
     assert [p.time for p in points] == [

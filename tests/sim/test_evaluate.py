@@ -7,8 +7,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from khazar.domain.alerts import Alert, AlertState, Severity
 from khazar.errors import InputError
-from khazar.sim.evaluate import evaluate, parse_events_jsonl
+from khazar.sim.evaluate import (
+    EVENT_PLACE,
+    EXERCISE_PLACE,
+    Claim,
+    alert_place,
+    evaluate,
+    matches,
+    parse_events_jsonl,
+    score_alerts,
+)
 from khazar.sim.truth import LookAlike, PlantedBehaviour, RadarTarget, Truth
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -137,3 +147,69 @@ def test_bad_event_line_names_the_line() -> None:
 def test_bad_truth_format_is_rejected() -> None:
     with pytest.raises(InputError, match="khazar-truth/1"):
         Truth.loads('{"format": "other"}')
+
+
+# -- the one truth matcher, under the place rule of each use
+
+def _claim(mmsi: int | None, at: float, lat: float, lon: float, *, until: float | None = None
+           ) -> Claim:
+    return Claim(mmsi, None, _t(at), _t(at if until is None else until), lat, lon)
+
+
+def test_a_named_vessel_matches_only_inside_the_widened_span() -> None:
+    drag = _truth().behaviours[0]  # 60–180 min, tolerance 30 min
+    for place in (EVENT_PLACE, alert_place(_truth()), EXERCISE_PLACE):
+        assert matches(_claim(273000001, 35, 0.0, 0.0), drag, 1800.0, 1500.0, place)
+        assert not matches(_claim(273000001, 211, 40.1, 50.0), drag, 1800.0, 1500.0, place)
+
+
+def test_place_rules_differ_only_where_each_use_needs_it() -> None:
+    truth = _truth()
+    dark = truth.behaviours[1]  # no MMSI; radar target from 38.6 N at minute 100, north
+    drag = truth.behaviours[0]  # MMSI 273000001 at 40.1 N 50.0 E
+    # a named contact on the radar track: an event may carry a wrong MMSI (any), an alert on
+    # a named vessel is about that vessel (unnamed), an exercise credits the vesselless boat
+    on_track = _claim(999, 120, 38.6 + 0.005 * 20, 49.0)
+    assert matches(on_track, dark, 1800.0, 1500.0, EVENT_PLACE)
+    assert not matches(on_track, dark, 1800.0, 1500.0, alert_place(truth))
+    # the exercise rule looks at the planted position only (38.6 N): 11 km away, no match
+    assert not matches(on_track, dark, 1800.0, 1500.0, EXERCISE_PLACE)
+    at_start = _claim(999, 120, 38.6, 49.0)
+    assert matches(at_start, dark, 1800.0, 1500.0, EXERCISE_PLACE)
+    # an unnamed contact where a named vessel was planted: alerts and exercises count it
+    # (the vessel switched its AIS off), events need a radar target
+    dark_drag = _claim(None, 90, 40.1, 50.0)
+    assert not matches(dark_drag, drag, 1800.0, 1500.0, EVENT_PLACE)
+    assert matches(dark_drag, drag, 1800.0, 1500.0, alert_place(truth))
+    assert matches(dark_drag, drag, 1800.0, 1500.0, EXERCISE_PLACE)
+    # radar samples count only within the rule's window around the claim's span: the event
+    # rule's 10 minutes miss a sample 20 minutes later, the alert rule's 30 do not
+    late = _claim(None, 80, 38.6, 49.0)
+    assert not matches(late, dark, 1800.0, 1500.0, EVENT_PLACE)
+    assert matches(late, dark, 1800.0, 1500.0, alert_place(truth))
+
+
+def _alert(aid: str, mmsi: int | None, at: float, lat: float, lon: float,
+           exercise: bool = False) -> Alert:
+    return Alert(aid, "rule", "loitering", Severity.high, 60.0, AlertState.new, mmsi, None,
+                 None, None, lat, lon, _t(at), _t(at + 10), (), "", _t(at), _t(at),
+                 exercise=exercise)
+
+
+def test_score_alerts_true_false_lookalike_authorised_and_exercise() -> None:
+    truth = _truth()
+    alerts = [
+        _alert("drag", 273000001, 90, 40.1, 50.0),
+        _alert("drag-again", 273000001, 120, 40.1, 50.0),
+        _alert("dark", None, 130, 38.6 + 0.005 * 30, 49.0),
+        _alert("ferry", 423000050, 30, 39.95, 49.41),
+        _alert("service", 423100001, 500, 40.0, 50.0),
+        _alert("stranger", 111000111, 500, 40.0, 50.0),
+        _alert("drill", 111000111, 500, 40.0, 50.0, exercise=True),
+    ]
+    score = score_alerts(alerts, truth, authorised={111000111})
+    assert (score.alerts, score.true_alerts, score.false_alerts) == (6, 3, 3)
+    assert score.false_ids == ("ferry", "service", "stranger")
+    assert (score.lookalike_alerts, score.authorised_alerts) == (1, 2)
+    assert (score.behaviours, score.behaviours_alerted) == (4, 2)
+    assert score.to_dict()["false_per_day"] == 3.0

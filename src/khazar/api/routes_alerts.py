@@ -52,7 +52,7 @@ def _act(state: ServerState, alert_id: str, step: Callable[[Any, datetime], Any]
     with state.locked() as store:
         _load(store, alert_id)
         changed = step(store, datetime.now(UTC))
-    out = alert_feature(changed.to_dict())
+    out = alert_feature(changed)
     state.hub.publish("alert", out)
     return out
 
@@ -69,7 +69,7 @@ def get_one(
         alert = _load(store, alert_id)
         transitions = list_transitions(store, alert_id=alert_id)
         notes = list_notes(store, alert_id=alert_id)
-    out = alert_feature(alert.to_dict())
+    out = alert_feature(alert)
     out["properties"]["transitions"] = [t.to_dict() for t in transitions]
     out["properties"]["notes"] = [n.to_dict() for n in notes]
     return out

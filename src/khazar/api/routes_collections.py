@@ -13,17 +13,19 @@ from fastapi import APIRouter, Query, Request
 from khazar.api.auth import Reader, StateDep
 from khazar.api.features import parse_bbox, parse_datetime
 from khazar.api.geography import geography_features
+from khazar.domain import Event
 from khazar.domain.picture import Interval
 from khazar.errors import InputError, NotFoundError
 from khazar.interop.features import (
     alert_feature,
-    feature,
+    event_feature,
     feature_collection,
     track_feature,
     vessel_feature,
 )
 from khazar.live.state import ServerState
 from khazar.store import queries
+from khazar.units import to_utc
 
 __all__ = ["COLLECTIONS", "router"]
 
@@ -193,15 +195,17 @@ def events(
         rows, matched = queries.events(
             store.conn.cursor(), box, interval, limit, type, mmsi, exercise
         )
-    feats = []
-    for r in rows:
-        props = dict(r)
-        props["start"] = r["start"].isoformat()  # type: ignore[attr-defined]
-        props["end"] = r["end"].isoformat()  # type: ignore[attr-defined]
-        props["evidence"] = json.loads(str(r["evidence"]))
-        lat, lon = float(r["lat"]), float(r["lon"])  # type: ignore[arg-type]
-        feats.append(feature({"type": "Point", "coordinates": [lon, lat]}, props, str(r["id"])))
+    feats = [event_feature(_stored_event(r)) for r in rows]
     return feature_collection(feats, matched, _self(request))
+
+
+def _stored_event(row: dict[str, Any]) -> Event:
+    """A stored event row as the Event it was: times back in UTC, so that its id (made from
+    the start time's text) is the stored one."""
+    fields = {k: v for k, v in row.items() if k != "id"}
+    fields.update(start=to_utc(row["start"]), end=to_utc(row["end"]),
+                  evidence=json.loads(str(row["evidence"])))
+    return Event(**fields)
 
 
 AlertStates = Annotated[
@@ -241,7 +245,7 @@ def alerts(
             (interval.start is None or a.last_ts >= interval.start)
             and (interval.end is None or a.first_ts <= interval.end)))
     ]
-    feats = [alert_feature(a.to_dict()) for a in picked[:limit]]
+    feats = [alert_feature(a) for a in picked[:limit]]
     return feature_collection(feats, len(picked), _self(request))
 
 

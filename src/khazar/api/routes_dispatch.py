@@ -81,10 +81,10 @@ def dispatch(
     feat = route_feature(router, order.option, alert_id, exercise=order.alert.exercise)
     with state.cache_lock:
         state.cache.setdefault(_ROUTES, {})[alert_id] = feat
-    state.hub.publish("alert", alert_feature(order.alert.to_dict()))
+    state.hub.publish("alert", alert_feature(order.alert))
     state.hub.publish("fleet", {"boat": order.option.boat, "status": BoatState.dispatched.value})
     eta_s = order.option.eta_s or 0.0
-    return {"alert": alert_feature(order.alert.to_dict()), "route": feat,
+    return {"alert": alert_feature(order.alert), "route": feat,
             "eta_min": round(eta_s / 60.0, 1)}
 
 

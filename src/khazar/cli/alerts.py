@@ -34,13 +34,21 @@ from khazar.errors import InputError
 from khazar.interop import (
     alert_cot,
     parse_endpoint,
-    point_feature,
     send_messages,
     to_protobuf,
     vessel_cot,
     vessel_sentences,
 )
 from khazar.interop.export import render_features
+from khazar.interop.features import (
+    alert_feature,
+    asset_feature,
+    event_feature,
+    export_record,
+    feature,
+    point_feature,
+    zone_feature,
+)
 from khazar.services import alerts as svc
 from khazar.store import Store, open_store
 from khazar.store import alerts as repo
@@ -484,64 +492,30 @@ def nmea_out_cmd(
 # -- khazar export: alerts, events, assets and zones as kinds, KML and GPX as formats
 # (registered on the ingest helper's export command, which owns the registry)
 def _alert_records(store: Store) -> Iterator[dict[str, Any]]:
-    for a in repo.list_alerts(store):
-        rec = a.to_dict()
-        rec["name"] = f"{a.severity.value.upper()} {a.rule} ({a.id})"
-        rec["event_ids"] = ",".join(a.event_ids)
-        yield rec
+    return (export_record(alert_feature(a)) for a in repo.list_alerts(store))
 
 
 def _event_records(store: Store) -> Iterator[dict[str, Any]]:
-    from khazar.store.events import event_record, list_events
+    from khazar.store.events import list_events
 
-    for ev in list_events(store.conn):
-        rec = event_record(ev)
-        rec["name"] = f"{ev.type} {ev.mmsi if ev.mmsi is not None else 'unidentified'}"
-        yield rec
+    return (export_record(event_feature(ev)) for ev in list_events(store.conn))
 
 
 def _geo_records(kind: str) -> Any:
     def records(store: Store) -> Iterator[dict[str, Any]]:
-        import json
-
-        import shapely
-
-        from khazar.alerts.context import criticality_values
         from khazar.config import load_settings
+        from khazar.energy import asset_criticality
         from khazar.geo import load_geography
 
         settings = load_settings()
         geo = load_geography(settings)
         if kind == "assets":
-            values = criticality_values(settings, geo.assets)
+            crit = asset_criticality(settings, geo.assets)
             for a in geo.assets:
-                yield {
-                    "id": a.id,
-                    "name": a.name,
-                    "kind": a.kind,
-                    "group": a.group,
-                    "lat": a.lat,
-                    "lon": a.lon,
-                    "safety_radius_m": a.safety_radius_m,
-                    "corridor_half_width_m": a.corridor_half_width_m,
-                    "criticality": round(values.get(a.id, 0.0), 3),
-                    "source": a.source,
-                    "confidence": a.confidence,
-                    "geometry": json.loads(shapely.to_geojson(a.geometry)),
-                }
+                yield export_record(asset_feature(a, crit[a.id]))
         else:
             for z in geo.zones:
-                p = z.geometry.representative_point()
-                yield {
-                    "id": z.id,
-                    "name": z.name,
-                    "kind": z.kind,
-                    "lat": p.y,
-                    "lon": p.x,
-                    "provisional": z.provisional,
-                    "source": z.source,
-                    "geometry": json.loads(shapely.to_geojson(z.geometry)),
-                }
+                yield export_record(zone_feature(z))
 
     return records
 
@@ -553,13 +527,13 @@ def _features(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         geometry = rec.get("geometry")
         if geometry is None and (lat is None or lon is None):
             continue
-        props = {k: v for k, v in rec.items() if k not in ("lat", "lon", "geometry")}
+        props = {k: v for k, v in rec.items() if k != "geometry"}
+        if not isinstance(geometry, dict):  # positions and vessels: flat records, no shape
+            props = {k: v for k, v in props.items() if k not in ("lat", "lon")}
         props.setdefault("name", str(rec.get("id") or rec.get("mmsi") or i))
-        if "start" not in props and "timestamp" not in props and rec.get("first_ts"):
-            props["start"], props["end"] = rec["first_ts"], rec.get("last_ts")
         fid = str(rec.get("id") or i)
         if isinstance(geometry, dict):
-            feats.append({"type": "Feature", "id": fid, "geometry": geometry, "properties": props})
+            feats.append(feature(geometry, props, fid))
         else:
             feats.append(point_feature(fid, float(lat), float(lon), props))  # type: ignore[arg-type]
     return feats

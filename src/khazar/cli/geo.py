@@ -65,19 +65,19 @@ def zones(
 ) -> None:
     """Maritime zones: AZ territorial sea (15 nm) and fishery zone (25 nm), border sectors,
     platform safety zones, pipeline corridors, port approaches; plus sector lines."""
-    from khazar.geo.geojson import feature_collection, sector_line_record, zone_record
+    from khazar.interop.features import collection, sector_line_feature, zone_feature
 
     _, geo = _geo(config, assets, coastline)
+    zone_feats = [zone_feature(z) for z in geo.zones]
+    line_feats = [sector_line_feature(s) for s in geo.sector_lines]
     if fmt is GeoFormat.geojson:
-        items = [(z.geometry, zone_record(z)) for z in geo.zones]
-        items += [(s.geometry, sector_line_record(s)) for s in geo.sector_lines]
-        print_json(feature_collection(items))
+        print_json(collection([*zone_feats, *line_feats]))
         return
     if fmt is GeoFormat.json:
         print_json(
             {
-                "zones": [zone_record(z) for z in geo.zones],
-                "sector_lines": [sector_line_record(s) for s in geo.sector_lines],
+                "zones": [f["properties"] for f in zone_feats],
+                "sector_lines": [f["properties"] for f in line_feats],
                 "coastline": geo.coastline_source,
             }
         )
@@ -88,19 +88,20 @@ def zones(
     table.add_column("area km²", justify="right", no_wrap=True)
     table.add_column("prov.")
     table.add_column("name")
-    for z in geo.zones:
-        rec = zone_record(z)
+    for f in zone_feats:
+        p = f["properties"]
         table.add_row(
-            z.id, z.kind, f"{rec['area_km2']:,.1f}", "yes" if z.provisional else "", z.name
+            p["id"], p["kind"], f"{p['area_km2']:,.1f}", "yes" if p["provisional"] else "",
+            p["name"],
         )
-    for s in geo.sector_lines:
-        rec = sector_line_record(s)
+    for f in line_feats:
+        p = f["properties"]
         table.add_row(
-            s.id,
+            p["id"],
             "sector_line",
-            f"{rec['length_km']:,.1f} km",
-            "yes" if s.provisional else "",
-            s.name,
+            f"{p['length_km']:,.1f} km",
+            "yes" if p["provisional"] else "",
+            p["name"],
         )
     console.print(table)
 
@@ -115,21 +116,19 @@ def assets(
     TAP as a lower bound, oil kb/d lost, value = a·bcm/yr + b·kb/d)."""
     from khazar.energy import asset_criticality, baseline, group_criticality, load_network
     from khazar.energy.rows import BBL_PER_TONNE, BCM_YR_PER_MCM_D
-    from khazar.geo.geojson import asset_record, feature_collection
+    from khazar.interop.features import asset_feature, collection
 
     settings, geo = _geo(config, assets_file)
     crit = asset_criticality(settings, geo.assets)
-    records = [asset_record(a, {"criticality": crit[a.id].to_dict()}) for a in geo.assets]
+    feats = [asset_feature(a, crit[a.id]) for a in geo.assets]
     if fmt is GeoFormat.geojson:
-        print_json(
-            feature_collection([(a.geometry, r) for a, r in zip(geo.assets, records, strict=True)])
-        )
+        print_json(collection(feats))
         return
     if fmt is GeoFormat.json:
         base = baseline()
         print_json(
             {
-                "assets": records,
+                "assets": [f["properties"] for f in feats],
                 "groups": {
                     g: c.to_dict() for g, c in group_criticality(settings, geo.assets).items()
                 },
@@ -194,10 +193,12 @@ def route(
     lat1, lon1 = _parse_point(start, "start")
     lat2, lon2 = _parse_point(end, "end")
     _, geo = _geo(config)
+    from khazar.interop.features import collection, route_feature
+
     r = geo.router.route(lat1, lon1, lat2, lon2)
-    feature = r.to_geojson()
+    feature = route_feature(r)
     if fmt is GeoFormat.geojson:
-        print_json({"type": "FeatureCollection", "features": [feature]})
+        print_json(collection([feature]))
         return
     if fmt is GeoFormat.json:
         print_json({**feature["properties"], "coords": [[la, lo] for la, lo in r.coords]})

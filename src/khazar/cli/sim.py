@@ -10,12 +10,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from khazar.alerts.evaluation import AlertScore
 from khazar.cli._app import ConfigOption, OutputFormat, app, console, print_json, settings_from
 from khazar.errors import InputError
 from khazar.services.evaluation import EVAL_SEEDS, SEED_SETS, evaluate_seed, score_seed_alerts
 from khazar.sim.engine import simulate, simulate_movements
-from khazar.sim.evaluate import EvaluationReport, aggregate, evaluate, parse_events_jsonl
+from khazar.sim.evaluate import (
+    AlertScore,
+    EvaluationReport,
+    aggregate,
+    evaluate,
+    parse_events_jsonl,
+)
 from khazar.sim.output import UdpTarget, replay_udp, write_run
 from khazar.sim.plot import render_density
 from khazar.sim.scenarios import SCENARIOS

@@ -64,23 +64,6 @@ class Route:
     def length_km(self) -> float:
         return self.length_m / 1000.0
 
-    def to_geojson(self) -> dict[str, Any]:
-        """A GeoJSON Feature (LineString, lon/lat) with the lengths and snap distances."""
-        return {
-            "type": "Feature",
-            "geometry": {
-                "type": "LineString",
-                "coordinates": [[lon, lat] for lat, lon in self.coords],
-            },
-            "properties": {
-                "length_m": round(self.length_m, 1),
-                "length_km": round(self.length_km, 3),
-                "length_nm": round(self.length_nm, 3),
-                "start_snap_m": round(self.start_snap_m, 1),
-                "end_snap_m": round(self.end_snap_m, 1),
-            },
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class RoutingGraph:

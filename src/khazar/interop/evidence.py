@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from khazar.alerts.backtrace import TraceTarget, VesselFixes, VesselTrace
+from khazar.domain.picture import TrackRow
 from khazar.errors import InputError
-from khazar.interop.geojson import Feature, geometry_feature, point_feature, track_feature
+from khazar.interop.features import Feature, geometry_feature, point_feature, track_feature
 from khazar.interop.kml import features_to_kml
 from khazar.units import epoch_s, from_epoch_s
 
@@ -53,15 +54,19 @@ def _track_features(
         m = _window(v, start, end)
         if not m.any():
             continue
-        props = {
-            "name": f"#{rank} MMSI {r.mmsi}",
-            "rank": rank,
-            "mmsi": r.mmsi,
-            "score": round(r.score, 4),
-            "description": "; ".join(r.reasons),
-        }
         times = [from_epoch_s(float(t)) for t in v.t_s[m]]
-        out.append(track_feature(f"track-{r.mmsi}", times, list(v.lat[m]), list(v.lon[m]), props))
+        sogs = [None if np.isnan(x) else float(x) for x in v.sog_kn[m]]
+        track = track_feature(TrackRow(r.mmsi, times, [float(x) for x in v.lat[m]],
+                                       [float(x) for x in v.lon[m]], sogs))
+        # the pack's own rank, score and reasons on top of the vessel's one track shape
+        track["id"] = f"track-{r.mmsi}"
+        track["properties"].update(
+            name=f"#{rank} MMSI {r.mmsi}",
+            rank=rank,
+            score=round(r.score, 4),
+            description="; ".join(r.reasons),
+        )
+        out.append(track)
         out.append(
             point_feature(
                 f"closest-{r.mmsi}",

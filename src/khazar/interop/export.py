@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from khazar.errors import InputError
-from khazar.interop.geojson import Feature, dumps
+from khazar.interop.features import Feature, dumps
 from khazar.interop.gpx import features_to_gpx
 from khazar.interop.kml import data_value, features_to_kml
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import gpxpy.gpx
 
-from khazar.interop.geojson import Feature
+from khazar.interop.features import Feature
 
 __all__ = ["features_to_gpx"]
 

@@ -26,7 +26,7 @@ from fastkml import (
     TimeStamp,
 )
 
-from khazar.interop.geojson import Feature
+from khazar.interop.features import Feature
 
 __all__ = ["data_value", "features_to_kml"]
 

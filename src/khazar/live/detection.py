@@ -236,7 +236,7 @@ class LiveDetection:
         self.state.count(self.prefix + "alerts.raised", len(result.new))
         self._log(result.new, result.escalated, closed)
         for alert in changed:
-            self.state.hub.publish("alert", alert_feature(alert.to_dict()))
+            self.state.hub.publish("alert", alert_feature(alert))
         return len(changed)
 
     def _log(self, new: Iterable[Any], escalated: Iterable[Any], closed: Iterable[Any]

@@ -23,18 +23,20 @@ import sys
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from khazar.config import Settings
 from khazar.errors import InputError
 from khazar.sim.engine import simulate
-from khazar.sim.evaluate import EvaluationReport, evaluate, parse_events_jsonl
+from khazar.sim.evaluate import (
+    AlertScore,
+    EvaluationReport,
+    evaluate,
+    parse_events_jsonl,
+    score_alerts,
+)
 from khazar.sim.output import FEED_FILE, RADAR_FILE, TRUTH_FILE, write_run
 from khazar.sim.truth import Truth, parse_time
 from khazar.sim.world import World
-
-if TYPE_CHECKING:
-    from khazar.alerts.evaluation import AlertScore
 
 __all__ = [
     "EVAL_SEEDS",
@@ -98,7 +100,6 @@ def evaluate_seed(
 
 def score_seed_alerts(work: Path, cli: Callable[[list[str]], str] = run_cli) -> AlertScore:
     """Raise alerts over the events :func:`evaluate_seed` stored in ``work`` and score them."""
-    from khazar.alerts.evaluation import score_alerts
     from khazar.store import open_store
     from khazar.store.alerts import list_alerts
 

@@ -4,8 +4,9 @@ simulator's truth), the exercise alerts, their transitions and the dispatch orde
 An alert answers a behaviour when it is an exercise alert raised after the exercise
 started, about one of the behaviour's MMSIs (or, when the alert names no vessel or the
 behaviour has none — a boat without AIS — within the truth's match radius of the
-behaviour's position), and its first event falls within the
-behaviour's time span widened by the truth's time tolerance. Response times run from the
+behaviour's position), and its first event falls within the behaviour's time span widened
+by the truth's time tolerance (the one truth matcher, :func:`khazar.sim.evaluate.matches`,
+with :data:`~khazar.sim.evaluate.EXERCISE_PLACE`). Response times run from the
 moment the alert was raised (wall clock): to its acknowledgement, to its assignment to a
 boat (dispatch), and to the intercept — estimated as the dispatch time plus the boat's ETA
 over water at the order, since no boat sails in an exercise.
@@ -13,13 +14,13 @@ over water at the order, since no boat sails in an exercise.
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from khazar.sim.evaluate import EXERCISE_PLACE, Claim, matches
 from khazar.sim.truth import PlantedBehaviour
 
 __all__ = ["AlertFacts", "facts_from_truth", "score_exercise"]
@@ -43,23 +44,11 @@ class AlertFacts:
     eta_s: float | None  # the boat's ETA at the dispatch order, when dispatched from Khazar
 
 
-def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6_371_008.8 * math.asin(min(1.0, math.sqrt(a)))
-
-
 def _matches(a: AlertFacts, b: PlantedBehaviour, tolerance_s: float, radius_m: float) -> bool:
-    lo = b.start.timestamp() - tolerance_s
-    hi = b.end.timestamp() + tolerance_s
-    if not lo <= a.first_ts.timestamp() <= hi:
-        return False
-    if a.mmsi in b.mmsis or a.other_mmsi in b.mmsis:
-        return True
-    if a.mmsi is not None and b.mmsis:
-        return False  # another vessel's alert near a behaviour with known vessels
-    return _distance_m(a.lat, a.lon, b.lat, b.lon) <= radius_m
+    # the alert's first event is the moment it claims: an exercise scores when Khazar first
+    # saw the behaviour, not how long the alert stayed open
+    claim = Claim(a.mmsi, a.other_mmsi, a.first_ts, a.first_ts, a.lat, a.lon)
+    return matches(claim, b, tolerance_s, radius_m, EXERCISE_PLACE)
 
 
 def _secs(later: datetime | None, earlier: datetime) -> float | None:

@@ -17,30 +17,47 @@ Matching rule (also in docs/simulator.md):
 * time to detect = ``evidence.detected_at`` of the first matching event when the detector
   records it (live runs), otherwise that event's ``start`` (a lower bound for batch runs),
   minus the behaviour's start, floored at 0.
+
+Alerts and an exercise's alerts are matched by the same rule (:func:`matches`), with the
+place rule of each (:data:`EVENT_PLACE`, :func:`alert_place`, :data:`EXERCISE_PLACE`): see
+:func:`score_alerts` here and :mod:`khazar.services.exercise_score`.
 """
 
 from __future__ import annotations
 
+import enum
 import json
 import math
 import statistics
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 
+from khazar.domain.alerts import Alert
 from khazar.errors import InputError
 from khazar.sim.truth import SCORED_EVENT_TYPES, PlantedBehaviour, Truth, parse_time
 from khazar.units import haversine_m
 
 __all__ = [
+    "EVENT_PLACE",
+    "EXERCISE_PLACE",
+    "AlertScore",
     "BehaviourResult",
+    "ByPlace",
+    "Claim",
     "EvaluationReport",
+    "PlaceRule",
     "ScoredEvent",
     "TypeScore",
+    "aggregate",
+    "alert_place",
     "evaluate",
+    "matches",
     "parse_events_jsonl",
+    "score_alerts",
 ]
 
 #: radar-only targets: ± window around an event when comparing positions (DESIGN dark_vessel)
@@ -205,28 +222,111 @@ class EvaluationReport:
         }
 
 
-def _overlaps(ev: ScoredEvent, start: datetime, end: datetime, tol_s: float) -> bool:
-    return (ev.start - end).total_seconds() <= tol_s and (start - ev.end).total_seconds() <= tol_s
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Whatever Khazar said about the sea (a detected event, an alert, an exercise alert),
+    reduced to what matching it against the truth needs: whose, when (UTC), where (degrees;
+    NaN when unknown)."""
+
+    mmsi: int | None
+    other_mmsi: int | None
+    start: datetime
+    end: datetime
+    lat: float
+    lon: float
+
+    @property
+    def vessels(self) -> frozenset[int]:
+        return frozenset(m for m in (self.mmsi, self.other_mmsi) if m is not None)
+
+    @classmethod
+    def of_event(cls, ev: ScoredEvent) -> Claim:
+        return cls(ev.mmsi, ev.other_mmsi, ev.start, ev.end, ev.lat, ev.lon)
+
+    @classmethod
+    def of_alert(cls, alert: Alert) -> Claim:
+        return cls(alert.mmsi, alert.other_mmsi, alert.first_ts, alert.last_ts, alert.lat,
+                   alert.lon)
+
+
+class ByPlace(enum.Enum):
+    """Which claims may match a behaviour by where they are rather than by whose they are."""
+
+    #: every claim with a position: a detector may pin a wrong MMSI on a dark contact
+    any = "any"
+    #: claims naming no vessel (radar contacts): an alert on a named vessel is about it
+    unnamed = "unnamed"
+    #: claims naming no vessel, and any claim about a behaviour that has no vessel (a boat
+    #: without AIS), whose alert names whichever vessel the operators' picture showed
+    unnamed_or_vesselless = "unnamed_or_vesselless"
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceRule:
+    """How a claim that names none of a behaviour's vessels may still match it by place:
+    within the truth's ``match_radius_m`` of one of the behaviour's radar targets, at a
+    target sample no more than ``radar_window_s`` outside the claim's span (None: radar
+    targets are not looked at), or of the behaviour's planted position (``at_behaviour``)."""
+
+    who: ByPlace
+    radar_window_s: float | None
+    at_behaviour: bool
+
+
+#: detected events: any located event near a radar target within ± 10 minutes of it
+EVENT_PLACE = PlaceRule(ByPlace.any, RADAR_TIME_WINDOW_S, at_behaviour=False)
+
+
+def alert_place(truth: Truth) -> PlaceRule:
+    """Alerts: vessel-less alerts near a radar target within the truth's time tolerance, or
+    near the behaviour (a planted vessel that switched its AIS off is a radar-only contact)."""
+    return PlaceRule(ByPlace.unnamed, truth.time_tolerance_s, at_behaviour=True)
+
+
+#: an exercise's alerts: near the behaviour's position only (an exercise keeps no radar
+#: tracks of its behaviours)
+EXERCISE_PLACE = PlaceRule(ByPlace.unnamed_or_vesselless, None, at_behaviour=True)
+
+
+def matches(
+    claim: Claim, b: PlantedBehaviour, tolerance_s: float, radius_m: float, place: PlaceRule
+) -> bool:
+    """Does ``claim`` answer planted behaviour ``b``? Its span overlaps the behaviour's,
+    widened by ``tolerance_s`` seconds each side, and it names one of the behaviour's
+    vessels or (by ``place``) lies within ``radius_m`` metres of it."""
+    if not _spans_overlap(claim.start, claim.end, b.start, b.end, tolerance_s):
+        return False
+    if claim.vessels & set(b.mmsis):
+        return True
+    if place.who is ByPlace.unnamed and claim.mmsi is not None:
+        return False
+    if place.who is ByPlace.unnamed_or_vesselless and claim.mmsi is not None and b.mmsis:
+        return False
+    if math.isnan(claim.lat) or math.isnan(claim.lon):
+        return False
+    if place.radar_window_s is not None:
+        window = timedelta(seconds=place.radar_window_s)
+        lo, hi = claim.start - window, claim.end + window
+        for target in b.radar_targets:
+            pts = [(lat, lon) for t, lat, lon in target.track if lo <= t <= hi]
+            if not pts:
+                continue
+            arr = np.asarray(pts, dtype=np.float64)
+            if float(haversine_m(claim.lat, claim.lon, arr[:, 0], arr[:, 1]).min()) <= radius_m:
+                return True
+    return place.at_behaviour and float(haversine_m(claim.lat, claim.lon, b.lat, b.lon)) <= radius_m
+
+
+def _spans_overlap(
+    start: datetime, end: datetime, b_start: datetime, b_end: datetime, tolerance_s: float
+) -> bool:
+    tol = timedelta(seconds=tolerance_s)
+    return start <= b_end + tol and end >= b_start - tol
 
 
 def _matches(ev: ScoredEvent, b: PlantedBehaviour, truth: Truth) -> bool:
-    if not _overlaps(ev, b.start, b.end, truth.time_tolerance_s):
-        return False
-    if ev.vessels & set(b.mmsis):
-        return True
-    if math.isnan(ev.lat) or not b.radar_targets:
-        return False
-    lo = ev.start.timestamp() - RADAR_TIME_WINDOW_S
-    hi = ev.end.timestamp() + RADAR_TIME_WINDOW_S
-    for target in b.radar_targets:
-        pts = [(lat, lon) for t, lat, lon in target.track if lo <= t.timestamp() <= hi]
-        if not pts:
-            continue
-        arr = np.asarray(pts, dtype=np.float64)
-        d = haversine_m(ev.lat, ev.lon, arr[:, 0], arr[:, 1])
-        if float(d.min()) <= truth.match_radius_m:
-            return True
-    return False
+    return matches(Claim.of_event(ev), b, truth.time_tolerance_s, truth.match_radius_m,
+                   EVENT_PLACE)
 
 
 def _exempt(ev: ScoredEvent, truth: Truth) -> bool:
@@ -273,7 +373,7 @@ def evaluate(truth: Truth, events: list[ScoredEvent]) -> EvaluationReport:
             fp_ids.append(ev.id)
             if any(
                 ev.vessels & set(la.mmsis)
-                and _overlaps(ev, la.start, la.end, truth.time_tolerance_s)
+                and _spans_overlap(ev.start, ev.end, la.start, la.end, truth.time_tolerance_s)
                 for la in truth.lookalikes
             ):
                 c["look"] += 1
@@ -374,3 +474,80 @@ def aggregate(reports: list[EvaluationReport]) -> dict[str, Any]:
         "scenarios": {k: {"planted": len(v), "detected": sum(v), "rate": _r(sum(v) / len(v))}
                       for k, v in sorted(scenarios.items())},
     }
+
+
+@dataclass(frozen=True, slots=True)
+class AlertScore:
+    """Alerts against the truth: true, false, and false ones raised on look-alikes or
+    authorised boats (the done-when wants none of those); ``days`` is the run's length."""
+
+    alerts: int
+    true_alerts: int
+    false_alerts: int
+    lookalike_alerts: int  # false alerts on a look-alike's vessel
+    authorised_alerts: int  # false alerts on an authorised (registry) vessel
+    behaviours: int
+    behaviours_alerted: int
+    days: float
+    false_ids: tuple[str, ...]
+
+    @property
+    def false_per_day(self) -> float:
+        return self.false_alerts / self.days if self.days > 0 else float(self.false_alerts)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "alerts": self.alerts,
+            "true_alerts": self.true_alerts,
+            "false_alerts": self.false_alerts,
+            "false_per_day": round(self.false_per_day, 3),
+            "lookalike_alerts": self.lookalike_alerts,
+            "authorised_alerts": self.authorised_alerts,
+            "behaviours": self.behaviours,
+            "behaviours_alerted": self.behaviours_alerted,
+            "days": round(self.days, 3),
+            "false_ids": list(self.false_ids),
+        }
+
+
+def score_alerts(
+    alerts: Sequence[Alert], truth: Truth, authorised: Collection[int] = ()
+) -> AlertScore:
+    """Compare ``alerts`` with ``truth``. An alert is true when it :func:`matches` a planted
+    behaviour under :func:`alert_place` (the first such behaviour is the one it alerted);
+    every other alert is false. Exercise alerts never count (an exercise is scored by
+    :mod:`khazar.services.exercise_score`)."""
+    place = alert_place(truth)
+    pool = [a for a in alerts if not a.exercise]
+    lookalike_mmsis = {m for la in truth.lookalikes for m in la.mmsis}
+    registry = set(authorised) | {int(m) for m in truth.authorised}
+    alerted: set[str] = set()
+    true_n = 0
+    false_ids: list[str] = []
+    lookalike_n = authorised_n = 0
+    for alert in pool:
+        claim = Claim.of_alert(alert)
+        hit = next((b for b in truth.behaviours
+                    if matches(claim, b, truth.time_tolerance_s, truth.match_radius_m, place)),
+                   None)
+        if hit is not None:
+            true_n += 1
+            alerted.add(hit.id)
+            continue
+        false_ids.append(alert.id)
+        if claim.vessels & lookalike_mmsis:
+            lookalike_n += 1
+        if claim.vessels & registry:
+            authorised_n += 1
+    days = (truth.end - truth.start).total_seconds() / 86_400.0
+    return AlertScore(
+        alerts=len(pool),
+        true_alerts=true_n,
+        false_alerts=len(false_ids),
+        lookalike_alerts=lookalike_n,
+        authorised_alerts=authorised_n,
+        behaviours=len(truth.behaviours),
+        behaviours_alerted=len(alerted),
+        days=days,
+        false_ids=tuple(false_ids),
+    )

@@ -35,6 +35,7 @@ from khazar.sim.engine import simulate
 from khazar.store import alerts as alert_repo
 from khazar.store import open_store, queries
 from khazar.store.events import upsert_events
+from khazar.store.ingest import IngestRepo
 from khazar.store.picture import ship_types
 
 START = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
@@ -48,7 +49,7 @@ def _build(path: Path, settings: Settings, hours: float, density: float) -> int:
     with open_store(path) as store:
         add_user(store, "bench", PASSWORD, "viewer", actor="bench",
                  hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-        ingestor = Ingestor(store, run_source="bench")
+        ingestor = Ingestor(IngestRepo(store), run_source="bench")
         ingestor.feed(RawLine(line.decode("ascii") if isinstance(line, bytes) else str(line),
                               source="sim")
                       for _, chunk in run.feed.chunks() for line in chunk)

@@ -390,6 +390,7 @@ def child_fidelity() -> dict[str, Any]:
     from khazar.config import load_settings
     from khazar.detect.adapters import load_fixes
     from khazar.ingest.files import ingest_file
+    from khazar.store.ingest import IngestRepo
     from khazar.sim.engine import simulate
     from khazar.sim.output import write_run
     from khazar.sim.world import World
@@ -413,7 +414,7 @@ def child_fidelity() -> dict[str, Any]:
         with open_store(d / "real.duckdb") as store:
             for p in paths.values():
                 if p.suffix in (".nmea", ".csv"):
-                    ingest_file(store, p)
+                    ingest_file(IngestRepo(store), p)
         write_simulated_store(FIDELITY, d / "bench.duckdb")
         real, real_det = rows(d / "real.duckdb")
         ours, ours_det = rows(d / "bench.duckdb")

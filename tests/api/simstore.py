@@ -23,6 +23,7 @@ from khazar.sim.engine import simulate
 from khazar.store import alerts as alert_repo
 from khazar.store import open_store
 from khazar.store.events import upsert_events
+from khazar.store.ingest import IngestRepo
 from khazar.store.picture import ship_types
 
 START = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
@@ -48,7 +49,7 @@ def build_sim_store(path: Path, settings: Settings) -> dict[str, int]:
     with open_store(path) as store:
         for name, role in USERS.items():
             add_user(store, name, PASSWORD, role, actor="test", hasher=fast)
-        ingestor = Ingestor(store, run_source="sim")
+        ingestor = Ingestor(IngestRepo(store), run_source="sim")
         ingestor.feed(_lines(settings))
         ingestor.close()
         geo = geography_from_geo(load_geography(settings), settings)

@@ -14,6 +14,7 @@ from khazar.config import IngestSettings
 from khazar.ingest import Ingestor, RawLine
 from khazar.live.sources import FileSource, MemorySource, TcpSource, UdpSource, listen_loop
 from khazar.store import open_store
+from khazar.store.ingest import IngestRepo
 
 LINE = sentence("15RTgt0PAso;90TKcjM8h6g208CQ")
 
@@ -29,7 +30,7 @@ def _drain(src: MemorySource | UdpSource | TcpSource, ing: Ingestor, until_s: fl
 def test_memory_and_file_sources_feed_the_same_pipeline(tmp_path: Path) -> None:
     lines = (DATA / "libais" / "tagblock.nmea").read_text().splitlines()
     with open_store(tmp_path / "a.duckdb") as a, open_store(tmp_path / "b.duckdb") as b:
-        ia, ib = Ingestor(a), Ingestor(b)
+        ia, ib = Ingestor(IngestRepo(a)), Ingestor(IngestRepo(b))
         _drain(MemorySource(lines, name="tagblock.nmea"), ia, 5)
         _drain(FileSource(DATA / "libais" / "tagblock.nmea"), ib, 5)
         ra, rb = ia.close(), ib.close()
@@ -42,7 +43,7 @@ def test_memory_and_file_sources_feed_the_same_pipeline(tmp_path: Path) -> None:
 
 def test_feed_rawlines_incrementally_with_exercise_flag(tmp_path: Path) -> None:
     with open_store(tmp_path / "k.duckdb") as store:
-        ing = Ingestor(store, exercise=True)
+        ing = Ingestor(IngestRepo(store), exercise=True)
         first = ing.feed([RawLine(tagged(LINE, "SIM", 1_700_000_000), source="sim")])
         second = ing.feed([RawLine("garbage", source="sim"),
                            RawLine(sentence("15RTgt0PAso;90TKcjM8h6g208CQ")[:-2] + "00",
@@ -63,7 +64,7 @@ def test_udp_listener_counts_drops_when_the_queue_is_full(tmp_path: Path) -> Non
                 time.sleep(0.02)
         assert src.received == 8 and src.drops == 3
         with open_store(tmp_path / "k.duckdb") as store:
-            ing = Ingestor(store)
+            ing = Ingestor(IngestRepo(store))
             batch = src.poll(100, 1.0)
             assert batch is not None and len(batch.texts) == 5
             ing.feed_batch(batch)

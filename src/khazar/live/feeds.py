@@ -49,10 +49,11 @@ class FeedPipeline:
 
     def start(self) -> None:
         from khazar.ingest.pipeline import Ingestor
+        from khazar.store.ingest import IngestRepo
 
         with self.state.locked() as store:
             self._ingestor = Ingestor(
-                store, run_source="serve-exercise" if self.exercise else "serve",
+                IngestRepo(store), run_source="serve-exercise" if self.exercise else "serve",
                 exercise=self.exercise,
                 multipart_timeout_s=self.state.settings.ingest.multipart_timeout_s,
             )

@@ -21,6 +21,7 @@ from khazar.config import IngestSettings
 from khazar.errors import InputError
 from khazar.ingest.pipeline import Ingestor, LineBatch
 from khazar.store.db import Store
+from khazar.store.ingest import IngestRepo
 
 __all__ = [
     "FileSource",
@@ -259,7 +260,7 @@ def listen_loop(
                                      backoff_max_s=settings.reconnect_max_s).start())
         if log is not None:
             log("listening on " + ", ".join(s.name for s in sources) + " (Ctrl-C to stop)")
-        ingestor = Ingestor(store, run_source="listen", kind="nmea", exercise=exercise,
+        ingestor = Ingestor(IngestRepo(store), run_source="listen", kind="nmea", exercise=exercise,
                             multipart_timeout_s=settings.multipart_timeout_s,
                             batch_lines=settings.batch_size)
         deadline = None if duration_s is None else time.monotonic() + duration_s

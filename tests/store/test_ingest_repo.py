@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from khazar.ingest.batch import IngestBatch, positions_table, raw_table
 from khazar.store import open_store
 from khazar.store.export import iso_utc, iter_positions
-from khazar.ingest.batch import IngestBatch, positions_table, raw_table
 from khazar.store.ingest import IngestRepo
 
 

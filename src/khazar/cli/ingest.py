@@ -106,7 +106,8 @@ def ingest(
                     sys.stderr.flush()
 
             result = ingest_file(
-                IngestRepo(store), f, kind=kind, received_at=received_at, exercise=exercise, force=force,
+                IngestRepo(store), f, kind=kind, received_at=received_at, exercise=exercise,
+                force=force,
                 batch_lines=batch_size or settings.batch_size,
                 multipart_timeout_s=settings.multipart_timeout_s,
                 pause_after_batch_s=settings.pause_after_batch_s, on_progress=report,

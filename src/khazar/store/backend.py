@@ -54,7 +54,8 @@ class Session(Protocol):
     def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None: ...
 
     def staged(self, name: str, table: pa.Table) -> AbstractContextManager[None]:
-        """``table`` readable by SQL as ``name`` inside the block (bulk insert source)."""
+        """``table`` readable by SQL as ``name`` inside the block (bulk insert source).
+        Fetch results of statements reading it completely (``fetchall``) inside the block."""
         ...
 
     def transaction(self) -> AbstractContextManager[Session]:

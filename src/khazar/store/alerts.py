@@ -12,11 +12,10 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import duckdb
-
 from khazar.domain import Event
 from khazar.domain.alerts import Alert, AlertState, Note, Severity, Transition
 from khazar.errors import InputError
+from khazar.store.backend import Session
 
 __all__ = [
     "count_alerts_by_vessel",
@@ -102,7 +101,7 @@ def _alert(row: Sequence[Any]) -> Alert:
 
 
 def list_alerts(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Session,
     states: Iterable[AlertState] | None = None,
     include_exercise: bool = True,
 ) -> list[Alert]:
@@ -122,7 +121,7 @@ def list_alerts(
     return [_alert(r) for r in conn.execute(sql, params).fetchall()]
 
 
-def get_alert(conn: duckdb.DuckDBPyConnection, alert_id: str) -> Alert:
+def get_alert(conn: Session, alert_id: str) -> Alert:
     """One alert by id; :class:`InputError` naming the id when there is none."""
     row = conn.execute(f"SELECT {_COLUMNS} FROM alerts WHERE id = ?", [alert_id]).fetchone()
     if row is None:
@@ -130,7 +129,7 @@ def get_alert(conn: duckdb.DuckDBPyConnection, alert_id: str) -> Alert:
     return _alert(row)
 
 
-def upsert_alerts(conn: duckdb.DuckDBPyConnection, alerts: Sequence[Alert]) -> None:
+def upsert_alerts(conn: Session, alerts: Sequence[Alert]) -> None:
     """Insert or replace alerts by id."""
     if not alerts:
         return
@@ -171,7 +170,7 @@ def upsert_alerts(conn: duckdb.DuckDBPyConnection, alerts: Sequence[Alert]) -> N
     )
 
 
-def insert_transitions(conn: duckdb.DuckDBPyConnection, transitions: Sequence[Transition]) -> None:
+def insert_transitions(conn: Session, transitions: Sequence[Transition]) -> None:
     if not transitions:
         return
     conn.executemany(
@@ -193,7 +192,7 @@ def insert_transitions(conn: duckdb.DuckDBPyConnection, transitions: Sequence[Tr
 
 
 def list_transitions(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Session,
     since: datetime | None = None,
     alert_id: str | None = None,
 ) -> list[Transition]:
@@ -212,7 +211,7 @@ def list_transitions(
     ]
 
 
-def insert_note(conn: duckdb.DuckDBPyConnection, note: Note) -> None:
+def insert_note(conn: Session, note: Note) -> None:
     conn.execute(
         "INSERT INTO alert_notes (alert_id, ts, author, text) VALUES (?, ?, ?, ?)",
         [note.alert_id, note.ts, note.author, note.text],
@@ -220,7 +219,7 @@ def insert_note(conn: duckdb.DuckDBPyConnection, note: Note) -> None:
 
 
 def list_notes(
-    conn: duckdb.DuckDBPyConnection, alert_id: str | None = None, since: datetime | None = None
+    conn: Session, alert_id: str | None = None, since: datetime | None = None
 ) -> list[Note]:
     sql = "SELECT alert_id, epoch_us(ts), author, text FROM alert_notes"
     sql, params = _filtered(sql, {"alert_id = ?": alert_id, "ts >= ?": since})
@@ -228,7 +227,7 @@ def list_notes(
     return [Note(a, _ts(t), au, tx) for a, t, au, tx in conn.execute(sql, params).fetchall()]
 
 
-def count_alerts_by_vessel(conn: duckdb.DuckDBPyConnection) -> dict[int, int]:
+def count_alerts_by_vessel(conn: Session) -> dict[int, int]:
     """Alerts per MMSI (either vessel of a pair), for severity history."""
     rows = conn.execute(
         "SELECT m, count(*) FROM (SELECT mmsi AS m FROM alerts WHERE mmsi IS NOT NULL "
@@ -238,7 +237,7 @@ def count_alerts_by_vessel(conn: duckdb.DuckDBPyConnection) -> dict[int, int]:
 
 
 def stored_events(
-    conn: duckdb.DuckDBPyConnection, since: datetime | None = None
+    conn: Session, since: datetime | None = None
 ) -> tuple[list[Event], set[str]]:
     """Events from the ``events`` table (ending at or after ``since``) as the rule engine's
     input, and the ids of those that belong to exercises."""

@@ -2,7 +2,8 @@
 
 Every ``.py`` under ``src/khazar`` is parsed; its string literals and f-strings (docstrings
 aside) are checked for SQL statements, and its code for reaching into a store's connection
-(``.conn``, ``.cursor()``). Only :mod:`khazar.store` may do either.
+(``.conn``, ``.cursor()``) or running statements on it (``.execute()``, ``.executemany()``,
+``.staged()``, ``.fetch*()``). Only :mod:`khazar.store` may do any of that.
 """
 
 from __future__ import annotations
@@ -82,8 +83,8 @@ def _literal_text(node: ast.AST) -> str | None:
 
 
 def sql_in_source(source: str) -> list[tuple[int, str]]:
-    """``(line, text)`` of every SQL string literal or f-string in ``source``. Parts of an
-    f-string, and strings inside an f-string's placeholders, are checked as one string."""
+    """``(line, text)`` of every SQL string literal or f-string in ``source``. The literal
+    parts of an f-string are checked as one string, with ``{}`` for each placeholder."""
     tree = ast.parse(source)
     skip = _docstring_nodes(tree)
     inner: set[int] = set()
@@ -100,15 +101,20 @@ def sql_in_source(source: str) -> list[tuple[int, str]]:
     return sorted(found)
 
 
+_SESSION_CALLS = frozenset({"cursor", "execute", "executemany", "staged", "fetchone", "fetchall",
+                            "fetchmany", "fetchnumpy"})
+
+
 def connection_reach(source: str) -> list[tuple[int, str]]:
-    """``(line, what)`` of every ``x.conn`` attribute and ``x.cursor()`` call in ``source``."""
+    """``(line, what)`` of every ``x.conn`` attribute and every call of a session method
+    (``x.cursor()``, ``x.execute()``, …) in ``source``."""
     found: list[tuple[int, str]] = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Attribute) and node.attr == "conn":
             found.append((node.lineno, ".conn"))
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "cursor"):
-            found.append((node.lineno, ".cursor()"))
+                and node.func.attr in _SESSION_CALLS):
+            found.append((node.lineno, f".{node.func.attr}()"))
     return sorted(found)
 
 
@@ -192,9 +198,17 @@ def test_sql_in_source_sees_fstrings_and_skips_docstrings() -> None:
     assert [line for line, _ in sql_in_source(source)] == [4, 6]
 
 
-def test_connection_reach_sees_conn_and_cursor() -> None:
-    source = "rows = store.conn.execute(q)\ncur = state.store.cursor()\nx = store.connect\n"
-    assert connection_reach(source) == [(1, ".conn"), (2, ".cursor()")]
+def test_connection_reach_sees_conn_cursor_and_statements() -> None:
+    source = (
+        "rows = store.conn\n"
+        "cur = state.store.cursor()\n"
+        "x = store.connect\n"
+        "store.execute(sql).fetchall()\n"
+        "pool.submit(job)\n"
+    )
+    assert connection_reach(source) == [
+        (1, ".conn"), (2, ".cursor()"), (4, ".execute()"), (4, ".fetchall()")
+    ]
 
 
 # ------------------------------------------------------------------ the codebase

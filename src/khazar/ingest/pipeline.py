@@ -138,7 +138,7 @@ class Ingestor:
         on_commit: Callable[[IngestResult], None] | None = None,
         pause_after_batch_s: float = 0.0,
     ) -> None:
-        self.repo = sink
+        self.sink = sink
         self.run_id = run_id or f"live:{uuid.uuid4()}"
         self.exercise = exercise
         self.batch_lines = batch_lines
@@ -149,7 +149,7 @@ class Ingestor:
         self._seq = 0
         self._counters: dict[str, int] = {}
         self._session_base = time.time_ns() // 1000 * 1000
-        self.repo.start_run(self.run_id, run_source, kind)
+        self.sink.start_run(self.run_id, run_source, kind)
 
     # public ------------------------------------------------------------------------
     def feed(self, lines: Iterable[RawLine]) -> IngestResult:
@@ -226,7 +226,7 @@ class Ingestor:
             self._commit(out, part)
             result.add(part)
         self.total.pending = 0
-        self.repo.finish_run(self.run_id, self._progress(self.total), dict(self.total.rejected))
+        self.sink.finish_run(self.run_id, self._progress(self.total), dict(self.total.rejected))
         return result
 
     # internals -----------------------------------------------------------------------
@@ -346,7 +346,7 @@ class Ingestor:
         after = IngestResult()
         after.add(self.total)
         after.add(result)
-        counts = self.repo.write(batch, self.run_id, self._progress(after),
+        counts = self.sink.write(batch, self.run_id, self._progress(after),
                                  dict(after.rejected))
         # rows the store already had are duplicates, not new records
         for table, attr in (("positions", "positions"), ("vessels_static", "statics"),

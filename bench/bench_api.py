@@ -27,7 +27,7 @@ from khazar.alerts.context import rule_context
 from khazar.api.server import KhazarServer, ServeOptions
 from khazar.config import Settings, load_settings
 from khazar.detect import detect_batch
-from khazar.detect.adapters import geography_from_geo, load_detections, load_fixes
+from khazar.detect.adapters import geography_from_geo
 from khazar.geo import load_geography
 from khazar.ingest.pipeline import Ingestor, RawLine
 from khazar.services.users import add_user
@@ -35,7 +35,8 @@ from khazar.sim.engine import simulate
 from khazar.store import alerts as alert_repo
 from khazar.store import open_store, queries
 from khazar.store.events import upsert_events
-from khazar.store.picture import ship_types
+from khazar.store.ingest import IngestRepo
+from khazar.store.picture import load_detections, load_fixes, ship_types
 
 START = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 PASSWORD = "bench password 1234"
@@ -48,7 +49,7 @@ def _build(path: Path, settings: Settings, hours: float, density: float) -> int:
     with open_store(path) as store:
         add_user(store, "bench", PASSWORD, "viewer", actor="bench",
                  hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-        ingestor = Ingestor(store, run_source="bench")
+        ingestor = Ingestor(IngestRepo(store), run_source="bench")
         ingestor.feed(RawLine(line.decode("ascii") if isinstance(line, bytes) else str(line),
                               source="sim")
                       for _, chunk in run.feed.chunks() for line in chunk)

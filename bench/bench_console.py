@@ -34,6 +34,7 @@ from khazar.ingest.pipeline import Ingestor, RawLine
 from khazar.interop.features import positions_update
 from khazar.services.users import add_user
 from khazar.store import open_store
+from khazar.store.ingest import IngestRepo
 
 CHROMIUM = "/usr/bin/chromium"
 N_VESSELS = 5000
@@ -70,7 +71,7 @@ def _store(db: Path, fleet: list[tuple[int, float, float, float, float]]) -> Non
                                   "speed": sog, "course": cog, "heading": round(cog) % 360},
                                  sentence_type="VDM"):
                 lines.append(RawLine(_tagged(T0, s), source="bench"))
-        ing = Ingestor(store, run_source="bench")
+        ing = Ingestor(IngestRepo(store), run_source="bench")
         ing.feed(lines)
         ing.close()
 

@@ -185,9 +185,10 @@ def child_batch(db: Path) -> dict[str, Any]:
     wall time, CPU time and peak RSS."""
     from khazar.config import load_settings
     from khazar.detect import detect_batch
-    from khazar.detect.adapters import geography_from_geo, load_detections, load_fixes
+    from khazar.detect.adapters import geography_from_geo
     from khazar.geo import load_geography
     from khazar.store import open_store
+    from khazar.store.picture import load_detections, load_fixes
 
     load0 = _loadavg()
     t0 = time.perf_counter()
@@ -388,12 +389,13 @@ def child_fidelity() -> dict[str, Any]:
     """In the child: 2 simulated hours through the real ``khazar ingest`` of feed.nmea and
     through this benchmark's path; the stored positions must be the same rows."""
     from khazar.config import load_settings
-    from khazar.detect.adapters import load_fixes
     from khazar.ingest.files import ingest_file
     from khazar.sim.engine import simulate
     from khazar.sim.output import write_run
     from khazar.sim.world import World
     from khazar.store import open_store
+    from khazar.store.ingest import IngestRepo
+    from khazar.store.picture import load_fixes
 
     def rows(db: Path) -> Any:
         with open_store(db, read_only=True) as store:
@@ -413,7 +415,7 @@ def child_fidelity() -> dict[str, Any]:
         with open_store(d / "real.duckdb") as store:
             for p in paths.values():
                 if p.suffix in (".nmea", ".csv"):
-                    ingest_file(store, p)
+                    ingest_file(IngestRepo(store), p)
         write_simulated_store(FIDELITY, d / "bench.duckdb")
         real, real_det = rows(d / "real.duckdb")
         ours, ours_det = rows(d / "bench.duckdb")

@@ -191,7 +191,7 @@ def _ours(path: Path) -> tuple[float, dict[str, Any]]:
             Path(tmp) / "bench.duckdb"
         ) as store:
             t = time.perf_counter()
-            result = ingest_file(store, path)
+            result = ingest_file(IngestRepo(store), path)
             elapsed = time.perf_counter() - t
             counts = store.table_counts()
     finally:

@@ -20,6 +20,7 @@ from khazar.ingest.pipeline import Ingestor, RawLine
 from khazar.services.users import add_user
 from khazar.store import open_store
 from khazar.store.alerts import upsert_alerts
+from khazar.store.ingest import IngestRepo
 
 START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 FEED_MINUTES = 30
@@ -45,7 +46,7 @@ def build_store(path: Path) -> None:
     with open_store(path) as store:
         for name, role in USERS.items():
             add_user(store, name, PASSWORD, role, actor="test", hasher=fast)
-        ingestor = Ingestor(store, run_source="test")
+        ingestor = Ingestor(IngestRepo(store), run_source="test")
         ingestor.feed(RawLine(line, source="test") for line in feed(START, FEED_MINUTES))
         ingestor.close()
         ship = SHIPS[2]

@@ -14,7 +14,7 @@ from khazar.alerts.context import rule_context
 from khazar.audit import Role
 from khazar.config import Settings
 from khazar.detect import detect_batch
-from khazar.detect.adapters import geography_from_geo, load_detections, load_fixes
+from khazar.detect.adapters import geography_from_geo
 from khazar.geo import load_geography
 from khazar.ingest.pipeline import Ingestor, RawLine
 from khazar.services import alerts as alert_service
@@ -23,7 +23,8 @@ from khazar.sim.engine import simulate
 from khazar.store import alerts as alert_repo
 from khazar.store import open_store
 from khazar.store.events import upsert_events
-from khazar.store.picture import ship_types
+from khazar.store.ingest import IngestRepo
+from khazar.store.picture import load_detections, load_fixes, ship_types
 
 START = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 HOURS = 1.0
@@ -48,7 +49,7 @@ def build_sim_store(path: Path, settings: Settings) -> dict[str, int]:
     with open_store(path) as store:
         for name, role in USERS.items():
             add_user(store, name, PASSWORD, role, actor="test", hasher=fast)
-        ingestor = Ingestor(store, run_source="sim")
+        ingestor = Ingestor(IngestRepo(store), run_source="sim")
         ingestor.feed(_lines(settings))
         ingestor.close()
         geo = geography_from_geo(load_geography(settings), settings)

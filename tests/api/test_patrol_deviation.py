@@ -30,6 +30,7 @@ from khazar.patrol.deviation import (
 )
 from khazar.services.users import add_user
 from khazar.store import open_store
+from khazar.store.ingest import IngestRepo
 from khazar.units import M_PER_NM, haversine_m
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -170,7 +171,7 @@ def plan_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with open_store(db) as store:
         add_user(store, "vera", PASSWORD, "viewer", actor="test",
                  hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-        ing = Ingestor(store, run_source="test")
+        ing = Ingestor(IngestRepo(store), run_source="test")
         ing.feed(RawLine(line, source="test") for line in lines)
         ing.close()
     server = KhazarServer(settings_, ServeOptions(db=db, port=0, plan_file=plan, detect=False))

@@ -13,6 +13,7 @@ from tests.ingest.helpers import DATA, checksum
 from khazar.ingest import REASONS, Ingestor, LineBatch
 from khazar.ingest.framing import frame_batch
 from khazar.store import open_store
+from khazar.store.ingest import IngestRepo
 
 _ARMOUR = "0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVW`abcdefghijklmnopqrstuvw"
 _JUNK = "!$\\*,:#0123456789ABCDEFabcdefgsc-\t éÿ\x00"
@@ -92,7 +93,7 @@ def make_fuzz_lines(n: int, seed: int = 2024) -> list[str]:
 
 def _ingest_lines(db: Path, lines: list[str]) -> dict[str, object]:
     with open_store(db) as store:
-        ing = Ingestor(store, run_source="fuzz", batch_lines=20_000)
+        ing = Ingestor(IngestRepo(store), run_source="fuzz", batch_lines=20_000)
         ing.feed_batch(LineBatch("fuzz", lines, 1, 1_700_000_000_000_000))
         ing.close()
         return ing.total.as_dict()
@@ -120,7 +121,7 @@ def test_100k_fuzzed_lines_are_all_accounted_for(tmp_path: Path) -> None:
 def test_any_text_is_accounted_for(tmp_path_factory: object, texts: list[str]) -> None:
     lines = [_reframe(t) for t in texts]
     with open_store(":memory:") as store:
-        ing = Ingestor(store, run_source="prop")
+        ing = Ingestor(IngestRepo(store), run_source="prop")
         ing.feed_batch(LineBatch("prop", [x.replace("\n", " ") for x in lines], 1, 0))
         ing.close()
         r = ing.total
@@ -144,7 +145,7 @@ def test_fuzzed_csv_rows_are_accounted_for(tmp_path: Path) -> None:
     layout = detect_layout(header)
     assert layout is not None and layout.name == "generic"
     with open_store(tmp_path / "csv.duckdb") as store:
-        ing = Ingestor(store, run_source="csv-fuzz")
+        ing = Ingestor(IngestRepo(store), run_source="csv-fuzz")
         ing.feed_csv_batch(LineBatch("csv", rows, 1, 0), layout, header_line=1)
         ing.close()
         r = ing.total

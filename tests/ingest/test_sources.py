@@ -20,6 +20,7 @@ from khazar.live.state import ServerState
 from khazar.live.stats import FeedCounters
 from khazar.live.transport import FileFollower, TcpClient, UdpListener
 from khazar.store import open_store
+from khazar.store.ingest import IngestRepo
 
 LINE = sentence("15RTgt0PAso;90TKcjM8h6g208CQ")
 
@@ -46,7 +47,7 @@ def test_a_followed_file_and_lines_fed_directly_store_the_same(tmp_path: Path) -
     path = DATA / "libais" / "tagblock.nmea"
     lines = path.read_text().splitlines()
     with open_store(tmp_path / "a.duckdb") as a, open_store(tmp_path / "b.duckdb") as b:
-        ia = Ingestor(a)
+        ia = Ingestor(IngestRepo(a))
         ia.feed(RawLine(line, source="tagblock.nmea") for line in lines)
         ia.close()
         state = ServerState.create(b, load_settings())
@@ -72,7 +73,7 @@ def test_a_followed_file_and_lines_fed_directly_store_the_same(tmp_path: Path) -
 
 def test_feed_rawlines_incrementally_with_exercise_flag(tmp_path: Path) -> None:
     with open_store(tmp_path / "k.duckdb") as store:
-        ing = Ingestor(store, exercise=True)
+        ing = Ingestor(IngestRepo(store), exercise=True)
         first = ing.feed([RawLine(tagged(LINE, "SIM", 1_700_000_000), source="sim")])
         second = ing.feed([RawLine("garbage", source="sim"),
                            RawLine(sentence("15RTgt0PAso;90TKcjM8h6g208CQ")[:-2] + "00",

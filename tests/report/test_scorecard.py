@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from shapely.geometry import LineString, Point
 
+from khazar.domain.reporting import AlertRow, EventRow, ReportSnapshot
 from khazar.errors import InputError
 from khazar.report import (
     ScorecardInputs,
@@ -14,7 +15,6 @@ from khazar.report import (
     parse_plan,
     patrol_hours,
 )
-from khazar.store.reporting import AlertRow, EventRow, ReportSnapshot
 
 T0 = 1_777_600_000.0
 

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
+from khazar.ingest.batch import IngestBatch, positions_table, raw_table
 from khazar.store import open_store
 from khazar.store.export import iso_utc, iter_positions
-from khazar.store.ingest import IngestBatch, IngestRepo, positions_table, raw_table
+from khazar.store.ingest import IngestRepo
 
 
 def _positions(n: int, mmsi0: int = 423000000) -> dict[str, object]:

@@ -126,9 +126,8 @@ def vessels(
     name, IMO, type, destination, speed, course, age and whether it is stale."""
     box, interval = parse_bbox(bbox), parse_datetime(datetime)
     with state.locked() as store:
-        cur = store.conn.cursor()
-        rows, matched = queries.latest_vessels(cur, box, interval, limit, exercise=exercise)
-        clock = queries.picture_time(cur, exercise)
+        rows, matched = queries.latest_vessels(store, box, interval, limit, exercise=exercise)
+        clock = queries.picture_time(store, exercise)
     if interval is not None and interval.end is not None:
         clock = interval.end
     own, authorised = _registry(state)
@@ -142,9 +141,8 @@ def vessel(
     mmsi: int, who: Reader, state: StateDep
 ) -> dict[str, Any]:
     with state.locked() as store:
-        cur = store.conn.cursor()
-        rows, _ = queries.latest_vessels(cur, mmsi=mmsi, limit=1)
-        clock = queries.picture_time(cur)
+        rows, _ = queries.latest_vessels(store, mmsi=mmsi, limit=1)
+        clock = queries.picture_time(store)
     if not rows:
         raise NotFoundError(f"no positions stored for MMSI {mmsi}")
     own, authorised = _registry(state)
@@ -167,13 +165,12 @@ def tracks(
     """Tracks in ``datetime`` (default: the last ``hours`` of the picture)."""
     box, interval = parse_bbox(bbox), parse_datetime(datetime)
     with state.locked() as store:
-        cur = store.conn.cursor()
         if interval is None:
-            clock = queries.picture_time(cur, exercise)
+            clock = queries.picture_time(store, exercise)
             if clock is None:
                 return feature_collection([], 0, _self(request))
             interval = Interval(clock - timedelta(hours=hours), clock)
-        rows, matched = queries.tracks(cur, interval, mmsi, box, limit, exercise=exercise)
+        rows, matched = queries.tracks(store, interval, mmsi, box, limit, exercise=exercise)
     return feature_collection([track_feature(t) for t in rows], matched, _self(request))
 
 
@@ -193,7 +190,7 @@ def events(
     box, interval = parse_bbox(bbox), parse_datetime(datetime)
     with state.locked() as store:
         rows, matched = queries.events(
-            store.conn.cursor(), box, interval, limit, type, mmsi, exercise
+            store, box, interval, limit, type, mmsi, exercise
         )
     feats = [event_feature(_stored_event(r)) for r in rows]
     return feature_collection(feats, matched, _self(request))
@@ -236,7 +233,7 @@ def alerts(
         ) from None
     box, interval = parse_bbox(bbox), parse_datetime(datetime)
     with state.locked() as store:
-        found = list_alerts(store.conn, wanted, include_exercise=True)
+        found = list_alerts(store, wanted, include_exercise=True)
     picked = [
         a for a in found
         if a.exercise == exercise

@@ -388,8 +388,8 @@ def trace_cmd(
 ) -> None:
     """Rank the vessels that passed near an asset in a fault window; write an evidence pack
     (HTML + KML + JSON, SHA-256 recorded in the audit log)."""
-    from khazar.alerts.tracing import trace_asset
     from khazar.geo import load_geography
+    from khazar.services.tracing import trace_asset
 
     settings = settings_from(config)
     geo = load_geography(settings)

@@ -42,13 +42,9 @@ def detect_cmd(
     """Detect behaviours over every stored position and detection (batch mode): write one
     event per line to --out and store them (upsert by id)."""
     from khazar.detect import detect_batch
-    from khazar.detect.adapters import (
-        fishing_mmsis,
-        geography_from_geo,
-        load_detections,
-        load_fixes,
-    )
+    from khazar.detect.adapters import geography_from_geo
     from khazar.geo import load_geography
+    from khazar.store.picture import fishing_mmsis, load_detections, load_fixes
 
     settings = settings_from(config)
     if assets is not None:
@@ -61,8 +57,8 @@ def detect_cmd(
         fixes = load_fixes(store)
         dets = load_detections(store)
         events = detect_batch(fixes, settings.detect, geo, dets)
-        with store.transaction() as conn:
-            upsert_events(conn, events, datetime.now(UTC))
+        with store.transaction() as tx:
+            upsert_events(tx, events, datetime.now(UTC))
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as fh:
         for ev in events:
@@ -107,7 +103,7 @@ def events_cmd(
     holds the store (--user, password from $KHAZAR_PASSWORD or a prompt)."""
     with store_or_api(db, user, read_only=True) as where:
         if isinstance(where, Store):
-            events = list_events(where.conn, type=type_, mmsi=mmsi,
+            events = list_events(where, type=type_, mmsi=mmsi,
                                  since=_parse_time(since), limit=limit)
         else:
             from khazar.api.remote import events as remote_events

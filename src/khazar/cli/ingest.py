@@ -34,6 +34,7 @@ from khazar.cli._app import (
 from khazar.errors import InputError
 from khazar.ingest import FileKind, FileProgress, IngestResult, ingest_file
 from khazar.store import open_store
+from khazar.store.ingest import IngestRepo
 
 _PROGRESS_MIN_BYTES = 5 << 20
 
@@ -105,7 +106,8 @@ def ingest(
                     sys.stderr.flush()
 
             result = ingest_file(
-                store, f, kind=kind, received_at=received_at, exercise=exercise, force=force,
+                IngestRepo(store), f, kind=kind, received_at=received_at, exercise=exercise,
+                force=force,
                 batch_lines=batch_size or settings.batch_size,
                 multipart_timeout_s=settings.multipart_timeout_s,
                 pause_after_batch_s=settings.pause_after_batch_s, on_progress=report,

@@ -11,6 +11,7 @@ from rich.table import Table
 from khazar.cli._app import ConfigOption, DbOption, OutputFormat, app, console, print_json
 from khazar.config import load_settings
 from khazar.report import GOALS, build_report
+from khazar.services.scorecard import report_data
 from khazar.store import open_store
 
 
@@ -27,7 +28,8 @@ def report(
     """Write the HTML report (traffic, events, alerts, patrol coverage) and the scorecard."""
     settings = load_settings(config)
     with open_store(db, read_only=True) as store:
-        result = build_report(store, settings, out, plan)
+        data = report_data(store)
+    result = build_report(data, settings, out, plan)
     if fmt is OutputFormat.json:
         print_json({
             "html": str(result.html),

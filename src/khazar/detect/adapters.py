@@ -1,23 +1,18 @@
-"""Adapters: build the detectors' plain-value geography from :mod:`khazar.geo` and the
-settings, and load positions/detections from the store into columnar arrays."""
+"""Adapter: build the detectors' plain-value geography from :mod:`khazar.geo` and the
+settings. (Positions and detections are read by :mod:`khazar.store.picture`.)"""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
-import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from khazar.config import Settings
-from khazar.detect.base import Detections
 from khazar.detect.geography import DetectGeography, PortSpec, ZoneSpec
 from khazar.geo import Geography
-from khazar.store import Store
-from khazar.tracks import Fixes
 
-__all__ = ["FISHING_SHIP_TYPE", "REGISTRY_MARGIN_M", "fishing_mmsis", "geography_from_geo",
-           "load_detections", "load_fixes"]
+__all__ = ["FISHING_SHIP_TYPE", "REGISTRY_MARGIN_M", "geography_from_geo"]
 
 #: authorised boats are exempt within this distance of their group's protected areas
 REGISTRY_MARGIN_M = 3000.0
@@ -31,7 +26,8 @@ def geography_from_geo(geo: Geography, settings: Settings,
                        fishing: Collection[int] = frozenset()) -> DetectGeography:
     """The detectors' view of the geography: zones (with asset group and corridor width),
     ports, water, own fleet, authorised boats and the areas where they are exempt, and the
-    vessels known to be fishing boats (``fishing``, from :func:`fishing_mmsis`)."""
+    vessels known to be fishing boats (``fishing``, from
+    :func:`khazar.store.picture.fishing_mmsis`)."""
     assets = {a.id: a for a in geo.assets}
     zones: list[ZoneSpec] = []
     for z in geo.zones:
@@ -59,36 +55,3 @@ def geography_from_geo(geo: Geography, settings: Settings,
     receivers = tuple((r.lat, r.lon, r.reliable_nm * 1852.0) for r in settings.detect.receivers)
     return DetectGeography(tuple(zones), ports, geo.water, settings.own_fleet_mmsis,
                            authorised, areas, receivers, fishing)
-
-
-def fishing_mmsis(store: Store) -> set[int]:
-    """Vessels whose latest static report gives ship type 30 (fishing)."""
-    from khazar.store.picture import ship_types
-
-    return {m for m, t in ship_types(store).items() if t == FISHING_SHIP_TYPE}
-
-
-def load_fixes(store: Store, include_exercise: bool = True) -> Fixes:
-    """Every stored position as columnar arrays (one DuckDB scan to Arrow → NumPy)."""
-    where = "" if include_exercise else "WHERE NOT exercise"
-    tbl = store.conn.execute(
-        "SELECT mmsi, epoch_us(ts) / 1e6 AS t, lat, lon, sog_kn, cog_deg, "
-        f"coalesce(heading_deg, -1) AS hd, coalesce(status, -1) AS st FROM positions {where}"
-    ).fetchnumpy()
-    return Fixes.from_arrays(
-        tbl["mmsi"], tbl["t"], tbl["lat"], tbl["lon"],
-        np.asarray(np.ma.filled(np.ma.asarray(tbl["sog_kn"], dtype=np.float64), np.nan)),
-        np.asarray(np.ma.filled(np.ma.asarray(tbl["cog_deg"], dtype=np.float64), np.nan)),
-        tbl["hd"], tbl["st"])
-
-
-def load_detections(store: Store, include_exercise: bool = True) -> Detections:
-    """Every stored radar/SAR detection."""
-    where = "" if include_exercise else "WHERE NOT exercise"
-    tbl = store.conn.execute(
-        "SELECT epoch_us(ts) / 1e6 AS t, lat, lon, length_m, source FROM detections "
-        f"{where}").fetchnumpy()
-    length = np.asarray(np.ma.filled(np.ma.asarray(tbl["length_m"], dtype=np.float64), np.nan))
-    return Detections(np.asarray(tbl["t"], np.float64), np.asarray(tbl["lat"], np.float64),
-                      np.asarray(tbl["lon"], np.float64), length,
-                      np.asarray(tbl["source"]).astype(str))

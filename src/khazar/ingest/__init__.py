@@ -7,14 +7,15 @@ followed file) are in :mod:`khazar.live.transport`.
 Live use (a listener thread queues lines; one thread feeds)::
 
     with open_store(db) as store:
-        ingestor = Ingestor(store, exercise=False)
+        ingestor = Ingestor(IngestRepo(store), exercise=False)
         result = ingestor.feed([RawLine(text, source="udp:10110")])
         result.accepted, result.rejected   # {"bad_checksum": 1, ...}
         ingestor.close()                   # pending fragments → incomplete_multipart
 
 Stages: :mod:`~khazar.ingest.framing` (wrappers, checksums), :mod:`~khazar.ingest.multipart`,
 :mod:`~khazar.ingest.decode` (vectorised hot types, pyais for the rest, units normalised
-once), :mod:`~khazar.ingest.csvfiles`; writes go through :mod:`khazar.store.ingest`.
+once), :mod:`~khazar.ingest.csvfiles`. Ingest does no I/O of its own: batches go to an
+:class:`~khazar.ingest.batch.IngestSink`, in practice :class:`khazar.store.ingest.IngestRepo`.
 """
 
 from khazar.ingest.files import FileKind, FileProgress, ingest_file, sniff

@@ -17,10 +17,9 @@ from datetime import datetime
 from pathlib import Path
 
 from khazar.errors import InputError, UnknownFormatError
+from khazar.ingest.batch import IngestSink
 from khazar.ingest.csvfiles import CsvLayout, detect_layout
 from khazar.ingest.pipeline import Ingestor, IngestResult, LineBatch
-from khazar.store.db import Store
-from khazar.store.ingest import IngestRepo
 
 __all__ = ["FileKind", "FileProgress", "ingest_file", "read_line_batches", "sniff"]
 
@@ -121,7 +120,7 @@ def read_line_batches(path: Path, source: str, received_us: int,
 
 
 def ingest_file(
-    store: Store,
+    sink: IngestSink,
     path: Path,
     *,
     kind: FileKind | None = None,
@@ -133,16 +132,16 @@ def ingest_file(
     pause_after_batch_s: float = 0.0,
     on_progress: Callable[[FileProgress], None] | None = None,
 ) -> IngestResult:
-    """Ingest one file; lines without a time of their own get ``received_at`` (default: the
-    file's modification time, so that re-ingesting gives the same rows)."""
+    """Ingest one file into ``sink`` (the store's ``IngestRepo``); lines without a time of
+    their own get ``received_at`` (default: the file's modification time, so that
+    re-ingesting gives the same rows)."""
     if not path.is_file():
         raise InputError(f"{path} is not a readable file; check the path")
     file_kind, layout, header_line = sniff(path, kind)
     digest = _digest(path)
     run_id = f"file:{digest}"
     source = f"{path.name}@{digest[:12]}"
-    repo = IngestRepo(store)
-    previous = repo.run(run_id)
+    previous = sink.run(run_id)
     if previous is not None and previous.finished and not force:
         return IngestResult(
             lines=previous.lines, accepted=previous.accepted, rejected=dict(previous.reasons),
@@ -151,7 +150,7 @@ def ingest_file(
     t = received_at.timestamp() if received_at is not None else path.stat().st_mtime
     received_us = int(t * 1_000_000)
     total = path.stat().st_size
-    ingestor = Ingestor(store, run_id=run_id, run_source=source,
+    ingestor = Ingestor(sink, run_id=run_id, run_source=source,
                         kind=layout.name if layout is not None else file_kind.value,
                         exercise=exercise, multipart_timeout_s=multipart_timeout_s,
                         batch_lines=batch_lines, pause_after_batch_s=pause_after_batch_s)

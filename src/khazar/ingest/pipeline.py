@@ -2,7 +2,8 @@
 
 :class:`Ingestor` is the public entry point for every feed (files, UDP, TCP, simulator, tests):
 give it :class:`RawLine` values or whole :class:`LineBatch` es and it commits each batch in one
-transaction. Every line read ends up in exactly one bucket: accepted, rejected with a
+transaction of its :class:`~khazar.ingest.batch.IngestSink` (the store's ``IngestRepo``).
+Every line read ends up in exactly one bucket: accepted, rejected with a
 :class:`~khazar.ingest.reasons.Reason`, or (until the next fragment or :meth:`Ingestor.close`)
 pending in multipart assembly.
 """
@@ -18,15 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from khazar.ingest.csvfiles import CsvLayout, parse_csv_lines
-from khazar.ingest.decode import Decoded, LineRef, Message, Messages, decode_messages
-from khazar.ingest.framing import frame_batch
-from khazar.ingest.multipart import Assembler
-from khazar.ingest.reasons import Reason
-from khazar.store.db import Store
-from khazar.store.ingest import (
+from khazar.ingest.batch import (
     IngestBatch,
-    IngestRepo,
+    IngestSink,
     bases_table,
     detections_table,
     positions_table,
@@ -34,6 +29,11 @@ from khazar.store.ingest import (
     rejects_table,
     statics_table,
 )
+from khazar.ingest.csvfiles import CsvLayout, parse_csv_lines
+from khazar.ingest.decode import Decoded, LineRef, Message, Messages, decode_messages
+from khazar.ingest.framing import frame_batch
+from khazar.ingest.multipart import Assembler
+from khazar.ingest.reasons import Reason
 
 __all__ = ["IngestResult", "Ingestor", "LineBatch", "RawLine"]
 
@@ -118,7 +118,8 @@ def _reject(result: IngestResult, reason: str, n: int = 1) -> None:
 
 
 class Ingestor:
-    """Feeds lines into one store. Not thread-safe: one thread feeds it (listeners queue).
+    """Feeds lines into one sink (the store's ``IngestRepo``). Not thread-safe: one thread
+    feeds it (listeners queue).
 
     ``run_id`` names the run in ``ingest_runs`` (a file's content hash makes re-runs resume);
     ``exercise`` marks every position and detection as exercise data.
@@ -126,7 +127,7 @@ class Ingestor:
 
     def __init__(
         self,
-        store: Store,
+        sink: IngestSink,
         *,
         run_id: str | None = None,
         run_source: str = "live",
@@ -137,8 +138,7 @@ class Ingestor:
         on_commit: Callable[[IngestResult], None] | None = None,
         pause_after_batch_s: float = 0.0,
     ) -> None:
-        self.store = store
-        self.repo = IngestRepo(store)
+        self.sink = sink
         self.run_id = run_id or f"live:{uuid.uuid4()}"
         self.exercise = exercise
         self.batch_lines = batch_lines
@@ -149,7 +149,7 @@ class Ingestor:
         self._seq = 0
         self._counters: dict[str, int] = {}
         self._session_base = time.time_ns() // 1000 * 1000
-        self.repo.start_run(self.run_id, run_source, kind)
+        self.sink.start_run(self.run_id, run_source, kind)
 
     # public ------------------------------------------------------------------------
     def feed(self, lines: Iterable[RawLine]) -> IngestResult:
@@ -226,7 +226,7 @@ class Ingestor:
             self._commit(out, part)
             result.add(part)
         self.total.pending = 0
-        self.repo.finish_run(self.run_id, self._progress(self.total), dict(self.total.rejected))
+        self.sink.finish_run(self.run_id, self._progress(self.total), dict(self.total.rejected))
         return result
 
     # internals -----------------------------------------------------------------------
@@ -346,7 +346,7 @@ class Ingestor:
         after = IngestResult()
         after.add(self.total)
         after.add(result)
-        counts = self.repo.write(batch, self.run_id, self._progress(after),
+        counts = self.sink.write(batch, self.run_id, self._progress(after),
                                  dict(after.rejected))
         # rows the store already had are duplicates, not new records
         for table, attr in (("positions", "positions"), ("vessels_static", "statics"),

@@ -22,6 +22,7 @@ from khazar.ingest.pipeline import Ingestor, IngestResult, RawLine
 from khazar.interop.features import positions_update
 from khazar.live.state import ServerState
 from khazar.store import live as repo
+from khazar.store.ingest import IngestRepo
 
 __all__ = ["FeedPipeline", "LivePublisher"]
 
@@ -62,7 +63,7 @@ class FeedPipeline:
     def start(self) -> None:
         with self.state.locked() as store:
             self._ingestor = Ingestor(
-                store, run_source=self.run_source, exercise=self.exercise,
+                IngestRepo(store), run_source=self.run_source, exercise=self.exercise,
                 multipart_timeout_s=self.state.settings.ingest.multipart_timeout_s,
             )
         self.state.components[self.prefix + "ingest"] = "running"

@@ -1,4 +1,5 @@
-"""Assemble the report: read the store once, compute the scorecard, draw, render."""
+"""Assemble the report from what was read from the store: compute the scorecard, draw,
+render."""
 
 from __future__ import annotations
 
@@ -13,9 +14,8 @@ from khazar.geo import load_geography
 from khazar.report import plots
 from khazar.report.coverage import parse_plan
 from khazar.report.html import ReportPage, render
-from khazar.report.inputs import scorecard_inputs
+from khazar.report.inputs import ReportData, scorecard_inputs
 from khazar.report.scorecard import Indicator, compute_scorecard
-from khazar.store import Store
 
 __all__ = ["ReportResult", "build_report"]
 
@@ -33,9 +33,10 @@ class ReportResult:
 
 
 def build_report(
-    store: Store, settings: Settings, out_dir: Path, plan_file: Path | None = None
+    data: ReportData, settings: Settings, out_dir: Path, plan_file: Path | None = None
 ) -> ReportResult:
-    """Write ``index.html``, ``scorecard.json`` and the figures into ``out_dir``."""
+    """Write ``index.html``, ``scorecard.json`` and the figures into ``out_dir``; ``data``
+    from :func:`khazar.services.scorecard.report_data`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     geo = load_geography(settings)
     notes: list[str] = []
@@ -49,7 +50,7 @@ def build_report(
         notes.append(f"Patrol coverage from plan {plan_file.name} ({len(routes)} boats).")
     else:
         notes.append("No patrol plan given (--plan): coverage indicators are not computed.")
-    assembled = scorecard_inputs(store, settings, geo, routes)
+    assembled = scorecard_inputs(data, settings, geo, routes)
     inputs, protected, crit = assembled.inputs, assembled.protected, assembled.criticality
     coverage, snap = assembled.coverage, assembled.inputs.snapshot
     indicators = compute_scorecard(inputs)

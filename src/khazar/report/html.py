@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
+from khazar.domain.reporting import AlertRow, EventRow
 from khazar.report.scorecard import GOALS, Indicator
-from khazar.store.reporting import AlertRow, EventRow
 from khazar.units import BAKU_TZ, from_epoch_s
 
 __all__ = ["ReportPage", "render"]

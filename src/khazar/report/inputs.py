@@ -1,7 +1,9 @@
-"""Assemble the scorecard's inputs from the store: used by the HTML report and the console.
+"""Assemble the scorecard's inputs: used by the HTML report and the console.
 
 Energy value of each protected asset (C5), patrol coverage from a plan's routes when one is
-given, fleet status, the audit chain check; the snapshot leaves exercise traffic out.
+given, fleet status, the audit chain check. Pure: what is read from the store arrives as a
+:class:`ReportData` (see :func:`khazar.services.scorecard.report_data`); its snapshot leaves
+exercise traffic out.
 """
 
 from __future__ import annotations
@@ -9,19 +11,29 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from khazar.audit.chain import ChainReport
 from khazar.config import Settings
+from khazar.domain.reporting import ReportSnapshot
 from khazar.energy import Criticality, asset_criticality
 from khazar.geo import Asset, Geography
 from khazar.report.coverage import PlannedRoute, asset_coverage, patrol_hours
 from khazar.report.scorecard import ScorecardInputs
-from khazar.store import Store
-from khazar.store.audit import verify_store
-from khazar.store.reporting import boat_statuses, load_snapshot
 
-__all__ = ["COVERAGE_RADIUS_M", "AssembledInputs", "scorecard_inputs"]
+__all__ = ["COVERAGE_RADIUS_M", "AssembledInputs", "ReportData", "scorecard_inputs"]
 
 #: a boat within 5 nm of an asset covers it
 COVERAGE_RADIUS_M = 5 * 1852.0
+
+
+@dataclass(frozen=True, slots=True)
+class ReportData:
+    """What the report reads from the store, in one go."""
+
+    snapshot: ReportSnapshot
+    #: latest recorded status per boat name
+    boat_status: Mapping[str, str]
+    #: the audit chain checked against its head file
+    audit: ChainReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,13 +45,12 @@ class AssembledInputs:
 
 
 def scorecard_inputs(
-    store: Store,
+    data: ReportData,
     settings: Settings,
     geo: Geography,
     routes: Sequence[PlannedRoute] | None,
-    max_positions: int = 2_000_000,
 ) -> AssembledInputs:
-    """Read the store once and compute everything the indicators need."""
+    """Everything the indicators need, from the store's ``data`` and the plan's ``routes``."""
     protected = {a.id: a for a in geo.assets if a.kind != "port"}
     crit = asset_criticality(settings, protected.values())
     coverage: dict[str, float] | None = None
@@ -49,16 +60,16 @@ def scorecard_inputs(
             routes, {k: a.geometry for k, a in protected.items()}, COVERAGE_RADIUS_M
         )
         hours = patrol_hours(routes)
-    audit = verify_store(store)
+    audit = data.audit
     inputs = ScorecardInputs(
-        snapshot=load_snapshot(store, max_positions=max_positions),
+        snapshot=data.snapshot,
         asset_value={k: c.value for k, c in crit.items()},
         asset_gas_bcm_yr={k: c.gas_bcm_yr for k, c in crit.items()},
         asset_oil_kbd={k: c.oil_kbd for k, c in crit.items()},
         coverage=coverage,
         patrol_hours=hours,
         fleet=[b.name for b in settings.fleet],
-        boat_status=boat_statuses(store),
+        boat_status=dict(data.boat_status),
         border_zone_ids=frozenset(z.id for z in geo.zones if z.kind == "border_sector"),
         audit_ok=audit.ok,
         audit_entries=audit.entries,

@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
 from shapely.geometry.base import BaseGeometry
 
-from khazar.store.reporting import AlertRow, EventRow
+from khazar.domain.reporting import AlertRow, EventRow
 from khazar.units import BAKU_TZ, from_epoch_s
 
 __all__ = ["alert_timeline", "coverage_vs_value", "events_map", "traffic_density"]

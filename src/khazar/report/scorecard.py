@@ -1,7 +1,7 @@
 """The Charter scorecard: indicators for each of the five goals, computed from the data.
 
 Each indicator carries its definition, so the report can print what was measured. Pure:
-the inputs are a :class:`~khazar.store.reporting.ReportSnapshot` and plain values.
+the inputs are a :class:`~khazar.domain.reporting.ReportSnapshot` and plain values.
 An indicator whose inputs are missing has ``value=None`` and says why in ``note``.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from statistics import median
 
-from khazar.store.reporting import ReportSnapshot
+from khazar.domain.reporting import ReportSnapshot
 
 __all__ = ["GOALS", "Indicator", "ScorecardInputs", "compute_scorecard"]
 

@@ -9,15 +9,29 @@ audit chain check); the snapshot leaves exercise traffic out.
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from khazar.config import Settings
 from khazar.store import Store
 
-__all__ = ["scorecard_inputs", "scorecard_payload"]
+if TYPE_CHECKING:  # the report package pulls in matplotlib: import it only when used
+    from khazar.report.inputs import ReportData
+
+__all__ = ["report_data", "scorecard_inputs", "scorecard_payload"]
 
 #: the scorecard needs events, alerts and transitions, not the positions themselves
 _MAX_POSITIONS = 10_000
+
+
+def report_data(store: Store, max_positions: int = 2_000_000) -> ReportData:
+    """Read what the report and the scorecard need: positions sampled to ``max_positions``
+    (exercise traffic left out), events, alerts, boat status and the audit chain check."""
+    from khazar.report.inputs import ReportData
+    from khazar.store.audit import verify_store
+    from khazar.store.reporting import boat_statuses, load_snapshot
+
+    return ReportData(load_snapshot(store, max_positions=max_positions), boat_statuses(store),
+                      verify_store(store))
 
 
 def scorecard_inputs(
@@ -36,7 +50,7 @@ def scorecard_inputs(
     else:
         notes.append("No patrol plan loaded (khazar serve --plan): coverage indicators are "
                      "not computed.")
-    inputs = assemble(store, settings, geo, routes, max_positions=_MAX_POSITIONS).inputs
+    inputs = assemble(report_data(store, _MAX_POSITIONS), settings, geo, routes).inputs
     notes.append("Exercise traffic, events and alerts are left out of every indicator.")
     return inputs, notes
 
@@ -46,14 +60,14 @@ def scorecard_payload(
 ) -> dict[str, Any]:
     """The indicators grouped by Charter goal, with definitions and the period covered."""
     from khazar.report import GOALS, compute_scorecard
+    from khazar.store.reporting import position_period
 
     inputs, notes = scorecard_inputs(store, settings, geo, plan)
     indicators = compute_scorecard(inputs)
-    row = store.conn.execute(
-        "SELECT min(ts), max(ts), count(*) FROM positions WHERE NOT exercise").fetchone()
+    first, last, count = position_period(store)
     period = None
-    if row and row[0] is not None:
-        period = {"start": row[0].isoformat(), "end": row[1].isoformat()}
+    if first is not None and last is not None:
+        period = {"start": first.isoformat(), "end": last.isoformat()}
     goals = []
     for key, title in GOALS:
         items = [asdict(i) for i in indicators if i.goal == key]
@@ -61,7 +75,7 @@ def scorecard_payload(
     snap = inputs.snapshot
     return {
         "period": period,
-        "totals": {"vessels": snap.vessel_count, "position_reports": int(row[2]) if row else 0,
+        "totals": {"vessels": snap.vessel_count, "position_reports": count,
                    "events": len(snap.events), "alerts": len(snap.alerts)},
         "goals": goals,
         "notes": notes,

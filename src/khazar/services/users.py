@@ -9,9 +9,8 @@ argon2id hashes reach the store. User names are normalised to lower case.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -26,6 +25,7 @@ from khazar.audit.passwords import (
 from khazar.audit.roles import Role, parse_role
 from khazar.errors import AuthenticationError, AuthError, InputError
 from khazar.store import Store
+from khazar.store import users as repo
 from khazar.store.audit import audited
 
 __all__ = [
@@ -42,8 +42,6 @@ __all__ = [
 ]
 
 _USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,31}$")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_SELECT = "SELECT username, role, disabled, epoch_us(created_at) FROM users"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,28 +73,26 @@ def normalise_username(username: str) -> str:
     return name
 
 
-def _user(row: Sequence[Any]) -> User:
-    name, role, disabled, created_us = row
+def _user(row: repo.StoredUser) -> User:
     try:
-        parsed = Role(role)
+        parsed = Role(row.role)
     except ValueError:
         raise AuthError(
-            f"user {name!r} has unknown role {role!r} in the store; set a valid one with "
-            f"`khazar users role {name} ROLE`"
+            f"user {row.username!r} has unknown role {row.role!r} in the store; set a valid "
+            f"one with `khazar users role {row.username} ROLE`"
         ) from None
-    return User(name, parsed, bool(disabled), _EPOCH + timedelta(microseconds=int(created_us)))
+    return User(row.username, parsed, row.disabled, row.created_at)
 
 
 def get_user(store: Store, username: str) -> User | None:
     """The user called ``username``, or None."""
-    row = store.conn.execute(f"{_SELECT} WHERE username = ?", [username.strip().lower()]).fetchone()
+    row = repo.select_user(store, username.strip().lower())
     return _user(row) if row else None
 
 
 def list_users(store: Store) -> list[User]:
     """Every user, by name."""
-    rows = store.conn.execute(f"{_SELECT} ORDER BY username").fetchall()
-    return [_user(row) for row in rows]
+    return [_user(row) for row in repo.select_users(store)]
 
 
 def _existing(store: Store, username: str) -> User:
@@ -122,29 +118,18 @@ def add_user(
     digest = hash_password(password, hasher)  # slow: outside the transaction
     now = datetime.now(UTC)
     with audited(store) as tx:
-        if tx.conn.execute("SELECT 1 FROM users WHERE username = ?", [name]).fetchone():
+        if not repo.insert_user(tx, name, digest, parsed.value, now):
             raise InputError(
                 f"user {name!r} already exists; pick another name, or change its password "
                 f"with `khazar users passwd {name}`"
             )
-        tx.conn.execute(
-            "INSERT INTO users (username, password_hash, role, disabled, created_at) "
-            "VALUES (?, ?, ?, false, ?)",
-            [name, digest, parsed.value, now],
-        )
         tx.append(actor, "users.add", target=name, detail={"role": parsed.value}, ts=now)
     return _existing(store, name)
 
 
-def _enabled_admins(store: Store) -> int:
-    row = store.conn.execute(
-        "SELECT count(*) FROM users WHERE role = ? AND NOT disabled", [Role.admin.value]
-    ).fetchone()
-    return int(row[0]) if row else 0
-
-
 def _keep_an_admin(store: Store, user: User, change: str) -> None:
-    if user.role is Role.admin and not user.disabled and _enabled_admins(store) == 1:
+    if (user.role is Role.admin and not user.disabled
+            and repo.count_enabled(store, Role.admin.value) == 1):
         raise InputError(
             f"cannot {change} {user.username!r}: it is the last enabled admin; "
             f"add another admin first"
@@ -158,7 +143,7 @@ def disable_user(store: Store, username: str, *, actor: str) -> User:
         return user
     _keep_an_admin(store, user, "disable")
     with audited(store) as tx:
-        tx.conn.execute("UPDATE users SET disabled = true WHERE username = ?", [user.username])
+        repo.update_disabled(tx, user.username, True)
         tx.append(actor, "users.disable", target=user.username)
     return _existing(store, user.username)
 
@@ -169,7 +154,7 @@ def enable_user(store: Store, username: str, *, actor: str) -> User:
     if not user.disabled:
         return user
     with audited(store) as tx:
-        tx.conn.execute("UPDATE users SET disabled = false WHERE username = ?", [user.username])
+        repo.update_disabled(tx, user.username, False)
         tx.append(actor, "users.enable", target=user.username)
     return _existing(store, user.username)
 
@@ -182,9 +167,7 @@ def set_role(store: Store, username: str, role: Role | str, *, actor: str) -> Us
         return user
     _keep_an_admin(store, user, "demote")
     with audited(store) as tx:
-        tx.conn.execute(
-            "UPDATE users SET role = ? WHERE username = ?", [parsed.value, user.username]
-        )
+        repo.update_role(tx, user.username, parsed.value)
         tx.append(
             actor,
             "users.role",
@@ -207,9 +190,7 @@ def set_password(
     check_password_policy(password, user.username)
     digest = hash_password(password, hasher)
     with audited(store) as tx:
-        tx.conn.execute(
-            "UPDATE users SET password_hash = ? WHERE username = ?", [digest, user.username]
-        )
+        repo.update_password_hash(tx, user.username, digest)
         tx.append(actor, "users.passwd", target=user.username)
 
 
@@ -231,15 +212,10 @@ def authenticate(
         f"login failed for {username!r}: unknown user name or wrong password"
     )
     name = username.strip().lower()
-    row = (
-        store.conn.execute("SELECT password_hash FROM users WHERE username = ?", [name]).fetchone()
-        if _USERNAME.match(name)
-        else None
-    )
-    if row is None:
+    stored = repo.password_hash(store, name) if _USERNAME.match(name) else None
+    if stored is None:
         waste_verify(password, hasher)
         raise failure
-    stored = str(row[0])
     if not verify_password(stored, password, hasher):
         raise failure
     user = _existing(store, name)
@@ -250,6 +226,6 @@ def authenticate(
     if needs_rehash(stored, hasher) and not store.read_only:
         digest = hash_password(password, hasher)
         with audited(store) as tx:
-            tx.conn.execute("UPDATE users SET password_hash = ? WHERE username = ?", [digest, name])
+            repo.update_password_hash(tx, name, digest)
             tx.append(name, "users.rehash", target=name)
     return user

@@ -1,35 +1,35 @@
-"""What a repository function is given: the :class:`~khazar.store.Store`, or the
-:class:`~khazar.store.audit.AuditTransaction` of an :func:`~khazar.store.audit.audited`
-block (then its change commits with the audit entry). Callers never pass a connection:
-only the store package touches one."""
+"""What a repository function is given: the :class:`~khazar.store.Store`, or a session
+already inside a transaction (the :class:`~khazar.store.audit.AuditTransaction` of an
+:func:`~khazar.store.audit.audited` block, or ``store.transaction()``'s session): then its
+change commits with the rest. Callers never pass a connection: only the store package
+touches one."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import duckdb
-
-from khazar.store.audit import AuditTransaction
+from khazar.store.backend import Session
 from khazar.store.db import Store
 
 __all__ = ["Db", "reading", "writing"]
 
-#: a repository's handle: the store, or the audited transaction in progress
-Db = Store | AuditTransaction
+#: a repository's handle: the store, or a session inside a transaction in progress
+Db = Session
 
 
-def reading(db: Db) -> duckdb.DuckDBPyConnection:
-    """The connection to read through (inside the transaction when there is one)."""
-    return db.conn
+def reading(db: Db) -> Session:
+    """The session to read through (inside the transaction when there is one)."""
+    return db
 
 
 @contextmanager
-def writing(db: Db) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The connection to write through: the audited transaction's own, or — given the
-    store — a transaction of its own, so a multi-statement write is all or nothing."""
-    if isinstance(db, AuditTransaction):
-        yield db.conn
+def writing(db: Db) -> Iterator[Session]:
+    """The session to write through: given the store, a transaction of its own, so a
+    multi-statement write is all or nothing; given a session inside a transaction (an
+    audited block's), that session, so the write commits or rolls back with it."""
+    if isinstance(db, Store):
+        with db.transaction() as tx:
+            yield tx
         return
-    with db.transaction() as conn:
-        yield conn
+    yield db

@@ -13,12 +13,11 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import duckdb
-
 from khazar.domain import Event
 from khazar.domain.alerts import Alert, AlertState, Note, Severity, Transition
 from khazar.errors import InputError
 from khazar.store.access import Db, reading, writing
+from khazar.store.backend import Session
 
 __all__ = [
     "count_alerts_by_vessel",
@@ -140,7 +139,7 @@ def upsert_alerts(db: Db, alerts: Sequence[Alert]) -> None:
         _replace_alerts(conn, alerts)
 
 
-def _replace_alerts(conn: duckdb.DuckDBPyConnection, alerts: Sequence[Alert]) -> None:
+def _replace_alerts(conn: Session, alerts: Sequence[Alert]) -> None:
     conn.executemany("DELETE FROM alerts WHERE id = ?", [[a.id] for a in alerts])
     conn.executemany(
         "INSERT INTO alerts (id, rule, type, severity, score, state, mmsi, other_mmsi, asset_id, "
@@ -186,7 +185,7 @@ def insert_transitions(db: Db, transitions: Sequence[Transition]) -> None:
 
 
 def _insert_transitions(
-    conn: duckdb.DuckDBPyConnection, transitions: Sequence[Transition]
+    conn: Session, transitions: Sequence[Transition]
 ) -> None:
     conn.executemany(
         "INSERT INTO alert_transitions (alert_id, ts, actor, from_state, to_state, boat, reason) "

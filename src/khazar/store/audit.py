@@ -4,7 +4,7 @@ Every write action of Khazar is recorded in the same transaction as the change i
 describes::
 
     with audited(store) as tx:
-        tx.conn.execute("UPDATE alerts SET state = 'acknowledged' WHERE id = ?", [alert_id])
+        set_alert_state(tx, alert_id, "acknowledged")   # any repository taking a Session
         tx.append("ann", "alerts.ack", target=alert_id, detail={"note": "seen"})
 
 or, for a change that is only the audit entry, ``append(store, actor, action, ...)``.
@@ -21,13 +21,12 @@ import os
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from khazar.audit.chain import (
@@ -40,7 +39,8 @@ from khazar.audit.chain import (
     verify_chain,
 )
 from khazar.errors import AuditError
-from khazar.store import Store
+from khazar.store.backend import Cursor, Session
+from khazar.store.db import Store
 
 __all__ = [
     "AuditTransaction",
@@ -75,14 +75,33 @@ def _entry(row: Sequence[Any]) -> AuditEntry:
 
 
 class AuditTransaction:
-    """A store transaction that can append audit entries (see :func:`audited`)."""
+    """A store transaction that can append audit entries (see :func:`audited`). It is a
+    :class:`~khazar.store.backend.Session`: pass it to repositories so their changes commit
+    with the entries."""
 
-    def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, conn: Session) -> None:
+        #: the transaction's session (store-internal)
         self.conn = conn
         self.appended: list[AuditEntry] = []
         self._flushed = 0
         self._last: AuditEntry | None = None
         self._loaded = False
+
+    # Session: statements run inside the audited transaction -------------------------
+    def execute(self, sql: str, params: Sequence[object] | None = None) -> Cursor:
+        return self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        self.conn.executemany(sql, rows)
+
+    def staged(self, name: str, table: pa.Table) -> AbstractContextManager[None]:
+        return self.conn.staged(name, table)
+
+    def transaction(self) -> AbstractContextManager[Session]:
+        raise AuditError("already inside an audited transaction; run the statements on it")
+
+    def cursor(self) -> Session:
+        raise AuditError("an audited transaction has one session; run the statements on it")
 
     def _previous(self) -> AuditEntry | None:
         if not self._loaded:
@@ -131,15 +150,12 @@ class AuditTransaction:
                 "hash": pa.array([e.hash for e in pending], pa.string()),
             }
         )
-        self.conn.register("_khazar_audit_pending", table)
-        try:
+        with self.conn.staged("_khazar_audit_pending", table):
             self.conn.execute(
                 "INSERT INTO audit_log (seq, ts, actor, action, target, detail, prev_hash, hash) "
                 "SELECT seq, ts, actor, action, target, detail, prev_hash, hash "
                 "FROM _khazar_audit_pending"
             )
-        finally:
-            self.conn.unregister("_khazar_audit_pending")
         self._flushed = len(self.appended)
 
 
@@ -253,7 +269,7 @@ def read_head(path: Path) -> HeadFile | None:
 
 def read_entries(store: Store) -> list[AuditEntry]:
     """Every entry of the audit log, by seq."""
-    rows = store.conn.execute(f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq").fetchall()
+    rows = store.execute(f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq").fetchall()
     return [_entry(row) for row in rows]
 
 
@@ -292,7 +308,7 @@ def list_entries(
     sql += " ORDER BY seq DESC"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
-    rows = store.conn.execute(sql, params).fetchall()
+    rows = store.execute(sql, params).fetchall()
     return [_entry(row) for row in reversed(rows)]
 
 

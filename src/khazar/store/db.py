@@ -1,48 +1,39 @@
-"""Opening the embedded DuckDB store: locking, schema versions, backups.
+"""Opening the store: locking, schema versions, backups.
 
-DuckDB lets a single process open a file for writing. When another process holds it,
-opening fails with :class:`~khazar.errors.StoreLockedError` naming that process.
+The store is a :class:`~khazar.store.backend.Backend` (today embedded DuckDB) at the schema
+version :data:`SCHEMA_VERSION`. DuckDB lets a single process open a file for writing. When
+another process holds it, opening fails with :class:`~khazar.errors.StoreLockedError` naming
+that process.
 """
 
 from __future__ import annotations
 
-import re
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from types import TracebackType
 
-import duckdb
+import pyarrow as pa
 
-from khazar.errors import SchemaVersionError, StoreError, StoreLockedError
+from khazar.errors import SchemaVersionError, StoreError
+from khazar.store.backend import Backend, Cursor, Session, open_duckdb
 from khazar.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["Store", "open_store"]
 
-_LOCK_RE = re.compile(r"Conflicting lock is held in (?P<exe>.+?) \(PID (?P<pid>\d+)\)")
-
-
-def _holder_description(message: str) -> str | None:
-    match = _LOCK_RE.search(message)
-    if not match:
-        return None
-    pid = match.group("pid")
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-        cmd = " ".join(part.decode(errors="replace") for part in raw.split(b"\0") if part)
-    except OSError:
-        cmd = match.group("exe")
-    return f"PID {pid} ({cmd})"
-
 
 class Store:
-    """A handle on the store: a DuckDB connection with the schema at :data:`SCHEMA_VERSION`."""
+    """A handle on the store. Outside :mod:`khazar.store` it is opaque: pass it to the
+    repositories. It is itself a :class:`~khazar.store.backend.Session` (statements run on
+    the backend's main connection), so a repository function takes a ``Session``: the Store,
+    or the session of a transaction (``with store.transaction() as tx``)."""
 
-    def __init__(self, path: Path, conn: duckdb.DuckDBPyConnection, read_only: bool) -> None:
+    def __init__(self, path: Path, backend: Backend, read_only: bool) -> None:
         self.path = path
-        self.conn = conn
         self.read_only = read_only
+        #: the backend's main session; store-internal (repositories), never read outside
+        self.conn: Backend = backend
 
     # context manager -------------------------------------------------------
     def __enter__(self) -> Store:
@@ -59,17 +50,27 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """All or nothing: a crash inside leaves the store as it was before."""
-        self.conn.execute("BEGIN TRANSACTION")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+    # Session ---------------------------------------------------------------
+    def execute(self, sql: str, params: Sequence[object] | None = None) -> Cursor:
+        return self.conn.execute(sql, params)
 
+    def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        self.conn.executemany(sql, rows)
+
+    def staged(self, name: str, table: pa.Table) -> AbstractContextManager[None]:
+        return self.conn.staged(name, table)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """All or nothing: a crash inside leaves the store as it was before."""
+        with self.conn.transaction() as tx:
+            yield tx
+
+    def cursor(self) -> Session:
+        """An independent session for another thread (the API's request threads)."""
+        return self.conn.cursor()
+
+    # the store as a whole --------------------------------------------------
     @property
     def schema_version(self) -> int:
         return _read_version(self.conn)
@@ -95,41 +96,25 @@ class Store:
         if dest.exists():
             raise StoreError(f"backup target {dest} already exists; choose a new file name")
         dest.parent.mkdir(parents=True, exist_ok=True)
-        self.conn.execute("CHECKPOINT")
-        alias = "khazar_backup"
-        self.conn.execute(f"ATTACH '{_sql_str(dest)}' AS {alias}")
-        try:
-            self.conn.execute(f"COPY FROM DATABASE {_current_db(self.conn)} TO {alias}")
-        finally:
-            self.conn.execute(f"DETACH {alias}")
+        self.conn.backup(dest)
         head = self.audit_head_path
         if head.exists():
             shutil.copyfile(head, dest.with_name(dest.name + ".audit-head"))
         return dest
 
 
-def _sql_str(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
-def _current_db(conn: duckdb.DuckDBPyConnection) -> str:
-    row = conn.execute("SELECT current_database()").fetchone()
-    assert row is not None
-    return f'"{row[0]}"'
-
-
-def _read_version(conn: duckdb.DuckDBPyConnection) -> int:
-    has_meta = conn.execute(
+def _read_version(db: Session) -> int:
+    has_meta = db.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
     ).fetchone()
     if not has_meta or has_meta[0] == 0:
         return 0
-    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     return int(row[0]) if row else 0
 
 
-def _migrate(conn: duckdb.DuckDBPyConnection, path: Path) -> None:
-    version = _read_version(conn)
+def _migrate(db: Session, path: Path) -> None:
+    version = _read_version(db)
     if version > SCHEMA_VERSION:
         raise SchemaVersionError(
             f"store {path} has schema version {version}, newer than this Khazar "
@@ -137,17 +122,15 @@ def _migrate(conn: duckdb.DuckDBPyConnection, path: Path) -> None:
         )
     if version == SCHEMA_VERSION:
         return
-    conn.execute("BEGIN TRANSACTION")
     try:
-        for statements in MIGRATIONS[version:]:
-            for sql in statements:
-                conn.execute(sql)
-        conn.execute(
-            "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
-        )
-        conn.execute("COMMIT")
-    except duckdb.Error as exc:
-        conn.execute("ROLLBACK")
+        with db.transaction() as tx:
+            for statements in MIGRATIONS[version:]:
+                for sql in statements:
+                    tx.execute(sql)
+            tx.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+            )
+    except Exception as exc:  # any backend's failure: rolled back, reported with the versions
         raise StoreError(
             f"could not migrate store {path} from schema {version} to {SCHEMA_VERSION}: {exc}"
         ) from exc
@@ -158,26 +141,18 @@ def open_store(path: Path | str, read_only: bool = False) -> Store:
     path = Path(path)
     if read_only and not path.exists():
         raise StoreError(f"store {path} does not exist; ingest something first")
-    try:
-        conn = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        msg = str(exc)
-        if "lock" in msg.lower():
-            raise StoreLockedError(str(path), _holder_description(msg)) from exc
-        raise StoreError(f"cannot open store {path}: {msg}") from exc
-    except duckdb.Error as exc:
-        raise StoreError(f"cannot open store {path}: {exc}") from exc
+    backend = open_duckdb(path, read_only)
     try:
         if read_only:
-            version = _read_version(conn)
+            version = _read_version(backend)
             if version != SCHEMA_VERSION:
                 raise SchemaVersionError(
                     f"store {path} has schema version {version}, this Khazar needs "
                     f"{SCHEMA_VERSION}; open it once read-write to migrate it"
                 )
         else:
-            _migrate(conn, path)
+            _migrate(backend, path)
     except BaseException:
-        conn.close()
+        backend.close()
         raise
-    return Store(path, conn, read_only)
+    return Store(path, backend, read_only)

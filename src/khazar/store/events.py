@@ -12,9 +12,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import duckdb
-
 from khazar.domain import Event
+from khazar.store.backend import Session
 from khazar.units import to_utc
 
 __all__ = ["event_record", "list_events", "upsert_events"]
@@ -35,7 +34,7 @@ def event_record(ev: Event) -> dict[str, Any]:
             "open": ev.open}
 
 
-def upsert_events(conn: duckdb.DuckDBPyConnection, events: Iterable[Event],
+def upsert_events(conn: Session, events: Iterable[Event],
                   detected_at: datetime, exercise: bool = False) -> int:
     """Insert or update events by id (an open version never overwrites a closed one).
     Returns the number of rows written."""
@@ -63,7 +62,7 @@ def _ts(us: int) -> datetime:
     return _EPOCH + timedelta(microseconds=int(us))
 
 
-def list_events(conn: duckdb.DuckDBPyConnection, *, type: str | None = None,
+def list_events(conn: Session, *, type: str | None = None,
                 mmsi: int | None = None, since: datetime | None = None,
                 until: datetime | None = None, limit: int | None = None) -> list[Event]:
     """Stored events, oldest first; ``mmsi`` matches either vessel, ``since``/``until``

@@ -25,7 +25,7 @@ def iso_utc(t: datetime | None) -> str | None:
 
 
 def _rows(store: Store, sql: str, params: list[Any]) -> Iterator[dict[str, Any]]:
-    cur = store.conn.execute(sql, params)
+    cur = store.execute(sql, params)
     names = [d[0] for d in cur.description or []]
     while chunk := cur.fetchmany(10_000):
         for row in chunk:

@@ -10,17 +10,21 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from khazar.detect.adapters import FISHING_SHIP_TYPE
+from khazar.detect.base import Detections
 from khazar.domain import VesselState
 from khazar.domain.fixes import VesselFixes
-from khazar.store.db import Store
+from khazar.store.backend import Session
+from khazar.tracks import Fixes
 
-__all__ = ["fixes_in_box", "latest_states", "ship_types"]
+__all__ = ["fishing_mmsis", "fixes_in_box", "latest_states", "load_detections", "load_fixes",
+           "ship_types"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def latest_states(
-    store: Store,
+    store: Session,
     at: datetime | None = None,
     max_age: timedelta | None = None,
     include_exercise: bool = False,
@@ -50,7 +54,7 @@ def latest_states(
                n.ship_type
         FROM last l LEFT JOIN names n USING (mmsi) ORDER BY l.mmsi
     """
-    rows = store.conn.execute(sql, params).fetchall()
+    rows = store.execute(sql, params).fetchall()
     out = [
         VesselState(
             mmsi=int(m),
@@ -73,7 +77,7 @@ def latest_states(
 
 
 def fixes_in_box(
-    store: Store,
+    store: Session,
     start: datetime,
     end: datetime,
     box: tuple[float, float, float, float],
@@ -95,7 +99,7 @@ def fixes_in_box(
         WHERE p.ts BETWEEN ? AND ?{ex.replace("exercise", "p.exercise")}
         ORDER BY p.mmsi, p.ts
     """
-    rows = store.conn.execute(
+    rows = store.execute(
         sql, [start, end, min_lat, max_lat, min_lon, max_lon, start - pad, end + pad]
     ).fetchall()
     by_mmsi: dict[int, list[tuple[float, float, float, float, int]]] = {}
@@ -128,10 +132,41 @@ def fixes_in_box(
     return out
 
 
-def ship_types(store: Store) -> dict[int, int]:
+def ship_types(store: Session) -> dict[int, int]:
     """The latest AIS ship type reported by each vessel (static data), for the alert rules."""
-    rows = store.conn.execute(
+    rows = store.execute(
         "SELECT mmsi, arg_max(ship_type, ts) FROM vessels_static "
         "WHERE ship_type IS NOT NULL GROUP BY mmsi"
     ).fetchall()
     return {int(m): int(t) for m, t in rows}
+
+
+def fishing_mmsis(store: Session) -> set[int]:
+    """Vessels whose latest static report gives ship type 30 (fishing)."""
+    return {m for m, t in ship_types(store).items() if t == FISHING_SHIP_TYPE}
+
+
+def load_fixes(store: Session, include_exercise: bool = True) -> Fixes:
+    """Every stored position as columnar arrays (one DuckDB scan to Arrow → NumPy)."""
+    where = "" if include_exercise else "WHERE NOT exercise"
+    tbl = store.execute(
+        "SELECT mmsi, epoch_us(ts) / 1e6 AS t, lat, lon, sog_kn, cog_deg, "
+        f"coalesce(heading_deg, -1) AS hd, coalesce(status, -1) AS st FROM positions {where}"
+    ).fetchnumpy()
+    return Fixes.from_arrays(
+        tbl["mmsi"], tbl["t"], tbl["lat"], tbl["lon"],
+        np.asarray(np.ma.filled(np.ma.asarray(tbl["sog_kn"], dtype=np.float64), np.nan)),
+        np.asarray(np.ma.filled(np.ma.asarray(tbl["cog_deg"], dtype=np.float64), np.nan)),
+        tbl["hd"], tbl["st"])
+
+
+def load_detections(store: Session, include_exercise: bool = True) -> Detections:
+    """Every stored radar/SAR detection."""
+    where = "" if include_exercise else "WHERE NOT exercise"
+    tbl = store.execute(
+        "SELECT epoch_us(ts) / 1e6 AS t, lat, lon, length_m, source FROM detections "
+        f"{where}").fetchnumpy()
+    length = np.asarray(np.ma.filled(np.ma.asarray(tbl["length_m"], dtype=np.float64), np.nan))
+    return Detections(np.asarray(tbl["t"], np.float64), np.asarray(tbl["lat"], np.float64),
+                      np.asarray(tbl["lon"], np.float64), length,
+                      np.asarray(tbl["source"]).astype(str))

@@ -2,16 +2,16 @@
 
 The ingest package owns the positions and static tables and writes them; these are the
 console's read views of them (latest position + latest static per vessel; track
-polylines). Every query runs on a cursor the caller passes and returns plain values.
+polylines). Every function takes the store (or any session on it), runs on a cursor of its
+own (the API calls them from request threads) and returns plain values.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-import duckdb
-
 from khazar.domain.picture import BBox, Interval, TrackRow, VesselRow
+from khazar.store.backend import Session
 
 __all__ = [
     "TrackRow",
@@ -38,14 +38,15 @@ def _interval_sql(interval: Interval | None, column: str, args: list[object]) ->
     return sql
 
 
-def picture_time(cur: duckdb.DuckDBPyConnection, exercise: bool = False) -> datetime | None:
+def picture_time(db: Session, exercise: bool = False) -> datetime | None:
     """The time of the newest stored position: the clock of the recognised picture."""
+    cur = db.cursor()
     row = cur.execute("SELECT max(ts) FROM positions WHERE exercise = ?", [exercise]).fetchone()
     return row[0] if row and row[0] is not None else None
 
 
 def latest_vessels(
-    cur: duckdb.DuckDBPyConnection,
+    db: Session,
     bbox: BBox | None = None,
     interval: Interval | None = None,
     limit: int = 1000,
@@ -55,6 +56,7 @@ def latest_vessels(
 ) -> tuple[list[VesselRow], int]:
     """Each vessel's latest position inside ``interval`` (as of its end, for replay),
     filtered by ``bbox``; newest first. Returns (rows, number matched)."""
+    cur = db.cursor()
     args: list[object] = [exercise]
     where = "exercise = ?" + _interval_sql(interval, "ts", args)
     if mmsi is not None:
@@ -135,7 +137,7 @@ def _track_filter(
 
 
 def tracks(
-    cur: duckdb.DuckDBPyConnection,
+    db: Session,
     interval: Interval,
     mmsis: list[int] | None = None,
     bbox: BBox | None = None,
@@ -145,6 +147,7 @@ def tracks(
 ) -> tuple[list[TrackRow], int]:
     """Track polylines of vessels with positions in ``interval`` (and ``bbox``), at most
     ``max_points`` per vessel (evenly thinned, keeping the last point)."""
+    cur = db.cursor()
     sel_where, sel_args = _track_filter("", interval, mmsis, bbox, exercise)
     pts_where, pts_args = _track_filter("p.", interval, mmsis, bbox, exercise)
     sql = f"""
@@ -175,7 +178,7 @@ def tracks(
 
 
 def events(
-    cur: duckdb.DuckDBPyConnection,
+    db: Session,
     bbox: BBox | None = None,
     interval: Interval | None = None,
     limit: int = 1000,
@@ -184,6 +187,7 @@ def events(
     exercise: bool = False,
 ) -> tuple[list[dict[str, object]], int]:
     """Stored events (as the detection package wrote them) overlapping ``interval``."""
+    cur = db.cursor()
     args: list[object] = [exercise]
     where = "exercise = ?"
     if interval is not None and interval.start is not None:
@@ -213,17 +217,19 @@ def events(
     return [dict(zip(keys, r[:-1], strict=True)) for r in rows], matched
 
 
-def boat_status(cur: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str | None, datetime]]:
+def boat_status(db: Session) -> dict[str, tuple[str, str | None, datetime]]:
     """Boat name → (status, detail, updated_at), as the patrol package records them."""
+    cur = db.cursor()
     rows = cur.execute("SELECT boat, status, detail, updated_at FROM boat_status").fetchall()
     return {str(b): (str(s), d, u) for b, s, d, u in rows}
 
 
 def changed_vessels(
-    cur: duckdb.DuckDBPyConnection, after_rowid: int, limit: int = 20_000
+    db: Session, after_rowid: int, limit: int = 20_000
 ) -> tuple[list[VesselRow], int]:
     """Latest state of the (live, non-exercise) vessels with positions stored after row
     ``after_rowid``, and the newest rowid seen (the next watermark)."""
+    cur = db.cursor()
     row = cur.execute("SELECT coalesce(max(rowid), -1) FROM positions").fetchone()
     top = int(row[0]) if row else -1
     if top <= after_rowid:

@@ -7,79 +7,23 @@ Times come out as epoch seconds (float) so the pure report code can vectorise.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
-from khazar.store.db import Store
+from khazar.domain.reporting import AlertRow, EventRow, FloatArray, ReportSnapshot
+from khazar.store.backend import Session
 
-__all__ = [
-    "AlertRow",
-    "EventRow",
-    "ReportSnapshot",
-    "boat_statuses",
-    "load_snapshot",
-]
-
-FloatArray = npt.NDArray[np.float64]
-
-
-@dataclass(frozen=True, slots=True)
-class EventRow:
-    id: str
-    type: str
-    mmsi: int | None
-    other_mmsi: int | None
-    start_s: float
-    end_s: float
-    lat: float
-    lon: float
-    zone_id: str | None
-    asset_id: str | None
-    evidence: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class AlertRow:
-    id: str
-    type: str
-    severity: str
-    state: str
-    mmsi: int | None
-    asset_id: str | None
-    zone_id: str | None
-    first_s: float
-    created_s: float
-    resolution: str | None
-    summary: str
-
-
-@dataclass(frozen=True, slots=True)
-class ReportSnapshot:
-    """Everything the report needs, read in one go from the store."""
-
-    position_lat: FloatArray
-    position_lon: FloatArray
-    position_ts_s: FloatArray
-    vessel_count: int
-    detection_count: int
-    events: list[EventRow]
-    alerts: list[AlertRow]
-    #: alert id → epoch seconds of its first transition to each state
-    first_transition_s: dict[str, dict[str, float]]
-    #: MMSI → latest AIS destination (upper case), for vessels with live positions
-    destinations: dict[int, str] = field(default_factory=dict)
+__all__ = ["boat_statuses", "load_snapshot", "position_period"]
 
 
 def _floats(values: list[Any]) -> FloatArray:
     return np.asarray(values, dtype=np.float64)
 
 
-def load_snapshot(store: Store, max_positions: int = 2_000_000) -> ReportSnapshot:
+def load_snapshot(conn: Session, max_positions: int = 2_000_000) -> ReportSnapshot:
     """Read positions (sampled to ``max_positions``), events, alerts and transitions."""
-    conn = store.conn
     total_row = conn.execute("SELECT count(*) FROM positions WHERE NOT exercise").fetchone()
     total = int(total_row[0]) if total_row else 0
     sample = ""
@@ -146,9 +90,18 @@ def load_snapshot(store: Store, max_positions: int = 2_000_000) -> ReportSnapsho
     )
 
 
-def boat_statuses(store: Store) -> dict[str, str]:
+def boat_statuses(store: Session) -> dict[str, str]:
     """Latest recorded status per boat name (boats never recorded are not in the dict)."""
     return {
         str(boat): str(status)
-        for boat, status in store.conn.execute("SELECT boat, status FROM boat_status").fetchall()
+        for boat, status in store.execute("SELECT boat, status FROM boat_status").fetchall()
     }
+
+
+def position_period(store: Session) -> tuple[datetime | None, datetime | None, int]:
+    """``(first, last, count)`` of the stored non-exercise positions (UTC; None when empty)."""
+    row = store.execute(
+        "SELECT min(ts), max(ts), count(*) FROM positions WHERE NOT exercise").fetchone()
+    if row is None:
+        return None, None, 0
+    return row[0], row[1], int(row[2])

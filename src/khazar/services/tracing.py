@@ -1,6 +1,7 @@
-"""``khazar trace`` as a function: read the tracks near an asset, rank them, write the
-evidence pack, record its SHA-256 in the audit log. Thin: the ranking is
-:func:`khazar.alerts.backtrace.rank_vessels`, the pack :func:`khazar.interop.evidence.write_pack`.
+"""The fault back-trace use case (``khazar trace``): read the tracks near an asset, rank them,
+write the evidence pack, record its SHA-256 in the audit log. Thin: the ranking is the pure
+:func:`khazar.alerts.backtrace.rank_vessels`, the pack :func:`khazar.interop.evidence.write_pack`,
+the reads :func:`khazar.store.picture.fixes_in_box`.
 """
 
 from __future__ import annotations

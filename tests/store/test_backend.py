@@ -1,0 +1,60 @@
+"""The backend interface the repositories are written against (DuckDB implementation)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from khazar.store import open_store
+from khazar.store.backend import Session
+from khazar.store.users import insert_user, select_user
+
+
+def _count(db: Session) -> int:
+    row = db.execute("SELECT count(*) FROM users").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_transaction_rolls_back_everything_on_error(tmp_path: Path) -> None:
+    with open_store(tmp_path / "k.duckdb") as store:
+        with pytest.raises(RuntimeError, match="boom"), store.transaction() as tx:
+            assert insert_user(tx, "ann", "h", "viewer", datetime.now(UTC))
+            assert _count(tx) == 1
+            raise RuntimeError("boom")
+        assert _count(store) == 0
+        with store.transaction() as tx:
+            insert_user(tx, "ann", "h", "viewer", datetime.now(UTC))
+        assert select_user(store, "ann") is not None
+
+
+def test_staged_arrow_table_is_visible_only_inside_the_block(tmp_path: Path) -> None:
+    table = pa.table({"x": pa.array([1, 2, 3], pa.int64())})
+    with open_store(tmp_path / "k.duckdb") as store:
+        with store.staged("_t", table):
+            assert store.execute("SELECT sum(x) FROM _t").fetchall() == [(6,)]
+        with pytest.raises(Exception, match="_t"):
+            store.execute("SELECT sum(x) FROM _t").fetchall()
+
+
+def test_cursor_is_an_independent_session_for_another_thread(tmp_path: Path) -> None:
+    with open_store(tmp_path / "k.duckdb") as store:
+        insert_user(store, "bob", "h", "admin", datetime.now(UTC))
+        seen: list[int] = []
+        cur = store.cursor()
+        worker = threading.Thread(target=lambda: seen.append(_count(cur)))
+        worker.start()
+        worker.join()
+        assert seen == [1]
+
+
+def test_backup_copies_every_table(tmp_path: Path) -> None:
+    with open_store(tmp_path / "k.duckdb") as store:
+        insert_user(store, "cy", "h", "viewer", datetime.now(UTC))
+        store.backup(tmp_path / "copy.duckdb")
+    with open_store(tmp_path / "copy.duckdb", read_only=True) as copy:
+        assert select_user(copy, "cy") is not None

@@ -498,7 +498,7 @@ def _alert_records(store: Store) -> Iterator[dict[str, Any]]:
 def _event_records(store: Store) -> Iterator[dict[str, Any]]:
     from khazar.store.events import list_events
 
-    return (export_record(event_feature(ev)) for ev in list_events(store.conn))
+    return (export_record(event_feature(ev)) for ev in list_events(store))
 
 
 def _geo_records(kind: str) -> Any:

@@ -108,5 +108,5 @@ def score_seed_alerts(work: Path, cli: Callable[[list[str]], str] = run_cli) -> 
     end = truth.end.isoformat().replace("+00:00", "Z")
     cli(["alerts", "--db", str(db), "--now", end, "--format", "json"])
     with open_store(db, read_only=True) as store:
-        alerts = list_alerts(store.conn)
+        alerts = list_alerts(store)
     return score_alerts(alerts, truth)

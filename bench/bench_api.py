@@ -22,7 +22,6 @@ from typing import Any
 import httpx
 from argon2 import PasswordHasher
 
-from khazar.alerts import service as alert_service
 from khazar.alerts.context import rule_context
 from khazar.api.server import KhazarServer, ServeOptions
 from khazar.config import Settings, load_settings
@@ -30,6 +29,7 @@ from khazar.detect import detect_batch
 from khazar.detect.adapters import geography_from_geo
 from khazar.geo import load_geography
 from khazar.ingest.pipeline import Ingestor, RawLine
+from khazar.services import alerts as alert_service
 from khazar.services.users import add_user
 from khazar.sim.engine import simulate
 from khazar.store import alerts as alert_repo
@@ -59,11 +59,11 @@ def _build(path: Path, settings: Settings, hours: float, density: float) -> int:
         end = START + timedelta(hours=hours)
         with store.transaction() as conn:
             upsert_events(conn, events, end)
-        stored, exercise = alert_repo.stored_events(store.conn)
+        stored, exercise = alert_repo.stored_events(store)
         alert_service.update_alerts(
             store, rule_context(settings, ship_types=ship_types(store)), stored, end,
             exercise_event_ids=exercise, escalate_after=timedelta(minutes=30))
-        row = store.conn.execute("SELECT count(*) FROM positions").fetchone()
+        row = store.execute("SELECT count(*) FROM positions").fetchone()
         return int(row[0]) if row else 0
 
 
@@ -71,7 +71,7 @@ def _raw_per_s(server: KhazarServer, seconds: float) -> float:
     n, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
         with server.state.locked() as store:
-            queries.latest_vessels(store.conn.cursor(), limit=500)
+            queries.latest_vessels(store, limit=500)
         n += 1
     return n / (time.perf_counter() - started)
 

@@ -128,9 +128,8 @@ def write_simulated_store(spec: DataSpec, path: Path) -> dict[str, Any]:
             if dec.rejects:
                 raise RuntimeError(f"simulated payloads rejected: {dec.rejects[:3]}")
             tbl = positions_table(dec.positions, SOURCE, False)
-            store.conn.register("bench_src", tbl)
-            store.conn.execute("INSERT INTO positions BY NAME SELECT * FROM bench_src")
-            store.conn.unregister("bench_src")
+            with store.staged("bench_src", tbl):
+                store.execute("INSERT INTO positions BY NAME SELECT * FROM bench_src").fetchall()
             stored += tbl.num_rows
         radar = run.radar
         sites = np.asarray([f"radar:{s.name}" for s in radar.sites])
@@ -141,11 +140,10 @@ def write_simulated_store(spec: DataSpec, path: Path) -> dict[str, Any]:
             "length_m": pa.array(np.round(radar.length_m).astype(np.float32)),
             "source": pa.array(sites[radar.site].tolist(), pa.string()),
             "exercise": pa.array(np.zeros(len(radar), bool))})
-        store.conn.register("bench_det", det)
-        # the ingest keeps one row per (time, position, source), as here
-        store.conn.execute("INSERT INTO detections BY NAME SELECT * FROM bench_det QUALIFY "
-                           "row_number() OVER (PARTITION BY ts, lat, lon, source) = 1")
-        store.conn.unregister("bench_det")
+        with store.staged("bench_det", det):
+            # the ingest keeps one row per (time, position, source), as here
+            store.execute("INSERT INTO detections BY NAME SELECT * FROM bench_det QUALIFY "
+                          "row_number() OVER (PARTITION BY ts, lat, lon, source) = 1").fetchall()
     return {"scenario": "mixed", "seed": spec.seed, "start": START.isoformat(),
             "hours": spec.hours, "density": spec.density,
             "vessels": run.truth.stats["vessels"],
@@ -261,7 +259,7 @@ def _load_subset(db: Path, n: int) -> Any:
     from khazar.tracks import Fixes
 
     with open_store(db, read_only=True) as store:
-        tbl = store.conn.execute(
+        tbl = store.execute(
             "WITH c AS (SELECT mmsi, sum(count(*)) OVER (ORDER BY mmsi) - count(*) AS before "
             "FROM positions GROUP BY mmsi) "
             "SELECT p.mmsi, epoch_us(p.ts) / 1e6 AS t, p.lat, p.lon, p.sog_kn, p.cog_deg, "
@@ -400,7 +398,7 @@ def child_fidelity() -> dict[str, Any]:
     def rows(db: Path) -> Any:
         with open_store(db, read_only=True) as store:
             fx = load_fixes(store)
-            n_det = store.conn.execute("SELECT count(*) FROM detections").fetchone()
+            n_det = store.execute("SELECT count(*) FROM detections").fetchone()
         cols = np.stack([fx.mmsi, fx.t_s, fx.lat, fx.lon, np.nan_to_num(fx.sog_kn, nan=-9),
                          np.nan_to_num(fx.cog_deg, nan=-9), fx.heading_deg, fx.status], axis=1)
         cols = cols[np.lexsort(cols.T[::-1])]

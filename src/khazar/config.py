@@ -430,7 +430,12 @@ class ExerciseSettings(_Section):
 
 
 class ServeSettings(_Section):
-    """Operations of ``khazar serve``: ``/api/health`` and ``/metrics`` (docs/console.md)."""
+    """Operations of ``khazar serve``: the picture, ``/api/health`` and ``/metrics``
+    (docs/console.md)."""
+
+    stale_after_s: float = Field(
+        600.0, gt=0, description="a vessel whose newest report is older than this (against "
+        "the picture's clock) is shown stale: faded on the map, flagged in the API")
 
     health_max_detection_lag_s: float = Field(
         900.0, gt=0, description="/api/health is not ready while live detection's committed "

@@ -53,9 +53,6 @@ COLLECTIONS = {
     "fleet": "Own patrol boats: status and latest position",
 }
 
-#: a vessel not heard for this long is drawn faded
-STALE_AFTER_S = 600.0
-
 
 def _self(request: Request) -> str:
     return str(request.url)
@@ -131,7 +128,8 @@ def vessels(
     if interval is not None and interval.end is not None:
         clock = interval.end
     own, authorised = _registry(state)
-    feats = [vessel_feature(v, clock, STALE_AFTER_S, own, authorised) for v in rows]
+    stale_s = state.settings.serve.stale_after_s
+    feats = [vessel_feature(v, clock, stale_s, own, authorised) for v in rows]
     extra = {"pictureTime": clock.isoformat(timespec="seconds") if clock else None}
     return feature_collection(feats, matched, _self(request), extra=extra)
 
@@ -146,7 +144,8 @@ def vessel(
     if not rows:
         raise NotFoundError(f"no positions stored for MMSI {mmsi}")
     own, authorised = _registry(state)
-    return vessel_feature(rows[0], clock, STALE_AFTER_S, own, authorised)
+    return vessel_feature(rows[0], clock, state.settings.serve.stale_after_s, own,
+                          authorised)
 
 
 @router.get("/tracks", summary="Track history as LineStrings")

@@ -163,11 +163,12 @@ class LivePublisher:
     this process stored — UDP, TCP, an API upload — reaches the browsers.
     """
 
-    def __init__(self, state: ServerState, period_s: float = 1.0, stale_after_s: float = 600.0
+    def __init__(self, state: ServerState, period_s: float = 1.0, stale_after_s: float | None = None
                  ) -> None:
         self.state = state
         self.period_s = period_s
-        self.stale_after_s = stale_after_s
+        self.stale_after_s = (state.settings.serve.stale_after_s if stale_after_s is None
+                              else stale_after_s)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="khazar-live", daemon=True)
         with state.locked() as store:

@@ -87,14 +87,14 @@ def _respond(db: Path, cfg: list[str], end: datetime) -> None:
     console.print(f"most severe reachable alert: {top['summary']} ({top['severity']})")
     _run(["alerts", "ack", top["id"], "--db", str(db), "--user", DEMO_USER,
           "--now", _at(end + timedelta(minutes=4))])
+    # the same use case as the console's Dispatch button: assigns the alert, marks the
+    # boat dispatched and audits one dispatch.order, all in one transaction
     plan = _capture_json(["dispatch", "--db", str(db), "--alert", top["id"], "--now", now,
-                          "--assign", *cfg])
-    boat = plan["recommended"]
+                          "--assign", "--user", DEMO_USER, *cfg])
+    boat = plan["assigned"]["boat"]
     best = next(o for o in plan["options"] if o["boat"] == boat)
-    console.print(f"dispatching {boat} from {best['base']}: ETA {best['eta_min']} min, "
+    console.print(f"dispatched {boat} from {best['base']}: ETA {best['eta_min']} min, "
                   f"course {best['course_deg']}°, {best['distance_nm']} nm")
-    _run(["alerts", "assign", top["id"], "--db", str(db), "--user", DEMO_USER, "--boat", boat,
-          "--now", now, *cfg])
 
 
 @app.command()

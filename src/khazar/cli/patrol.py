@@ -219,7 +219,7 @@ def dispatch(
     alert: Annotated[str | None, typer.Option("--alert", help="alert id (alerts table)")] = None,
     now: Annotated[str | None, typer.Option("--now", help="time of the decision, ISO 8601 "
                                             "(default: the target's newest fix; for --at: "
-                                            "now)")] = None,
+                                            "now); with --assign, also the order's time")] = None,
     assign: Annotated[bool, typer.Option("--assign", help="send a boat to the --alert: assign "
                                          "it, mark the boat dispatched (audited "
                                          "dispatch.order)")] = False,
@@ -274,8 +274,9 @@ def dispatch(
         else:
             geo = load_geography(settings)
             if alert is not None and assign and user:
+                # --now dates the order too (a replayed day is answered in its own time)
                 order = dispatch_alert(where, settings, geo.router, alert, boat, user,
-                                       datetime.now(UTC), decided)
+                                       decided or datetime.now(UTC), decided)
                 out = order.view.to_dict()
                 out["assigned"] = {"boat": order.option.boat,
                                    "eta_min": round((order.option.eta_s or 0.0) / 60.0, 1)}

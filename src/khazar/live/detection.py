@@ -304,18 +304,21 @@ class LiveDetection:
             try:
                 self.step()
             except Exception as exc:  # keep the live picture up; report on /api/status
-                logger.exception("%s: a speculative step failed", self.component)
-                self.state.components[self.component] = f"error: {type(exc).__name__}: {exc}"
-                self.state.count(self.prefix + "detect.errors")
+                self._failed("speculative", exc)
 
     def _commit_loop(self) -> None:
         while not self._stop.wait(self.commit_period_s):
             try:
                 self.commit()
             except Exception as exc:  # keep the live picture up; report on /api/status
-                logger.exception("%s: a committed step failed", self.component)
-                self.state.components[self.component] = f"error: {type(exc).__name__}: {exc}"
-                self.state.count(self.prefix + "detect.errors")
+                self._failed("committed", exc)
+
+    def _failed(self, path: str, exc: Exception) -> None:
+        """Log a failed step with its traceback (called from an ``except`` block) and show
+        it on /api/status; the loop goes on with the next step."""
+        logger.exception("%s: a %s step failed", self.component, path)
+        self.state.components[self.component] = f"error: {type(exc).__name__}: {exc}"
+        self.state.count(self.prefix + "detect.errors")
 
     def stop(self) -> None:
         self._stop.set()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 __all__ = ["FeedCounters", "SourceStats"]
 
@@ -35,42 +35,59 @@ class SourceStats:
     last_line_monotonic: float | None = None
 
 
+class _Counts:
+    """The mutable counts behind one source's :class:`SourceStats` (updated in place: a
+    listener calls in per datagram, so nothing is allocated per call)."""
+
+    __slots__ = ("accepted", "connected", "connects", "dropped", "last_line_monotonic",
+                 "received", "rejected")
+
+    def __init__(self) -> None:
+        self.received = self.accepted = self.rejected = self.dropped = self.connects = 0
+        self.connected: bool | None = None
+        self.last_line_monotonic: float | None = None
+
+    def frozen(self, source: str) -> SourceStats:
+        return SourceStats(source, self.received, self.accepted, self.rejected, self.dropped,
+                           self.connected, self.connects, self.last_line_monotonic)
+
+
 class FeedCounters:
     """Thread-safe counters per source; cheap enough to call per line."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._stats: dict[str, SourceStats] = {}
+        self._counts: dict[str, _Counts] = {}
 
-    def _get(self, source: str) -> SourceStats:
-        found = self._stats.get(source)
+    def _get(self, source: str) -> _Counts:
+        found = self._counts.get(source)
         if found is None:
-            found = self._stats[source] = SourceStats(source)
+            found = self._counts[source] = _Counts()
         return found
 
     def received(self, source: str, n: int = 1) -> None:
         with self._lock:
-            s = self._get(source)
-            self._stats[source] = replace(s, received=s.received + n,
-                                          last_line_monotonic=time.monotonic())
+            c = self._get(source)
+            c.received += n
+            c.last_line_monotonic = time.monotonic()
 
     def ingested(self, source: str, accepted: int, rejected: int) -> None:
         with self._lock:
-            s = self._get(source)
-            self._stats[source] = replace(s, accepted=s.accepted + accepted,
-                                          rejected=s.rejected + rejected)
+            c = self._get(source)
+            c.accepted += accepted
+            c.rejected += rejected
 
     def dropped(self, source: str, n: int = 1) -> None:
         with self._lock:
-            s = self._get(source)
-            self._stats[source] = replace(s, dropped=s.dropped + n)
+            self._get(source).dropped += n
 
     def connected(self, source: str, up: bool) -> None:
         with self._lock:
-            s = self._get(source)
-            self._stats[source] = replace(s, connected=up,
-                                          connects=s.connects + (1 if up else 0))
+            c = self._get(source)
+            c.connected = up
+            if up:
+                c.connects += 1
 
     def snapshot(self) -> dict[str, SourceStats]:
         with self._lock:
-            return dict(self._stats)
+            return {name: c.frozen(name) for name, c in self._counts.items()}

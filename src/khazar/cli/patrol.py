@@ -25,15 +25,15 @@ from khazar.cli._app import (
     settings_from,
     store_or_api,
 )
-from khazar.config import Settings
+from khazar.config import Boat, Settings
 from khazar.domain.fleet import BoatState
 from khazar.errors import GameError, InputError
 from khazar.geo import load_geography
 from khazar.patrol.evaluate import evaluate_policies
 from khazar.patrol.export import write_tracks
 from khazar.patrol.game import game_from_dict, solution_to_dict
-from khazar.patrol.routes import RoutePlan, SampledShift, draw_routes, sample_shift
-from khazar.patrol.service import patrol_setup, plan_shift
+from khazar.patrol.routes import BoatTrack, RoutePlan, SampledShift, draw_routes, sample_shift
+from khazar.patrol.service import PatrolSetup, patrol_setup, plan_shift
 from khazar.patrol.solvers import SolverName, solve_game
 from khazar.store import Store, open_store
 from khazar.store.fleet import alert_counts, fleet_status, last_positions
@@ -123,18 +123,27 @@ def plan(
         fleet = [b for b in fleet if status[b.name] in (BoatState.available, BoatState.on_patrol)]
     cell = 6.0 if areas is None else max(2.0, 6.0 * (242.0 / max(areas, 1)) ** 0.5)
     setup = patrol_setup(settings, counts, cell)
-    rp = plan_shift(setup, fleet, t0, hours)
-    if not rp.decomposition.plans:
-        raise InputError(f"no plan: {rp.status.value}: {'; '.join(rp.notes)}")
-    shift = sample_shift(rp, seed)
-    geo = setup.geo
-    tracks = draw_routes(rp, shift, lambda a, b, c, d: geo.router.route(a, b, c, d).coords)
-    props = _plan_summary(rp, shift, setup.areas.n)
+    rp, shift, tracks, props = _shift_routes(setup, fleet, t0, hours, seed, "no plan")
     for path in out:
         write_tracks(path, tracks, props)
     err_console.print(f"plan: {len(tracks)} boats, {setup.areas.n} areas, seed {seed} "
                       f"(plan {shift.plan_index} of {len(rp.decomposition.plans)}), "
                       f"{rp.seconds:.1f} s -> {', '.join(str(p) for p in out)}")
+
+
+def _shift_routes(
+    setup: PatrolSetup, boats: list[Boat], t0: datetime, hours: float, seed: int, what: str,
+) -> tuple[RoutePlan, SampledShift, list[BoatTrack], dict[str, object]]:
+    """Solve a shift of ``hours`` from ``t0`` for ``boats``, draw the day's routes with
+    ``seed`` and summarise them; :class:`InputError` starting with ``what`` when no plan
+    exists."""
+    rp = plan_shift(setup, boats, t0, hours)
+    if not rp.decomposition.plans:
+        raise InputError(f"{what}: {rp.status.value}: {'; '.join(rp.notes)}")
+    shift = sample_shift(rp, seed)
+    geo = setup.geo
+    tracks = draw_routes(rp, shift, lambda a, b, c, d: geo.router.route(a, b, c, d).coords)
+    return rp, shift, tracks, _plan_summary(rp, shift, setup.areas.n)
 
 
 def _plan_summary(rp: RoutePlan, shift: SampledShift, n_areas: int) -> dict[str, object]:
@@ -328,15 +337,9 @@ def _replan(settings: Settings, plan: dict[str, Any], path: Path, hours: float,
     options but the recommended one) and write its routes to ``path``."""
     free = {o["boat"] for o in plan["options"]} - {plan["recommended"]}
     remaining = [b for b in settings.fleet if b.name in free]
-    setup = patrol_setup(settings)
     t0 = to_utc(datetime.fromisoformat(plan["decided_at"]))
-    rp = plan_shift(setup, remaining, t0, hours)
-    if not rp.decomposition.plans:
-        raise InputError(f"re-plan failed: {rp.status.value}: {'; '.join(rp.notes)}")
-    shift = sample_shift(rp, seed)
-    geo = setup.geo
-    tracks = draw_routes(rp, shift, lambda a, b_, c, d: geo.router.route(a, b_, c, d).coords)
-    summary = _plan_summary(rp, shift, setup.areas.n)
+    _, _, tracks, summary = _shift_routes(patrol_setup(settings), remaining, t0, hours, seed,
+                                          "re-plan failed")
     write_tracks(path, tracks, summary)
     return {"out": str(path), "boats": len(tracks), **summary}
 

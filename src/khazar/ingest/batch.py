@@ -73,32 +73,31 @@ class RunRecord:
 
 
 # ---------------------------------------------------------------- Arrow builders
-def raw_table(
-    source: str, line_no: list[int], received_us: list[int], station: list[str], line: list[str]
-) -> pa.Table:
+def _lines_table(source: str, line_no: list[int], received_us: list[int],
+                 texts: dict[str, list[str]]) -> pa.Table:
+    """A table of received lines: where and when each came, then its text columns (in the
+    order given, as the table's schema has them)."""
     n = len(line_no)
     return pa.table({
         "source": pa.array([source] * n, pa.string()),
         "line_no": pa.array(line_no, pa.int64()),
         "received_at": pa.array(received_us, pa.int64()).cast(_TS),
-        "station": pa.array(station, pa.string()),
-        "line": pa.array(line, pa.string()),
+        **{name: pa.array(values, pa.string()) for name, values in texts.items()},
     })
+
+
+def raw_table(
+    source: str, line_no: list[int], received_us: list[int], station: list[str], line: list[str]
+) -> pa.Table:
+    return _lines_table(source, line_no, received_us, {"station": station, "line": line})
 
 
 def rejects_table(
     source: str, line_no: list[int], received_us: list[int], reason: list[str],
     detail: list[str], line: list[str],
 ) -> pa.Table:
-    n = len(line_no)
-    return pa.table({
-        "source": pa.array([source] * n, pa.string()),
-        "line_no": pa.array(line_no, pa.int64()),
-        "received_at": pa.array(received_us, pa.int64()).cast(_TS),
-        "reason": pa.array(reason, pa.string()),
-        "detail": pa.array(detail, pa.string()),
-        "line": pa.array(line, pa.string()),
-    })
+    return _lines_table(source, line_no, received_us,
+                        {"reason": reason, "detail": detail, "line": line})
 
 
 def _masked(values: npt.NDArray[Any], mask: npt.NDArray[np.bool_], typ: pa.DataType) -> pa.Array:

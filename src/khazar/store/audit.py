@@ -39,7 +39,7 @@ from khazar.audit.chain import (
     verify_chain,
 )
 from khazar.errors import AuditError
-from khazar.store.backend import Cursor, Session
+from khazar.store.backend import Delegating, Session
 from khazar.store.db import Store
 
 __all__ = [
@@ -74,7 +74,7 @@ def _entry(row: Sequence[Any]) -> AuditEntry:
     return AuditEntry(int(seq), ts, actor, action, target, detail, prev_hash, digest)
 
 
-class AuditTransaction:
+class AuditTransaction(Delegating):
     """A store transaction that can append audit entries (see :func:`audited`). It is a
     :class:`~khazar.store.backend.Session`: pass it to repositories so their changes commit
     with the entries."""
@@ -87,16 +87,7 @@ class AuditTransaction:
         self._last: AuditEntry | None = None
         self._loaded = False
 
-    # Session: statements run inside the audited transaction -------------------------
-    def execute(self, sql: str, params: Sequence[object] | None = None) -> Cursor:
-        return self.conn.execute(sql, params)
-
-    def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
-        self.conn.executemany(sql, rows)
-
-    def staged(self, name: str, table: pa.Table) -> AbstractContextManager[None]:
-        return self.conn.staged(name, table)
-
+    # Session: statements run inside the audited transaction (Delegating) -----------
     def transaction(self) -> AbstractContextManager[Session]:
         raise AuditError("already inside an audited transaction; run the statements on it")
 

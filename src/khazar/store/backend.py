@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from khazar.errors import StoreError, StoreLockedError
 
-__all__ = ["Backend", "Cursor", "DuckDBBackend", "Session", "open_duckdb"]
+__all__ = ["Backend", "Cursor", "Delegating", "DuckDBBackend", "Session", "open_duckdb"]
 
 _LOCK_RE = re.compile(r"Conflicting lock is held in (?P<exe>.+?) \(PID (?P<pid>\d+)\)")
 
@@ -75,6 +75,24 @@ class Backend(Session, Protocol):
     def backup(self, dest: Path) -> None:
         """Write a consistent copy of the whole database to ``dest`` (a new file)."""
         ...
+
+
+class Delegating:
+    """The statements of a :class:`Session` run on ``self.conn``, another session: for the
+    handles that wrap one (the :class:`~khazar.store.Store` over its backend, an audited
+    transaction over its transaction). Each wrapper says itself what ``transaction`` and
+    ``cursor`` mean for it."""
+
+    conn: Session
+
+    def execute(self, sql: str, params: Sequence[object] | None = None) -> Cursor:
+        return self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        self.conn.executemany(sql, rows)
+
+    def staged(self, name: str, table: pa.Table) -> AbstractContextManager[None]:
+        return self.conn.staged(name, table)
 
 
 class _DuckDBSession:

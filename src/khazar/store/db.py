@@ -9,21 +9,19 @@ that process.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
-import pyarrow as pa
-
 from khazar.errors import SchemaVersionError, StoreError
-from khazar.store.backend import Backend, Cursor, Session, open_duckdb
+from khazar.store.backend import Backend, Delegating, Session, open_duckdb
 from khazar.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["Store", "open_store"]
 
 
-class Store:
+class Store(Delegating):
     """A handle on the store. Outside :mod:`khazar.store` it is opaque: pass it to the
     repositories. It is itself a :class:`~khazar.store.backend.Session` (statements run on
     the backend's main connection), so a repository function takes a ``Session``: the Store,
@@ -50,16 +48,7 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
-    # Session ---------------------------------------------------------------
-    def execute(self, sql: str, params: Sequence[object] | None = None) -> Cursor:
-        return self.conn.execute(sql, params)
-
-    def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
-        self.conn.executemany(sql, rows)
-
-    def staged(self, name: str, table: pa.Table) -> AbstractContextManager[None]:
-        return self.conn.staged(name, table)
-
+    # Session (execute, executemany, staged: Delegating) ---------------------
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """All or nothing: a crash inside leaves the store as it was before."""

@@ -113,7 +113,9 @@ class _DuckDBSession:
 
     @contextmanager
     def staged(self, name: str, table: pa.Table) -> Iterator[None]:
-        # register() is a zero-copy view on the Arrow buffers, not a copy into a table
+        # register() refuses while a statement's result is unread (DuckDB 2): run it to
+        # its end first. register() is a zero-copy view on the Arrow buffers, not a copy.
+        self._conn.complete()
         self._conn.register(name, table)
         try:
             yield

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pyarrow as pa
+
 from khazar.domain import Event
 from khazar.store.backend import Session
 from khazar.units import to_utc
@@ -34,28 +36,49 @@ def event_record(ev: Event) -> dict[str, Any]:
             "open": ev.open}
 
 
+def _events_table(events: Iterable[Event], detected_at: datetime, exercise: bool) -> pa.Table:
+    """The rows of ``events`` as an Arrow table in the ``events`` table's column order."""
+    evs = list(events)
+    ts = pa.timestamp("us", tz="UTC")
+    return pa.table({
+        "id": pa.array([e.id for e in evs], pa.string()),
+        "type": pa.array([e.type for e in evs], pa.string()),
+        "mmsi": pa.array([e.mmsi for e in evs], pa.int32()),
+        "other_mmsi": pa.array([e.other_mmsi for e in evs], pa.int32()),
+        "start_ts": pa.array([to_utc(e.start) for e in evs], ts),
+        "end_ts": pa.array([to_utc(e.end) for e in evs], ts),
+        "lat": pa.array([e.lat for e in evs], pa.float64()),
+        "lon": pa.array([e.lon for e in evs], pa.float64()),
+        "zone_id": pa.array([e.zone_id for e in evs], pa.string()),
+        "asset_id": pa.array([e.asset_id for e in evs], pa.string()),
+        "evidence": pa.array([json.dumps(e.evidence, sort_keys=True, default=str) for e in evs],
+                             pa.string()),
+        "is_open": pa.array([e.open for e in evs], pa.bool_()),
+        "exercise": pa.array([exercise] * len(evs), pa.bool_()),
+        "detected_at": pa.array([to_utc(detected_at)] * len(evs), ts),
+    })
+
+
 def upsert_events(conn: Session, events: Iterable[Event],
                   detected_at: datetime, exercise: bool = False) -> int:
     """Insert or update events by id (an open version never overwrites a closed one).
-    Returns the number of rows written."""
-    rows = [(e.id, e.type, e.mmsi, e.other_mmsi, to_utc(e.start), to_utc(e.end), e.lat, e.lon,
-             e.zone_id, e.asset_id, json.dumps(e.evidence, sort_keys=True, default=str), e.open,
-             exercise, to_utc(detected_at)) for e in events]
-    if not rows:
+    Returns the number of rows written. The rows go in as one Arrow table (a row-by-row
+    insert costs ~0.7 ms an event, under the store lock on the live path); call it inside a
+    transaction for all or nothing."""
+    table = _events_table(events, detected_at, exercise)
+    if not table.num_rows:
         return 0
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS _ev_in AS SELECT * FROM events LIMIT 0")
-    conn.execute("DELETE FROM _ev_in")
-    conn.executemany("INSERT INTO _ev_in VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    # the newest version of each id in this batch: a closed one if any
-    conn.execute(
-        "DELETE FROM events WHERE id IN (SELECT i.id FROM _ev_in i WHERE NOT i.is_open) "
-        "OR id IN (SELECT i.id FROM _ev_in i JOIN events e USING (id) WHERE e.is_open)")
-    conn.execute(
-        "INSERT INTO events SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER "
-        "(PARTITION BY id ORDER BY is_open, end_ts DESC) AS rn FROM _ev_in) "
-        "WHERE rn = 1 AND id NOT IN (SELECT id FROM events)")
-    conn.execute("DELETE FROM _ev_in")
-    return len({r[0] for r in rows})
+    with conn.staged("_ev_in", table):
+        # the newest version of each id in this batch: a closed one if any
+        conn.execute(
+            "DELETE FROM events WHERE id IN (SELECT i.id FROM _ev_in i WHERE NOT i.is_open) "
+            "OR id IN (SELECT i.id FROM _ev_in i JOIN events e USING (id) WHERE e.is_open)"
+        ).fetchall()
+        conn.execute(
+            "INSERT INTO events SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER "
+            "(PARTITION BY id ORDER BY is_open, end_ts DESC) AS rn FROM _ev_in) "
+            "WHERE rn = 1 AND id NOT IN (SELECT id FROM events)").fetchall()
+    return len(set(table.column("id").to_pylist()))
 
 
 def _ts(us: int) -> datetime:

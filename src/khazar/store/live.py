@@ -84,8 +84,9 @@ def changed_vessels(store: Store, after: int) -> tuple[list[VesselRow], int, dat
 
 def store_events(store: Store, events: Iterable[Event], detected_at: datetime,
                  exercise: bool) -> int:
-    """Insert or update live events; returns the number of rows written."""
-    return upsert_events(store.conn, events, detected_at=detected_at, exercise=exercise)
+    """Insert or update live events, all or nothing; returns the number of rows written."""
+    with store.transaction() as tx:
+        return upsert_events(tx, events, detected_at=detected_at, exercise=exercise)
 
 
 def delete_events(store: Store, ids: Sequence[str]) -> None:

@@ -11,6 +11,7 @@ Every threshold is documented where it is declared.
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -544,5 +545,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
             for err in exc.errors()
         )
         raise ConfigError(f"invalid configuration: {problems}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"configuration file {config_file} is not TOML text: {exc}") from exc
     finally:
         _CONFIG_OVERRIDE = None

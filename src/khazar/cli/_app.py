@@ -4,35 +4,67 @@ parse options, call the package that does the work, print."""
 from __future__ import annotations
 
 import enum
+import functools
 import json
+import math
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from khazar.config import Settings, load_settings
-from khazar.errors import KhazarError, StoreLockedError
+from khazar.errors import (
+    AuditError,
+    AuthError,
+    ConfigError,
+    InputError,
+    KhazarError,
+    StoreError,
+    StoreLockedError,
+    Unavailable,
+)
 
 if TYPE_CHECKING:
     from khazar.api.client import ApiClient
     from khazar.store import Store
 
 __all__ = [
+    "EXIT_CODES",
     "ApiUserOption",
     "ConfigOption",
     "DbOption",
     "OutputFormat",
     "app",
+    "check_port",
+    "check_range",
     "console",
     "err_console",
+    "exit_code_of",
+    "guard_commands",
+    "parse_point",
+    "parse_time",
     "print_json",
     "settings_from",
     "store_or_api",
 ]
+
+#: what `khazar` exits with (README, "Exit codes"); one place, from the error tree
+EXIT_CODES: dict[int, str] = {
+    0: "done",
+    KhazarError.exit_code: "failed (e.g. no route, or a bug: then please report it)",
+    InputError.exit_code: "usage: a bad option, argument, file or value (the line names it)",
+    StoreError.exit_code: "the store cannot be opened or used (locked, missing, old schema)",
+    AuthError.exit_code: "authentication or permission refused",
+    AuditError.exit_code: "the audit log is not intact",
+    Unavailable.exit_code: "a capability is not installed or failed to load",
+}
+assert ConfigError.exit_code in EXIT_CODES
 
 app = typer.Typer(
     name="khazar",
@@ -91,9 +123,97 @@ def store_or_api(db: Path, user: str | None, read_only: bool = False
         yield store
 
 
+def check_range(option: str, value: float, lo: float, hi: float, unit: str = "",
+                what: str = "") -> None:
+    """:class:`InputError` naming ``option``, its ``value`` and the allowed ``lo..hi``
+    (``what`` says where the bounds come from, e.g. "the fleet's 12 boats")."""
+    if math.isfinite(value) and lo <= value <= hi:
+        return
+    shown = f"{value:g}" if isinstance(value, float) else str(value)
+    bounds = f"{lo:g}..{hi:g}" if math.isfinite(hi) else f"at least {lo:g}"
+    why = f" ({what})" if what else ""
+    raise InputError(f"{option} {shown} is out of range: allowed {bounds}{unit}{why}")
+
+
+def check_port(option: str, port: int) -> None:
+    """A TCP/UDP port a listener can bind: 1..65535."""
+    check_range(option, port, 1, 65535)
+
+
+def parse_point(text: str, option: str) -> tuple[float, float]:
+    """``LAT,LON`` in decimal degrees → (lat, lon); :class:`InputError` naming ``option``."""
+    try:
+        lat_s, lon_s = text.split(",")
+        lat, lon = float(lat_s), float(lon_s)
+    except ValueError:
+        raise InputError(
+            f"{option} {text!r}: expected LAT,LON in decimal degrees, e.g. 40.35,49.87"
+        ) from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):  # also refuses nan
+        raise InputError(f"{option} {text!r}: latitude must be within -90..90 and longitude "
+                         f"within -180..180 degrees")
+    return lat, lon
+
+
+def parse_time(value: str, option: str) -> datetime:
+    """ISO 8601 → UTC datetime (a time without offset is taken as UTC)."""
+    try:
+        ts = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InputError(
+            f"{option} {value!r} is not an ISO 8601 time, e.g. 2026-05-01T06:00Z"
+        ) from None
+    try:
+        return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+    except OverflowError:
+        raise InputError(f"{option} {value!r} is out of range: allowed years 1..9999") from None
+
+
 def print_json(value: Any) -> None:
     """Machine-readable output on stdout, nothing else on it."""
     sys.stdout.write(json.dumps(value, indent=2, default=str, ensure_ascii=False) + "\n")
+
+
+def _guarded(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """``callback`` with the low-level errors of files and sockets it meets turned into
+    domain errors naming the file or address (an unreadable, binary or vanished file, a
+    port taken), so every command says what was wrong in one line."""
+
+    @functools.wraps(callback)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except UnicodeDecodeError as exc:
+            raise InputError(f"a file given is not UTF-8 text ({exc.reason} at byte "
+                             f"{exc.start}); check the path") from exc
+        except OSError as exc:
+            if exc.filename is not None:  # a path the user gave
+                raise InputError(f"{exc.filename}: {exc.strerror or exc}") from exc
+            raise KhazarError(f"{exc.strerror or exc}") from exc  # a socket, a device
+
+    return guarded
+
+
+def guard_commands(typer_app: typer.Typer) -> None:
+    """Apply :func:`_guarded` to every command and group callback of ``typer_app``; called
+    once, after every command module has registered (``khazar.cli``)."""
+    for info in typer_app.registered_commands:
+        if info.callback is not None and not hasattr(info.callback, "__wrapped__"):
+            info.callback = _guarded(info.callback)
+    for group in typer_app.registered_groups:
+        sub = group.typer_instance
+        if sub is None:
+            continue
+        cb = sub.registered_callback
+        if cb is not None and cb.callback is not None and not hasattr(cb.callback,
+                                                                      "__wrapped__"):
+            cb.callback = _guarded(cb.callback)
+        guard_commands(sub)
+
+
+def exit_code_of(exc: KhazarError) -> int:
+    """The exit code ``khazar`` gives for a domain error (its family's)."""
+    return exc.exit_code
 
 
 def run() -> None:
@@ -101,5 +221,8 @@ def run() -> None:
     try:
         app()
     except KhazarError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise SystemExit(exc.exit_code) from None
+        # escaped: a message quotes the user's value, which may look like markup ("[/]");
+        # soft-wrapped: one line, however narrow the terminal
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
+                          soft_wrap=True)
+        raise SystemExit(exit_code_of(exc)) from None

@@ -11,20 +11,25 @@ import getpass
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Annotated, Any, cast
+from typing import IO, TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.table import Table
 
 from khazar.alerts import AlertState
 from khazar.alerts.context import rule_context
+from khazar.alerts.handover import handover_summary
+from khazar.alerts.lifecycle import escalate_due
 from khazar.cli._app import (
     ApiUserOption,
     ConfigOption,
     DbOption,
     OutputFormat,
     app,
+    check_range,
     console,
+    parse_point,
+    parse_time,
     print_json,
     settings_from,
     store_or_api,
@@ -54,7 +59,13 @@ from khazar.store import Store, open_store
 from khazar.store import alerts as repo
 from khazar.store.picture import latest_states, ship_types
 
-__all__ = ["alerts_app"]
+if TYPE_CHECKING:
+    from khazar.api.client import ApiClient
+
+__all__ = ["alert_id_in", "alerts_app", "parse_time"]
+
+#: an alert id's length ("A" and 15 hex digits): the id column is never narrower
+_ID_WIDTH = 16
 
 alerts_app = typer.Typer(
     help="The alert queue: list alerts (brought up to date with the stored events), "
@@ -73,15 +84,18 @@ NowOption = Annotated[
 ]
 
 
-def parse_time(value: str, option: str) -> datetime:
-    """ISO 8601 → UTC datetime (a time without offset is taken as UTC)."""
-    try:
-        ts = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise InputError(
-            f"{option} {value!r} is not an ISO 8601 time, e.g. 2026-05-01T06:00Z"
-        ) from exc
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+def alert_id_in(where: Store | ApiClient, text: str) -> str:
+    """The full id of the alert ``text`` names (its id or a unique prefix), in the store or
+    through a running server's API."""
+    if isinstance(where, Store):
+        return repo.resolve_alert_id(where, text)
+    if not text.strip():
+        return repo.resolve_alert_id(where, text)  # type: ignore[arg-type]  # raises
+    from khazar.api import remote
+
+    wanted = text.strip().lower()
+    ids = sorted(a.id for a in remote.alerts(where, None) if a.id.lower().startswith(wanted))
+    return repo.pick_alert_id(text, ids)
 
 
 def _now(value: str | None) -> datetime:
@@ -117,8 +131,11 @@ def _update(store: Store, config: Path | None, now: datetime) -> svc.UpdateResul
 
 def _table(alerts: Iterable[Alert], title: str) -> Table:
     table = Table(title=title)
-    for col in ("id", "severity", "score", "state", "rule", "vessel", "place", "events", "last"):
+    # the id whole, never cut or wrapped, so it can be typed back (a prefix is enough)
+    table.add_column("id", no_wrap=True, min_width=_ID_WIDTH, overflow="ignore")
+    for col in ("severity", "score", "state", "rule", "vessel", "place", "events", "last"):
         table.add_column(col)
+    table.add_column("exercise")
     for a in alerts:
         vessel = "" if a.mmsi is None else str(a.mmsi)
         if a.other_mmsi is not None:
@@ -134,6 +151,7 @@ def _table(alerts: Iterable[Alert], title: str) -> Table:
             a.asset_id or a.zone_id or f"{a.lat:.3f},{a.lon:.3f}",
             str(a.event_count),
             a.last_ts.strftime("%Y-%m-%d %H:%M"),
+            "EXERCISE" if a.exercise else "",
         )
     return table
 
@@ -184,7 +202,9 @@ def alerts_cmd(
             f"{len(result.new)} new, {len(result.updated)} updated, "
             f"{len(result.escalated)} escalated"
         )
-    console.print(_table(alerts, f"{len(alerts)} alerts"))
+    drills = sum(a.exercise for a in alerts)
+    console.print(_table(alerts, f"{len(alerts)} alerts"
+                         + (f", {drills} of them EXERCISE (not live)" if drills else "")))
 
 
 def _print_alert(alert: Alert, fmt: OutputFormat) -> None:
@@ -207,6 +227,7 @@ def ack_cmd(
 ) -> None:
     """Acknowledge a new alert (new → acknowledged)."""
     with store_or_api(db, user) as where:
+        alert_id = alert_id_in(where, alert_id)
         if isinstance(where, Store):
             alert = svc.acknowledge_alert(where, alert_id, user, _now(now))
         else:
@@ -227,6 +248,7 @@ def assign_cmd(
 ) -> None:
     """Assign an acknowledged alert to a patrol boat (or reassign it)."""
     with store_or_api(db, user) as where:
+        alert_id = alert_id_in(where, alert_id)
         if isinstance(where, Store):
             alert = svc.assign_alert(where, settings_from(config), alert_id, user, boat,
                                      _now(now))
@@ -247,6 +269,7 @@ def resolve_cmd(
 ) -> None:
     """Resolve an acknowledged or assigned alert with a documented reason."""
     with store_or_api(db, user) as where:
+        alert_id = alert_id_in(where, alert_id)
         if isinstance(where, Store):
             alert = svc.resolve_alert(where, alert_id, user, reason, _now(now))
         else:
@@ -266,6 +289,7 @@ def note_cmd(
 ) -> None:
     """Add a note to an alert (any state)."""
     with store_or_api(db, user) as where:
+        alert_id = alert_id_in(where, alert_id)
         if isinstance(where, Store):
             note = svc.add_note(where, alert_id, user, text, _now(now))
             added_to, author = note.alert_id, note.author
@@ -281,6 +305,7 @@ def show_cmd(alert_id: str, db: DbOption, fmt: FmtOption = OutputFormat.table,
              user: ApiUserOption = None) -> None:
     """One alert with its transitions and notes."""
     with store_or_api(db, user, read_only=True) as where:
+        alert_id = alert_id_in(where, alert_id)
         if isinstance(where, Store):
             alert = repo.get_alert(where, alert_id)
             doc: dict[str, Any] = alert.to_dict()
@@ -310,6 +335,35 @@ def _clock(iso: str) -> str:
     return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
+@alerts_app.command("escalate")
+def escalate_cmd(
+    db: DbOption,
+    user: UserOption,
+    fmt: FmtOption = OutputFormat.table,
+    now: NowOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Escalate every alert left unacknowledged longer than alerts.escalate_after_min
+    (raise its severity once; audited, this run under --user). `khazar serve` does it by
+    itself; reading commands (`handover`, `alerts show`) never do."""
+    from khazar.store.audit import append
+
+    after = timedelta(minutes=settings_from(config).alerts.escalate_after_min)
+    with store_or_api(db, user) as where:
+        if not isinstance(where, Store):
+            raise InputError("`khazar serve` holds the store and escalates overdue alerts "
+                             "itself: nothing to do")
+        clock = _now(now)
+        done = svc.escalate_alerts(where, clock, after)
+        append(where, user, "alerts.escalate.run", None,
+               {"escalated": [a.id for a in done], "after_min": after.total_seconds() / 60},
+               ts=clock)
+    if fmt is OutputFormat.json:
+        print_json([a.to_dict() for a in done])
+        return
+    console.print(_table(done, f"{len(done)} alerts escalated by {user}"))
+
+
 @app.command("handover")
 def handover_cmd(
     db: DbOption,
@@ -330,9 +384,17 @@ def handover_cmd(
     doc: dict[str, Any]
     with store_or_api(db, user) as where:
         if isinstance(where, Store):
+            # a reading command: it reports overdue alerts, it does not escalate them (the
+            # server does, or `khazar alerts escalate --user U`, audited under U)
             clock = _now(now)
-            doc = cast(dict[str, Any], svc.handover(
-                where, settings_from(config), start, clock, include_exercise).to_dict())
+            alerts = repo.list_alerts(where)
+            doc = cast(dict[str, Any], handover_summary(
+                alerts, repo.list_transitions(where, since=start),
+                repo.list_notes(where, since=start), since=start, now=clock,
+                include_exercise=include_exercise).to_dict())
+            after = timedelta(minutes=settings_from(config).alerts.escalate_after_min)
+            doc["overdue"] = [a.id for a, _ in escalate_due(
+                [a for a in alerts if include_exercise or not a.exercise], clock, after)]
         else:
             _no_clock_over_api(now)
             doc = where.get("/handover", since=start.isoformat(), exercise=include_exercise)
@@ -344,8 +406,10 @@ def handover_cmd(
     counts = ", ".join(f"{n} {sev}" for sev, n in doc["open_by_severity"].items())
     console.print(f"[bold]Handover[/] {start:%Y-%m-%d %H:%M} → {clock:%Y-%m-%d %H:%M} UTC")
     console.print(f"open alerts: {len(open_alerts)} ({counts})")
+    overdue = doc.get("overdue", [])
     console.print(f"unacknowledged: {len(doc['unacknowledged'])}, "
-                  f"escalated: {len(doc['escalated'])}")
+                  f"escalated: {len(doc['escalated'])}"
+                  + (f", overdue (not yet escalated): {len(overdue)}" if overdue else ""))
     console.print(
         f"new since: {len(doc['new_since'])}, resolved since: {len(doc['resolved_since'])}, "
         f"changes: {len(doc['changes'])}"
@@ -356,16 +420,7 @@ def handover_cmd(
 
 
 def _point(value: str | None) -> tuple[float, float] | None:
-    if value is None:
-        return None
-    try:
-        lat_s, lon_s = value.split(",")
-        lat, lon = float(lat_s), float(lon_s)
-    except ValueError as exc:
-        raise InputError(f"--at {value!r} is not LAT,LON in degrees, e.g. 40.05,50.12") from exc
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise InputError(f"--at {value!r}: latitude or longitude out of range")
-    return lat, lon
+    return None if value is None else parse_point(value, "--at")
 
 
 @app.command("trace")
@@ -391,6 +446,8 @@ def trace_cmd(
     from khazar.geo import load_geography
     from khazar.services.tracing import trace_asset
 
+    if radius_km is not None:
+        check_range("--radius-km", radius_km, 0.01, 500.0, " km")
     settings = settings_from(config)
     geo = load_geography(settings)
     actor = user or f"cli:{getpass.getuser()}"
@@ -442,6 +499,7 @@ def cot_cmd(
     """Send the picture (vessels, open alerts) as Cursor-on-Target to a TAK endpoint."""
     if framing not in ("xml", "mesh", "stream"):
         raise InputError(f"--framing {framing!r}: choose xml, mesh or stream")
+    check_range("--max-age-min", max_age_min, 0.0, 525_600.0, " min")
     endpoint = parse_endpoint(to)
     own = settings_from(config).own_fleet_mmsis
     with open_store(db, read_only=True) as store:
@@ -474,6 +532,7 @@ def nmea_out_cmd(
     """The picture as AIS NMEA (!AIVDM types 1 and 5) for OpenCPN and chart plotters."""
     if (to is None) == (out is None):
         raise InputError("give exactly one of --to udp://HOST:PORT or --out FILE")
+    check_range("--max-age-min", max_age_min, 0.0, 525_600.0, " min")
     with open_store(db, read_only=True) as store:
         states = latest_states(store, max_age=timedelta(minutes=max_age_min))
     sentences = list(vessel_sentences(states))

@@ -9,7 +9,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from khazar.cli._app import ConfigOption, app, console, print_json
+from khazar.cli._app import (
+    ConfigOption,
+    app,
+    check_range,
+    console,
+    parse_point,
+    print_json,
+)
 from khazar.config import Settings, load_settings
 from khazar.errors import InputError
 from khazar.geo import Geography, load_geography
@@ -168,16 +175,23 @@ def assets(
     console.print(table)
 
 
-def _parse_point(text: str, what: str) -> tuple[float, float]:
-    try:
-        lat_s, lon_s = text.split(",")
-        lat, lon = float(lat_s), float(lon_s)
-    except ValueError:
-        raise InputError(
-            f"{what} {text!r}: expected LAT,LON in decimal degrees, e.g. 40.35,49.87"
-        ) from None
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise InputError(f"{what} {text!r}: latitude or longitude out of range")
+#: how far a route's end may lie from the routing water before `route` refuses it (km)
+MAX_SNAP_KM = 10.0
+
+
+def _theatre_point(geo: Geography, text: str, what: str, max_snap_km: float
+                   ) -> tuple[float, float]:
+    """``text`` as (lat, lon) inside the theatre: within the sea's bounds and at most
+    ``max_snap_km`` from its water (a point on a quay or a beach is snapped to the water)."""
+    lat, lon = parse_point(text, what)
+    lon0, lat0, lon1, lat1 = geo.water.bounds
+    if not (lat0 <= lat <= lat1 and lon0 <= lon <= lon1):
+        raise InputError(f"{what} {text!r} is outside the theatre: allowed latitude "
+                         f"{lat0:.2f}..{lat1:.2f} and longitude {lon0:.2f}..{lon1:.2f}")
+    snap_km = geo.router.snap_m(lat, lon) / 1000.0
+    if snap_km > max_snap_km:
+        raise InputError(f"{what} {text!r} is {snap_km:,.1f} km from the sea's water: allowed "
+                         f"at most {max_snap_km:g} km (--max-snap-km)")
     return lat, lon
 
 
@@ -186,13 +200,21 @@ def route(
     start: Annotated[str, typer.Argument(help="start LAT,LON (decimal degrees)")],
     end: Annotated[str, typer.Argument(help="end LAT,LON (decimal degrees)")],
     fmt: FormatOption = GeoFormat.table,
+    max_snap_km: Annotated[float, typer.Option(
+        "--max-snap-km", help="refuse an end farther than this from the water (a point on "
+        "land nearer than this is snapped to the water)")] = MAX_SNAP_KM,
     config: ConfigOption = None,
 ) -> None:
     """Shortest water-only route (never across land or islands); endpoints on land are
     snapped to water and the snap distance reported; length in nm and km."""
-    lat1, lon1 = _parse_point(start, "start")
-    lat2, lon2 = _parse_point(end, "end")
+    check_range("--max-snap-km", max_snap_km, 0.0, 1000.0, " km")
+    lat1, lon1 = parse_point(start, "start")
+    lat2, lon2 = parse_point(end, "end")
+    if (lat1, lon1) == (lat2, lon2):
+        raise InputError(f"start and end are the same point ({start}): give two positions")
     _, geo = _geo(config)
+    _theatre_point(geo, start, "start", max_snap_km)
+    _theatre_point(geo, end, "end", max_snap_km)
     from khazar.interop.features import collection, route_feature
 
     r = geo.router.route(lat1, lon1, lat2, lon2)
@@ -212,12 +234,16 @@ def route(
 @app.command("map")
 def map_(
     out: Annotated[Path, typer.Option("--out", help="PNG file to write")] = Path("docs/map.png"),
-    dpi: Annotated[int, typer.Option("--dpi", help="resolution")] = 150,
+    dpi: Annotated[int, typer.Option("--dpi", help="resolution, 30..600 dots per inch")] = 150,
     config: ConfigOption = None,
     assets_file: AssetsOption = None,
 ) -> None:
     """Write a PNG map of coast (by state), zones, assets and ports."""
     import matplotlib.pyplot as plt
+
+    check_range("--dpi", dpi, 30, 600)
+    if out.is_dir() or not out.name:
+        raise InputError(f"--out {str(out)!r} must name a PNG file, not a folder")
 
     from khazar.geo.mapplot import draw_map
 

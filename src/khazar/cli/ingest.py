@@ -26,6 +26,8 @@ from khazar.cli._app import (
     DbOption,
     OutputFormat,
     app,
+    check_port,
+    check_range,
     console,
     err_console,
     print_json,
@@ -67,7 +69,8 @@ def ingest(
     files: Annotated[list[Path], typer.Argument(help="NMEA or CSV files", show_default=False)],
     db: DbOption = Path("khazar.duckdb"),
     kind: Annotated[FileKind | None, typer.Option(
-        "--kind", help="force the CSV kind (ais or radar) instead of guessing from the header"
+        "--kind", help="what the files hold, instead of guessing from their first lines: "
+        "nmea, ais (a CSV of positions) or radar (a CSV of detections)"
     )] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
     exercise: Annotated[bool, typer.Option(help="mark the data as exercise data")] = False,
@@ -86,7 +89,9 @@ def ingest(
     settings = settings_from(config).ingest
     for f in files:
         if not f.is_file():
-            raise InputError(f"{f} is not a readable file; check the path")
+            raise InputError(f"{str(f)!r} is not a readable file; check the path")
+    if batch_size is not None:
+        check_range("--batch-size", batch_size, 1, 10_000_000)
     results: list[tuple[str, IngestResult]] = []
     total = IngestResult()
     show_bar = fmt is OutputFormat.table and sys.stderr.isatty() and sum(
@@ -119,6 +124,23 @@ def ingest(
                     "total": total.as_dict()})
     else:
         _summary(results, total)
+    empty = [(n, r) for n, r in results if not r.skipped and _yielded(r) == 0]
+    if empty:
+        raise InputError("; ".join(
+            f"{n}: nothing accepted from {r.lines:,} lines ({_reasons(r)})" for n, r in empty)
+            + "; check the file and its format (NMEA or a CSV with a known header, --kind "
+            "ais|radar)")
+
+
+def _yielded(r: IngestResult) -> int:
+    """Records a file gave: stored, or already in the store (re-read with --force)."""
+    return (r.positions + r.statics + r.base_stations + r.detections + r.duplicates
+            + r.no_position)
+
+
+def _reasons(r: IngestResult) -> str:
+    top = sorted(r.rejected.items(), key=lambda kv: -kv[1])[:3]
+    return ", ".join(f"{n:,} {reason}" for reason, n in top) or "no data lines"
 
 
 @app.command()
@@ -149,7 +171,14 @@ def listen(
 
     settings = settings_from(config)
     udp_ports = list(udp or [])
+    for port in udp_ports:
+        check_port("--udp", port)
+    if duration_s is not None:
+        check_range("--duration", duration_s, 0.0, 365 * 86400.0, " s")
     tcp_addrs = [parse_host_port(a) for a in tcp or []]
+    for path in follow or []:
+        if path.is_dir():
+            raise InputError(f"--follow {path} is a folder: give the NMEA file to follow")
     if not udp_ports and not tcp_addrs and not follow:
         udp_ports = [settings.ingest.udp_port]
     logging.basicConfig(level=settings.log_level,

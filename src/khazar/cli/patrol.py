@@ -19,8 +19,11 @@ from khazar.cli._app import (
     DbOption,
     OutputFormat,
     app,
+    check_range,
     console,
     err_console,
+    parse_point,
+    parse_time,
     print_json,
     settings_from,
     store_or_api,
@@ -33,7 +36,7 @@ from khazar.patrol.evaluate import evaluate_policies
 from khazar.patrol.export import write_tracks
 from khazar.patrol.game import game_from_dict, solution_to_dict
 from khazar.patrol.routes import BoatTrack, RoutePlan, SampledShift, draw_routes, sample_shift
-from khazar.patrol.service import PatrolSetup, patrol_setup, plan_shift
+from khazar.patrol.service import PatrolSetup, check_shift, patrol_setup, plan_shift
 from khazar.patrol.solvers import SolverName, solve_game
 from khazar.store import Store, open_store
 from khazar.store.fleet import alert_counts, fleet_status, last_positions
@@ -75,30 +78,24 @@ def _stdout_to_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-def _parse_latlon(text: str) -> tuple[float, float]:
-    try:
-        lat_s, lon_s = text.split(",")
-        return float(lat_s), float(lon_s)
-    except ValueError as exc:
-        raise InputError(f"position {text!r} must be LAT,LON in degrees (e.g. 40.1,50.3)") from exc
-
-
 def _start_time(start: str | None) -> datetime:
     if start is None:
         now = datetime.now(UTC)
         return now.replace(minute=0, second=0, microsecond=0)
-    try:
-        return to_utc(datetime.fromisoformat(start))
-    except ValueError as exc:
-        raise InputError(f"--start {start!r} is not an ISO 8601 time") from exc
+    t0 = parse_time(start, "--start")
+    check_range("--start year", t0.year, 2000, 2100)
+    return t0
 
 
 @app.command()
 def plan(
     out: Annotated[list[Path], typer.Option(
         "--out", help="plan.geojson | plan.gpx | plan.kml (repeat for several formats)")],
-    boats: Annotated[int, typer.Option("--boats", help="boats to use (first N of the fleet)")] = 12,
-    hours: Annotated[float, typer.Option("--hours", help="shift length")] = 12.0,
+    boats: Annotated[int | None, typer.Option(
+        "--boats", help="boats to use: the first N of the fleet, 1..fleet size (default: all)",
+        show_default=False)] = None,
+    hours: Annotated[float, typer.Option(
+        "--hours", help="shift length, 1.5 h up to the boats' endurance, in 0.5 h steps")] = 12.0,
     seed: Annotated[int, typer.Option("--seed", help="seed of the shift's draw (logged)")] = 0,
     start: Annotated[str | None, typer.Option("--start", help="shift start, ISO 8601 UTC")] = None,
     areas: Annotated[int | None, typer.Option("--areas", help="approximate number of patrol "
@@ -109,12 +106,17 @@ def plan(
 ) -> None:
     """Plan one shift of randomized patrols and export the sampled routes."""
     settings = settings_from(config)
+    # every input is checked before the expensive solve, not after it
+    n_fleet = len(settings.fleet)
+    if boats is not None:
+        check_range("--boats", boats, 1, n_fleet, what=f"the fleet has {n_fleet} boats")
     fleet = list(settings.fleet)[:boats]
+    check_shift(fleet, hours)
+    check_range("--seed", seed, 0, 2**63 - 1)
+    if areas is not None:
+        check_range("--areas", areas, 1, MAX_AREAS)
     counts: dict[str, int] = {}
-    for path in out:  # fail before the expensive solve, not after it
-        if path.suffix.lower() not in (".geojson", ".json", ".gpx", ".kml"):
-            raise InputError(f"unknown plan format {path.suffix!r} for {path}: "
-                             "use .geojson, .gpx or .kml")
+    _check_outputs(out)
     t0 = _start_time(start)
     if db is not None:
         with open_store(db, read_only=True) as store:
@@ -129,6 +131,21 @@ def plan(
     err_console.print(f"plan: {len(tracks)} boats, {setup.areas.n} areas, seed {seed} "
                       f"(plan {shift.plan_index} of {len(rp.decomposition.plans)}), "
                       f"{rp.seconds:.1f} s -> {', '.join(str(p) for p in out)}")
+
+
+#: beyond this many areas the cells reach their 2 nm floor (see `plan --areas`)
+MAX_AREAS = 2000
+
+
+def _check_outputs(paths: list[Path]) -> None:
+    """Route files the writers know, in a folder that exists or can be made."""
+    for path in paths:
+        if path.suffix.lower() not in (".geojson", ".json", ".gpx", ".kml"):
+            raise InputError(f"unknown plan format {path.suffix!r} for {str(path)!r}: "
+                             "use .geojson, .gpx or .kml")
+        if path.is_dir():
+            raise InputError(f"{path} is a folder: give a file name ending .geojson, .gpx "
+                             "or .kml")
 
 
 def _shift_routes(
@@ -249,6 +266,7 @@ def dispatch(
 ) -> None:
     """Each available boat's water ETA and intercept course to a target; the recommendation
     (the same as the console's for an alert). --assign sends a boat to the --alert."""
+    from khazar.cli.alerts import alert_id_in  # here: keeps the help's command order
     from khazar.services.dispatch import dispatch_alert, plan_for_alert, plan_for_fixes
 
     settings = settings_from(config)
@@ -262,13 +280,21 @@ def dispatch(
     if assign and not user:
         raise InputError("--assign needs --user NAME: the dispatch order is audited under "
                          "the user who gave it")
-    decided = to_utc(_parse_time(now, "--now")) if now else None
+    decided = parse_time(now, "--now") if now else None
+    if at is not None:
+        parse_point(at, "--at")
+    if replan_out is not None:
+        _check_outputs([replan_out])
+        check_shift([b for b in settings.fleet], hours)
+        check_range("--seed", seed, 0, 2**63 - 1)
     out: dict[str, Any]
     # an alert's dispatch goes through a running server like the console's; a dispatch
     # to a vessel or a position is a read of the store's own picture
     opened = (store_or_api(db, user, read_only=not assign) if alert is not None
               else open_store(db, read_only=True))
     with opened as where:
+        if alert is not None:
+            alert = alert_id_in(where, alert)
         if not isinstance(where, Store):
             if now is not None:
                 raise InputError(f"--now {now!r} cannot be used while `khazar serve` holds "
@@ -298,7 +324,7 @@ def dispatch(
                 out = plan_for_fixes(where, settings, geo.router, f"mmsi {mmsi}", fixes,
                                      decided_at=decided).to_dict()
             else:
-                lat, lon = _parse_latlon(at or "")
+                lat, lon = parse_point(at or "", "--at")
                 t = decided or datetime.now(UTC)
                 out = plan_for_fixes(where, settings, geo.router, f"{lat},{lon}",
                                      [(t, lat, lon)], decided_at=t).to_dict()
@@ -321,14 +347,6 @@ def dispatch(
     if out.get("assigned"):
         console.print(f"dispatched {out['assigned']['boat']} to {alert} "
                       f"(ETA {out['assigned']['eta_min']} min)")
-
-
-def _parse_time(value: str, option: str) -> datetime:
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise InputError(f"{option} {value!r} is not an ISO 8601 time, e.g. "
-                         f"2026-05-01T06:00Z") from exc
 
 
 def _replan(settings: Settings, plan: dict[str, Any], path: Path, hours: float,
@@ -354,6 +372,9 @@ def evaluate_patrols(
 ) -> None:
     """Game plan vs uniform random vs fixed-round patrols against an observing attacker."""
     settings = settings_from(config)
+    check_shift(settings.fleet, hours)
+    check_range("--observed", observed, 1, 10_000)
+    check_range("--seed", seed, 0, 2**63 - 1)
     setup = patrol_setup(settings)
     rp = plan_shift(setup, settings.fleet, _start_time(None), hours)
     res = evaluate_policies(rp.graph, setup.areas.payoffs, setup.areas.value,

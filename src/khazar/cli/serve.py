@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 
-from khazar.cli._app import ConfigOption, DbOption, app, err_console, settings_from
+from khazar.cli._app import (
+    ConfigOption,
+    DbOption,
+    app,
+    check_port,
+    err_console,
+    settings_from,
+)
 from khazar.errors import InputError
 from khazar.logs import LogFormat, configure, parse_level
 
@@ -54,6 +61,19 @@ def serve(
     runs (other commands reach it through the API). Stop with Ctrl-C."""
     from khazar.api.server import KhazarServer, ServeOptions, parse_host_port
 
+    # every port and path is checked before anything starts
+    check_port("--port", port)
+    for option, value in (("--udp", udp), ("--exercise-udp", exercise_udp)):
+        if value is not None:
+            check_port(option, value)
+    if udp is not None and udp == exercise_udp:
+        raise InputError(f"--udp and --exercise-udp are both {udp}: live and exercise "
+                         f"traffic need two ports")
+    if follow is not None and follow.is_dir():
+        raise InputError(f"--follow {follow} is a folder: give the NMEA file to follow")
+    if plan is not None and not plan.is_file():
+        raise InputError(f"--plan {str(plan)!r} is not a file: give a plan GeoJSON from "
+                         f"`khazar plan`")
     settings = settings_from(config)
     level = log_level if log_level is not None else settings.log_level
     try:

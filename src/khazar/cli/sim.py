@@ -10,7 +10,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from khazar.cli._app import ConfigOption, OutputFormat, app, console, print_json, settings_from
+from khazar.cli._app import (
+    ConfigOption,
+    OutputFormat,
+    app,
+    check_range,
+    console,
+    print_json,
+    settings_from,
+)
 from khazar.errors import InputError
 from khazar.services.evaluation import EVAL_SEEDS, SEED_SETS, evaluate_seed, score_seed_alerts
 from khazar.sim.engine import simulate, simulate_movements
@@ -112,6 +120,12 @@ def simulate_cmd(
 ) -> None:
     """Simulate Caspian traffic with red-team scenarios: writes OUT/feed.nmea (tag-blocked
     AIVDM, like a receiver network), OUT/radar.csv and OUT/truth.json (ground truth)."""
+    check_range("--hours", hours, 0.1, 24.0 * 31, " h")
+    check_range("--density", density, 0.01, 20.0)
+    check_range("--speed", speed, 0.0, 10_000.0)
+    check_range("--seed", seed, 0, 2**32 - 1)
+    if scenario not in SCENARIOS:
+        raise InputError(f"--scenario {scenario!r} is not one of {', '.join(SCENARIOS)}")
     settings = settings_from(config)
     target = UdpTarget.parse(udp) if udp else None
     with console.status(f"simulating {hours:g} h of '{scenario}' (seed {seed})…"):
@@ -138,6 +152,12 @@ def density_map_cmd(
     config: ConfigOption = None,
 ) -> None:
     """Plot the traffic density of a simulated period (true tracks, no AIS) as a PNG."""
+    check_range("--days", days, 0.01, 31.0, " days")
+    check_range("--seed", seed, 0, 2**32 - 1)
+    if scenario not in SCENARIOS:
+        raise InputError(f"--scenario {scenario!r} is not one of {', '.join(SCENARIOS)}")
+    if out.is_dir():
+        raise InputError(f"--out {out} is a folder: give a PNG file name")
     settings = settings_from(config)
     with console.status(f"simulating {days:g} days of traffic…"):
         mv = simulate_movements(scenario, days * 24.0, seed, parse_time(start), settings)
@@ -194,10 +214,10 @@ def eval_seeds_cmd(
     if unknown:
         raise InputError(f"--only {unknown} not in the {seed_set} seeds {set_seeds}")
     chosen = [(i, s) for i, s in enumerate(set_seeds[:n]) if not only or s in only]
+    check_range("--jobs", jobs, 1, 64)
+    check_range("--hours", hours, 0.5, 24.0 * 31, " h")
     settings = settings_from(config)
     world = World.load(settings)
-    if jobs < 1:
-        raise InputError(f"--jobs {jobs} must be at least 1")
     reports: list[EvaluationReport] = []
     alert_scores: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="khazar-eval-") as tmp:

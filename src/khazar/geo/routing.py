@@ -307,6 +307,8 @@ class SeaRouter:
             pts.extend(self.graph.nodes[k] for k in self._node_path(u, v))
         pts.append(b)
         xy = np.asarray(pts)
+        if len(xy) == 2 and np.array_equal(xy[0], xy[1]):
+            xy = xy[:1]  # both ends snap to one water point: a route of length 0, no line
         line = shapely.segmentize(LineString(xy), _DENSIFY_M) if len(xy) > 1 else None
         dense = np.asarray(line.coords) if line is not None else xy
         lon, lat = self.proj.to_lonlat(dense[:, 0], dense[:, 1])
@@ -317,6 +319,11 @@ class SeaRouter:
             length = float(np.sum(legs))
         coords = [(float(la), float(lo)) for la, lo in zip(lat, lon, strict=True)]
         return Route(coords, length, snap_a, snap_b)
+
+    def snap_m(self, lat: float, lon: float) -> float:
+        """How far (m) a position is from the routing water: 0 in the water; for a point on
+        land or off the sea, the distance its route would be snapped over."""
+        return self._snap(lat, lon)[1]
 
     def in_routing_water(self, lat: float, lon: float) -> bool:
         """Whether a point is inside the inset sea used for routing (no snap needed)."""

@@ -68,6 +68,12 @@ def sniff(path: Path, kind: FileKind | None = None
                                else None)
         if layout is not None:
             return (FileKind.radar if layout.kind == "radar" else FileKind.ais), layout, number
+        if nmea is None and kind in (FileKind.ais, FileKind.radar):
+            need = ("timestamp,lat,lon[,length_m,source]" if kind is FileKind.radar
+                    else "mmsi,timestamp,lat,lon,… (or DMA, MarineCadastre)")
+            raise UnknownFormatError(
+                f"{path}: --kind {kind.value} given, but header {header[:80]!r} lacks the "
+                f"{kind.value} columns {need}; fix the header")
         if nmea is None:
             raise UnknownFormatError(
                 f"{path}: header {header[:80]!r} is neither NMEA nor a known CSV layout (DMA, "

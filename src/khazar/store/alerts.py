@@ -15,11 +15,12 @@ from typing import Any
 
 from khazar.domain import Event
 from khazar.domain.alerts import Alert, AlertState, Note, Severity, Transition
-from khazar.errors import InputError
+from khazar.errors import InputError, NotFoundError
 from khazar.store.access import Db, reading, writing
 from khazar.store.backend import Session
 
 __all__ = [
+    "alert_ids_starting",
     "count_alerts_by_vessel",
     "get_alert",
     "insert_note",
@@ -27,6 +28,8 @@ __all__ = [
     "list_alerts",
     "list_notes",
     "list_transitions",
+    "pick_alert_id",
+    "resolve_alert_id",
     "stored_events",
     "upsert_alerts",
 ]
@@ -129,6 +132,42 @@ def get_alert(db: Db, alert_id: str) -> Alert:
     if row is None:
         raise InputError(f"no alert with id {alert_id!r}; list them with `khazar alerts --db …`")
     return _alert(row)
+
+
+def alert_ids_starting(db: Db, prefix: str, limit: int = 11) -> list[str]:
+    """Ids of the alerts that start with ``prefix`` (any case), sorted, at most ``limit``."""
+    like = prefix.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    rows = reading(db).execute(
+        "SELECT id FROM alerts WHERE lower(id) LIKE ? ESCAPE '\\' ORDER BY id LIMIT ?",
+        [like + "%", limit],
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def pick_alert_id(text: str, candidates: Sequence[str]) -> str:
+    """The one alert id ``text`` names among ``candidates`` (the ids starting with it): the
+    id itself, or a prefix of exactly one; :class:`NotFoundError` when none matches,
+    :class:`InputError` listing the matches when several do."""
+    wanted = text.strip().lower()
+    exact = [c for c in candidates if c.lower() == wanted]
+    if exact:
+        return exact[0]
+    if not candidates:
+        raise NotFoundError(f"no alert id starts with {text!r}; list them with "
+                            f"`khazar alerts --db …`")
+    if len(candidates) > 1:
+        shown = ", ".join(candidates[:10]) + (", …" if len(candidates) > 10 else "")
+        raise InputError(f"alert id {text!r} is ambiguous, it starts {shown}: type more of it")
+    return candidates[0]
+
+
+def resolve_alert_id(db: Db, text: str) -> str:
+    """The full id of the alert ``text`` names: its id or a unique prefix of it (see
+    :func:`pick_alert_id`)."""
+    if not text.strip():
+        raise InputError("an alert id is needed (a unique prefix is enough); list them with "
+                         "`khazar alerts --db …`")
+    return pick_alert_id(text, alert_ids_starting(db, text.strip()))
 
 
 def upsert_alerts(db: Db, alerts: Sequence[Alert]) -> None:

@@ -226,12 +226,12 @@ def test_handover_does_not_escalate_and_escalate_is_an_audited_command(db: Path)
 def test_listen_refuses_a_port_out_of_range_before_binding(tmp_path: Path) -> None:
     # was OverflowError from bind() after the runtime had started
     message = _refused("listen", "--db", str(tmp_path / "k.duckdb"), "--udp", "70000")
-    assert message == "--udp 70000 is out of range: allowed 1..65535"
+    assert message == "--udp 70000 is out of range: allowed 0..65535"
 
 
 def test_serve_refuses_a_port_out_of_range_before_starting(tmp_path: Path) -> None:
-    message = _refused("serve", "--db", str(tmp_path / "k.duckdb"), "--port", "0")
-    assert message == "--port 0 is out of range: allowed 1..65535"
+    message = _refused("serve", "--db", str(tmp_path / "k.duckdb"), "--port", "70000")
+    assert message == "--port 70000 is out of range: allowed 0..65535"
 
 
 def test_map_refuses_an_absurd_resolution(tmp_path: Path) -> None:

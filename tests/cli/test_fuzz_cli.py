@@ -236,7 +236,7 @@ def test_every_command_exits_cleanly_on_fuzzed_arguments(
     seen: dict[str, int] = {}
     failures: dict[tuple[str, str], str] = {}
 
-    @settings(max_examples=int(os.environ.get("KHAZAR_FUZZ_EXAMPLES", "250")), deadline=None,
+    @settings(max_examples=int(os.environ.get("KHAZAR_FUZZ_EXAMPLES", "200")), deadline=None,
               suppress_health_check=list(HealthCheck), derandomize=True, database=None)
     @given(argv=strategy)
     def run(argv: list[str]) -> None:

@@ -136,8 +136,8 @@ def check_range(option: str, value: float, lo: float, hi: float, unit: str = "",
 
 
 def check_port(option: str, port: int) -> None:
-    """A TCP/UDP port a listener can bind: 1..65535."""
-    check_range(option, port, 1, 65535)
+    """A TCP/UDP port a listener can bind: 0..65535 (0: any free port)."""
+    check_range(option, port, 0, 65535)
 
 
 def parse_point(text: str, option: str) -> tuple[float, float]:

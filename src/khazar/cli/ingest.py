@@ -124,7 +124,8 @@ def ingest(
                     "total": total.as_dict()})
     else:
         _summary(results, total)
-    empty = [(n, r) for n, r in results if not r.skipped and _yielded(r) == 0]
+    empty = [(n, r) for n, r in results
+             if not r.skipped and r.accepted <= _header_lines(Path(n), kind)]
     if empty:
         raise InputError("; ".join(
             f"{n}: nothing accepted from {r.lines:,} lines ({_reasons(r)})" for n, r in empty)
@@ -132,10 +133,11 @@ def ingest(
             "ais|radar)")
 
 
-def _yielded(r: IngestResult) -> int:
-    """Records a file gave: stored, or already in the store (re-read with --force)."""
-    return (r.positions + r.statics + r.base_stations + r.detections + r.duplicates
-            + r.no_position)
+def _header_lines(path: Path, kind: FileKind | None) -> int:
+    """1 for a CSV file (its header is counted as an accepted line), 0 for NMEA."""
+    from khazar.ingest.files import sniff
+
+    return 1 if sniff(path, kind)[1] is not None else 0
 
 
 def _reasons(r: IngestResult) -> str:

@@ -86,9 +86,11 @@ def test_stale_track_is_extrapolated_only_so_far_and_held_still() -> None:
 def test_target_heading_ashore_stops_at_the_coast() -> None:
     coast_lon = 50.2  # water west of it, land east
     in_water = lambda lat, lon: lon < coast_lon  # noqa: E731
-    target = estimate_motion(_eastward_fixes(12.0), T0 + timedelta(minutes=15))
+    # a cap long enough for the line to reach the coast (30 min at 12 kn stops short of it)
+    target = estimate_motion(_eastward_fixes(12.0), T0 + timedelta(minutes=15),
+                             max_extrapolate_s=3 * 3600.0)
     held = stop_at_shore(target, in_water, horizon_s=6 * 3600.0)
-    assert held.speed_kn == 0.0
+    assert held.speed_kn == 0.0 and not held.capped(3600.0)
     assert held.lon < coast_lon and held.lon == pytest.approx(coast_lon, abs=1e-3)
     offshore = stop_at_shore(target, lambda lat, lon: True, horizon_s=6 * 3600.0)
     assert offshore == target  # a line that stays in water is left alone

@@ -36,7 +36,13 @@ from khazar.store.triage import (
     vessel_identities,
 )
 
-__all__ = ["PlaceNames", "alert_detail", "alert_features", "place_names"]
+__all__ = ["TRIAGE_FIELDS", "PlaceNames", "alert_detail", "alert_features", "place_names"]
+
+#: what the watch floor's list adds to an alert's one shape (:func:`alert_features`)
+TRIAGE_FIELDS = frozenset({
+    "title", "title_az", "vessel_name", "other_vessel_name", "asset_name", "zone_name",
+    "escalated_at", "incident_id", "incident_size", "notes_count",
+})
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,6 +73,10 @@ def test_the_issue_title() -> None:
 def test_flag_and_ship_type_words() -> None:
     assert flag_of(423451002) == "Azerbaijan" and flag_of(273000001) == "Russia"
     assert flag_of(422000001) == "Iran" and flag_of(999000001) is None
+    # the simulator's foreign flags are all known
+    from khazar.sim.scenarios.base import FOREIGN_MIDS
+
+    assert all(flag_of(mid * 1_000_000 + 1) for mid in FOREIGN_MIDS)
     assert flag_of(None) is None and flag_of(12345) is None
     assert ship_type_text(80) == "tanker" and ship_type_text(84) == "tanker"
     assert ship_type_text(30) == "fishing" and ship_type_text(0) is None

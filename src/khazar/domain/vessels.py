@@ -43,6 +43,8 @@ MID_FLAGS: dict[int, str] = {
     **_many((308, 309, 311), "Bahamas"),
     **_many(range(375, 378), "Saint Vincent and the Grenadines"),
     **_many(range(563, 567), "Singapore"), 477: "Hong Kong",
+    518: "Cook Islands", 620: "Comoros", 667: "Sierra Leone", 312: "Belize",
+    341: "Saint Kitts and Nevis", 577: "Vanuatu", 511: "Palau", 572: "Tuvalu", 671: "Togo",
     **_many((338, 366, 367, 368, 369), "United States"), 316: "Canada",
 }
 

@@ -71,6 +71,9 @@ def place_names(geo: Any) -> PlaceNames:
     )
 
 
+_ZONE_TYPES = frozenset({"zone_entry", "zone_exit"})
+
+
 def _gap(settings: Settings) -> timedelta:
     return timedelta(minutes=settings.alerts.incident_gap_min)
 
@@ -88,7 +91,9 @@ def _enrich(
     other = vessels.get(alert.other_mmsi) if alert.other_mmsi is not None else None
     asset_name = names.asset_name(alert.asset_id) if alert.asset_id in names.assets else None
     zone_name = names.zone_name(alert.zone_id) if alert.zone_id in names.zones else None
-    place = short_place(asset_name) or short_place(zone_name)
+    # a zone crossing is titled by its zone (the platform's safety zone), the rest by asset
+    place = (short_place(zone_name) or short_place(asset_name)
+             if alert.type in _ZONE_TYPES else short_place(asset_name) or short_place(zone_name))
     titles = alert_titles(alert.type, vessel.name if vessel else None, alert.mmsi, place,
                           other.name if other else None, alert.other_mmsi)
     when = escalated_at.get(alert.id)

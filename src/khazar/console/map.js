@@ -11,6 +11,7 @@
   const ZONE_COLOURS = {
     territorial_sea: "#2f80ed", fishery_zone: "#56ccf2", platform_safety: "#eb5757",
     pipeline_corridor: "#f2994a", port_approach: "#6fcf97", border_sector: "#bb6bd9",
+    terminal_safety: "#eb5757",
   };
   const EMPTY = { type: "FeatureCollection", features: [] };
 
@@ -27,7 +28,11 @@
   // which on a software-GL console (SwiftShader) cost more than everything else drawn.
   const PARTS = ["land", "zones", "assets", "ports", "patrols", "plan", "tracks", "dispatch", "alerts", "fleet"];
   // zones big enough to cover much of the view are outlined only (no fill overdraw)
-  const FILLED_ZONES = ["platform_safety", "pipeline_corridor", "port_approach"];
+  const FILLED_ZONES = ["platform_safety", "terminal_safety", "pipeline_corridor", "port_approach"];
+  //: alert rings by severity (exercise alerts purple); the legend draws the same
+  const SEVERITY_COLOURS = { critical: "#ff3b30", high: "#ff9500", medium: "#ffcc00", low: "#8e8e93" };
+  const EXERCISE_COLOUR = "#b36bff";
+  const FLEET_COLOURS = { available: "#3ddc97", on_patrol: "#56ccf2", dispatched: "#ff9500", maintenance: "#8e8e93" };
 
   function style() {
     return {
@@ -119,6 +124,8 @@
       // the selected vessel's ring moves every second: a source of its own (a circle layer
       // needs no clipping mask), so the geography is not re-tiled for it
       map.addSource("selected", { type: "geojson", data: EMPTY });
+      // the alert opened in the queue: a wide white ring around its own (a source of its own too)
+      map.addSource("selected-alert", { type: "geojson", data: EMPTY });
       // the coastline is the land's fill outline (1 px GL lines, one primitive a segment)
       // rather than a line layer of its own over a second copy of the water polygon (two
       // triangles a segment plus the joins): the water is no longer in the source at all
@@ -167,20 +174,31 @@
             "assets", "#1b1f24",
             "plan", ["case", ["get", "off_plan"], "#ff3b30", "#3ddc97"],
             "dispatch", "#ffffff",
-            "alerts", ["case", ["==", ["get", "exercise"], true], "#b36bff",
-              ["match", ["get", "severity"], "critical", "#ff3b30",
-                "high", "#ff9500", "medium", "#ffcc00", "#8e8e93"]],
+            "alerts", ["case", ["==", ["get", "exercise"], true], EXERCISE_COLOUR,
+              ["match", ["get", "severity"], "critical", SEVERITY_COLOURS.critical,
+                "high", SEVERITY_COLOURS.high, "medium", SEVERITY_COLOURS.medium, SEVERITY_COLOURS.low]],
             "rgba(0,0,0,0)"],
         } });
       map.addLayer(vessels.layer);
       map.addLayer({ id: "fleet", type: "circle", source: "geo", filter: part("fleet"),
         paint: { "circle-radius": 6, "circle-color": "rgba(0,0,0,0)", "circle-stroke-width": 2,
-                 "circle-stroke-color": ["match", ["get", "status"], "available", "#3ddc97",
-                   "dispatched", "#ff9500", "on_patrol", "#56ccf2", "maintenance", "#8e8e93", "#cfd8dc"] } });
+                 "circle-stroke-color": ["match", ["get", "status"], "available", FLEET_COLOURS.available,
+                   "dispatched", FLEET_COLOURS.dispatched, "on_patrol", FLEET_COLOURS.on_patrol,
+                   "maintenance", FLEET_COLOURS.maintenance, "#cfd8dc"] } });
+      map.addLayer({ id: "selected-alert", type: "circle", source: "selected-alert",
+        paint: { "circle-radius": 20, "circle-color": "rgba(255,255,255,0.12)", "circle-stroke-width": 3,
+                 "circle-stroke-color": "#ffffff" } });
       map.addLayer({ id: "selected", type: "circle", source: "selected",
         paint: { "circle-radius": 14, "circle-color": "rgba(0,0,0,0)", "circle-stroke-width": 2,
                  "circle-stroke-color": "#ffffff" } });
-      map.on("click", (e) => { const mmsi = vessels.pick(e.point); if (mmsi !== null) onVesselClick(mmsi); });
+      map.on("click", (e) => {
+        const mmsi = vessels.pick(e.point);
+        if (mmsi !== null) { onVesselClick(mmsi); return; }
+        // an alert ring: open that alert in the queue
+        const box = [[e.point.x - 8, e.point.y - 8], [e.point.x + 8, e.point.y + 8]];
+        const hit = map.queryRenderedFeatures(box, { layers: ["points"] }).find((f) => f.properties.part === "alerts");
+        if (hit && map.khazarOnAlertClick) map.khazarOnAlertClick(hit.properties.id);
+      });
       let hover = false;
       map.on("mousemove", (e) => {
         onMove(e.lngLat);
@@ -215,6 +233,13 @@
       { type: "Feature", geometry: { type: "Point", coordinates: lngLat }, properties: {} }] } : EMPTY);
   }
 
+  /** Mark the alert opened in the queue (a Feature), or none (null). */
+  function setSelectedAlert(map, f) {
+    const src = map && map.getSource("selected-alert");
+    if (src) src.setData(f ? { type: "FeatureCollection", features: [
+      { type: "Feature", geometry: f.geometry, properties: { id: f.properties.id } }] } : EMPTY);
+  }
+
   /** Show or hide layers by name (the point layers' names switch their part of "points"). */
   function setVisible(map, layers, visible) {
     const hidden = map.khazarHiddenPoints || (map.khazarHiddenPoints = new Set());
@@ -229,5 +254,6 @@
     }
   }
 
-  window.KhazarMap = { create, setData, setSelected, setVisible, KIND_COLOURS, ZONE_COLOURS, EMPTY };
+  window.KhazarMap = { create, setData, setSelected, setSelectedAlert, setVisible, KIND_COLOURS, ZONE_COLOURS,
+    SEVERITY_COLOURS, EXERCISE_COLOUR, FLEET_COLOURS, EMPTY };
 })();

@@ -111,6 +111,7 @@
     state.pictureTime = fc.pictureTime;
     state.mapVessels.setFeatures(fc.features, again && !t ? "replace" : "reset", !t);
     state.dirty = true;
+    if (state.vesselRequests === 1 && state.alerts) renderAlerts();  // the vessels' names, once known
     flushVessels();
   }
   function exerciseParam() { return state.exercise ? "&exercise=true" : ""; }
@@ -185,6 +186,9 @@
           const q = d.properties || d;
           q.notes = [...(q.notes || []), note];
         }
+        for (const i of document.querySelectorAll(".alert-detail .act-note-text")) {
+          if (i.closest("[data-alert-id]").dataset.alertId === id) i.value = "";
+        }
         message("");
         renderAlerts();
         loadDetail(id);
@@ -240,7 +244,17 @@
   }
   async function loadDetail(id) {
     try {
-      state.details.set(id, await api.get("/alerts/" + encodeURIComponent(id)));
+      const d = await api.get("/alerts/" + encodeURIComponent(id));
+      const q = d.properties || d;
+      if (q.events === undefined && q.event_ids && q.event_ids.length && q.mmsi !== null) {
+        // a server without the detail's events: its events from the collection, by id
+        const wanted = new Set(q.event_ids);
+        const fc = await api.get("/events?limit=1000&mmsi=" + q.mmsi + (q.exercise ? "&exercise=true" : "") +
+          "&datetime=" + encodeURIComponent(q.first_ts.slice(0, 19) + "Z/" + q.last_ts.slice(0, 19) + "Z"));
+        q.events = fc.features.filter((f) => wanted.has(f.properties.id))
+          .sort((a, b) => String(a.properties.start).localeCompare(String(b.properties.start)));
+      }
+      state.details.set(id, d);
     } catch (err) {
       if (err.status === 401) return showLogin();
       state.details.set(id, { error: err.message });
@@ -278,7 +292,23 @@
   function renderAlerts() {
     const boats = state.fleet ? state.fleet.features.map((f) => f.properties) : [];
     const now = state.pictureTime ? new Date(state.pictureTime).getTime() : Date.now();
-    P.renderAlerts($("panel-alerts"), state.alerts, state.me, boats, alertActions, state.selectedAlert, now);
+    const picture = (mmsi) => { const f = state.vessels.get(mmsi); return f ? f.properties : null; };
+    // the queue is drawn again on every change: what is being typed (a note, a reason) stays
+    const panel = $("panel-alerts"), typed = [], active = document.activeElement;
+    let focus = null;
+    for (const i of panel.querySelectorAll("input, select")) {
+      const key = [i.closest("[data-alert-id]")?.dataset.alertId, i.className];
+      typed.push([key, i.value]);
+      if (i === active) focus = key;
+    }
+    P.renderAlerts(panel, state.alerts, state.me, boats, alertActions, state.selectedAlert, now, picture);
+    for (const [[id, cls], value] of typed) {
+      const i = [...panel.querySelectorAll("input, select")].find((e) =>
+        e.className === cls && e.closest("[data-alert-id]")?.dataset.alertId === id);
+      if (!i) continue;
+      if (i.tagName === "INPUT" || [...i.options].some((o) => o.value === value)) i.value = value;
+      if (focus && focus[0] === id && focus[1] === cls) i.focus();
+    }
   }
   function drawRoutes() {
     // the routes of the picture shown: live or exercise; none while replaying history

@@ -270,6 +270,11 @@
       "place.port:harbour-nabran": "Nabran fishing harbour",
       "place.port:harbour-siyazan": "Siyazan coast fishing harbour",
       "place.port:harbour-hovsan": "Hovsan fishing harbour",
+      "base.Baku": "Baku",
+      "base.Sangachal": "Sangachal",
+      "base.Sumqayit": "Sumqayit",
+      "base.Lankaran": "Lankaran",
+      "base.Neft Daslari": "Neft Daslari",
     },
     az: {
       "login.subtitle": "Xəzər dəniz nəzarəti · daxil olun",
@@ -537,6 +542,11 @@
       "place.port:harbour-nabran": "Nabran balıqçı limanı",
       "place.port:harbour-siyazan": "Siyəzən sahili balıqçı limanı",
       "place.port:harbour-hovsan": "Hövsan balıqçı limanı",
+      "base.Baku": "Bakı",
+      "base.Sangachal": "Səngəçal",
+      "base.Sumqayit": "Sumqayıt",
+      "base.Lankaran": "Lənkəran",
+      "base.Neft Daslari": "Neft Daşları",
     },
   };
   let lang = localStorage.getItem("khazar.lang") || "en";

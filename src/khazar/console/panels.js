@@ -99,6 +99,9 @@
     if (id && window.KhazarI18n.has("place." + id)) return t("place." + id);
     return name || id || null;
   }
+  function baseName(base) {
+    return base && window.KhazarI18n.has("base." + base) ? t("base." + base) : base;
+  }
   function typeName(type) {
     return window.KhazarI18n.has("type." + type) ? t("type." + type) : String(type || "").replace(/_/g, " ");
   }
@@ -110,17 +113,28 @@
     const place = placeName(p.asset_id, p.asset_name);
     return place ? t("type.at").replace("{type}", typeName(p.type)).replace("{place}", place) : typeName(p.type);
   }
-  function vesselLabel(p) {
-    if (p.mmsi === null || p.mmsi === undefined) return t("vessel.unknown");
-    return (p.vessel_name ? p.vessel_name + " · " : "") + "MMSI " + p.mmsi;
+  /** The vessel's name: the server's (vessel_name), else the picture's static data. */
+  function vesselName(p, picture) {
+    if (p.vessel_name) return p.vessel_name;
+    const v = picture && p.mmsi !== null && p.mmsi !== undefined ? picture(p.mmsi) : null;
+    return (v && v.name) || null;
   }
-  function hhmm(iso) {
+  function vesselLabel(p, picture) {
+    if (p.mmsi === null || p.mmsi === undefined) return t("vessel.unknown");
+    const name = vesselName(p, picture);
+    return (name ? name + " · " : "") + "MMSI " + p.mmsi;
+  }
+  /** HH:MM UTC; with the date too when it is not the day of `ref` (the alert's). */
+  function hhmm(iso, ref) {
     const d = new Date(iso);
-    return isNaN(d) ? String(iso) : d.toISOString().slice(11, 16) + " UTC";
+    if (isNaN(d)) return String(iso || "—");
+    const r = ref ? new Date(ref) : null;
+    const day = r && !isNaN(r) && r.toISOString().slice(0, 10) !== d.toISOString().slice(0, 10);
+    return (day ? d.toISOString().slice(0, 10) + " " : "") + d.toISOString().slice(11, 16) + " UTC";
   }
 
   function alertCard(f, ctx) {
-    const { me, boats, actions, selected, now } = ctx;
+    const { me, actions, selected, now } = ctx;
     const may = (a) => me && me.actions.includes(a);
     const p = f.properties;
     const isSel = selected === p.id;
@@ -141,7 +155,7 @@
           age !== null && age >= 0 ? t("alerts.open_for").replace("{age}", fmtAge(age)) : hhmm(p.first_ts))),
       el("div", { class: "alert-title", title: p.summary || null }, alertTitle(p)),
       el("div", { class: "alert-meta alert-who" },
-        el("span", { class: "alert-vessel" }, vesselLabel(p)),
+        el("span", { class: "alert-vessel" }, vesselLabel(p, ctx.picture)),
         p.asset_id ? el("span", { class: "alert-asset" }, " · " + placeName(p.asset_id, p.asset_name)) : null),
       el("div", { class: "alert-meta" }, t("alerts.first") + " " + hhmm(p.first_ts) +
         (p.escalated && p.escalated_at ? " · " + t("alerts.escalated_at").replace("{time}", hhmm(p.escalated_at)) : "")),
@@ -167,11 +181,11 @@
     return card;
   }
 
-  function renderAlerts(container, fc, me, boats, actions, selected, now) {
+  function renderAlerts(container, fc, me, boats, actions, selected, now, picture) {
     container.replaceChildren();
     const feats = (fc && fc.features) || [];
     if (!feats.length) { container.append(el("p", { class: "muted" }, t("alerts.none"))); return; }
-    const ctx = { me, boats, actions, selected, now };
+    const ctx = { me, boats, actions, selected, now, picture };
     for (const group of triage(feats)) {
       if (group.length === 1) { container.append(alertCard(group[0], ctx)); continue; }
       const box = el("div", { class: "incident", "data-incident": group[0].properties.incident_id },
@@ -195,7 +209,9 @@
     if (!detail) { box.append(el("p", { class: "muted small" }, t("detail.loading"))); return box; }
     if (detail.error) { box.append(el("p", { class: "warn small" }, t("detail.unavailable") + ": " + detail.error)); return box; }
     const d = detail.properties || detail;
-    const v = d.vessel || { mmsi: p.mmsi, name: p.vessel_name };
+    // the server's vessel block, else what the picture knows of the MMSI
+    const seen = ctx.picture && p.mmsi !== null && p.mmsi !== undefined ? ctx.picture(p.mmsi) : null;
+    const v = d.vessel || (seen ? { ...seen, mmsi: p.mmsi } : { mmsi: p.mmsi, name: p.vessel_name });
     if (v && v.mmsi !== null && v.mmsi !== undefined) {
       box.append(section(t("detail.vessel"), el("table", { class: "kv detail-vessel" },
         row(t("vessel.name"), v.name || "—", "vessel-name"),
@@ -216,7 +232,7 @@
     box.append(section(t("detail.events"), events.length ? el("table", { class: "grid detail-events small" },
       ...events.map((e) => {
         const q = e.properties || e;
-        return el("tr", {}, el("td", { class: "mono" }, hhmm(q.start || q.ts)),
+        return el("tr", {}, el("td", { class: "mono" }, hhmm(q.start || q.ts, p.first_ts)),
           el("td", {}, typeName(q.type)),
           el("td", { class: "muted" }, placeName(q.asset_id, q.asset_name) || q.zone_name || q.zone_id || ""));
       })) : el("p", { class: "muted small" }, t("detail.no_events"))));
@@ -225,7 +241,7 @@
       ...history.map((h) => {
         const change = !h.from ? t("history.created") + " → " + t("state." + h.to)
           : h.from === h.to ? t("history.escalated") : t("state." + h.from) + " → " + t("state." + h.to);
-        return el("li", {}, el("span", { class: "mono" }, hhmm(h.ts)), " ", el("b", {}, change),
+        return el("li", {}, el("span", { class: "mono" }, hhmm(h.ts, p.first_ts)), " ", el("b", {}, change),
           h.boat ? " · " + h.boat : "", " · " + t("detail.by").replace("{who}", h.actor),
           h.reason ? el("div", { class: "muted" }, h.reason) : null);
       })) : el("p", { class: "muted small" }, t("detail.no_history"))));
@@ -235,7 +251,7 @@
     text.addEventListener("keydown", (e) => { if (e.key === "Enter") addNote(); });
     box.append(section(t("detail.notes"),
       notes.length ? el("ul", { class: "detail-notes small" }, ...notes.map((n) => el("li", { class: "note" },
-        el("div", { class: "muted" }, el("span", { class: "mono" }, hhmm(n.ts)), " · ", el("b", { class: "note-author" }, n.author)),
+        el("div", { class: "muted" }, el("span", { class: "mono" }, hhmm(n.ts, p.first_ts)), " · ", el("b", { class: "note-author" }, n.author)),
         el("div", { class: "note-text" }, n.text)))) : el("p", { class: "muted small" }, t("detail.no_notes")),
       el("div", { class: "alert-actions" }, text, el("button", { type: "button", class: "act-note",
         disabled: !may("alerts.note"), onclick: addNote }, t("alerts.note")))));
@@ -298,10 +314,10 @@
       table.append(el("tr", { class: "dispatch-row" + (o.recommended ? " recommended" : ""), "data-boat": o.boat },
         el("td", { title: o.recommended ? t("dispatch.recommended") : null },
           el("span", { class: "mono" }, (o.recommended ? "★ " : "") + o.boat),
-          el("div", { class: "small muted" }, o.base)),
+          el("div", { class: "small muted" }, baseName(o.base))),
         el("td", { class: "mono eta" }, o.eta_min === null ? t("dispatch.cannot") : num(o.eta_min, 0, t("unit.min"))),
         el("td", { class: "mono" }, num(o.distance_nm, 1, t("unit.nm"))),
-        el("td", { class: "mono" }, num(o.course_deg, 0, "°")),
+        el("td", { class: "mono" }, o.course_deg === null || o.course_deg === undefined ? "—" : Math.round(o.course_deg) + "°"),
         el("td", {}, el("button", { type: "button", class: "act-send", disabled: !allowed || o.eta_min === null,
           onclick: () => actions.dispatch(plan.alert_id, o.boat) }, t("dispatch.send")))));
     }
@@ -370,7 +386,7 @@
       }
       table.append(el("tr", { "data-boat": p.name },
         el("td", {}, el("span", { class: "mono" }, p.name),
-          el("div", { class: "small muted" }, p.base + " · " + p.cruise_speed_kn + "/" + p.max_speed_kn + " " + t("unit.kn"))),
+          el("div", { class: "small muted" }, baseName(p.base) + " · " + p.cruise_speed_kn + "/" + p.max_speed_kn + " " + t("unit.kn"))),
         status,
         el("td", { class: "mono small" }, p.lat_dm, el("br"), p.lon_dm,
           p.position_source === "base" ? el("div", { class: "muted" }, t("fleet.at_base")) : null),

@@ -316,6 +316,16 @@ def test_a_watch_officers_shift(watch: str) -> None:
             page.locator(f".alert-card[data-alert-id='{shown[1]}'] .alert-title").click()
             page.locator(f".alert-detail[data-alert-id='{shown[1]}'] .detail-history li"
                          ).first.wait_for(timeout=15_000)
+            # its vessel's track (a spoofer's) is drawn as sailed: no leg jumps to a
+            # spoofed fix (a jump drew a band a hundred pixels wide across the chart)
+            page.wait_for_function("(window.khazarConsole.map.khazarParts.tracks || []).length",
+                                   timeout=15_000)
+            legs = page.evaluate("""window.khazarConsole.map.khazarParts.tracks.flatMap((f) =>
+              f.geometry.type === 'MultiLineString' ? f.geometry.coordinates
+                                                    : [f.geometry.coordinates])""")
+            longest = max(60 * ((a[0] - b[0]) ** 2 * 0.58 + (a[1] - b[1]) ** 2) ** 0.5
+                          for leg in legs for a, b in zip(leg, leg[1:], strict=False))
+            assert longest < 2.0, longest  # nm between consecutive fixes
             page.locator(f".alert-card[data-alert-id='{shown[0]}'] .act-dispatch").click()
             page.locator(".dispatch-row").first.wait_for(timeout=30_000)
             page.evaluate("window.khazarConsole.map.jumpTo({zoom: 8.2, center: [50.3, 40.1]})")

@@ -153,7 +153,10 @@
         filter: all(part("plan"), ["==", ["geometry-type"], "LineString"]),
         paint: { "line-color": ["case", ["get", "off_plan"], "#ff3b30", "#3ddc97"], "line-width": 1.5,
                  "line-dasharray": [2, 1] } });
+      // round joins: a track that doubles back (a spoofed fix and back) drew a miter spike
+      // a hundred pixels wide with the default join
       map.addLayer({ id: "tracks", type: "line", source: "geo", filter: part("tracks"),
+        layout: { "line-join": "round", "line-cap": "round" },
         paint: { "line-color": "#e0e6ea", "line-width": 1.4, "line-opacity": 0.7 } });
       map.addLayer({ id: "dispatch-routes", type: "line", source: "geo",
         filter: all(part("dispatch"), ["==", ["geometry-type"], "LineString"]),
@@ -209,6 +212,25 @@
     return { map, ready, vessels };
   }
 
+  const JUMP_KN = 60;  // faster than any vessel here: a spoofed or bad fix, not a path
+  /** A track as the vessel sailed it: broken where consecutive fixes would need more than
+   *  JUMP_KN (a spoofed position is not a leg of the voyage). */
+  function splitJumps(f) {
+    const g = f.geometry, times = f.properties && f.properties.times;
+    if (!g || g.type !== "LineString" || !Array.isArray(times) || times.length !== g.coordinates.length) return f;
+    const parts = [[g.coordinates[0]]];
+    for (let i = 1; i < g.coordinates.length; i++) {
+      const [lon0, lat0] = g.coordinates[i - 1], [lon1, lat1] = g.coordinates[i];
+      const dx = (lon1 - lon0) * Math.cos((lat0 + lat1) / 2 * Math.PI / 180), dy = lat1 - lat0;
+      const nm = Math.hypot(dx, dy) * 60;
+      const h = Math.max((new Date(times[i]) - new Date(times[i - 1])) / 3.6e6, 1 / 3600);
+      if (nm / h > JUMP_KN) parts.push([]);
+      parts[parts.length - 1].push(g.coordinates[i]);
+    }
+    const legs = parts.filter((p) => p.length >= 2);
+    return { ...f, geometry: { type: "MultiLineString", coordinates: legs } };
+  }
+
   /** Replace one part of the map's data: basemap, zones, assets, patrols, plan, tracks,
    *  dispatch, alerts or fleet (a FeatureCollection, or null for none). */
   function setData(map, name, data) {
@@ -220,7 +242,7 @@
       parts.land = tag("land", landFromWater(data));
     } else {
       if (!PARTS.includes(name)) throw new Error("unknown map part " + name);
-      parts[name] = tag(name, feats);
+      parts[name] = tag(name, name === "tracks" ? feats.map(splitJumps) : feats);
     }
     const src = map.getSource("geo");
     if (src) src.setData({ type: "FeatureCollection", features: PARTS.flatMap((p) => parts[p] || []) });

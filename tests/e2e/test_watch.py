@@ -15,6 +15,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -301,8 +302,8 @@ def test_a_watch_officers_shift(watch: str) -> None:
                 assert _overlapping(boxes) == [], zoom
 
             # the tab bar fits, in both languages, on both console sizes
-            for size in ({"width": 1440, "height": 900}, {"width": 1280, "height": 800}):
-                page.set_viewport_size(size)
+            for width, height in ((1440, 900), (1280, 800)):
+                page.set_viewport_size({"width": width, "height": height})
                 for lang in ("en", "az"):
                     page.click(f"#app-view button.lang[data-lang={lang}]")
                     page.wait_for_timeout(200)
@@ -324,7 +325,7 @@ def test_a_watch_officers_shift(watch: str) -> None:
               f.geometry.type === 'MultiLineString' ? f.geometry.coordinates
                                                     : [f.geometry.coordinates])""")
             longest = max(60 * ((a[0] - b[0]) ** 2 * 0.58 + (a[1] - b[1]) ** 2) ** 0.5
-                          for leg in legs for a, b in zip(leg, leg[1:], strict=False))
+                          for leg in legs for a, b in pairwise(leg))
             assert longest < 2.0, longest  # nm between consecutive fixes
             page.locator(f".alert-card[data-alert-id='{shown[0]}'] .act-dispatch").click()
             page.locator(".dispatch-row").first.wait_for(timeout=30_000)

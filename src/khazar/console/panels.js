@@ -211,7 +211,11 @@
     const d = detail.properties || detail;
     // the server's vessel block, else what the picture knows of the MMSI
     const seen = ctx.picture && p.mmsi !== null && p.mmsi !== undefined ? ctx.picture(p.mmsi) : null;
-    const v = d.vessel || (seen ? { ...seen, mmsi: p.mmsi } : { mmsi: p.mmsi, name: p.vessel_name });
+    const v = d.vessel ? { ...(seen || {}), ...d.vessel } : (seen ? { ...seen, mmsi: p.mmsi } : { mmsi: p.mmsi, name: p.vessel_name });
+    const code = v.ship_type_code ?? (typeof v.ship_type === "number" ? v.ship_type : null);
+    // the type in the console's language: the picture's kind, with the AIS code
+    const vtype = v.kind ? t("kind." + v.kind) + (code !== null ? " (" + code + ")" : "")
+      : (v.ship_type !== null && v.ship_type !== undefined ? String(v.ship_type) : "—");
     if (v && v.mmsi !== null && v.mmsi !== undefined) {
       box.append(section(t("detail.vessel"), el("table", { class: "kv detail-vessel" },
         row(t("vessel.name"), v.name || "—", "vessel-name"),
@@ -219,8 +223,7 @@
         row(t("vessel.imo"), v.imo || "—", "mono"),
         row(t("vessel.callsign"), v.callsign || "—", "mono"),
         row(t("vessel.flag"), v.flag || "—"),
-        row(t("vessel.type"), v.kind ? t("kind." + v.kind) + (v.ship_type ? " (" + v.ship_type + ")" : "")
-          : (v.ship_type !== null && v.ship_type !== undefined ? String(v.ship_type) : "—")),
+        row(t("vessel.type"), vtype),
         row(t("vessel.length"), v.length_m ? Math.round(v.length_m) + " " + t("unit.m") : "—"))));
     }
     const assets = d.assets || (p.asset_id ? [{ id: p.asset_id, name: p.asset_name }] : []);
@@ -276,7 +279,7 @@
       box.append(section(t("detail.incident"), el("ul", { class: "detail-incident small" }, ...linked.map((a) => {
         const q = typeof a === "string" ? { id: a } : (a.properties || a);
         return el("li", {}, el("a", { href: "#", onclick: (e) => { e.preventDefault(); actions.select(q.id); } },
-          (q.severity ? t("severity." + q.severity) + " · " : "") + (q.type ? alertTitle(q) : q.id)));
+          (q.severity ? t("severity." + q.severity) + " · " : "") + (q.title || q.type ? alertTitle(q) : q.id)));
       }))));
     }
     if (p.state === "acknowledged" || p.state === "assigned") {

@@ -186,11 +186,12 @@ def test_a_watch_officers_shift(watch: str) -> None:
             page.wait_for_selector(".alert-card", timeout=30_000)
             page.wait_for_function("window.khazarConsole.vesselCount() >= 20", timeout=30_000)
 
-            # the queue: severity first, then age (oldest first); escalations marked
+            # the queue: severity first, then age (longest waiting first); escalations marked
             api = page.evaluate("fetch('/api/alerts?state=new&state=acknowledged"
                                 "&state=assigned&limit=200').then(r => r.json())")
             alerts = {f["properties"]["id"]: f["properties"] for f in api["features"]}
             expected = sorted(alerts, key=lambda i: (SEV_RANK[alerts[i]["severity"]],
+                                                     alerts[i]["created_at"],
                                                      alerts[i]["first_ts"], i))
             shown = page.eval_on_selector_all(".alert-card", "es => es.map(e => e.dataset.alertId)")
             assert shown == expected

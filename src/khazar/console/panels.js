@@ -73,11 +73,13 @@
       el("button", { type: "button", onclick: () => onTrack(p.mmsi) }, t("vessel.track")));
   }
 
-  // --- the alert queue: severity first, then age (oldest first) ---------------------
+  // --- the alert queue: severity first, then age (longest waiting first: raised, then
+  // first seen), as the server orders GET /api/alerts ---------------------------------
   const SEV_RANK = { critical: 0, high: 1, medium: 2, low: 3 };
   function alertOrder(a, b) {
     const pa = a.properties, pb = b.properties;
     return (SEV_RANK[pa.severity] ?? 9) - (SEV_RANK[pb.severity] ?? 9) ||
+      String(pa.created_at || pa.first_ts).localeCompare(String(pb.created_at || pb.first_ts)) ||
       String(pa.first_ts).localeCompare(String(pb.first_ts)) || String(pa.id).localeCompare(String(pb.id));
   }
   /** The queue as the watch officer reads it: alerts of one incident together, the
@@ -142,7 +144,8 @@
         (p.escalated ? " escalated" : "") + (isSel ? " selected" : ""),
       "data-alert-id": p.id, "data-state": p.state, "data-severity": p.severity,
       "data-incident": p.incident_id || null });
-    const age = now && p.first_ts ? (now - new Date(p.first_ts).getTime()) / 1000 : null;
+    const raised = p.created_at || p.first_ts;
+    const age = now && raised ? (now - new Date(raised).getTime()) / 1000 : null;
     append(card,
       el("div", { class: "alert-head" },
         el("span", { class: "sev" }, t("severity." + p.severity)),

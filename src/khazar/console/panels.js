@@ -144,8 +144,8 @@
         (p.escalated ? " escalated" : "") + (isSel ? " selected" : ""),
       "data-alert-id": p.id, "data-state": p.state, "data-severity": p.severity,
       "data-incident": p.incident_id || null });
-    const raised = p.created_at || p.first_ts;
-    const age = now && raised ? (now - new Date(raised).getTime()) / 1000 : null;
+    // how long ago the behaviour began (picture time): what the officer weighs
+    const age = now && p.first_ts ? (now - new Date(p.first_ts).getTime()) / 1000 : null;
     append(card,
       el("div", { class: "alert-head" },
         el("span", { class: "sev" }, t("severity." + p.severity)),

@@ -186,6 +186,14 @@ def test_a_watch_officers_shift(watch: str) -> None:
             page.wait_for_selector(".alert-card", timeout=30_000)
             page.wait_for_function("window.khazarConsole.vesselCount() >= 20", timeout=30_000)
 
+            # a simulated day, hours behind the wall clock: the banner says so, with its time
+            picture = page.evaluate("fetch('/api/status').then(r => r.json())"
+                                    ".then(s => s.picture)")
+            assert picture["replay"], picture
+            banner = page.locator("#picture-banner")
+            banner.wait_for(state="visible", timeout=35_000)
+            assert picture["time"][:10] in (banner.text_content() or "")
+
             # the queue: severity first, then age (longest waiting first); escalations marked
             api = page.evaluate("fetch('/api/alerts?state=new&state=acknowledged"
                                 "&state=assigned&limit=200').then(r => r.json())")

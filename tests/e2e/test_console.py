@@ -66,6 +66,9 @@ def _plan_file(path: Path, run: object, settings: Any) -> Path:
                 sampled.append(p)
                 last_t = p[0]
         assert len(sampled) >= 2, (boat, len(pts))
+        # the shift runs on past the picture's time (deviation is judged only on shift):
+        # the boat holds its last planned point for an hour more
+        sampled.append((sampled[-1][0] + 3600, sampled[-1][1], sampled[-1][2]))
         feats.append({"type": "Feature",
                       "geometry": {"type": "LineString",
                                    "coordinates": [[lon, lat + shift_deg]

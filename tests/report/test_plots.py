@@ -73,9 +73,12 @@ def test_events_map_draws_security_events_last_above_the_crossings() -> None:
 
 
 def test_coverage_chart_labels_do_not_overlap(tmp_path: Path, kept: list[Figure]) -> None:
+    # as in the demo: most assets small and unpatrolled, bunched in a corner, a few large
+    # ones covered stretching the axes
     ids = [f"asset-{i:02d}-platform" for i in range(24)]
-    value = {k: 1.0 + 0.002 * i for i, k in enumerate(ids)}  # crowded: nearly equal values
-    coverage = {k: 0.5 + 0.001 * i for i, k in enumerate(ids)}
+    value = {k: 0.2 + 0.01 * i for i, k in enumerate(ids[:21])}
+    value.update({ids[21]: 12.0, ids[22]: 31.0, ids[23]: 60.0})
+    coverage = {k: 0.0 if i < 21 else 0.6 + 0.1 * (i - 21) for i, k in enumerate(ids)}
     plots.coverage_vs_value(value, coverage, tmp_path / "c.png")
     fig = kept[0]
     (ax,) = fig.axes

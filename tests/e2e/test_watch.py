@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from tests.api.simstore import HOURS, PASSWORD, START, build_sim_store
+from tests.e2e.browser import CHROMIUM, LAUNCH_ARGS, LocalOnly, needs_chromium
 from tests.e2e.test_i18n import dictionaries
 
 from khazar.api.server import KhazarServer, ServeOptions
@@ -30,22 +29,15 @@ from khazar.services.alerts import acknowledge_alert, escalate_alerts
 from khazar.store import alerts as alert_repo
 from khazar.store import open_store
 
-CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = Path(os.environ.get("KHAZAR_SCREENSHOTS") or ROOT / "test-artifacts")
 if not SHOTS.is_absolute():
     SHOTS = ROOT / SHOTS
 #: the boats whose shift starts two hours after the picture's last report
 OFF_SHIFT = ("SBS-01", "SBS-02")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run",
-               "--disable-quic", "--use-gl=swiftshader", "--enable-unsafe-swiftshader"]
 SEV_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
-pytestmark = pytest.mark.skipif(
-    shutil.which(CHROMIUM) is None,
-    reason=f"{CHROMIUM} is absent (scripts/setup-browser.sh installs it; make test runs it)",
-)
+pytestmark = needs_chromium
 
 
 def _late_plan(path: Path, settings: Any) -> Path:
@@ -155,23 +147,14 @@ def _tabs_fit(page: Any) -> None:
 
 
 def test_a_watch_officers_shift(watch: str) -> None:
-    from playwright.sync_api import Route, sync_playwright
+    from playwright.sync_api import sync_playwright
 
     url = watch
-    local = urlsplit(url).netloc
-    blocked: list[str] = []
+    guard = LocalOnly(url)
     english = dictionaries()["en"]
     azeri = dictionaries()["az"]
     #: English words that are not also Azerbaijani ones (MMSI, IMO, Plan, Tanker are both)
     english_only = set(english.values()) - set(azeri.values())
-
-    def guard(route: Route) -> None:
-        target = urlsplit(route.request.url)
-        if target.scheme in ("data", "blob") or target.netloc == local:
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
@@ -362,4 +345,4 @@ def test_a_watch_officers_shift(watch: str) -> None:
             assert errors == []
         finally:
             browser.close()
-    assert blocked == [], f"non-local requests were attempted: {blocked}"
+    assert guard.blocked == [], f"non-local requests were attempted: {guard.blocked}"

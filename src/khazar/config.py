@@ -375,6 +375,11 @@ class AlertSettings(_Section):
     history_scale: float = Field(
         3.0, gt=0, description="previous alerts+events at which history counts ~63 %"
     )
+    incident_gap_min: float = Field(
+        60.0, ge=0,
+        description="alerts of one vessel (or pair) overlapping or this close in time are "
+        "one incident",
+    )
 
     @field_validator("rules")
     @classmethod
@@ -395,6 +400,12 @@ class DispatchSettings(_Section):
         3600.0, gt=0,
         description="a boat's latest AIS fix places it when it is less than this many seconds "
         "older than the decision time; an older fix (or none) places it at its base",
+    )
+    max_extrapolation_min: float = Field(
+        30.0, gt=0,
+        description="the target's fitted course is followed at most this many minutes past "
+        "its last fix to find the intercept point; beyond it the target is held there "
+        "(the answer says capped)",
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import closing
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -86,6 +87,14 @@ def test_exercise_is_detected_flagged_scored(url_server: tuple[str, KhazarServer
         live = operator.get("/api/alerts").json()["features"]
         assert all(not f["properties"]["exercise"] for f in live)
         assert operator.get("/api/vessels").json()["numberMatched"] == 0  # live picture clean
+        # one clock: a replay at 900 × real time ends at the wall clock, never ahead of it
+        picture = operator.get("/api/vessels", params={"exercise": "true"}).json()
+        wall = datetime.now(UTC)
+        assert datetime.fromisoformat(picture["pictureTime"]) <= wall
+        run0 = director.get(f"/api/exercises/{run_id}").json()
+        assert datetime.fromisoformat(run0["sim_end"]) <= wall + timedelta(seconds=5)
+        assert datetime.fromisoformat(run0["sim_start"]) < datetime.fromisoformat(
+            run0["started_at"])
         aid = alert["id"]
         assert operator.post(f"/api/alerts/{aid}/acknowledge").status_code == 200
         plan = operator.get(f"/api/alerts/{aid}/dispatch").json()

@@ -6,11 +6,13 @@ import json
 import socket
 import time
 from contextlib import closing
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from tests.api.conftest import Served
 from tests.api.feed import position_lines, static_lines
+
+from khazar.api.routes_live import picture_clock
 
 NEW_MMSI = 423777001
 
@@ -50,6 +52,23 @@ def test_udp_position_reaches_sse_and_vessels(served: Served) -> None:
                        headers={"Authorization": f"Bearer {info['token']}"}, timeout=30).json()
     assert status["counters"]["feed.received"] >= len(lines)
     assert status["counters"].get("feed.dropped", 0) == 0
+    picture = status["picture"]  # a live feed: the picture's clock is the wall's
+    assert picture["time"] == now.isoformat() and picture["replay"] is False
+    assert 0 <= picture["wall_lag_s"] < 60
+
+
+def test_picture_clock_says_when_the_data_is_a_replay() -> None:
+    now = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
+    live = picture_clock((now - timedelta(seconds=3), "udp:127.0.0.1:10110"), now, 600.0)
+    assert live == {"time": "2026-12-07T05:59:57+00:00", "wall_lag_s": 3.0, "replay": False,
+                    "source": "udp:127.0.0.1:10110"}
+    # the demo's simulated day, ingested from a file, ends at the wall clock: still a replay
+    assert picture_clock((now, "feed.nmea@3f2a9c01d2e4"), now, 600.0)["replay"] is True
+    old = picture_clock((now - timedelta(days=200), "udp:127.0.0.1:10110"), now, 600.0)
+    assert old["replay"] is True and old["wall_lag_s"] == 200 * 86_400.0
+    ahead = picture_clock((now + timedelta(hours=1), "udp:x"), now, 600.0)
+    assert ahead["replay"] is True and ahead["wall_lag_s"] == -3600.0
+    assert picture_clock(None, now, 600.0)["time"] is None
 
 
 EXERCISE_MMSI = 423777002

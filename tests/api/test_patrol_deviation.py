@@ -142,24 +142,35 @@ ON, OFF, LATE, UNSEEN = "SBS-01", "SBS-02", "SBS-03", "SBS-04"
 NOW_MIN = 50  # the boats' latest fixes, minutes after T0
 
 
-def _plan_feature(boat: str) -> dict[str, object]:
+def _plan_feature(boat: str, start_min: float = 0) -> dict[str, object]:
     return {"type": "Feature",
             "geometry": {"type": "LineString",
                          "coordinates": [[lon, lat] for lat, lon in
                                          zip(OUT_BACK.lats, OUT_BACK.lons, strict=True)]},
             "properties": {"boat": boat, "base": "Baku",
-                           "times": [at(m).isoformat().replace("+00:00", "Z")
+                           "times": [at(start_min + m).isoformat().replace("+00:00", "Z")
                                      for m in (0, 60, 120)]}}
 
 
 @pytest.fixture(scope="module")
 def plan_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from _serve_plan(tmp_path_factory, 0)
+
+
+@pytest.fixture(scope="module")
+def later_plan_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The same boats and fixes, but a plan whose shift starts an hour after T0: the
+    picture (minute 50) is before it."""
+    yield from _serve_plan(tmp_path_factory, 60)
+
+
+def _serve_plan(tmp_path_factory: pytest.TempPathFactory, start_min: float) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("deviation")
     settings_ = load_settings()
     mmsi = {b.name: b.mmsi for b in settings_.fleet}
     plan = tmp / "plan.geojson"
     plan.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        _plan_feature(b) for b in (ON, OFF, LATE, UNSEEN)]}))
+        _plan_feature(b, start_min) for b in (ON, OFF, LATE, UNSEEN)]}))
     lines = []
     for m in range(0, NOW_MIN + 1, 5):
         lat, lon, _ = planned_position(OUT_BACK, at(m))
@@ -221,6 +232,36 @@ def test_endpoint_boat_on_plan_off_plan_late_and_unseen(plan_server: str) -> Non
 
     unseen = feats[UNSEEN]["properties"]
     assert isinstance(unseen, dict) and unseen["status"] == "no_position"
+
+
+def test_before_the_shift_no_boat_is_off_plan(later_plan_server: str) -> None:
+    """Issue 15: the Fleet tab flagged boats OFF PLAN before the shift started. The boat
+    4 nm off the route's start and the one already out on the water are not on shift."""
+    feats = _deviations(later_plan_server)
+    for boat in (ON, OFF, LATE, UNSEEN):
+        props = feats[boat]["properties"]
+        assert isinstance(props, dict)
+        assert props["status"] == "not_on_shift", (boat, props["status"])
+        assert props["off_plan"] in (False, None) and props["on_shift"] is False
+
+
+def test_after_the_shift_no_boat_is_off_plan(plan_server: str) -> None:
+    feats = _deviations(plan_server, {"datetime": at(200).isoformat().replace("+00:00", "Z")})
+    for boat in (ON, OFF, LATE):
+        props = feats[boat]["properties"]
+        assert isinstance(props, dict)
+        assert props["status"] == "not_on_shift" and props["off_plan"] is False
+
+
+def test_deviation_judged_only_while_the_shift_runs() -> None:
+    far = (40.05 + 5 / NM_PER_DEG_LAT, 50.0)  # 5 nm off the route's start
+    before = deviation(OUT_BACK, at(-10), *far, THRESHOLD_M)
+    assert before.status is DeviationStatus.not_on_shift and not before.off_plan
+    during = deviation(OUT_BACK, at(10), *far, THRESHOLD_M)
+    assert during.off_plan and during.status is DeviationStatus.off_route
+    # a fix during the shift judged after it has ended
+    after = deviation(OUT_BACK, at(10), *far, THRESHOLD_M, now=at(125))
+    assert after.status is DeviationStatus.not_on_shift and not after.off_plan
 
 
 def test_endpoint_as_of_an_earlier_time(plan_server: str) -> None:

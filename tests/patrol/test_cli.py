@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from khazar.cli import app
@@ -98,3 +99,42 @@ def test_dispatch_to_an_alert(tmp_path: Path) -> None:
     assert status[rec] == ("dispatched", "al-1")
     res = runner.invoke(app, ["dispatch", "--db", str(db), "--alert", "nope"])
     assert res.exit_code != 0 and "nope" in str(res.exception)
+
+
+def test_dispatch_assign_stores_its_route_and_prints_the_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`khazar dispatch --assign` stores the route as the console's dispatch does (it is
+    read back after the store is re-opened), and says when the intercept was capped."""
+    from khazar.store.dispatches import list_routes
+
+    monkeypatch.setenv("KHAZAR_DISPATCH__MAX_EXTRAPOLATION_MIN", "1")
+    db = tmp_path / "k.duckdb"
+    t0 = datetime(2026, 11, 27, 12, tzinfo=UTC)
+    with open_store(db) as store:
+        for i in range(5):  # heading east at ~10 kn north of Sangachal
+            store.conn.execute(
+                "INSERT INTO positions (mmsi, ts, lat, lon, msg_type, source, report_ts, "
+                "msg_key) VALUES (?, ?, ?, ?, 1, 'test', ?, ?)",
+                [273000001, t0 + timedelta(minutes=3 * i), 40.05, 49.60 + 0.011 * i,
+                 t0 + timedelta(minutes=3 * i), i])
+        store.conn.execute(
+            "INSERT INTO alerts (id, rule, type, severity, score, state, mmsi, lat, lon, "
+            "first_ts, last_ts, event_ids, event_count, summary, created_at, updated_at) "
+            "VALUES ('al-2', 'r', 'loitering', 'high', 0.9, 'acknowledged', 273000001, 40.05, "
+            "49.64, ?, ?, '[]', 1, 'loitering', ?, ?)", [t0, t0, t0, t0])
+    res = runner.invoke(app, ["dispatch", "--db", str(db), "--alert", "al-2", "--assign",
+                              "--user", "omar", "--now",
+                              (t0 + timedelta(minutes=12)).isoformat()])
+    assert res.exit_code == 0, res.output
+    assert "capped at 1.0 min" in res.stdout
+    assert "at most 1.0 min past its last fix" in res.stdout
+    with open_store(db, read_only=True) as store:
+        routes = list_routes(store)
+    assert len(routes) == 1
+    route = routes[0]
+    assert route.alert_id == "al-2" and route.actor == "omar" and route.capped
+    assert route.cap_s == 60.0 and route.extrapolated_s == 60.0
+    assert len(route.coords) >= 2
+    assert route.coords[-1] == pytest.approx((route.intercept_lon, route.intercept_lat),
+                                             abs=1e-5)

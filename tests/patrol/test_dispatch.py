@@ -86,9 +86,11 @@ def test_stale_track_is_extrapolated_only_so_far_and_held_still() -> None:
 def test_target_heading_ashore_stops_at_the_coast() -> None:
     coast_lon = 50.2  # water west of it, land east
     in_water = lambda lat, lon: lon < coast_lon  # noqa: E731
-    target = estimate_motion(_eastward_fixes(12.0), T0 + timedelta(minutes=15))
+    # a cap long enough for the line to reach the coast (30 min at 12 kn stops short of it)
+    target = estimate_motion(_eastward_fixes(12.0), T0 + timedelta(minutes=15),
+                             max_extrapolate_s=3 * 3600.0)
     held = stop_at_shore(target, in_water, horizon_s=6 * 3600.0)
-    assert held.speed_kn == 0.0
+    assert held.speed_kn == 0.0 and not held.capped(3600.0)
     assert held.lon < coast_lon and held.lon == pytest.approx(coast_lon, abs=1e-3)
     offshore = stop_at_shore(target, lambda lat, lon: True, horizon_s=6 * 3600.0)
     assert offshore == target  # a line that stays in water is left alone
@@ -125,3 +127,38 @@ def test_boat_status_round_trip(tmp_path: Path) -> None:
         assert st3.status is BoatState.dispatched and st3.detail == "alert x"
         with pytest.raises(InputError, match="SBS-99"):
             set_boat_status(store, fleet, "SBS-99", BoatState.available, None, T0)
+
+
+def test_intercept_extrapolation_is_capped_and_says_so() -> None:
+    """The target's course is followed at most the cap past its last fix, to the decision
+    time and on to the intercept point: a boat that cannot meet it within the cap is sent
+    to where the course was cut off, and the option says capped."""
+    fixes = _eastward_fixes(12.0)
+    cap_s = 600.0
+    now = fixes[-1][0] + timedelta(minutes=2)  # 2 min past the last fix: 8 min of course left
+    target = estimate_motion(fixes, now, max_extrapolate_s=cap_s)
+    assert target.horizon_s == pytest.approx(480.0) and target.cap_s == cap_s
+    held_at = target.position(480.0)
+    assert target.position(5000.0) == held_at  # never followed past the cap
+    straight = lambda a, b, c, d: float(haversine_m(a, b, c, d))  # noqa: E731
+    plan = plan_dispatch(target, [
+        ("near", "x", 40.0, target.lon + 0.02, 30.0),  # just ahead: met on its course
+        ("far", "y", 40.0, 49.0, 30.0),  # ~100 km west: long after the cap
+        ("slow", "z", 40.0, 49.0, 8.0),  # slower than the target: only its held point
+    ], straight, lambda a, b, c, d: [(a, b), (c, d)])
+    by = {o.boat: o for o in plan.options}
+    near, far, slow = by["near"], by["far"], by["slow"]
+    assert not near.capped and near.eta_s is not None and near.eta_s < 480.0
+    assert near.extrapolated_s == pytest.approx(120.0 + near.eta_s, abs=1.0)
+    for o in (far, slow):
+        assert o.capped and o.eta_s is not None and o.eta_s > 480.0
+        assert o.extrapolated_s == pytest.approx(cap_s)
+        assert (o.intercept_lat, o.intercept_lon) == pytest.approx(held_at)
+    # the distance run is the run to the held point: no chase along a guessed line
+    assert far.distance_m == pytest.approx(straight(40.0, 49.0, *held_at), rel=1e-6)
+    # without the cap (old behaviour) the far boat would chase 100 km of guessed course
+    free = plan_dispatch(estimate_motion(fixes, now, max_extrapolate_s=1e9),
+                         [("far", "y", 40.0, 49.0, 30.0)], straight,
+                         lambda a, b, c, d: [(a, b), (c, d)])
+    assert free.options[0].intercept_lon is not None
+    assert free.options[0].intercept_lon > held_at[1] + 0.05

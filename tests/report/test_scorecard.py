@@ -159,3 +159,22 @@ def test_response_time_ignores_assignments_stamped_before_the_alert() -> None:
 def test_vessels_bound_for_corridor_ports_from_ais_destinations() -> None:
     s = snap(destinations={1: "AKTAU", 2: "KURYK PORT", 3: "BAKU", 4: "TURKMENBASHI"})
     assert by_id(inputs(s))["corridor_vessels"] == 3
+
+
+def test_response_time_is_measured_on_the_picture_clock() -> None:
+    """A simulated day acted on in the console months later (the defect: "median time to
+    assign a boat: 157,739.7 min" against the report's 9 min): the wall-clock assignment
+    measures the gap between two clocks and is left out, with a note."""
+    day = np.linspace(T0 - 86_400.0, T0, 50)
+    raised = al("assigned", "high", None, created=T0)  # raised at the end of the day
+    later = al("assigned", "critical", "chirag-1", created=T0)
+    live = al("assigned", "low", None, created=T0 + 30 * 86_400.0)  # both on the wall clock
+    firsts = {raised.id: {"assigned": T0 + 540},
+              later.id: {"assigned": T0 + 219 * 86_400.0},
+              live.id: {"assigned": T0 + 30 * 86_400.0 + 660}}
+    s = ReportSnapshot(day, day, day, 1, 0, [], [raised, later], firsts)
+    inds = {i.id: i for i in compute_scorecard(inputs(s))}
+    assert inds["response_min"].value == 9.0
+    assert "1 assignment(s) stamped on the wall clock" in inds["response_min"].note
+    s = ReportSnapshot(day, day, day, 1, 0, [], [raised, later, live], firsts)
+    assert by_id(inputs(s))["response_min"] == 10.0  # median of 9 and 11

@@ -24,7 +24,7 @@ from typing import Any
 
 from khazar.api.client import ApiClient
 from khazar.domain import Event
-from khazar.domain.alerts import Alert, AlertState, Severity
+from khazar.domain.alerts import Alert, AlertState, Severity, triage_order
 from khazar.errors import InputError, StoreLockedError
 
 __all__ = [
@@ -152,14 +152,15 @@ def event_from_dict(d: Mapping[str, Any]) -> Event:
 
 
 def alerts(api: ApiClient, states: Iterable[AlertState] | None = None) -> list[Alert]:
-    """Every alert (live and exercise), newest activity first, as the store lists them."""
+    """Every alert (live and exercise) in the watch floor's order (most severe first, then
+    the longest waiting), as the store lists them."""
     params: dict[str, Any] = {"limit": 10_000}
     if states is not None:
         params["state"] = [s.value for s in states]
     found = [alert_from_dict(f["properties"])
              for exercise in (False, True)
              for f in api.get("/alerts", exercise=exercise, **params)["features"]]
-    return sorted(found, key=lambda a: (-a.last_ts.timestamp(), a.id))
+    return triage_order(found)
 
 
 def events(api: ApiClient, type_: str | None, mmsi: int | None, since: datetime | None,

@@ -13,10 +13,10 @@ from pydantic import BaseModel, Field
 
 from khazar.api.auth import Principal, Reader, StateDep, authorize
 from khazar.api.features import parse_datetime
+from khazar.api.services import geography, place_names
 from khazar.audit import Action
 from khazar.domain.alerts import Alert
 from khazar.errors import InputError, NotFoundError
-from khazar.interop.features import alert_feature
 from khazar.live.state import ServerState
 from khazar.store import Store
 
@@ -48,30 +48,57 @@ def _load(store: Store, alert_id: str) -> Alert:
 
 def _act(state: ServerState, alert_id: str, step: Callable[[Any, datetime], Any]) -> dict[str, Any]:
     """Run one audited life-cycle step of :mod:`khazar.services.alerts` under the store
-    lock (404 for an unknown id), then publish the changed alert on the live stream."""
+    lock (404 for an unknown id), then publish the changed alert on the live stream, as
+    ``GET /api/alerts`` lists it (title, names, escalation, incident)."""
+    from khazar.services.triage import alert_features
+
+    names = place_names(state)
     with state.locked() as store:
         _load(store, alert_id)
         changed = step(store, datetime.now(UTC))
-    out = alert_feature(changed)
+        out = alert_features(store, state.settings, names, [changed])[0]
     state.hub.publish("alert", out)
     return out
 
 
-@router.get("/alerts/{alert_id}", summary="One alert with its transitions and notes")
+@router.get("/alerts/{alert_id}", summary="One alert in detail: vessel, events, history, notes")
 def get_one(
     alert_id: str,
     who: Reader,
     state: StateDep,
 ) -> dict[str, Any]:
-    from khazar.store.alerts import list_notes, list_transitions
+    """The alert as ``GET /api/alerts`` lists it (``title``, ``title_az``, ``vessel_name``,
+    ``asset_name``, ``escalated``, ``escalated_at``, ``incident_id``, ``incident_size``),
+    plus:
 
+    - ``vessel``: {mmsi, name, imo, callsign, flag (from the MMSI's MID), ship_type (text),
+      ship_type_code, length_m} (null without an MMSI); ``other_vessel`` likewise for a pair;
+    - ``assets``: [{id, name, kind}];
+    - ``events``: [{id, type, start, end, lat, lon, zone_id, zone_name, asset_id,
+      asset_name}], oldest first;
+    - ``history``: the state transitions [{ts, actor, from, to, boat, reason}], oldest
+      first (an escalation is a transition new → new with its reason);
+    - ``notes``: [{ts, author, text}], oldest first;
+    - ``incident``: {id, size, alerts: [{id, title, title_az, severity, state}]};
+    - ``recommended``: the boat ``POST /api/alerts/{id}/dispatch`` would send, {boat,
+      eta_min, intercept: {lat, lon, extrapolated_min, capped, cap_min}}, or null when no
+      boat is available (or the alert is resolved).
+
+    ``transitions`` repeats ``history`` in the older shape (with ``alert_id``)."""
+    from khazar.errors import Unavailable
+    from khazar.services.triage import alert_detail
+    from khazar.store.alerts import list_transitions
+
+    names = place_names(state)
+    try:
+        sea_router = geography(state).router
+    except Unavailable:
+        sea_router = None
     with state.locked() as store:
-        alert = _load(store, alert_id)
+        _load(store, alert_id)
+        out = alert_detail(store, state.settings, names, alert_id, sea_router)
         transitions = list_transitions(store, alert_id=alert_id)
-        notes = list_notes(store, alert_id=alert_id)
-    out = alert_feature(alert)
     out["properties"]["transitions"] = [t.to_dict() for t in transitions]
-    out["properties"]["notes"] = [n.to_dict() for n in notes]
     return out
 
 

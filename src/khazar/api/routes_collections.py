@@ -17,7 +17,6 @@ from khazar.domain import Event
 from khazar.domain.picture import Interval
 from khazar.errors import InputError, NotFoundError
 from khazar.interop.features import (
-    alert_feature,
     event_feature,
     feature_collection,
     track_feature,
@@ -220,8 +219,22 @@ def alerts(
     state_: Annotated[AlertStates, Query(alias="state")] = None,
     exercise: ExerciseQ = False,
 ) -> dict[str, Any]:
-    """Alerts, newest activity first, filtered by state, place and time."""
+    """Alerts in the watch floor's order: by severity (critical, high, medium, low), then
+    by age (oldest ``created_at`` first within a severity: the longest waiting on top),
+    filtered by state, place and time. Each feature has the alert's fields plus:
+
+    - ``title`` (English) and ``title_az`` (Azerbaijani): "Anchor drag by CASPIAN STAR
+      across the ACG 24-inch oil export line", from the type, vessel and asset names;
+    - ``vessel_name`` (``other_vessel_name`` for a pair), ``asset_name``, ``zone_name``
+      (None when unknown);
+    - ``escalated`` (bool) and ``escalated_at`` (ISO 8601 or null);
+    - ``incident_id`` and ``incident_size``: alerts of one vessel (or pair) overlapping
+      in time or within ``alerts.incident_gap_min`` of each other share an incident; a
+      single alert is its own (size 1).
+    """
+    from khazar.api.services import place_names
     from khazar.domain.alerts import AlertState
+    from khazar.services.triage import alert_features
     from khazar.store.alerts import list_alerts
 
     try:
@@ -231,17 +244,20 @@ def alerts(
             f"state {state_!r}: use new, acknowledged, assigned or resolved"
         ) from None
     box, interval = parse_bbox(bbox), parse_datetime(datetime)
+    names = place_names(state)
     with state.locked() as store:
-        found = list_alerts(store, wanted, include_exercise=True)
-    picked = [
-        a for a in found
-        if a.exercise == exercise
-        and (box is None or box.contains(a.lat, a.lon))
-        and (interval is None or (
-            (interval.start is None or a.last_ts >= interval.start)
-            and (interval.end is None or a.first_ts <= interval.end)))
-    ]
-    feats = [alert_feature(a) for a in picked[:limit]]
+        every = list_alerts(store)
+        found = ([a for a in every if a.state in wanted] if wanted is not None
+                 else list(every))
+        picked = [
+            a for a in found
+            if a.exercise == exercise
+            and (box is None or box.contains(a.lat, a.lon))
+            and (interval is None or (
+                (interval.start is None or a.last_ts >= interval.start)
+                and (interval.end is None or a.first_ts <= interval.end)))
+        ]
+        feats = alert_features(store, state.settings, names, picked[:limit], every)
     return feature_collection(feats, len(picked), _self(request))
 
 

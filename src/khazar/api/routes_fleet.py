@@ -14,8 +14,16 @@ from khazar.api.features import parse_datetime
 from khazar.domain.picture import Interval
 from khazar.errors import InputError
 from khazar.interop.features import feature, feature_collection, point
-from khazar.patrol.deviation import Deviation, PlannedRoute, deviation, track_offsets_m
+from khazar.patrol.deviation import (
+    Deviation,
+    DeviationStatus,
+    PlannedRoute,
+    deviation,
+    on_shift,
+    track_offsets_m,
+)
 from khazar.store.fleet import boat_fixes, fleet_status, positions_between
+from khazar.store.queries import picture_time
 from khazar.units import M_PER_NM, deg_decimal_minutes
 
 __all__ = ["load_plan", "router"]
@@ -96,7 +104,12 @@ def patrol_deviation(
     ``patrol_deviation_nm`` (settings). Also the largest and mean offset over the last
     hour of its track. The feature's geometry is the line planned → actual position (the
     planned point alone when the boat has no fix). Without a plan: no features and a
-    ``message``, as ``/patrols``."""
+    ``message``, as ``/patrols``.
+
+    A boat is judged only while its shift runs (its route's first to last time) at the
+    picture time (the end of ``datetime``, else the newest stored position): before and
+    after it, ``status`` is ``not_on_shift`` and ``off_plan`` is false, never OFF PLAN.
+    ``on_shift`` says which; ``pictureTime`` is the time judged at."""
     plan = state.cache.get("patrol_plan")
     if plan is None:
         return feature_collection([], 0, str(request.url), extra={"message": NO_PLAN})
@@ -108,26 +121,32 @@ def patrol_deviation(
     feats = []
     until = as_of.end if as_of is not None else None
     with state.locked() as store:
+        clock = until if until is not None else picture_time(store)
         seen = boat_fixes(store, [b.mmsi for b in by_name.values()], until=until)
         for route in routes:
             boat = by_name.get(route.boat)
             fix = seen.get(boat.mmsi) if boat is not None else None
             if boat is None or fix is None:
-                feats.append(_unseen(route, boat.mmsi if boat else None, threshold_m))
+                feats.append(_unseen(route, boat.mmsi if boat else None, threshold_m,
+                                     clock is None or on_shift(route, clock)))
                 continue
-            dev = deviation(route, fix.ts, fix.lat, fix.lon, threshold_m)
+            dev = deviation(route, fix.ts, fix.lat, fix.lon, threshold_m,
+                            now=max(clock, fix.ts) if clock is not None else None)
             track = positions_between(store, fix.mmsi, fix.ts - TRACK_WINDOW, fix.ts)
             offsets = (track_offsets_m(route, [t for t, _, _ in track],
                                        [la for _, la, _ in track], [lo for _, _, lo in track])
                        if track else [])
             feats.append(_deviation_feature(dev, fix.mmsi, offsets))
-    return feature_collection(feats, len(feats), str(request.url),
-                              extra={"threshold_nm": state.settings.patrol_deviation_nm})
+    return feature_collection(feats, len(feats), str(request.url), extra={
+        "threshold_nm": state.settings.patrol_deviation_nm,
+        "pictureTime": clock.isoformat(timespec="seconds") if clock is not None else None})
 
 
-def _unseen(route: PlannedRoute, mmsi: int | None, threshold_m: float) -> dict[str, Any]:
-    props = {"boat": route.boat, "mmsi": mmsi, "status": "no_position", "off_plan": None,
-             "threshold_m": threshold_m}
+def _unseen(route: PlannedRoute, mmsi: int | None, threshold_m: float,
+            shift: bool) -> dict[str, Any]:
+    status = "no_position" if shift else DeviationStatus.not_on_shift.value
+    props = {"boat": route.boat, "mmsi": mmsi, "status": status, "off_plan": None,
+             "on_shift": shift, "threshold_m": threshold_m}
     out: dict[str, Any] = feature(point(route.lats[0], route.lons[0]), props, route.boat)
     return out
 
@@ -136,6 +155,7 @@ def _deviation_feature(dev: Deviation, mmsi: int, offsets: list[float]) -> dict[
     props: dict[str, Any] = {
         "boat": dev.boat, "mmsi": mmsi, "t": dev.t.isoformat(timespec="seconds"),
         "phase": dev.phase.value, "status": dev.status.value, "off_plan": dev.off_plan,
+        "on_shift": dev.on_shift,
         "position_offset_m": round(dev.position_offset_m, 1),
         "cross_track_m": round(dev.cross_track_m, 1),
         "along_track_m": round(dev.along_track_m, 1),

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from khazar.api.auth import Reader, StateDep
+from khazar.store import queries
 
 __all__ = ["router"]
 
@@ -73,6 +75,7 @@ def status(
     components = dict(state.components)
     with state.locked() as store:  # the one connection refuses concurrent calls
         schema_version = store.schema_version
+        newest = queries.newest_position(store)
     capabilities = {
         "geography": optional("khazar.geo", "load_geography") is not None,
         "energy": optional("khazar.energy", "asset_criticality") is not None,
@@ -92,4 +95,21 @@ def status(
         "counters": counters,
         "components": components,
         "capabilities": capabilities,
+        "picture": picture_clock(newest, datetime.now(UTC), state.settings.serve.stale_after_s),
     }
+
+
+def picture_clock(newest: tuple[datetime, str] | None, now: datetime, stale_after_s: float
+                  ) -> dict[str, Any]:
+    """The live picture's clock against the wall's: ``time`` (the newest position's),
+    ``wall_lag_s`` (how far it is behind the wall clock; negative when ahead) and
+    ``replay``: true when the data's clock is not the wall clock — the newest report came
+    from a file (a replayed or simulated feed, ``name@hash``) or is more than
+    ``stale_after_s`` away from the wall clock. The console shows a banner when it is."""
+    if newest is None:
+        return {"time": None, "wall_lag_s": None, "replay": False, "source": None}
+    ts, source = newest
+    lag = round((now - ts).total_seconds(), 1)
+    from_file = "@" in source  # files are stored as "<name>@<content hash>"
+    return {"time": ts.isoformat(timespec="seconds"), "wall_lag_s": lag,
+            "replay": from_file or abs(lag) > stale_after_s, "source": source}

@@ -103,7 +103,7 @@ class KhazarServer:
 
     def serve_forever(self) -> None:
         """Run in the foreground until interrupted (Ctrl-C / SIGTERM)."""
-        self.runtime.start()
+        self.runtime.start(owns_process=True)
         try:
             self._uvicorn = uvicorn.Server(self._config())
             self._uvicorn.run()

@@ -14,7 +14,7 @@ from typing import Any
 from khazar.errors import Unavailable
 from khazar.live.state import ServerState
 
-__all__ = ["geography", "optional", "require_service"]
+__all__ = ["geography", "optional", "place_names", "require_service"]
 
 
 def optional(module: str, name: str) -> Any | None:
@@ -47,3 +47,21 @@ def geography(state: ServerState) -> Any:
             geo = load(state.settings)
             state.cache["geo"] = geo
     return geo
+
+
+def place_names(state: ServerState) -> Any:
+    """The names of the assets and zones (:class:`khazar.services.triage.PlaceNames`), for
+    alert titles; empty (ids stand in) when the geography is not available."""
+    from khazar.services.triage import PlaceNames
+    from khazar.services.triage import place_names as names_of
+
+    with state.cache_lock:
+        names = state.cache.get("place_names")
+    if names is None:
+        try:
+            names = names_of(geography(state))
+        except Unavailable:
+            return PlaceNames()
+        with state.cache_lock:
+            state.cache["place_names"] = names
+    return names

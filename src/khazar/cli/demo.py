@@ -12,21 +12,86 @@ import contextlib
 import io
 import json
 import shutil
+import socket
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.rule import Rule
 
-from khazar.cli._app import ConfigOption, app, console
-from khazar.errors import KhazarError
+from khazar.cli._app import ConfigOption, app, console, err_console
+from khazar.errors import InputError, KhazarError
+from khazar.sim.clock import day_ending
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "khazar-demo-2026"
-DEMO_START = "2026-05-01T00:00:00Z"
+#: written in every folder the demo creates: the names it wrote there, one a line, so that
+#: a later run removes those and nothing else (a folder without it is never emptied)
+MARKER = ".khazar-demo"
+#: the console's HTTP address and the NMEA listener's address (``khazar serve``'s defaults)
+_HOST = "127.0.0.1"
+STORE = "khazar.duckdb"
+
+
+def _prepare_out(out: Path) -> set[str]:
+    """Make ``out`` ready and return the names already in it that are not the demo's.
+
+    A missing or empty folder is used (and marked as the demo's). A folder the demo made
+    before (it holds :data:`MARKER`) loses what the demo wrote there last time, listed in
+    the marker, and nothing else. Any other non-empty folder is refused."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file, not a folder; choose a new folder")
+    out.mkdir(parents=True, exist_ok=True)
+    marker = out / MARKER
+    present = {p.name for p in out.iterdir()}
+    if present and not marker.is_file():
+        raise InputError(f"--out {out} is not empty and was not made by `khazar demo` (no "
+                         f"{MARKER} in it); choose an empty or new folder, nothing was deleted")
+    if marker.is_file():
+        listed = set(marker.read_text(encoding="utf-8").splitlines())
+        # the store and what the server keeps next to it (WAL, audit head) after the marker
+        # was written: a stale WAL must never meet a new store
+        listed |= {n for n in present if n.startswith(STORE)}
+        for name in sorted(listed):
+            target = out / name
+            if not name or name == MARKER or "/" in name or name in (".", ".."):
+                continue
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            elif target.exists() or target.is_symlink():
+                target.unlink()
+    marker.write_text("", encoding="utf-8")
+    return {p.name for p in out.iterdir()} - {MARKER}
+
+
+def _mark_out(out: Path, theirs: set[str]) -> None:
+    """List in the marker what the demo wrote in ``out`` (everything but ``theirs``)."""
+    mine = sorted({p.name for p in out.iterdir()} - theirs - {MARKER})
+    (out / MARKER).write_text("".join(f"{n}\n" for n in mine), encoding="utf-8")
+
+
+def _check_ports(port: int, udp: int) -> None:
+    """Bind each port the console will need, before the long job: one line naming the port
+    and what to do when it is out of range or taken."""
+    if port == udp:
+        raise InputError(f"--port and --udp are both {port}; give them different ports")
+    for value, option, kind, what in ((port, "--port", socket.SOCK_STREAM, "console (HTTP)"),
+                                      (udp, "--udp", socket.SOCK_DGRAM, "NMEA listener (UDP)")):
+        if not 1 <= value <= 65535:
+            raise InputError(f"{option} {value} must be a port in 1..65535")
+        with socket.socket(socket.AF_INET, kind) as sock:
+            if kind == socket.SOCK_STREAM:  # as the HTTP server binds it
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((_HOST, value))
+            except OSError as exc:
+                raise InputError(
+                    f"{option} {value}: the {what} port on {_HOST} is in use or refused "
+                    f"({exc.strerror}); stop what holds it (another `khazar demo` or `serve`?) "
+                    f"or pass another {option}, or --no-serve") from None
 
 
 def _run(args: list[str]) -> None:
@@ -103,21 +168,51 @@ def demo(
     hours: Annotated[float, typer.Option(help="simulated hours")] = 24.0,
     seed: Annotated[int, typer.Option(help="simulation seed")] = 7,
     serve: Annotated[bool, typer.Option("--serve/--no-serve", help="serve the console")] = True,
-    port: Annotated[int, typer.Option(help="console port")] = 8000,
+    port: Annotated[int, typer.Option(help="console (HTTP) port")] = 8000,
+    udp: Annotated[int, typer.Option(help="the console's NMEA listener (UDP) port")] = 10110,
     config: ConfigOption = None,
 ) -> None:
-    """Run the main job: simulate → ingest → detect → alerts → plan → report → console."""
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
-    db = out / "khazar.duckdb"
+    """Run the main job: simulate → ingest → detect → alerts → plan → report → console.
+
+    The simulated day ends at the wall clock's present (to the minute), so the picture,
+    escalation, the handover and the scorecard run on one clock. ``--out`` must be new,
+    empty or a folder an earlier demo made; the ports are checked before anything runs."""
+    if not 0 < hours <= 24.0 * 31:  # the simulator's range
+        raise InputError(f"--hours {hours:g} must be in (0, 744]")
+    if serve:
+        _check_ports(port, udp)
+    theirs = _prepare_out(out)
+    try:
+        _main_job(out, hours, seed, config)
+    finally:
+        _mark_out(out, theirs)
+    if not serve:
+        return
+    console.print(f"\n[bold]Console: http://{_HOST}:{port}/[/]   "
+                  f"login [bold]{DEMO_USER}[/] / password [bold]{DEMO_PASSWORD}[/] (admin)")
+    console.print("Stop with Ctrl-C.\n")
+    db = out / STORE
+    cfg = ["--config", str(config)] if config else []
+    try:
+        _run(["serve", "--db", str(db), "--port", str(port), "--udp", str(udp), "--plan",
+              str(out / "plan.geojson"), *cfg])
+    except OSError as exc:  # a port taken between the check and now
+        err_console.print(f"[bold red]error:[/] the console could not start: {exc}; "
+                          f"run `khazar serve --db {db}` with another --port/--udp",
+                          highlight=False)
+        raise SystemExit(1) from None
+
+
+def _main_job(out: Path, hours: float, seed: int, config: Path | None) -> None:
+    db = out / STORE
     sim = out / "sim"
     cfg = ["--config", str(config)] if config else []
-    end = datetime.fromisoformat(DEMO_START) + timedelta(hours=hours)
+    start, end = day_ending(datetime.now(UTC), hours)
+    console.print(f"Simulated period {_at(start)} → {_at(end)} (ends at the wall clock's now)")
     steps: list[tuple[str, Callable[[], None]]] = [
         (f"Simulate {hours:g} h of Caspian traffic with every red-team scenario (seed {seed})",
          lambda: _run(["simulate", "--scenario", "mixed", "--hours", str(hours), "--seed",
-                       str(seed), "--start", DEMO_START, "--out", str(sim), *cfg])),
+                       str(seed), "--start", _at(start), "--out", str(sim), *cfg])),
         ("Ingest the receiver feed and the coastal radar through the real pipeline",
          lambda: _run(["ingest", str(sim / "feed.nmea"), str(sim / "radar.csv"),
                        "--db", str(db)])),
@@ -153,10 +248,3 @@ def demo(
     console.print(f"  events      {out / 'events.jsonl'}")
     console.print(f"  patrol plan {out / 'plan.geojson'} (.gpx, .kml)")
     console.print(f"  store       {db}")
-    if not serve:
-        return
-    console.print(f"\n[bold]Console: http://127.0.0.1:{port}/[/]   "
-                  f"login [bold]{DEMO_USER}[/] / password [bold]{DEMO_PASSWORD}[/] (admin)")
-    console.print("Stop with Ctrl-C.\n")
-    _run(["serve", "--db", str(db), "--port", str(port), "--udp", "10110", "--plan",
-          str(out / "plan.geojson"), *cfg])

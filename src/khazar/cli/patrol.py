@@ -338,12 +338,19 @@ def dispatch(
     table = Table(title=f"dispatch to {target['lat']:.4f},{target['lon']:.4f} "
                   f"({target['speed_kn']:.1f} kn) at {out['decided_at']}; "
                   f"recommended: {out['recommended']}")
-    for col in ("boat", "base", "ETA min", "course", "distance nm"):
+    for col in ("boat", "base", "ETA min", "course", "distance nm", "intercept"):
         table.add_column(col)
     for o in out["options"]:
+        aim = ("-" if o["eta_min"] is None else
+               f"capped at {o['cap_min']} min" if o["capped"] else
+               f"{o['extrapolated_min']} min ahead")
         table.add_row(o["boat"], o["base"], str(o["eta_min"]), str(o["course_deg"]),
-                      str(o["distance_nm"]))
+                      str(o["distance_nm"]), aim)
     console.print(table)
+    if any(o["capped"] for o in out["options"]):
+        console.print(f"target's course followed at most {out['max_extrapolation_min']} min "
+                      f"past its last fix (dispatch.max_extrapolation_min): a capped "
+                      f"intercept is where it was last expected")
     if out.get("assigned"):
         console.print(f"dispatched {out['assigned']['boat']} to {alert} "
                       f"(ETA {out['assigned']['eta_min']} min)")

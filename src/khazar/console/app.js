@@ -17,10 +17,11 @@
       fleet: { ids: ["fleet"], visible: true },
       patrols: { ids: ["patrols", "plan-offset", "plan-position"], visible: true },
       dispatch: { ids: ["dispatch-routes", "dispatch-ends"], visible: true },
-      alerts: { ids: ["alerts"], visible: true },
+      alerts: { ids: ["alerts", "selected-alert"], visible: true },
     },
     dirty: false, vesselRequests: 0, replay: null, exercise: false,
     plans: new Map(), routes: new Map(),
+    selectedAlert: null, details: new Map(),  // the alert opened in the queue, its detail by id
   };
 
   function message(text, isError) {
@@ -110,6 +111,7 @@
     state.pictureTime = fc.pictureTime;
     state.mapVessels.setFeatures(fc.features, again && !t ? "replace" : "reset", !t);
     state.dirty = true;
+    if (state.vesselRequests === 1 && state.alerts) renderAlerts();  // the vessels' names, once known
     flushVessels();
   }
   function exerciseParam() { return state.exercise ? "&exercise=true" : ""; }
@@ -175,7 +177,28 @@
     ack: (id) => act("/alerts/" + id + "/acknowledge", {}),
     assign: (id, boat) => act("/alerts/" + id + "/assign", { boat }),
     resolve: (id, reason) => act("/alerts/" + id + "/resolve", { reason }),
-    note: (id, text) => act("/alerts/" + id + "/notes", { text }),
+    // a note shows in the alert's detail as soon as the server has it
+    note: async (id, text) => {
+      try {
+        const note = await api.post("/alerts/" + encodeURIComponent(id) + "/notes", { text });
+        const d = state.details.get(id);
+        if (d && !d.error) {
+          const q = d.properties || d;
+          q.notes = [...(q.notes || []), note];
+        }
+        for (const i of document.querySelectorAll(".alert-detail .act-note-text")) {
+          if (i.closest("[data-alert-id]").dataset.alertId === id) i.value = "";
+        }
+        message("");
+        renderAlerts();
+        loadDetail(id);
+      } catch (err) {
+        if (err.status === 401) return showLogin();
+        message(err.status === 403 ? t("error.forbidden") + " " + err.message : t("error.generic") + ": " + err.message, true);
+      }
+    },
+    select: (id) => selectAlert(id),
+    detail: (id) => state.details.get(id) || null,
     openPlan: (id) => state.plans.get(id) || null,
     closePlan: (id) => { state.plans.delete(id); renderAlerts(); },
     dispatchOptions: async (id) => {
@@ -194,6 +217,7 @@
         state.routes.set(id, out.route);
         drawRoutes();
         fitRoute(out.route);
+        if (state.selectedAlert === id) loadDetail(id);
         message(t("dispatch.sent").replace("{boat}", boat).replace("{eta}", Math.round(out.eta_min)));
         await Promise.all([refreshAlerts(), refreshFleet()]);
       } catch (err) {
@@ -201,16 +225,48 @@
         message(err.status === 403 ? t("error.forbidden") + " " + err.message : t("error.generic") + ": " + err.message, true);
       }
     },
-    focus: (f) => {
-      state.map.flyTo({ center: f.geometry.coordinates, zoom: Math.max(state.map.getZoom(), 9) });
-      if (f.properties.mmsi && state.vessels.has(f.properties.mmsi)) showTrack(f.properties.mmsi);
-    },
   };
+  function alertById(id) {
+    const feats = (state.alerts && state.alerts.features) || [];
+    return feats.find((f) => f.properties.id === id) || null;
+  }
+  /** Open an alert (or close it: null): its detail in the queue, its ring marked on the
+   *  map, the map on it, the vessel's track drawn. */
+  async function selectAlert(id) {
+    state.selectedAlert = id;
+    const f = id ? alertById(id) : null;
+    M.setSelectedAlert(state.map, f);
+    renderAlerts();
+    if (!f) return;
+    state.map.flyTo({ center: f.geometry.coordinates, zoom: Math.max(state.map.getZoom(), 9) });
+    if (f.properties.mmsi && state.vessels.has(f.properties.mmsi)) showTrack(f.properties.mmsi);
+    await loadDetail(id);
+  }
+  async function loadDetail(id) {
+    try {
+      const d = await api.get("/alerts/" + encodeURIComponent(id));
+      const q = d.properties || d;
+      if (q.events === undefined && q.event_ids && q.event_ids.length && q.mmsi !== null) {
+        // a server without the detail's events: its events from the collection, by id
+        const wanted = new Set(q.event_ids);
+        const fc = await api.get("/events?limit=1000&mmsi=" + q.mmsi + (q.exercise ? "&exercise=true" : "") +
+          "&datetime=" + encodeURIComponent(q.first_ts.slice(0, 19) + "Z/" + q.last_ts.slice(0, 19) + "Z"));
+        q.events = fc.features.filter((f) => wanted.has(f.properties.id))
+          .sort((a, b) => String(a.properties.start).localeCompare(String(b.properties.start)));
+      }
+      state.details.set(id, d);
+    } catch (err) {
+      if (err.status === 401) return showLogin();
+      state.details.set(id, { error: err.message });
+    }
+    if (state.selectedAlert === id) renderAlerts();
+  }
   async function act(path, body) {
     try {
       await api.post(path, body);
       message("");
       await Promise.all([refreshAlerts(), refreshFleet()]);
+      if (state.selectedAlert) loadDetail(state.selectedAlert);
     } catch (err) {
       if (err.status === 401) return showLogin();
       message(err.status === 403 ? t("error.forbidden") + " " + err.message : t("error.generic") + ": " + err.message, true);
@@ -222,6 +278,7 @@
     state.alerts = fc;
     $("alert-count").textContent = fc.numberMatched;
     M.setData(state.map, "alerts", fc);
+    M.setSelectedAlert(state.map, state.selectedAlert ? alertById(state.selectedAlert) : null);
     renderAlerts();
   }
   // an alert on the live stream is shown at once; the collection is re-read behind it
@@ -234,15 +291,34 @@
   }
   function renderAlerts() {
     const boats = state.fleet ? state.fleet.features.map((f) => f.properties) : [];
-    P.renderAlerts($("panel-alerts"), state.alerts, state.me, boats, alertActions);
+    const now = state.pictureTime ? new Date(state.pictureTime).getTime() : Date.now();
+    const picture = (mmsi) => { const f = state.vessels.get(mmsi); return f ? f.properties : null; };
+    // the queue is drawn again on every change: what is being typed (a note, a reason) stays
+    const panel = $("panel-alerts"), typed = [], active = document.activeElement;
+    let focus = null;
+    for (const i of panel.querySelectorAll("input, select")) {
+      const key = [i.closest("[data-alert-id]")?.dataset.alertId, i.className];
+      typed.push([key, i.value]);
+      if (i === active) focus = key;
+    }
+    P.renderAlerts(panel, state.alerts, state.me, boats, alertActions, state.selectedAlert, now, picture);
+    for (const [[id, cls], value] of typed) {
+      const i = [...panel.querySelectorAll("input, select")].find((e) =>
+        e.className === cls && e.closest("[data-alert-id]")?.dataset.alertId === id);
+      if (!i) continue;
+      if (i.tagName === "INPUT" || [...i.options].some((o) => o.value === value)) i.value = value;
+      if (focus && focus[0] === id && focus[1] === cls) i.focus();
+    }
   }
   function drawRoutes() {
     // the routes of the picture shown: live or exercise; none while replaying history
     const features = [];
     for (const r of state.routes.values()) {
       if (state.replay || !!r.properties.exercise !== state.exercise) continue;
-      features.push(r);
-      const c = r.geometry.coordinates;
+      const geometry = r.geometry || r.properties.route;
+      if (!geometry || !geometry.coordinates || geometry.coordinates.length < 2) continue;
+      features.push({ type: "Feature", geometry, properties: { ...r.properties, route: undefined } });
+      const c = geometry.coordinates;
       features.push({ type: "Feature", geometry: { type: "Point", coordinates: c[c.length - 1] },
         properties: { boat: r.properties.boat, end: true } });
     }
@@ -282,6 +358,7 @@
     const marks = [];
     for (const f of fc.features) {
       const p = f.properties;
+      if (p.phase && p.phase !== "during") continue;  // off shift: neither on nor off plan
       const planned = f.geometry.type === "LineString" ? f.geometry.coordinates[0] : f.geometry.coordinates;
       marks.push({ type: "Feature", geometry: { type: "Point", coordinates: planned },
         properties: { boat: p.boat, off_plan: !!p.off_plan, status: p.status } });
@@ -296,6 +373,20 @@
   async function checkCapabilities() {
     const st = await load("status", "/status");
     if (st && !st.capabilities.dispatch) markUnavailable("dispatch");
+    state.picture = (st && st.picture) || null;
+    renderBanner();
+  }
+  /** Replayed or simulated data says so, with its picture time, above the map. */
+  function renderBanner() {
+    const pic = state.picture, box = $("picture-banner");
+    if (!pic || !pic.replay) { box.hidden = true; box.replaceChildren(); return; }
+    const simulated = /sim/i.test(String(pic.replay));
+    const lag = pic.wall_lag_s;
+    box.replaceChildren(P.el("b", {}, t(simulated ? "banner.simulated" : "banner.replay")),
+      " · " + t("banner.time").replace("{time}", P.fmtTimes(pic.time)) +
+      (lag !== null && lag !== undefined && Math.abs(lag) >= 60 ? " · " + t("banner.lag").replace("{lag}", P.fmtAge(lag)) : ""));
+    box.dataset.replay = String(pic.replay);
+    box.hidden = false;
   }
   async function loadGeography() {
     const [basemap, zones, assets, patrols] = await Promise.all([
@@ -307,33 +398,62 @@
     M.setData(state.map, "patrols", patrols);
     placeLabels(basemap, assets);
     updateLabels();
-    state.map.on("zoomend", updateLabels);
+    state.map.on("moveend", updateLabels);
     P.renderLayers($("panel-layers"), state.layers, toggleLayer);
   }
   function placeLabels(basemap, assets) {
-    // HTML labels: no glyphs needed, any script (Azerbaijani ə included) renders.
+    // HTML labels: no glyphs needed, any script (Azerbaijani ə included) renders. Each is
+    // named in the console's language (i18n "place.<id>") and placed by priority: the
+    // most critical assets first, then ports; a label that would overlap one already
+    // placed is hidden (updateLabels), as MapLibre's symbol placement would do.
     for (const m of state.labels) m.remove();
     state.labels = [];
     const feats = [];
     if (assets) for (const f of assets.features) {
-      if (f.geometry.type === "Point" && ["platform", "terminal"].includes(f.properties.kind)) feats.push([f, "label-asset"]);
+      if (f.geometry.type === "Point" && ["platform", "terminal"].includes(f.properties.kind)) {
+        feats.push([f, "label-asset", 1000 + ((f.properties.criticality && f.properties.criticality.value) || 0)]);
+      }
     }
-    if (basemap) for (const f of basemap.features) if (f.properties.layer === "port") feats.push([f, "label-port"]);
+    if (basemap) for (const f of basemap.features) if (f.properties.layer === "port") feats.push([f, "label-port", 500]);
+    feats.sort((a, b) => b[2] - a[2]);
     for (const [f, cls] of feats) {
       const div = document.createElement("div");
       div.className = "map-label " + cls;
       div.dataset.minZoom = cls === "label-asset" ? "7.6" : "5";
-      div.textContent = f.properties.name;
+      div.dataset.place = f.properties.id;
+      div.dataset.name = f.properties.name;
+      div.textContent = P.placeName(f.properties.id, f.properties.name);
       state.labels.push(new maplibregl.Marker({ element: div, anchor: "left", offset: [6, 0] })
         .setLngLat(f.geometry.coordinates).addTo(state.map));
     }
   }
+  function nameLabels() {
+    for (const m of state.labels) {
+      const e = m.getElement();
+      e.textContent = P.placeName(e.dataset.place, e.dataset.name);
+    }
+    updateLabels();
+  }
   function updateLabels() {
     const z = state.map.getZoom();
     const show = state.layers.assets.visible;
-    for (const m of state.labels) {
+    const placed = [];
+    const overlaps = (r) => placed.some((q) => r.left < q.right + 2 && r.right > q.left - 2 &&
+      r.top < q.bottom + 1 && r.bottom > q.top - 1);
+    // the map's own controls (zoom, scale, legend, banner) are placed first: no label under them
+    const frame = $("map").getBoundingClientRect();
+    for (const c of document.querySelectorAll(".maplibregl-ctrl, #legend, #picture-banner:not([hidden])")) {
+      placed.push(c.getBoundingClientRect());
+    }
+    for (const m of state.labels) {  // in priority order
       const e = m.getElement();
       e.hidden = !show || z < Number(e.dataset.minZoom);
+      if (e.hidden) continue;
+      const r = e.getBoundingClientRect();
+      const cut = r.left < frame.left || r.right > frame.right || r.top < frame.top || r.bottom > frame.bottom;
+      e.classList.toggle("collided", cut || overlaps(r));
+      if (cut || overlaps(r)) { e.hidden = true; continue; }
+      placed.push(r);
     }
   }
   function toggleLayer(key, visible) {
@@ -401,10 +521,12 @@
         $("cursor-pos").textContent = ll.lat.toFixed(4) + ", " + ll.lng.toFixed(4);
       });
       state.map = created.map;
+      state.map.khazarOnAlertClick = (id) => { selectTab("alerts"); selectAlert(id); };
       state.mapVessels = created.vessels;
       window.khazarConsole.map = state.map;
       await created.ready;
       P.renderLegend($("legend"));
+      $("legend").addEventListener("click", () => setTimeout(updateLabels, 0));
       await loadGeography();
     } else {
       state.map.resize();
@@ -418,6 +540,7 @@
     state.timers.push(setInterval(refreshVessels, 15000));
     state.timers.push(setInterval(refreshFleet, 30000));
     state.timers.push(setInterval(refreshDeviation, 15000));
+    state.timers.push(setInterval(checkCapabilities, 30000));
     tick();
   }
 
@@ -444,6 +567,7 @@
     renderedVessels: () => state.mapVessels ? state.mapVessels.renderedCount() : 0,
     vesselLayerRenders: () => state.mapVessels ? state.mapVessels.renders() : 0,
     selectVessel: (mmsi) => showVessel(mmsi),
+    selectAlert: (id) => selectAlert(id),
   };
 
   document.addEventListener("DOMContentLoaded", async () => {
@@ -452,6 +576,8 @@
     document.addEventListener("khazar:lang", () => {
       if (!state.me) return;
       P.renderLegend($("legend"));
+      nameLabels();
+      renderBanner();
       renderAlerts();
       if (state.fleet) renderFleet();
       if (state.scorecard) P.renderScorecard($("panel-scorecard"), state.scorecard);

@@ -11,7 +11,7 @@
 
   function secs(v) {
     if (v === null || v === undefined) return "—";
-    return v < 120 ? Math.round(v) + " s" : (v / 60).toFixed(1) + " " + t("unit.min");
+    return v < 120 ? Math.round(v) + " " + t("unit.s") : (v / 60).toFixed(1) + " " + t("unit.min");
   }
 
   function startForm(scenarios) {
@@ -27,7 +27,7 @@
       el("label", {}, t("exercise.scenario"), scenario),
       el("label", {}, t("exercise.hours"), hours),
       el("label", {}, t("exercise.speed") + " ×", speed),
-      el("label", {}, "Seed", seed),
+      el("label", {}, t("exercise.seed"), seed),
       el("label", {}, t("exercise.density"), density),
       el("button", { type: "button", id: "exercise-start", disabled: !may || open, onclick: async () => {
         try {
@@ -62,17 +62,19 @@
     }
     return el("div", { class: "score" }, el("h2", {}, t("exercise.sheet")), head, table,
       el("p", { class: "small muted" }, "* " + score.intercept_is_estimate),
-      score.other_alerts.length ? el("p", { class: "small muted" }, "Other exercise alerts (no planted behaviour): " + score.other_alerts.length) : null);
+      score.other_alerts.length ? el("p", { class: "small muted" }, t("exercise.other").replace("{n}", score.other_alerts.length)) : null);
   }
 
   function runCard(run) {
     const may = me && me.actions.includes("exercise.run");
     const open = ["simulating", "running", "replayed"].includes(run.state);
     const card = el("div", { class: "exercise-run state-" + run.state, "data-exercise-id": run.id, "data-state": run.state },
-      el("div", { class: "alert-head" }, el("span", { class: "badge exercise" }, "EXERCISE"),
-        el("b", {}, run.scenario), el("span", { class: "badge" }, run.state)),
-      el("div", { class: "alert-meta" }, run.hours + " h × " + run.speed + " · seed " + run.seed + " · " +
-        run.lines_sent + " lines · " + run.started_by + " · " + P.fmtTimes(run.started_at)));
+      el("div", { class: "alert-head" }, el("span", { class: "badge exercise" }, t("alerts.exercise")),
+        el("b", {}, run.scenario), el("span", { class: "badge" },
+          window.KhazarI18n.has("exercise." + run.state) ? t("exercise." + run.state) : run.state)),
+      el("div", { class: "alert-meta" }, run.hours + " " + t("unit.h") + " × " + run.speed + " · " +
+        t("exercise.seed").toLowerCase() + " " + run.seed + " · " +
+        t("exercise.lines").replace("{n}", run.lines_sent) + " · " + run.started_by + " · " + P.fmtTimes(run.started_at)));
     if (open) {
       card.append(el("button", { type: "button", class: "exercise-finish", disabled: !may, onclick: async () => {
         try {

@@ -11,6 +11,7 @@
   const ZONE_COLOURS = {
     territorial_sea: "#2f80ed", fishery_zone: "#56ccf2", platform_safety: "#eb5757",
     pipeline_corridor: "#f2994a", port_approach: "#6fcf97", border_sector: "#bb6bd9",
+    terminal_safety: "#eb5757",
   };
   const EMPTY = { type: "FeatureCollection", features: [] };
 
@@ -27,7 +28,11 @@
   // which on a software-GL console (SwiftShader) cost more than everything else drawn.
   const PARTS = ["land", "zones", "assets", "ports", "patrols", "plan", "tracks", "dispatch", "alerts", "fleet"];
   // zones big enough to cover much of the view are outlined only (no fill overdraw)
-  const FILLED_ZONES = ["platform_safety", "pipeline_corridor", "port_approach"];
+  const FILLED_ZONES = ["platform_safety", "terminal_safety", "pipeline_corridor", "port_approach"];
+  //: alert rings by severity (exercise alerts purple); the legend draws the same
+  const SEVERITY_COLOURS = { critical: "#ff3b30", high: "#ff9500", medium: "#ffcc00", low: "#8e8e93" };
+  const EXERCISE_COLOUR = "#b36bff";
+  const FLEET_COLOURS = { available: "#3ddc97", on_patrol: "#56ccf2", dispatched: "#ff9500", maintenance: "#8e8e93" };
 
   function style() {
     return {
@@ -119,6 +124,8 @@
       // the selected vessel's ring moves every second: a source of its own (a circle layer
       // needs no clipping mask), so the geography is not re-tiled for it
       map.addSource("selected", { type: "geojson", data: EMPTY });
+      // the alert opened in the queue: a wide white ring around its own (a source of its own too)
+      map.addSource("selected-alert", { type: "geojson", data: EMPTY });
       // the coastline is the land's fill outline (1 px GL lines, one primitive a segment)
       // rather than a line layer of its own over a second copy of the water polygon (two
       // triangles a segment plus the joins): the water is no longer in the source at all
@@ -146,7 +153,10 @@
         filter: all(part("plan"), ["==", ["geometry-type"], "LineString"]),
         paint: { "line-color": ["case", ["get", "off_plan"], "#ff3b30", "#3ddc97"], "line-width": 1.5,
                  "line-dasharray": [2, 1] } });
+      // round joins: a track that doubles back (a spoofed fix and back) drew a miter spike
+      // a hundred pixels wide with the default join
       map.addLayer({ id: "tracks", type: "line", source: "geo", filter: part("tracks"),
+        layout: { "line-join": "round", "line-cap": "round" },
         paint: { "line-color": "#e0e6ea", "line-width": 1.4, "line-opacity": 0.7 } });
       map.addLayer({ id: "dispatch-routes", type: "line", source: "geo",
         filter: all(part("dispatch"), ["==", ["geometry-type"], "LineString"]),
@@ -167,20 +177,31 @@
             "assets", "#1b1f24",
             "plan", ["case", ["get", "off_plan"], "#ff3b30", "#3ddc97"],
             "dispatch", "#ffffff",
-            "alerts", ["case", ["==", ["get", "exercise"], true], "#b36bff",
-              ["match", ["get", "severity"], "critical", "#ff3b30",
-                "high", "#ff9500", "medium", "#ffcc00", "#8e8e93"]],
+            "alerts", ["case", ["==", ["get", "exercise"], true], EXERCISE_COLOUR,
+              ["match", ["get", "severity"], "critical", SEVERITY_COLOURS.critical,
+                "high", SEVERITY_COLOURS.high, "medium", SEVERITY_COLOURS.medium, SEVERITY_COLOURS.low]],
             "rgba(0,0,0,0)"],
         } });
       map.addLayer(vessels.layer);
       map.addLayer({ id: "fleet", type: "circle", source: "geo", filter: part("fleet"),
         paint: { "circle-radius": 6, "circle-color": "rgba(0,0,0,0)", "circle-stroke-width": 2,
-                 "circle-stroke-color": ["match", ["get", "status"], "available", "#3ddc97",
-                   "dispatched", "#ff9500", "on_patrol", "#56ccf2", "maintenance", "#8e8e93", "#cfd8dc"] } });
+                 "circle-stroke-color": ["match", ["get", "status"], "available", FLEET_COLOURS.available,
+                   "dispatched", FLEET_COLOURS.dispatched, "on_patrol", FLEET_COLOURS.on_patrol,
+                   "maintenance", FLEET_COLOURS.maintenance, "#cfd8dc"] } });
+      map.addLayer({ id: "selected-alert", type: "circle", source: "selected-alert",
+        paint: { "circle-radius": 20, "circle-color": "rgba(255,255,255,0.12)", "circle-stroke-width": 3,
+                 "circle-stroke-color": "#ffffff" } });
       map.addLayer({ id: "selected", type: "circle", source: "selected",
         paint: { "circle-radius": 14, "circle-color": "rgba(0,0,0,0)", "circle-stroke-width": 2,
                  "circle-stroke-color": "#ffffff" } });
-      map.on("click", (e) => { const mmsi = vessels.pick(e.point); if (mmsi !== null) onVesselClick(mmsi); });
+      map.on("click", (e) => {
+        const mmsi = vessels.pick(e.point);
+        if (mmsi !== null) { onVesselClick(mmsi); return; }
+        // an alert ring: open that alert in the queue
+        const box = [[e.point.x - 8, e.point.y - 8], [e.point.x + 8, e.point.y + 8]];
+        const hit = map.queryRenderedFeatures(box, { layers: ["points"] }).find((f) => f.properties.part === "alerts");
+        if (hit && map.khazarOnAlertClick) map.khazarOnAlertClick(hit.properties.id);
+      });
       let hover = false;
       map.on("mousemove", (e) => {
         onMove(e.lngLat);
@@ -189,6 +210,25 @@
       });
     });
     return { map, ready, vessels };
+  }
+
+  const JUMP_KN = 60;  // faster than any vessel here: a spoofed or bad fix, not a path
+  /** A track as the vessel sailed it: broken where consecutive fixes would need more than
+   *  JUMP_KN (a spoofed position is not a leg of the voyage). */
+  function splitJumps(f) {
+    const g = f.geometry, times = f.properties && f.properties.times;
+    if (!g || g.type !== "LineString" || !Array.isArray(times) || times.length !== g.coordinates.length) return f;
+    const parts = [[g.coordinates[0]]];
+    for (let i = 1; i < g.coordinates.length; i++) {
+      const [lon0, lat0] = g.coordinates[i - 1], [lon1, lat1] = g.coordinates[i];
+      const dx = (lon1 - lon0) * Math.cos((lat0 + lat1) / 2 * Math.PI / 180), dy = lat1 - lat0;
+      const nm = Math.hypot(dx, dy) * 60;
+      const h = Math.max((new Date(times[i]) - new Date(times[i - 1])) / 3.6e6, 1 / 3600);
+      if (nm / h > JUMP_KN) parts.push([]);
+      parts[parts.length - 1].push(g.coordinates[i]);
+    }
+    const legs = parts.filter((p) => p.length >= 2);
+    return { ...f, geometry: { type: "MultiLineString", coordinates: legs } };
   }
 
   /** Replace one part of the map's data: basemap, zones, assets, patrols, plan, tracks,
@@ -202,7 +242,7 @@
       parts.land = tag("land", landFromWater(data));
     } else {
       if (!PARTS.includes(name)) throw new Error("unknown map part " + name);
-      parts[name] = tag(name, feats);
+      parts[name] = tag(name, name === "tracks" ? feats.map(splitJumps) : feats);
     }
     const src = map.getSource("geo");
     if (src) src.setData({ type: "FeatureCollection", features: PARTS.flatMap((p) => parts[p] || []) });
@@ -213,6 +253,13 @@
     const src = map.getSource("selected");
     if (src) src.setData(lngLat ? { type: "FeatureCollection", features: [
       { type: "Feature", geometry: { type: "Point", coordinates: lngLat }, properties: {} }] } : EMPTY);
+  }
+
+  /** Mark the alert opened in the queue (a Feature), or none (null). */
+  function setSelectedAlert(map, f) {
+    const src = map && map.getSource("selected-alert");
+    if (src) src.setData(f ? { type: "FeatureCollection", features: [
+      { type: "Feature", geometry: f.geometry, properties: { id: f.properties.id } }] } : EMPTY);
   }
 
   /** Show or hide layers by name (the point layers' names switch their part of "points"). */
@@ -229,5 +276,6 @@
     }
   }
 
-  window.KhazarMap = { create, setData, setSelected, setVisible, KIND_COLOURS, ZONE_COLOURS, EMPTY };
+  window.KhazarMap = { create, setData, setSelected, setSelectedAlert, setVisible, KIND_COLOURS, ZONE_COLOURS,
+    SEVERITY_COLOURS, EXERCISE_COLOUR, FLEET_COLOURS, EMPTY };
 })();

@@ -37,7 +37,7 @@
   }
   function fmtAge(s) {
     if (s === null || s === undefined) return "—";
-    if (s < 120) return Math.round(s) + " s";
+    if (s < 120) return Math.round(s) + " " + t("unit.s");
     if (s < 7200) return Math.round(s / 60) + " " + t("unit.min");
     return (s / 3600).toFixed(1) + " " + t("unit.h");
   }
@@ -73,52 +73,230 @@
       el("button", { type: "button", onclick: () => onTrack(p.mmsi) }, t("vessel.track")));
   }
 
-  function renderAlerts(container, fc, me, boats, actions) {
+  // --- the alert queue: severity first, then age (longest waiting first: raised, then
+  // first seen), as the server orders GET /api/alerts ---------------------------------
+  const SEV_RANK = { critical: 0, high: 1, medium: 2, low: 3 };
+  function alertOrder(a, b) {
+    const pa = a.properties, pb = b.properties;
+    return (SEV_RANK[pa.severity] ?? 9) - (SEV_RANK[pb.severity] ?? 9) ||
+      String(pa.created_at || pa.first_ts).localeCompare(String(pb.created_at || pb.first_ts)) ||
+      String(pa.first_ts).localeCompare(String(pb.first_ts)) || String(pa.id).localeCompare(String(pb.id));
+  }
+  /** The queue as the watch officer reads it: alerts of one incident together, the
+   *  incident placed by its most severe, oldest alert; [[feature…]…] */
+  function triage(features) {
+    const sorted = features.slice().sort(alertOrder);
+    const groups = [], byIncident = new Map();
+    for (const f of sorted) {
+      const inc = f.properties.incident_id;
+      if (inc && byIncident.has(inc)) { byIncident.get(inc).push(f); continue; }
+      const g = [f];
+      if (inc) byIncident.set(inc, g);
+      groups.push(g);
+    }
+    return groups;
+  }
+  /** A place (asset, port) by id in the current language; the server's name otherwise. */
+  function placeName(id, name) {
+    if (id && window.KhazarI18n.has("place." + id)) return t("place." + id);
+    return name || id || null;
+  }
+  function baseName(base) {
+    return base && window.KhazarI18n.has("base." + base) ? t("base." + base) : base;
+  }
+  function typeName(type) {
+    return window.KhazarI18n.has("type." + type) ? t("type." + type) : String(type || "").replace(/_/g, " ");
+  }
+  /** The alert's title in the current language: the server's (title / title_az) when it
+   *  sends one, else the type and the asset it concerns. */
+  function alertTitle(p) {
+    const own = window.KhazarI18n.lang === "az" ? p.title_az : p.title;
+    if (own) return own;
+    const place = placeName(p.asset_id, p.asset_name);
+    return place ? t("type.at").replace("{type}", typeName(p.type)).replace("{place}", place) : typeName(p.type);
+  }
+  /** The vessel's name: the server's (vessel_name), else the picture's static data. */
+  function vesselName(p, picture) {
+    if (p.vessel_name) return p.vessel_name;
+    const v = picture && p.mmsi !== null && p.mmsi !== undefined ? picture(p.mmsi) : null;
+    return (v && v.name) || null;
+  }
+  function vesselLabel(p, picture) {
+    if (p.mmsi === null || p.mmsi === undefined) return t("vessel.unknown");
+    const name = vesselName(p, picture);
+    return (name ? name + " · " : "") + "MMSI " + p.mmsi;
+  }
+  /** HH:MM UTC; with the date too when it is not the day of `ref` (the alert's). */
+  function hhmm(iso, ref) {
+    const d = new Date(iso);
+    if (isNaN(d)) return String(iso || "—");
+    const r = ref ? new Date(ref) : null;
+    const day = r && !isNaN(r) && r.toISOString().slice(0, 10) !== d.toISOString().slice(0, 10);
+    return (day ? d.toISOString().slice(0, 10) + " " : "") + d.toISOString().slice(11, 16) + " UTC";
+  }
+
+  function alertCard(f, ctx) {
+    const { me, actions, selected, now } = ctx;
+    const may = (a) => me && me.actions.includes(a);
+    const p = f.properties;
+    const isSel = selected === p.id;
+    const card = el("div", { class: "alert-card sev-" + p.severity + (p.exercise ? " exercise" : "") +
+        (p.escalated ? " escalated" : "") + (isSel ? " selected" : ""),
+      "data-alert-id": p.id, "data-state": p.state, "data-severity": p.severity,
+      "data-incident": p.incident_id || null });
+    // how long ago the behaviour began (picture time): what the officer weighs
+    const age = now && p.first_ts ? (now - new Date(p.first_ts).getTime()) / 1000 : null;
+    append(card,
+      el("div", { class: "alert-head" },
+        el("span", { class: "sev" }, t("severity." + p.severity)),
+        p.escalated ? el("span", { class: "badge escalated", title: p.escalated_at ?
+          t("alerts.escalated_at").replace("{time}", fmtTimes(p.escalated_at)) : null }, "▲ " + t("alerts.escalated")) : null,
+        el("span", { class: "badge state-" + p.state }, t("state." + p.state)),
+        p.exercise ? el("span", { class: "badge exercise" }, t("alerts.exercise")) : null,
+        el("span", { class: "spacer" }),
+        el("span", { class: "alert-age mono small", title: fmtTimes(p.first_ts) },
+          age !== null && age >= 0 ? t("alerts.open_for").replace("{age}", fmtAge(age)) : hhmm(p.first_ts))),
+      el("div", { class: "alert-title", title: p.summary || null }, alertTitle(p)),
+      el("div", { class: "alert-meta alert-who" },
+        el("span", { class: "alert-vessel" }, vesselLabel(p, ctx.picture)),
+        p.asset_id ? el("span", { class: "alert-asset" }, " · " + placeName(p.asset_id, p.asset_name)) : null),
+      el("div", { class: "alert-meta" }, t("alerts.first") + " " + hhmm(p.first_ts) +
+        (p.escalated && p.escalated_at ? " · " + t("alerts.escalated_at").replace("{time}", hhmm(p.escalated_at)) : "")),
+      p.assigned_boat ? el("div", { class: "alert-meta" }, t("alerts.boat") + ": ", el("b", { class: "mono" }, p.assigned_boat)) : null);
+    const bar = el("div", { class: "alert-actions" });
+    if (p.state === "new") {
+      bar.append(el("button", { type: "button", class: "act-ack", disabled: !may("alerts.ack"),
+        onclick: () => actions.ack(p.id) }, t("alerts.ack")));
+    }
+    if (p.state === "acknowledged" || p.state === "assigned") {
+      bar.append(el("button", { type: "button", class: "act-dispatch", disabled: !may("dispatch.order"),
+        onclick: () => actions.dispatchOptions(p.id) }, t("dispatch.button")));
+    }
+    bar.append(el("button", { type: "button", class: "act-details", "aria-expanded": isSel ? "true" : "false",
+      onclick: () => actions.select(isSel ? null : p.id) }, isSel ? t("alerts.hide") : t("alerts.details")));
+    card.append(bar);
+    const plan = actions.openPlan(p.id);
+    if (plan) card.append(renderDispatch(plan, may("dispatch.order"), actions));
+    if (isSel) card.append(renderAlertDetail(f, actions.detail(p.id), ctx));
+    card.addEventListener("click", (e) => {
+      if (e.target.closest(".alert-title, .alert-who, .alert-head") || e.target === card) actions.select(p.id);
+    });
+    return card;
+  }
+
+  function renderAlerts(container, fc, me, boats, actions, selected, now, picture) {
     container.replaceChildren();
     const feats = (fc && fc.features) || [];
     if (!feats.length) { container.append(el("p", { class: "muted" }, t("alerts.none"))); return; }
-    const may = (a) => me && me.actions.includes(a);
-    for (const f of feats) {
-      const p = f.properties;
-      const card = el("div", { class: "alert-card sev-" + p.severity + (p.exercise ? " exercise" : ""),
-        "data-alert-id": p.id, "data-state": p.state });
-      append(card,
-        el("div", { class: "alert-head" },
-          el("span", { class: "sev" }, t("severity." + p.severity)),
-          el("span", { class: "alert-type" }, p.type),
-          el("span", { class: "badge state-" + p.state }, t("state." + p.state)),
-          p.exercise ? el("span", { class: "badge exercise" }, "EXERCISE") : null),
-        el("div", { class: "alert-summary" }, p.summary),
-        el("div", { class: "alert-meta mono" },
-          (p.mmsi ? t("alerts.vessel") + " " + p.mmsi + " · " : "") +
-          (p.asset_id ? t("alerts.asset") + " " + p.asset_id + " · " : "") + p.lat_dm + " " + p.lon_dm),
-        el("div", { class: "alert-meta" }, t("alerts.first") + ": " + fmtTimes(p.first_ts)),
-        p.assigned_boat ? el("div", { class: "alert-meta" }, t("alerts.boat") + ": " + p.assigned_boat) : null);
-      const bar = el("div", { class: "alert-actions" });
-      if (p.state === "new") {
-        bar.append(el("button", { type: "button", class: "act-ack", disabled: !may("alerts.ack"),
-          onclick: () => actions.ack(p.id) }, t("alerts.ack")));
-      }
-      if (p.state === "acknowledged" || p.state === "assigned") {
-        const sel = el("select", { class: "act-boat", "aria-label": t("alerts.boat") },
-          ...boats.map((b) => el("option", { value: b.name }, b.name + " · " + (b.status || ""))));
-        bar.append(sel, el("button", { type: "button", class: "act-assign", disabled: !may("alerts.assign"),
-          onclick: () => actions.assign(p.id, sel.value) }, t("alerts.assign")));
-        bar.append(el("button", { type: "button", class: "act-dispatch", disabled: !may("dispatch.order"),
-          onclick: () => actions.dispatchOptions(p.id) }, t("dispatch.button")));
-        const reason = el("input", { class: "act-reason", placeholder: t("alerts.reason") });
-        bar.append(reason, el("button", { type: "button", class: "act-resolve", disabled: !may("alerts.resolve"),
-          onclick: () => actions.resolve(p.id, reason.value) }, t("alerts.resolve")));
-      }
-      const note = el("input", { class: "act-note-text", placeholder: t("alerts.note_text") });
-      bar.append(note, el("button", { type: "button", class: "act-note", disabled: !may("alerts.note"),
-        onclick: () => actions.note(p.id, note.value) }, t("alerts.note")));
-      card.append(bar);
-      const plan = actions.openPlan(p.id);
-      if (plan) card.append(renderDispatch(plan, may("dispatch.order"), actions));
-      card.addEventListener("click", (e) => { if (e.target === card || e.target.closest(".alert-summary")) actions.focus(f); });
-      container.append(card);
+    const ctx = { me, boats, actions, selected, now, picture };
+    for (const group of triage(feats)) {
+      if (group.length === 1) { container.append(alertCard(group[0], ctx)); continue; }
+      const box = el("div", { class: "incident", "data-incident": group[0].properties.incident_id },
+        el("div", { class: "incident-head" }, "⛓ " + t("alerts.incident").replace("{n}", group.length)));
+      for (const f of group) box.append(alertCard(f, ctx));
+      container.append(box);
     }
+  }
+
+  function section(title, ...children) {
+    return el("div", { class: "detail-section" }, el("h3", {}, title), ...children);
+  }
+  /** The detail of the selected alert (GET /api/alerts/{id}): the vessel, the assets, the
+   *  events with their times, the state history, the notes, the recommended boat. Fields
+   *  the server does not send are left out. */
+  function renderAlertDetail(f, detail, ctx) {
+    const { me, boats, actions } = ctx;
+    const may = (a) => me && me.actions.includes(a);
+    const p = f.properties;
+    const box = el("div", { class: "alert-detail", "data-alert-id": p.id });
+    if (!detail) { box.append(el("p", { class: "muted small" }, t("detail.loading"))); return box; }
+    if (detail.error) { box.append(el("p", { class: "warn small" }, t("detail.unavailable") + ": " + detail.error)); return box; }
+    const d = detail.properties || detail;
+    // the server's vessel block, else what the picture knows of the MMSI
+    const seen = ctx.picture && p.mmsi !== null && p.mmsi !== undefined ? ctx.picture(p.mmsi) : null;
+    const v = d.vessel ? { ...(seen || {}), ...d.vessel } : (seen ? { ...seen, mmsi: p.mmsi } : { mmsi: p.mmsi, name: p.vessel_name });
+    const code = v.ship_type_code ?? (typeof v.ship_type === "number" ? v.ship_type : null);
+    // the type in the console's language: the picture's kind, with the AIS code
+    const vtype = v.kind ? t("kind." + v.kind) + (code !== null ? " (" + code + ")" : "")
+      : (v.ship_type !== null && v.ship_type !== undefined ? String(v.ship_type) : "—");
+    if (v && v.mmsi !== null && v.mmsi !== undefined) {
+      box.append(section(t("detail.vessel"), el("table", { class: "kv detail-vessel" },
+        row(t("vessel.name"), v.name || "—", "vessel-name"),
+        row(t("vessel.mmsi"), String(v.mmsi), "mono"),
+        row(t("vessel.imo"), v.imo || "—", "mono"),
+        row(t("vessel.callsign"), v.callsign || "—", "mono"),
+        row(t("vessel.flag"), v.flag || "—"),
+        row(t("vessel.type"), vtype),
+        row(t("vessel.length"), v.length_m ? Math.round(v.length_m) + " " + t("unit.m") : "—"))));
+    }
+    const assets = d.assets || (p.asset_id ? [{ id: p.asset_id, name: p.asset_name }] : []);
+    if (assets.length) {
+      box.append(section(t("detail.assets"), el("ul", { class: "detail-assets" },
+        ...assets.map((a) => el("li", { "data-asset": a.id }, placeName(a.id, a.name))))));
+    }
+    const events = d.events || [];
+    box.append(section(t("detail.events"), events.length ? el("table", { class: "grid detail-events small" },
+      ...events.map((e) => {
+        const q = e.properties || e;
+        return el("tr", {}, el("td", { class: "mono" }, hhmm(q.start || q.ts, p.first_ts)),
+          el("td", {}, typeName(q.type)),
+          el("td", { class: "muted" }, placeName(q.asset_id, q.asset_name) || q.zone_name || q.zone_id || ""));
+      })) : el("p", { class: "muted small" }, t("detail.no_events"))));
+    const history = d.history || d.transitions || [];
+    box.append(section(t("detail.history"), history.length ? el("ol", { class: "detail-history small" },
+      ...history.map((h) => {
+        const change = !h.from ? t("history.created") + " → " + t("state." + h.to)
+          : h.from === h.to ? t("history.escalated") : t("state." + h.from) + " → " + t("state." + h.to);
+        return el("li", {}, el("span", { class: "mono" }, hhmm(h.ts, p.first_ts)), " ", el("b", {}, change),
+          h.boat ? " · " + h.boat : "", " · " + t("detail.by").replace("{who}", h.actor),
+          h.reason ? el("div", { class: "muted" }, h.reason) : null);
+      })) : el("p", { class: "muted small" }, t("detail.no_history"))));
+    const notes = d.notes || [];
+    const text = el("input", { class: "act-note-text", placeholder: t("alerts.note_text") });
+    const addNote = () => { if (text.value.trim()) actions.note(p.id, text.value.trim()); };
+    text.addEventListener("keydown", (e) => { if (e.key === "Enter") addNote(); });
+    box.append(section(t("detail.notes"),
+      notes.length ? el("ul", { class: "detail-notes small" }, ...notes.map((n) => el("li", { class: "note" },
+        el("div", { class: "muted" }, el("span", { class: "mono" }, hhmm(n.ts, p.first_ts)), " · ", el("b", { class: "note-author" }, n.author)),
+        el("div", { class: "note-text" }, n.text)))) : el("p", { class: "muted small" }, t("detail.no_notes")),
+      el("div", { class: "alert-actions" }, text, el("button", { type: "button", class: "act-note",
+        disabled: !may("alerts.note"), onclick: addNote }, t("alerts.note")))));
+    if (d.recommended !== undefined) {
+      const r = d.recommended;
+      const body = [];
+      if (!r) body.push(el("p", { class: "muted small" }, t("detail.no_boat")));
+      else {
+        body.push(el("div", { class: "dispatch-rec" }, "★ ", el("b", { class: "mono rec-boat" }, r.boat),
+          r.eta_min !== null && r.eta_min !== undefined ? " · " + num(r.eta_min, 0, t("unit.min")) : ""));
+        const ic = r.intercept;
+        if (ic) {
+          body.push(el("div", { class: "small mono" }, t("detail.intercept").replace("{pos}", fmtDM(ic.lat, true) + " " + fmtDM(ic.lon, false))));
+          if (ic.capped) body.push(el("div", { class: "small warn rec-capped" }, "⚠ " + t("detail.capped").replace("{min}", Math.round(ic.cap_min))));
+          else if (ic.extrapolated_min) body.push(el("div", { class: "small muted" }, t("detail.extrapolated").replace("{min}", Math.round(ic.extrapolated_min))));
+        }
+      }
+      box.append(section(t("detail.recommended"), ...body));
+    }
+    const linked = ((d.incident && d.incident.alerts) || []).filter((a) => (a.id || a) !== p.id);
+    if (linked.length) {
+      box.append(section(t("detail.incident"), el("ul", { class: "detail-incident small" }, ...linked.map((a) => {
+        const q = typeof a === "string" ? { id: a } : (a.properties || a);
+        return el("li", {}, el("a", { href: "#", onclick: (e) => { e.preventDefault(); actions.select(q.id); } },
+          (q.severity ? t("severity." + q.severity) + " · " : "") + (q.title || q.type ? alertTitle(q) : q.id)));
+      }))));
+    }
+    if (p.state === "acknowledged" || p.state === "assigned") {
+      const sel = el("select", { class: "act-boat", "aria-label": t("alerts.boat") },
+        ...boats.map((b) => el("option", { value: b.name, selected: b.name === p.assigned_boat }, b.name + " · " + t("status." + (b.status || "unknown")))));
+      const reason = el("input", { class: "act-reason", placeholder: t("alerts.reason") });
+      box.append(el("div", { class: "alert-actions" }, sel,
+        el("button", { type: "button", class: "act-assign", disabled: !may("alerts.assign"),
+          onclick: () => actions.assign(p.id, sel.value) }, t("alerts.assign"))),
+      el("div", { class: "alert-actions" }, reason,
+        el("button", { type: "button", class: "act-resolve", disabled: !may("alerts.resolve"),
+          onclick: () => actions.resolve(p.id, reason.value) }, t("alerts.resolve"))));
+    }
+    return box;
   }
 
   function append(node, ...children) {
@@ -142,10 +320,10 @@
       table.append(el("tr", { class: "dispatch-row" + (o.recommended ? " recommended" : ""), "data-boat": o.boat },
         el("td", { title: o.recommended ? t("dispatch.recommended") : null },
           el("span", { class: "mono" }, (o.recommended ? "★ " : "") + o.boat),
-          el("div", { class: "small muted" }, o.base)),
+          el("div", { class: "small muted" }, baseName(o.base))),
         el("td", { class: "mono eta" }, o.eta_min === null ? t("dispatch.cannot") : num(o.eta_min, 0, t("unit.min"))),
-        el("td", { class: "mono" }, num(o.distance_nm, 1, "nm")),
-        el("td", { class: "mono" }, num(o.course_deg, 0, "°")),
+        el("td", { class: "mono" }, num(o.distance_nm, 1, t("unit.nm"))),
+        el("td", { class: "mono" }, o.course_deg === null || o.course_deg === undefined ? "—" : Math.round(o.course_deg) + "°"),
         el("td", {}, el("button", { type: "button", class: "act-send", disabled: !allowed || o.eta_min === null,
           onclick: () => actions.dispatch(plan.alert_id, o.boat) }, t("dispatch.send")))));
     }
@@ -164,6 +342,11 @@
     if (!planLoaded) return el("td", { class: "fleet-plan small muted" }, t("plan.none"));
     if (!d) return el("td", { class: "fleet-plan small muted" }, t("plan.not_planned"));
     const p = d.properties;
+    // outside its shift a boat is not on or off its plan: it is at base or on its way
+    if (p.phase && p.phase !== "during") {
+      return el("td", { class: "fleet-plan small muted plan-" + p.phase, "data-status": "off_shift",
+        "data-off-plan": "false" }, el("div", { class: "plan-status" }, t("plan." + p.phase)));
+    }
     const nm = (m) => (m / 1852).toFixed(1);
     const cell = el("td", { class: "fleet-plan small plan-" + p.status + (p.off_plan ? " off-plan" : ""),
       "data-status": p.status, "data-off-plan": p.off_plan ? "true" : "false" },
@@ -177,7 +360,6 @@
       cell.append(el("div", { class: "mono" }, t(p.schedule_offset_s > 0 ? "plan.late" : "plan.early").replace("{min}", min)));
     }
     if (p.max_offset_1h_m !== null) cell.append(el("div", { class: "muted" }, t("plan.max_1h").replace("{nm}", nm(p.max_offset_1h_m))));
-    if (p.phase !== "during") cell.append(el("div", { class: "muted" }, t("plan." + p.phase)));
     return cell;
   }
 
@@ -210,7 +392,7 @@
       }
       table.append(el("tr", { "data-boat": p.name },
         el("td", {}, el("span", { class: "mono" }, p.name),
-          el("div", { class: "small muted" }, p.base + " · " + p.cruise_speed_kn + "/" + p.max_speed_kn + " " + t("unit.kn"))),
+          el("div", { class: "small muted" }, baseName(p.base) + " · " + p.cruise_speed_kn + "/" + p.max_speed_kn + " " + t("unit.kn"))),
         status,
         el("td", { class: "mono small" }, p.lat_dm, el("br"), p.lon_dm,
           p.position_source === "base" ? el("div", { class: "muted" }, t("fleet.at_base")) : null),
@@ -250,13 +432,72 @@
     }
   }
 
-  function renderLegend(container) {
-    container.replaceChildren();
-    for (const [kind, colour] of Object.entries(window.KhazarMap.KIND_COLOURS)) {
-      container.append(el("span", { class: "legend-item" },
-        el("span", { class: "kind-dot", style: "background:" + colour }), t("kind." + kind)));
+  // --- the legend: every symbol and line the map draws ------------------------------
+  const SVG = "http://www.w3.org/2000/svg";
+  function svg(tag, attrs) {
+    const n = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v);
+    return n;
+  }
+  /** A 22×12 swatch drawn as the map draws it: dot, ring, arrow, line, dashed, dotted,
+   *  band (a filled strip), box (a dashed outline with a faint fill). */
+  function swatch(kind, colour, opts) {
+    const o = opts || {};
+    const s = svg("svg", { width: 22, height: 12, viewBox: "0 0 22 12", class: "swatch", "aria-hidden": "true" });
+    if (kind === "dot") s.append(svg("circle", { cx: 11, cy: 6, r: 4, fill: colour, stroke: o.stroke || "none" }));
+    else if (kind === "ring") s.append(svg("circle", { cx: 11, cy: 6, r: o.r || 4.5, fill: o.fill || "none", stroke: colour, "stroke-width": o.w || 1.8 }));
+    else if (kind === "arrow") s.append(svg("path", { d: "M11 1 L15 11 L11 8.5 L7 11 Z", fill: colour }));
+    else if (kind === "band") s.append(svg("rect", { x: 1, y: 3, width: 20, height: 6, fill: colour, "fill-opacity": 0.3 }),
+      svg("line", { x1: 1, y1: 6, x2: 21, y2: 6, stroke: colour, "stroke-width": 1.4 }));
+    else if (kind === "box") s.append(svg("rect", { x: 2, y: 1.5, width: 18, height: 9, fill: colour, "fill-opacity": o.fill ? 0.15 : 0,
+      stroke: colour, "stroke-width": 1, "stroke-dasharray": "3 2" }));
+    else {
+      const dash = { dashed: "4 2", dotted: "1.5 2.2" }[kind];
+      const line = svg("line", { x1: 1, y1: 6, x2: 21, y2: 6, stroke: colour, "stroke-width": o.w || 1.6, "stroke-linecap": "round" });
+      if (dash) line.setAttribute("stroke-dasharray", dash);
+      s.append(line);
+      if (o.end) s.append(svg("circle", { cx: 19, cy: 6, r: 2.6, fill: colour, stroke: "#fff", "stroke-width": 1 }));
     }
+    return s;
+  }
+  function legendItem(sw, label, key) {
+    return el("span", { class: "legend-item", "data-legend": key }, sw, label);
+  }
+  let legendOpen = true;
+  function renderLegend(container) {
+    const M = window.KhazarMap;
+    container.replaceChildren();
+    container.classList.toggle("collapsed", !legendOpen);
+    container.append(el("button", { type: "button", class: "legend-toggle", "aria-expanded": String(legendOpen),
+      onclick: () => { legendOpen = !legendOpen; renderLegend(container); } }, (legendOpen ? "▾ " : "▸ ") + t("legend.title")));
+    if (!legendOpen) return;
+    const group = (title, ...items) => el("div", { class: "legend-group" }, el("div", { class: "legend-head" }, title), ...items);
+    container.append(
+      group(t("legend.vessels"), ...Object.entries(M.KIND_COLOURS).map(([kind, colour]) =>
+        legendItem(swatch("arrow", colour), t("kind." + kind), "kind." + kind)),
+        legendItem(swatch("ring", "#ffffff", { r: 5, w: 2 }), t("legend.selected_vessel"), "selected-vessel"),
+        legendItem(swatch("line", "#e0e6ea", { w: 1.4 }), t("legend.track"), "track")),
+      group(t("legend.alerts"), ...Object.entries(M.SEVERITY_COLOURS).map(([sev, colour]) =>
+        legendItem(swatch("ring", colour, { r: 5, w: 2 }), t("severity." + sev), "severity." + sev)),
+        legendItem(swatch("ring", M.EXERCISE_COLOUR, { r: 5, w: 2 }), t("legend.exercise"), "exercise"),
+        legendItem(swatch("ring", "#ffffff", { r: 5.2, w: 2.6, fill: "rgba(255,255,255,0.15)" }), t("legend.selected_alert"), "selected-alert")),
+      group(t("legend.zones"), ...Object.entries(M.ZONE_COLOURS).map(([kind, colour]) =>
+        legendItem(swatch("box", colour, { fill: ["platform_safety", "terminal_safety", "pipeline_corridor", "port_approach"].includes(kind) }),
+          t("zone." + kind), "zone." + kind))),
+      group(t("legend.assets"),
+        legendItem(swatch("dot", "#f2c94c", { stroke: "#1b1f24" }), t("legend.platform"), "platform"),
+        legendItem(swatch("line", "#f2c94c"), t("legend.pipeline"), "pipeline"),
+        legendItem(swatch("band", "#f2c94c"), t("legend.protected"), "protected"),
+        legendItem(swatch("dot", "#cfd8dc"), t("legend.port"), "port")),
+      group(t("legend.patrol"),
+        legendItem(swatch("dotted", "#3ddc97", { w: 1.8 }), t("legend.patrol_route"), "patrol-route"),
+        legendItem(swatch("dashed", "#3ddc97"), t("legend.plan_position"), "plan-position"),
+        legendItem(swatch("dashed", "#ff3b30"), t("legend.off_plan"), "off-plan"),
+        el("span", { class: "legend-sub" }, t("legend.boat") + ":"),
+        ...Object.entries(M.FLEET_COLOURS).map(([st, colour]) =>
+          legendItem(swatch("ring", colour, { r: 4.5, w: 2 }), t("status." + st), "boat." + st)),
+        legendItem(swatch("line", "#ff9500", { w: 3, end: true }), t("legend.dispatch_route"), "dispatch-route")));
   }
 
-  window.KhazarPanels = { el, fmtTimes, fmtDM, num, renderVessel, renderAlerts, renderFleet, renderScorecard, renderLayers, renderLegend };
+  window.KhazarPanels = { el, fmtTimes, fmtAge, triage, alertTitle, placeName, typeName, fmtDM, num, renderVessel, renderAlerts, renderFleet, renderScorecard, renderLayers, renderLegend };
 })();

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,8 @@ __all__ = [
     "Transition",
     "alert_id",
     "severity_for_score",
+    "triage_key",
+    "triage_order",
 ]
 
 
@@ -135,6 +138,17 @@ class Alert:
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
         }
+
+
+def triage_key(alert: Alert) -> tuple[int, datetime, datetime, str]:
+    """The watch floor's order: most severe first (critical, high, medium, low), then the
+    longest waiting first (oldest ``created_at``, then oldest first event), then the id."""
+    return (-alert.severity.rank, alert.created_at, alert.first_ts, alert.id)
+
+
+def triage_order(alerts: Iterable[Alert]) -> list[Alert]:
+    """``alerts`` in :func:`triage_key` order: what the API, the CLI and the console show."""
+    return sorted(alerts, key=triage_key)
 
 
 @dataclass(frozen=True, slots=True)

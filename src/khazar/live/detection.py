@@ -94,6 +94,8 @@ class LiveDetection:
             self.pos_wm = repo.top_rowid(store, "positions")
             self.det_wm = repo.top_rowid(store, "detections")
         self._stop = threading.Event()
+        #: set once the detectors are set up (or failed to be): the long-lived state exists
+        self.ready = threading.Event()
         self._thread = threading.Thread(
             target=self._run, name="khazar-detect-exercise" if exercise else "khazar-detect",
             daemon=True)
@@ -294,6 +296,8 @@ class LiveDetection:
             self.state.components[self.component] = (
                 f"unavailable: {type(exc).__name__}: {exc}")
             return
+        finally:
+            self.ready.set()
         self.state.components[self.component] = "running"
         self._committer.start()
         while not self._stop.is_set():

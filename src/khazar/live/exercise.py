@@ -18,6 +18,7 @@ from typing import Any
 from khazar.live.state import ServerState
 from khazar.services import exercises as service
 from khazar.services.exercises import ExerciseRequest
+from khazar.sim.clock import replay_start
 from khazar.store import exercises as runs
 
 __all__ = ["ExerciseDirector"]
@@ -58,15 +59,20 @@ class ExerciseDirector:
     # --- start ----------------------------------------------------------------------
     def start(self, req: ExerciseRequest, user: str) -> dict[str, Any]:
         """Record the run (audited) and start simulating and replaying it."""
+        service.check_request(self.state.settings, req)  # before placing it on the clock
         now = datetime.now(UTC).replace(microsecond=0)
+        # the scenario is replayed at req.speed × real time: its period ends when the replay
+        # does, at the wall clock then (starting it at `now` put the picture hours ahead)
+        start = replay_start(now, req.hours, req.speed)
         with self._lock:
             with self.state.locked() as store:
-                run = service.start_exercise(store, self.state.settings, req, user, now)
+                run = service.start_exercise(store, self.state.settings, req, user, now,
+                                             sim_start=start)
             pipeline = self._ensure_path()
             stop = threading.Event()
             self._stop[run["id"]] = stop
             thread = threading.Thread(target=self._run,
-                                      args=(run["id"], req, now, pipeline, stop),
+                                      args=(run["id"], req, start, pipeline, stop),
                                       name=f"khazar-exercise-{run['id']}", daemon=True)
             self._threads[run["id"]] = thread
             thread.start()

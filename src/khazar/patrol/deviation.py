@@ -12,6 +12,11 @@ its AIS fix says where it *is*. Reported:
   position (+ ahead, − behind), and ``schedule_offset_s``: when the plan passes that point
   compared with ``t`` (+ the boat is late there, − early).
 
+A boat is judged on or off plan only while its shift runs (from the plan's first time to
+its last, judged at ``now``, the picture's time): before and after it, its status is
+``not_on_shift`` and it is never off plan (a boat at its base before the shift is where it
+should be).
+
 Distances use a local equirectangular projection around the boat (errors well under 1 %
 over the tens of kilometres of a patrol leg).
 """
@@ -35,6 +40,7 @@ __all__ = [
     "PlanPhase",
     "PlannedRoute",
     "deviation",
+    "on_shift",
     "planned_position",
     "track_offsets_m",
 ]
@@ -58,6 +64,7 @@ class DeviationStatus(StrEnum):
     behind = "behind"
     ahead = "ahead"
     off_route = "off_route"
+    not_on_shift = "not_on_shift"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,15 +115,21 @@ class Deviation:
     along_track_m: float
     schedule_offset_s: float
     threshold_m: float
+    #: the shift runs at the time it is judged (:func:`deviation`'s ``now``)
+    on_shift: bool = True
 
     @property
     def off_plan(self) -> bool:
-        """Farther than the threshold from where the plan puts the boat now."""
-        return self.position_offset_m > self.threshold_m
+        """Farther than the threshold from where the plan puts the boat now, while the
+        shift runs (never before or after it)."""
+        return self.on_shift and self.position_offset_m > self.threshold_m
 
     @property
     def status(self) -> DeviationStatus:
-        """Off route when away from the route; else on plan, behind or ahead of it."""
+        """Not on shift before and after the shift; else off route when away from the
+        route, else on plan, behind or ahead of it."""
+        if not self.on_shift:
+            return DeviationStatus.not_on_shift
         if self.cross_track_m > self.threshold_m:
             return DeviationStatus.off_route
         if abs(self.along_track_m) <= self.threshold_m:
@@ -156,12 +169,19 @@ def planned_position(route: PlannedRoute, t: datetime) -> tuple[float, float, Pl
     raise AssertionError("unreachable: times are sorted")  # pragma: no cover
 
 
+def on_shift(route: PlannedRoute, now: datetime) -> bool:
+    """Whether the boat's shift (its plan's first to last time) runs at ``now``."""
+    return route.times_s[0] <= epoch_s(now) <= route.times_s[-1]
+
+
 def deviation(route: PlannedRoute, t: datetime, lat: float, lon: float, threshold_m: float,
-              window_s: float = DEFAULT_WINDOW_S) -> Deviation:
+              window_s: float = DEFAULT_WINDOW_S, now: datetime | None = None) -> Deviation:
     """The boat's fix (``lat``, ``lon`` at ``t``) against its ``route``; ``threshold_m``
-    decides :attr:`Deviation.off_plan` and :attr:`Deviation.status`."""
+    decides :attr:`Deviation.off_plan` and :attr:`Deviation.status`, while the shift runs
+    at ``now`` (default ``t``) and at ``t``."""
     ts = epoch_s(t)
     plat, plon, phase = planned_position(route, t)
+    shift = on_shift(route, t) and on_shift(route, now if now is not None else t)
     along = _along_m(route, lat, lon)
     px, py = _xy(plat, plon, lat, lon)
     offset = math.hypot(px, py)
@@ -169,7 +189,7 @@ def deviation(route: PlannedRoute, t: datetime, lat: float, lon: float, threshol
     n = len(route.lats)
     if n == 1:
         return Deviation(route.boat, t, phase, plat, plon, lat, lon, offset, offset, 0.0,
-                         0.0, threshold_m)
+                         0.0, threshold_m, shift)
     segs = [i for i in range(n - 1)
             if route.times_s[i + 1] >= ts - window_s and route.times_s[i] <= ts + window_s]
     best: tuple[float, int, float] | None = None
@@ -191,7 +211,7 @@ def deviation(route: PlannedRoute, t: datetime, lat: float, lon: float, threshol
     s_actual = along[i] + f * (along[i + 1] - along[i])
     t_plan = route.times_s[i] + f * (route.times_s[i + 1] - route.times_s[i])
     return Deviation(route.boat, t, phase, plat, plon, lat, lon, offset, cross,
-                     s_actual - s_planned, ts - t_plan, threshold_m)
+                     s_actual - s_planned, ts - t_plan, threshold_m, shift)
 
 
 def _t_of(route: PlannedRoute, cand: tuple[float, int, float]) -> float:

@@ -7,9 +7,10 @@ of ``(V·V - s²) t² + 2 (D·V) t + D·D = 0``. Water matters: the straight-lin
 the fixed point ``t = water_distance(boat, target(t)) / s`` (a contraction while the target is
 slower than the boat). Pure: the water distance and route functions are given.
 
-Two limits keep a stale or coast-bound target sensible: the fit is extrapolated at most
-``max_extrapolate_s`` past its last fix (beyond that the target is searched for where it was
-last expected, not chased along a guessed line), and, given a water test, a target whose line
+Two limits keep a stale or coast-bound target sensible: the fit is followed at most
+``max_extrapolate_s`` past its last fix, in all (to the decision time and on to the intercept
+point): beyond that the target is searched for where it was last expected, not chased along
+a guessed line, and the option says ``capped``; and, given a water test, a target whose line
 runs ashore is taken to stop at the last water point of that line (it berthed or beached).
 """
 
@@ -60,12 +61,36 @@ class TargetMotion:
     v_north_ms: float = 0.0
     #: How long before ``at`` the last fix was (0: a fresh position).
     since_fix_s: float = 0.0
+    #: How far past ``at`` the course may be followed (None: no limit); then held still.
+    horizon_s: float | None = None
+    #: The longest extrapolation past the last fix (None: no limit), for the answer.
+    cap_s: float | None = None
+    #: Already held still at ``at``: the last fix is older than the cap.
+    held: bool = False
+    #: Stopped at the coast this far past the last fix (its course ran ashore), else None.
+    ashore_s: float | None = None
 
     @property
     def speed_kn(self) -> float:
         return math.hypot(self.v_east_ms, self.v_north_ms) * MS_TO_KN
 
+    def capped(self, after_s: float) -> bool:
+        """Whether the position ``after_s`` past ``at`` is where the cap stopped the course."""
+        return self.held or (self.horizon_s is not None and after_s > self.horizon_s)
+
+    def extrapolated_s(self, after_s: float) -> float:
+        """How far past the last fix the course is followed to the position ``after_s``
+        past ``at`` (at most the cap)."""
+        if self.held and self.cap_s is not None:
+            return self.cap_s
+        if self.ashore_s is not None:
+            return self.ashore_s
+        ahead = after_s if self.horizon_s is None else min(after_s, self.horizon_s)
+        return max(0.0, self.since_fix_s + ahead)
+
     def position(self, after_s: float) -> tuple[float, float]:
+        if self.horizon_s is not None:
+            after_s = min(after_s, self.horizon_s)
         dlat = math.degrees(self.v_north_ms * after_s / EARTH_RADIUS_M)
         dlon = math.degrees(self.v_east_ms * after_s /
                             (EARTH_RADIUS_M * math.cos(math.radians(self.lat))))
@@ -78,30 +103,35 @@ def estimate_motion(
 ) -> TargetMotion:
     """Constant-velocity fit of the last fixes, extrapolated to ``now``.
 
-    A track older than ``max_extrapolate_s`` is extrapolated only that far and then held
-    still: an hours-old course says little about where the vessel is now."""
+    The course is followed at most ``max_extrapolate_s`` past the last fix in all: a track
+    older than that is extrapolated only that far and then held still (an hours-old course
+    says little about where the vessel is now), and a fresh one is followed on only for the
+    rest of that time (:attr:`TargetMotion.horizon_s`)."""
     if not fixes:
         raise ValueError("no positions to estimate the target's motion")
     pts = list(fixes)[-max_fixes:]
     t_last, lat0, lon0 = pts[-1]
     since_s = max(0.0, (to_utc(now) - to_utc(t_last)).total_seconds())
+    cap = max_extrapolate_s
     if len(pts) < 2:
-        return TargetMotion(to_utc(now), lat0, lon0, since_fix_s=since_s)
+        return TargetMotion(to_utc(now), lat0, lon0, since_fix_s=since_s, cap_s=cap)
     ts = np.array([(to_utc(t) - to_utc(t_last)).total_seconds() for t, _, _ in pts])
     x = np.radians([p[2] - lon0 for p in pts]) * EARTH_RADIUS_M * math.cos(math.radians(lat0))
     y = np.radians([p[1] - lat0 for p in pts]) * EARTH_RADIUS_M
     if np.ptp(ts) <= 0:
-        return TargetMotion(to_utc(now), lat0, lon0, since_fix_s=since_s)
+        return TargetMotion(to_utc(now), lat0, lon0, since_fix_s=since_s, cap_s=cap)
     a = np.c_[ts, np.ones_like(ts)]
     (ve, xe), *_ = np.linalg.lstsq(a, x, rcond=None)
     (vn, yn), *_ = np.linalg.lstsq(a, y, rcond=None)
     fit = TargetMotion(to_utc(t_last), lat0 + math.degrees(yn / EARTH_RADIUS_M),
                        lon0 + math.degrees(xe / (EARTH_RADIUS_M * math.cos(math.radians(lat0)))),
                        float(ve), float(vn))
-    lat, lon = fit.position(min(since_s, max_extrapolate_s))
-    if since_s > max_extrapolate_s:
-        return TargetMotion(to_utc(now), lat, lon, since_fix_s=since_s)
-    return TargetMotion(to_utc(now), lat, lon, float(ve), float(vn), since_s)
+    lat, lon = fit.position(min(since_s, cap))
+    if since_s > cap:
+        return TargetMotion(to_utc(now), lat, lon, since_fix_s=since_s, cap_s=cap,
+                            held=fit.speed_kn > 0.0)
+    return TargetMotion(to_utc(now), lat, lon, float(ve), float(vn), since_s,
+                        horizon_s=cap - since_s, cap_s=cap)
 
 
 def stop_at_shore(target: TargetMotion, in_water: InWater, horizon_s: float,
@@ -112,7 +142,7 @@ def stop_at_shore(target: TargetMotion, in_water: InWater, horizon_s: float,
     The line is sampled every ``step_s`` and the landfall refined by bisection to 1 s."""
     if target.speed_kn <= 0.0:
         return target
-    start = -min(target.since_fix_s, MAX_EXTRAPOLATE_S)
+    start = -min(target.since_fix_s, target.cap_s or MAX_EXTRAPOLATE_S)
     if not in_water(*target.position(start)):
         return target  # the fix itself is ashore (snapped later); nothing to follow
     n = max(1, math.ceil((horizon_s - start) / step_s))
@@ -125,7 +155,9 @@ def stop_at_shore(target: TargetMotion, in_water: InWater, horizon_s: float,
                 mid = (lo + hi) / 2
                 lo, hi = (mid, hi) if in_water(*target.position(mid)) else (lo, mid)
             lat, lon = target.position(lo)
-            return TargetMotion(target.at, lat, lon, since_fix_s=target.since_fix_s)
+            return TargetMotion(target.at, lat, lon, since_fix_s=target.since_fix_s,
+                                cap_s=target.cap_s,
+                                ashore_s=max(0.0, target.since_fix_s + lo))
         prev = t
     return target
 
@@ -133,7 +165,23 @@ def stop_at_shore(target: TargetMotion, in_water: InWater, horizon_s: float,
 def intercept_time_s(
     boat_lat: float, boat_lon: float, speed_kn: float, target: TargetMotion
 ) -> float | None:
-    """Straight-line intercept time (s), or None if the boat can never catch the target."""
+    """Straight-line intercept time (s), or None if the boat can never catch the target.
+
+    A target whose course is followed only ``horizon_s`` (then held still) is met on its
+    course when the boat gets there in time, else where it is held."""
+    t = _moving_intercept_s(boat_lat, boat_lon, speed_kn, target)
+    h = target.horizon_s
+    if h is None or (t is not None and t <= h) or speed_kn <= 0.0:
+        return t
+    # no meeting on the course within the horizon: the boat runs to the held point, which
+    # it cannot reach before the horizon (else the course would have been met earlier)
+    d_m = float(haversine_m(boat_lat, boat_lon, *target.position(h)))
+    return max(h, d_m / (speed_kn * KN_TO_MS))
+
+
+def _moving_intercept_s(
+    boat_lat: float, boat_lon: float, speed_kn: float, target: TargetMotion
+) -> float | None:
     s = speed_kn * KN_TO_MS
     dx = math.radians(target.lon - boat_lon) * EARTH_RADIUS_M * math.cos(math.radians(boat_lat))
     dy = math.radians(target.lat - boat_lat) * EARTH_RADIUS_M
@@ -183,6 +231,10 @@ class BoatOption:
     intercept_lon: float | None
     course_deg: float | None  # initial course of the water route
     distance_m: float | None
+    #: how far past the target's last fix its course is followed to the intercept point (s)
+    extrapolated_s: float | None = None
+    #: the intercept point is where the extrapolation cap held the target
+    capped: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +281,7 @@ def plan_dispatch(
         route = water_route(lat, lon, plat, plon)
         nxt = route[1] if len(route) > 1 else (plat, plon)
         course = float(initial_bearing_deg(lat, lon, nxt[0], nxt[1]))
-        options.append(BoatOption(name, base, lat, lon, speed, t, plat, plon, course, dist))
+        options.append(BoatOption(name, base, lat, lon, speed, t, plat, plon, course, dist,
+                                  target.extrapolated_s(t), target.capped(t)))
     options.sort(key=lambda o: (o.eta_s is None, o.eta_s or 0.0))
     return DispatchPlan(target, options)

@@ -62,18 +62,17 @@ def build_report(
          "Traffic density: AIS position reports per cell"),
         (plots.events_map(snap.events, geo.water, asset_geoms, AZ_BOUNDS,
                           out_dir / "events_map.png").name,
-         "Events by type; dashed lines are subsea pipelines, squares platforms"),
+         "Security events by type, drawn over zone entries, exits and port visits (grey "
+         "density: how many per cell); dashed lines are subsea pipelines, squares platforms"),
         (plots.alert_timeline(snap.alerts, out_dir / "alert_timeline.png").name,
-         "Alerts per hour by severity"),
+         "Alerts per hour (Baku time) by severity"),
         (plots.coverage_vs_value({k: c.value for k, c in crit.items()}, coverage,
-                                 out_dir / "coverage_vs_value.png").name,
+                                 out_dir / "coverage_vs_value.png",
+                                 names={k: a.name for k, a in protected.items()}).name,
          "Patrol coverage of each protected asset against its energy value"),
     ]
-    notes.append(
-        "Energy values: supply lost by max-flow on the public Azerbaijani network "
-        f"(value = {settings.energy.gas_weight_per_bcm_yr}·bcm/yr + "
-        f"{settings.energy.oil_weight_per_kbd}·kb/d)."
-    )
+    notes.append(energy_value_note(settings.energy.gas_weight_per_bcm_yr,
+                                   settings.energy.oil_weight_per_kbd))
     notes.append("Asset positions marked low confidence in the registry are approximate.")
     period = None
     if snap.position_ts_s.size:
@@ -101,6 +100,35 @@ def build_report(
     card.write_text(json.dumps([_ind(i)
                                 for i in indicators], indent=2) + "\n")
     return ReportResult(html=html, scorecard=card, indicators=indicators)
+
+
+#: energy content, BP Statistical Review of World Energy, approximate conversion factors:
+#: 1 bcm of natural gas ≈ 0.90 Mtoe; 1 tonne of crude oil ≈ 7.33 barrels
+_MTOE_PER_BCM = 0.90
+_BBL_PER_TONNE = 7.33
+
+
+def energy_value_note(a: float, b: float) -> str:
+    """The report's explanation of an asset's energy value ``a·bcm/yr + b·kb/d``."""
+    kbd_per_bcm_yr = _MTOE_PER_BCM * 1e6 * _BBL_PER_TONNE / 365.0 / 1e3
+    parity = 1.0 / kbd_per_bcm_yr
+    side = ("these weights count oil below its energy content" if b < parity * a else
+            "these weights count oil at or above its energy content")
+    ratio = f"{1.0 / b:g} kb/d of oil weigh as much as 1 bcm/yr of gas" if b > 0 else (
+        "oil is not counted")
+    return (
+        "Energy value of an asset: the supply lost if it failed, from a max-flow over the "
+        "public network of Azerbaijan's oil and gas system (latest full-year flows; "
+        "docs/geography.md). value = a·G + b·O, where G is the gas lost in bcm/yr (billion "
+        "cubic metres a year), O the oil lost in kb/d (thousand barrels a day), "
+        f"a = {a:g} per bcm/yr (energy.gas_weight_per_bcm_yr) and b = {b:g} per kb/d "
+        f"(energy.oil_weight_per_kbd): {ratio}. a and b are the defender's weights set "
+        f"in the configuration, not a "
+        f"physical conversion: by energy content (BP Statistical Review's approximate "
+        f"factors, 1 bcm of gas ≈ {_MTOE_PER_BCM} Mtoe, 1 t of oil ≈ {_BBL_PER_TONNE} bbl) "
+        f"1 bcm/yr of gas equals about {kbd_per_bcm_yr:.0f} kb/d of oil, which would be "
+        f"b ≈ {parity:.3f}·a; {side}."
+    )
 
 
 def _ind(i: Indicator) -> dict[str, object]:

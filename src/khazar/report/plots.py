@@ -15,14 +15,27 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.collections import QuadMesh
 from matplotlib.colors import LogNorm
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import Bbox
 from shapely.geometry.base import BaseGeometry
 
 from khazar.domain.reporting import AlertRow, EventRow
 from khazar.units import BAKU_TZ, from_epoch_s
 
-__all__ = ["alert_timeline", "coverage_vs_value", "events_map", "traffic_density"]
+__all__ = [
+    "CROSSINGS",
+    "alert_timeline",
+    "coverage_vs_value",
+    "draw_events",
+    "events_map",
+    "place_labels",
+    "traffic_density",
+]
 
 _WATER = "#dfeaf2"
 _LAND = "#f3efe6"
@@ -95,24 +108,56 @@ def traffic_density(
     return out
 
 
+#: routine events — zone entries and exits (crossings of lines on the map) and port visits —
+#: are thousands a day: drawn as a density layer under the security events, never over them
+CROSSINGS = frozenset({"zone_entry", "zone_exit", "port_visit"})
+
+
+def draw_events(ax: Axes, events: Sequence[EventRow],
+                bounds: tuple[float, float, float, float]) -> list[Artist]:
+    """Zone crossings as a grey density layer, then every other (security) event on top,
+    one colour per type, largest counts first so that rare types are drawn last. Returns
+    the artists in drawing order (the crossing layer first, when there are crossings)."""
+    artists: list[Artist] = []
+    crossings = [e for e in events if e.type in CROSSINGS]
+    if crossings:
+        lon0, lat0, lon1, lat1 = bounds
+        h, xe, ye = np.histogram2d([e.lon for e in crossings], [e.lat for e in crossings],
+                                   bins=(int((lon1 - lon0) / 0.05), int((lat1 - lat0) / 0.04)),
+                                   range=[[lon0, lon1], [lat0, lat1]])
+        mesh = ax.pcolormesh(xe, ye, np.ma.masked_equal(h, 0).T, cmap="Greys", alpha=0.55,
+                             norm=LogNorm(vmin=1, vmax=max(2.0, float(h.max()))), zorder=2,
+                             label=f"zone entries/exits, port visits ({len(crossings):,}, density)")
+        artists.append(mesh)
+    by_type: dict[str, list[EventRow]] = {}
+    for e in events:
+        if e.type not in CROSSINGS:
+            by_type.setdefault(e.type, []).append(e)
+    for z, (typ, rows) in enumerate(sorted(by_type.items(), key=lambda kv: (-len(kv[1]), kv[0]))):
+        artists.append(ax.scatter(
+            [r.lon for r in rows], [r.lat for r in rows], s=30, zorder=5 + z,
+            color=_EVENT_COLOURS.get(typ, "#000000"), label=f"{typ} ({len(rows)})",
+            edgecolors="black", linewidths=0.5))
+    return artists
+
+
 def events_map(
     events: Sequence[EventRow], water: BaseGeometry, assets: Mapping[str, BaseGeometry],
     bounds: tuple[float, float, float, float], out: Path,
 ) -> Path:
-    """Events by type over the coast and the protected assets."""
+    """Security events by type over the coast and the protected assets; zone entries and
+    exits underneath as a density layer."""
     fig, ax = plt.subplots(figsize=(7.5, 8), dpi=110)
     _base(ax, water, bounds)
     _assets(ax, assets)
-    by_type: dict[str, list[EventRow]] = {}
-    for e in events:
-        by_type.setdefault(e.type, []).append(e)
-    for typ, rows in sorted(by_type.items()):
-        ax.scatter([r.lon for r in rows], [r.lat for r in rows], s=14, zorder=4,
-                   color=_EVENT_COLOURS.get(typ, "#000000"), label=f"{typ} ({len(rows)})",
-                   edgecolors="white", linewidths=0.3)
-    if by_type:
-        ax.legend(loc="upper left", fontsize=7, framealpha=0.9)
-    ax.set_title(f"Events ({len(events)})")
+    artists = draw_events(ax, events, bounds)
+    if artists:
+        handles = [Patch(color="#9a9a9a", label=a.get_label()) if isinstance(a, QuadMesh)
+                   else a for a in artists]
+        ax.legend(handles=handles, loc="upper left", fontsize=7, framealpha=0.9)
+    security = sum(1 for e in events if e.type not in CROSSINGS)
+    ax.set_title(f"Security events ({security}) over zone crossings and port visits "
+                 f"({len(events) - security:,})", fontsize=10)
     fig.tight_layout()
     fig.savefig(out)
     plt.close(fig)
@@ -138,12 +183,16 @@ def alert_timeline(alerts: Sequence[AlertRow], out: Path) -> Path:
             bottom += vals
         ax.legend(fontsize=7, ncols=4, loc="upper right")
         ax.xaxis_date(tz=BAKU_TZ)
+        locator = mdates.AutoDateLocator(tz=BAKU_TZ, minticks=3, maxticks=10)  # type: ignore[no-untyped-call]
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=BAKU_TZ))  # type: ignore[no-untyped-call]
+        ax.set_ylim(0, max(1.0, float(bottom.max())) * 1.25)  # room for the legend
     else:
         ax.text(0.5, 0.5, "no alerts", ha="center", va="center", transform=ax.transAxes)
-    ax.set_ylabel("alerts")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # a count: whole alerts
+    ax.set_ylabel("alerts per hour")
     ax.set_xlabel("hour (Baku time, UTC+4)")
     ax.set_title("Alert timeline")
-    fig.autofmt_xdate()
     fig.tight_layout()
     fig.savefig(out)
     plt.close(fig)
@@ -152,25 +201,64 @@ def alert_timeline(alerts: Sequence[AlertRow], out: Path) -> Path:
 
 def coverage_vs_value(
     value: Mapping[str, float], coverage: Mapping[str, float] | None, out: Path,
+    names: Mapping[str, str] | None = None,
 ) -> Path:
-    """Each protected asset's energy value against the share of the shift it is covered."""
-    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    """Each protected asset's energy value against the share of the shift it is covered.
+    Labels are placed where they overlap no other label (the most valuable first); assets
+    left without a label are listed under the chart."""
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
     if coverage:
         ids = sorted(k for k in value if k in coverage)
         xs = np.array([value[k] for k in ids])
         ys = np.array([100.0 * coverage[k] for k in ids])
         ax.scatter(xs, ys, color="#08519c", zorder=3)
-        for k, x, y in zip(ids, xs, ys, strict=True):
-            ax.annotate(k, (x, y), fontsize=6, xytext=(3, 3), textcoords="offset points")
         ax.set_xscale("symlog", linthresh=0.1)
+        ax.set_ylim(-5, 110)
+        fig.tight_layout()
+        order = sorted(range(len(ids)), key=lambda i: -xs[i])
+        labels = [(names or {}).get(ids[i], ids[i]) for i in order]
+        unlabelled = place_labels(ax, [(float(xs[i]), float(ys[i])) for i in order], labels)
+        if unlabelled:
+            fig.text(0.01, 0.01, "not labelled (crowded): " + ", ".join(sorted(unlabelled)),
+                     fontsize=6, wrap=True)
     else:
         ax.text(0.5, 0.5, "no patrol plan given", ha="center", va="center",
                 transform=ax.transAxes)
-    ax.set_xlabel("energy value (a·bcm/yr + b·kb/d)")
-    ax.set_ylabel("coverage (% of shift with a boat within 5 nm)")
+    ax.set_xlabel("energy value, bcm/yr gas-equivalent (a·bcm/yr + b·kb/d, see the text)")
+    ax.set_ylabel("coverage (% of shift, boat ≤ 5 nm)")
     ax.set_title("Patrol coverage against energy value")
     ax.grid(alpha=0.3)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
     fig.savefig(out)
     plt.close(fig)
     return out
+
+
+#: where a label may sit around its point, in points (right, above, left, below, diagonals)
+_OFFSETS = ((4, 3), (4, -9), (-4, 3), (-4, -9), (0, 8), (0, -14), (8, 10), (-8, -16))
+
+
+def place_labels(ax: Axes, points: Sequence[tuple[float, float]], labels: Sequence[str],
+                 fontsize: float = 6.5) -> list[str]:
+    """Annotate ``points`` with ``labels`` (in that order of priority) where a label's box
+    overlaps no earlier label and stays inside the axes; the labels that found no place
+    are removed and returned."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    frame = ax.get_window_extent(renderer)
+    placed: list[Bbox] = []
+    left_out: list[str] = []
+    for (x, y), text in zip(points, labels, strict=True):
+        for dx, dy in _OFFSETS:
+            ann = ax.annotate(text, (x, y), fontsize=fontsize, xytext=(dx, dy),
+                              textcoords="offset points", ha="left" if dx >= 0 else "right")
+            box = ann.get_window_extent(renderer).expanded(1.05, 1.1)
+            inside = (box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0
+                      and box.y1 <= frame.y1)
+            if inside and not any(box.overlaps(b) for b in placed):
+                placed.append(box)
+                break
+            ann.remove()
+        else:
+            left_out.append(text)
+    return left_out

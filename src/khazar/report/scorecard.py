@@ -28,6 +28,9 @@ GOALS = (
 AZ_PORTS = frozenset({"port-alat", "port-baku-city", "port-lankaran"})
 CORRIDOR_PORTS = frozenset({"port-aktau", "port-kuryk", "port-turkmenbashi"})
 _SEVERE = frozenset({"high", "critical"})
+#: an action stamped more than this after the picture's newest report was not taken on the
+#: picture's clock (a live feed that stopped for longer is a replay to the scorecard)
+CLOCK_SLACK_S = 6 * 3600.0
 #: AIS destinations (free text, upper case) that name a Middle Corridor partner port
 CORRIDOR_DESTINATIONS = ("AKTAU", "KURYK", "TURKMENBASHI", "TURKMENBASY")
 
@@ -121,23 +124,54 @@ def _defence(inp: ScorecardInputs) -> list[Indicator]:
             "defence", "mean_coverage", "Mean asset coverage", round(mean_cov, 1), "%",
             "unweighted mean over protected assets of the share of the shift with a boat near",
         ))
-    delays = [
-        (firsts["assigned"] - a.created_s) / 60.0
-        for a in inp.snapshot.alerts
-        if (firsts := inp.snapshot.first_transition_s.get(a.id, {})).get("assigned") is not None
-    ]
-    # an assignment stamped before the alert's creation means two clocks were mixed (a
-    # replay acted on with wall-clock times): such pairs measure nothing and are left out
-    responses = [d for d in delays if d >= 0.0]
-    note = "" if responses else "no alert has been assigned to a boat yet"
-    if len(responses) < len(delays):
-        note = f"{len(delays) - len(responses)} assignment(s) timed before their alert ignored"
+    responses, note = _response_minutes(inp.snapshot)
     out.append(Indicator(
         "defence", "response_min", "Median time to assign a boat",
         round(median(responses), 1) if responses else None, "min",
-        "median over alerts of (first assignment to a boat − alert creation)", note=note,
+        "median over alerts of (first assignment to a boat − alert creation), both on the "
+        "picture's clock", note=note,
     ))
     return out
+
+
+def _response_minutes(snap: ReportSnapshot) -> tuple[list[float], str]:
+    """Minutes from each alert's creation to its first assignment, measured on the picture's
+    clock, and a note on what was left out.
+
+    An action is stamped with the clock of whoever took it: the data's (a batch command
+    given ``--now``, a simulation placed on the wall clock) or the wall's (the console).
+    When those differ — a replayed or simulated day acted on later — the pair measures the
+    gap between the clocks, not the response (the demo's day dated months back gave a
+    "median" of 157,739.7 min). So a pair is kept only when both ends are on the picture's
+    clock: the alert raised before the picture's newest report (+ :data:`CLOCK_SLACK_S`)
+    and the assignment no later than that, or both after it (a live store whose feed
+    stopped, acted on in wall time); an assignment stamped before its alert is dropped too.
+    """
+    pic_end = float(snap.position_ts_s.max()) if snap.position_ts_s.size else None
+    kept: list[float] = []
+    before = mixed = 0
+    for a in snap.alerts:
+        assigned = snap.first_transition_s.get(a.id, {}).get("assigned")
+        if assigned is None:
+            continue
+        if assigned < a.created_s:
+            before += 1
+            continue
+        if pic_end is not None and (
+            (a.created_s <= pic_end + CLOCK_SLACK_S) != (assigned <= pic_end + CLOCK_SLACK_S)
+        ):
+            mixed += 1
+            continue
+        kept.append((assigned - a.created_s) / 60.0)
+    notes = []
+    if before:
+        notes.append(f"{before} assignment(s) timed before their alert ignored")
+    if mixed:
+        notes.append(f"{mixed} assignment(s) stamped on the wall clock after the picture's "
+                     "newest report (a replayed or simulated day) left out")
+    if not kept and not notes:
+        notes.append("no alert has been assigned to a boat yet")
+    return kept, "; ".join(notes)
 
 
 def _peace(inp: ScorecardInputs) -> list[Indicator]:

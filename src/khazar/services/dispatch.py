@@ -9,6 +9,11 @@ order that sends a boat to an alert. One rule, used by ``khazar dispatch`` and t
 - Positions come from the target's own picture: an exercise alert is planned on exercise
   positions only, a live one on live positions only.
 - Boats dispatched or in maintenance are left out; the fastest intercept is recommended.
+- The target's fitted course is followed at most ``settings.dispatch.max_extrapolation_min``
+  past its last fix (to the decision time and on to the intercept point); an intercept
+  point where the cap held the target says ``capped``.
+- An order stores its route (table ``dispatch_routes``) in its audited transaction, so the
+  console draws it again after a reload or a restart (:func:`dispatch_routes`).
 
 The water router is given by the caller (the server keeps one loaded; the CLI loads it).
 """
@@ -31,15 +36,18 @@ from khazar.services.alerts import assign_in
 from khazar.store import Store
 from khazar.store.alerts import get_alert
 from khazar.store.audit import audited
+from khazar.store.dispatches import StoredRoute, insert_route, list_routes
 from khazar.store.fleet import boat_fixes, fleet_status, last_positions, set_boat_status
 
 __all__ = [
     "DispatchOrder",
     "DispatchView",
     "dispatch_alert",
+    "dispatch_routes",
+    "intercept_summary",
     "plan_for_alert",
     "plan_for_fixes",
-    "route_feature",
+    "stored_route_feature",
 ]
 
 #: fixes of the target fitted for its course and speed
@@ -59,6 +67,15 @@ class DispatchView:
     def option(self, boat: str) -> BoatOption | None:
         return next((o for o in self.plan.options if o.boat == boat), None)
 
+    def recommended(self) -> dict[str, Any] | None:
+        """The boat this plan would send, as the alert detail shows it: ``boat``,
+        ``eta_min`` and ``intercept`` (:func:`intercept_summary`); None when no boat can."""
+        rec = self.plan.recommended
+        if rec is None or rec.eta_s is None:
+            return None
+        return {"boat": rec.boat, "eta_min": round(rec.eta_s / 60.0, 1),
+                "intercept": intercept_summary(rec, self.plan.target.cap_s)}
+
     def to_dict(self) -> dict[str, Any]:
         """The plan as the API answers it and ``khazar dispatch --format json`` prints it."""
         rec = self.plan.recommended
@@ -70,7 +87,8 @@ class DispatchView:
             "target": {"lat": m.lat, "lon": m.lon, "speed_kn": round(m.speed_kn, 2),
                        "at": m.at.isoformat(timespec="seconds")},
             "recommended": rec.boat if rec else None,
-            "options": [_option(o, rec is not None and o.boat == rec.boat)
+            "max_extrapolation_min": _minutes(m.cap_s),
+            "options": [_option(o, rec is not None and o.boat == rec.boat, m.cap_s)
                         for o in self.plan.options],
             "unavailable": [{"boat": b, "status": s} for b, s in sorted(self.busy.items())],
         }
@@ -83,9 +101,25 @@ class DispatchOrder:
     alert: Alert
     option: BoatOption
     view: DispatchView
+    route: StoredRoute
 
 
-def _option(o: BoatOption, recommended: bool) -> dict[str, Any]:
+def _minutes(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 60.0, 1)
+
+
+def intercept_summary(o: BoatOption, cap_s: float | None) -> dict[str, Any] | None:
+    """Where ``o`` meets the target: ``lat``, ``lon``, ``extrapolated_min`` (how far past
+    the target's last fix its course was followed), ``capped`` (held by the cap) and
+    ``cap_min``; None when the boat cannot catch it."""
+    if o.intercept_lat is None or o.intercept_lon is None:
+        return None
+    return {"lat": round(o.intercept_lat, 6), "lon": round(o.intercept_lon, 6),
+            "extrapolated_min": _minutes(o.extrapolated_s), "capped": o.capped,
+            "cap_min": _minutes(cap_s)}
+
+
+def _option(o: BoatOption, recommended: bool, cap_s: float | None = None) -> dict[str, Any]:
     return {
         "boat": o.boat, "base": o.base, "from": [o.from_lat, o.from_lon],
         "speed_kn": o.speed_kn, "recommended": recommended,
@@ -94,6 +128,8 @@ def _option(o: BoatOption, recommended: bool) -> dict[str, Any]:
         "intercept": None if o.intercept_lat is None else [o.intercept_lat, o.intercept_lon],
         "course_deg": None if o.course_deg is None else round(o.course_deg, 1),
         "distance_nm": None if o.distance_m is None else round(o.distance_m / 1852.0, 2),
+        "capped": o.capped, "extrapolated_min": _minutes(o.extrapolated_s),
+        "cap_min": _minutes(cap_s),
     }
 
 
@@ -109,7 +145,8 @@ def plan_for_fixes(
     if not fixes:
         raise InputError(f"target {target_id}: no position to dispatch to")
     now = decided_at if decided_at is not None else fixes[-1][0]
-    motion = estimate_motion(fixes, now)
+    motion = estimate_motion(fixes, now,
+                             max_extrapolate_s=settings.dispatch.max_extrapolation_min * 60.0)
     boats = {b.name: b for b in settings.fleet}
     max_age = timedelta(seconds=settings.dispatch.boat_fix_max_age_s)
     seen = boat_fixes(store, [b.mmsi for b in settings.fleet], exercise=exercise, until=now)
@@ -155,8 +192,9 @@ def dispatch_alert(
 ) -> DispatchOrder:
     """Send ``boat`` (None: the recommended one) to ``alert_id`` by ``user`` at ``now``
     (UTC): in one transaction, the alert is assigned to it (the alerts life cycle), the
-    boat is marked dispatched, and one audit entry ``dispatch.order`` records the boat,
-    its ETA at the order (s), the recommendation and the decision time.
+    boat is marked dispatched, its intercept route is stored (``dispatch_routes``), and
+    one audit entry ``dispatch.order`` records the boat, its ETA at the order (s), the
+    intercept point (capped or not), the recommendation and the decision time.
 
     :class:`StateConflictError` when the boat is busy or cannot catch the target."""
     if not user.strip():
@@ -177,35 +215,59 @@ def dispatch_alert(
     if option is None:
         names = ", ".join(b.name for b in settings.fleet)
         raise InputError(f"unknown boat {boat!r}; the fleet is {names}")
-    if option.eta_s is None:
+    if option.eta_s is None or option.intercept_lat is None or option.intercept_lon is None:
         raise StateConflictError(f"boat {boat} cannot catch the target (too slow); "
                                  f"choose another")
+    coords = router.route(option.from_lat, option.from_lon,
+                          option.intercept_lat, option.intercept_lon).coords
+    route = StoredRoute(
+        alert_id=view.target_id, boat=boat, created_at=now, actor=user,
+        exercise=view.exercise, decided_at=view.decided_at, eta_s=option.eta_s,
+        distance_m=option.distance_m or 0.0, course_deg=option.course_deg,
+        intercept_lat=option.intercept_lat, intercept_lon=option.intercept_lon,
+        extrapolated_s=option.extrapolated_s, capped=option.capped,
+        cap_s=view.plan.target.cap_s,
+        coords=tuple((round(lo, 6), round(la, 6)) for la, lo in coords),
+    )
     with audited(store) as tx:
         alert = assign_in(tx, settings, alert_id, user, boat, now)
         set_boat_status(tx, settings.fleet, boat, BoatState.dispatched, alert_id, now)
+        insert_route(tx, route)
         tx.append(user, Action.dispatch_order.value, target=alert_id, detail={
             "boat": boat, "eta_s": round(option.eta_s, 1),
             "distance_m": round(option.distance_m or 0.0, 1),
             "decided_at": view.decided_at.isoformat(),
             "recommended": rec.boat if rec else None,
+            "intercept": intercept_summary(option, view.plan.target.cap_s),
+            "route_points": len(route.coords),
         }, ts=now)
-    return DispatchOrder(alert, option, view)
+    return DispatchOrder(alert, option, view, route)
 
 
-def route_feature(router: SeaRouter, option: BoatOption, alert_id: str,
-                  exercise: bool = False) -> dict[str, Any]:
-    """The boat's water route to its intercept point as a GeoJSON LineString feature
-    (ETA in minutes, distance in nautical miles, initial course in degrees)."""
-    if option.intercept_lat is None or option.intercept_lon is None or option.eta_s is None:
-        raise StateConflictError(f"boat {option.boat} has no intercept of alert {alert_id}")
-    coords = router.route(option.from_lat, option.from_lon,
-                          option.intercept_lat, option.intercept_lon).coords
+def stored_route_feature(route: StoredRoute) -> dict[str, Any]:
+    """A stored dispatch route as a GeoJSON LineString feature: ``boat``, ``alert_id``,
+    ``intercept`` (lat, lon, extrapolated_min, capped, cap_min), ``eta_min``,
+    ``distance_nm``, ``course_deg``, ``created_at``, ``by`` and ``exercise``."""
     return {
-        "type": "Feature", "id": f"{alert_id}:{option.boat}",
-        "geometry": {"type": "LineString",
-                     "coordinates": [[round(lo, 6), round(la, 6)] for la, lo in coords]},
-        "properties": {"boat": option.boat, "alert_id": alert_id, "exercise": exercise,
-                       "eta_min": round(option.eta_s / 60.0, 1),
-                       "distance_nm": round((option.distance_m or 0.0) / 1852.0, 2),
-                       "course_deg": round(option.course_deg or 0.0, 1)},
+        "type": "Feature", "id": f"{route.alert_id}:{route.boat}",
+        "geometry": {"type": "LineString", "coordinates": [list(c) for c in route.coords]},
+        "properties": {
+            "boat": route.boat, "alert_id": route.alert_id, "exercise": route.exercise,
+            "eta_min": round(route.eta_s / 60.0, 1),
+            "distance_nm": round(route.distance_m / 1852.0, 2),
+            "course_deg": None if route.course_deg is None else round(route.course_deg, 1),
+            "intercept": {"lat": round(route.intercept_lat, 6),
+                          "lon": round(route.intercept_lon, 6),
+                          "extrapolated_min": _minutes(route.extrapolated_s),
+                          "capped": route.capped, "cap_min": _minutes(route.cap_s)},
+            "decided_at": route.decided_at.isoformat(timespec="seconds"),
+            "created_at": route.created_at.isoformat(timespec="seconds"),
+            "by": route.actor,
+        },
     }
+
+
+def dispatch_routes(store: Store, active_only: bool = True) -> list[dict[str, Any]]:
+    """The stored routes as features (:func:`stored_route_feature`), newest first; with
+    ``active_only``, the newest of each alert whose boat is still dispatched to it."""
+    return [stored_route_feature(r) for r in list_routes(store, active_only)]

@@ -90,12 +90,16 @@ def get_exercise(store: Store, run_id: str) -> dict[str, Any]:
 
 
 def start_exercise(
-    store: Store, settings: Settings, req: ExerciseRequest, user: str, now: datetime
+    store: Store, settings: Settings, req: ExerciseRequest, user: str, now: datetime,
+    sim_start: datetime | None = None,
 ) -> dict[str, Any]:
     """Record a new run by ``user`` at ``now`` (UTC, whole seconds), audited
-    ``exercise.start``; :class:`StateConflictError` while another run is open. The caller
-    then simulates and replays it."""
+    ``exercise.start``; :class:`StateConflictError` while another run is open. Its simulated
+    period starts at ``sim_start`` (default ``now``; the runtime places it with
+    :func:`khazar.sim.clock.replay_start` so the picture never runs ahead of the wall
+    clock). The caller then simulates and replays it."""
     check_request(settings, req)
+    begin = sim_start if sim_start is not None else now
     run_id = "X" + now.strftime("%Y%m%d%H%M%S") + secrets.token_hex(2)
     with audited(store) as tx:
         busy = runs.open_run_id(tx)
@@ -103,7 +107,7 @@ def start_exercise(
             raise StateConflictError(f"exercise {busy} is still open; finish it first "
                                      f"(POST /api/exercises/{busy}/finish)")
         runs.insert_run(tx, run_id, req.scenario, req.hours, req.speed, req.seed, req.density,
-                        user, now, now + timedelta(hours=req.hours))
+                        user, now, begin + timedelta(hours=req.hours), sim_start=begin)
         tx.append(user, "exercise.start", target=run_id,
                   detail={"scenario": req.scenario, "hours": req.hours, "speed": req.speed,
                           "seed": req.seed, "density": req.density}, ts=now)

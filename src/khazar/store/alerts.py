@@ -42,6 +42,13 @@ _COLUMNS = (
 )
 
 
+#: :func:`khazar.domain.alerts.triage_key` in SQL
+_TRIAGE_ORDER = (
+    "CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END, "
+    "created_at, first_ts, id"
+)
+
+
 def _ts(us: int) -> datetime:
     return _EPOCH + timedelta(microseconds=int(us))
 
@@ -110,7 +117,8 @@ def list_alerts(
     states: Iterable[AlertState] | None = None,
     include_exercise: bool = True,
 ) -> list[Alert]:
-    """Alerts, newest activity first, optionally only in the given states."""
+    """Alerts in the watch floor's order (:func:`khazar.domain.alerts.triage_key`: most
+    severe first, then the longest waiting), optionally only in the given states."""
     sql = f"SELECT {_COLUMNS} FROM alerts"
     where: list[str] = []
     params: list[Any] = []
@@ -122,7 +130,7 @@ def list_alerts(
         where.append("NOT exercise")
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY last_ts DESC, id"
+    sql += f" ORDER BY {_TRIAGE_ORDER}"
     return [_alert(r) for r in reading(db).execute(sql, params).fetchall()]
 
 

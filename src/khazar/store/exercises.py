@@ -80,15 +80,17 @@ def interrupt_open_runs(db: Db) -> list[str]:
 def insert_run(
     db: Db, run_id: str, scenario: str, hours: float, speed: float, seed: int, density: float,
     started_by: str, started_at: datetime, sim_end: datetime,
+    sim_start: datetime | None = None,
 ) -> None:
-    """A new run in state ``simulating``; its simulated time starts at ``started_at``."""
+    """A new run in state ``simulating``; its simulated time starts at ``sim_start``
+    (default ``started_at``)."""
     with writing(db) as conn:
         conn.execute(
             "INSERT INTO exercise_runs (id, scenario, hours, speed, seed, density, state, "
             "started_by, started_at, sim_start, sim_end) VALUES "
             "(?, ?, ?, ?, ?, ?, 'simulating', ?, ?, ?, ?)",
             [run_id, scenario, hours, speed, seed, density, started_by, started_at,
-             started_at, sim_end])
+             sim_start if sim_start is not None else started_at, sim_end])
 
 
 def record_simulated(db: Db, run_id: str, truth_json: str, sim_end: datetime) -> None:

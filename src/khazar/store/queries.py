@@ -20,6 +20,7 @@ __all__ = [
     "changed_vessels",
     "events",
     "latest_vessels",
+    "newest_position",
     "picture_time",
     "tracks",
 ]
@@ -43,6 +44,15 @@ def picture_time(db: Session, exercise: bool = False) -> datetime | None:
     cur = db.cursor()
     row = cur.execute("SELECT max(ts) FROM positions WHERE exercise = ?", [exercise]).fetchone()
     return row[0] if row and row[0] is not None else None
+
+
+def newest_position(db: Session, exercise: bool = False) -> tuple[datetime, str] | None:
+    """``(time, source)`` of the newest stored position (None when there is none): the
+    picture's clock and the feed it came from."""
+    cur = db.cursor()
+    row = cur.execute("SELECT ts, source FROM positions WHERE exercise = ? "
+                      "ORDER BY ts DESC LIMIT 1", [exercise]).fetchone()
+    return (row[0], str(row[1])) if row else None
 
 
 def latest_vessels(

@@ -216,5 +216,29 @@ _V2 = [
     )""",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2]
+_V3 = [
+    # The intercept route of every dispatch order (khazar.services.dispatch), written in the
+    # order's audited transaction: the console draws it again after a reload or a restart.
+    # route = GeoJSON LineString (lon, lat); extrapolated_s = how far past the target's last
+    # fix its course was followed to the intercept point, capped at cap_s (capped = held).
+    """CREATE TABLE IF NOT EXISTS dispatch_routes (
+        alert_id VARCHAR NOT NULL,
+        boat VARCHAR NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        actor VARCHAR NOT NULL,
+        exercise BOOLEAN NOT NULL DEFAULT FALSE,
+        decided_at TIMESTAMPTZ NOT NULL,
+        eta_s DOUBLE NOT NULL,
+        distance_m DOUBLE NOT NULL,
+        course_deg DOUBLE,
+        intercept_lat DOUBLE NOT NULL,
+        intercept_lon DOUBLE NOT NULL,
+        extrapolated_s DOUBLE,
+        capped BOOLEAN NOT NULL DEFAULT FALSE,
+        cap_s DOUBLE,
+        route VARCHAR NOT NULL
+    )""",
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3]
 SCHEMA_VERSION = len(MIGRATIONS)

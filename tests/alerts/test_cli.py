@@ -158,12 +158,16 @@ def test_alert_life_cycle_from_the_command_line(db: Path) -> None:
         assert verify_store(store).ok
 
 
-def test_unacknowledged_alert_escalates_when_listed_later(db: Path) -> None:
+def test_listing_later_does_not_escalate_escalate_does_under_its_user(db: Path) -> None:
+    late = "2026-05-01T09:20:00Z"  # the alert has waited past alerts.escalate_after_min
     _run("alerts", "--db", str(db), "--format", "json", "--now", NOW)
-    [alert] = json.loads(
-        _run("alerts", "--db", str(db), "--format", "json", "--now", "2026-05-01T09:20:00Z")
-    )
+    [alert] = json.loads(_run("alerts", "--db", str(db), "--format", "json", "--now", late))
+    assert alert["escalated"] is False  # a listing only reads (it used to escalate)
+    _run("alerts", "escalate", "--db", str(db), "--user", "rauf", "--now", late)
+    [alert] = json.loads(_run("alerts", "--db", str(db), "--format", "json", "--now", late))
     assert alert["escalated"] is True
+    with open_store(db, read_only=True) as store:
+        assert verify_store(store).ok
 
 
 def test_nmea_out_and_alert_exports(db: Path, tmp_path: Path) -> None:

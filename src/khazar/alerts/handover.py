@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from khazar.alerts.lifecycle import escalate_due
 from khazar.domain.alerts import Alert, AlertState, Note, Severity, Transition
 
 __all__ = ["Handover", "handover_summary"]
@@ -25,6 +26,9 @@ class Handover:
     new_since: tuple[Alert, ...]
     resolved_since: tuple[Alert, ...]
     notes: tuple[Note, ...]
+    #: still ``new`` past the escalation delay but not yet escalated (the handover only
+    #: reports them: the server escalates, or ``khazar alerts escalate``, audited)
+    overdue: tuple[Alert, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -41,6 +45,7 @@ class Handover:
             ],
             "changes": [t.to_dict() for t in self.changes],
             "notes": [n.to_dict() for n in self.notes],
+            "overdue": [a.id for a in self.overdue],
         }
 
 
@@ -51,8 +56,11 @@ def handover_summary(
     since: datetime,
     now: datetime,
     include_exercise: bool = False,
+    escalate_after: timedelta | None = None,
 ) -> Handover:
-    """Summarise the alert queue for a shift change (exercise alerts left out by default)."""
+    """Summarise the alert queue for a shift change (exercise alerts left out by default).
+    With ``escalate_after``, the alerts overdue for escalation at ``now`` are listed, not
+    escalated: a handover only reads."""
     pool = [a for a in alerts if include_exercise or not a.exercise]
     ids = {a.id for a in pool}
     open_alerts = sorted(
@@ -85,4 +93,6 @@ def handover_summary(
             a for a in pool if a.state is AlertState.resolved and a.updated_at >= since
         ),
         notes=tuple(n for n in notes if n.ts >= since and n.alert_id in ids),
+        overdue=(() if escalate_after is None
+                 else tuple(a for a, _ in escalate_due(open_alerts, now, escalate_after))),
     )

@@ -169,8 +169,8 @@ def handover(
     since: Annotated[str, Query(description="start of the shift, ISO 8601 (UTC if no offset)")],
     exercise: Annotated[bool, Query(description="include exercise alerts")] = False,
 ) -> dict[str, Any]:
-    """Escalates overdue alerts first (as ``khazar handover`` does), then summarises: open
-    alerts by severity, unacknowledged and escalated ones, changes, boats assigned."""
+    """Summarises, changing nothing: open alerts by severity, unacknowledged, escalated and
+    overdue ones, changes, boats assigned (as ``khazar handover`` does)."""
     from khazar.services.alerts import handover as shift_handover
 
     start = parse_datetime(since)

@@ -11,15 +11,13 @@ import getpass
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated, Any, cast
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from khazar.alerts import AlertState
 from khazar.alerts.context import rule_context
-from khazar.alerts.handover import handover_summary
-from khazar.alerts.lifecycle import escalate_due
 from khazar.cli._app import (
     ApiUserOption,
     ConfigOption,
@@ -125,7 +123,6 @@ def _update(store: Store, config: Path | None, now: datetime) -> svc.UpdateResul
         events,
         now,
         exercise_event_ids=exercise,
-        escalate_after=timedelta(minutes=settings.alerts.escalate_after_min),
     )
 
 
@@ -168,7 +165,8 @@ def alerts_cmd(
         bool,
         typer.Option(
             "--update/--no-update",
-            help="first raise/merge alerts from stored events and escalate overdue ones",
+            help="first raise/merge alerts from the events stored by `khazar detect` "
+            "(overdue alerts are escalated by the server or `khazar alerts escalate`)",
         ),
     ] = True,
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
@@ -387,14 +385,8 @@ def handover_cmd(
             # a reading command: it reports overdue alerts, it does not escalate them (the
             # server does, or `khazar alerts escalate --user U`, audited under U)
             clock = _now(now)
-            alerts = repo.list_alerts(where)
-            doc = cast(dict[str, Any], handover_summary(
-                alerts, repo.list_transitions(where, since=start),
-                repo.list_notes(where, since=start), since=start, now=clock,
-                include_exercise=include_exercise).to_dict())
-            after = timedelta(minutes=settings_from(config).alerts.escalate_after_min)
-            doc["overdue"] = [a.id for a, _ in escalate_due(
-                [a for a in alerts if include_exercise or not a.exercise], clock, after)]
+            doc = svc.handover(where, settings_from(config), start, clock,
+                               include_exercise).to_dict()
         else:
             _no_clock_over_api(now)
             doc = where.get("/handover", since=start.isoformat(), exercise=include_exercise)

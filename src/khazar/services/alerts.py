@@ -178,9 +178,9 @@ def add_note(store: Store, alert_id: str, user: str, text: str, now: datetime) -
 def handover(
     store: Store, settings: Settings, since: datetime, now: datetime, include_exercise: bool
 ) -> Handover:
-    """The shift handover at ``now``: overdue alerts are escalated first (audited), then
-    open alerts, changes, notes and boats assigned since ``since`` are summarised."""
-    escalate_alerts(store, now, timedelta(minutes=settings.alerts.escalate_after_min))
+    """The shift handover at ``now``: open alerts, changes, notes and boats assigned since
+    ``since``, and the alerts overdue for escalation. It only reads: escalating is the
+    server's job (live detection) or an explicit, audited ``khazar alerts escalate``."""
     return handover_summary(
         repo.list_alerts(store),
         repo.list_transitions(store, since=since),
@@ -188,4 +188,5 @@ def handover(
         since=since,
         now=now,
         include_exercise=include_exercise,
+        escalate_after=timedelta(minutes=settings.alerts.escalate_after_min),
     )

@@ -401,6 +401,19 @@
     container.append(table);
   }
 
+  // the server's scorecard texts in the console's language (by goal and indicator id; a
+  // count inside the text, as in "of 12", is carried over as {n})
+  function cardText(key, fallback) {
+    if (!window.KhazarI18n.has(key)) return fallback;
+    const n = String(fallback || "").match(/\d+/);
+    return t(key).replace("{n}", n ? n[0] : "");
+  }
+  function cardUnit(unit) {
+    if (!unit) return "";
+    if (/^of \d+$/.test(unit)) return cardText("unit.of", unit);
+    return cardText("unit." + unit, unit);
+  }
+
   function renderScorecard(container, card) {
     container.replaceChildren();
     if (!card) { container.append(el("p", { class: "muted" }, t("scorecard.none"))); return; }
@@ -408,14 +421,16 @@
       container.append(el("p", { class: "small muted" }, fmtTimes(card.period.start) + " → " + fmtTimes(card.period.end)));
     }
     for (const g of card.goals) {
-      const section = el("div", { class: "goal", "data-goal": g.goal }, el("h2", {}, g.title));
+      const section = el("div", { class: "goal", "data-goal": g.goal },
+        el("h2", {}, cardText("goal." + g.goal, g.title)));
       if (!g.indicators.length) section.append(el("p", { class: "muted small" }, t("scorecard.none")));
       for (const i of g.indicators) {
         const value = i.value === null ? "—" : (Math.abs(i.value) >= 100 ? Math.round(i.value) : Number(i.value.toFixed(2)));
         section.append(el("div", { class: "indicator", "data-indicator": i.id },
-          el("div", { class: "indicator-head" }, el("span", { class: "indicator-name" }, i.name),
-            el("span", { class: "indicator-value mono" }, value + (i.unit ? " " + i.unit : ""))),
-          el("div", { class: "indicator-def small muted" }, i.definition),
+          el("div", { class: "indicator-head" },
+            el("span", { class: "indicator-name" }, cardText("ind." + i.id, i.name)),
+            el("span", { class: "indicator-value mono" }, value + (i.unit ? " " + cardUnit(i.unit) : ""))),
+          el("div", { class: "indicator-def small muted" }, cardText("ind." + i.id + ".def", i.definition)),
           i.note ? el("div", { class: "indicator-note small warn" }, i.note) : null));
       }
       container.append(section);

@@ -192,7 +192,7 @@
     for (const group of triage(feats)) {
       if (group.length === 1) { container.append(alertCard(group[0], ctx)); continue; }
       const box = el("div", { class: "incident", "data-incident": group[0].properties.incident_id },
-        el("div", { class: "incident-head" }, "⛓ " + t("alerts.incident").replace("{n}", group.length)));
+        el("div", { class: "incident-head" }, t("alerts.incident").replace("{n}", group.length)));
       for (const f of group) box.append(alertCard(f, ctx));
       container.append(box);
     }

@@ -36,12 +36,12 @@ from typing import Any
 import httpx
 import numpy as np
 from argon2 import PasswordHasher
+from tests.e2e.browser import CHROMIUM, LAUNCH_ARGS, log_in
 
 from khazar.config import load_settings
 from khazar.services.users import add_user
 from khazar.store import open_store
 
-CHROMIUM = "/usr/bin/chromium"
 RATE = 2000.0
 PASSWORD = "benchmark passphrase"
 START = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
@@ -238,19 +238,11 @@ def _measure(url: str, server: subprocess.Popen[bytes], lines: list[bytes],
     if not sse.ready.wait(30):
         raise RuntimeError("no SSE stream from khazar serve")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                  "--use-gl=swiftshader", "--enable-unsafe-swiftshader"])
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                     args=LAUNCH_ARGS)
         context = browser.new_context(viewport={"width": 1440, "height": 900}, bypass_csp=True)
         page = context.new_page()
-        page.goto(url + "/")
-        page.wait_for_selector("#login-form", state="visible")
-        page.fill("#login-username", "bench")
-        page.fill("#login-password", PASSWORD)
-        page.click("#login-submit")
-        page.wait_for_selector("#app-view", state="visible")
+        log_in(page, url, "bench", PASSWORD)
         page.evaluate(_OBSERVER)
         load0 = os.getloadavg()
         cpu0 = _cpu_s(server.pid)

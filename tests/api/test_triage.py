@@ -119,6 +119,13 @@ class Triage:
         return client, {"X-CSRF-Token": r.json()["csrf_token"]}
 
 
+def _post(client: httpx.Client, headers: dict[str, str], path: str, body: Any) -> Any:
+    """POST as the logged-in operator; the answer's JSON (its 200 asserted)."""
+    r = client.post(path, json=body, headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
 def _serve(db: Path) -> KhazarServer:
     return KhazarServer(settings_with_cap(),
                         ServeOptions(db=db, port=0, live_period_s=0.5, detect=False))
@@ -184,9 +191,7 @@ def test_one_ship_dragging_across_two_lines_is_one_incident(triage: Triage) -> N
 def test_alert_detail_has_vessel_assets_events_history_notes_incident(triage: Triage) -> None:
     client, headers = triage.login()
     with closing(client):
-        r = client.post("/api/alerts/Adrag24/notes", json={"text": "MRCC informed"},
-                        headers=headers)
-        assert r.status_code == 200, r.text
+        _post(client, headers, "/api/alerts/Adrag24/notes", {"text": "MRCC informed"})
         r = client.get("/api/alerts/Adrag24")
         assert r.status_code == 200, r.text
         p = r.json()["properties"]
@@ -236,10 +241,7 @@ def test_intercept_is_capped_and_says_so(triage: Triage) -> None:
 def test_dispatch_route_is_stored_and_survives_a_restart(triage: Triage) -> None:
     client, headers = triage.login()
     with closing(client):
-        r = client.post("/api/alerts/Adrag30/dispatch", json={"boat": "SBS-05"},
-                        headers=headers)
-        assert r.status_code == 200, r.text
-        sent = r.json()["route"]
+        sent = _post(client, headers, "/api/alerts/Adrag30/dispatch", {"boat": "SBS-05"})["route"]
         routes = client.get("/api/dispatches").json()["features"]
     assert [f["properties"]["alert_id"] for f in routes] == ["Adrag30"]
     assert routes[0] == sent
@@ -258,9 +260,7 @@ def test_dispatch_route_is_stored_and_survives_a_restart(triage: Triage) -> None
         again = client.get("/api/dispatches").json()["features"]
         assert again == routes
         # set back to available: no longer drawn, still stored
-        r = client.post("/api/fleet/SBS-05/status", json={"status": "available"},
-                        headers=headers)
-        assert r.status_code == 200, r.text
+        _post(client, headers, "/api/fleet/SBS-05/status", {"status": "available"})
         assert client.get("/api/dispatches").json()["features"] == []
         assert len(client.get("/api/dispatches", params={"all": "true"})
                    .json()["features"]) == 1

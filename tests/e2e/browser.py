@@ -1,5 +1,6 @@
-"""What the browser tests share: Debian's Chromium, its launch arguments, and a guard that
-lets only the local server's requests through (an operations centre is air-gapped)."""
+"""What the browser tests (and the browser benchmarks in bench/) share: Debian's Chromium,
+its launch arguments, logging in to the console, and a guard that lets only the local
+server's requests through (an operations centre is air-gapped)."""
 
 from __future__ import annotations
 
@@ -35,3 +36,13 @@ class LocalOnly:
         else:
             self.blocked.append(route.request.url)
             route.abort()
+
+
+def log_in(page: Any, url: str, user: str, password: str) -> None:
+    """Open the console at ``url`` and log in; returns once the app view shows."""
+    page.goto(url + "/")
+    page.wait_for_selector("#login-form", state="visible")
+    page.fill("#login-username", user)
+    page.fill("#login-password", password)
+    page.click("#login-submit")
+    page.wait_for_selector("#app-view", state="visible")

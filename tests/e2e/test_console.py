@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
-from tests.e2e.browser import CHROMIUM, LAUNCH_ARGS, LocalOnly, needs_chromium
+from tests.e2e.browser import CHROMIUM, LAUNCH_ARGS, LocalOnly, log_in, needs_chromium
 from tests.exercise_truth import planted_intruder
 
 from khazar.api.server import KhazarServer, ServeOptions
@@ -147,15 +147,6 @@ _SKY_PASSES_JS = """(pitch) => new Promise((done) => {
   };
   map.once("render", () => { gl.drawElements = draw; done([map.getPitch(), sky]); });
   map.triggerRepaint(); })"""
-
-
-def _login(page: Any, url: str, user: str) -> None:
-    page.goto(url + "/")
-    page.wait_for_selector("#login-form", state="visible")
-    page.fill("#login-username", user)
-    page.fill("#login-password", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_selector("#app-view", state="visible")
 
 
 def test_login_see_moving_vessels_and_logout(console: tuple[str, KhazarServer, list[bytes]]
@@ -324,7 +315,7 @@ def test_login_see_moving_vessels_and_logout(console: tuple[str, KhazarServer, l
             assert page.is_disabled("#exercise-start")
             director = context_for(browser, guard).new_page()
             director.on("pageerror", lambda exc: errors.append(str(exc)))
-            _login(director, url, "xena")
+            log_in(director, url, "xena", PASSWORD)
             director.click(".tab[data-tab=exercise]")
             director.wait_for_selector("#exercise-start:not([disabled])")
             director.select_option("#exercise-scenario", EXERCISE["scenario"])

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from tests.api.simstore import HOURS, PASSWORD, START, build_sim_store
-from tests.e2e.browser import CHROMIUM, LAUNCH_ARGS, LocalOnly, needs_chromium
+from tests.e2e.browser import CHROMIUM, LAUNCH_ARGS, LocalOnly, log_in, needs_chromium
 from tests.e2e.test_i18n import dictionaries
 
 from khazar.api.server import KhazarServer, ServeOptions
@@ -130,15 +130,6 @@ def _overlapping(boxes: list[list[Any]]) -> list[tuple[str, str]]:
     return out
 
 
-def _login(page: Any, url: str) -> None:
-    page.goto(url + "/")
-    page.wait_for_selector("#login-form", state="visible")
-    page.fill("#login-username", "operator")
-    page.fill("#login-password", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_selector("#app-view", state="visible")
-
-
 def _tabs_fit(page: Any) -> None:
     got = page.evaluate(_TABS_JS)
     assert got["bar"][0] <= got["bar"][1], got
@@ -165,7 +156,7 @@ def test_a_watch_officers_shift(watch: str) -> None:
             page = context.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
-            _login(page, url)
+            log_in(page, url, "operator", PASSWORD)
             page.wait_for_selector(".alert-card", timeout=30_000)
             page.wait_for_function("window.khazarConsole.vesselCount() >= 20", timeout=30_000)
 

@@ -7,9 +7,9 @@ Part 1 does (``numberMatched``, ``numberReturned``, ``timeStamp``, ``links``).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from khazar.domain.picture import BBox, Interval
+from khazar.domain.picture import BBox, Interval, parse_instant
 from khazar.errors import InputError
 
 __all__ = [
@@ -41,21 +41,9 @@ def parse_bbox(value: str | None) -> BBox | None:
 
 
 def _parse_instant(text: str, whole: str) -> datetime | None:
-    text = text.strip()
-    if text in ("", ".."):
+    if text.strip() in ("", ".."):
         return None
-    try:
-        t = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise InputError(
-            f"datetime {whole!r}: {text!r} is not ISO 8601 (e.g. 2026-11-26T08:00:00Z)"
-        ) from None
-    try:
-        return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
-    except OverflowError:  # 0001-01-01T00:00+05:00 is before year 1 in UTC (found by fuzzing)
-        raise InputError(
-            f"datetime {whole!r}: {text!r} falls outside years 1..9999 in UTC"
-        ) from None
+    return parse_instant(text, f"datetime {whole!r}:")
 
 
 def parse_datetime(value: str | None) -> Interval | None:

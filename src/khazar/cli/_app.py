@@ -10,7 +10,7 @@ import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from khazar.config import Settings, load_settings
+from khazar.domain.picture import parse_instant
 from khazar.errors import (
     AuditError,
     AuthError,
@@ -157,16 +158,7 @@ def parse_point(text: str, option: str) -> tuple[float, float]:
 
 def parse_time(value: str, option: str) -> datetime:
     """ISO 8601 → UTC datetime (a time without offset is taken as UTC)."""
-    try:
-        ts = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InputError(
-            f"{option} {value!r} is not an ISO 8601 time, e.g. 2026-05-01T06:00Z"
-        ) from None
-    try:
-        return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
-    except OverflowError:
-        raise InputError(f"{option} {value!r} is out of range: allowed years 1..9999") from None
+    return parse_instant(value, option)
 
 
 def print_json(value: Any) -> None:

@@ -11,7 +11,7 @@ import getpass
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.table import Table
@@ -385,8 +385,8 @@ def handover_cmd(
             # a reading command: it reports overdue alerts, it does not escalate them (the
             # server does, or `khazar alerts escalate --user U`, audited under U)
             clock = _now(now)
-            doc = svc.handover(where, settings_from(config), start, clock,
-                               include_exercise).to_dict()
+            doc = cast(dict[str, Any], svc.handover(where, settings_from(config), start,
+                                                    clock, include_exercise).to_dict())
         else:
             _no_clock_over_api(now)
             doc = where.get("/handover", since=start.isoformat(), exercise=include_exercise)

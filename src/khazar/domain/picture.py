@@ -3,9 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-__all__ = ["BBox", "Interval", "TrackRow", "VesselRow"]
+from khazar.errors import InputError
+
+__all__ = ["BBox", "Interval", "TrackRow", "VesselRow", "parse_instant"]
+
+
+def parse_instant(text: str, what: str) -> datetime:
+    """An ISO 8601 instant as a UTC datetime (one without an offset is taken as UTC; ``Z``
+    and ``z`` are UTC). :class:`InputError` starting with ``what`` (the option or the query
+    parameter) when ``text`` is not one, or falls outside years 1..9999 once in UTC."""
+    value = text.strip()
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise InputError(
+            f"{what} {text!r} is not an ISO 8601 time, e.g. 2026-05-01T06:00Z") from None
+    try:
+        return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+05:00 is before year 1 in UTC (found by fuzzing)
+        raise InputError(f"{what} {text!r} falls outside years 1..9999 in UTC") from None
 
 
 @dataclass(frozen=True, slots=True)

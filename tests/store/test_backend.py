@@ -20,8 +20,8 @@ def _count(db: Session) -> int:
     return int(row[0])
 
 
-def test_transaction_rolls_back_everything_on_error(tmp_path: Path) -> None:
-    with open_store(tmp_path / "k.duckdb") as store:
+def test_transaction_rolls_back_everything_on_error(store_at: Path | str) -> None:
+    with open_store(store_at) as store:
         with pytest.raises(RuntimeError, match="boom"), store.transaction() as tx:
             assert insert_user(tx, "ann", "h", "viewer", datetime.now(UTC))
             assert _count(tx) == 1
@@ -32,17 +32,17 @@ def test_transaction_rolls_back_everything_on_error(tmp_path: Path) -> None:
         assert select_user(store, "ann") is not None
 
 
-def test_staged_arrow_table_is_visible_only_inside_the_block(tmp_path: Path) -> None:
+def test_staged_arrow_table_is_visible_only_inside_the_block(store_at: Path | str) -> None:
     table = pa.table({"x": pa.array([1, 2, 3], pa.int64())})
-    with open_store(tmp_path / "k.duckdb") as store:
+    with open_store(store_at) as store:
         with store.staged("_t", table):
             assert store.execute("SELECT sum(x) FROM _t").fetchall() == [(6,)]
         with pytest.raises(Exception, match="_t"):
             store.execute("SELECT sum(x) FROM _t").fetchall()
 
 
-def test_cursor_is_an_independent_session_for_another_thread(tmp_path: Path) -> None:
-    with open_store(tmp_path / "k.duckdb") as store:
+def test_cursor_is_an_independent_session_for_another_thread(store_at: Path | str) -> None:
+    with open_store(store_at) as store:
         insert_user(store, "bob", "h", "admin", datetime.now(UTC))
         seen: list[int] = []
         cur = store.cursor()
@@ -52,9 +52,18 @@ def test_cursor_is_an_independent_session_for_another_thread(tmp_path: Path) -> 
         assert seen == [1]
 
 
-def test_backup_copies_every_table(tmp_path: Path) -> None:
-    with open_store(tmp_path / "k.duckdb") as store:
+def test_backup_copies_every_table(store_at: Path | str, tmp_path: Path,
+                                   request: pytest.FixtureRequest) -> None:
+    with open_store(store_at) as store:
         insert_user(store, "cy", "h", "viewer", datetime.now(UTC))
-        store.backup(tmp_path / "copy.duckdb")
-    with open_store(tmp_path / "copy.duckdb", read_only=True) as copy:
+        counts = store.table_counts()
+        store.backup(tmp_path / "copy.backup")
+    copy_at: Path | str = tmp_path / "copy.backup"
+    if isinstance(store_at, str):  # a pg_dump archive: restored by pg_restore
+        cluster = request.getfixturevalue("pg_cluster")
+        copy_at = cluster.create_database("restored")
+        cluster.run(str(cluster.bin / "pg_restore"), "--no-owner", f"--dbname={copy_at}",
+                    str(tmp_path / "copy.backup"))
+    with open_store(copy_at, read_only=True) as copy:
         assert select_user(copy, "cy") is not None
+        assert copy.table_counts() == counts

@@ -34,8 +34,8 @@ def _batch(source: str, n: int) -> IngestBatch:
     )
 
 
-def test_anti_join_rereads_and_duplicates(tmp_path: Path) -> None:
-    with open_store(tmp_path / "k.duckdb") as store:
+def test_anti_join_rereads_and_duplicates(store_at: Path | str) -> None:
+    with open_store(store_at) as store:
         repo = IngestRepo(store)
         repo.start_run("r1", "a", "nmea")
         first = repo.write(_batch("a", 100), "r1", (100, 100, 0, 0), {})
@@ -54,8 +54,8 @@ def test_anti_join_rereads_and_duplicates(tmp_path: Path) -> None:
         assert run is not None and run.finished
 
 
-def test_not_available_values_are_null_and_exported_as_none(tmp_path: Path) -> None:
-    with open_store(tmp_path / "k.duckdb") as store:
+def test_not_available_values_are_null_and_exported_as_none(store_at: Path | str) -> None:
+    with open_store(store_at) as store:
         repo = IngestRepo(store)
         repo.start_run("r", "a", "nmea")
         repo.write(_batch("a", 3), "r", (3, 3, 0, 0), {})

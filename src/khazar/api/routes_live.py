@@ -87,7 +87,7 @@ def status(
         "ingest": optional("khazar.ingest.pipeline", "Ingestor") is not None,
     }
     return {
-        "store": str(state.store.path),
+        "store": state.store.location,
         "schema_version": schema_version,
         "live": {"subscribers": state.hub.subscribers, "published": state.hub.published,
                  "dropped": state.hub.dropped, "queue_max": state.hub.queue_max},

@@ -164,7 +164,8 @@ def _store_check(state: ServerState) -> dict[str, Any]:
     finally:
         state.lock.release()
     read_only = state.store.read_only
-    file_writable = os.access(state.store.path, os.W_OK)
+    path = state.store.path  # a DuckDB file; a database server checks its own rights
+    file_writable = path is None or os.access(path, os.W_OK)
     check: dict[str, Any] = {"ok": not read_only and file_writable,
                              "read_only": read_only, "file_writable": file_writable,
                              "lock_wait_s": round(waited, 4)}

@@ -40,7 +40,8 @@ def parse_host_port(value: str) -> tuple[str, int]:
 class ServeOptions:
     """What ``khazar serve`` was asked to do."""
 
-    db: Path
+    #: a DuckDB file or a postgresql:// URL
+    db: Path | str
     host: str = "127.0.0.1"
     port: int = 8000
     udp_port: int | None = None

@@ -83,7 +83,10 @@ class OutputFormat(enum.StrEnum):
     json = "json"
 
 
-DbOption = Annotated[Path, typer.Option("--db", help="store file (DuckDB)")]
+#: ``--db``: the store, a DuckDB file or a ``postgresql://`` URL (the server profile)
+DbOption = Annotated[str, typer.Option(
+    "--db", envvar="KHAZAR_DB",
+    help="store: a DuckDB file, or a postgresql://user@host/database URL ($KHAZAR_DB)")]
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="TOML configuration file", show_default=False)
 ]
@@ -103,7 +106,7 @@ ApiUserOption = Annotated[
 
 
 @contextmanager
-def store_or_api(db: Path, user: str | None, read_only: bool = False
+def store_or_api(db: Path | str, user: str | None, read_only: bool = False
                  ) -> Iterator[Store | ApiClient]:
     """The store; or, while a running ``khazar serve`` holds it, a client of that
     server logged in as ``user`` (see :mod:`khazar.api.remote`)."""

@@ -36,7 +36,7 @@ from khazar.store.audit import append, list_entries, verify_store
 
 @app.command()
 def stats(
-    db: DbOption = Path("khazar.duckdb"),
+    db: DbOption = "khazar.duckdb",
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
 ) -> None:
     """Row counts of every table in the store."""
@@ -57,7 +57,7 @@ def stats(
 @app.command()
 def backup(
     dest: Annotated[Path, typer.Argument(help="new file for the copy")],
-    db: DbOption = Path("khazar.duckdb"),
+    db: DbOption = "khazar.duckdb",
 ) -> None:
     """Write a consistent copy of the store (and its audit head file)."""
     with open_store(db) as store:
@@ -114,7 +114,7 @@ def users_add(
         typer.Option("--role", help=f"one of: {', '.join(r.value for r in Role)}"),
     ],
     password_stdin: PasswordStdin = False,
-    db: DbOption = Path("khazar.duckdb"),
+    db: DbOption = "khazar.duckdb",
     user: ApiUserOption = None,
 ) -> None:
     """Add a user with a role; the password is prompted (hidden, twice) or read from stdin."""
@@ -133,7 +133,7 @@ def users_add(
 
 @users_app.command("list")
 def users_list(
-    db: DbOption = Path("khazar.duckdb"),
+    db: DbOption = "khazar.duckdb",
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
     user: ApiUserOption = None,
 ) -> None:
@@ -161,7 +161,7 @@ def users_list(
 @users_app.command("disable")
 def users_disable(
     username: Annotated[str, typer.Argument(help="user to disable")],
-    db: DbOption = Path("khazar.duckdb"),
+    db: DbOption = "khazar.duckdb",
     user: ApiUserOption = None,
 ) -> None:
     """Disable a user: it can no longer log in, and a running server ends its sessions
@@ -178,7 +178,7 @@ def users_disable(
 @users_app.command("enable")
 def users_enable(
     username: Annotated[str, typer.Argument(help="user to enable")],
-    db: DbOption = Path("khazar.duckdb"),
+    db: DbOption = "khazar.duckdb",
     user: ApiUserOption = None,
 ) -> None:
     """Enable a disabled user again."""
@@ -194,7 +194,7 @@ def users_enable(
 def users_passwd(
     username: Annotated[str, typer.Argument(help="user whose password changes")],
     password_stdin: PasswordStdin = False,
-    db: DbOption = Path("khazar.duckdb"),
+    db: DbOption = "khazar.duckdb",
     user: ApiUserOption = None,
 ) -> None:
     """Set a user's password (prompted hidden twice, or from stdin); a running server
@@ -214,7 +214,7 @@ def users_passwd(
 def users_role(
     username: Annotated[str, typer.Argument(help="user whose role changes")],
     role: Annotated[str, typer.Argument(help=f"one of: {', '.join(r.value for r in Role)}")],
-    db: DbOption = Path("khazar.duckdb"),
+    db: DbOption = "khazar.duckdb",
     user: ApiUserOption = None,
 ) -> None:
     """Change a user's role; a running server ends the user's sessions."""
@@ -262,7 +262,7 @@ app.add_typer(audit_app, name="audit")
 
 @audit_app.command("verify")
 def audit_verify(
-    db: DbOption = Path("khazar.duckdb"),
+    db: DbOption = "khazar.duckdb",
     head: Annotated[
         Path | None,
         typer.Option(
@@ -328,7 +328,7 @@ def _parse_since(value: str | None) -> datetime | None:
 
 @audit_app.command("show")
 def audit_show(
-    db: DbOption = Path("khazar.duckdb"),
+    db: DbOption = "khazar.duckdb",
     limit: Annotated[int, typer.Option("--limit", min=1, help="latest N entries")] = 50,
     actor: Annotated[str | None, typer.Option("--actor", help="only this actor")] = None,
     action: Annotated[

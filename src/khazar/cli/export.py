@@ -105,7 +105,7 @@ def _output(path: Path | None) -> Iterator[IO[str]]:
 def export(
     kind: Annotated[str, typer.Argument(
         help="what to export: positions, vessels, events, alerts, assets, zones")],
-    db: DbOption = Path("khazar.duckdb"),
+    db: DbOption = "khazar.duckdb",
     fmt: Annotated[str, typer.Option(
         "--format", help="jsonl, csv, geojson, kml or gpx")] = "jsonl",
     out: Annotated[Path | None, typer.Option("--out", help="file (default: stdout)")] = None,

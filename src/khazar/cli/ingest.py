@@ -67,7 +67,7 @@ def _summary(results: list[tuple[str, IngestResult]], total: IngestResult) -> No
 @app.command()
 def ingest(
     files: Annotated[list[Path], typer.Argument(help="NMEA or CSV files", show_default=False)],
-    db: DbOption = Path("khazar.duckdb"),
+    db: DbOption = "khazar.duckdb",
     kind: Annotated[FileKind | None, typer.Option(
         "--kind", help="what the files hold, instead of guessing from their first lines: "
         "nmea, ais (a CSV of positions) or radar (a CSV of detections)"
@@ -147,7 +147,7 @@ def _reasons(r: IngestResult) -> str:
 
 @app.command()
 def listen(
-    db: DbOption = Path("khazar.duckdb"),
+    db: DbOption = "khazar.duckdb",
     udp: Annotated[list[int] | None, typer.Option(
         "--udp", help="UDP port to listen on (AIS-catcher, gpsd: 10110); repeatable")] = None,
     tcp: Annotated[list[str] | None, typer.Option(

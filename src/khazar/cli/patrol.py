@@ -184,7 +184,7 @@ def _plan_summary(rp: RoutePlan, shift: SampledShift, n_areas: int) -> dict[str,
 
 @app.command()
 def fleet(
-    db: DbOption = Path("khazar.duckdb"),
+    db: DbOption = "khazar.duckdb",
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
     set_boat: Annotated[str | None, typer.Option("--set", help="boat name to update")] = None,
     status: Annotated[BoatState | None, typer.Option("--status", help="its new status")] = None,
@@ -238,7 +238,7 @@ def fleet(
 
 @app.command()
 def dispatch(
-    db: DbOption = Path("khazar.duckdb"),
+    db: DbOption = "khazar.duckdb",
     at: Annotated[str | None, typer.Option("--at", help="target position LAT,LON")] = None,
     mmsi: Annotated[int | None, typer.Option("--mmsi", help="target vessel (its stored track)")]
     = None,

@@ -18,7 +18,7 @@ from khazar.store import open_store
 @app.command()
 def report(
     out: Annotated[Path, typer.Option("--out", help="directory for index.html and figures")],
-    db: DbOption = Path("khazar.duckdb"),
+    db: DbOption = "khazar.duckdb",
     plan: Annotated[
         Path | None, typer.Option("--plan", help="patrol plan GeoJSON from `khazar plan`")
     ] = None,

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 @app.command()
 def serve(
-    db: DbOption = Path("khazar.duckdb"),
+    db: DbOption = "khazar.duckdb",
     host: Annotated[str, typer.Option(help="HTTP address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="HTTP port")] = 8000,
     udp: Annotated[

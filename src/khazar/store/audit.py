@@ -9,9 +9,12 @@ describes::
 
 or, for a change that is only the audit entry, ``append(store, actor, action, ...)``.
 After the transaction commits, each new entry's ``seq hash`` is appended to the head
-file next to the store (:attr:`Store.audit_head_path`) and fsync'ed. Writing the head
-only after the commit means a rolled-back change never leaves a phantom head line; a
-crash between commit and head write leaves the entry *unsealed*, which
+file next to the store (:attr:`Store.audit_head_path`) and fsync'ed; a PostgreSQL store,
+which has no file beside it and may have several servers writing, keeps the head records
+in its table ``audit_heads`` instead, and its writers take turns on a database-wide
+lock (:data:`AUDIT_LOCK`) from reading the last entry to the commit: the chain stays one.
+Writing the head only after the commit means a rolled-back change never leaves a phantom
+head line; a crash between commit and head write leaves the entry *unsealed*, which
 :func:`verify_store` reports.
 """
 
@@ -54,18 +57,21 @@ __all__ = [
 ]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: the advisory lock key of the audit chain (PostgreSQL: one writer across servers)
+AUDIT_LOCK = 0x6B68_0002
 _HEAD_LINE = re.compile(r"^(?P<seq>[1-9][0-9]*) (?P<hash>[0-9a-f]{64})$")
 _COLUMNS = "seq, epoch_us(ts), actor, action, target, detail, prev_hash, hash"
 
-# One writer at a time per head file, so head lines land in seq order.
-_locks: dict[Path, threading.Lock] = {}
+# One writer at a time per store in this process, so head lines land in seq order.
+_locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 _inside = threading.local()
 
 
-def _lock_for(path: Path) -> threading.Lock:
+def _lock_for(store: Store) -> threading.Lock:
+    key = str(store.path.resolve()) if store.path is not None else store.location
     with _locks_guard:
-        return _locks.setdefault(path.resolve(), threading.Lock())
+        return _locks.setdefault(key, threading.Lock())
 
 
 def _entry(row: Sequence[Any]) -> AuditEntry:
@@ -158,24 +164,29 @@ def audited(store: Store) -> Iterator[AuditTransaction]:
     written (the entries are committed then; ``khazar audit verify`` reports them).
     """
     if store.read_only:
-        raise AuditError(f"store {store.path} is open read-only; audit entries need write access")
+        raise AuditError(f"store {store.location} is open read-only; audit entries need "
+                         "write access")
     if getattr(_inside, "active", False):
         raise AuditError(
             "audited() or append() called inside another audited() block; "
             "use that block's tx.append() so the entries commit together"
         )
     head_path = store.audit_head_path
-    with _lock_for(head_path):
+    with _lock_for(store):
         _inside.active = True
         try:
             with store.transaction() as conn:
+                conn.lock(AUDIT_LOCK)
                 tx = AuditTransaction(conn)
                 yield tx
                 tx.flush()
         finally:
             _inside.active = False
         if tx.appended:
-            _append_head(head_path, tx.appended)
+            if head_path is None:
+                _insert_heads(store, tx.appended)
+            else:
+                _append_head(head_path, tx.appended)
 
 
 def append(
@@ -190,6 +201,11 @@ def append(
     """Append one entry in its own transaction and seal it in the head file."""
     with audited(store) as tx:
         return tx.append(actor, action, target, detail, ts=ts)
+
+
+def _insert_heads(store: Store, entries: Sequence[AuditEntry]) -> None:
+    store.executemany("INSERT INTO audit_heads (seq, hash) VALUES (?, ?)",
+                      [(e.seq, e.hash) for e in entries])
 
 
 def _append_head(path: Path, entries: Sequence[AuditEntry]) -> None:
@@ -258,6 +274,15 @@ def read_head(path: Path) -> HeadFile | None:
     return HeadFile(path, tuple(records), tuple(errors))
 
 
+def _head_table(store: Store) -> HeadFile | None:
+    """A PostgreSQL store's head records (table ``audit_heads``)."""
+    rows = store.execute("SELECT seq, hash FROM audit_heads ORDER BY seq").fetchall()
+    if not rows:
+        return None
+    return HeadFile(Path("audit_heads"), tuple(HeadRecord(int(s), str(h)) for s, h in rows),
+                    ())
+
+
 def read_entries(store: Store) -> list[AuditEntry]:
     """Every entry of the audit log, by seq."""
     rows = store.execute(f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq").fetchall()
@@ -309,7 +334,8 @@ def verify_store(store: Store, head_path: Path | None = None) -> ChainReport:
     ``head_path`` defaults to the file next to the store; give a copy kept elsewhere
     (another host, write-once media) to check the store against that instead.
     """
-    head = read_head(head_path or store.audit_head_path)
+    path = head_path or store.audit_head_path
+    head = read_head(path) if path is not None else _head_table(store)
     entries = read_entries(store)
     if head is None:
         return verify_chain(entries, None)

@@ -49,6 +49,11 @@ class Cursor(Protocol):
 class Session(Protocol):
     """One connection's worth of SQL: what the repositories need and nothing more."""
 
+    @property
+    def dialect(self) -> str:
+        """``duckdb`` or ``postgresql``: for the few statements whose text differs."""
+        ...
+
     def execute(self, sql: str, params: Sequence[object] | None = None) -> Cursor: ...
 
     def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None: ...
@@ -64,6 +69,11 @@ class Session(Protocol):
 
     def cursor(self) -> Session:
         """An independent session on the same database, for use by another thread."""
+        ...
+
+    def lock(self, key: int) -> None:
+        """Inside a transaction: hold the database-wide lock ``key`` until it ends, so
+        writers in other processes (several servers on one database) take turns."""
         ...
 
 
@@ -85,6 +95,13 @@ class Delegating:
 
     conn: Session
 
+    @property
+    def dialect(self) -> str:
+        return self.conn.dialect
+
+    def lock(self, key: int) -> None:
+        self.conn.lock(key)
+
     def execute(self, sql: str, params: Sequence[object] | None = None) -> Cursor:
         return self.conn.execute(sql, params)
 
@@ -99,6 +116,7 @@ class _DuckDBSession:
     """A :class:`Session` over one DuckDB connection (or a cursor of it)."""
 
     __slots__ = ("_conn",)
+    dialect = "duckdb"
 
     def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
         self._conn = conn
@@ -134,6 +152,9 @@ class _DuckDBSession:
 
     def cursor(self) -> Session:
         return _DuckDBSession(self._conn.cursor())
+
+    def lock(self, key: int) -> None:
+        """Nothing to do: one process holds a DuckDB file for writing."""
 
 
 class DuckDBBackend(_DuckDBSession):

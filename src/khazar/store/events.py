@@ -74,9 +74,10 @@ def upsert_events(conn: Session, events: Iterable[Event],
             "DELETE FROM events WHERE id IN (SELECT i.id FROM _ev_in i WHERE NOT i.is_open) "
             "OR id IN (SELECT i.id FROM _ev_in i JOIN events e USING (id) WHERE e.is_open)"
         ).fetchall()
+        cols = ", ".join(table.column_names)
         conn.execute(
-            "INSERT INTO events SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER "
-            "(PARTITION BY id ORDER BY is_open, end_ts DESC) AS rn FROM _ev_in) "
+            f"INSERT INTO events ({cols}) SELECT {cols} FROM (SELECT *, row_number() OVER "
+            "(PARTITION BY id ORDER BY is_open, end_ts DESC) AS rn FROM _ev_in) newest "
             "WHERE rn = 1 AND id NOT IN (SELECT id FROM events)").fetchall()
     return len(set(table.column("id").to_pylist()))
 

@@ -49,9 +49,9 @@ def iter_positions(store: Store, *, exercise: bool | None = None,
         where.append("mmsi = ?")
         params.append(mmsi)
     sql = (
-        "SELECT mmsi, ts AS timestamp, lat, lon, round(sog_kn::DOUBLE, 1) AS sog, "
-        "round(cog_deg::DOUBLE, 1) AS cog, heading_deg AS heading, status, msg_type, source, "
-        "station, exercise FROM positions WHERE " + " AND ".join(where)
+        "SELECT mmsi, ts AS timestamp, lat, lon, round(sog_kn::DOUBLE PRECISION, 1) AS sog, "
+        "round(cog_deg::DOUBLE PRECISION, 1) AS cog, heading_deg AS heading, status, msg_type, "
+        "source, station, exercise FROM positions WHERE " + " AND ".join(where)
         + " ORDER BY ts, mmsi, report_ts, msg_key"
     )
     return _rows(store, sql, params)
@@ -78,7 +78,7 @@ def iter_vessels(store: Store) -> Iterator[dict[str, Any]]:
                     AS to_port_m,
                 last(to_starboard_m ORDER BY ts, rowid)
                     FILTER (WHERE to_starboard_m IS NOT NULL) AS to_starboard_m,
-                round(last(draught_m::DOUBLE ORDER BY ts, rowid)
+                round(last(draught_m::DOUBLE PRECISION ORDER BY ts, rowid)
                       FILTER (WHERE draught_m IS NOT NULL), 1) AS draught_m,
                 last(destination ORDER BY ts, rowid) FILTER (WHERE destination IS NOT NULL)
                     AS destination,

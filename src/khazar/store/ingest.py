@@ -102,9 +102,9 @@ class IngestRepo:
                 sql = f"INSERT INTO {table} SELECT * FROM _stage"
                 params: list[Any] = []
             else:
-                sql = (f"INSERT INTO {table} SELECT s.* FROM _stage s ANTI JOIN "
-                       f"(SELECT line_no FROM {table} WHERE source = ? AND line_no BETWEEN ? "
-                       f"AND ?) e USING (line_no)")
+                sql = (f"INSERT INTO {table} SELECT s.* FROM _stage s WHERE NOT EXISTS "
+                       f"(SELECT 1 FROM {table} e WHERE e.source = ? AND e.line_no BETWEEN ? "
+                       f"AND ? AND e.line_no = s.line_no)")
                 params = [source, lo, hi]
             done = conn.execute(sql, params).fetchone()
             counts.inserted[table] = int(done[0]) if done else 0
@@ -116,22 +116,21 @@ class IngestRepo:
             return
         counts.staged[table] = data.num_rows
         cols = ", ".join(f'"{c}"' for c in data.column_names)
-        keys = ", ".join(key)
         with conn.staged("_stage", data):
-            where = ""
             params: list[Any] = []
             if range_col is not None:
                 rc = data.column(range_col)
-                where = f"WHERE {range_col} BETWEEN ? AND ?"
                 params = [pc.min(rc).as_py(), pc.max(rc).as_py()]
-            existing = f"(SELECT {keys} FROM {table} {where or 'WHERE TRUE'} AND source = ?)"
-            row = conn.execute(f"SELECT count(*) FROM _stage s SEMI JOIN {existing} e "
-                               f"USING ({keys})", [*params, batch_source]).fetchone()
+            same = " AND ".join(f"e.{k} = s.{k}" for k in key)
+            within = f"AND e.{range_col} BETWEEN ? AND ?" if range_col is not None else ""
+            row = conn.execute(f"SELECT count(*) FROM _stage s WHERE EXISTS (SELECT 1 FROM "
+                               f"{table} e WHERE {same} {within} AND e.source = ?)",
+                               [*params, batch_source]).fetchone()
             counts.reread[table] = int(row[0]) if row else 0
             # keys are unique within a batch (the ingestor keeps the first of each)
             sql = (
-                f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _stage s ANTI JOIN "
-                f"(SELECT {keys} FROM {table} {where}) e USING ({keys})"
+                f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _stage s WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {table} e WHERE {same} {within})"
             )
             done = conn.execute(sql, params).fetchone()
             counts.inserted[table] = int(done[0]) if done else 0

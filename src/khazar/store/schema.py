@@ -2,11 +2,27 @@
 
 Never edit a migration that has shipped: append a new one. An older store is migrated
 forward on open; a newer one is refused (see :mod:`khazar.store.db`).
+
+One description for both databases: the statements are written in DuckDB's types and
+:func:`statements` renders them for PostgreSQL (``DOUBLE`` → ``DOUBLE PRECISION``,
+``TINYINT`` → ``SMALLINT``, ``UBIGINT`` → ``NUMERIC(20,0)``). A statement only one
+database needs is a :class:`Only`.
 """
 
 from __future__ import annotations
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
+import re
+from dataclasses import dataclass
+
+__all__ = ["MIGRATIONS", "POSTGRES_VOCABULARY", "SCHEMA_VERSION", "Only", "statements"]
+
+
+@dataclass(frozen=True)
+class Only:
+    """A statement for one dialect (``duckdb`` or ``postgresql``); the other skips it."""
+
+    dialect: str
+    sql: str
 
 _V1 = [
     """CREATE TABLE IF NOT EXISTS meta (
@@ -240,5 +256,99 @@ _V3 = [
     )""",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2, _V3]
+#: What PostgreSQL lacks of the DuckDB vocabulary the repositories speak, as SQL functions
+#: and aggregates with DuckDB's meaning: ``epoch_us``/``epoch`` of a timestamp,
+#: ``round(double, digits)``, ``hash`` (for sampling), ``list(x ORDER BY …)``, ``last`` and
+#: ``arg_max(value, key)`` (the value at the greatest key, rows with a NULL value or key
+#: skipped). Recreated by every migration that changes it (``CREATE OR REPLACE``).
+POSTGRES_VOCABULARY: list[str] = [
+    """CREATE OR REPLACE FUNCTION epoch_us(timestamptz) RETURNS bigint LANGUAGE sql
+       IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT (extract(epoch FROM $1) * 1000000)::bigint $$""",
+    """CREATE OR REPLACE FUNCTION epoch(timestamptz) RETURNS double precision LANGUAGE sql
+       IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT extract(epoch FROM $1)::double precision $$""",
+    """CREATE OR REPLACE FUNCTION round(double precision, integer) RETURNS double precision
+       LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+       AS $$ SELECT round($1::numeric, $2)::double precision $$""",
+    """CREATE OR REPLACE FUNCTION hash(integer, timestamptz) RETURNS bigint LANGUAGE sql
+       IMMUTABLE STRICT PARALLEL SAFE
+       AS $$ SELECT abs(hashtextextended($1::text || '|' || epoch_us($2)::text, 0)) $$""",
+    """CREATE OR REPLACE AGGREGATE list(anycompatible) (
+       SFUNC = array_append, STYPE = anycompatiblearray, INITCOND = '{}')""",
+    """CREATE OR REPLACE FUNCTION khazar_last(anycompatible, anycompatible)
+       RETURNS anycompatible LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT $2 $$""",
+    """CREATE OR REPLACE AGGREGATE last(anycompatible) (
+       SFUNC = khazar_last, STYPE = anycompatible)""",
+]
+_ARG_MAX_TYPES = {
+    "float8": "double precision", "float4": "real", "int2": "smallint", "int4": "integer",
+    "int8": "bigint", "text": "text", "bool": "boolean",
+}
+for _name, _type in _ARG_MAX_TYPES.items():
+    POSTGRES_VOCABULARY += [
+        f"""DO $$ BEGIN CREATE TYPE khazar_argmax_{_name} AS (v {_type}, k timestamptz);
+            EXCEPTION WHEN duplicate_object THEN NULL; END $$""",
+        f"""CREATE OR REPLACE FUNCTION khazar_argmax_{_name}_step(
+                s khazar_argmax_{_name}, v {_type}, k timestamptz)
+            RETURNS khazar_argmax_{_name} LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+            SELECT CASE WHEN v IS NULL OR k IS NULL THEN s
+                        WHEN s IS NULL OR k > (s).k THEN ROW(v, k)::khazar_argmax_{_name}
+                        ELSE s END $$""",
+        f"""CREATE OR REPLACE FUNCTION khazar_argmax_{_name}_final(s khazar_argmax_{_name})
+            RETURNS {_type} LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT (s).v $$""",
+        f"""CREATE OR REPLACE AGGREGATE arg_max({_type}, timestamptz) (
+            SFUNC = khazar_argmax_{_name}_step, STYPE = khazar_argmax_{_name},
+            FINALFUNC = khazar_argmax_{_name}_final)""",
+    ]
+
+_V4: list[str | Only] = [
+    # The server profile (DESIGN C11). PostgreSQL: the vocabulary above; positions,
+    # detections and static reports numbered in insertion order (``rowid``, DuckDB's own
+    # name for it) for the live watermarks; positions' geometry in PostGIS with a GiST
+    # index for bbox and distance queries.
+    *(Only("postgresql", sql) for sql in POSTGRES_VOCABULARY),
+    Only("postgresql", "CREATE EXTENSION IF NOT EXISTS postgis"),
+    *(Only("postgresql", f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS rowid BIGINT "
+           "GENERATED ALWAYS AS IDENTITY (MINVALUE 0 START WITH 0)")
+      for t in ("positions", "detections", "vessels_static")),
+    *(Only("postgresql", f"CREATE UNIQUE INDEX IF NOT EXISTS {t}_rowid ON {t} (rowid)")
+      for t in ("positions", "detections", "vessels_static")),
+    Only("postgresql", "ALTER TABLE positions ADD COLUMN IF NOT EXISTS geom geometry(Point, 4326) "
+         "GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED"),
+    Only("postgresql", "CREATE INDEX IF NOT EXISTS positions_geom ON positions USING GIST (geom)"),
+    Only("postgresql", "CREATE INDEX IF NOT EXISTS positions_mmsi_ts ON positions (mmsi, ts)"),
+    Only("postgresql", "CREATE INDEX IF NOT EXISTS positions_ts ON positions (ts)"),
+    Only("postgresql", "CREATE INDEX IF NOT EXISTS static_mmsi_ts ON vessels_static (mmsi, ts)"),
+    Only("postgresql", "CREATE INDEX IF NOT EXISTS raw_source ON raw_sentences (source, line_no)"),
+    Only("postgresql", "CREATE INDEX IF NOT EXISTS rejects_source ON rejects (source, line_no)"),
+    Only("postgresql", "CREATE INDEX IF NOT EXISTS transitions_alert ON alert_transitions "
+         "(alert_id, ts)"),
+    Only("postgresql", "CREATE INDEX IF NOT EXISTS alerts_state ON alerts (state, severity)"),
+    # the audit chain's head records: a file next to a DuckDB store, this table here
+    Only("postgresql", "CREATE TABLE IF NOT EXISTS audit_heads (seq BIGINT PRIMARY KEY, "
+         "hash VARCHAR NOT NULL)"),
+]
+
+MIGRATIONS: list[list[str | Only]] = [list(_V1), list(_V2), list(_V3), _V4]
 SCHEMA_VERSION = len(MIGRATIONS)
+
+_PG_TYPES = [
+    (re.compile(r"\bDOUBLE\b(?! PRECISION)"), "DOUBLE PRECISION"),
+    (re.compile(r"\bTINYINT\b"), "SMALLINT"),
+    (re.compile(r"\bUBIGINT\b"), "NUMERIC(20,0)"),
+]
+
+
+def statements(migration: list[str | Only], dialect: str) -> list[str]:
+    """The SQL of one migration for ``dialect`` (``duckdb`` or ``postgresql``)."""
+    out: list[str] = []
+    for item in migration:
+        if isinstance(item, Only):
+            if item.dialect == dialect:
+                out.append(item.sql)
+            continue
+        sql = item
+        if dialect == "postgresql":
+            for pattern, replacement in _PG_TYPES:
+                sql = pattern.sub(replacement, sql)
+        out.append(sql)
+    return out

@@ -40,6 +40,7 @@ __all__ = [
     "ApiUserOption",
     "ConfigOption",
     "DbOption",
+    "OptionalDbOption",
     "OutputFormat",
     "app",
     "check_port",
@@ -83,10 +84,12 @@ class OutputFormat(enum.StrEnum):
     json = "json"
 
 
+_DB_HELP = "store: a DuckDB file, or a postgresql://user@host/database URL ($KHAZAR_DB)"
 #: ``--db``: the store, a DuckDB file or a ``postgresql://`` URL (the server profile)
-DbOption = Annotated[str, typer.Option(
-    "--db", envvar="KHAZAR_DB",
-    help="store: a DuckDB file, or a postgresql://user@host/database URL ($KHAZAR_DB)")]
+DbOption = Annotated[str, typer.Option("--db", envvar="KHAZAR_DB", help=_DB_HELP)]
+#: ``--db`` where a group's own listing needs it and its subcommands do not
+OptionalDbOption = Annotated[str | None, typer.Option("--db", envvar="KHAZAR_DB", help=_DB_HELP,
+                                                      show_default=False)]
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="TOML configuration file", show_default=False)
 ]

@@ -22,6 +22,7 @@ from khazar.cli._app import (
     ApiUserOption,
     ConfigOption,
     DbOption,
+    OptionalDbOption,
     OutputFormat,
     app,
     check_range,
@@ -156,7 +157,7 @@ def _table(alerts: Iterable[Alert], title: str) -> Table:
 @alerts_app.callback()
 def alerts_cmd(
     ctx: typer.Context,
-    db: Annotated[Path | None, typer.Option("--db", help="store file (DuckDB)")] = None,
+    db: OptionalDbOption = None,
     state: Annotated[
         list[AlertState] | None, typer.Option("--state", help="only these states (repeatable)")
     ] = None,
@@ -179,7 +180,7 @@ def alerts_cmd(
     if ctx.invoked_subcommand is not None:
         return
     if db is None:
-        raise InputError("`khazar alerts` needs --db FILE (the store)")
+        raise InputError("`khazar alerts` needs --db FILE or URL (the store)")
     states = state or (
         [AlertState.new, AlertState.acknowledged, AlertState.assigned] if open_only else None
     )

@@ -14,7 +14,7 @@ import json
 import shutil
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -104,7 +104,7 @@ def _run(args: list[str]) -> None:
     console.print()
 
 
-def _demo_user(db: Path) -> None:
+def _demo_user(db: str) -> None:
     from khazar.services.users import add_user, get_user
     from khazar.store import open_store
 
@@ -125,7 +125,7 @@ def _at(t: datetime) -> str:
     return t.isoformat().replace("+00:00", "Z")
 
 
-def _respond(db: Path, cfg: list[str], end: datetime) -> None:
+def _respond(db: str, cfg: list[str], end: datetime) -> None:
     """The watch officer takes the most severe open alert at the end of the simulated period:
     acknowledges it 4 minutes after it was raised, dispatches and assigns a boat at 9."""
     alerts = _capture_json(["alerts", "--db", str(db), "--open", "--no-update"])
@@ -171,6 +171,9 @@ def demo(
     port: Annotated[int, typer.Option(help="console (HTTP) port")] = 8000,
     udp: Annotated[int, typer.Option(help="the console's NMEA listener (UDP) port")] = 10110,
     config: ConfigOption = None,
+    server_profile: Annotated[bool, typer.Option(
+        "--server-profile", help="run it all on PostgreSQL + PostGIS: a throw-away cluster "
+        "started in a temporary folder and removed when the demo ends")] = False,
 ) -> None:
     """Run the main job: simulate → ingest → detect → alerts → plan → report → console.
 
@@ -182,16 +185,35 @@ def demo(
     if serve:
         _check_ports(port, udp)
     theirs = _prepare_out(out)
-    try:
-        _main_job(out, hours, seed, config)
-    finally:
-        _mark_out(out, theirs)
-    if not serve:
+    with _store_for(out, server_profile) as db:
+        try:
+            _main_job(out, db, hours, seed, config)
+        finally:
+            _mark_out(out, theirs)
+        if serve:
+            _serve(out, db, port, udp, config)
+
+
+@contextlib.contextmanager
+def _store_for(out: Path, server_profile: bool) -> Iterator[str]:
+    """The demo's store: a DuckDB file in ``out``, or a database of a throw-away PostgreSQL
+    cluster (``--server-profile``) that is stopped and removed afterwards."""
+    if not server_profile:
+        yield str(out / STORE)
         return
+    from khazar.store.pgcluster import running_cluster
+
+    with running_cluster() as cluster:
+        url = cluster.create_database("khazar")
+        console.print(f"Server profile: PostgreSQL + PostGIS at {url} (throw-away cluster in "
+                      f"{cluster.root}, removed when the demo ends)")
+        yield url
+
+
+def _serve(out: Path, db: str, port: int, udp: int, config: Path | None) -> None:
     console.print(f"\n[bold]Console: http://{_HOST}:{port}/[/]   "
                   f"login [bold]{DEMO_USER}[/] / password [bold]{DEMO_PASSWORD}[/] (admin)")
     console.print("Stop with Ctrl-C.\n")
-    db = out / STORE
     cfg = ["--config", str(config)] if config else []
     try:
         _run(["serve", "--db", str(db), "--port", str(port), "--udp", str(udp), "--plan",
@@ -203,8 +225,7 @@ def demo(
         raise SystemExit(1) from None
 
 
-def _main_job(out: Path, hours: float, seed: int, config: Path | None) -> None:
-    db = out / STORE
+def _main_job(out: Path, db: str, hours: float, seed: int, config: Path | None) -> None:
     sim = out / "sim"
     cfg = ["--config", str(config)] if config else []
     start, end = day_ending(datetime.now(UTC), hours)

@@ -100,8 +100,9 @@ def plan(
     start: Annotated[str | None, typer.Option("--start", help="shift start, ISO 8601 UTC")] = None,
     areas: Annotated[int | None, typer.Option("--areas", help="approximate number of patrol "
                                               "areas (cell size adapts)")] = None,
-    db: Annotated[Path | None, typer.Option("--db", help="store: alert history raises threat, "
-                                            "unavailable boats are left out")] = None,
+    db: Annotated[str | None, typer.Option(
+        "--db", envvar="KHAZAR_DB", help="store (a DuckDB file or a postgresql:// URL): alert "
+        "history raises threat, unavailable boats are left out", show_default=False)] = None,
     config: ConfigOption = None,
 ) -> None:
     """Plan one shift of randomized patrols and export the sampled routes."""

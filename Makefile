@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup demo test check lint imports typecheck eval bench clean
 
-$(STAMP): pyproject.toml scripts/setup.sh
+$(STAMP): pyproject.toml scripts/setup.sh scripts/setup-postgres.sh
 	bash scripts/setup.sh
 	touch $(STAMP)
 

@@ -12,4 +12,4 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[dev]'
-bash scripts/setup-console.sh && bash scripts/setup-browser.sh
+bash scripts/setup-console.sh && bash scripts/setup-browser.sh && bash scripts/setup-postgres.sh

@@ -164,6 +164,13 @@ class LiveSettings(_Section):
     commit_period_s: float = Field(5.0, gt=0, description="committed detection path period")
     follow_poll_s: float = Field(0.2, gt=0, description="a followed file is checked this often")
     stats_log_s: float = Field(60.0, gt=0, description="per-source counts logged this often")
+    lease_poll_s: float = Field(
+        1.0, gt=0, le=5.0, description="several servers on one PostgreSQL database: how often "
+        "a follower tries for the live detection lease and the leader renews its heartbeat")
+    takeover_window_s: float = Field(
+        120.0, gt=0, description="a new detection leader takes over the last one's detection "
+        "(re-reading the positions since its origin) when that one's heartbeat is this recent; "
+        "older, it starts afresh")
 
 
 class Receiver(_Section):

@@ -66,9 +66,12 @@ class LiveDetection:
     """The detection and alerting stage of the live picture."""
 
     def __init__(self, state: ServerState, period_s: float | None = None, exercise: bool = False,
-                 commit_period_s: float | None = None, update_every_s: float = 5.0) -> None:
+                 commit_period_s: float | None = None, update_every_s: float = 5.0,
+                 origin: tuple[int, int] | None = None) -> None:
         """``period_s`` and ``commit_period_s`` (seconds) default to the settings'
-        ``live.detect_period_s`` and ``live.commit_period_s``."""
+        ``live.detect_period_s`` and ``live.commit_period_s``. ``origin`` (the rowids of
+        positions and detections after which rows are live) defaults to the store's newest
+        rows: a successor that takes over another server's detection passes that one's."""
         self.state = state
         live = state.settings.live
         self.period_s = period_s if period_s is not None else live.detect_period_s
@@ -90,9 +93,10 @@ class LiveDetection:
         self.escalate_after = timedelta(minutes=state.settings.alerts.escalate_after_min)
         self.clock_s = float("-inf")
         # positions stored from now on are live; older history is `khazar detect`'s job
-        with state.locked() as store:
-            self.pos_wm = repo.top_rowid(store, "positions")
-            self.det_wm = repo.top_rowid(store, "detections")
+        if origin is None:
+            with state.locked() as store:
+                origin = (repo.top_rowid(store, "positions"), repo.top_rowid(store, "detections"))
+        self.pos_wm, self.det_wm = origin
         self._stop = threading.Event()
         #: set once the detectors are set up (or failed to be): the long-lived state exists
         self.ready = threading.Event()

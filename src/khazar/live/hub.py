@@ -11,11 +11,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["LiveHub", "LiveMessage", "Subscription"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +62,9 @@ class LiveHub:
         self._lock = threading.Lock()
         self._seq = itertools.count(1)
         self.published = 0
+        #: also hands each message to the other servers of the database (set by
+        #: :class:`khazar.live.cluster.ServerLink`; None for a single server)
+        self.relay: Callable[[str, dict[str, Any]], None] | None = None
 
     def subscribe(self) -> Subscription:
         """A new subscription on the running event loop (call from async code)."""
@@ -80,10 +87,18 @@ class LiveHub:
         with self._lock:
             return sum(s.dropped for s in self._subs)
 
-    def publish(self, kind: str, data: dict[str, Any]) -> LiveMessage:
+    def publish(self, kind: str, data: dict[str, Any], relay: bool = True) -> LiveMessage:
         """Queue ``data`` for every subscriber without blocking (from any thread). The
         message is serialised here, on the publisher's thread, not on the event loop that
-        serves the API."""
+        serves the API. With ``relay`` it goes to the other servers too (a message that
+        came from one is published with ``relay=False``)."""
+        forward = self.relay if relay else None
+        if forward is not None:
+            try:
+                forward(kind, data)
+            except Exception:  # this server's own browsers still get it
+                logger.warning("relaying a %s update to the other servers failed", kind,
+                               exc_info=True)
         msg = LiveMessage(kind, data, next(self._seq))
         with self._lock:
             subs = list(self._subs)

@@ -23,12 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from khazar.ingest.pipeline import IngestResult
+from khazar.live.cluster import ServerLink
 from khazar.live.detection import LiveDetection
 from khazar.live.exercise import ExerciseDirector
 from khazar.live.feeds import FeedPipeline, LivePublisher
 from khazar.live.state import ServerState
 from khazar.live.stats import SourceStats
 from khazar.live.transport import FileFollower, TcpClient, Transport, UdpListener
+from khazar.store.coordination import shared
 
 __all__ = ["LiveRuntime", "RuntimeOptions"]
 
@@ -85,6 +87,8 @@ class LiveRuntime:
         self._last: dict[str, SourceStats] = {}
         self._last_at = time.monotonic()
         self._stopped = False
+        #: this server among others on one PostgreSQL database (None: the only one)
+        self.link: ServerLink | None = None
         if options.exercises:
             state.exercises = ExerciseDirector(state, self.exercise_path)
 
@@ -93,7 +97,9 @@ class LiveRuntime:
         pipeline = FeedPipeline(self.state, exercise=exercise,
                                 run_source=self.options.run_source)
         detection = None
-        if self.options.detect:  # created first: its watermark is the store before any feed
+        if self.link is not None and not exercise:  # live detection runs on the leader
+            pipeline.on_stored = self.link.stored
+        elif self.options.detect:  # created first: its watermark is the store before any feed
             detection = LiveDetection(self.state, exercise=exercise)
             pipeline.on_stored = detection.wake
         pipeline.start()
@@ -122,9 +128,17 @@ class LiveRuntime:
         set up its long-lived heap is frozen (:meth:`_settle_heap`)."""
         opts = self.options
         try:
+            if shared(self.state.store) and (opts.detect or opts.publish):
+                self.link = ServerLink(self.state, self._led,
+                                       lead=opts.detect and not opts.exercise_feeds,
+                                       poll_s=self.state.settings.live.lease_poll_s,
+                                       takeover_window_s=self.state.settings.live
+                                       .takeover_window_s)
             if opts.udp or opts.tcp or opts.follow:
                 self._start_feeds(self.exercise_path() if opts.exercise_feeds
                                   else self._path(exercise=False))
+            elif self.link is not None:
+                pass  # the leader's detection looks every period (API uploads)
             elif opts.detect and not opts.exercise_feeds:
                 # no feed, yet positions arrive (API uploads): detection looks every period
                 self.detection = LiveDetection(self.state)
@@ -136,6 +150,8 @@ class LiveRuntime:
             if opts.publish:
                 self.publisher = LivePublisher(self.state, opts.publish_period_s)
                 self.publisher.start()
+            if self.link is not None:
+                self.link.start()
             self._reporter.start()
             if owns_process:
                 threading.Thread(target=self._settle_heap, name="khazar-settle-heap",
@@ -143,6 +159,10 @@ class LiveRuntime:
         except BaseException:
             self.stop()
             raise
+
+    def _led(self, detection: LiveDetection | None) -> None:
+        """The link's word: this server now runs live detection (or no longer does)."""
+        self.detection = detection
 
     def _settle_heap(self) -> None:
         """Move what lives as long as the process (modules, the app, the geography, the
@@ -196,6 +216,8 @@ class LiveRuntime:
                 pipeline.stop()
         if self.publisher is not None:
             self.publisher.stop()
+        if self.link is not None:
+            self.link.stop()  # and the detection it runs
         for detection in (self.detection, self.exercise_detection):
             if detection is not None:
                 detection.stop()

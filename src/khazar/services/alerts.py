@@ -73,14 +73,16 @@ def update_alerts(
     New alerts get a ``None → new`` transition by ``system``; merged ones an audit entry
     ``alerts.update``. With ``escalate_after`` set, due escalations are applied too.
     """
-    existing = repo.list_alerts(store)
-    known = {a.id for a in existing}
-    upserts = alerts_for_events(
-        events, ctx, existing, now=now, exercise_event_ids=exercise_event_ids
-    )
-    new = tuple(a for a in upserts if a.id not in known)
-    updated = tuple(a for a in upserts if a.id in known)
     with audited(store) as tx:
+        # read inside the audited transaction: with several servers on one database, an
+        # officer's acknowledgement on another server commits before or after, never between
+        existing = repo.list_alerts(tx)
+        known = {a.id for a in existing}
+        upserts = alerts_for_events(
+            events, ctx, existing, now=now, exercise_event_ids=exercise_event_ids
+        )
+        new = tuple(a for a in upserts if a.id not in known)
+        updated = tuple(a for a in upserts if a.id in known)
         repo.upsert_alerts(tx, upserts)
         repo.insert_transitions(
             tx,

@@ -22,7 +22,10 @@ import pyarrow.compute as pc
 from khazar.ingest.batch import BatchCounts, IngestBatch, RunRecord
 from khazar.store.backend import Session
 
-__all__ = ["IngestRepo"]
+__all__ = ["INGEST_LOCK", "IngestRepo"]
+
+#: the advisory lock key of ingest batches (PostgreSQL: several servers storing feeds)
+INGEST_LOCK = 0x6B68_0004
 
 
 class IngestRepo:
@@ -69,6 +72,9 @@ class IngestRepo:
         """Append one batch and the run's progress, all in one transaction."""
         counts = BatchCounts()
         with self.db.transaction() as conn:
+            # one writer at a time across processes: rows commit in rowid order, which is
+            # what makes rowid a safe watermark for live readers (a no-op on DuckDB)
+            conn.lock(INGEST_LOCK)
             self._append_lines(conn, "raw_sentences", batch.raw, batch.source, counts)
             self._append_lines(conn, "rejects", batch.rejects, batch.source, counts)
             self._append_keyed(conn, "positions", batch.positions,

@@ -192,6 +192,15 @@ class PostgresBackend:
             finally:
                 self._local.conn = None
 
+    def dedicated(self) -> Any:
+        """A connection of its own, outside the pool (autocommit, UTC): for LISTEN and for
+        a session-level advisory lock that must live exactly as long as it does."""
+        import psycopg
+
+        conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+        conn.execute("SET TIME ZONE 'UTC'")
+        return conn
+
     # Session --------------------------------------------------------------------------
     def execute(self, sql: str, params: Sequence[object] | None = None) -> _Result:
         with self._connection() as conn, conn.cursor() as cur:

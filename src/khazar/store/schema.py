@@ -326,6 +326,13 @@ _V4: list[str | Only] = [
     # the audit chain's head records: a file next to a DuckDB store, this table here
     Only("postgresql", "CREATE TABLE IF NOT EXISTS audit_heads (seq BIGINT PRIMARY KEY, "
          "hash VARCHAR NOT NULL)"),
+    # several servers on one database (khazar.store.coordination): live updates too long
+    # for a notification, and the live detection lease's record
+    Only("postgresql", "CREATE TABLE IF NOT EXISTS live_outbox (id BIGINT GENERATED ALWAYS AS "
+         "IDENTITY PRIMARY KEY, created_at TIMESTAMPTZ NOT NULL, body VARCHAR NOT NULL)"),
+    Only("postgresql", "CREATE TABLE IF NOT EXISTS live_leader (name VARCHAR PRIMARY KEY, "
+         "holder VARCHAR NOT NULL, since TIMESTAMPTZ NOT NULL, heartbeat TIMESTAMPTZ NOT NULL, "
+         "origin_positions BIGINT NOT NULL, origin_detections BIGINT NOT NULL)"),
 ]
 
 MIGRATIONS: list[list[str | Only]] = [list(_V1), list(_V2), list(_V3), _V4]

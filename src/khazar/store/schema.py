@@ -240,5 +240,13 @@ _V3 = [
     )""",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2, _V3]
+_V_MMSI_VALID = [
+    # Positions whose MMSI is no valid station number (0, 123456789, a MID outside 201–775;
+    # khazar.domain.vessels.mmsi_kind) are kept but flagged: the vessel picture and tracks
+    # leave them out (several transmitters sending MMSI 0 are not one vessel) and count them.
+    # Rows written before this migration are taken as valid.
+    "ALTER TABLE positions ADD COLUMN mmsi_valid BOOLEAN NOT NULL DEFAULT TRUE",
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V_MMSI_VALID]  # (renumber at merge)
 SCHEMA_VERSION = len(MIGRATIONS)

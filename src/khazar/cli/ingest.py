@@ -69,8 +69,9 @@ def _summary(results: list[tuple[str, IngestResult]], total: IngestResult) -> No
 
 
 _CLOCKS = {
-    ClockKind.receiver.value: "the receiver's clock in the file (Gatehouse headers, ZDA/RMC), "
-    "interpolated by line order",
+    ClockKind.gnss.value: "the receiver's GNSS clock in the file (ZDA/RMC), interpolated by "
+    "line order",
+    ClockKind.gatehouse.value: "the file's Gatehouse headers, interpolated by line order",
     ClockKind.base_station.value: "AIS base stations' UTC (types 4/11; the file has no receiver "
     "clock), interpolated by line order",
 }

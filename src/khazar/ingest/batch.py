@@ -131,7 +131,8 @@ def positions_table(cols: dict[str, Any], source: str, exercise: bool) -> pa.Tab
         "station": pa.array(cols["station"], pa.string()),
         "report_ts": pa.array(cols["report_s"] * 1_000_000, pa.int64()).cast(_TS),
         "msg_key": pa.array(cols["msg_key"], pa.uint64()),
-        "mmsi_valid": pa.array(mmsi_valid_array(cols["mmsi"]), pa.bool_()),
+        "mmsi_valid": pa.array(cols["mmsi_valid"] if "mmsi_valid" in cols
+                               else mmsi_valid_array(cols["mmsi"]), pa.bool_()),
     })
 
 

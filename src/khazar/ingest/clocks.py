@@ -2,10 +2,12 @@
 
 Receiver logs often carry no time on the AIS lines themselves, but clocks in between:
 
-- Gatehouse ``$PGHP,1,yyyy,mm,dd,hh,mm,ss,ms,…`` headers (the Danish Maritime Authority's
-  logs; framing also gives each header's time to the sentence right after it);
 - the receiver's GNSS sentences ``$--ZDA,hhmmss.ss,dd,mm,yyyy,…`` and ``$--RMC,hhmmss.ss,A,…,
   ddmmyy,…`` (any talker: GP, GN, GL …; an RMC is read only when its status is ``A``, valid);
+- else Gatehouse ``$PGHP,1,yyyy,mm,dd,hh,mm,ss,ms,…`` headers (the Danish Maritime
+  Authority's logs; framing also gives each header's time to the sentence right after it).
+  They rank below the receiver's own clock because a header dates its one sentence: the AMSA
+  log carries headers of satellite reports heard two hours before the log's GNSS time;
 - as a clock of last resort, used only when a file has neither: the UTC that AIS base stations
   broadcast in message types 4 and 11. A base station's clock can be wrong, so each reading is
   checked against the median of its neighbours (:data:`_BASE_WINDOW` either side) and dropped
@@ -42,8 +44,10 @@ _BASE_TOLERANCE_S = 30.0
 class ClockKind(enum.StrEnum):
     """Where a file's line times came from (reported in the ingest summary)."""
 
-    #: Gatehouse headers and/or the receiver's ZDA/RMC sentences
-    receiver = "receiver"
+    #: the receiver's GNSS sentences (ZDA/RMC)
+    gnss = "gnss"
+    #: Gatehouse ``$PGHP`` headers
+    gatehouse = "gatehouse"
     #: AIS base-station reports (types 4 and 11), for want of a receiver clock
     base_station = "base_station"
     #: no clock in the file: lines without their own time got the file's time
@@ -77,7 +81,7 @@ def _plausible(t: int | None) -> int | None:
     return t if t is not None and MIN_TIME_US <= t < MAX_TIME_US else None
 
 
-def _receiver_reading(line: str) -> int | None:
+def _receiver_reading(line: str) -> tuple[ClockKind, int] | None:
     star = line.find("*")
     if star < 0 or len(line) < star + 3:
         return None
@@ -90,6 +94,7 @@ def _receiver_reading(line: str) -> int | None:
     f = body.split(",")
     kind = f[0][-3:] if len(f[0]) == 5 else f[0]
     t: int | None = None
+    clock = ClockKind.gnss
     if kind == "ZDA" and len(f) >= 5:
         tod = _hms_us(f[1])
         if tod is not None and f[2].isdigit() and f[3].isdigit() and f[4].isdigit():
@@ -104,11 +109,13 @@ def _receiver_reading(line: str) -> int | None:
             t = None if day is None else day + tod
     elif (kind == "PGHP" and len(f) >= 9 and f[1] == "1"
           and all(x.isdigit() for x in f[2:9])):
+        clock = ClockKind.gatehouse
         y, mo, d, h, mi, s, ms = (int(x) for x in f[2:9])
         day = _day_us(y, mo, d)
         if day is not None and h < 24 and mi < 60 and s < 61 and ms < 1000:
             t = day + ((h * 60 + mi) * 60 + s) * 1_000_000 + ms * 1000
-    return _plausible(t)
+    t = _plausible(t)
+    return None if t is None else (clock, t)
 
 
 def _six(payload: str, start: int, bits: int) -> int:
@@ -155,8 +162,7 @@ def clock_reading(line: str) -> tuple[ClockKind, int] | None:
         line = line[end + 1:]
     head = line[:1]
     if head == "$":
-        t = _receiver_reading(line)
-        return None if t is None else (ClockKind.receiver, t)
+        return _receiver_reading(line)
     if head == "!" and line[3:6] in ("VDM", "VDO"):
         t = _base_reading(line)
         return None if t is None else (ClockKind.base_station, t)
@@ -199,8 +205,9 @@ class ClockScan:
     """Collects the clock readings of a file's lines, fed in order (a pre-pass)."""
 
     def __init__(self) -> None:
-        self._receiver: tuple[array[int], array[int]] = (array("q"), array("q"))
-        self._base: tuple[array[int], array[int]] = (array("q"), array("q"))
+        self._cols: dict[ClockKind, tuple[array[int], array[int]]] = {
+            k: (array("q"), array("q"))
+            for k in (ClockKind.gnss, ClockKind.gatehouse, ClockKind.base_station)}
 
     def feed(self, first_line_no: int, texts: Iterable[str]) -> None:
         for k, text in enumerate(texts):
@@ -211,20 +218,23 @@ class ClockScan:
             if got is None:
                 continue
             kind, t = got
-            cols = self._receiver if kind is ClockKind.receiver else self._base
+            cols = self._cols[kind]
             cols[0].append(first_line_no + k)
             cols[1].append(t)
 
     def clock(self) -> Clock | None:
-        """The file's clock: the receiver's when it has one, else base stations' (checked
-        against their neighbours), else None."""
-        if len(self._receiver[0]):
-            return Clock(ClockKind.receiver, np.frombuffer(self._receiver[0], np.int64).copy(),
-                         np.frombuffer(self._receiver[1], np.int64).copy())
-        if not len(self._base[0]):
+        """The file's clock: the receiver's GNSS when it has one, else Gatehouse headers,
+        else base stations' (checked against their neighbours), else None."""
+        for kind in (ClockKind.gnss, ClockKind.gatehouse):
+            lines, times = self._cols[kind]
+            if len(lines):
+                return Clock(kind, np.frombuffer(lines, np.int64).copy(),
+                             np.frombuffer(times, np.int64).copy())
+        lines, times = self._cols[ClockKind.base_station]
+        if not len(lines):
             return None
-        ln = np.frombuffer(self._base[0], np.int64).copy()
-        tu = np.frombuffer(self._base[1], np.int64).copy()
+        ln = np.frombuffer(lines, np.int64).copy()
+        tu = np.frombuffer(times, np.int64).copy()
         keep = _agrees_with_neighbours(tu)
         if not keep.any():
             return None

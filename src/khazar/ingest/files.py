@@ -20,6 +20,7 @@ import gzip
 import hashlib
 import io
 import itertools
+import re
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -58,6 +59,7 @@ class FileProgress:
 
 
 _GZIP_MAGIC = b"\x1f\x8b"
+_NEWLINES = re.compile(r"\r\n|\r|\n")
 
 
 def is_gzip(path: Path) -> bool:
@@ -92,8 +94,9 @@ def sniff(path: Path, kind: FileKind | None = None
     (returned with the header's line number). Junk lines before NMEA are allowed."""
     try:
         with _open_lines(path) as (data, _):
-            head = [line.decode("utf-8", "replace").strip()
-                    for line in itertools.islice(data, _SNIFF_LINES)]
+            text = b"".join(itertools.islice(data, _SNIFF_LINES)).decode("utf-8", "replace")
+        # universal newlines, as text mode reads them (a lone \r ends a line too)
+        head = [s.strip() for s in _NEWLINES.split(text)][:_SNIFF_LINES]
     except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"{path}: cannot be read ({exc}); a .gz file must be whole "
                          "gzip") from exc

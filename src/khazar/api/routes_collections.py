@@ -119,17 +119,21 @@ def vessels(
     exercise: ExerciseQ = False,
 ) -> dict[str, Any]:
     """Each vessel's latest position (as of the end of ``datetime``, for replay), with
-    name, IMO, type, destination, speed, course, age and whether it is stale."""
+    name, IMO, type, destination, speed, course, age and whether it is stale.
+    ``invalidMmsi`` counts the reports left out because their MMSI is no valid number
+    (0, 123456789 …: several transmitters, not one vessel)."""
     box, interval = parse_bbox(bbox), parse_datetime(datetime)
     with state.locked() as store:
         rows, matched = queries.latest_vessels(store, box, interval, limit, exercise=exercise)
         clock = queries.picture_time(store, exercise)
+        invalid, numbers = queries.invalid_mmsi_reports(store, interval, exercise)
     if interval is not None and interval.end is not None:
         clock = interval.end
     own, authorised = _registry(state)
     stale_s = state.settings.serve.stale_after_s
     feats = [vessel_feature(v, clock, stale_s, own, authorised) for v in rows]
-    extra = {"pictureTime": clock.isoformat(timespec="seconds") if clock else None}
+    extra = {"pictureTime": clock.isoformat(timespec="seconds") if clock else None,
+             "invalidMmsi": {"reports": invalid, "numbers": numbers}}
     return feature_collection(feats, matched, _self(request), extra=extra)
 
 
@@ -140,7 +144,12 @@ def vessel(
     with state.locked() as store:
         rows, _ = queries.latest_vessels(store, mmsi=mmsi, limit=1)
         clock = queries.picture_time(store)
+        invalid = queries.invalid_mmsi_reports(store, mmsi=mmsi)[0] if not rows else 0
     if not rows:
+        if invalid:
+            raise NotFoundError(
+                f"MMSI {mmsi} is no valid station number: its {invalid} reports are stored "
+                "but are not one vessel (several transmitters may send it); see the export")
         raise NotFoundError(f"no positions stored for MMSI {mmsi}")
     own, authorised = _registry(state)
     return vessel_feature(rows[0], clock, state.settings.serve.stale_after_s, own,

@@ -35,6 +35,7 @@ from khazar.cli._app import (
 )
 from khazar.errors import InputError
 from khazar.ingest import FileKind, FileProgress, IngestResult, ingest_file
+from khazar.ingest.clocks import ClockKind
 from khazar.store import open_store
 from khazar.store.ingest import IngestRepo
 
@@ -52,6 +53,9 @@ def _summary(results: list[tuple[str, IngestResult]], total: IngestResult) -> No
                       f"{r.positions:,}", f"{r.statics:,}", f"{r.detections:,}",
                       f"{r.duplicates:,}")
     console.print(files)
+    for name, r in results:
+        for note in _notes(r):
+            console.print(f"{name}: {note}", highlight=False)
     if total.rejected:
         reasons = Table(title="rejected lines by reason")
         reasons.add_column("reason")
@@ -62,6 +66,30 @@ def _summary(results: list[tuple[str, IngestResult]], total: IngestResult) -> No
     if total.internal_errors:
         err_console.print(f"[bold red]{total.internal_errors} internal errors[/]: a bug; the "
                           "lines are kept in the rejects table, please report them")
+
+
+_CLOCKS = {
+    ClockKind.gnss.value: "the receiver's GNSS clock in the file (ZDA/RMC), interpolated by "
+    "line order",
+    ClockKind.gatehouse.value: "the file's Gatehouse headers, interpolated by line order",
+    ClockKind.base_station.value: "AIS base stations' UTC (types 4/11; the file has no receiver "
+    "clock), interpolated by line order",
+}
+
+
+def _notes(r: IngestResult) -> list[str]:
+    """Where line times came from, and flagged MMSIs, in words (table output)."""
+    notes = []
+    if r.clock in _CLOCKS:
+        notes.append("times of lines without their own: " + _CLOCKS[r.clock])
+    if r.time_fallback:
+        notes.append(f"no clock in the file (tag blocks, Gatehouse headers, ZDA/RMC or base "
+                     f"stations): {r.time_fallback:,} lines got the file's time "
+                     "(--received-at to give another)")
+    if r.invalid_mmsi:
+        notes.append(f"{r.invalid_mmsi:,} positions carry an invalid MMSI (0, a MID outside "
+                     "201-775 ...): stored and flagged, left out of the vessel picture")
+    return notes
 
 
 @app.command()
@@ -77,7 +105,8 @@ def ingest(
     force: Annotated[bool, typer.Option(
         help="read files again even when already ingested (adds nothing new)")] = False,
     received_at: Annotated[datetime | None, typer.Option(
-        help="receive time (UTC) for lines without one; default: the file's mtime")] = None,
+        help="receive time (UTC) for lines without one in a file without a clock; default: "
+        "the file's mtime")] = None,
     batch_size: Annotated[int | None, typer.Option(
         help="lines per committed batch (default from configuration)")] = None,
     progress_jsonl: Annotated[bool, typer.Option(
@@ -85,7 +114,10 @@ def ingest(
     config: ConfigOption = None,
 ) -> None:
     """Ingest NMEA (plain, tag blocks, USCG trailers, Gatehouse) and CSV (DMA, MarineCadastre,
-    generic, radar/SAR detections) files; every line is accepted or rejected with a reason."""
+    generic, radar/SAR detections) files, plain or gzip; every line is accepted or rejected
+    with a reason. NMEA lines without a time of their own take it from the file's clock
+    (Gatehouse headers, the receiver's ZDA/RMC, else base stations), interpolated by line
+    order; only a file without any clock gives them its modification time, and says how many."""
     settings = settings_from(config).ingest
     for f in files:
         if not f.is_file():

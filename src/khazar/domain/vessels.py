@@ -7,7 +7,11 @@ MID it does not hold gives no flag (``None``), never a guess.
 
 from __future__ import annotations
 
-__all__ = ["MID_FLAGS", "flag_of", "mid_of", "ship_type_text"]
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["MID_FLAGS", "flag_of", "mid_of", "mmsi_kind", "mmsi_valid", "mmsi_valid_array",
+           "ship_type_text"]
 
 
 def _many(mids: range | tuple[int, ...], name: str) -> dict[int, str]:
@@ -52,6 +56,65 @@ MID_FLAGS: dict[int, str] = {
 def mid_of(mmsi: int) -> int | None:
     """The MID of a ship station's 9-digit MMSI (its first three digits), else None."""
     return mmsi // 1_000_000 if 100_000_000 <= mmsi <= 999_999_999 else None
+
+
+#: the MIDs ITU-R M.585 allocates to countries lie in 201–775 (Europe 2xx … South America 7xx)
+MID_MIN, MID_MAX = 201, 775
+
+
+def _country_mid(mid: int) -> bool:
+    return MID_MIN <= mid <= MID_MAX
+
+
+def mmsi_kind(mmsi: int) -> str | None:
+    """What kind of station an MMSI names (ITU-R M.585), or None when it is no valid MMSI.
+
+    Forms (as 9 digits, M = a country's MID 201–775, X = any digit): ``MMMXXXXXX`` ship,
+    ``0MMMXXXXX`` group of ships, ``00MMMXXXX`` coast station (base stations), ``111MMMXXX``
+    SAR aircraft, ``98MMMXXXX`` craft associated with a parent ship, ``99MMMXXXX`` aid to
+    navigation, ``970XXYYYY`` AIS-SART, ``972XXYYYY`` man overboard, ``974XXYYYY`` EPIRB-AIS.
+    Anything else — 0, 123456789, 111111111, a MID outside 201–775 — is invalid. A MID
+    inside the range that no country holds yet is not detected (no full ITU table here)."""
+    if not 0 < mmsi <= 999_999_999:
+        return None
+    d = f"{mmsi:09d}"
+    if d[0] in "234567":
+        return "ship" if _country_mid(int(d[:3])) else None
+    if d[:2] == "00":
+        return "coast_station" if _country_mid(int(d[2:5])) else None
+    if d[0] == "0":
+        return "group" if _country_mid(int(d[1:4])) else None
+    if d[:3] == "111":
+        return "sar_aircraft" if _country_mid(int(d[3:6])) else None
+    if d[:2] == "98":
+        return "craft" if _country_mid(int(d[2:5])) else None
+    if d[:2] == "99":
+        return "aid_to_navigation" if _country_mid(int(d[2:5])) else None
+    return {"970": "sart", "972": "man_overboard", "974": "epirb"}.get(d[:3])
+
+
+def mmsi_valid(mmsi: int) -> bool:
+    """True for a well-formed MMSI of any station kind (see :func:`mmsi_kind`)."""
+    return mmsi_kind(mmsi) is not None
+
+
+def mmsi_valid_array(mmsi: npt.NDArray[np.integer]) -> npt.NDArray[np.bool_]:
+    """:func:`mmsi_valid` of many MMSIs at once (ingest flags each batch with it)."""
+    m = np.asarray(mmsi, dtype=np.int64)
+
+    def country(mid: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        return np.asarray((mid >= MID_MIN) & (mid <= MID_MAX))
+
+    first = m // 100_000_000
+    ship = (first >= 2) & (first <= 7) & country(m // 1_000_000)
+    coast = (m < 10_000_000) & country(m // 10_000)
+    group = (m >= 10_000_000) & (m < 100_000_000) & country(m // 100_000)
+    tail = m // 1_000_000
+    sar = (tail == 111) & country(m // 1000 % 1000)
+    craft_aton = ((m // 10_000_000 == 98) | (m // 10_000_000 == 99)) & country(m // 10_000 % 1000)
+    sart = (tail == 970) | (tail == 972) | (tail == 974)
+    ok = (m > 0) & (m <= 999_999_999) & (ship | coast | group | sar | craft_aton | sart)
+    return np.asarray(ok)
 
 
 def flag_of(mmsi: int | None) -> str | None:

@@ -15,6 +15,8 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from khazar.domain.vessels import mmsi_valid_array
+
 __all__ = [
     "BatchCounts",
     "IngestBatch",
@@ -52,6 +54,8 @@ class BatchCounts:
     inserted: dict[str, int] = field(default_factory=dict)
     #: rows already stored from the same source: a re-read (restart, --force), not a duplicate
     reread: dict[str, int] = field(default_factory=dict)
+    #: positions inserted whose MMSI is invalid (stored with ``mmsi_valid`` false)
+    invalid_mmsi: int = 0
 
     @property
     def duplicates(self) -> int:
@@ -105,7 +109,8 @@ def _masked(values: npt.NDArray[Any], mask: npt.NDArray[np.bool_], typ: pa.DataT
 
 
 def positions_table(cols: dict[str, Any], source: str, exercise: bool) -> pa.Table:
-    """Arrow table of positions from decoder columns (NaN / -1 = not available)."""
+    """Arrow table of positions from decoder columns (NaN / -1 = not available); each row
+    flagged ``mmsi_valid`` (:func:`khazar.domain.vessels.mmsi_kind`)."""
     n = len(cols["mmsi"])
     sog = cols["sog"]
     cog = cols["cog"]
@@ -126,6 +131,8 @@ def positions_table(cols: dict[str, Any], source: str, exercise: bool) -> pa.Tab
         "station": pa.array(cols["station"], pa.string()),
         "report_ts": pa.array(cols["report_s"] * 1_000_000, pa.int64()).cast(_TS),
         "msg_key": pa.array(cols["msg_key"], pa.uint64()),
+        "mmsi_valid": pa.array(cols["mmsi_valid"] if "mmsi_valid" in cols
+                               else mmsi_valid_array(cols["mmsi"]), pa.bool_()),
     })
 
 

@@ -4,6 +4,12 @@ The layout is recognised from the header; values are normalised as for NMEA (spe
 course 360, heading 511 → ``None``; a row whose position is off the globe is
 ``out_of_range``; a row that cannot be read is ``bad_row``). Parsing is pure: lines in,
 rows and reasons out.
+
+The generic layout also takes a dataset's own vessel identity instead of an MMSI (a column
+``id``, ``vessel_id`` or ``ship_id``, an integer, as in anonymised data such as the Ever Given
+positions): each such number is one vessel by the dataset's word, so its rows are not flagged
+as invalid MMSIs. Its times may be ISO 8601, epoch seconds or day-first ``dd/mm/yyyy
+HH:MM[:SS]`` (UTC), as DMA and VesselsValue write them.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from khazar.domain.vessels import mmsi_valid
 from khazar.ingest.decode import Decoded
 from khazar.ingest.framing import MAX_TIME_US, MIN_TIME_US
 from khazar.ingest.reasons import Reason
@@ -50,7 +57,11 @@ _GENERIC = {"mmsi": "mmsi", "timestamp": "timestamp", "time": "timestamp", "ts":
             "lat": "lat", "latitude": "lat", "lon": "lon", "longitude": "lon", "sog": "sog",
             "sog_kn": "sog", "speed": "sog", "cog": "cog", "cog_deg": "cog", "course": "cog",
             "heading": "heading", "heading_deg": "heading", "status": "status",
-            "name": "name", "ship_type": "ship_type"}
+            "name": "name", "ship_type": "ship_type", "id": "vessel_id",
+            "vessel_id": "vessel_id", "ship_id": "vessel_id", "ais_pos_timestamp": "timestamp"}
+#: columns that only detection files have: a file with them and an ``id`` is not AIS
+_RADAR_ONLY = frozenset({"length_m", "source"})
+_DAY_FIRST = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M")
 _RADAR = {"timestamp": "timestamp", "time": "timestamp", "ts": "timestamp", "lat": "lat",
           "latitude": "lat", "lon": "lon", "longitude": "lon", "length_m": "length_m",
           "source": "source"}
@@ -80,6 +91,9 @@ def detect_layout(header: str, kind: str | None = None) -> CsvLayout | None:
         return _layout("marinecadastre", "ais", names, _MC, None)
     if "mmsi" in names and kind != "radar":
         return _layout("generic", "ais", names, _GENERIC, None)
+    if (any(n in names for n in ("id", "vessel_id", "ship_id")) and kind != "radar"
+            and (kind == "ais" or not _RADAR_ONLY.intersection(names))):
+        return _layout("generic", "ais", names, _GENERIC, None)
     if kind != "ais":
         return _layout("radar", "radar", names, _RADAR, None)
     return None
@@ -91,6 +105,10 @@ def _layout(name: str, kind: str, names: list[str], table: dict[str, str],
     for i, n in enumerate(names):
         if n in table and table[n] not in cols:
             cols[table[n]] = i
+    if "mmsi" in cols:
+        cols.pop("vessel_id", None)  # an MMSI column wins over a dataset's own id
+    elif "vessel_id" in cols:
+        cols["mmsi"] = cols["vessel_id"]
     need = ("timestamp", "lat", "lon") if kind == "radar" else ("mmsi", "timestamp", "lat", "lon")
     if any(k not in cols for k in need):
         return None
@@ -103,6 +121,15 @@ def _time_us(value: str, fmt: str | None) -> int:
         t = datetime.strptime(v, fmt).replace(tzinfo=UTC)
     elif v.replace(".", "", 1).isdigit():
         return int(float(v) * 1_000_000)
+    elif len(v) > 2 and v[2] == "/":
+        for day_first in _DAY_FIRST:
+            try:
+                t = datetime.strptime(v, day_first).replace(tzinfo=UTC)
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValueError(f"time {v!r} is not dd/mm/yyyy HH:MM[:SS]")
     else:
         t = datetime.fromisoformat(v.replace("Z", "+00:00"))
         t = t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
@@ -135,7 +162,8 @@ def parse_csv_lines(layout: CsvLayout, texts: list[str], header_line: int, first
     details = [""] * len(texts)
     pos: dict[str, list[Any]] = {k: [] for k in (
         "mmsi", "ts_us", "report_s", "lat", "lon", "sog", "cog", "heading", "status",
-        "msg_type", "msg_key", "station")}
+        "msg_type", "msg_key", "station", "mmsi_valid")}
+    own_ids = "vessel_id" in layout.columns
     detections: list[tuple[int, float, float, float | None, str]] = []
     for i, text in enumerate(texts):
         line = text.strip()
@@ -188,6 +216,7 @@ def parse_csv_lines(layout: CsvLayout, texts: list[str], header_line: int, first
         pos["msg_type"].append(msg_type)
         pos["msg_key"].append(key)
         pos["station"].append("")
+        pos["mmsi_valid"].append(own_ids or mmsi_valid(mmsi))
         if static is not None:
             out.statics.append((*static[:2], msg_type, *static[3:]))
     if pos["mmsi"]:
@@ -204,6 +233,7 @@ def parse_csv_lines(layout: CsvLayout, texts: list[str], header_line: int, first
             "msg_type": np.asarray(pos["msg_type"], dtype=np.int64),
             "msg_key": np.asarray(pos["msg_key"], dtype=np.uint64),
             "station": pos["station"],
+            "mmsi_valid": np.asarray(pos["mmsi_valid"], dtype=bool),
         }
     out.detections = detections
     return out, reasons, details

@@ -1,16 +1,27 @@
-"""Ingesting files: NMEA in any wrapper, decoded AIS CSV and radar/SAR detection CSV.
+"""Ingesting files: NMEA in any wrapper, decoded AIS CSV and radar/SAR detection CSV, plain
+or gzip-compressed (recognised by its magic bytes, whatever the name).
 
 A file's run id is the SHA-256 of its content, and its source name ``<file name>@<12 hex>``:
 the same content ingested again (under any name or path) is recognised. A run that finished is
 skipped unless ``force``; a run that was interrupted (crash, kill -9) is simply run again —
 the store's anti-joins drop what was already committed.
+
+Lines of an NMEA file that carry no time of their own get the time of the file's in-band
+clock (:mod:`khazar.ingest.clocks`: Gatehouse headers, the receiver's ZDA/RMC, else base
+stations' UTC), read in a first pass; only a file without any clock falls back to one time
+for all (its modification time, or ``received_at``), and the result counts those lines.
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import gzip
 import hashlib
+import io
 import itertools
+import re
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,10 +29,12 @@ from pathlib import Path
 
 from khazar.errors import InputError, UnknownFormatError
 from khazar.ingest.batch import IngestSink
+from khazar.ingest.clocks import Clock, ClockKind, ClockScan
 from khazar.ingest.csvfiles import CsvLayout, detect_layout
 from khazar.ingest.pipeline import Ingestor, IngestResult, LineBatch
 
-__all__ = ["FileKind", "FileProgress", "ingest_file", "read_line_batches", "sniff"]
+__all__ = ["FileKind", "FileProgress", "file_clock", "ingest_file", "is_gzip",
+           "read_line_batches", "sniff"]
 
 _CHUNK_BYTES = 4 << 20
 _SNIFF_LINES = 500
@@ -45,6 +58,28 @@ class FileProgress:
     result: IngestResult
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+_NEWLINES = re.compile(r"\r\n|\r|\n")
+
+
+def is_gzip(path: Path) -> bool:
+    with path.open("rb") as f:
+        return f.read(2) == _GZIP_MAGIC
+
+
+@contextlib.contextmanager
+def _open_lines(path: Path) -> Iterator[tuple[io.BufferedIOBase, io.BufferedReader]]:
+    """The file's (decompressed) bytes, and the file itself (whose position is progress)."""
+    with path.open("rb") as raw:
+        if raw.read(2) == _GZIP_MAGIC:
+            raw.seek(0)
+            with gzip.GzipFile(fileobj=raw, mode="rb") as gz:
+                yield gz, raw
+        else:
+            raw.seek(0)
+            yield raw, raw
+
+
 def _digest(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -57,8 +92,15 @@ def sniff(path: Path, kind: FileKind | None = None
           ) -> tuple[FileKind, CsvLayout | None, int]:
     """Decide how to read ``path``: NMEA, or a CSV layout recognised from its header
     (returned with the header's line number). Junk lines before NMEA are allowed."""
-    with path.open("r", encoding="utf-8", errors="replace") as f:
-        head = [line.strip() for line in itertools.islice(f, _SNIFF_LINES)]
+    try:
+        with _open_lines(path) as (data, _):
+            text = b"".join(itertools.islice(data, _SNIFF_LINES)).decode("utf-8", "replace")
+        # universal newlines, as text mode reads them (a lone \r ends a line too)
+        head = [s.strip() for s in _NEWLINES.split(text)][:_SNIFF_LINES]
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"{path}: cannot be read ({exc}); a .gz file must be whole "
+                         "gzip") from exc
+    head = [s.removeprefix("\ufeff") for s in head[:1]] + head[1:]
     nmea = next((s for s in head if s[:1] in ("!", "\\", "$")), None)
     first = next(((n, s) for n, s in enumerate(head, start=1)
                   if (s and not s.startswith("#")) or s.startswith("# Timestamp")), None)
@@ -90,15 +132,20 @@ def sniff(path: Path, kind: FileKind | None = None
 
 def read_line_batches(path: Path, source: str, received_us: int,
                       batch_lines: int) -> Iterator[tuple[LineBatch, int]]:
-    """Line batches of a file, with the number of bytes read so far (for progress)."""
+    """Line batches of a file, with the number of bytes read so far (for progress; of the
+    compressed file when it is gzip)."""
     line_no = 1
     done = 0
     rest = b""
     texts: list[str] = []
     first = 1
-    with path.open("rb") as f:
+    with _open_lines(path) as (f, raw):
         while True:
-            chunk = f.read(_CHUNK_BYTES)
+            try:
+                chunk = f.read(_CHUNK_BYTES)
+            except (OSError, EOFError, zlib.error) as exc:
+                raise InputError(f"{path}: gzip data is damaged after {done:,} bytes "
+                                 f"({exc}); the lines before were ingested") from exc
             data = rest + chunk
             if chunk:
                 cut = data.rfind(b"\n") + 1
@@ -109,7 +156,7 @@ def read_line_batches(path: Path, source: str, received_us: int,
                 lines = data.decode("utf-8", "replace").split("\n")[:-1]
             else:
                 lines = data.decode("utf-8", "replace").split("\n") if data else []
-            done += len(data)
+            done = raw.tell()
             for_line = lines
             while for_line:
                 room = batch_lines - len(texts)
@@ -125,6 +172,14 @@ def read_line_batches(path: Path, source: str, received_us: int,
         yield LineBatch(source, texts, first, received_us), done
 
 
+def file_clock(path: Path, batch_lines: int = 50_000) -> Clock | None:
+    """The in-band clock of an NMEA file (a pass over its lines), or None when it has none."""
+    scan = ClockScan()
+    for batch, _ in read_line_batches(path, "", 0, batch_lines):
+        scan.feed(batch.first_line_no, batch.texts)
+    return scan.clock()
+
+
 def ingest_file(
     sink: IngestSink,
     path: Path,
@@ -138,9 +193,10 @@ def ingest_file(
     pause_after_batch_s: float = 0.0,
     on_progress: Callable[[FileProgress], None] | None = None,
 ) -> IngestResult:
-    """Ingest one file into ``sink`` (the store's ``IngestRepo``); lines without a time of
-    their own get ``received_at`` (default: the file's modification time, so that
-    re-ingesting gives the same rows)."""
+    """Ingest one file into ``sink`` (the store's ``IngestRepo``). Lines of an NMEA file
+    without a time of their own get the time of the file's in-band clock; without one, they
+    get ``received_at`` (default: the file's modification time, so that re-ingesting gives
+    the same rows) and ``IngestResult.time_fallback`` counts them."""
     if not path.is_file():
         raise InputError(f"{path} is not a readable file; check the path")
     file_kind, layout, header_line = sniff(path, kind)
@@ -156,12 +212,19 @@ def ingest_file(
     t = received_at.timestamp() if received_at is not None else path.stat().st_mtime
     received_us = int(t * 1_000_000)
     total = path.stat().st_size
+    clock = file_clock(path, batch_lines) if layout is None else None
     ingestor = Ingestor(sink, run_id=run_id, run_source=source,
                         kind=layout.name if layout is not None else file_kind.value,
                         exercise=exercise, multipart_timeout_s=multipart_timeout_s,
                         batch_lines=batch_lines, pause_after_batch_s=pause_after_batch_s)
+    if layout is None:
+        ingestor.total.clock = (clock.kind if clock is not None else ClockKind.none).value
     for batch, done in read_line_batches(path, source, received_us, batch_lines):
         if layout is None:
+            if clock is not None:
+                batch.received_us = clock.times(batch.first_line_no, len(batch.texts))
+            else:
+                batch.time_fallback = True
             ingestor.feed_batch(batch)
         else:
             ingestor.feed_csv_batch(batch, layout, header_line)

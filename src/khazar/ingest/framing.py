@@ -89,6 +89,7 @@ class Framed:
     sentences: list[Sentence] = field(default_factory=list)  # fragments only
     line_times_us: list[int] = field(default_factory=list)
     stations: list[str] = field(default_factory=list)
+    own_time: list[bool] = field(default_factory=list)  # the line's time is its wrapper's
 
 
 def _gatehouse_time_us(fields: list[str]) -> int | None:
@@ -111,6 +112,7 @@ def frame_batch(texts: list[str], received_us: list[int]) -> Framed:
     reasons: list[Reason | None] = [None] * n
     details: list[str] = [""] * n
     times = list(received_us)
+    own = [False] * n
     stations = [""] * n
     # checksum work, done at once below: (line index, checked text, expected hex)
     chk_idx: list[int] = []
@@ -188,6 +190,7 @@ def frame_batch(texts: list[str], received_us: list[int]) -> Framed:
                 gatehouse_time = _gatehouse_time_us(fields)
                 if gatehouse_time is not None:
                     times[i] = gatehouse_time
+                    own[i] = True
             else:
                 reasons[i] = Reason.not_ais
                 details[i] = talker[:8]
@@ -214,6 +217,7 @@ def frame_batch(texts: list[str], received_us: list[int]) -> Framed:
                 details[i] = f"wrapper time {t_us // 1_000_000} s is outside 1990–2100"
                 continue
             times[i] = t_us
+            own[i] = True
         stations[i] = station
         if len(fields) == 7 and fields[1] == "1" and fields[2] == "1":
             payload = fields[5]
@@ -242,7 +246,7 @@ def frame_batch(texts: list[str], received_us: list[int]) -> Framed:
             details[i] = sentence
         else:
             sentences.append(sentence)
-    return Framed(reasons, details, singles, sentences, times, stations)
+    return Framed(reasons, details, singles, sentences, times, stations, own)
 
 
 def _sentence(i: int, fields: list[str], station: str, t_us: int, group: str,

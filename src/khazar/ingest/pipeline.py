@@ -56,6 +56,9 @@ class LineBatch:
     texts: list[str]
     first_line_no: int
     received_us: list[int] | int  # per line, or one time for all
+    #: ``received_us`` is a stand-in (a file's time, no clock in it), not when lines came:
+    #: lines without their own time are counted in ``IngestResult.time_fallback``
+    time_fallback: bool = False
 
 
 @dataclass(slots=True)
@@ -73,6 +76,14 @@ class IngestResult:
     duplicates: int = 0
     no_position: int = 0
     skipped: bool = False  # a file already ingested completely: nothing was read
+    #: where a file's line times came from (:class:`~khazar.ingest.clocks.ClockKind`; ""
+    #: for live feeds and CSV, "mixed" for a total over files with different clocks)
+    clock: str = ""
+    #: lines that got the stand-in time (the file's time: no time of their own, no clock)
+    time_fallback: int = 0
+    #: positions stored with an invalid MMSI (0, a MID outside 201–775 …): kept, flagged,
+    #: left out of the vessel picture
+    invalid_mmsi: int = 0
 
     @property
     def rejected_total(self) -> int:
@@ -95,6 +106,10 @@ class IngestResult:
         self.detections += other.detections
         self.duplicates += other.duplicates
         self.no_position += other.no_position
+        self.time_fallback += other.time_fallback
+        self.invalid_mmsi += other.invalid_mmsi
+        if other.clock and other.clock != self.clock:
+            self.clock = other.clock if not self.clock else "mixed"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -104,12 +119,15 @@ class IngestResult:
             "pending": self.pending,
             "by_reason": dict(sorted(self.rejected.items())),
             "positions": self.positions,
+            "positions_invalid_mmsi": self.invalid_mmsi,
             "vessels_static": self.statics,
             "base_stations": self.base_stations,
             "detections": self.detections,
             "duplicates": self.duplicates,
             "reports_without_position": self.no_position,
             "skipped": self.skipped,
+            "clock": self.clock,
+            "lines_with_file_time": self.time_fallback,
         }
 
 
@@ -167,7 +185,8 @@ class Ingestor:
             stop = min(n, start + self.batch_lines)
             recv = batch.received_us
             part = LineBatch(batch.source, batch.texts[start:stop], batch.first_line_no + start,
-                             recv[start:stop] if isinstance(recv, list) else recv)
+                             recv[start:stop] if isinstance(recv, list) else recv,
+                             batch.time_fallback)
             result.add(self._process(part))
         return result
 
@@ -331,6 +350,9 @@ class Ingestor:
                 out.reject(first + i, times[i], reason, details[i], lines[k])
                 _reject(result, reason.value)
         result.accepted += sum(1 for i in kept if reasons[i] is None and not fragment[i])
+        if batch.time_fallback:
+            own = framed.own_time
+            result.time_fallback += sum(1 for i in kept if not own[i])
         result.pending = self._assembler.pending_lines
         out.decoded = decoded
 
@@ -354,6 +376,7 @@ class Ingestor:
             if table in counts.staged:
                 setattr(result, attr, counts.inserted.get(table, 0))
         result.duplicates += counts.duplicates
+        result.invalid_mmsi = counts.invalid_mmsi
         self.total.add(result)
         if self.on_commit is not None:
             self.on_commit(self.total)

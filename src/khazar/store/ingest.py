@@ -8,6 +8,9 @@ nothing. Uniqueness keys (see :mod:`khazar.store.schema`):
 - positions, base_stations: (mmsi, report_ts, msg_key)
 - vessels_static: (mmsi, msg_key)
 - detections: (ts, lat, lon, source)
+
+Positions carry ``mmsi_valid`` (false for MMSI 0, a MID outside 201–775 …); the number of
+such rows inserted is counted in :attr:`~khazar.ingest.batch.BatchCounts.invalid_mmsi`.
 """
 
 from __future__ import annotations
@@ -134,6 +137,11 @@ class IngestRepo:
                                [*params, batch_source]).fetchone()
             counts.reread[table] = int(row[0]) if row else 0
             # keys are unique within a batch (the ingestor keeps the first of each)
+            if table == "positions" and not pc.all(data.column("mmsi_valid")).as_py():
+                row = conn.execute(
+                    f"SELECT count(*) FROM _stage s ANTI JOIN (SELECT {keys} FROM {table} "
+                    f"{where}) e USING ({keys}) WHERE NOT s.mmsi_valid", params).fetchone()
+                counts.invalid_mmsi = int(row[0]) if row else 0
             sql = (
                 f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _stage s WHERE NOT EXISTS "
                 f"(SELECT 1 FROM {table} e WHERE {same} {within})"

@@ -38,6 +38,7 @@ def latest_states(
         params.append(at)
     if not include_exercise:
         where.append("NOT p.exercise")
+    where.append("p.mmsi_valid")  # an invalid MMSI is no vessel (see store.queries)
     sql = f"""
         WITH last AS (
             SELECT p.mmsi, arg_max(epoch_us(p.ts), p.ts) AS t_us,
@@ -93,6 +94,7 @@ def fixes_in_box(
         WITH cand AS (
             SELECT DISTINCT mmsi FROM positions
             WHERE ts BETWEEN ? AND ? AND lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?{ex}
+              AND mmsi_valid
         )
         SELECT p.mmsi, epoch_us(p.ts) / 1e6, p.lat, p.lon, p.sog_kn, p.status
         FROM positions p JOIN cand USING (mmsi)

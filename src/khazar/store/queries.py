@@ -4,6 +4,13 @@ The ingest package owns the positions and static tables and writes them; these a
 console's read views of them (latest position + latest static per vessel; track
 polylines). Every function takes the store (or any session on it), runs on a cursor of its
 own (the API calls them from request threads) and returns plain values.
+
+Positions flagged ``mmsi_valid = false`` (MMSI 0, 123456789, a MID outside 201–775) are
+not vessels: one invalid number is often sent by many transmitters at once (the AMSA log's
+"MMSI 0" reports lie 2,000 km apart), and joined into one they would make a ghost that jumps
+across the sea. The picture and the tracks leave them out; :func:`invalid_mmsi_reports`
+counts them, so the watch knows they are there (they stay in the store, in exports and in
+detection, whose tracker splits impossible jumps and reports the invalid number).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ __all__ = [
     "boat_status",
     "changed_vessels",
     "events",
+    "invalid_mmsi_reports",
     "latest_vessels",
     "newest_position",
     "picture_time",
@@ -68,7 +76,7 @@ def latest_vessels(
     filtered by ``bbox``; newest first. Returns (rows, number matched)."""
     cur = db.cursor()
     args: list[object] = [exercise]
-    where = "exercise = ?" + _interval_sql(interval, "ts", args)
+    where = "exercise = ? AND mmsi_valid" + _interval_sql(interval, "ts", args)
     if mmsi is not None:
         where += " AND mmsi = ?"
         args.append(mmsi)
@@ -128,6 +136,20 @@ def latest_vessels(
     return out, matched
 
 
+def invalid_mmsi_reports(db: Session, interval: Interval | None = None,
+                         exercise: bool = False, mmsi: int | None = None) -> tuple[int, int]:
+    """``(reports, numbers)``: positions with an invalid MMSI in ``interval`` (of ``mmsi``
+    when given), and how many distinct invalid numbers they carry; left out of the picture."""
+    args: list[object] = [exercise]
+    where = "exercise = ? AND NOT mmsi_valid" + _interval_sql(interval, "ts", args)
+    if mmsi is not None:
+        where += " AND mmsi = ?"
+        args.append(mmsi)
+    row = db.cursor().execute(
+        f"SELECT count(*), count(DISTINCT mmsi) FROM positions WHERE {where}", args).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
 def _track_filter(
     prefix: str,
     interval: Interval,
@@ -136,7 +158,8 @@ def _track_filter(
     exercise: bool,
 ) -> tuple[str, list[object]]:
     args: list[object] = [exercise]
-    where = f"{prefix}exercise = ?" + _interval_sql(interval, f"{prefix}ts", args)
+    where = (f"{prefix}exercise = ? AND {prefix}mmsi_valid"
+             + _interval_sql(interval, f"{prefix}ts", args))
     if mmsis:
         where += f" AND {prefix}mmsi IN ({','.join('?' * len(mmsis))})"
         args += mmsis

@@ -335,7 +335,15 @@ _V4: list[str | Only] = [
          "origin_positions BIGINT NOT NULL, origin_detections BIGINT NOT NULL)"),
 ]
 
-MIGRATIONS: list[list[str | Only]] = [list(_V1), list(_V2), list(_V3), _V4]
+_V5: list[str | Only] = [
+    # Positions whose MMSI is no valid station number (0, 123456789, a MID outside 201–775;
+    # khazar.domain.vessels.mmsi_kind) are kept but flagged: the vessel picture and tracks
+    # leave them out (several transmitters sending MMSI 0 are not one vessel) and count them.
+    # Rows written before this migration are taken as valid.
+    "ALTER TABLE positions ADD COLUMN mmsi_valid BOOLEAN NOT NULL DEFAULT TRUE",
+]
+
+MIGRATIONS: list[list[str | Only]] = [list(_V1), list(_V2), list(_V3), _V4, _V5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _PG_TYPES = [

@@ -22,7 +22,7 @@ _JUNK = "!$\\*,:#0123456789ABCDEFabcdefgsc-\t éÿ\x00"
 def _seed_lines() -> list[str]:
     lines = []
     for f in sorted(DATA.glob("*/*")):
-        if f.suffix in (".chk", ".json") or f.name in ("COPYING", "LICENSE"):
+        if f.suffix in (".chk", ".json", ".gz") or f.name in ("COPYING", "LICENSE", "SOURCE"):
             continue
         text = f.read_text(errors="replace")
         lines += [x for x in text.splitlines() if x.startswith(("!", "\\"))]

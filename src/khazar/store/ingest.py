@@ -139,8 +139,8 @@ class IngestRepo:
             # keys are unique within a batch (the ingestor keeps the first of each)
             if table == "positions" and not pc.all(data.column("mmsi_valid")).as_py():
                 row = conn.execute(
-                    f"SELECT count(*) FROM _stage s ANTI JOIN (SELECT {keys} FROM {table} "
-                    f"{where}) e USING ({keys}) WHERE NOT s.mmsi_valid", params).fetchone()
+                    f"SELECT count(*) FROM _stage s WHERE NOT s.mmsi_valid AND NOT EXISTS "
+                    f"(SELECT 1 FROM {table} e WHERE {same} {within})", params).fetchone()
                 counts.invalid_mmsi = int(row[0]) if row else 0
             sql = (
                 f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _stage s WHERE NOT EXISTS "

@@ -10,7 +10,9 @@ vessel. Both timed on the same positions, CPU and wall; the figures are best of 
 Agreement: a stop of one set is *found* by the other when the same vessel has a stop there
 whose time interval intersects it; the two shares (Khazar's stops found by MovingPandas and
 the reverse) must both be ≥ 0.95. The stopped-time Jaccard index compares the durations.
-Every stop found by one side only is listed (vessel, interval) for docs/stops.md.
+Every stop found by one side only is listed (vessel, interval), and every vessel whose
+stops differ at all, for docs/stops.md. ``khazar_scaling_long_stay``: the kernel on one ship
+at anchor for 1 and 4 days of 10-s reports (a long stay must cost linear time).
 
 Usage: ``python -m bench stops [--quick]`` (quick: one repeat instead of three).
 """
@@ -140,6 +142,38 @@ def _timed(fn: Any, repeat: int) -> tuple[Any, float, float]:
     return out, best_wall, best_cpu
 
 
+def differing(a: list[Stop], b: list[Stop]) -> list[dict[str, Any]]:
+    """Vessels whose stops differ between the two sets (both lists, times ISO)."""
+    by_a: dict[int, list[Stop]] = {}
+    by_b: dict[int, list[Stop]] = {}
+    for stop in a:
+        by_a.setdefault(stop[0], []).append(stop)
+    for stop in b:
+        by_b.setdefault(stop[0], []).append(stop)
+    return [{"vessel": v, "khazar": [[_iso(s), _iso(e)] for _, s, e in by_a.get(v, [])],
+             "movingpandas": [[_iso(s), _iso(e)] for _, s, e in by_b.get(v, [])]}
+            for v in sorted(set(by_a) | set(by_b)) if by_a.get(v) != by_b.get(v)]
+
+
+def scaling(days: tuple[float, ...] = (1.0, 4.0)) -> dict[str, Any]:
+    """Khazar's stop kernel on one ship swinging at anchor, reporting every 10 s, for each
+    number of days: seconds per million fixes stay flat if the work is linear."""
+    from khazar.config import load_settings
+
+    s = load_settings().detect
+    out: dict[str, Any] = {}
+    for d in days:
+        n = int(d * 8640)
+        t = 1.6e9 + 10.0 * np.arange(n)
+        swing = np.radians(np.arange(n) * 0.05)  # the bow swings round the anchor
+        fx = Fixes.from_arrays(np.full(n, 1), t, 30.0 + 0.002 * np.cos(swing),
+                               32.5 + 0.002 * np.sin(swing))
+        stops, wall, _ = _timed(lambda fx=fx: khazar_stops(fx, s), 3)
+        out[f"{d:g}_days"] = {"fixes": n, "stops": len(stops), "s": round(wall, 4),
+                              "s_per_million_fixes": round(wall / n * 1e6, 3)}
+    return out
+
+
 def _iso(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M")
 
@@ -169,10 +203,12 @@ def run(quick: bool = False) -> dict[str, Any]:
         "stopped_time_jaccard": round(time_jaccard(ours, theirs), 3),
         "khazar_only": [[v, _iso(a), _iso(b)] for v, a, b in unmatched(ours, theirs)],
         "movingpandas_only": [[v, _iso(a), _iso(b)] for v, a, b in unmatched(theirs, ours)],
+        "stops_that_differ": differing(ours, theirs),
         "khazar_s": round(ours_s, 4), "khazar_cpu_s": round(ours_cpu, 4),
         "movingpandas_s": round(theirs_s, 3), "movingpandas_cpu_s": round(theirs_cpu, 3),
         "speedup_wall": round(theirs_s / ours_s, 1),
         "speedup_cpu": round(theirs_cpu / ours_cpu, 1),
         "repeat": repeat,
+        "khazar_scaling_long_stay": scaling(),
         "targets": {"agreement_ge_0.95": min(ours_found, theirs_found) >= TARGET_AGREEMENT},
     }

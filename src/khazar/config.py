@@ -234,6 +234,12 @@ class DetectSettings(_Section):
     port_exit_km: float = Field(4.0, gt=0, description="GFW port visit exit radius")
     dark_distance_m: float = Field(1500.0, gt=0, description="Skylight dark-vessel radius")
     dark_time_s: float = Field(600.0, gt=0, description="± window to match radar and AIS")
+    stop_diameter_m: float = Field(
+        1000.0, gt=0, le=100_000.0, description="stop: the fixes stay within this diameter "
+        "(MovingPandas' max_diameter)")
+    stop_min_h: float = Field(
+        1.0, gt=0, le=168.0, description="stop: for at least this long (MovingPandas' "
+        "min_duration)")
     dark_track_max_gap_s: float = Field(
         1800.0, gt=0, description="the AIS track a detection is matched against is interpolated "
         "between fixes up to this far apart (a receiver outage or a class B boat's 3-min "

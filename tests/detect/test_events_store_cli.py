@@ -57,7 +57,9 @@ def test_detect_and_events_commands(tmp_path: Path) -> None:
     res = runner.invoke(app, ["detect", "--db", str(db), "--out", str(out), "--format", "json"])
     assert res.exit_code == 0, res.output
     lines = [json.loads(x) for x in out.read_text().splitlines()]
-    assert [x["type"] for x in lines] == ["loitering"]  # 2.5 h at 0.5 kn, 50 nm offshore
+    # 2.5 h at 0.5 kn, 50 nm offshore, within 170 m: loitering, and a stop (no alert)
+    assert [x["type"] for x in lines] == ["loitering", "stop"]
+    assert json.loads(res.stdout)["by_type"] == {"loitering": 1, "stop": 1}
     res = runner.invoke(app, ["events", "--db", str(db), "--type", "loitering", "--format",
                               "json"])
     assert res.exit_code == 0, res.output

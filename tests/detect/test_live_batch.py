@@ -19,7 +19,7 @@ SETTINGS = DetectSettings()
 GEO = feed_geography()
 W = SETTINGS.lateness_window_s
 TYPES = ("zone_entry", "zone_exit", "loitering", "encounter", "ais_gap", "spoofing",
-         "anchor_drag", "port_visit", "dark_vessel")
+         "anchor_drag", "stop", "port_visit", "dark_vessel")
 
 
 def run_live(feed: Feed, seed: int, dup_fraction: float, tick_s: float) -> tuple[

@@ -33,6 +33,7 @@ from khazar.detect.geography import DetectGeography, annotate
 from khazar.detect.loitering import LoiteringDetector
 from khazar.detect.port_visit import PortVisitDetector
 from khazar.detect.spoofing import SpoofingDetector
+from khazar.detect.stop import StopDetector
 from khazar.detect.zones import ZoneDetector
 from khazar.domain import Event
 from khazar.tracks.fixes import Fixes
@@ -55,7 +56,8 @@ def default_detectors(settings: DetectSettings, geo: DetectGeography) -> list[De
     return [ZoneDetector(settings, geo), LoiteringDetector(settings, geo),
             EncounterDetector(settings, geo), GapDetector(settings, geo),
             SpoofingDetector(settings, geo), AnchorDragDetector(settings, geo),
-            PortVisitDetector(settings, geo), DarkVesselDetector(settings, geo)]
+            PortVisitDetector(settings, geo), StopDetector(settings, geo),
+            DarkVesselDetector(settings, geo)]
 
 
 def track_params(settings: DetectSettings) -> TrackParams:

@@ -258,7 +258,8 @@ _V3 = [
 
 #: What PostgreSQL lacks of the DuckDB vocabulary the repositories speak, as SQL functions
 #: and aggregates with DuckDB's meaning: ``epoch_us``/``epoch`` of a timestamp,
-#: ``round(double, digits)``, ``hash`` (for sampling), ``list(x ORDER BY …)``, ``last`` and
+#: ``round(double, digits)``, ``hash`` (for sampling), ``list(x ORDER BY …)``, ``last``,
+#: ``any_value`` (PostgreSQL 16 has it, 15 not) and
 #: ``arg_max(value, key)`` (the value at the greatest key, rows with a NULL value or key
 #: skipped). Recreated by every migration that changes it (``CREATE OR REPLACE``).
 POSTGRES_VOCABULARY: list[str] = [
@@ -278,6 +279,10 @@ POSTGRES_VOCABULARY: list[str] = [
        RETURNS anycompatible LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT $2 $$""",
     """CREATE OR REPLACE AGGREGATE last(anycompatible) (
        SFUNC = khazar_last, STYPE = anycompatible)""",
+    """CREATE OR REPLACE FUNCTION khazar_first(anycompatible, anycompatible)
+       RETURNS anycompatible LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT $1 $$""",
+    """CREATE OR REPLACE AGGREGATE any_value(anycompatible) (
+       SFUNC = khazar_first, STYPE = anycompatible)""",
 ]
 _ARG_MAX_TYPES = {
     "float8": "double precision", "float4": "real", "int2": "smallint", "int4": "integer",

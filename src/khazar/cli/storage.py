@@ -46,7 +46,8 @@ def migrate(
 
     def progress(table: str, rows: int) -> None:
         if fmt is OutputFormat.table:
-            err_console.print(f"  {table}: {rows:,} rows", highlight=False)
+            err_console.print(f"  {table}: {rows:,} row{'s' if rows != 1 else ''}",
+                              highlight=False, soft_wrap=True)
 
     new_file = None if "://" in target or Path(target).exists() else Path(target)
     committed = False
@@ -54,7 +55,8 @@ def migrate(
         with open_store(source, read_only=True) as src, open_store(target) as dst:
             if fmt is OutputFormat.table:
                 err_console.print(f"migrating {src.location} ({src.dialect}) → "
-                                  f"{dst.location} ({dst.dialect})", highlight=False)
+                                  f"{dst.location} ({dst.dialect})", highlight=False,
+                                  soft_wrap=True)
             report = migrate_store(src, dst, actor=cli_actor(), progress=progress)
             committed = report.committed
     finally:
@@ -86,19 +88,21 @@ def _print(report: TransferReport) -> None:
         table.add_row(t.table, "-" if t.source is None else f"{t.source:,}",
                       "-" if t.target is None else f"{t.target:,}", mark)
     console.print(table)
-    console.print(f"audit head, source: {_head(report.source_head)}", highlight=False)
-    console.print(f"audit head, target: {_head(report.target_head)}", highlight=False)
+    console.print(f"audit head, source: {_head(report.source_head)}", highlight=False,
+                  soft_wrap=True)
+    console.print(f"audit head, target: {_head(report.target_head)}", highlight=False,
+                  soft_wrap=True)
     if report.ok:
         seq = report.recorded.seq if report.recorded else "?"
         console.print(f"migrated {report.rows:,} rows in {report.seconds:.1f} s; counts and "
                       f"audit head agree; recorded in the target's audit log (seq {seq})",
-                      highlight=False)
+                      highlight=False, soft_wrap=True)
     elif not report.committed:
         console.print("the copy differs from the source and was rolled back: the target is "
-                      "empty again", highlight=False)
+                      "empty again", highlight=False, soft_wrap=True)
     else:
         console.print("the target differs from the source (see DIFFERS above)",
-                      highlight=False)
+                      highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -115,4 +119,5 @@ def restore(
     result = restore_backup(backup, db, actor=cli_actor())
     console.print(f"restored {backup} into {result.location}: {result.rows:,} rows in "
                   f"{result.tables} tables; audit log OK ({result.entries:,} entries, last "
-                  f"seq {result.last_seq}, the restore recorded)", highlight=False)
+                  f"seq {result.last_seq}, the restore recorded)", highlight=False,
+                  soft_wrap=True)

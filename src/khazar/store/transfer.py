@@ -179,7 +179,7 @@ def _last_head(records: Sequence[HeadRecord]) -> AuditHead | None:
 def _check_empty(target: Store, db: Session, tables: Sequence[str]) -> None:
     """:class:`StoreError` naming what a target already holds: a migration only fills an
     empty (or freshly created) store."""
-    held = [f"{t} has {n:,} rows" for t in sorted(tables)
+    held = [f"{t} has {n:,} row{'s' if n != 1 else ''}" for t in sorted(tables)
             if t not in _NOT_COPIED and (n := _count(db, t))]
     path = target.audit_head_path
     if path is not None and path.exists() and path.stat().st_size:

@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -183,7 +184,8 @@ def test_backup_and_restore_on_postgresql(corpus: Path, pg_url: str, pg_cluster:
     assert "pg_dump archive" in said and "khazar restore" in said and "pg_restore" in said
     assert dump.read_bytes()[:5] == b"PGDMP"
 
-    empty = pg_cluster.create_database("restored")  # createdb: no tables, no PostGIS yet
+    # createdb: no tables, no PostGIS yet (a name of its own: the cluster is the session's)
+    empty = pg_cluster.create_database(f"restored_{uuid.uuid4().hex[:8]}")
     said = _ok("restore", str(dump), "--db", empty)
     assert "audit log OK" in said
     after = _counts(empty)

@@ -116,6 +116,21 @@ def test_duckdb_to_postgresql_and_back(corpus: Path, pg_url: str, tmp_path: Path
     assert _ids(back, "events") == _ids(corpus, "events")
 
 
+def test_server_coordination_stays_behind(corpus: Path, pg_url: str, tmp_path: Path) -> None:
+    """The detection lease of servers on one PostgreSQL database is that database's own: a
+    served database migrates to DuckDB, which has no such table."""
+    _migrate(corpus, pg_url)
+    with open_store(pg_url) as store:
+        store.execute("CREATE TABLE IF NOT EXISTS live_leader (name VARCHAR PRIMARY KEY, "
+                      "holder VARCHAR NOT NULL)")
+        store.execute("INSERT INTO live_leader VALUES ('detection', 'khazar-a:4242')")
+    report = _migrate(pg_url, tmp_path / "k.duckdb")
+    lease = next(t for t in report["tables"] if t["table"] == "live_leader")
+    assert report["ok"] and lease == {"table": "live_leader", "source": 1, "target": None,
+                                      "ok": True}
+    assert "live_leader" not in _counts(tmp_path / "k.duckdb")
+
+
 def test_a_target_with_rows_is_refused(corpus: Path, pg_url: str, tmp_path: Path) -> None:
     with open_store(pg_url) as store:
         store.execute("INSERT INTO users VALUES ('ann', 'h', 'operator', false, now())")

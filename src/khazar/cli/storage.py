@@ -82,9 +82,7 @@ def _print(report: TransferReport) -> None:
     table.add_column("target", justify="right")
     table.add_column("")
     for t in report.tables:
-        mark = "" if t.ok else "DIFFERS"
-        if t.table == "meta":
-            mark = "(each store's own)"
+        mark = "DIFFERS" if not t.ok else "" if t.copied else "(each store's own)"
         table.add_row(t.table, "-" if t.source is None else f"{t.source:,}",
                       "-" if t.target is None else f"{t.target:,}", mark)
     console.print(table)

@@ -39,8 +39,10 @@ __all__ = ["AuditHead", "TableCount", "TransferReport", "migrate_store"]
 
 #: rows per batch: about 10 MB of positions in Arrow, a few times that as Python rows
 BATCH_ROWS = 50_000
-#: the schema's own bookkeeping (the target writes its own schema version)
-_NOT_COPIED = frozenset({"meta"})
+#: each store's own: its schema version, and the coordination state of several servers on
+#: one PostgreSQL database (khazar.store.coordination: the detection lease, the outbox of
+#: live notifications), which means nothing in another database
+_NOT_COPIED = frozenset({"meta", "live_leader", "live_outbox"})
 #: PostgreSQL's table of audit head records; a DuckDB store keeps them in a file instead
 _HEADS = "audit_heads"
 _STAGED = "_khazar_transfer"
@@ -77,9 +79,14 @@ class TableCount:
     target: int | None
 
     @property
+    def copied(self) -> bool:
+        """False for what each store keeps of its own (schema version, server coordination)."""
+        return self.table not in _NOT_COPIED
+
+    @property
     def ok(self) -> bool:
-        if self.table in _NOT_COPIED:
-            return True  # each store's own bookkeeping (its schema version)
+        if not self.copied:
+            return True
         return (self.source or 0) == (self.target or 0)
 
 

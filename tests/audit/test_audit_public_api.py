@@ -15,8 +15,8 @@ EXPECTED_CORE = {
     "check_password_policy", "parse_role", "require", "roles_allowed", "verify_chain",
 }  # fmt: skip
 EXPECTED_STORE = {
-    "AuditTransaction", "HeadFile", "append", "audited", "list_entries", "read_entries",
-    "read_head", "verify_store",
+    "AuditTransaction", "HeadFile", "append", "append_head_records", "audited", "list_entries",
+    "read_entries", "read_head", "verify_store",
 }  # fmt: skip
 EXPECTED_USERS = {
     "User", "add_user", "authenticate", "disable_user", "enable_user", "get_user",

@@ -59,12 +59,23 @@ def backup(
     dest: Annotated[Path, typer.Argument(help="new file for the copy")],
     db: DbOption = "khazar.duckdb",
 ) -> None:
-    """Write a consistent copy of the store (and its audit head file)."""
+    """Write a consistent copy of the store: a DuckDB file (and its audit head file), or
+    for PostgreSQL a pg_dump archive (the audit head is in it). `khazar restore` reads
+    either back into a new store."""
     with open_store(db) as store:
         out = store.backup(dest)
+        dialect = store.dialect
         # recorded after the copy, so the entry only exists when the backup does
         append(store, _cli_actor(), "backup.run", target=str(out))
-    console.print(f"backup written to {out}")
+    if dialect == "postgresql":
+        console.print(f"backup written to {out} (pg_dump archive). Restore it into an empty "
+                      f"database: createdb NEW, then `khazar restore {out} --db "
+                      f"postgresql://…/NEW` (or pg_restore --no-owner -d NEW {out})",
+                      highlight=False, soft_wrap=True)
+    else:
+        console.print(f"backup written to {out}. Restore it with `khazar restore {out} --db "
+                      "NEW.duckdb` (copies the file and its audit head)", highlight=False,
+                      soft_wrap=True)
 
 
 # users --------------------------------------------------------------------------------

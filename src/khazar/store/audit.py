@@ -49,6 +49,7 @@ __all__ = [
     "AuditTransaction",
     "HeadFile",
     "append",
+    "append_head_records",
     "audited",
     "list_entries",
     "read_entries",
@@ -208,7 +209,13 @@ def _insert_heads(store: Store, entries: Sequence[AuditEntry]) -> None:
                       [(e.seq, e.hash) for e in entries])
 
 
-def _append_head(path: Path, entries: Sequence[AuditEntry]) -> None:
+def append_head_records(path: Path, records: Sequence[HeadRecord]) -> None:
+    """Append ``seq hash`` lines to the head file at ``path`` and fsync them (a store's
+    head carried over by ``khazar migrate``)."""
+    _append_head(path, records)
+
+
+def _append_head(path: Path, entries: Sequence[AuditEntry] | Sequence[HeadRecord]) -> None:
     data = "".join(f"{e.seq} {e.hash}\n" for e in entries).encode("ascii")
     created = not path.exists()
     try:

@@ -156,6 +156,15 @@ class _DuckDBSession:
     def lock(self, key: int) -> None:
         """Nothing to do: one process holds a DuckDB file for writing."""
 
+    def arrow_batches(self, sql: str, rows: int) -> pa.RecordBatchReader:
+        """The result of ``sql`` streamed as Arrow batches of at most ``rows`` rows: memory
+        stays bounded on a table of millions (``khazar migrate``). A scan without ORDER BY
+        comes in insertion (``rowid``) order, DuckDB's ``preserve_insertion_order``."""
+        self._conn.complete()
+        # no progress bar on the terminal: the stream is read at the consumer's pace
+        self._conn.execute("SET enable_progress_bar = false")
+        return self._conn.sql(sql).to_arrow_reader(rows)
+
 
 class DuckDBBackend(_DuckDBSession):
     """The embedded DuckDB database file at ``path``."""

@@ -309,6 +309,12 @@ def open_postgres(url: str, min_size: int = 1, max_size: int = 8) -> PostgresBac
         conn.autocommit = True
         conn.execute("SET TIME ZONE 'UTC'")
 
+    try:  # one direct attempt first: fast, and its error says why in one line (refused,
+        # bad password, no such database, a malformed URL) without the pool's retry warnings
+        psycopg.connect(url, connect_timeout=5).close()
+    except psycopg.Error as direct:
+        raise StoreError(f"cannot connect to {redact(url)}: "
+                         f"{str(direct).strip().splitlines()[0]}") from None
     pool = ConnectionPool(url, min_size=min_size, max_size=max_size, open=False,
                           configure=configure, kwargs={"cursor_factory": psycopg.ClientCursor},
                           name="khazar")

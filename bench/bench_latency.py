@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 import numpy as np
 from argon2 import PasswordHasher
-from tests.e2e.browser import CHROMIUM, LAUNCH_ARGS, log_in
+from tests.e2e.browser import CHROMIUM, LAUNCH_ARGS, STAMP_ALERTS, log_in
 
 from khazar.config import load_settings
 from khazar.services.users import add_user
@@ -141,19 +141,6 @@ class SseClient(threading.Thread):
                     self.first.setdefault(props["id"], (now, props))
 
 
-_OBSERVER = """() => {
-  window.__seen = {};
-  const stamp = () => {
-    for (const el of document.querySelectorAll('[data-alert-id]')) {
-      const id = el.getAttribute('data-alert-id');
-      if (!(id in window.__seen)) window.__seen[id] = Date.now() / 1000;
-    }
-  };
-  new MutationObserver(stamp).observe(document.body, {childList: true, subtree: true});
-  stamp();
-}"""
-
-
 def _simulate(hours: float) -> tuple[list[bytes], dict[str, Any]]:
     from khazar.sim.engine import simulate
 
@@ -243,7 +230,7 @@ def _measure(url: str, server: subprocess.Popen[bytes], lines: list[bytes],
         context = browser.new_context(viewport={"width": 1440, "height": 900}, bypass_csp=True)
         page = context.new_page()
         log_in(page, url, "bench", PASSWORD)
-        page.evaluate(_OBSERVER)
+        page.evaluate(STAMP_ALERTS)
         load0 = os.getloadavg()
         cpu0 = _cpu_s(server.pid)
         udp_err0 = _udp_rcvbuf_errors()

@@ -21,6 +21,21 @@ needs_chromium = pytest.mark.skipif(
 )
 
 
+#: run in a console page: ``window.__seen`` maps each alert id to the wall time (epoch s) it
+#: first appeared on the page (the triage queue, the map, anywhere it is drawn)
+STAMP_ALERTS = """() => {
+  window.__seen = {};
+  const stamp = () => {
+    for (const el of document.querySelectorAll('[data-alert-id]')) {
+      const id = el.getAttribute('data-alert-id');
+      if (!(id in window.__seen)) window.__seen[id] = Date.now() / 1000;
+    }
+  };
+  new MutationObserver(stamp).observe(document.body, {childList: true, subtree: true});
+  stamp();
+}"""
+
+
 class LocalOnly:
     """A Playwright route handler: requests to ``url``'s host (and data:/blob: URLs) go
     through; any other is aborted and kept in :attr:`blocked` for the test to assert on."""

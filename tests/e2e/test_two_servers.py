@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 import pytest
 from argon2 import PasswordHasher
+from tests.e2e.browser import CHROMIUM, LAUNCH_ARGS, STAMP_ALERTS, log_in, needs_chromium
 
 from khazar.config import load_settings
 from khazar.services.users import add_user
@@ -40,7 +41,7 @@ START = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
 RATE = 1500.0  # lines a second, both ports together
 KHAZAR = shutil.which("khazar", path=str(Path(sys.executable).parent)) or "khazar"
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, needs_chromium]
 
 
 def _free_port(kind: int) -> int:
@@ -214,19 +215,29 @@ def test_two_servers_share_the_picture_and_survive_the_leader(
         reference = _settled(single)
     assert len(reference) >= 5, "the red-team feed raised too few alerts to compare"
 
+    from playwright.sync_api import sync_playwright
+
     pair = _prepare(pg_cluster, "pair")
-    with _servers(pair, tmp_path, ("a", "b")) as servers:
+    with _servers(pair, tmp_path, ("a", "b")) as servers, sync_playwright() as pw:
         _wait(lambda: any(s.link().startswith("detection leader") for s in servers), 30,
               "one of two servers leads")
         leader = next(s for s in servers if s.link().startswith("detection leader"))
         other = next(s for s in servers if s is not leader)
         assert other.link().startswith("follower"), other.link()
+        # the follower's console: what a watch officer logged in there sees
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        log_in(page, other.url, "watch", PASSWORD)
+        page.evaluate(STAMP_ALERTS)
         # first half split between the two ports; stored whole before the kill
         half = len(feed) // 2
         _send(feed[:half], [s.udp for s in servers])
         _steady(lambda: _positions(pair), 2.0, "the first half stored")
         time.sleep(2.0)  # the leader's last look and the relays catch up
         before = set(leader.first) & set(other.first)
+        on_console: dict[str, float] = page.evaluate("window.__seen")
+        page.screenshot(path=str(tmp_path / "follower-console.png"))
+        browser.close()
         os.kill(leader.proc.pid, signal.SIGKILL)
         leader.proc.wait(timeout=10)
         takeover_s = _wait(lambda: other.link().startswith("detection leader"), 10.0,
@@ -247,12 +258,18 @@ def test_two_servers_share_the_picture_and_survive_the_leader(
     assert before, "no alert reached both consoles before the kill"
     lags = [abs(leader.first[i] - other.first[i]) for i in before]
     assert max(lags) <= 1.0, f"slowest crossing {max(lags):.2f} s"
+    # and on the follower's console, within 1 s of the leader raising them
+    drawn = [i for i in on_console if i in leader.first]
+    assert drawn, "the follower's console drew none of the leader's alerts"
+    page_lags = [on_console[i] - leader.first[i] for i in drawn]
+    assert max(page_lags) <= 1.0, f"slowest alert on the follower's console {max(page_lags):.2f} s"
     assert takeover_s <= 10.0
     verify = subprocess.run([KHAZAR, "audit", "verify", "--db", pair], capture_output=True,
                             text=True, timeout=120)
     assert verify.returncode == 0, verify.stdout + verify.stderr
     print(f"\ntwo servers: {len(alerts)} alerts = single server's; takeover "
-          f"{takeover_s:.1f} s; {len(before)} alerts crossed, slowest {max(lags):.3f} s")
+          f"{takeover_s:.1f} s; {len(before)} alerts crossed, slowest {max(lags):.3f} s; "
+          f"{len(drawn)} drawn on the follower's console, slowest {max(page_lags):.3f} s")
 
 
 def _brief(a: Any) -> str:

@@ -14,8 +14,10 @@ import pytest
 from typer.testing import CliRunner
 
 from khazar.cli import app
+from khazar.domain.picture import BBox, Interval
 from khazar.store import open_store
 from khazar.store.audit import append, verify_store
+from khazar.store.queries import latest_vessels, tracks
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 START = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
@@ -45,11 +47,23 @@ def _run(db: str, day: Path, work: Path) -> dict[str, object]:
     alerts = json.loads(_cli("alerts", "--db", db, "--open", "--now", END, "--format", "json"))
     exported = {kind: _cli("export", kind, "--db", db) for kind in
                 ("positions", "vessels", "events")}
+    box = BBox(49.0, 38.5, 51.5, 41.0)  # Absheron and the fields east of it
     with open_store(db, read_only=True) as store:
         counts = {k: v for k, v in store.table_counts().items() if k not in _ONE_SIDED}
         report = verify_store(store)
+        picture = latest_vessels(store, bbox=box, limit=100_000)
+        # the latest states ingest keeps equal those computed from every position
+        scanned = latest_vessels(store, bbox=box, limit=100_000,
+                                 interval=Interval(None, datetime(2100, 1, 1, tzinfo=UTC)))
+        assert picture == scanned
+        everyone = latest_vessels(store, limit=100_000)
+        assert everyone == latest_vessels(
+            store, limit=100_000, interval=Interval(None, datetime(2100, 1, 1, tzinfo=UTC)))
+        lines = tracks(store, Interval(START, None), bbox=box, limit=100_000)
     assert report.ok, report.problems
-    return {"alerts": [(a["id"], a["severity"], a["state"], a["mmsi"]) for a in alerts],
+    assert picture[1] > 0 and lines[1] > 0, "the box holds no traffic to compare"
+    return {"picture": picture, "tracks": lines,
+            "alerts": [(a["id"], a["severity"], a["state"], a["mmsi"]) for a in alerts],
             "events": (work / "events.jsonl").read_text(), "exported": exported,
             "counts": counts}
 
@@ -63,6 +77,8 @@ def test_the_same_commands_give_the_same_results(day: Path, tmp_path: Path,
     assert duck["counts"] == pg["counts"]
     assert duck["events"] == pg["events"]
     assert duck["alerts"] == pg["alerts"] and duck["alerts"]
+    assert duck["picture"] == pg["picture"]  # the API's bbox queries
+    assert duck["tracks"] == pg["tracks"]
     for kind in ("positions", "vessels", "events"):
         assert duck["exported"][kind] == pg["exported"][kind], kind  # type: ignore[index]
 

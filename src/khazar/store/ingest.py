@@ -24,11 +24,35 @@ import pyarrow.compute as pc
 
 from khazar.ingest.batch import BatchCounts, IngestBatch, RunRecord
 from khazar.store.backend import Session
+from khazar.store.schema import LATEST_FROM
 
 __all__ = ["INGEST_LOCK", "IngestRepo"]
 
 #: the advisory lock key of ingest batches (PostgreSQL: several servers storing feeds)
 INGEST_LOCK = 0x6B68_0004
+
+
+def _newer(column: str, stamp: str) -> str:
+    """``column`` takes the batch's value where the batch reported it later."""
+    return (f"{column} = CASE WHEN excluded.{stamp} > vessel_latest.{stamp} OR "
+            f"vessel_latest.{stamp} IS NULL THEN coalesce(excluded.{column}, "
+            f"vessel_latest.{column}) ELSE vessel_latest.{column} END, "
+            f"{stamp} = greatest(excluded.{stamp}, vessel_latest.{stamp})")
+
+
+#: the staged batch's positions folded into each vessel's latest state (schema v6)
+_FOLD_LATEST = (
+    "INSERT INTO vessel_latest " + LATEST_FROM.format(src="_stage")
+    + " ON CONFLICT (mmsi, exercise) DO UPDATE SET "
+    + ", ".join([
+        "lat = CASE WHEN excluded.ts > vessel_latest.ts THEN excluded.lat "
+        "ELSE vessel_latest.lat END",
+        "lon = CASE WHEN excluded.ts > vessel_latest.ts THEN excluded.lon "
+        "ELSE vessel_latest.lon END",
+        _newer("sog_kn", "sog_ts"), _newer("cog_deg", "cog_ts"),
+        _newer("heading_deg", "heading_ts"), _newer("status", "status_ts"),
+        "ts = greatest(excluded.ts, vessel_latest.ts)",
+    ]))
 
 
 class IngestRepo:
@@ -148,6 +172,8 @@ class IngestRepo:
             )
             done = conn.execute(sql, params).fetchone()
             counts.inserted[table] = int(done[0]) if done else 0
+            if table == "positions":
+                conn.execute(_FOLD_LATEST).fetchall()
 
     def finish_run(self, run_id: str, progress: tuple[int, int, int, int],
                    reasons: dict[str, int]) -> None:

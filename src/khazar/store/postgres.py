@@ -35,6 +35,8 @@ __all__ = ["PostgresBackend", "is_postgres_url", "open_postgres", "redact"]
 
 _SCHEMES = ("postgresql://", "postgres://")
 _NUMERIC_OID = 1700
+_FLOAT4_OID = 700
+_FLOAT4_ARRAY_OID = 1021
 
 
 def is_postgres_url(location: str | Path) -> bool:
@@ -88,6 +90,21 @@ def _plain(value: Any) -> Any:
     if isinstance(value, decimal.Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     return value
+
+
+def _single(value: float) -> float:
+    """A REAL as DuckDB gives it: the float32 value widened (11.199999809265137), not the
+    shortest decimal PostgreSQL prints (11.2)."""
+    return float(np.float32(value))
+
+
+def _singles(values: list[float | None]) -> list[float | None]:
+    return [None if v is None else _single(v) for v in values]
+
+
+#: result conversions by column type (PostgreSQL type oid) so both backends answer alike
+_CONVERT: dict[int, Any] = {_NUMERIC_OID: _plain, _FLOAT4_OID: _single,
+                            _FLOAT4_ARRAY_OID: _singles}
 
 
 class _Result:
@@ -216,10 +233,11 @@ class PostgresBackend:
         if cur.description is None:  # a change: its row count, as DuckDB answers one
             return _Result([(cur.rowcount,)], [("Count", 20, None, None, None, None, None)])
         rows = cur.fetchall()
-        numeric = [i for i, d in enumerate(cur.description) if d.type_code == _NUMERIC_OID]
-        if numeric and rows:
-            rows = [tuple(_plain(v) if i in numeric else v for i, v in enumerate(r))
-                    for r in rows]
+        convert = {i: _CONVERT[d.type_code] for i, d in enumerate(cur.description)
+                   if d.type_code in _CONVERT}
+        if convert and rows:
+            rows = [tuple(convert[i](v) if i in convert and v is not None else v
+                          for i, v in enumerate(r)) for r in rows]
         description = [(d.name, d.type_code, None, None, None, None, None)
                        for d in cur.description]
         return _Result(rows, description)

@@ -63,6 +63,9 @@ def newest_position(db: Session, exercise: bool = False) -> tuple[datetime, str]
     return (row[0], str(row[1])) if row else None
 
 
+_LATEST = "mmsi, ts, lat, lon, sog_kn, cog_deg, heading_deg, status"
+
+
 def latest_vessels(
     db: Session,
     bbox: BBox | None = None,
@@ -73,28 +76,34 @@ def latest_vessels(
     mmsis: list[int] | None = None,
 ) -> tuple[list[VesselRow], int]:
     """Each vessel's latest position inside ``interval`` (as of its end, for replay),
-    filtered by ``bbox``; newest first. Returns (rows, number matched)."""
+    filtered by ``bbox``; newest first. Returns (rows, number matched).
+
+    Without an end to the interval (the live picture) the latest states come from
+    ``vessel_latest``, a row a vessel that ingest keeps; as of a past time, from the
+    positions up to it."""
     cur = db.cursor()
     args: list[object] = [exercise]
-    where = "exercise = ? AND mmsi_valid" + _interval_sql(interval, "ts", args)
+    where = "exercise = ?" + _interval_sql(interval, "ts", args)
     if mmsi is not None:
         where += " AND mmsi = ?"
         args.append(mmsi)
     if mmsis:
         where += f" AND mmsi IN ({','.join('?' * len(mmsis))})"
         args += mmsis
+    if interval is None or interval.end is None:
+        latest = f"SELECT {_LATEST} FROM vessel_latest WHERE {where}"
+    else:
+        latest = f"""SELECT mmsi, max(ts) AS ts,
+                   arg_max(lat, ts) AS lat, arg_max(lon, ts) AS lon,
+                   arg_max(sog_kn, ts) AS sog_kn, arg_max(cog_deg, ts) AS cog_deg,
+                   arg_max(heading_deg, ts) AS heading_deg, arg_max(status, ts) AS status
+            FROM positions WHERE {where} AND mmsi_valid GROUP BY mmsi"""
     box = ""
     if bbox is not None:
         box = "WHERE p.lon BETWEEN ? AND ? AND p.lat BETWEEN ? AND ?"
         args += [bbox.min_lon, bbox.max_lon, bbox.min_lat, bbox.max_lat]
     sql = f"""
-        WITH p AS (
-            SELECT mmsi, max(ts) AS ts,
-                   arg_max(lat, ts) AS lat, arg_max(lon, ts) AS lon,
-                   arg_max(sog_kn, ts) AS sog_kn, arg_max(cog_deg, ts) AS cog_deg,
-                   arg_max(heading_deg, ts) AS heading_deg, arg_max(status, ts) AS status
-            FROM positions WHERE {where} GROUP BY mmsi
-        ), s AS (
+        WITH p AS ({latest}), s AS (
             SELECT mmsi,
                    arg_max(name, ts) FILTER (WHERE name IS NOT NULL AND name <> '') AS name,
                    arg_max(callsign, ts) FILTER (WHERE callsign IS NOT NULL) AS callsign,
@@ -151,6 +160,7 @@ def invalid_mmsi_reports(db: Session, interval: Interval | None = None,
 
 
 def _track_filter(
+    dialect: str,
     prefix: str,
     interval: Interval,
     mmsis: list[int] | None,
@@ -163,7 +173,10 @@ def _track_filter(
     if mmsis:
         where += f" AND {prefix}mmsi IN ({','.join('?' * len(mmsis))})"
         args += mmsis
-    if bbox is not None:
+    if bbox is not None and dialect == "postgresql":  # PostGIS: the GiST index on geom
+        where += f" AND {prefix}geom && ST_MakeEnvelope(?, ?, ?, ?, 4326)"
+        args += [bbox.min_lon, bbox.min_lat, bbox.max_lon, bbox.max_lat]
+    elif bbox is not None:
         where += f" AND {prefix}lon BETWEEN ? AND ? AND {prefix}lat BETWEEN ? AND ?"
         args += [bbox.min_lon, bbox.max_lon, bbox.min_lat, bbox.max_lat]
     return where, args
@@ -181,8 +194,8 @@ def tracks(
     """Track polylines of vessels with positions in ``interval`` (and ``bbox``), at most
     ``max_points`` per vessel (evenly thinned, keeping the last point)."""
     cur = db.cursor()
-    sel_where, sel_args = _track_filter("", interval, mmsis, bbox, exercise)
-    pts_where, pts_args = _track_filter("p.", interval, mmsis, bbox, exercise)
+    sel_where, sel_args = _track_filter(db.dialect, "", interval, mmsis, bbox, exercise)
+    pts_where, pts_args = _track_filter(db.dialect, "p.", interval, mmsis, bbox, exercise)
     sql = f"""
         WITH sel AS (SELECT DISTINCT mmsi FROM positions WHERE {sel_where}),
         picked AS (SELECT mmsi, count(*) OVER () AS matched FROM sel ORDER BY mmsi LIMIT ?)

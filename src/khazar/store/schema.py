@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["MIGRATIONS", "POSTGRES_VOCABULARY", "SCHEMA_VERSION", "Only", "statements"]
+__all__ = ["LATEST_FROM", "MIGRATIONS", "POSTGRES_VOCABULARY", "SCHEMA_VERSION", "Only",
+           "statements"]
 
 
 @dataclass(frozen=True)
@@ -348,7 +349,34 @@ _V5: list[str | Only] = [
     "ALTER TABLE positions ADD COLUMN mmsi_valid BOOLEAN NOT NULL DEFAULT TRUE",
 ]
 
-MIGRATIONS: list[list[str | Only]] = [list(_V1), list(_V2), list(_V3), _V4, _V5]
+#: each vessel's latest state, kept by ingest in the batch's transaction
+#: (:mod:`khazar.store.latest`): the picture reads a row a vessel instead of every position.
+#: Per column the value at the newest time it was reported (``*_ts``), as ``arg_max``
+#: over the positions gives it (a report without a speed keeps the last known one).
+_LATEST_COLUMNS = """mmsi INTEGER NOT NULL,
+        exercise BOOLEAN NOT NULL,
+        ts TIMESTAMPTZ NOT NULL,
+        lat DOUBLE NOT NULL,
+        lon DOUBLE NOT NULL,
+        sog_kn REAL, sog_ts TIMESTAMPTZ,
+        cog_deg REAL, cog_ts TIMESTAMPTZ,
+        heading_deg SMALLINT, heading_ts TIMESTAMPTZ,
+        status TINYINT, status_ts TIMESTAMPTZ,
+        PRIMARY KEY (mmsi, exercise)"""
+#: the latest-state row of every vessel from a table of positions named ``{src}``
+LATEST_FROM = """SELECT mmsi, exercise, max(ts), arg_max(lat, ts), arg_max(lon, ts),
+        arg_max(sog_kn, ts), max(ts) FILTER (WHERE sog_kn IS NOT NULL),
+        arg_max(cog_deg, ts), max(ts) FILTER (WHERE cog_deg IS NOT NULL),
+        arg_max(heading_deg, ts), max(ts) FILTER (WHERE heading_deg IS NOT NULL),
+        arg_max(status, ts), max(ts) FILTER (WHERE status IS NOT NULL)
+    FROM {src} WHERE mmsi_valid GROUP BY mmsi, exercise"""
+
+_V6: list[str | Only] = [
+    f"CREATE TABLE IF NOT EXISTS vessel_latest ({_LATEST_COLUMNS})",
+    "INSERT INTO vessel_latest " + LATEST_FROM.format(src="positions"),
+]
+
+MIGRATIONS: list[list[str | Only]] = [list(_V1), list(_V2), list(_V3), _V4, _V5, _V6]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _PG_TYPES = [

@@ -19,8 +19,9 @@ from khazar.interop.features import (
     zone_feature,
 )
 from khazar.live.state import ServerState
+from khazar.store.geofeatures import replace_features
 
-__all__ = ["geography_features"]
+__all__ = ["STORED_LAYERS", "geography_features"]
 
 #: basemap water polygon simplification tolerance, degrees (≈ 100 m)
 _WATER_SIMPLIFY_DEG = 0.001
@@ -46,12 +47,22 @@ def _build(state: ServerState) -> dict[str, list[dict[str, Any]]]:
     return {"zones": zones, "assets": assets, "basemap": basemap}
 
 
+#: the layers the store keeps for bbox queries (:mod:`khazar.store.geofeatures`)
+STORED_LAYERS = ("zones", "assets")
+
+
 def geography_features(state: ServerState, kind: str) -> list[dict[str, Any]]:
-    """The cached features of layer ``kind`` (``zones``, ``assets`` or ``basemap``)."""
+    """The cached features of layer ``kind`` (``zones``, ``assets`` or ``basemap``). The
+    first call also writes the zones and assets to the store, where the collections'
+    bbox queries run (PostGIS on the server profile)."""
     with state.cache_lock:
         layers = state.cache.get("geography")
         if layers is None:
             layers = _build(state)
+            if not state.store.read_only:
+                with state.locked() as store:
+                    for layer in STORED_LAYERS:
+                        replace_features(store, layer, layers[layer])
             state.cache["geography"] = layers
     result: list[dict[str, Any]] = layers[kind]
     return result

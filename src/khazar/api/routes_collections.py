@@ -24,6 +24,7 @@ from khazar.interop.features import (
 )
 from khazar.live.state import ServerState
 from khazar.store import queries
+from khazar.store.geofeatures import features_in
 from khazar.units import to_utc
 
 __all__ = ["COLLECTIONS", "router"]
@@ -280,8 +281,10 @@ def _geo_collection(kind: str) -> Callable[..., dict[str, Any]]:
     ) -> dict[str, Any]:
         box = parse_bbox(bbox)
         feats = geography_features(state, kind)
-        if box is not None:
-            feats = [f for f in feats if _bbox_hits(f, box)]
+        if box is not None:  # in the database (PostGIS's index on the server profile)
+            with state.locked() as store:
+                found = features_in(store, kind, box)
+            feats = found if found is not None else [f for f in feats if _bbox_hits(f, box)]
         return feature_collection(feats[:limit], len(feats), _self(request))
 
     handler.__name__ = kind

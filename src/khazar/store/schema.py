@@ -374,6 +374,24 @@ LATEST_FROM = """SELECT mmsi, exercise, max(ts), arg_max(lat, ts), arg_max(lon, 
 _V6: list[str | Only] = [
     f"CREATE TABLE IF NOT EXISTS vessel_latest ({_LATEST_COLUMNS})",
     "INSERT INTO vessel_latest " + LATEST_FROM.format(src="positions"),
+    # the loaded theatre's zones and assets as GeoJSON features, written by the server that
+    # loads them (khazar.store.geofeatures), for the API's bbox queries; PostgreSQL keeps
+    # their geometry in PostGIS with a GiST index
+    """CREATE TABLE IF NOT EXISTS geo_features (
+        kind VARCHAR NOT NULL,
+        seq INTEGER NOT NULL,
+        id VARCHAR NOT NULL,
+        feature VARCHAR NOT NULL,
+        min_lon DOUBLE NOT NULL,
+        min_lat DOUBLE NOT NULL,
+        max_lon DOUBLE NOT NULL,
+        max_lat DOUBLE NOT NULL,
+        PRIMARY KEY (kind, seq)
+    )""",
+    Only("postgresql", "ALTER TABLE geo_features ADD COLUMN IF NOT EXISTS geom "
+         "geometry(Geometry, 4326)"),
+    Only("postgresql", "CREATE INDEX IF NOT EXISTS geo_features_geom ON geo_features "
+         "USING GIST (geom)"),
 ]
 
 MIGRATIONS: list[list[str | Only]] = [list(_V1), list(_V2), list(_V3), _V4, _V5, _V6]

@@ -171,6 +171,9 @@ class LiveSettings(_Section):
         120.0, gt=0, description="a new detection leader takes over the last one's detection "
         "(re-reading the positions since its origin) when that one's heartbeat is this recent; "
         "older, it starts afresh")
+    takeover_replay_h: float = Field(
+        6.0, gt=0, description="a detection taken over re-reads at most this many hours of "
+        "positions before the newest (the longest behaviour the detectors need to see whole)")
 
 
 class Receiver(_Section):

@@ -68,3 +68,20 @@ def test_not_available_values_are_null_and_exported_as_none(store_at: Path | str
 def test_iso_utc() -> None:
     assert iso_utc(datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)) == "2024-01-02T03:04:05Z"
     assert iso_utc(None) is None
+
+
+def test_replay_origin_reads_back_only_the_last_hours(store_at: Path | str) -> None:
+    """A detection taken over re-reads from its origin, but no more than the asked hours
+    before the newest position (1 s apart here: 3,600 rows an hour)."""
+    from khazar.store.live import replay_origin, top_rowid
+
+    with open_store(store_at) as store:
+        repo = IngestRepo(store)
+        repo.start_run("r", "a", "nmea")
+        repo.write(_batch("a", 7200), "r", (7200, 7200, 0, 0), {})
+        assert top_rowid(store, "positions") == 7199
+        # the newest is t0 + 7199 s: one hour back is the row at t0 + 3599 s
+        assert replay_origin(store, "positions", -1, 1.0) == 3598
+        assert replay_origin(store, "positions", 5000, 1.0) == 5000  # the origin is later
+        assert replay_origin(store, "positions", -1, 10.0) == -1  # everything is recent
+        assert replay_origin(store, "detections", -1, 1.0) == -1  # nothing there

@@ -167,8 +167,14 @@ class ServerLink:
         with self.state.locked() as store:
             top = (repo.top_rowid(store, "positions"), repo.top_rowid(store, "detections"))
         if previous is not None and now - previous.heartbeat <= self.takeover_window:
-            origin = (previous.origin_positions, previous.origin_detections)
-            how = f"took over from {previous.holder} (its detection from row {origin[0]})"
+            hours = self.state.settings.live.takeover_replay_h
+            with self.state.locked() as store:
+                origin = (repo.replay_origin(store, "positions", previous.origin_positions,
+                                             hours),
+                          repo.replay_origin(store, "detections", previous.origin_detections,
+                                             hours))
+            how = (f"took over from {previous.holder} (its detection re-read from row "
+                   f"{origin[0]})")
         else:
             origin = top
             how = "leads (fresh: positions stored from now on)"

@@ -28,6 +28,7 @@ __all__ = [
     "new_alerts",
     "positions_between",
     "store_events",
+    "replay_origin",
     "top_rowid",
 ]
 
@@ -44,6 +45,20 @@ def top_rowid(store: Store, table: LiveTable) -> int:
         raise ValueError(f"no rowid watermark on table {table!r}")
     row = store.conn.execute(f"SELECT coalesce(max(rowid), -1) FROM {table}").fetchone()
     return int(row[0]) if row else -1
+
+
+def replay_origin(store: Store, table: LiveTable, origin: int, hours: float) -> int:
+    """The watermark from which a detection taking another's over re-reads ``table``: its
+    ``origin``, or later, so that only the last ``hours`` before the newest row's time are
+    read again (older history is `khazar detect`'s job, as at a server's start)."""
+    if table not in _TABLES:
+        raise ValueError(f"no rowid watermark on table {table!r}")
+    row = store.conn.execute(
+        f"SELECT min(rowid) FROM {table} WHERE rowid > ? AND ts >= "
+        f"(SELECT max(ts) FROM {table}) - ? * INTERVAL '1 hour'", [origin, hours]).fetchone()
+    if row is None or row[0] is None:
+        return origin
+    return max(origin, int(row[0]) - 1)
 
 
 def _flag(exercise: bool) -> str:

@@ -27,8 +27,8 @@ __all__ = [
     "detections_between",
     "new_alerts",
     "positions_between",
-    "store_events",
     "replay_origin",
+    "store_events",
     "top_rowid",
 ]
 

@@ -41,6 +41,7 @@ __all__ = [
     "ConfigOption",
     "DbOption",
     "OutputFormat",
+    "TheatreOption",
     "app",
     "check_port",
     "check_range",
@@ -69,7 +70,8 @@ assert ConfigError.exit_code in EXIT_CODES
 
 app = typer.Typer(
     name="khazar",
-    help="Khazar: maritime security and energy-infrastructure protection for the Caspian Sea.",
+    help="Khazar: maritime security and energy-infrastructure protection at sea (the Caspian "
+    "by default; any sea with --theatre).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -89,7 +91,19 @@ ConfigOption = Annotated[
 ]
 
 
-def settings_from(config: Path | None) -> Settings:
+#: ``--theatre``: the theatre whose geography the command uses (docs/theatres.md)
+TheatreOption = Annotated[
+    str | None,
+    typer.Option("--theatre", help="theatre: a shipped name (caspian) or a folder built by "
+                 "`khazar theatre build`; default: `theatre` in the configuration, else caspian",
+                 show_default=False),
+]
+
+
+def settings_from(config: Path | None, theatre: str | None = None) -> Settings:
+    """The settings of ``--config``, with ``--theatre`` (when given) replacing the theatre."""
+    if theatre is not None:
+        return load_settings(config, theatre=theatre)
     return load_settings(config)
 
 

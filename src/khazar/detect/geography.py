@@ -45,7 +45,7 @@ EVENT_ZONE_KINDS = frozenset(
 PROTECTED_KINDS = frozenset({"platform_safety", "pipeline_corridor"})
 #: the order in which a fix's zone is reported when it is in several
 _KIND_RANK = {"platform_safety": 0, "pipeline_corridor": 1, "border_sector": 2,
-              "port_approach": 3, "territorial_sea": 4, "fishery_zone": 5}
+              "port_approach": 3, "territorial_sea": 4, "fishery_zone": 5, "contiguous_zone": 5}
 
 
 @dataclass(frozen=True, slots=True)

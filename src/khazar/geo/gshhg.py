@@ -41,8 +41,9 @@ def gmt_path() -> str:
 
 def _run(args: Sequence[str], stdin: str | None = None) -> str:
     try:
-        done = subprocess.run([gmt_path(), *args], input=stdin, capture_output=True,
-                              text=True, timeout=_TIMEOUT_S, check=False)
+        # GMT_HISTORY=false: gmt would otherwise leave a gmt.history in the working folder
+        done = subprocess.run([gmt_path(), *args, "--GMT_HISTORY=false"], input=stdin,
+                              capture_output=True, text=True, timeout=_TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired:
         raise Unavailable(f"gmt {args[0]} took more than {_TIMEOUT_S:g} s") from None
     if done.returncode != 0:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Sequence
 
 import numpy as np
@@ -41,9 +42,10 @@ def gmt_path() -> str:
 
 def _run(args: Sequence[str], stdin: str | None = None) -> str:
     try:
-        # GMT_HISTORY=false: gmt would otherwise leave a gmt.history in the working folder
-        done = subprocess.run([gmt_path(), *args, "--GMT_HISTORY=false"], input=stdin,
-                              capture_output=True, text=True, timeout=_TIMEOUT_S, check=False)
+        # in a folder of its own: `gmt coast` leaves a gmt.history wherever it runs
+        with tempfile.TemporaryDirectory(prefix="khazar-gmt-") as work:
+            done = subprocess.run([gmt_path(), *args], input=stdin, capture_output=True,
+                                  text=True, timeout=_TIMEOUT_S, check=False, cwd=work)
     except subprocess.TimeoutExpired:
         raise Unavailable(f"gmt {args[0]} took more than {_TIMEOUT_S:g} s") from None
     if done.returncode != 0:

@@ -78,9 +78,9 @@ def run(quick: bool) -> dict[str, Any]:
         import os
 
         os.environ["KHAZAR_CACHE_DIR"] = tmp
-        cached_router(geo.water, geo.proj)  # builds and writes the cache
+        cached_router(geo.water, geo.proj, geo.theatre)  # builds and writes the cache
         t = time.perf_counter()
-        router = cached_router(geo.water, geo.proj)
+        router = cached_router(geo.water, geo.proj, geo.theatre)
         load_s = time.perf_counter() - t
         assert any(Path(tmp).iterdir())
 

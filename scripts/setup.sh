@@ -13,3 +13,9 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[dev]'
 bash scripts/setup-console.sh && bash scripts/setup-browser.sh && bash scripts/setup-postgres.sh
+# `khazar theatre build`: GSHHG coastlines and DCW countries through Debian's GMT
+if ! command -v gmt >/dev/null 2>&1 || [ ! -e /usr/share/gmt-gshhg/binned_GSHHS_h.nc ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >/dev/null
+    apt-get install -y -q gmt gmt-gshhg-high >/dev/null
+fi

@@ -1,8 +1,8 @@
-"""Regenerate the shipped asset registry ``khazar/data/assets/default_assets.geojson``.
+"""Regenerate the Caspian theatre's asset registry ``khazar/data/theatres/caspian/assets.geojson``.
 
 A development tool, not used at run time: ``python tools/build_default_assets.py OUT``.
 Positions come from ``shared/data/caspian/caspian_infrastructure.csv`` and the published
-facts quoted in ``khazar/data/assets/SOURCES.md``; where a position is not public it is
+facts quoted in ``khazar/data/theatres/caspian/SOURCES.md``; where a position is not public it is
 derived from published distances and labelled ``confidence: low`` with ``drawn`` saying how.
 """
 
@@ -16,13 +16,16 @@ from typing import Any
 from shapely.geometry import Point
 
 from khazar.errors import GeoError
-from khazar.geo._proj import CASPIAN_AEQD
+from khazar.geo._proj import LocalProjection
 from khazar.geo.coast import split_off_lagoon
 from khazar.geo.drawing import destination, fit_arc_length, fit_route_length, line_length_m
 from khazar.geo.geography import water_from_geojson
-from khazar.geo.loader import DEFAULT_COASTLINE, _package_geojson, cached_router
+from khazar.geo.loader import cached_router, read_geojson
+from khazar.geo.theatre import load_theatre
 
 LatLon = tuple[float, float]
+#: the Caspian theatre's plane (its manifest's projection)
+CASPIAN_AEQD = LocalProjection(*load_theatre("caspian").projection)
 
 # -- published or sourced positions (lat, lon) --------------------------------------------
 SANGACHAL: LatLon = (40.2014, 49.4814)
@@ -72,10 +75,13 @@ def acg_positions() -> dict[str, LatLon]:
 
 def build() -> dict[str, Any]:
     """The default registry as a GeoJSON FeatureCollection."""
+    theatre = load_theatre("caspian")
+    assert theatre.lagoon_box is not None
     water, _ = split_off_lagoon(
-        water_from_geojson(_package_geojson("geo", DEFAULT_COASTLINE), "NE")
+        water_from_geojson(read_geojson(theatre.water, "water"), "NE"), CASPIAN_AEQD,
+        theatre.lagoon_box,
     )
-    router = cached_router(water, CASPIAN_AEQD)
+    router = cached_router(water, CASPIAN_AEQD, theatre)
     feats: list[dict[str, Any]] = []
     acg_drawn = (
         "position not public: placed on the ACG NW-SE trend starting 12 km SE of Neft Daslari "

@@ -62,8 +62,8 @@ class Boat(_Section):
     name: str
     mmsi: int = Field(description="the boat's own AIS MMSI (exempt from encounter/loitering)")
     base: str = Field(description="home base name")
-    base_lat: float = Field(ge=36.0, le=47.5)
-    base_lon: float = Field(ge=46.0, le=55.5)
+    base_lat: float = Field(ge=-90.0, le=90.0)
+    base_lon: float = Field(ge=-180.0, le=180.0)
     cruise_speed_kn: float = Field(gt=0, le=60, description="economical patrol speed")
     max_speed_kn: float = Field(gt=0, le=70, description="sprint speed for intercepts")
     endurance_h: float = Field(gt=0, le=240, description="hours at sea before returning")
@@ -180,16 +180,9 @@ class Receiver(_Section):
     """A coastal AIS receiver of our own network: where silence means something."""
 
     name: str
-    lat: float = Field(ge=36.0, le=47.5)
-    lon: float = Field(ge=46.0, le=55.5)
+    lat: float = Field(ge=-90.0, le=90.0)
+    lon: float = Field(ge=-180.0, le=180.0)
     reliable_nm: float = Field(34.0, gt=0, description="range of near-certain reception")
-
-
-def _default_receivers() -> list[Receiver]:
-    # Azerbaijani coastal sites (approximate public positions), nominal range 40 nm
-    sites = [("Baku", 40.35, 49.84), ("Sangachal", 40.18, 49.47), ("Sumqayit", 40.59, 49.67),
-             ("Lankaran", 38.75, 48.86), ("Neft Daslari", 40.236, 50.858)]
-    return [Receiver(name=n, lat=a, lon=b) for n, a, b in sites]
 
 
 class DetectSettings(_Section):
@@ -229,10 +222,10 @@ class DetectSettings(_Section):
     encounter_step_s: float = Field(300.0, gt=0, description="encounter sampling grid step")
     loiter_shore_min_nm: float = Field(
         20.0, ge=0, description="outside protected zones, loitering this far from shore (GFW)")
-    receivers: list[Receiver] = Field(
-        default_factory=_default_receivers,
+    receivers: list[Receiver] | None = Field(
+        None,
         description="AIS receivers; an AIS gap counts only where reception is reliable "
-        "(empty list: everywhere)")
+        "(empty list: everywhere; not set: the theatre's receivers)")
     port_entry_km: float = Field(3.0, gt=0, description="GFW port visit entry radius")
     port_exit_km: float = Field(4.0, gt=0, description="GFW port visit exit radius")
     dark_distance_m: float = Field(1500.0, gt=0, description="Skylight dark-vessel radius")
@@ -496,6 +489,10 @@ class Settings(BaseSettings):
     )
 
     db: Path = Field(Path("khazar.duckdb"), description="embedded store file")
+    theatre: str = Field(
+        "caspian", min_length=1,
+        description="the theatre: a shipped theatre's name or a folder holding theatre.toml "
+        "(docs/theatres.md); every command's --theatre replaces it")
     assets_file: Path | None = Field(None, description="asset registry GeoJSON; None = default")
     coastline_file: Path | None = Field(None, description="water polygon GeoJSON; None = default")
     session_ttl_min: float = Field(480.0, gt=0, description="web session lifetime")

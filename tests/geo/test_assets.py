@@ -23,7 +23,7 @@ from khazar.units import geodesic_distance_m
 
 def _default() -> dict[str, Any]:
     text = (
-        files("khazar").joinpath("data/assets/default_assets.geojson").read_text(encoding="utf-8")
+        files("khazar").joinpath("data/theatres/caspian/assets.geojson").read_text(encoding="utf-8")
     )
     data: dict[str, Any] = json.loads(text)
     return data

@@ -182,7 +182,7 @@ def test_distance_is_a_metric(geo: Geography, water_points: Any, i: int, j: int,
 
 
 def test_router_cache_round_trip(geo: Geography) -> None:
-    again = cached_router(geo.water, geo.proj)  # loads the cache the fixture's router wrote
+    again = cached_router(geo.water, geo.proj, geo.theatre)  # loads the fixture's cache
     assert again is not geo.router
     a, b = (40.2, 50.2), (42.0, 50.5)
     assert again.distance_m(*a, *b) == pytest.approx(geo.router.distance_m(*a, *b), abs=1e-6)

@@ -41,7 +41,12 @@ def _build(state: ServerState) -> dict[str, list[dict[str, Any]]]:
         if not a.protected_area.is_empty:
             assets.append(protected_area_feature(a, crit.get(a.id)))
     water = geo.water.simplify(_WATER_SIMPLIFY_DEG, preserve_topology=True)
-    basemap = [geometry_feature("water", water, {"layer": "water", "name": "Caspian Sea"})]
+    t = geo.theatre
+    # the console takes the theatre's extent (land is drawn in it) and first view from here
+    basemap = [geometry_feature("water", water, {
+        "layer": "water", "name": t.title, "theatre": t.name, "extent": list(t.extent),
+        "view": list(t.view), "utc_offset_h": t.utc_offset_h,
+        "local_time_name": t.local_time_name})]
     basemap += [geometry_feature(f"port:{p.id}", Point(p.lon, p.lat),
                                  {"layer": "port", "name": p.name}) for p in geo.ports]
     return {"zones": zones, "assets": assets, "basemap": basemap}

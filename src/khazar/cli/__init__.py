@@ -1,6 +1,7 @@
 """The `khazar` command line. Each module registers its commands on the shared app."""
 
 from khazar.cli import admin, geo, ingest, demo, sim, patrol, serve, export, alerts, report, detect  # noqa: F401, I001  (registration order = help order)
+from khazar.cli import theatre  # noqa: F401
 from khazar.cli import storage  # noqa: F401  (migrate, restore: after the others)
 from khazar.cli._app import app, guard_commands, run
 from khazar.logs import configure as configure_logging

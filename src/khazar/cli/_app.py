@@ -42,6 +42,7 @@ __all__ = [
     "DbOption",
     "OptionalDbOption",
     "OutputFormat",
+    "TheatreOption",
     "app",
     "check_port",
     "check_range",
@@ -70,7 +71,8 @@ assert ConfigError.exit_code in EXIT_CODES
 
 app = typer.Typer(
     name="khazar",
-    help="Khazar: maritime security and energy-infrastructure protection for the Caspian Sea.",
+    help="Khazar: maritime security and energy-infrastructure protection at sea (the Caspian "
+    "by default; any sea with --theatre).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -95,7 +97,19 @@ ConfigOption = Annotated[
 ]
 
 
-def settings_from(config: Path | None) -> Settings:
+#: ``--theatre``: the theatre whose geography the command uses (docs/theatres.md)
+TheatreOption = Annotated[
+    str | None,
+    typer.Option("--theatre", help="theatre: a shipped name (caspian) or a folder built by "
+                 "`khazar theatre build`; default: `theatre` in the configuration, else caspian",
+                 show_default=False),
+]
+
+
+def settings_from(config: Path | None, theatre: str | None = None) -> Settings:
+    """The settings of ``--config``, with ``--theatre`` (when given) replacing the theatre."""
+    if theatre is not None:
+        return load_settings(config, theatre=theatre)
     return load_settings(config)
 
 

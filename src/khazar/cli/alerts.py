@@ -24,6 +24,7 @@ from khazar.cli._app import (
     DbOption,
     OptionalDbOption,
     OutputFormat,
+    TheatreOption,
     app,
     check_range,
     console,
@@ -115,8 +116,9 @@ def _remote_alert(answer: Any) -> Alert:
     return alert_from_dict(answer["properties"])
 
 
-def _update(store: Store, config: Path | None, now: datetime) -> svc.UpdateResult:
-    settings = settings_from(config)
+def _update(store: Store, config: Path | None, now: datetime,
+            theatre: str | None = None) -> svc.UpdateResult:
+    settings = settings_from(config, theatre)
     events, exercise = repo.stored_events(store)
     return svc.update_alerts(
         store,
@@ -173,6 +175,7 @@ def alerts_cmd(
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
     now: NowOption = None,
     config: ConfigOption = None,
+    theatre: TheatreOption = None,
     user: ApiUserOption = None,
 ) -> None:
     """List alerts, most recent activity first. Through a running server the list is
@@ -187,7 +190,7 @@ def alerts_cmd(
     result = None
     with store_or_api(db, user) as where:
         if isinstance(where, Store):
-            result = _update(where, config, _now(now)) if update else None
+            result = _update(where, config, _now(now), theatre) if update else None
             alerts = repo.list_alerts(where, states)
         else:
             from khazar.api import remote
@@ -433,6 +436,7 @@ def trace_cmd(
     ] = False,
     fmt: FmtOption = OutputFormat.table,
     config: ConfigOption = None,
+    theatre: TheatreOption = None,
 ) -> None:
     """Rank the vessels that passed near an asset in a fault window; write an evidence pack
     (HTML + KML + JSON, SHA-256 recorded in the audit log)."""
@@ -441,7 +445,7 @@ def trace_cmd(
 
     if radius_km is not None:
         check_range("--radius-km", radius_km, 0.01, 500.0, " km")
-    settings = settings_from(config)
+    settings = settings_from(config, theatre)
     geo = load_geography(settings)
     actor = user or f"cli:{getpass.getuser()}"
     with open_store(db) as store:

@@ -16,6 +16,7 @@ from khazar.cli._app import (
     ConfigOption,
     DbOption,
     OutputFormat,
+    TheatreOption,
     app,
     console,
     err_console,
@@ -36,6 +37,7 @@ def detect_cmd(
     assets: Annotated[Path | None, typer.Option(
         "--assets", help="asset registry GeoJSON replacing the default")] = None,
     config: ConfigOption = None,
+    theatre: TheatreOption = None,
     output: Annotated[OutputFormat, typer.Option("--format", help="summary format")] = (
         OutputFormat.table),
 ) -> None:
@@ -46,7 +48,7 @@ def detect_cmd(
     from khazar.geo import load_geography
     from khazar.store.picture import fishing_mmsis, load_detections, load_fixes
 
-    settings = settings_from(config)
+    settings = settings_from(config, theatre)
     if assets is not None:
         if not assets.is_file():
             raise InputError(f"assets file {assets} does not exist")

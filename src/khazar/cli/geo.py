@@ -11,6 +11,7 @@ from rich.table import Table
 
 from khazar.cli._app import (
     ConfigOption,
+    TheatreOption,
     app,
     check_range,
     console,
@@ -40,15 +41,18 @@ AssetsOption = Annotated[
 CoastOption = Annotated[
     Path | None,
     typer.Option(
-        "--coastline", help="sea polygon GeoJSON replacing Natural Earth", show_default=False
+        "--coastline", help="sea polygon GeoJSON replacing the theatre's water", show_default=False
     ),
 ]
 
 
 def _settings(
-    config: Path | None, assets: Path | None = None, coastline: Path | None = None
+    config: Path | None, assets: Path | None = None, coastline: Path | None = None,
+    theatre: str | None = None,
 ) -> Settings:
     overrides: dict[str, Any] = {}
+    if theatre is not None:
+        overrides["theatre"] = theatre
     if assets is not None:
         overrides["assets_file"] = assets
     if coastline is not None:
@@ -57,9 +61,10 @@ def _settings(
 
 
 def _geo(
-    config: Path | None, assets: Path | None = None, coastline: Path | None = None
+    config: Path | None, assets: Path | None = None, coastline: Path | None = None,
+    theatre: str | None = None,
 ) -> tuple[Settings, Geography]:
-    settings = _settings(config, assets, coastline)
+    settings = _settings(config, assets, coastline, theatre)
     return settings, load_geography(settings)
 
 
@@ -67,6 +72,7 @@ def _geo(
 def zones(
     fmt: FormatOption = GeoFormat.table,
     config: ConfigOption = None,
+    theatre: TheatreOption = None,
     assets: AssetsOption = None,
     coastline: CoastOption = None,
 ) -> None:
@@ -74,7 +80,7 @@ def zones(
     platform safety zones, pipeline corridors, port approaches; plus sector lines."""
     from khazar.interop.features import collection, sector_line_feature, zone_feature
 
-    _, geo = _geo(config, assets, coastline)
+    _, geo = _geo(config, assets, coastline, theatre)
     zone_feats = [zone_feature(z) for z in geo.zones]
     line_feats = [sector_line_feature(s) for s in geo.sector_lines]
     if fmt is GeoFormat.geojson:
@@ -117,6 +123,7 @@ def zones(
 def assets(
     fmt: FormatOption = GeoFormat.table,
     config: ConfigOption = None,
+    theatre: TheatreOption = None,
     assets_file: AssetsOption = None,
 ) -> None:
     """Protected assets with their energy criticality (gas bcm/yr lost, of it to Europe via
@@ -125,7 +132,7 @@ def assets(
     from khazar.energy.rows import BBL_PER_TONNE, BCM_YR_PER_MCM_D
     from khazar.interop.features import asset_feature, collection
 
-    settings, geo = _geo(config, assets_file)
+    settings, geo = _geo(config, assets_file, theatre=theatre)
     crit = asset_criticality(settings, geo.assets)
     feats = [asset_feature(a, crit[a.id]) for a in geo.assets]
     if fmt is GeoFormat.geojson:
@@ -204,6 +211,7 @@ def route(
         "--max-snap-km", help="refuse an end farther than this from the water (a point on "
         "land nearer than this is snapped to the water)")] = MAX_SNAP_KM,
     config: ConfigOption = None,
+    theatre: TheatreOption = None,
 ) -> None:
     """Shortest water-only route (never across land or islands); endpoints on land are
     snapped to water and the snap distance reported; length in nm and km."""
@@ -212,7 +220,7 @@ def route(
     lat2, lon2 = parse_point(end, "end")
     if (lat1, lon1) == (lat2, lon2):
         raise InputError(f"start and end are the same point ({start}): give two positions")
-    _, geo = _geo(config)
+    _, geo = _geo(config, theatre=theatre)
     _theatre_point(geo, start, "start", max_snap_km)
     _theatre_point(geo, end, "end", max_snap_km)
     from khazar.interop.features import collection, route_feature
@@ -236,6 +244,7 @@ def map_(
     out: Annotated[Path, typer.Option("--out", help="PNG file to write")] = Path("docs/map.png"),
     dpi: Annotated[int, typer.Option("--dpi", help="resolution, 30..600 dots per inch")] = 150,
     config: ConfigOption = None,
+    theatre: TheatreOption = None,
     assets_file: AssetsOption = None,
 ) -> None:
     """Write a PNG map of coast (by state), zones, assets and ports."""
@@ -247,7 +256,7 @@ def map_(
 
     from khazar.geo.mapplot import draw_map
 
-    _, geo = _geo(config, assets_file)
+    _, geo = _geo(config, assets_file, theatre=theatre)
     fig = draw_map(geo)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

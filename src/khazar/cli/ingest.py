@@ -25,6 +25,7 @@ from khazar.cli._app import (
     ConfigOption,
     DbOption,
     OutputFormat,
+    TheatreOption,
     app,
     check_port,
     check_range,
@@ -195,6 +196,7 @@ def listen(
     ] = False,
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
     config: ConfigOption = None,
+    theatre: TheatreOption = None,
 ) -> None:
     """Ingest live feeds (UDP listeners, TCP clients with reconnect and back-off, followed
     files) into the store, with bounded queues (drops are counted, never block the socket);
@@ -203,7 +205,7 @@ def listen(
     from khazar.live.runtime import LiveRuntime, RuntimeOptions
     from khazar.live.state import ServerState
 
-    settings = settings_from(config)
+    settings = settings_from(config, theatre)
     udp_ports = list(udp or [])
     for port in udp_ports:
         check_port("--udp", port)

@@ -18,6 +18,7 @@ from khazar.cli._app import (
     ConfigOption,
     DbOption,
     OutputFormat,
+    TheatreOption,
     app,
     check_range,
     console,
@@ -104,9 +105,10 @@ def plan(
         "--db", envvar="KHAZAR_DB", help="store (a DuckDB file or a postgresql:// URL): alert "
         "history raises threat, unavailable boats are left out", show_default=False)] = None,
     config: ConfigOption = None,
+    theatre: TheatreOption = None,
 ) -> None:
     """Plan one shift of randomized patrols and export the sampled routes."""
-    settings = settings_from(config)
+    settings = settings_from(config, theatre)
     # every input is checked before the expensive solve, not after it
     n_fleet = len(settings.fleet)
     if boats is not None:
@@ -264,13 +266,14 @@ def dispatch(
     seed: Annotated[int, typer.Option("--seed", help="seed of the re-planned shift")] = 0,
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
     config: ConfigOption = None,
+    theatre: TheatreOption = None,
 ) -> None:
     """Each available boat's water ETA and intercept course to a target; the recommendation
     (the same as the console's for an alert). --assign sends a boat to the --alert."""
     from khazar.cli.alerts import alert_id_in  # here: keeps the help's command order
     from khazar.services.dispatch import dispatch_alert, plan_for_alert, plan_for_fixes
 
-    settings = settings_from(config)
+    settings = settings_from(config, theatre)
     if sum(x is not None for x in (at, mmsi, alert)) != 1:
         raise InputError("give exactly one of --at LAT,LON, --mmsi M or --alert ID")
     if (assign or boat is not None) and alert is None:
@@ -377,9 +380,10 @@ def evaluate_patrols(
     seed: Annotated[int, typer.Option("--seed")] = 0,
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
     config: ConfigOption = None,
+    theatre: TheatreOption = None,
 ) -> None:
     """Game plan vs uniform random vs fixed-round patrols against an observing attacker."""
-    settings = settings_from(config)
+    settings = settings_from(config, theatre)
     check_shift(settings.fleet, hours)
     check_range("--observed", observed, 1, 10_000)
     check_range("--seed", seed, 0, 2**63 - 1)

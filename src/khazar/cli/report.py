@@ -8,8 +8,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from khazar.cli._app import ConfigOption, DbOption, OutputFormat, app, console, print_json
-from khazar.config import load_settings
+from khazar.cli._app import (
+    ConfigOption,
+    DbOption,
+    OutputFormat,
+    TheatreOption,
+    app,
+    console,
+    print_json,
+    settings_from,
+)
 from khazar.report import GOALS, build_report
 from khazar.services.scorecard import report_data
 from khazar.store import open_store
@@ -23,10 +31,11 @@ def report(
         Path | None, typer.Option("--plan", help="patrol plan GeoJSON from `khazar plan`")
     ] = None,
     config: ConfigOption = None,
+    theatre: TheatreOption = None,
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
 ) -> None:
     """Write the HTML report (traffic, events, alerts, patrol coverage) and the scorecard."""
-    settings = load_settings(config)
+    settings = settings_from(config, theatre)
     with open_store(db, read_only=True) as store:
         data = report_data(store)
     result = build_report(data, settings, out, plan)

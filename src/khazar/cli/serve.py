@@ -11,6 +11,7 @@ import typer
 from khazar.cli._app import (
     ConfigOption,
     DbOption,
+    TheatreOption,
     app,
     check_port,
     err_console,
@@ -47,6 +48,7 @@ def serve(
         Path | None, typer.Option(help="patrol plan GeoJSON from `khazar plan` to show")
     ] = None,
     config: ConfigOption = None,
+    theatre: TheatreOption = None,
     log_level: Annotated[
         str | None,
         typer.Option(help="debug, info, warning or error (default: log_level of the "
@@ -74,7 +76,7 @@ def serve(
     if plan is not None and not plan.is_file():
         raise InputError(f"--plan {str(plan)!r} is not a file: give a plan GeoJSON from "
                          f"`khazar plan`")
-    settings = settings_from(config)
+    settings = settings_from(config, theatre)
     level = log_level if log_level is not None else settings.log_level
     try:
         parse_level(level)

@@ -393,6 +393,8 @@
       load("water", "/basemap"), load("zones", "/zones"), load("assets", "/assets"), load("patrols", "/patrols"),
     ]);
     M.setData(state.map, "basemap", basemap);
+    const view = M.theatreView(basemap);
+    if (view) state.map.fitBounds([[view[0], view[1]], [view[2], view[3]]], { animate: false, padding: 10 });
     M.setData(state.map, "zones", zones);
     M.setData(state.map, "assets", assets);
     M.setData(state.map, "patrols", patrols);

@@ -9,7 +9,7 @@
     pleasure: "#b8e986", other: "#a0aab4", unknown: "#6c7a89",
   };
   const ZONE_COLOURS = {
-    territorial_sea: "#2f80ed", fishery_zone: "#56ccf2", platform_safety: "#eb5757",
+    territorial_sea: "#2f80ed", fishery_zone: "#56ccf2", contiguous_zone: "#56ccf2", platform_safety: "#eb5757",
     pipeline_corridor: "#f2994a", port_approach: "#6fcf97", border_sector: "#bb6bd9",
     terminal_safety: "#eb5757",
   };
@@ -53,17 +53,22 @@
   }
   function oriented(ring, positive) { return (signedArea(ring) > 0) === positive ? ring : ring.slice().reverse(); }
 
-  /** Land as the complement of the basemap's water polygon(s) in a box around the Caspian:
-   *  the box with the water as holes, and the water's own holes (islands) as land. */
+  /** Land as the complement of the basemap's water polygon(s) in a box around the
+   *  theatre's extent (from the API): the box with the water as holes, and the water's own
+   *  holes (islands) as land. An open theatre's edges are water's edges: land is only
+   *  drawn beyond them by a margin, so the sea outside the extent stays sea-coloured. */
   function landFromWater(basemap) {
     const polys = [];
+    let extent = null;
     for (const f of (basemap && basemap.features) || []) {
       if (f.properties.layer !== "water") continue;
+      if (Array.isArray(f.properties.extent)) extent = f.properties.extent;
       const g = f.geometry;
       for (const p of g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : []) polys.push(p);
     }
     if (!polys.length) return [];
-    const box = oriented([[40, 30], [60, 30], [60, 50], [40, 50], [40, 30]], true);
+    const [w, s, e, n] = extent || [-180, -85, 180, 85];
+    const box = oriented([[w, s], [e, s], [e, n], [w, n], [w, s]], true);
     const coords = [[box, ...polys.map((p) => oriented(p[0], false))]];
     for (const p of polys) for (const hole of p.slice(1)) coords.push([oriented(hole, true)]);
     return [{ type: "Feature", geometry: { type: "MultiPolygon", coordinates: coords }, properties: { layer: "land" } }];
@@ -106,7 +111,8 @@
 
   function create(container, onVesselClick, onMove) {
     const map = new maplibregl.Map({
-      container, style: style(), bounds: [[48.6, 38.3], [51.9, 42.2]], minZoom: 4, maxZoom: 15,
+      // the theatre's first view comes with the basemap (fitTheatre); until then the world
+      container, style: style(), center: [0, 20], zoom: 1, minZoom: 1, maxZoom: 15,
       attributionControl: false, renderWorldCopies: false, fadeDuration: 0,
       // a watch console looks straight down: rotate, never tilt
       maxPitch: 0, pitchWithRotate: false,
@@ -276,6 +282,14 @@
     }
   }
 
-  window.KhazarMap = { create, setData, setSelected, setSelectedAlert, setVisible, KIND_COLOURS, ZONE_COLOURS,
+  /** The theatre's first view (W, S, E, N) from the basemap's water feature, or null. */
+  function theatreView(basemap) {
+    for (const f of (basemap && basemap.features) || []) {
+      if (f.properties.layer === "water" && Array.isArray(f.properties.view)) return f.properties.view;
+    }
+    return null;
+  }
+
+  window.KhazarMap = { create, setData, theatreView, setSelected, setSelectedAlert, setVisible, KIND_COLOURS, ZONE_COLOURS,
     SEVERITY_COLOURS, EXERCISE_COLOUR, FLEET_COLOURS, EMPTY };
 })();

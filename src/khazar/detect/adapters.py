@@ -52,6 +52,11 @@ def geography_from_geo(geo: Geography, settings: Settings,
         if mine:
             xy = geo.proj.geom_to_xy(shapely.union_all(mine)).buffer(REGISTRY_MARGIN_M)
             areas[key] = geo.proj.geom_to_lonlat(xy)
-    receivers = tuple((r.lat, r.lon, r.reliable_nm * 1852.0) for r in settings.detect.receivers)
+    own = settings.detect.receivers
+    sites = ([(r.lat, r.lon, r.reliable_nm) for r in own] if own is not None
+             else [(r.lat, r.lon, r.reliable_nm) for r in geo.theatre.receivers])
+    receivers = tuple((lat, lon, nm * 1852.0) for lat, lon, nm in sites)
+    # an open theatre (a box cut out of the ocean) knows land only inside its extent
+    known = None if geo.theatre.enclosed else geo.theatre.extent
     return DetectGeography(tuple(zones), ports, geo.water, settings.own_fleet_mmsis,
-                           authorised, areas, receivers, fishing)
+                           authorised, areas, receivers, fishing, land_known=known)

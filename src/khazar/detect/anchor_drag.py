@@ -40,6 +40,7 @@ _CRUISE_KN = 3.0
 _DEFAULT_WIDTH_M = 2000.0
 _BIN_S = 900.0  # voyage speed: the best 15-min mean so far
 _SUSTAINED_S = 300.0
+_MAX_VOYAGE_KN = 100.0
 
 
 def _voyage_speed(t: F64, speed: F64, cruise: B, ks: KeyState | None) -> tuple[F64, dict[str,
@@ -52,6 +53,9 @@ def _voyage_speed(t: F64, speed: F64, cruise: B, ks: KeyState | None) -> tuple[F
     cut = np.flatnonzero(np.diff(bins)) + 1
     starts = np.concatenate(([0], cut))
     ids = bins[starts]
+    # an implied speed of hundreds of knots (two fixes in one minute-stamped instant, as in
+    # real CSV exports) is a bad fix, not a voyage speed; summed it overflowed
+    cruise = cruise & (speed < _MAX_VOYAGE_KN)
     sums = np.add.reduceat(np.where(cruise, speed, 0.0), starts)
     cnts = np.add.reduceat(cruise.astype(np.float64), starts)
     vmax0 = c.get("vmax", -np.inf)

@@ -45,7 +45,7 @@ EVENT_ZONE_KINDS = frozenset(
 PROTECTED_KINDS = frozenset({"platform_safety", "pipeline_corridor"})
 #: the order in which a fix's zone is reported when it is in several
 _KIND_RANK = {"platform_safety": 0, "pipeline_corridor": 1, "border_sector": 2,
-              "port_approach": 3, "territorial_sea": 4, "fishery_zone": 5}
+              "port_approach": 3, "territorial_sea": 4, "fishery_zone": 5, "contiguous_zone": 5}
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +292,9 @@ class DetectGeography:
     #: navigational status, so "engaged in fishing" alone misses them. Batch reads it from
     #: the store; the live server adds to the same set as static reports arrive.
     fishing: Collection[int] = frozenset()
+    #: (W, S, E, N) where a position off the water is on land; ``None``: everywhere (an
+    #: enclosed sea). Outside it a position is only outside the theatre, never "on land".
+    land_known: tuple[float, float, float, float] | None = None
 
     @cached_property
     def shore(self) -> ShoreDistance | None:
@@ -474,6 +477,9 @@ def annotate(geo: DetectGeography, mmsi: npt.NDArray[np.int64], lat: F64, lon: F
     land = np.zeros(n, bool)
     if geo.water_index is not None:
         land = geo.water_index.cell_class(lat, lon) == 0
+        if geo.land_known is not None:
+            west, south, east, north = geo.land_known
+            land &= (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
     exempt = isin_mmsi(mmsi, geo.own_fleet)
     for key, idx in geo.registry_indexes.items():
         boats = geo.authorised.get(key)

@@ -1,4 +1,4 @@
-"""Caspian geography: water, coast by state, maritime zones, ports, assets, sea routing.
+"""A theatre's geography: water, coast by state, maritime zones, ports, assets, sea routing.
 
 Coordinates: function arguments are (lat, lon) degrees WGS84; shapely geometries are in
 (lon, lat) order as GeoJSON. Distances are computed geodesically or in a local Azimuthal
@@ -11,11 +11,12 @@ from khazar.geo.geography import Geography, build_geography
 from khazar.geo.loader import cache_dir, load_geography
 from khazar.geo.ports import Port
 from khazar.geo.routing import Route, SeaRouter
-from khazar.geo.zones import FISHERY_LIMIT_NM, TERRITORIAL_SEA_NM, SectorLine, Zone
+from khazar.geo.theatre import Theatre, load_theatre, resolve_theatre, shipped_theatres
+from khazar.geo.zones import CONTIGUOUS_ZONE_NM, TERRITORIAL_SEA_NM, SectorLine, Zone
 
 __all__ = [
     "ASSET_KINDS",
-    "FISHERY_LIMIT_NM",
+    "CONTIGUOUS_ZONE_NM",
     "TERRITORIAL_SEA_NM",
     "Asset",
     "CoastSegment",
@@ -25,9 +26,13 @@ __all__ = [
     "Route",
     "SeaRouter",
     "SectorLine",
+    "Theatre",
     "Zone",
     "build_geography",
     "cache_dir",
     "load_geography",
+    "load_theatre",
     "parse_assets",
+    "resolve_theatre",
+    "shipped_theatres",
 ]

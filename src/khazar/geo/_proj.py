@@ -1,9 +1,10 @@
-"""A local metric projection for the Caspian: distances in metres, never degrees as metres.
+"""A local metric projection for a theatre: distances in metres, never degrees as metres.
 
-An Azimuthal Equidistant projection centred on the middle of the sea. Distances from the
-centre are exact; elsewhere the scale error is ``(ρ/R)²/6`` at distance ρ from the centre:
-0.05 % at 350 km (Azerbaijan's coast), 0.15 % at 600 km (the far north and south ends).
-A 15 nm buffer drawn in this plane is therefore within 15 m of 15 nm on the ellipsoid.
+An Azimuthal Equidistant projection centred on the theatre (its manifest's ``projection``,
+by default the middle of its extent). Distances from the centre are exact; elsewhere the
+scale error is ``(ρ/R)²/6`` at distance ρ from the centre: 0.05 % at 350 km, 0.15 % at
+600 km (the Caspian's far ends from its centre 41.8° N 50.6° E). A 15 nm buffer drawn in
+this plane is therefore within 15 m of 15 nm on the ellipsoid.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
-__all__ = ["CASPIAN_AEQD", "LocalProjection"]
+__all__ = ["LocalProjection"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -65,6 +66,3 @@ class LocalProjection:
         lon, lat = self.to_lonlat(coords[:, 0], coords[:, 1])
         return np.column_stack([lon, lat])
 
-
-#: centred on the middle of the Caspian; used for zones and routing
-CASPIAN_AEQD = LocalProjection(41.8, 50.6)

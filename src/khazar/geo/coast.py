@@ -1,9 +1,11 @@
-"""The Caspian's water and coast: open sea without Garabogazköl, coast split between states.
+"""A theatre's water and coast: the open sea without a lagoon, the coast split between states.
 
-Pure functions over shapely geometries in lon/lat (GeoJSON order). The Natural Earth 10m
-polygon has the Caspian as one polygon whose holes are the islands it knows (two near
-Azerbaijan: Pirallahi and Chilov; none of the small islands of the Baku archipelago or
-the north-east coast). A user-supplied coastline replaces it (``settings.coastline_file``).
+Pure functions over shapely geometries in lon/lat (GeoJSON order). Two ways to give the
+coast to states: where the theatre has land borders, the outer coast is cut where they
+meet it (:func:`split_coast`, the shipped Caspian theatre); otherwise every piece of coast
+goes to the nearest state's land polygon (:func:`coast_by_nearest_state`, built theatres),
+or to one unnamed coast when no states are known. A theatre's open edges (the sides of a
+box cut out of the ocean) are not coast.
 """
 
 from __future__ import annotations
@@ -18,19 +20,22 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points, split, substring
 
 from khazar.errors import GeoError
-from khazar.geo._proj import CASPIAN_AEQD
+from khazar.geo._proj import LocalProjection
 
 __all__ = [
-    "GARABOGAZ_STRAIT_BOX",
+    "UNNAMED_COAST",
     "CoastSegment",
     "Junction",
+    "coast_by_nearest_state",
     "largest_polygon",
     "split_coast",
     "split_off_lagoon",
 ]
 
-#: lon_min, lat_min, lon_max, lat_max of the search box for the Garabogaz strait
-GARABOGAZ_STRAIT_BOX = (52.7, 40.9, 53.1, 41.3)
+#: the state code of a theatre's coast when no states are known
+UNNAMED_COAST = "COAST"
+#: coast is given to states in pieces at most this long (degrees, ~2 km)
+_PIECE_DEG = 0.02
 #: a land border whose end lies further than this from the coast is not a coastal junction
 _JUNCTION_MAX_DEG = 0.02
 
@@ -63,12 +68,12 @@ def largest_polygon(geom: BaseGeometry) -> Polygon:
 
 
 def split_off_lagoon(
-    water: Polygon, box: tuple[float, float, float, float] = GARABOGAZ_STRAIT_BOX
+    water: Polygon, proj: LocalProjection, box: tuple[float, float, float, float]
 ) -> tuple[Polygon, Polygon | None]:
-    """Cut the sea at the narrowest gap of its coast inside ``box``.
+    """Cut the sea at the narrowest gap of its coast inside ``box`` (W, S, E, N).
 
     Returns ``(open_sea, lagoon)``; the lagoon is the smaller piece (Garabogazköl for the
-    default box), ``None`` when the coast has no such narrows (a coastline without it).
+    Caspian theatre's box), ``None`` when the coast has no such narrows there.
     """
     ring = np.asarray(water.exterior.coords)
     lon0, lat0, lon1, lat1 = box
@@ -77,7 +82,7 @@ def split_off_lagoon(
     )[0]
     if idx.size < 4:
         return water, None
-    x, y = CASPIAN_AEQD.to_xy(ring[idx, 0], ring[idx, 1])
+    x, y = proj.to_xy(ring[idx, 0], ring[idx, 1])
     d = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
     sep = np.abs(idx[:, None] - idx[None, :])
     d[sep < 10] = np.inf
@@ -120,13 +125,13 @@ def split_coast(
     """Split the outer coast at the junctions; give each arc and each island to a state.
 
     An arc belongs to the state whose land polygon lies closest to points along it; an
-    island belongs to the state of the nearest mainland arc (a provisional rule: no
-    island in the Caspian is disputed between neighbours at this scale).
+    island belongs to the state of the nearest mainland arc (a provisional rule: it does
+    not settle disputed islands).
     """
     if len(junctions) < 2:
         raise GeoError(
             f"found {len(junctions)} land-border junctions on the coast; need at least 2 "
-            "(is the coastline file the Caspian, in lon/lat?)"
+            "(is the coastline file the theatre's sea, in lon/lat?)"
         )
     ring = LineString(water.exterior.coords)
     total = ring.length
@@ -155,3 +160,52 @@ def _closest_state(arc: LineString, states: dict[str, BaseGeometry]) -> str:
     pts = [arc.interpolate(f, normalized=True) for f in fractions]
     best = min(states, key=lambda s: float(np.mean([states[s].distance(p) for p in pts])))
     return best
+
+
+def coast_by_nearest_state(
+    water: Polygon,
+    states: dict[str, BaseGeometry],
+    frame: Polygon,
+    default_state: str = UNNAMED_COAST,
+) -> list[CoastSegment]:
+    """The coast of ``water`` without the theatre's open edges (``frame``'s boundary), each
+    piece (≤ ~2 km) given to the nearest of ``states`` and runs of one state merged; an
+    island goes to the state nearest to it. Without states, all of it is ``default_state``.
+    """
+    edge = frame.boundary.buffer(1e-7)
+    segments: list[CoastSegment] = []
+    outer = shapely.difference(LineString(water.exterior.coords), edge)
+    names = sorted(states)
+    shapes = [states[n] for n in names]
+    for line in _line_parts(outer):
+        if not names:
+            segments.append(CoastSegment(default_state, line, False))
+            continue
+        dense = np.asarray(shapely.segmentize(line, _PIECE_DEG).coords)
+        mids = shapely.points((dense[:-1] + dense[1:]) / 2.0)
+        dist = np.stack([shapely.distance(mids, g) for g in shapes], axis=1)
+        owner = np.argmin(dist, axis=1)
+        start = 0
+        for k in range(1, len(owner) + 1):
+            if k == len(owner) or owner[k] != owner[start]:
+                segments.append(CoastSegment(names[int(owner[start])],
+                                             LineString(dense[start:k + 1]), False))
+                start = k
+    for hole in water.interiors:
+        island = LineString(LinearRing(hole).coords)
+        if names:
+            d = [float(shapely.distance(island, g)) for g in shapes]
+            owner_name = names[int(np.argmin(d))]
+        else:
+            owner_name = default_state
+        segments.append(CoastSegment(owner_name, island, True))
+    return segments
+
+
+def _line_parts(geom: BaseGeometry) -> list[LineString]:
+    """The LineStrings of a (multi)line result, merged where they join (points dropped)."""
+    if geom.is_empty:
+        return []
+    merged = shapely.line_merge(geom) if geom.geom_type == "MultiLineString" else geom
+    parts = getattr(merged, "geoms", [merged])
+    return [g for g in parts if isinstance(g, LineString) and g.length > 0]

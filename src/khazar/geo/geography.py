@@ -1,7 +1,8 @@
-"""The Caspian geography as one value: water, coast by state, zones, ports, assets, router.
+"""A theatre's geography as one value: water, coast by state, zones, ports, assets, router.
 
-:func:`build_geography` is pure (GeoJSON mappings in, :class:`Geography` out);
-:func:`khazar.geo.load_geography` is the adapter that reads the files named by the settings.
+:func:`build_geography` is pure (a :class:`~khazar.geo.theatre.Theatre` and GeoJSON mappings
+in, :class:`Geography` out); :func:`khazar.geo.load_geography` is the adapter that reads the
+theatre's files (and the settings' replacements).
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from shapely.geometry import LineString, MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
 from khazar.errors import InputError
-from khazar.geo._proj import CASPIAN_AEQD, LocalProjection
+from khazar.geo._proj import LocalProjection
 from khazar.geo.assets import Asset, parse_assets
 from khazar.geo.coast import (
+    UNNAMED_COAST,
     CoastSegment,
     Junction,
+    coast_by_nearest_state,
     find_junctions,
     largest_polygon,
     split_coast,
@@ -29,16 +32,24 @@ from khazar.geo.coast import (
 )
 from khazar.geo.ports import Port, ports_from_assets
 from khazar.geo.routing import SeaRouter
-from khazar.geo.zones import SectorLine, Zone, coastal_zones, national_sectors, treaty_strip
+from khazar.geo.theatre import Bounds, Theatre
+from khazar.geo.zones import (
+    SectorLine,
+    Zone,
+    ZoneBreadths,
+    coastal_zones,
+    national_sectors,
+    treaty_strip,
+)
 
-__all__ = ["HOME_STATE", "Geography", "build_geography", "water_from_geojson"]
+__all__ = ["Geography", "build_geography", "water_from_geojson"]
 
-HOME_STATE = "AZE"
-RouterFactory = Callable[[Polygon, LocalProjection], SeaRouter]
+RouterFactory = Callable[[Polygon, LocalProjection, Theatre], SeaRouter]
 
 
 class Geography:
-    """Everything geographic Khazar knows. Geometries in lon/lat (GeoJSON order)."""
+    """Everything geographic Khazar knows of a theatre. Geometries in lon/lat (GeoJSON
+    order)."""
 
     def __init__(
         self,
@@ -58,6 +69,7 @@ class Geography:
         router_factory: RouterFactory,
         coastline_source: str,
         assets_source: str,
+        theatre: Theatre,
     ) -> None:
         self.water = water
         self.lagoon = lagoon
@@ -73,17 +85,18 @@ class Geography:
         self.proj = proj
         self.coastline_source = coastline_source
         self.assets_source = assets_source
+        self.theatre = theatre
         self._router_factory = router_factory
         shapely.prepare(self.water)
 
     @cached_property
     def router(self) -> SeaRouter:
         """The sea router (built on first use; cached on disk by the loader)."""
-        return self._router_factory(self.water, self.proj)
+        return self._router_factory(self.water, self.proj, self.theatre)
 
     def water_mask(self, lats: npt.ArrayLike, lons: npt.ArrayLike) -> npt.NDArray[np.bool_]:
-        """Vectorised: whether each (lat, lon) lies in the open sea (islands and
-        Garabogazköl are not sea)."""
+        """Vectorised: whether each (lat, lon) lies in the open sea (islands and a lagoon
+        cut off, such as the Caspian's Garabogazköl, are not sea)."""
         la = np.asarray(lats, dtype=float)
         lo = np.asarray(lons, dtype=float)
         return np.asarray(shapely.contains_xy(self.water, lo, la))
@@ -102,13 +115,21 @@ class Geography:
                 return a
         raise KeyError(f"no asset {asset_id!r}; known: {', '.join(a.id for a in self.assets)}")
 
+    @property
+    def home_state(self) -> str | None:
+        """The state whose zones and assets the theatre protects (``None``: not set)."""
+        return self.theatre.home_state
+
     def coast_of(self, state: str) -> BaseGeometry:
         """The coast (mainland arcs and islands) of a state, lon/lat lines."""
         return shapely.union_all([s.geometry for s in self.coast if s.state == state])
 
 
-def water_from_geojson(data: Mapping[str, Any], source_name: str) -> Polygon:
-    """The sea polygon from a GeoJSON Polygon/MultiPolygon/Feature/FeatureCollection."""
+def water_from_geojson(
+    data: Mapping[str, Any], source_name: str, extent: Bounds | None = None
+) -> Polygon:
+    """The sea polygon from a GeoJSON Polygon/MultiPolygon/Feature/FeatureCollection: its
+    largest connected piece, which must lie in the theatre's ``extent`` when given."""
     geoms: list[BaseGeometry] = []
     kind = data.get("type")
     try:
@@ -127,68 +148,92 @@ def water_from_geojson(data: Mapping[str, Any], source_name: str) -> Polygon:
             "must hold the sea as a polygon (islands as holes), lon/lat"
         )
     water = largest_polygon(shapely.make_valid(shapely.union_all(polys)))
-    minx, miny, maxx, maxy = water.bounds
-    if not (
-        45.0 < minx < 50.0 and 50.0 < maxx < 56.0 and 35.0 < miny < 40.0 and 44.0 < maxy < 48.5
-    ):
-        raise InputError(
-            f"coastline {source_name}: bounds {water.bounds} are not the Caspian Sea's "
-            "(expected about lon 46.5-55, lat 36.5-47.2, GeoJSON [lon, lat] order)"
-        )
+    if extent is not None:
+        w, s, e, n = extent
+        minx, miny, maxx, maxy = water.bounds
+        tol = 0.01
+        if not (minx >= w - tol and maxx <= e + tol and miny >= s - tol and maxy <= n + tol):
+            raise InputError(
+                f"coastline {source_name}: bounds {tuple(round(b, 3) for b in water.bounds)} "
+                f"are not inside the theatre's extent {list(extent)} (W, S, E, N; GeoJSON is "
+                "[lon, lat] order): is it the right sea, or the right --theatre?"
+            )
     return water
 
 
 def build_geography(
     *,
+    theatre: Theatre,
     water_raw: Polygon,
-    borders: Mapping[str, Any],
-    states: Mapping[str, Any],
-    seabed: Mapping[str, Any],
-    assets: Mapping[str, Any],
+    borders: Mapping[str, Any] | None,
+    states: Mapping[str, Any] | None,
+    lines: Mapping[str, Any] | None,
+    assets: Mapping[str, Any] | None,
     router_factory: RouterFactory,
     coastline_source: str,
     assets_source: str,
-    proj: LocalProjection = CASPIAN_AEQD,
 ) -> Geography:
-    """Compute the geography from the parsed GeoJSON inputs (pure, ~2 s)."""
-    water, lagoon = split_off_lagoon(water_raw)
-    border_lines = [
-        (f["properties"]["left_a3"], f["properties"]["right_a3"], shape(f["geometry"]))
-        for f in borders["features"]
-    ]
-    state_polys = {f["properties"]["iso_a3"]: shape(f["geometry"]) for f in states["features"]}
-    junctions = find_junctions(water, border_lines)
-    coast = split_coast(water, junctions, state_polys)
+    """Compute the theatre's geography from the parsed GeoJSON inputs (pure, ~2 s)."""
+    proj = LocalProjection(*theatre.projection)
+    lagoon: Polygon | None = None
+    water = water_raw
+    if theatre.lagoon_box is not None:
+        water, lagoon = split_off_lagoon(water_raw, proj, theatre.lagoon_box)
+    state_polys = _state_polygons(states, theatre)
+    frame = shapely.box(*theatre.extent)
+    if borders is not None and state_polys:
+        border_lines = [
+            (f["properties"]["left_a3"], f["properties"]["right_a3"], shape(f["geometry"]))
+            for f in borders["features"]
+        ]
+        junctions = find_junctions(water, border_lines)
+        coast = split_coast(water, junctions, state_polys)
+    else:
+        junctions = []
+        coast = coast_by_nearest_state(water, state_polys, frame,
+                                       theatre.home_state or UNNAMED_COAST)
     water_xy = proj.geom_to_xy(water)
     coast_xy = [CoastSegment(s.state, proj.geom_to_xy(s.geometry), s.island) for s in coast]
-    sectors_xy = national_sectors(coast_xy, water_xy)
-    home = coastal_zones(HOME_STATE, coast_xy, water_xy, sectors_xy, proj)
-    zones = list(home.zones)
-    lines = list(home.lateral_limits)
-    for f in seabed.get("features", []):
+    coastal = sorted({s.state for s in coast})
+    if len(coastal) > 1:
+        sectors_xy = national_sectors(coast_xy, water_xy)
+    else:
+        sectors_xy = {state: water_xy for state in coastal}
+    wanted = theatre.zone_states if theatre.zone_states is not None else tuple(coastal)
+    zones: list[Zone] = []
+    sector_lines: list[SectorLine] = []
+    seen_lines: set[frozenset[str]] = set()
+    ts_limits: list[BaseGeometry] = []
+    outer_limits: list[BaseGeometry] = []
+    breadths = ZoneBreadths(theatre.territorial_nm, theatre.outer_nm, theatre.outer_kind,
+                            theatre.outer_name, theatre.caveat)
+    for state in wanted:
+        if state not in sectors_xy:
+            continue  # a listed state without coast in this theatre
+        cz = coastal_zones(state, coast_xy, water_xy, sectors_xy, proj, breadths)
+        zones.extend(cz.zones)
+        for line in cz.lateral_limits:
+            pair = frozenset(line.id.split("-")[:2])
+            if pair not in seen_lines:
+                seen_lines.add(pair)
+                sector_lines.append(line)
+        ts_limits.append(cz.territorial_limit)
+        outer_limits.append(cz.fishery_limit)
+    for f in (lines or {}).get("features", []):
         g = shape(f["geometry"])
-        if isinstance(g, LineString):
-            props = f.get("properties", {})
-            lines.append(
-                SectorLine(
-                    "aze-kaz-seabed-treaty",
-                    "AZ-KZ seabed median line (2003 protocol; endpoints only, straight between)",
-                    g,
-                    True,
-                    str(props.get("source", "KZ-AZ Protocol of 27 Feb 2003")),
-                )
-            )
-            zones.append(
-                treaty_strip(
-                    g,
-                    "aze-border-kaz-treaty",
-                    "AZ-KZ seabed line border sector (±5 nm)",
-                    "2003 AZ-KZ protocol endpoints; straight line between them (approximate path)",
-                    proj,
-                    water_xy,
-                )
-            )
-    asset_list = parse_assets(assets, water, proj, assets_source)
+        if not isinstance(g, LineString):
+            continue
+        props = f.get("properties", {})
+        line_id = str(props.get("id", f"line-{len(sector_lines)}"))
+        source = str(props.get("source", ""))
+        sector_lines.append(SectorLine(line_id, str(props.get("line_name", props.get(
+            "name", line_id))), g, True, source))
+        if props.get("zone_id"):
+            zones.append(treaty_strip(g, str(props["zone_id"]),
+                                      str(props.get("zone_name", props["zone_id"])),
+                                      str(props.get("zone_source", source)), proj, water_xy))
+    asset_list = (parse_assets(assets, water, proj, assets_source) if assets is not None
+                  else [])
     ports = ports_from_assets(asset_list, water_xy, proj)
     zones.extend(_asset_zones(asset_list, ports, water))
     return Geography(
@@ -198,16 +243,37 @@ def build_geography(
         junctions=junctions,
         sectors={s: proj.geom_to_lonlat(g) for s, g in sectors_xy.items()},
         zones=zones,
-        sector_lines=lines,
-        territorial_limit=home.territorial_limit,
-        fishery_limit=home.fishery_limit,
+        sector_lines=sector_lines,
+        territorial_limit=shapely.union_all(ts_limits) if ts_limits else LineString(),
+        fishery_limit=shapely.union_all(outer_limits) if outer_limits else LineString(),
         ports=ports,
         assets=asset_list,
         proj=proj,
         router_factory=router_factory,
         coastline_source=coastline_source,
         assets_source=assets_source,
+        theatre=theatre,
     )
+
+
+def _state_polygons(states: Mapping[str, Any] | None, theatre: Theatre
+                    ) -> dict[str, BaseGeometry]:
+    """Coastal states' land polygons by code (``iso_a3``, ``iso_a2`` or ``code``)."""
+    if states is None:
+        return {}
+    out: dict[str, list[BaseGeometry]] = {}
+    for i, f in enumerate(states.get("features", [])):
+        props = f.get("properties") or {}
+        code = props.get("iso_a3") or props.get("code") or props.get("iso_a2")
+        if not isinstance(code, str) or not code:
+            raise InputError(f"theatre {theatre.name}: states feature {i} has no iso_a3, "
+                             "iso_a2 or code property naming its state")
+        try:
+            out.setdefault(code, []).append(shape(f["geometry"]))
+        except Exception as exc:  # malformed geometry: several shapely/KeyError types
+            raise InputError(f"theatre {theatre.name}: states feature {i} ({code}): invalid "
+                             f"geometry ({exc})") from None
+    return {k: shapely.make_valid(shapely.union_all(v)) for k, v in out.items()}
 
 
 def _asset_zones(assets: list[Asset], ports: list[Port], water: Polygon) -> list[Zone]:

@@ -1,7 +1,8 @@
-"""The adapter that reads geography files and caches what is slow to build.
+"""The adapter that reads a theatre's files and caches what is slow to build.
 
-Package data (``khazar/data/geo``, ``khazar/data/assets``) is the default; the settings'
-``coastline_file`` and ``assets_file`` replace it. The routing graph (~3 s to build) is
+The theatre (``settings.theatre``: a shipped name or a folder, the Caspian by default; see
+:mod:`khazar.geo.theatre`) gives every file; the settings' ``coastline_file`` and
+``assets_file`` replace its water and its assets. The routing graph (~3 s to build) is
 cached in ``$KHAZAR_CACHE_DIR`` or ``$XDG_CACHE_HOME/khazar`` (default ``~/.cache/khazar``),
 keyed by a hash of the water polygon; an unwritable cache only costs the rebuild.
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +23,14 @@ from khazar.errors import InputError
 from khazar.geo._proj import LocalProjection
 from khazar.geo.geography import Geography, build_geography, water_from_geojson
 from khazar.geo.routing import RoutingGraph, SeaRouter, build_routing_graph, routing_key
+from khazar.geo.theatre import MANIFEST, Theatre, load_theatre, resolve_theatre
 
 __all__ = [
-    "DEFAULT_ASSETS",
-    "DEFAULT_COASTLINE",
     "cache_dir",
     "load_geography",
     "read_geojson",
 ]
 
-_DATA = files("khazar") / "data"
-DEFAULT_COASTLINE = "caspian_sea_ne_10m.geojson"
-DEFAULT_ASSETS = "default_assets.geojson"
 _LOCK = threading.Lock()
 _CACHE: dict[tuple[Any, ...], Geography] = {}
 
@@ -56,12 +52,6 @@ def read_geojson(path: Path, what: str) -> dict[str, Any]:
     return data
 
 
-def _package_geojson(*parts: str) -> dict[str, Any]:
-    res = _DATA.joinpath(*parts)
-    data: dict[str, Any] = json.loads(res.read_text(encoding="utf-8"))
-    return data
-
-
 def cache_dir() -> Path:
     """Where slow-to-build artefacts are cached (created on demand)."""
     env = os.environ.get("KHAZAR_CACHE_DIR")
@@ -71,9 +61,10 @@ def cache_dir() -> Path:
     return Path(base) / "khazar"
 
 
-def cached_router(water: Polygon, proj: LocalProjection) -> SeaRouter:
+def cached_router(water: Polygon, proj: LocalProjection, theatre: Theatre) -> SeaRouter:
     """The sea router for ``water``, from the disk cache when a matching graph is there."""
-    key = routing_key(water, proj, 400.0, 200.0)
+    inset, simplify = theatre.inset_m, theatre.simplify_m
+    key = routing_key(water, proj, inset, simplify)
     path = cache_dir() / f"router-{key}.npz"
     if path.is_file():
         try:
@@ -81,7 +72,7 @@ def cached_router(water: Polygon, proj: LocalProjection) -> SeaRouter:
                 return SeaRouter(RoutingGraph.from_arrays(arrays), proj)
         except Exception:  # a stale or truncated cache file: rebuild it below
             pass
-    graph = build_routing_graph(water, proj, 400.0, 200.0)
+    graph = build_routing_graph(water, proj, inset, simplify)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
@@ -101,31 +92,41 @@ def _stamp(path: Path | None) -> tuple[str, float] | None:
         return (str(path), -1.0)
 
 
+def _optional(path: Path | None, what: str) -> dict[str, Any] | None:
+    return None if path is None else read_geojson(path, what)
+
+
 def load_geography(settings: Settings) -> Geography:
-    """The geography for these settings, cached per (coastline_file, assets_file)."""
-    key = (_stamp(settings.coastline_file), _stamp(settings.assets_file))
+    """The geography of the settings' theatre, cached per (theatre, coastline_file,
+    assets_file) and their files' modification times."""
+    root = resolve_theatre(settings.theatre)
+    key = (_stamp(root / MANIFEST), _stamp(settings.coastline_file),
+           _stamp(settings.assets_file))
     with _LOCK:
         hit = _CACHE.get(key)
         if hit is not None:
             return hit
+        theatre = load_theatre(root)
         if settings.coastline_file is not None:
             raw = read_geojson(settings.coastline_file, "coastline")
             coast_name = str(settings.coastline_file)
         else:
-            raw = _package_geojson("geo", DEFAULT_COASTLINE)
-            coast_name = f"Natural Earth 10m ({DEFAULT_COASTLINE})"
-        water = water_from_geojson(raw, coast_name)
-        if settings.assets_file is not None:
-            assets = read_geojson(settings.assets_file, "asset file")
-            assets_name = str(settings.assets_file)
+            raw = read_geojson(theatre.water, f"theatre {theatre.name}: water")
+            coast_name = f"theatre {theatre.name} ({theatre.water.name})"
+        water = water_from_geojson(raw, coast_name, theatre.extent)
+        assets_path = settings.assets_file or theatre.assets
+        if assets_path is not None:
+            assets: dict[str, Any] | None = read_geojson(assets_path, "asset file")
+            assets_name = (str(assets_path) if settings.assets_file is not None
+                           else f"theatre {theatre.name} ({assets_path.name})")
         else:
-            assets = _package_geojson("assets", DEFAULT_ASSETS)
-            assets_name = f"default registry ({DEFAULT_ASSETS})"
+            assets, assets_name = None, f"theatre {theatre.name} (no assets)"
         geo = build_geography(
+            theatre=theatre,
             water_raw=water,
-            borders=_package_geojson("geo", "caspian_land_borders_ne_10m.geojson"),
-            states=_package_geojson("geo", "caspian_states_ne_50m.geojson"),
-            seabed=_package_geojson("geo", "caspian_seabed_boundaries_partial.geojson"),
+            borders=_optional(theatre.land_borders, f"theatre {theatre.name}: land borders"),
+            states=_optional(theatre.states, f"theatre {theatre.name}: states"),
+            lines=_optional(theatre.lines, f"theatre {theatre.name}: lines"),
             assets=assets,
             router_factory=cached_router,
             coastline_source=coast_name,

@@ -1,11 +1,11 @@
-"""Maritime zones: Azerbaijan's 15 nm territorial sea and 25 nm fishery limit, national
-sectors by equidistance, border sectors, and the treaty seabed line.
+"""Maritime zones: a state's territorial sea and the zone beyond it (UNCLOS: 12 nm and a
+24 nm contiguous zone; a theatre may set others, as the Caspian's 15 nm and 25 nm fishery
+limit), national sectors by equidistance, border sectors, and treaty lines at sea.
 
 Everything is computed in the local Azimuthal Equidistant plane (metres) and returned in
-lon/lat. All limits are *provisional*: the 2018 Aktau Convention fixes the breadths
-(15 nm territorial waters, a further 10 nm fishery zone) but baselines and lateral
-delimitation between neighbours are not agreed. Here the normal baseline is the Natural
-Earth low-water line and lateral limits are equidistance lines between the states' coasts.
+lon/lat. All limits are *provisional*: the normal baseline is the theatre's coastline (no
+straight baselines) and lateral limits are equidistance lines between the states' coasts,
+not agreed boundaries.
 """
 
 from __future__ import annotations
@@ -24,25 +24,34 @@ from khazar.geo.coast import CoastSegment
 from khazar.units import M_PER_NM
 
 __all__ = [
-    "FISHERY_LIMIT_NM",
+    "CONTIGUOUS_ZONE_NM",
     "TERRITORIAL_SEA_NM",
     "CoastalZones",
     "SectorLine",
     "Zone",
+    "ZoneBreadths",
     "coastal_zones",
     "national_sectors",
 ]
 
-TERRITORIAL_SEA_NM = 15.0
-FISHERY_LIMIT_NM = 25.0
+#: UNCLOS art. 3 and 33: the breadths a theatre has unless its manifest says otherwise
+TERRITORIAL_SEA_NM = 12.0
+CONTIGUOUS_ZONE_NM = 24.0
 #: half-width of the border-sector strips either side of a lateral limit
 BORDER_STRIP_NM = 5.0
 _BUFFER_QUAD_SEGS = 32  # arc chord error 27.8 km · (1 - cos(π/128)) ≈ 8 m
 _SECTOR_POINT_SPACING_M = 1000.0
-_CAVEAT = (
-    "provisional: 2018 Aktau Convention breadths from the Natural Earth 10m coast as normal "
-    "baseline; baselines and lateral limits not agreed"
-)
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneBreadths:
+    """The theatre's breadths and names of the zones measured from the coast."""
+
+    territorial_nm: float = TERRITORIAL_SEA_NM
+    outer_nm: float = CONTIGUOUS_ZONE_NM
+    outer_kind: str = "contiguous_zone"
+    outer_name: str = "contiguous zone"
+    caveat: str = "provisional: breadths from the coastline as normal baseline"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +85,8 @@ class CoastalZones:
 
     zones: list[Zone]
     lateral_limits: list[SectorLine]
-    territorial_limit: BaseGeometry  # seaward 15 nm line (lon/lat), lateral parts excluded
-    fishery_limit: BaseGeometry  # seaward 25 nm line (lon/lat)
+    territorial_limit: BaseGeometry  # seaward territorial sea line (lon/lat), lateral parts
+    fishery_limit: BaseGeometry  # seaward limit of the outer zone (lon/lat)
 
 
 def national_sectors(
@@ -118,12 +127,15 @@ def coastal_zones(
     water_xy: BaseGeometry,
     sectors_xy: dict[str, BaseGeometry],
     proj: LocalProjection,
+    breadths: ZoneBreadths | None = None,
 ) -> CoastalZones:
-    """Territorial sea, fishery zone and border strips of ``state`` (from its coast segments)."""
+    """Territorial sea, the outer zone (contiguous or fishery) and border strips of
+    ``state`` (from its coast segments)."""
+    b = breadths or ZoneBreadths()
     coast_xy = MultiLineString([s.geometry for s in segments if s.state == state])
     sector = sectors_xy[state]
-    ts_m = TERRITORIAL_SEA_NM * M_PER_NM
-    fz_m = FISHERY_LIMIT_NM * M_PER_NM
+    ts_m = b.territorial_nm * M_PER_NM
+    fz_m = b.outer_nm * M_PER_NM
     buf_ts = coast_xy.buffer(ts_m, quad_segs=_BUFFER_QUAD_SEGS)
     buf_fz = coast_xy.buffer(fz_m, quad_segs=_BUFFER_QUAD_SEGS)
     ts = shapely.intersection(buf_ts, sector)
@@ -136,20 +148,20 @@ def coastal_zones(
     zones = [
         Zone(
             f"{code}-territorial-sea",
-            f"{state} territorial sea (15 nm)",
+            f"{state} territorial sea ({b.territorial_nm:g} nm)",
             "territorial_sea",
             proj.geom_to_lonlat(ts),
             True,
-            _CAVEAT,
+            b.caveat,
             state=state,
         ),
         Zone(
-            f"{code}-fishery-zone",
-            f"{state} fishery zone (15-25 nm)",
-            "fishery_zone",
+            f"{code}-{b.outer_kind.replace('_', '-')}",
+            f"{state} {b.outer_name} ({b.territorial_nm:g}-{b.outer_nm:g} nm)",
+            b.outer_kind,
             proj.geom_to_lonlat(fz),
             True,
-            _CAVEAT,
+            b.caveat,
             state=state,
         ),
     ]
@@ -169,7 +181,7 @@ def coastal_zones(
                 f"{state}-{other} equidistance line (provisional lateral limit)",
                 proj.geom_to_lonlat(line),
                 True,
-                "equidistance between Natural Earth 10m coasts; not an agreed boundary",
+                "equidistance between the theatre's coasts; not an agreed boundary",
             )
         )
         near = shapely.intersection(line, buf_fz)
@@ -185,7 +197,7 @@ def coastal_zones(
                 proj.geom_to_lonlat(strip),
                 True,
                 f"{BORDER_STRIP_NM:g} nm strip either side of the provisional equidistance "
-                f"line, out to {FISHERY_LIMIT_NM:g} nm from {state}'s coast",
+                f"line, out to {b.outer_nm:g} nm from {state}'s coast",
                 state=state,
             )
         )

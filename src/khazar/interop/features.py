@@ -26,12 +26,11 @@ from khazar.domain import Event
 from khazar.domain.alerts import Alert
 from khazar.domain.picture import TrackRow, VesselRow
 from khazar.energy import Criticality
-from khazar.geo._proj import CASPIAN_AEQD
 from khazar.geo.assets import Asset
 from khazar.geo.routing import Route
 from khazar.geo.zones import SectorLine, Zone
 from khazar.interop.vessel_kind import vessel_kind
-from khazar.units import BAKU_TZ, deg_decimal_minutes, to_utc
+from khazar.units import BAKU_TZ, WGS84, deg_decimal_minutes, to_utc
 
 __all__ = [
     "POSITION_FIELDS",
@@ -170,7 +169,8 @@ def export_record(f: Feature) -> dict[str, Any]:
 # -- geography ---------------------------------------------------------------------------
 
 def _length_km(geom: BaseGeometry) -> float:
-    return round(float(CASPIAN_AEQD.geom_to_xy(geom).length) / 1000, 2)
+    """Geodesic length (WGS84), km: right in any theatre."""
+    return round(float(WGS84.geometry_length(geom)) / 1000, 2)
 
 
 def asset_feature(a: Asset, criticality: Criticality | None) -> Feature:
@@ -218,7 +218,7 @@ def zone_feature(z: Zone) -> Feature:
         "source": z.source,
         "state": z.state,
         "asset_id": z.asset_id,
-        "area_km2": round(float(CASPIAN_AEQD.geom_to_xy(z.geometry).area) / 1e6, 2),
+        "area_km2": round(abs(float(WGS84.geometry_area_perimeter(z.geometry)[0])) / 1e6, 2),
     })
 
 

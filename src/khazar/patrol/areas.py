@@ -53,11 +53,12 @@ class PatrolAreas:
 
 
 def patrol_region(geo: Geography, margin_nm: float = 3.0) -> BaseGeometry:
-    """Territorial sea ∪ a band around Azerbaijani protected areas, in open water (lon/lat)."""
+    """Territorial sea ∪ a band around the home state's protected areas (every asset when
+    the theatre names no home state), in open water (lon/lat)."""
     parts = [z.geometry for z in geo.zones if z.kind == "territorial_sea"]
-    aze = geo.sectors.get("AZE")
+    home = geo.sectors.get(geo.home_state) if geo.home_state else None
     for asset in geo.assets:
-        if aze is not None and not asset.protected_area.intersects(aze):
+        if home is not None and not asset.protected_area.intersects(home):
             continue
         if asset.kind == "port":
             continue

@@ -21,7 +21,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from khazar.errors import InputError
-from khazar.geo._proj import CASPIAN_AEQD
+from khazar.geo._proj import LocalProjection
 
 __all__ = ["PlannedRoute", "asset_coverage", "parse_plan", "patrol_hours"]
 
@@ -91,10 +91,14 @@ def asset_coverage(
     t0 = min(float(r.times_s[0]) for r in routes)
     t1 = max(float(r.times_s[-1]) for r in routes)
     grid = np.arange(t0, t1 + 1e-9, step_s)
+    # a plane centred on the patrols (any theatre): exact within the few km that matter
+    lat0 = float(np.mean([np.mean(r.lats) for r in routes]))
+    lon0 = float(np.mean([np.mean(r.lons) for r in routes]))
+    proj = LocalProjection(lat0, lon0)
     xs = np.full((len(routes), grid.size), np.nan)
     ys = np.full((len(routes), grid.size), np.nan)
     for i, r in enumerate(routes):
-        x, y = CASPIAN_AEQD.to_xy(r.lons, r.lats)
+        x, y = proj.to_xy(r.lons, r.lats)
         inside = (grid >= r.times_s[0]) & (grid <= r.times_s[-1])
         xs[i, inside] = np.interp(grid[inside], r.times_s, x)
         ys[i, inside] = np.interp(grid[inside], r.times_s, y)
@@ -102,7 +106,7 @@ def asset_coverage(
     points = shapely.points(np.where(valid, xs, 0.0), np.where(valid, ys, 0.0))
     out: dict[str, float] = {}
     for asset_id, geom in assets.items():
-        g = CASPIAN_AEQD.geom_to_xy(geom)
+        g = proj.geom_to_xy(geom)
         near = (shapely.distance(points, g) <= radius_m) & valid
         out[asset_id] = float(np.mean(np.any(near, axis=0))) if grid.size else 0.0
     return out

@@ -1,0 +1,145 @@
+"""Theatre commands: ``theatre list``, ``theatre show``, ``theatre build`` (docs/theatres.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from khazar.cli._app import (
+    ConfigOption,
+    OutputFormat,
+    TheatreOption,
+    app,
+    check_range,
+    console,
+    print_json,
+    settings_from,
+)
+from khazar.errors import InputError
+
+__all__ = ["build_cmd", "list_cmd", "show_cmd"]
+
+theatre_app = typer.Typer(
+    help="Theatres: the sea Khazar watches (coast, zones, ports, assets, receivers, map).",
+    no_args_is_help=True,
+)
+app.add_typer(theatre_app, name="theatre")
+
+
+@theatre_app.command("list")
+def list_cmd(fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table
+             ) -> None:
+    """The theatres shipped with Khazar (any folder built by `theatre build` works too)."""
+    from khazar.geo import load_theatre, shipped_theatres
+
+    rows = [load_theatre(n) for n in shipped_theatres()]
+    if fmt is OutputFormat.json:
+        print_json([t.to_dict() for t in rows])
+        return
+    table = Table(title="shipped theatres")
+    for col in ("name", "title", "extent (W, S, E, N)"):
+        table.add_column(col)
+    for t in rows:
+        table.add_row(t.name, t.title, ", ".join(f"{v:g}" for v in t.extent))
+    console.print(table)
+
+
+@theatre_app.command("show")
+def show_cmd(
+    config: ConfigOption = None,
+    theatre: TheatreOption = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """The theatre in use: its manifest and what its geography holds."""
+    from khazar.geo import load_geography
+
+    geo = load_geography(settings_from(config, theatre))
+    t = geo.theatre
+    doc = {**t.to_dict(), "coastline": geo.coastline_source, "assets_source": geo.assets_source,
+           "coastal_states": sorted({s.state for s in geo.coast}),
+           "zones": len(geo.zones), "ports": len(geo.ports), "assets": len(geo.assets),
+           "islands": len(geo.water.interiors)}
+    if fmt is OutputFormat.json:
+        print_json(doc)
+        return
+    for key, value in doc.items():
+        console.print(f"[bold]{key}[/]: {value}")
+
+
+@theatre_app.command("build")
+def build_cmd(
+    name: Annotated[str, typer.Argument(help="the theatre's name, e.g. danish-straits")],
+    bbox: Annotated[str, typer.Option("--bbox", help="W,S,E,N in decimal degrees")],
+    out: Annotated[Path, typer.Option("--out", help="folder to write the theatre into")],
+    water: Annotated[Path | None, typer.Option(
+        "--water", help="the sea as a GeoJSON polygon (lon/lat) instead of GSHHG",
+        show_default=False)] = None,
+    borders: Annotated[Path | None, typer.Option(
+        "--borders", help="GeoJSON of the coastal states' land (iso_a3, iso_a2 or code "
+        "property): gives the coast to states", show_default=False)] = None,
+    states: Annotated[str | None, typer.Option(
+        "--states", help="coastal states from GMT's DCW instead, ISO alpha-2 codes: DK,SE,DE",
+        show_default=False)] = None,
+    ports: Annotated[Path | None, typer.Option(
+        "--ports", help="GeoJSON points of ports (name property)", show_default=False)] = None,
+    assets: Annotated[Path | None, typer.Option(
+        "--assets", help="asset registry GeoJSON (docs/geography.md)", show_default=False)
+    ] = None,
+    territorial_nm: Annotated[float, typer.Option(
+        "--territorial-nm", help="territorial sea breadth (UNCLOS: 12)")] = 12.0,
+    contiguous_nm: Annotated[float, typer.Option(
+        "--contiguous-nm", help="contiguous zone outer limit (UNCLOS: 24)")] = 24.0,
+    resolution: Annotated[str, typer.Option(
+        "--resolution", help="GSHHG resolution: f, h, i, l or c (gmt-gshhg-high gives h)")
+    ] = "h",
+    inset_m: Annotated[float, typer.Option(
+        "--inset-m", help="routes keep this far from the coast; below half the narrowest "
+        "channel that must stay open (Suez Canal ~300 m: 50); smaller makes a bigger "
+        "routing graph")] = 400.0,
+    simplify_m: Annotated[float, typer.Option(
+        "--simplify-m", help="routing polygon simplification, below --inset-m")] = 200.0,
+    title: Annotated[str | None, typer.Option("--title", help="display name")] = None,
+    home_state: Annotated[str | None, typer.Option(
+        "--home-state", help="the state whose zones and assets are protected")] = None,
+    force: Annotated[bool, typer.Option(help="overwrite a theatre in --out")] = False,
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """Build a theatre for any sea: GSHHG coast (or --water), coast by state (--borders or
+    --states), zones at the given breadths, ports and assets; then use it with
+    `--theatre DIR` on any command."""
+    from khazar.geo import load_geography
+    from khazar.geo.build import BuildRequest, build_theatre, parse_bbox
+
+    box = parse_bbox(bbox)
+    check_range("--territorial-nm", territorial_nm, 0.1, 200.0, " nm")
+    check_range("--contiguous-nm", contiguous_nm, 0.1, 400.0, " nm")
+    check_range("--inset-m", inset_m, 10.0, 5000.0, " m")
+    check_range("--simplify-m", simplify_m, 1.0, 5000.0, " m")
+    codes = tuple(c for c in (states or "").split(",") if c.strip())
+    for label, path in (("--water", water), ("--borders", borders), ("--ports", ports),
+                        ("--assets", assets)):
+        if path is not None and not path.is_file():
+            raise InputError(f"{label} {path}: no such file")
+    result = build_theatre(BuildRequest(
+        name=name, bbox=box, out=out, water=water, states_file=borders, states=codes,
+        ports=ports, assets=assets, territorial_nm=territorial_nm,
+        contiguous_nm=contiguous_nm, resolution=resolution, inset_m=inset_m,
+        simplify_m=simplify_m, title=title, home_state=home_state, force=force))
+    geo = load_geography(settings_from(None, str(result.root)))  # validates what was written
+    doc = {**result.to_dict(), "zones": len(geo.zones), "ports": len(geo.ports),
+           "coastal_states": sorted({s.state for s in geo.coast})}
+    if fmt is OutputFormat.json:
+        print_json(doc)
+        return
+    console.print(f"theatre {name!r} written to {result.root}: {result.water_km2:,.0f} km² of "
+                  f"water ({result.source}), {result.islands} islands, "
+                  f"{doc['zones']} zones, {doc['ports']} ports, {result.assets} assets; "
+                  f"coast: {', '.join(doc['coastal_states'])}")
+    if result.pieces_dropped:
+        console.print(f"note: {result.pieces_dropped} water bodies not connected to the "
+                      "largest were left out (a lagoon, or a channel too narrow at this "
+                      "resolution: pass --water to keep it)")
+    console.print(f"use it with: --theatre {result.root}")

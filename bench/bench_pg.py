@@ -460,7 +460,7 @@ def _time_paths(servers: dict[str, Server], requests: int, budget_s: float
                                      and least >= MIN_REQUESTS):
                 break
         for name, server in servers.items():  # a fast server cut short by a slow one
-            while len(lat[name]) < requests and np.median(lat[name]) < 1.0:
+            while len(lat[name]) < requests and np.median(lat[name]) < SLOW_S / 4:
                 lat[name].append(server.get(path)[0])
         stats = {name: _pct(v) for name, v in lat.items()}
         out[key] = {"path": path, "features": features, **stats,

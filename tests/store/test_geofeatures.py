@@ -42,4 +42,6 @@ def test_bbox_queries_run_in_the_database(store_at: Path | str,
                 assert found is not None
                 assert [f["id"] for f in found] == expected, (kind, box)
         assert len(features_in(store, "zones", BOXES[-1]) or []) == len(layers["zones"])
+        replace_features(store, "assets", [])  # a theatre without assets
+        assert features_in(store, "assets", BOXES[-1]) is None
         assert features_in(store, "zones", BOXES[3]) == []

@@ -239,6 +239,10 @@ def route(
     )
 
 
+#: what ``khazar map --out`` writes (matplotlib's writers the project uses)
+_MAP_FORMATS = frozenset({".png", ".svg", ".pdf"})
+
+
 @app.command("map")
 def map_(
     out: Annotated[Path, typer.Option("--out", help="PNG file to write")] = Path("docs/map.png"),
@@ -253,6 +257,9 @@ def map_(
     check_range("--dpi", dpi, 30, 600)
     if out.is_dir() or not out.name:
         raise InputError(f"--out {str(out)!r} must name a PNG file, not a folder")
+    if out.suffix.lower() not in _MAP_FORMATS:
+        raise InputError(f"--out {str(out)!r}: a map is written as "
+                         f"{', '.join(sorted(_MAP_FORMATS))}; end the file name with one")
 
     from khazar.geo.mapplot import draw_map
 

@@ -33,13 +33,11 @@ def replace_features(db: Session, kind: str, features: Sequence[dict[str, Any]])
     """The features of layer ``kind`` (``zones``, ``assets``), replacing what was there."""
     rows = [(kind, i, str(f.get("id", i)), json.dumps(f, separators=(",", ":")), *_bounds(f))
             for i, f in enumerate(features)]
-    with db.transaction() as tx:
+    with db.transaction() as tx:  # PostgreSQL generates the PostGIS geometry itself
         tx.execute("DELETE FROM geo_features WHERE kind = ?", [kind])
-        tx.executemany("INSERT INTO geo_features (kind, seq, id, feature, min_lon, min_lat, "
-                       "max_lon, max_lat) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        if tx.dialect == "postgresql":
-            tx.execute("UPDATE geo_features SET geom = ST_SetSRID(ST_GeomFromGeoJSON("
-                       "(feature::json -> 'geometry')::text), 4326) WHERE kind = ?", [kind])
+        if rows:  # a theatre may have no assets
+            tx.executemany("INSERT INTO geo_features (kind, seq, id, feature, min_lon, "
+                           "min_lat, max_lon, max_lat) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 def features_in(db: Session, kind: str, box: BBox) -> list[dict[str, Any]] | None:

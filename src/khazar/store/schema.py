@@ -389,7 +389,8 @@ _V6: list[str | Only] = [
         PRIMARY KEY (kind, seq)
     )""",
     Only("postgresql", "ALTER TABLE geo_features ADD COLUMN IF NOT EXISTS geom "
-         "geometry(Geometry, 4326)"),
+         "geometry(Geometry, 4326) GENERATED ALWAYS AS (ST_SetSRID(ST_GeomFromGeoJSON("
+         "(feature::json -> 'geometry')::text), 4326)) STORED"),
     Only("postgresql", "CREATE INDEX IF NOT EXISTS geo_features_geom ON geo_features "
          "USING GIST (geom)"),
 ]

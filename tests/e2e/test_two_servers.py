@@ -38,7 +38,7 @@ from khazar.store.pgcluster import Cluster
 
 PASSWORD = "two servers, one picture"
 START = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
-RATE = 1500.0  # lines a second, both ports together
+RATE = 1000.0  # lines a second, both ports together (margin for a busy machine)
 KHAZAR = shutil.which("khazar", path=str(Path(sys.executable).parent)) or "khazar"
 
 pytestmark = [pytest.mark.slow, needs_chromium]
@@ -247,6 +247,9 @@ def test_two_servers_share_the_picture_and_survive_the_leader(
         _send(feed[half:], [other.udp])
         alerts = _settled(pair)
 
+    # every line reached a store (UDP: the kernel drops datagrams under load, and then
+    # no detector can see the same behaviour)
+    assert _positions(pair) == _positions(single)
     # the same alerts as one server raised: same ids, none missing, none doubled
     ours, theirs = {a.id: a for a in alerts}, {a.id: a for a in reference}
     differ = [(("pair" if i in ours else "single"), _brief((ours | theirs)[i]))

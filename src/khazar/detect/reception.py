@@ -219,7 +219,8 @@ def learn_reception(mmsi: I64, t_s: F64, lat: F64, lon: F64,
     all_keys = np.concatenate((lk[:, 1].astype(np.int64), rkey))
     cells, cinv = np.unique(all_keys, return_inverse=True)
     cinv = cinv.ravel()
-    exp_c: F64 = np.bincount(cinv[:lk.shape[0]], weights=lw, minlength=cells.size)
+    exp_c: F64 = np.asarray(np.bincount(cinv[:lk.shape[0]], weights=lw, minlength=cells.size),
+                            dtype=np.float64)
     rec_c: F64 = np.bincount(cinv[lk.shape[0]:], minlength=cells.size).astype(np.float64)
     # a cell with little evidence of its own borrows half its neighbours' (reception is
     # smooth in space; a vessel heard all along that just entered a cell is heard there)

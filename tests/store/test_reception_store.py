@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from tests.detect.builders import Track, at, geography
 from typer.testing import CliRunner
 
 from khazar.cli import app
 from khazar.detect.reception import learn_reception
 from khazar.store import open_store
 from khazar.store.picture import load_reception
-from tests.detect.builders import Track, at, geography
 
 RX = (float(at(0, 0)[0]), float(at(0, 0)[1]), 20_000.0)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from khazar.detect import DetectGeography, detect_batch
+from khazar.detect import DetectGeography, Detections, detect_batch
 from khazar.detect.live import LiveDetector
 from khazar.detect.reception import PRIOR_OUT, learn_reception
 from khazar.domain import Event
@@ -112,3 +112,19 @@ def test_one_switch_off_does_not_blind_a_busy_cell() -> None:
     j = int(np.flatnonzero(first.t_s < first.t_s.min() + 60 * 60)[-1])
     cell = m.lookup(first.lat[j:j + 1], first.lon[j:j + 1])[0]
     assert m.covered_cells[cell]
+
+
+def test_dark_contact_says_whether_the_picture_is_blind_there() -> None:
+    """A dark contact in the learned shadow is marked ``ais_covered: false`` (we may just
+    not hear it), one where the traffic is heard every 10 s ``true``."""
+    rx = (RX[0], RX[1], 200_000.0)
+    fx = Fixes.concat(t.fixes() for t in hole_traffic())
+    geo = learned(geography(receivers=(rx,)), fx)
+    t0 = float(fx.t_s.min())
+    (sl, so), (hl, ho) = at(25_000, 3_000), at(2_000, 3_000)  # shadow; heard (x ≈ 0–10 km)
+    dets = Detections(np.array([t0 + 600, t0 + 660, t0 + 900, t0 + 960]),
+                      np.array([sl, sl, hl, hl]), np.array([so, so + 0.001, ho, ho + 0.001]),
+                      np.full(4, 20.0), np.array(["radar:A"] * 4))
+    dark = sorted((e for e in detect_batch(fx, SETTINGS, geo, dets) if e.type == "dark_vessel"),
+                  key=lambda e: e.lon)
+    assert [e.evidence["ais_covered"] for e in dark] == [True, False]

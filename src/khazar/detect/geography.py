@@ -300,6 +300,13 @@ class DetectGeography:
     #: it has data it overrides the receivers' nominal range
     reception: Reception = field(default_factory=Reception)
 
+    def covered_at(self, lat: F64, lon: F64) -> B:
+        """Where AIS reception is reliable: the learned map's cells, the receivers' range
+        where it has no data."""
+        nominal = (within_receivers(self.receivers, lat, lon) if self.receivers
+                   else np.ones(lat.shape[0], bool))
+        return self.reception.covered(lat, lon, nominal)
+
     @cached_property
     def shore(self) -> ShoreDistance | None:
         wi = self.water_index

@@ -128,3 +128,16 @@ def test_dark_contact_says_whether_the_picture_is_blind_there() -> None:
     dark = sorted((e for e in detect_batch(fx, SETTINGS, geo, dets) if e.type == "dark_vessel"),
                   key=lambda e: e.lon)
     assert [e.evidence["ais_covered"] for e in dark] == [True, False]
+
+
+def test_report_sentence_names_the_blind_cells() -> None:
+    from khazar.report.inputs import reception_note
+
+    rx = (RX[0], RX[1], 200_000.0)
+    fx = Fixes.concat(t.fixes() for t in hole_traffic())
+    m = learn_reception(fx.mmsi, fx.t_s, fx.lat, fx.lon, (rx,), 7.0)
+    blind = m.blind()
+    assert blind and all(not r["covered"] for r in blind)
+    note = reception_note(m)
+    assert f"{len(blind)} where the picture is blind" in note
+    assert f"{(blind[0]['west'] + blind[0]['east']) / 2:.2f}°E" in note

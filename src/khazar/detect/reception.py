@@ -63,6 +63,8 @@ REST_KN = 1.0
 MAX_LINK_S = 6 * 3600.0
 #: a silence this long (the shortest gap) is not charged to the cell it began in
 SILENCE_S = 1800.0
+#: a link implying more than this is a bad or spoofed position (the tracker's jump speed)
+JUMP_KN = 50.0
 #: a long silence is charged to at most this many points along its path
 _MAX_STEPS = 32
 
@@ -196,7 +198,9 @@ def learn_reception(mmsi: I64, t_s: F64, lat: F64, lon: F64,
     expected = np.where(moving, np.maximum(1.0, dt / interval), 1.0)
     # spread along the path: one point per half cell crossed, at most _MAX_STEPS
     half_cell_m = cell_deg * 111_000.0 / 2.0
-    steps = np.where(expected > 1.5,
+    # a jump faster than JUMP_KN is a bad or spoofed position, not a path: charged at its end
+    sail = dist <= JUMP_KN * 0.514444 * dt
+    steps = np.where((expected > 1.5) & sail,
                      np.clip(np.ceil(dist / half_cell_m), 1, _MAX_STEPS), 1).astype(np.int64)
     rep = np.repeat(np.arange(link.size), steps)
     first = np.repeat(np.cumsum(steps) - steps, steps)
@@ -210,18 +214,17 @@ def learn_reception(mmsi: I64, t_s: F64, lat: F64, lon: F64,
     skey = _keys(la[a], lo[a], cell_deg)
     charged = ~((dt[rep] >= SILENCE_S) & (pkey == skey[rep]))
     rep, pkey, w = rep[charged], pkey[charged], w[charged]
-    # one link's charge to one cell is capped
-    lk, inv = np.unique(np.column_stack((rep, pkey)), axis=0, return_inverse=True) \
-        if rep.size else (np.empty((0, 2), np.int64), np.empty(0, np.int64))
-    lw = np.minimum(np.bincount(inv.ravel(), weights=w, minlength=lk.shape[0]), LINK_CAP) \
-        if rep.size else np.empty(0)
     rkey = _keys(la[b], lo[b], cell_deg)
-    all_keys = np.concatenate((lk[:, 1].astype(np.int64), rkey))
-    cells, cinv = np.unique(all_keys, return_inverse=True)
-    cinv = cinv.ravel()
-    exp_c: F64 = np.asarray(np.bincount(cinv[:lk.shape[0]], weights=lw, minlength=cells.size),
-                            dtype=np.float64)
-    rec_c: F64 = np.bincount(cinv[lk.shape[0]:], minlength=cells.size).astype(np.float64)
+    cells, cinv = np.unique(np.concatenate((pkey, rkey)), return_inverse=True)
+    cinv = cinv.ravel().astype(np.int64)
+    pc, rc = cinv[:pkey.size], cinv[pkey.size:]
+    # one link's charge to one cell is capped: (link, cell) pairs as one integer
+    pair = rep.astype(np.int64) * cells.size + pc
+    lk, inv = np.unique(pair, return_inverse=True)
+    lw = np.minimum(np.bincount(inv.ravel(), weights=w, minlength=lk.size), LINK_CAP)
+    exp_c: F64 = np.asarray(np.bincount(lk % max(cells.size, 1), weights=lw,
+                                        minlength=cells.size), dtype=np.float64)
+    rec_c: F64 = np.bincount(rc, minlength=cells.size).astype(np.float64)
     # a cell with little evidence of its own borrows half its neighbours' (reception is
     # smooth in space; a vessel heard all along that just entered a cell is heard there)
     thin = exp_c < FILL_BELOW

@@ -141,3 +141,11 @@ def test_report_sentence_names_the_blind_cells() -> None:
     note = reception_note(m)
     assert f"{len(blind)} where the picture is blind" in note
     assert f"{(blind[0]['west'] + blind[0]['east']) / 2:.2f}°E" in note
+
+
+def test_an_empty_store_learns_an_empty_map_that_keeps_the_receivers() -> None:
+    empty = np.empty(0)
+    m = learn_reception(empty.astype(np.int64), empty, empty, empty, (RX,), 7.0)
+    assert m.key.size == 0 and m.records() == []
+    lat, lon = (np.array(v) for v in zip(at(0, 0), at(60_000, 0), strict=True))
+    assert m.covered(lat, lon, np.array([True, False])).tolist() == [True, False]

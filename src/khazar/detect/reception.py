@@ -128,6 +128,8 @@ class ReceptionMap:
 
     def covered(self, lat: F64, lon: F64, nominal: B) -> B:
         """Covered per the learned map; ``nominal`` (the prior) where it has no data."""
+        if self.key.size == 0:
+            return nominal
         i = self.lookup(lat, lon)
         ok = self.covered_cells
         return np.asarray(np.where(i >= 0, ok[np.maximum(i, 0)], nominal), dtype=bool)

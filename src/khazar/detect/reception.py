@@ -156,7 +156,7 @@ class ReceptionMap:
                       key=lambda r: (r["share"], -r["expected"]))
 
 
-@dataclass
+@dataclass(eq=False)
 class Reception:
     """The learned map the detectors consult, replaceable while they run (the live path
     refreshes it); ``None``: the receivers' nominal range alone."""

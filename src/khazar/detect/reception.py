@@ -93,7 +93,7 @@ def _unkey(key: I64) -> tuple[I64, I64]:
     return key // (1 << 21) - (1 << 20), key % (1 << 21) - (1 << 20)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ReceptionMap:
     """Learned reception per grid cell (only the cells the data touched)."""
 

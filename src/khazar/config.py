@@ -226,6 +226,11 @@ class DetectSettings(_Section):
         None,
         description="AIS receivers; an AIS gap counts only where reception is reliable "
         "(empty list: everywhere; not set: the theatre's receivers)")
+    reception_days: float = Field(
+        7.0, ge=0, le=90.0, description="learn AIS reception per grid cell from the last this "
+        "many days of stored positions, the receivers as a prior (0: the receivers alone)")
+    reception_refresh_min: float = Field(
+        60.0, gt=0, description="live detection re-learns the reception map this often")
     port_entry_km: float = Field(3.0, gt=0, description="GFW port visit entry radius")
     port_exit_km: float = Field(4.0, gt=0, description="GFW port visit exit radius")
     dark_distance_m: float = Field(1500.0, gt=0, description="Skylight dark-vessel radius")

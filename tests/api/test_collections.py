@@ -120,3 +120,17 @@ def test_patrols_empty_without_a_plan(served: Served) -> None:
         r = client.get("/api/patrols")
     assert r.status_code == 200, r.text
     assert r.json()["features"] == [] and "khazar plan" in r.json()["message"]
+
+
+def test_reception_map_is_geojson_cells_with_share(served: Served) -> None:
+    client, _ = served.login("vera")
+    with closing(client):
+        fc = client.get("/api/reception").json()
+    assert fc["type"] == "FeatureCollection" and fc["cells"] == len(fc["features"]) > 0
+    for f in fc["features"]:
+        p = f["properties"]
+        assert 0.0 <= p["share"] <= 1.0 and p["covered"] == (p["share"] >= fc["min_share"])
+        s = fc["prior_strength"]
+        want = min(1.0, (p["received"] + s * p["prior"]) / (p["expected"] + s))
+        assert abs(p["share"] - want) < 2e-3  # the Beta posterior mean of the counts shown
+    assert fc["blind_cells"] == sum(not f["properties"]["covered"] for f in fc["features"])

@@ -267,6 +267,15 @@ def test_login_see_moving_vessels_and_logout(console: tuple[str, KhazarServer, l
                 "['==', ['get', 'part'], 'plan']}).length") >= 2
             page.screenshot(path=str(ARTIFACTS / "console-fleet.png"))
 
+            # the learned AIS reception: switched on in the layers panel, drawn as cells
+            # coloured by the share of reports received (GET /api/reception)
+            page.click(".tab[data-tab=layers]")
+            page.locator("#panel-layers label:has-text('AIS reception') input").check()
+            page.wait_for_function(
+                "window.khazarConsole.map.queryRenderedFeatures("
+                "{layers: ['reception']}).length >= 1", timeout=30_000)
+            page.screenshot(path=str(ARTIFACTS / "console-reception.png"))
+
             # the Charter scorecard: the five goals, each indicator with its definition
             page.click(".tab[data-tab=scorecard]")
             page.wait_for_function(

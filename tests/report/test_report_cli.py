@@ -58,6 +58,7 @@ def test_report_writes_html_figures_and_scorecard(tmp_path: Path) -> None:
     html = (out / "index.html").read_text()
     assert "Charter scorecard" in html and "loitering over Chirag-1" in html
     assert "1,800" in html  # position reports: exercise rows (every 10th) excluded
+    assert "AIS reception learned from the last 7 days of positions" in html
     for png in ("traffic_density.png", "events_map.png", "alert_timeline.png",
                 "coverage_vs_value.png"):
         data = (out / png).read_bytes()

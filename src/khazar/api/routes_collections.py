@@ -321,3 +321,15 @@ def items(
     query = f"?{request.url.query}" if request.url.query else ""
     return RedirectResponse(f"/api/{collection_id}{query}", status_code=307)
 
+
+
+@router.get("/reception", summary="AIS reception learned from the stored positions (GeoJSON)")
+def reception(who: Reader, state: StateDep) -> dict[str, Any]:
+    """Per 0.1° cell over the last ``detect.reception_days``: the share of expected reports
+    received, expected and received counts, the prior from the receivers' range, and
+    whether an AIS gap counts there (``covered``)."""
+    from khazar.services.reception import learned_reception, reception_geojson
+
+    with state.locked() as store:
+        m = learned_reception(store, state.settings)
+    return reception_geojson(m)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import time
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from khazar.cli._app import (
     OutputFormat,
     TheatreOption,
     app,
+    check_range,
     console,
     err_console,
     print_json,
@@ -46,7 +48,7 @@ def detect_cmd(
     from khazar.detect import detect_batch
     from khazar.detect.adapters import geography_from_geo
     from khazar.geo import load_geography
-    from khazar.store.picture import fishing_mmsis, load_detections, load_fixes
+    from khazar.store.picture import fishing_mmsis, load_detections, load_fixes, load_reception
 
     settings = settings_from(config, theatre)
     if assets is not None:
@@ -56,6 +58,8 @@ def detect_cmd(
     started = time.perf_counter()
     with open_store(db) as store:
         geo = geography_from_geo(load_geography(settings), settings, fishing_mmsis(store))
+        if settings.detect.reception_days > 0:
+            geo.reception.map = load_reception(store, geo, settings.detect.reception_days)
         fixes = load_fixes(store)
         dets = load_detections(store)
         events = detect_batch(fixes, settings.detect, geo, dets)
@@ -121,3 +125,50 @@ def events_cmd(
                       f"{e.lat:.4f}", f"{e.lon:.4f}", "yes" if e.open else "")
     console.print(table)
     err_console.print(f"{len(events)} events")
+
+
+class ReceptionFormat(enum.StrEnum):
+    table = "table"
+    json = "json"
+    geojson = "geojson"
+
+
+@app.command("reception")
+def reception_cmd(
+    db: DbOption,
+    config: ConfigOption = None,
+    theatre: TheatreOption = None,
+    days: Annotated[float | None, typer.Option(
+        "--days", help="learn from this many days before the newest position "
+        "(default: detect.reception_days)")] = None,
+    output: Annotated[ReceptionFormat, typer.Option(
+        "--format", help="table, json (one row per cell) or geojson (cell polygons)")] = (
+        ReceptionFormat.table),
+) -> None:
+    """The AIS reception map learned from the stored positions: per grid cell, the share
+    of expected reports received (the receivers' nominal range as the prior). An AIS gap
+    counts only where a cell is covered."""
+    from khazar.services.reception import learned_reception, reception_geojson
+
+    if days is not None:
+        check_range("--days", days, 0.0, 90.0, " days")
+    settings = settings_from(config, theatre)
+    with open_store(db, read_only=True) as store:
+        m = learned_reception(store, settings, days)
+    if output == ReceptionFormat.geojson:
+        print_json(reception_geojson(m))
+        return
+    rows = m.records()
+    if output == ReceptionFormat.json:
+        print_json({"cell_deg": m.cell_deg, "days": m.days, "min_share": m.min_share,
+                    "cells": rows})
+        return
+    blind = sum(1 for r in rows if not r["covered"])
+    err_console.print(f"{len(rows)} cells of {m.cell_deg:g}° learned from {m.days:g} days; "
+                      f"{blind} not covered (share < {m.min_share:g})")
+    table = Table("cell (W S)", "share", "received", "expected", "prior", "covered")
+    for r in rows:
+        table.add_row(f"{r['west']:.2f} {r['south']:.2f}", f"{r['share']:.2f}",
+                      f"{r['received']:g}", f"{r['expected']:g}", f"{r['prior']:.1f}",
+                      "yes" if r["covered"] else "no")
+    console.print(table)

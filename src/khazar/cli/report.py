@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from khazar.cli._app import (
     settings_from,
 )
 from khazar.report import GOALS, build_report
+from khazar.services.reception import learned_reception
 from khazar.services.scorecard import report_data
 from khazar.store import open_store
 
@@ -38,6 +40,8 @@ def report(
     settings = settings_from(config, theatre)
     with open_store(db, read_only=True) as store:
         data = report_data(store)
+        # where the picture is blind: the learned AIS reception map
+        data = dataclasses.replace(data, reception=learned_reception(store, settings))
     result = build_report(data, settings, out, plan)
     if fmt is OutputFormat.json:
         print_json({

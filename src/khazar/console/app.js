@@ -18,6 +18,7 @@
       patrols: { ids: ["patrols", "plan-offset", "plan-position"], visible: true },
       dispatch: { ids: ["dispatch-routes", "dispatch-ends"], visible: true },
       alerts: { ids: ["alerts", "selected-alert"], visible: true },
+      reception: { ids: ["reception"], visible: false },
     },
     dirty: false, vesselRequests: 0, replay: null, exercise: false,
     plans: new Map(), routes: new Map(),
@@ -461,6 +462,11 @@
   function toggleLayer(key, visible) {
     state.layers[key].visible = visible;
     M.setVisible(state.map, state.layers[key].ids, visible);
+    // the reception map is learned from the store on request: fetched when first shown
+    if (key === "reception" && visible && !state.receptionLoaded) {
+      state.receptionLoaded = true;
+      load("reception", "/reception").then((fc) => { if (fc) M.setData(state.map, "reception", fc); });
+    }
     if (key === "assets") updateLabels();
   }
 

@@ -26,7 +26,7 @@
   // property: MapLibre redraws the stencil clipping masks of every tile each time the
   // source changes between fill/line layers, a full-screen pass per source per frame,
   // which on a software-GL console (SwiftShader) cost more than everything else drawn.
-  const PARTS = ["land", "zones", "assets", "ports", "patrols", "plan", "tracks", "dispatch", "alerts", "fleet"];
+  const PARTS = ["land", "reception", "zones", "assets", "ports", "patrols", "plan", "tracks", "dispatch", "alerts", "fleet"];
   // zones big enough to cover much of the view are outlined only (no fill overdraw)
   const FILLED_ZONES = ["platform_safety", "terminal_safety", "pipeline_corridor", "port_approach"];
   //: alert rings by severity (exercise alerts purple); the legend draws the same
@@ -139,6 +139,12 @@
         paint: { "fill-color": "#1b1f24", "fill-outline-color": "#5d7b8f" } });
       // no fill-antialias where a line layer draws the edge anyway: the antialiasing
       // outline is every vertex of the polygon drawn again
+      // the learned AIS reception (GET /api/reception): cells by share received, red
+      // where the picture is blind; off until the layer is switched on
+      map.addLayer({ id: "reception", type: "fill", source: "geo", filter: part("reception"),
+        layout: { visibility: "none" },
+        paint: { "fill-color": ["interpolate", ["linear"], ["get", "share"], 0, "#ff3b30", 0.5, "#ffcc00", 1, "#3ddc97"],
+                 "fill-opacity": 0.22, "fill-antialias": false } });
       map.addLayer({ id: "zones-fill", type: "fill", source: "geo",
         filter: all(part("zones"), ["in", ["get", "kind"], ["literal", FILLED_ZONES]]),
         paint: { "fill-color": matchColours(ZONE_COLOURS, "#888"), "fill-opacity": 0.08, "fill-antialias": false } });
@@ -237,8 +243,8 @@
     return { ...f, geometry: { type: "MultiLineString", coordinates: legs } };
   }
 
-  /** Replace one part of the map's data: basemap, zones, assets, patrols, plan, tracks,
-   *  dispatch, alerts or fleet (a FeatureCollection, or null for none). */
+  /** Replace one part of the map's data: basemap, reception, zones, assets, patrols, plan,
+   *  tracks, dispatch, alerts or fleet (a FeatureCollection, or null for none). */
   function setData(map, name, data) {
     const feats = (data && data.features) || [];
     const parts = map.khazarParts;

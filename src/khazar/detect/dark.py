@@ -13,6 +13,9 @@ fixes while a coastal station was down, raised dark contacts on their own radar 
 A detection is decided once the watermark is ``max(dark_time_s, dark_track_max_gap_s)``
 past it (every AIS fix that could bracket it has been seen, so live decides as batch does);
 AIS fixes are kept for twice that (the fix before a pending detection).
+
+Evidence ``ais_covered``: whether AIS reception is reliable where the contact began (the
+learned reception map, :mod:`khazar.detect.reception`): false where the picture is blind.
 """
 
 from __future__ import annotations
@@ -77,11 +80,14 @@ class DarkVesselDetector:
         return int(state.ais.shape[0]) + len(state.pending) + len(state.contacts)
 
     def _event(self, c: Contact, is_open: bool) -> Event:
+        # where AIS reception is not reliable (the learned map) the contact may be a vessel
+        # we cannot hear rather than one that switched off: the picture is blind there
+        heard = bool(self.geo.covered_at(np.array([c.lat0]), np.array([c.lon0]))[0])
         return make_event(
             "dark_vessel", None, c.t0, c.t1, c.lat0, c.lon0,
             evidence={"detections": c.n, "last_lat": c.lat1, "last_lon": c.lon1,
                       "max_length_m": c.max_length_m if c.max_length_m > 0 else None,
-                      "sources": sorted(c.sources),
+                      "sources": sorted(c.sources), "ais_covered": heard,
                       "nearest_ais_m": c.nearest_ais_m if np.isfinite(c.nearest_ais_m)
                       else None},
             is_open=is_open)

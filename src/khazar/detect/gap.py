@@ -1,10 +1,12 @@
 """``ais_gap``: no position for ≥ 1 h (≥ 30 min when the last fix was in a pipeline corridor
 or platform safety zone) from a vessel that was being received — its previous report came
-≤ 15 min before the last one, and its last fix was within reliable range of one of our
-receivers — and was neither in port nor within 2.5 km of the shore (a harbour the port list
-does not know) (DESIGN C3; GFW uses 6 h). Evidence: the
-gap's duration, the distance and implied speed across it. A silence still going on is an
-open event up to the watermark: live notices it from its clock, batch at the end of data.
+≤ 15 min before the last one, and its last fix lies where reception is reliable: a cell the
+learned reception map (:mod:`khazar.detect.reception`, from the stored positions) says is
+covered, or, where the map has no data, within reliable range of one of our receivers — and
+was neither in port nor within 2.5 km of the shore (a harbour the port list does not know)
+(DESIGN C3; GFW uses 6 h). Evidence: the gap's duration, the distance and implied speed
+across it. A silence still going on is an open event up to the watermark: live notices it
+from its clock, batch at the end of data.
 """
 
 from __future__ import annotations

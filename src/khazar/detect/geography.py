@@ -18,6 +18,7 @@ import numpy.typing as npt
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from khazar.detect.reception import Reception, within_receivers
 from khazar.units import haversine_m
 
 __all__ = [
@@ -295,6 +296,16 @@ class DetectGeography:
     #: (W, S, E, N) where a position off the water is on land; ``None``: everywhere (an
     #: enclosed sea). Outside it a position is only outside the theatre, never "on land".
     land_known: tuple[float, float, float, float] | None = None
+    #: reception learned from the stored positions (:mod:`khazar.detect.reception`): where
+    #: it has data it overrides the receivers' nominal range
+    reception: Reception = field(default_factory=Reception)
+
+    def covered_at(self, lat: F64, lon: F64) -> B:
+        """Where AIS reception is reliable: the learned map's cells, the receivers' range
+        where it has no data."""
+        nominal = (within_receivers(self.receivers, lat, lon) if self.receivers
+                   else np.ones(lat.shape[0], bool))
+        return self.reception.covered(lat, lon, nominal)
 
     @cached_property
     def shore(self) -> ShoreDistance | None:
@@ -494,7 +505,8 @@ def annotate(geo: DetectGeography, mmsi: npt.NDArray[np.int64], lat: F64, lon: F
         covered = gc.covered[sig]
         cand = np.flatnonzero(gc.near_receiver[sig])
         if cand.size:
-            covered[cand] = _covered(geo, lat[cand], lon[cand])
+            covered[cand] = within_receivers(geo.receivers, lat[cand], lon[cand])
+    covered = geo.reception.covered(lat, lon, covered)
     return Annotation(zbits, zone, prot_zone, corridor, port, port_dist, approach, land, exempt,
                       shore, covered, prot_zone >= 0)
 
@@ -513,16 +525,3 @@ def _nearest_port(geo: DetectGeography, lat: F64, lon: F64) -> tuple[I32, F64]:
             port_dist[near[better]] = d[better]
             port[near[better]] = pi
     return port, port_dist
-
-
-def _covered(geo: DetectGeography, lat: F64, lon: F64) -> B:
-    """Within reliable range of one of the receivers."""
-    covered = np.zeros(lat.shape[0], bool)
-    for r_lat, r_lon, r_m in geo.receivers:
-        dl = r_m / 110_574.0
-        dlo = dl / max(0.2, float(np.cos(np.radians(r_lat))))
-        near = np.flatnonzero(~covered & (np.abs(lat - r_lat) < dl)
-                              & (np.abs(lon - r_lon) < dlo))
-        if near.size:
-            covered[near] = haversine_m(lat[near], lon[near], r_lat, r_lon) <= r_m
-    return covered

@@ -92,6 +92,7 @@ class LiveDetection:
         self.context: Any = None
         self.escalate_after = timedelta(minutes=state.settings.alerts.escalate_after_min)
         self.clock_s = float("-inf")
+        self._reception_at = float("-inf")
         # positions stored from now on are live; older history is `khazar detect`'s job
         if origin is None:
             with state.locked() as store:
@@ -117,7 +118,24 @@ class LiveDetection:
         geo = load_geography(settings)
         self.detector = LiveDetector(settings.detect,
                                      geography_from_geo(geo, settings, self._fishing))
+        self._learn_reception()
         self.context = rule_context(settings, geo)
+
+    def _learn_reception(self) -> None:
+        """(Re-)learn the reception map from the stored positions (at set-up, then every
+        ``detect.reception_refresh_min``): the detectors see the new map from their next
+        step."""
+        from khazar.store.picture import load_reception
+
+        days = self.state.settings.detect.reception_days
+        self._reception_at = time.monotonic()
+        if days <= 0:
+            return
+        geo = self.detector.geo
+        with self.state.locked() as store:
+            learned = load_reception(store, geo, days)
+        with self._lock:
+            geo.reception.map = learned
 
     def start(self) -> None:
         self.state.components[self.component] = "starting"
@@ -148,6 +166,9 @@ class LiveDetection:
     def step(self, commit: bool = False) -> int:
         """One look at the store and a speculative step (and, with ``commit``, a committed
         one); returns the number of new or changed alerts."""
+        refresh_s = self.state.settings.detect.reception_refresh_min * 60.0
+        if time.monotonic() - self._reception_at >= refresh_s:
+            self._learn_reception()
         with self.state.locked() as store:
             fixes, dets = self._pull(store)
             self._refresh_types(store)

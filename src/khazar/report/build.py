@@ -14,7 +14,7 @@ from khazar.geo import load_geography
 from khazar.report import plots
 from khazar.report.coverage import parse_plan
 from khazar.report.html import ReportPage, render
-from khazar.report.inputs import ReportData, scorecard_inputs
+from khazar.report.inputs import ReportData, reception_note, scorecard_inputs
 from khazar.report.scorecard import Indicator, compute_scorecard
 
 __all__ = ["ReportResult", "build_report"]
@@ -74,6 +74,8 @@ def build_report(
     notes.append(energy_value_note(settings.energy.gas_weight_per_bcm_yr,
                                    settings.energy.oil_weight_per_kbd))
     notes.append("Asset positions marked low confidence in the registry are approximate.")
+    if data.reception is not None:
+        notes.append(reception_note(data.reception))
     period = None
     if snap.position_ts_s.size:
         period = (float(snap.position_ts_s.min()), float(snap.position_ts_s.max()))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from khazar.audit.chain import ChainReport
 from khazar.config import Settings
+from khazar.detect.reception import ReceptionMap
 from khazar.domain.reporting import ReportSnapshot
 from khazar.energy import Criticality, asset_criticality
 from khazar.geo import Asset, Geography
@@ -34,6 +35,8 @@ class ReportData:
     boat_status: Mapping[str, str]
     #: the audit chain checked against its head file
     audit: ChainReport
+    #: AIS reception learned from the stored positions (None: not learned)
+    reception: ReceptionMap | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +79,20 @@ def scorecard_inputs(
         audit_problems=len(audit.problems),
     )
     return AssembledInputs(inputs, protected, crit, coverage)
+
+
+def reception_note(m: ReceptionMap) -> str:
+    """Where the picture is blind: the learned reception map in one sentence."""
+    rows = m.records()
+    blind = m.blind()
+    head = (f"AIS reception learned from the last {m.days:g} days of positions: "
+            f"{len(rows)} cells of {m.cell_deg:g}° with traffic, ")
+    if not blind:
+        return head + "none where the picture is blind (every one receives at least " \
+            f"{m.min_share:.0%} of the reports its vessels send)."
+    worst = ", ".join(f"{(r['south'] + r['north']) / 2:.2f}°N {(r['west'] + r['east']) / 2:.2f}°E "
+                      f"({r['share']:.0%})" for r in blind[:3])
+    return head + (f"{len(blind)} where the picture is blind (under {m.min_share:.0%} of the "
+                   f"expected reports received; worst: {worst}). An AIS gap is not counted "
+                   "there, and a dark contact there may be a vessel out of reach of our "
+                   "receivers rather than one that switched off (`khazar reception`).")

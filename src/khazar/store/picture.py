@@ -12,13 +12,15 @@ import numpy as np
 
 from khazar.detect.adapters import FISHING_SHIP_TYPE
 from khazar.detect.base import Detections
+from khazar.detect.geography import DetectGeography
+from khazar.detect.reception import ReceptionMap, learn_reception
 from khazar.domain import VesselState
 from khazar.domain.fixes import VesselFixes
 from khazar.store.backend import Session
 from khazar.tracks import Fixes
 
 __all__ = ["fishing_mmsis", "fixes_in_box", "latest_states", "load_detections", "load_fixes",
-           "ship_types"]
+           "load_reception", "ship_types"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -172,3 +174,19 @@ def load_detections(store: Session, include_exercise: bool = True) -> Detections
     return Detections(np.asarray(tbl["t"], np.float64), np.asarray(tbl["lat"], np.float64),
                       np.asarray(tbl["lon"], np.float64), length,
                       np.asarray(tbl["source"]).astype(str))
+
+
+def load_reception(store: Session, geo: DetectGeography, days: float) -> ReceptionMap:
+    """The reception map learned from the last ``days`` of stored positions (before the
+    newest; exercise positions are not traffic), the geography's receivers as the prior."""
+    top = store.execute("SELECT max(ts) FROM positions WHERE NOT exercise").fetchone()
+    newest = top[0] if top is not None else None
+    if newest is None or days <= 0:
+        empty = np.empty(0)
+        return learn_reception(empty.astype(np.int64), empty, empty, empty, geo.receivers, days)
+    tbl = store.execute(
+        "SELECT mmsi, epoch_us(ts) / 1e6 AS t, lat, lon FROM positions "
+        "WHERE NOT exercise AND ts >= ?", [newest - timedelta(days=days)]).fetchnumpy()
+    return learn_reception(np.asarray(tbl["mmsi"], np.int64), np.asarray(tbl["t"], np.float64),
+                           np.asarray(tbl["lat"], np.float64),
+                           np.asarray(tbl["lon"], np.float64), geo.receivers, days)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from khazar.api.auth import CSRF_COOKIE, SESSION_COOKIE, CurrentUser, Principal, StateDep
 from khazar.audit import PERMISSIONS
 from khazar.errors import AuthenticationError
-from khazar.services.users import authenticate
+from khazar.services.users import authenticate_with
 from khazar.store.audit import append
 
 __all__ = ["router"]
@@ -55,20 +55,23 @@ def login(
     (HttpOnly, SameSite=Strict) and the ``khazar_csrf`` cookie. The JSON answer holds the
     CSRF token for cookie requests and the bearer ``token`` for scripts."""
     client = request.client.host if request.client else None
-    with state.locked() as store:
-        try:
-            user = authenticate(store, body.username, body.password)
-        except AuthenticationError as exc:
+    try:
+        # the store is held only for the reads and writes; argon2 runs on state.passwords
+        user = authenticate_with(state.locked, body.username, body.password,
+                                 run=state.passwords.run)
+    except AuthenticationError as exc:
+        with state.locked() as store:
             append(store, body.username.strip().lower()[:64], "session.login_failed",
                    detail={"client": client})
-            # for the operator watching the log (guessing, a locked-out colleague); the
-            # name as typed, repr'd so a crafted name cannot forge a log line; never the
-            # password, and the reason is the service's message, which holds none
-            logger.warning("failed login as %r from %s: %s", body.username, client, exc,
-                           extra={"event": "login_failed", "username": body.username,
-                                  "client": client, "reason": str(exc)})
-            raise
-        session = state.sessions.create(user.username, user.role.value)
+        # for the operator watching the log (guessing, a locked-out colleague); the
+        # name as typed, repr'd so a crafted name cannot forge a log line; never the
+        # password, and the reason is the service's message, which holds none
+        logger.warning("failed login as %r from %s: %s", body.username, client, exc,
+                       extra={"event": "login_failed", "username": body.username,
+                              "client": client, "reason": str(exc)})
+        raise
+    session = state.sessions.create(user.username, user.role.value)
+    with state.locked() as store:
         append(store, user.username, "session.login", detail={"role": user.role.value})
     max_age = int(state.sessions.max_age.total_seconds())
     secure = request.url.scheme == "https"

@@ -9,6 +9,8 @@ argon2id hashes reach the store. User names are normalised to lower case.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,9 +31,12 @@ from khazar.store import users as repo
 from khazar.store.audit import audited
 
 __all__ = [
+    "Locked",
+    "Runner",
     "User",
     "add_user",
     "authenticate",
+    "authenticate_with",
     "disable_user",
     "enable_user",
     "get_user",
@@ -194,6 +199,17 @@ def set_password(
         tx.append(actor, "users.passwd", target=user.username)
 
 
+#: a context manager factory giving the store for one short unit of work (the server's
+#: ``ServerState.locked``); the slow password work never runs inside it
+Locked = Callable[[], AbstractContextManager[Store]]
+#: runs a callable (the server's :class:`~khazar.services.passwords.PasswordWorkers.run`)
+Runner = Callable[[Callable[[], Any]], Any]
+
+
+def _direct(fn: Callable[[], Any]) -> Any:
+    return fn()
+
+
 def authenticate(
     store: Store,
     username: str,
@@ -201,7 +217,23 @@ def authenticate(
     *,
     hasher: PasswordHasher | None = None,
 ) -> User:
+    """:func:`authenticate_with` on a store the caller holds (the CLI, tests)."""
+    return authenticate_with(lambda: nullcontext(store), username, password, hasher=hasher)
+
+
+def authenticate_with(
+    locked: Locked,
+    username: str,
+    password: str,
+    *,
+    run: Runner = _direct,
+    hasher: PasswordHasher | None = None,
+) -> User:
     """The user whose name and password these are, or :class:`AuthenticationError`.
+
+    The store is held (``locked()``) only to read the hash and, after a rehash, to write
+    it; the argon2 work runs through ``run`` (a worker pool in the server) with the store
+    free, so a crowd of wrong passwords does not stall everyone else's requests.
 
     An unknown name costs the same argon2 verification as a wrong password, and both
     give the same message, so a failure does not reveal whether the user exists. A
@@ -212,20 +244,23 @@ def authenticate(
         f"login failed for {username!r}: unknown user name or wrong password"
     )
     name = username.strip().lower()
-    stored = repo.password_hash(store, name) if _USERNAME.match(name) else None
+    with locked() as store:
+        stored = repo.password_hash(store, name) if _USERNAME.match(name) else None
     if stored is None:
-        waste_verify(password, hasher)
+        run(lambda: waste_verify(password, hasher))
         raise failure
-    if not verify_password(stored, password, hasher):
+    if not run(lambda: verify_password(stored, password, hasher)):
         raise failure
-    user = _existing(store, name)
+    with locked() as store:
+        user = _existing(store, name)
+        read_only = store.read_only
     if user.disabled:
         raise AuthenticationError(
             f"user {name!r} is disabled; ask an administrator (`khazar users enable {name}`)"
         )
-    if needs_rehash(stored, hasher) and not store.read_only:
-        digest = hash_password(password, hasher)
-        with audited(store) as tx:
+    if needs_rehash(stored, hasher) and not read_only:
+        digest: str = run(lambda: hash_password(password, hasher))
+        with locked() as store, audited(store) as tx:
             repo.update_password_hash(tx, name, digest)
             tx.append(name, "users.rehash", target=name)
     return user

@@ -17,7 +17,7 @@ from khazar.api.server import KhazarServer, ServeOptions
 from khazar.config import LoginSettings, load_settings
 
 GUESSERS = 8
-SAMPLES = 40
+SAMPLES = 100
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -11,6 +12,8 @@ from pydantic import BaseModel, Field
 from khazar.api.auth import CSRF_COOKIE, SESSION_COOKIE, CurrentUser, Principal, StateDep
 from khazar.audit import PERMISSIONS
 from khazar.errors import AuthenticationError
+from khazar.live.state import ServerState
+from khazar.services.logins import Lockout, check_allowed, record_failure, record_success
 from khazar.services.users import authenticate_with
 from khazar.store.audit import append
 
@@ -55,23 +58,29 @@ def login(
     (HttpOnly, SameSite=Strict) and the ``khazar_csrf`` cookie. The JSON answer holds the
     CSRF token for cookie requests and the bearer ``token`` for scripts."""
     client = request.client.host if request.client else None
+    with state.locked() as store:  # 429 while the account or the address must wait
+        check_allowed(store, body.username, client, datetime.now(UTC))
     try:
         # the store is held only for the reads and writes; argon2 runs on state.passwords
         user = authenticate_with(state.locked, body.username, body.password,
                                  run=state.passwords.run)
     except AuthenticationError as exc:
         with state.locked() as store:
-            append(store, body.username.strip().lower()[:64], "session.login_failed",
-                   detail={"client": client})
-        # for the operator watching the log (guessing, a locked-out colleague); the
-        # name as typed, repr'd so a crafted name cannot forge a log line; never the
-        # password, and the reason is the service's message, which holds none
-        logger.warning("failed login as %r from %s: %s", body.username, client, exc,
-                       extra={"event": "login_failed", "username": body.username,
-                              "client": client, "reason": str(exc)})
+            failure = record_failure(store, body.username, client, datetime.now(UTC),
+                                     state.settings.login)
+        if failure.audited:
+            # for the operator watching the log (guessing, a locked-out colleague), at the
+            # audit's bounded rate; the name as typed, repr'd so a crafted name cannot
+            # forge a log line; never the password
+            logger.warning("failed login as %r from %s: %s", body.username[:64], client, exc,
+                           extra={"event": "login_failed", "username": body.username[:64],
+                                  "client": client, "reason": str(exc)})
+        for lock in failure.lockouts:
+            _tell_admins(state, lock)
         raise
     session = state.sessions.create(user.username, user.role.value)
     with state.locked() as store:
+        record_success(store, user.username)
         append(store, user.username, "session.login", detail={"role": user.role.value})
     max_age = int(state.sessions.max_age.total_seconds())
     secure = request.url.scheme == "https"
@@ -81,6 +90,17 @@ def login(
                         samesite="strict", secure=secure, path="/")
     who = Principal(user.username, user.role.value, session, via_cookie=True)
     return _info(who, with_token=True)
+
+
+def _tell_admins(state: ServerState, lock: Lockout) -> None:
+    """A lockout is a burst of guessing: the admins' consoles show it at once (the live
+    stream's ``security`` event, sent to admins only, relayed to every server), and the
+    log and the audit (``session.lockout``) keep it."""
+    logger.warning("login lockout of %s %r after %d failures (last from %s) until %s",
+                   lock.kind, lock.name, lock.failures, lock.client, lock.until,
+                   extra={"event": "login_lockout", "lock_kind": lock.kind,
+                          "locked": lock.name, "client": lock.client})
+    state.hub.publish("security", {"event": "login_lockout", **lock.as_dict()})
 
 
 @router.post("/logout", summary="End the session")

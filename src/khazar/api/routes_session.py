@@ -1,4 +1,5 @@
-"""Login, logout and "who am I" (``/api/login``, ``/api/logout``, ``/api/me``)."""
+"""Login, logout, "who am I" and one's own password (``/api/login``, ``/api/logout``,
+``/api/me``, ``/api/me/password``)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from pydantic import BaseModel, Field
 
 from khazar.api.auth import CSRF_COOKIE, SESSION_COOKIE, CurrentUser, Principal, StateDep
 from khazar.audit import PERMISSIONS
-from khazar.errors import AuthenticationError
+from khazar.errors import AuthenticationError, PermissionDeniedError
 from khazar.live.state import ServerState
 from khazar.services.logins import Lockout, check_allowed, record_failure, record_success
-from khazar.services.users import authenticate_with
+from khazar.services.users import authenticate_with, change_own_password
 from khazar.store.audit import append
 
 __all__ = ["router"]
@@ -115,6 +116,36 @@ def logout(
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(CSRF_COOKIE, path="/")
     return {"logged_out": who.username}
+
+
+class OwnPasswordChange(BaseModel):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
+@router.post("/me/password", summary="Change your own password (ends your other sessions)")
+def change_password(
+    body: OwnPasswordChange, request: Request, who: CurrentUser, state: StateDep,
+) -> dict[str, Any]:
+    """Any logged-in user may replace their own password, giving the current one (a
+    wrong one counts as a failed login: the same back-off and lockout). The new one must
+    pass the policy. The user's other sessions end; this one stays."""
+    client = request.client.host if request.client else None
+    with state.locked() as store:
+        check_allowed(store, who.username, client, datetime.now(UTC))
+    try:
+        change_own_password(state.locked, who.username, body.current_password,
+                            body.new_password, run=state.passwords.run)
+    except AuthenticationError:
+        with state.locked() as store:
+            failure = record_failure(store, who.username, client, datetime.now(UTC),
+                                     state.settings.login)
+        for lock in failure.lockouts:
+            _tell_admins(state, lock)
+        raise PermissionDeniedError(
+            "the current password is wrong; the password was not changed") from None
+    ended = state.sessions.delete_user(who.username, keep=who.session.id)
+    return {"username": who.username, "sessions_ended": ended}
 
 
 @router.get("/me", response_model=SessionInfo, summary="The logged-in user and their actions")

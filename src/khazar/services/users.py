@@ -37,12 +37,14 @@ __all__ = [
     "add_user",
     "authenticate",
     "authenticate_with",
+    "change_own_password",
     "disable_user",
     "enable_user",
     "get_user",
     "list_users",
     "normalise_username",
     "set_password",
+    "set_password_with",
     "set_role",
 ]
 
@@ -182,23 +184,6 @@ def set_role(store: Store, username: str, role: Role | str, *, actor: str) -> Us
     return _existing(store, user.username)
 
 
-def set_password(
-    store: Store,
-    username: str,
-    password: str,
-    *,
-    actor: str,
-    hasher: PasswordHasher | None = None,
-) -> None:
-    """Replace a user's password (audited as ``users.passwd``; the password is not logged)."""
-    user = _existing(store, username)
-    check_password_policy(password, user.username)
-    digest = hash_password(password, hasher)
-    with audited(store) as tx:
-        repo.update_password_hash(tx, user.username, digest)
-        tx.append(actor, "users.passwd", target=user.username)
-
-
 #: a context manager factory giving the store for one short unit of work (the server's
 #: ``ServerState.locked``); the slow password work never runs inside it
 Locked = Callable[[], AbstractContextManager[Store]]
@@ -208,6 +193,57 @@ Runner = Callable[[Callable[[], Any]], Any]
 
 def _direct(fn: Callable[[], Any]) -> Any:
     return fn()
+
+
+def set_password(
+    store: Store,
+    username: str,
+    password: str,
+    *,
+    actor: str,
+    hasher: PasswordHasher | None = None,
+) -> None:
+    """Replace a user's password (audited as ``users.passwd``; the password is not logged)."""
+    set_password_with(lambda: nullcontext(store), username, password, actor=actor,
+                      hasher=hasher)
+
+
+def set_password_with(
+    locked: Locked,
+    username: str,
+    password: str,
+    *,
+    actor: str,
+    run: Runner = _direct,
+    hasher: PasswordHasher | None = None,
+) -> None:
+    """:func:`set_password` holding the store (``locked()``) only for the read and the
+    write; the hashing runs through ``run``, with the store free."""
+    with locked() as store:
+        user = _existing(store, username)
+    check_password_policy(password, user.username)
+    digest: str = run(lambda: hash_password(password, hasher))
+    with locked() as store, audited(store) as tx:
+        repo.update_password_hash(tx, user.username, digest)
+        tx.append(actor, "users.passwd", target=user.username)
+
+
+def change_own_password(
+    locked: Locked,
+    username: str,
+    current: str,
+    new: str,
+    *,
+    run: Runner = _direct,
+    hasher: PasswordHasher | None = None,
+) -> None:
+    """A user replaces their own password, proving the current one first
+    (:class:`AuthenticationError` when it is wrong; audited ``users.passwd`` by the user)."""
+    user = authenticate_with(locked, username, current, run=run, hasher=hasher)
+    if new == current:
+        raise InputError("the new password is the current one; choose another")
+    set_password_with(locked, user.username, new, actor=user.username, run=run,
+                      hasher=hasher)
 
 
 def authenticate(

@@ -19,7 +19,7 @@ EXPECTED_STORE = {
     "read_entries", "read_head", "verify_store",
 }  # fmt: skip
 EXPECTED_USERS = {
-    "Locked", "Runner", "User", "add_user", "authenticate", "authenticate_with",
+    "Locked", "Runner", "User", "add_user", "add_user_with","authenticate", "authenticate_with",
     "change_own_password", "disable_user", "enable_user", "get_user", "list_users",
     "normalise_username", "set_password", "set_password_with", "set_role",
 }  # fmt: skip

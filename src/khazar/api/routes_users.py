@@ -18,7 +18,7 @@ from khazar.audit import Action
 from khazar.errors import NotFoundError
 from khazar.live.state import ServerState
 from khazar.services.users import (
-    add_user,
+    add_user_with,
     disable_user,
     enable_user,
     get_user,
@@ -72,8 +72,8 @@ def users(who: Admin, state: StateDep) -> dict[str, Any]:
 @router.post("/users", summary="Add a user (audited users.add)")
 def add(body: NewUser, who: Admin, state: StateDep) -> dict[str, Any]:
     """The password must pass the policy; it is hashed with argon2id and never echoed."""
-    with state.locked() as store:
-        user = add_user(store, body.username, body.password, body.role, actor=who.username)
+    user = add_user_with(state.locked, body.username, body.password, body.role,
+                         actor=who.username, run=state.passwords.run)
     return _answer(user)
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "Runner",
     "User",
     "add_user",
+    "add_user_with",
     "authenticate",
     "authenticate_with",
     "change_own_password",
@@ -109,31 +110,6 @@ def _existing(store: Store, username: str) -> User:
     return user
 
 
-def add_user(
-    store: Store,
-    username: str,
-    password: str,
-    role: Role | str,
-    *,
-    actor: str,
-    hasher: PasswordHasher | None = None,
-) -> User:
-    """Create an enabled user with an argon2id-hashed password (audited as ``users.add``)."""
-    name = normalise_username(username)
-    parsed = role if isinstance(role, Role) else parse_role(role)
-    check_password_policy(password, name)
-    digest = hash_password(password, hasher)  # slow: outside the transaction
-    now = datetime.now(UTC)
-    with audited(store) as tx:
-        if not repo.insert_user(tx, name, digest, parsed.value, now):
-            raise InputError(
-                f"user {name!r} already exists; pick another name, or change its password "
-                f"with `khazar users passwd {name}`"
-            )
-        tx.append(actor, "users.add", target=name, detail={"role": parsed.value}, ts=now)
-    return _existing(store, name)
-
-
 def _keep_an_admin(store: Store, user: User, change: str) -> None:
     if (user.role is Role.admin and not user.disabled
             and repo.count_enabled(store, Role.admin.value) == 1):
@@ -193,6 +169,48 @@ Runner = Callable[[Callable[[], Any]], Any]
 
 def _direct(fn: Callable[[], Any]) -> Any:
     return fn()
+
+
+def add_user(
+    store: Store,
+    username: str,
+    password: str,
+    role: Role | str,
+    *,
+    actor: str,
+    hasher: PasswordHasher | None = None,
+) -> User:
+    """Create an enabled user with an argon2id-hashed password (audited as ``users.add``)."""
+    return add_user_with(lambda: nullcontext(store), username, password, role, actor=actor,
+                         hasher=hasher)
+
+
+def add_user_with(
+    locked: Locked,
+    username: str,
+    password: str,
+    role: Role | str,
+    *,
+    actor: str,
+    run: Runner = _direct,
+    hasher: PasswordHasher | None = None,
+) -> User:
+    """:func:`add_user` holding the store (``locked()``) only for the write; the hashing
+    runs through ``run``, with the store free."""
+    name = normalise_username(username)
+    parsed = role if isinstance(role, Role) else parse_role(role)
+    check_password_policy(password, name)
+    digest: str = run(lambda: hash_password(password, hasher))  # slow: outside the store
+    now = datetime.now(UTC)
+    with locked() as store:
+        with audited(store) as tx:
+            if not repo.insert_user(tx, name, digest, parsed.value, now):
+                raise InputError(
+                    f"user {name!r} already exists; pick another name, or change its "
+                    f"password with `khazar users passwd {name}`"
+                )
+            tx.append(actor, "users.add", target=name, detail={"role": parsed.value}, ts=now)
+        return _existing(store, name)
 
 
 def set_password(

@@ -88,3 +88,34 @@ def test_unknown_names_are_never_audited_and_the_address_locks(store_at: Path | 
         assert _retry(store, "anyone", "6.6.6.6", later) is None
         assert record_failure(store, "guess", "6.6.6.6", later, SETTINGS).lockouts == ()
         assert _retry(store, "anyone", "6.6.6.6", later) is None
+
+
+def test_a_known_wait_is_refused_without_the_store(store_at: Path | str) -> None:
+    from contextlib import contextmanager
+
+    from khazar.services.logins import Waits, check_allowed_with
+
+    with open_store(store_at) as store:
+        for i in range(12):
+            record_failure(store, f"guess{i}", "6.6.6.6", T0, SETTINGS)
+        taken = 0
+
+        @contextmanager
+        def locked():  # type: ignore[no-untyped-def]
+            nonlocal taken
+            taken += 1
+            yield store
+
+        waits = Waits()
+        refused = 0
+        for _ in range(50):
+            try:
+                check_allowed_with(locked, "someone", "6.6.6.6", T0 + timedelta(seconds=5),
+                                   waits)
+            except ThrottledError as exc:
+                refused += 1
+                assert exc.retry_after_s == 595
+        assert (refused, taken) == (50, 1)
+        # another address still reads the store, and is let in
+        check_allowed_with(locked, "someone", "6.6.6.7", T0, waits)
+        assert taken == 2

@@ -14,7 +14,7 @@ from khazar.api.auth import CSRF_COOKIE, SESSION_COOKIE, CurrentUser, Principal,
 from khazar.audit import PERMISSIONS
 from khazar.errors import AuthenticationError, PermissionDeniedError
 from khazar.live.state import ServerState
-from khazar.services.logins import Lockout, check_allowed, record_failure, record_success
+from khazar.services.logins import Lockout, check_allowed_with, record_failure, record_success
 from khazar.services.users import authenticate_with, change_own_password
 from khazar.store.audit import append
 
@@ -59,8 +59,9 @@ def login(
     (HttpOnly, SameSite=Strict) and the ``khazar_csrf`` cookie. The JSON answer holds the
     CSRF token for cookie requests and the bearer ``token`` for scripts."""
     client = request.client.host if request.client else None
-    with state.locked() as store:  # 429 while the account or the address must wait
-        check_allowed(store, body.username, client, datetime.now(UTC))
+    # 429 while the account or the address must wait (a known wait costs no store time)
+    check_allowed_with(state.locked, body.username, client, datetime.now(UTC),
+                       state.login_waits)
     try:
         # the store is held only for the reads and writes; argon2 runs on state.passwords
         user = authenticate_with(state.locked, body.username, body.password,
@@ -131,8 +132,8 @@ def change_password(
     wrong one counts as a failed login: the same back-off and lockout). The new one must
     pass the policy. The user's other sessions end; this one stays."""
     client = request.client.host if request.client else None
-    with state.locked() as store:
-        check_allowed(store, who.username, client, datetime.now(UTC))
+    check_allowed_with(state.locked, who.username, client, datetime.now(UTC),
+                       state.login_waits)
     try:
         change_own_password(state.locked, who.username, body.current_password,
                             body.new_password, run=state.passwords.run)

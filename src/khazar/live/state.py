@@ -17,6 +17,7 @@ from typing import Any
 from khazar.config import Settings
 from khazar.live.hub import LiveHub
 from khazar.live.stats import FeedCounters
+from khazar.services.logins import Waits
 from khazar.services.passwords import PasswordWorkers
 from khazar.services.sessions import SessionStore
 from khazar.store import Store
@@ -51,6 +52,8 @@ class ServerState:
     detection_lag_s: float | None = None
     #: where password checks run (never under ``lock``)
     passwords: PasswordWorkers = field(default_factory=PasswordWorkers)
+    #: login waits already read from the store (:class:`khazar.services.logins.Waits`)
+    login_waits: Waits = field(default_factory=Waits)
 
     @classmethod
     def create(cls, store: Store, settings: Settings, live_queue_max: int = 1000) -> ServerState:

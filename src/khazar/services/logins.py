@@ -19,17 +19,21 @@ per source address, kept in the store so every server on it sees the same counts
 from __future__ import annotations
 
 import math
+import threading
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
 from khazar.config import LoginSettings
 from khazar.errors import ThrottledError
+from khazar.services.users import Locked
 from khazar.store import Store
 from khazar.store import logins as repo
 from khazar.store import users as users_repo
 from khazar.store.audit import audited
 
-__all__ = ["Failure", "Lockout", "check_allowed", "record_failure", "record_success"]
+__all__ = ["Failure", "Lockout", "Waits", "check_allowed", "check_allowed_with",
+           "record_failure", "record_success"]
 
 _US = 1_000_000
 
@@ -72,15 +76,57 @@ def _keys(username: str | None, client: str | None) -> list[str]:
     return keys
 
 
+class Waits:
+    """This process's memory of the waits it found in the store, so that a flood of
+    attempts on a locked account or from a locked address is refused without taking the
+    store at all. A wait only ends when its time is up (nothing shortens it), so the memory
+    is never more lenient than the store. At most ``limit`` keys are kept."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self.limit = limit
+        self._until: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def longest(self, keys: list[str], now_us: int) -> tuple[int, str] | None:
+        with self._lock:
+            found = [(self._until.get(k, 0) - now_us, k) for k in keys]
+        waits = [w for w in found if w[0] > 0]
+        return max(waits) if waits else None
+
+    def remember(self, key: str, until_us: int, now_us: int) -> None:
+        with self._lock:
+            if len(self._until) >= self.limit:
+                self._until = {k: u for k, u in self._until.items() if u > now_us}
+                if len(self._until) >= self.limit:
+                    return
+            self._until[key] = until_us
+
+
 def check_allowed(store: Store, username: str, client: str | None, now: datetime) -> None:
     """:class:`ThrottledError` when the account or the address must still wait."""
-    rows = repo.select_rows(store, _keys(username.strip().lower()[:64], client))
+    check_allowed_with(lambda: nullcontext(store), username, client, now)
+
+
+def check_allowed_with(locked: Locked, username: str, client: str | None, now: datetime,
+                       waits: Waits | None = None) -> None:
+    """:func:`check_allowed` taking the store (``locked()``) only when ``waits`` does not
+    already know of a wait: a flood on a locked account costs no store time."""
+    keys = _keys(username.strip().lower()[:64], client)
     now_us = _us(now)
-    waits = [(r.locked_until_us - now_us, r.key) for r in rows.values()
-             if r.locked_until_us > now_us]
-    if not waits:
-        return
-    wait_us, key = max(waits)
+    known = waits.longest(keys, now_us) if waits is not None else None
+    if known is None:
+        with locked() as store:
+            rows = repo.select_rows(store, keys)
+        found = [(r.locked_until_us - now_us, r.key) for r in rows.values()
+                 if r.locked_until_us > now_us]
+        if not found:
+            return
+        known = max(found)
+        if waits is not None:
+            for r in rows.values():
+                if r.locked_until_us > now_us:
+                    waits.remember(r.key, r.locked_until_us, now_us)
+    wait_us, key = known
     seconds = max(1, math.ceil(wait_us / _US))
     what = "this account" if key.startswith("user:") else "this address"
     raise ThrottledError(

@@ -4,7 +4,7 @@
   double) or an integer beyond 64 bits is refused with 422, naming what was wrong; Python's
   parser accepts them, and they reached the routes and the database as 500s.
 * :class:`OriginGuard`: a state-changing request (POST, PUT, PATCH, DELETE) that carries an
-  ``Origin`` header must come from this server's own origin or one of
+  ``Origin`` header must come from this server's own host (``Host``, http or https) or one of
   ``serve.allowed_origins`` (403 otherwise). Browsers send ``Origin`` on such requests;
   scripts and the CLI send none and are not affected. With the SameSite cookies and the
   CSRF token this closes cross-site writes, the login included.
@@ -148,5 +148,7 @@ class OriginGuard:
     def _accepted(self, scope: Scope, origin: str) -> bool:
         if origin in self.allowed:
             return True
+        # the same host, by either scheme: behind a proxy that ends TLS the server sees
+        # http while the browser's origin says https
         host = (_header(scope, b"host") or "").strip().lower()
-        return bool(host) and origin == f"{scope.get('scheme', 'http')}://{host}"
+        return bool(host) and origin in (f"http://{host}", f"https://{host}")

@@ -14,7 +14,13 @@ from khazar.api.auth import CSRF_COOKIE, SESSION_COOKIE, CurrentUser, Principal,
 from khazar.audit import PERMISSIONS
 from khazar.errors import AuthenticationError, PermissionDeniedError
 from khazar.live.state import ServerState
-from khazar.services.logins import Lockout, check_allowed_with, record_failure, record_success
+from khazar.services.logins import (
+    Failure,
+    Lockout,
+    check_allowed_with,
+    record_failure,
+    record_success,
+)
 from khazar.services.users import authenticate_with, change_own_password
 from khazar.store.audit import append
 
@@ -70,6 +76,7 @@ def login(
         with state.locked() as store:
             failure = record_failure(store, body.username, client, datetime.now(UTC),
                                      state.settings.login)
+        _remember(state, failure)
         if failure.audited:
             # for the operator watching the log (guessing, a locked-out colleague), at the
             # audit's bounded rate; the name as typed, repr'd so a crafted name cannot
@@ -81,6 +88,7 @@ def login(
             _tell_admins(state, lock)
         raise
     session = state.sessions.create(user.username, user.role.value)
+    state.login_waits.forget(f"user:{user.username}")
     with state.locked() as store:
         record_success(store, user.username)
         append(store, user.username, "session.login", detail={"role": user.role.value})
@@ -92,6 +100,13 @@ def login(
                         samesite="strict", secure=secure, path="/")
     who = Principal(user.username, user.role.value, session, via_cookie=True)
     return _info(who, with_token=True)
+
+
+def _remember(state: ServerState, failure: Failure) -> None:
+    now_us = int(datetime.now(UTC).timestamp() * 1_000_000)
+    for key, until_us in failure.waits:
+        if until_us > now_us:
+            state.login_waits.remember(key, until_us, now_us)
 
 
 def _tell_admins(state: ServerState, lock: Lockout) -> None:
@@ -141,6 +156,7 @@ def change_password(
         with state.locked() as store:
             failure = record_failure(store, who.username, client, datetime.now(UTC),
                                      state.settings.login)
+        _remember(state, failure)
         for lock in failure.lockouts:
             _tell_admins(state, lock)
         raise PermissionDeniedError(

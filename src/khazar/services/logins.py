@@ -61,6 +61,8 @@ class Failure:
 
     lockouts: tuple[Lockout, ...]
     audited: bool
+    #: each key's wait after this failure (epoch µs; 0: none), for :meth:`Waits.remember`
+    waits: tuple[tuple[str, int], ...] = ()
 
 
 def _us(t: datetime) -> int:
@@ -79,8 +81,9 @@ def _keys(username: str | None, client: str | None) -> list[str]:
 class Waits:
     """This process's memory of the waits it found in the store, so that a flood of
     attempts on a locked account or from a locked address is refused without taking the
-    store at all. A wait only ends when its time is up (nothing shortens it), so the memory
-    is never more lenient than the store. At most ``limit`` keys are kept."""
+    store at all. A wait ends when its time is up, or for an account when it logs in
+    (:meth:`forget`), so the memory is never more lenient than the store. At most
+    ``limit`` keys are kept."""
 
     def __init__(self, limit: int = 10_000) -> None:
         self.limit = limit
@@ -92,6 +95,10 @@ class Waits:
             found = [(self._until.get(k, 0) - now_us, k) for k in keys]
         waits = [w for w in found if w[0] > 0]
         return max(waits) if waits else None
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._until.pop(key, None)
 
     def remember(self, key: str, until_us: int, now_us: int) -> None:
         with self._lock:
@@ -150,6 +157,7 @@ def record_failure(store: Store, username: str, client: str | None, now: datetim
     now_us = _us(now)
     lockouts: list[Lockout] = []
     wrote = False
+    waits: list[tuple[str, int]] = []
     with audited(store) as tx:
         known = users_repo.select_user(tx, name) is not None
         keys = _keys(name if known else None, client)
@@ -181,8 +189,9 @@ def record_failure(store: Store, username: str, client: str | None, now: datetim
                 lockouts.append(lock)
             repo.upsert_row(tx, repo.ThrottleRow(key, failures, now_us, locked_until,
                                                  unaudited, audited_us))
+            waits.append((key, locked_until))
         repo.prune(tx, now_us - int(settings.window_s * _US))
-    return Failure(tuple(lockouts), wrote)
+    return Failure(tuple(lockouts), wrote, tuple(waits))
 
 
 def record_success(store: Store, username: str) -> None:

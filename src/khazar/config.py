@@ -10,7 +10,9 @@ Every threshold is documented where it is declared.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -43,6 +45,7 @@ __all__ = [
     "ExerciseSettings",
     "IngestSettings",
     "LiveSettings",
+    "LoginSettings",
     "Receiver",
     "RegistrySettings",
     "ServeSettings",
@@ -474,6 +477,32 @@ class ServeSettings(_Section):
         None, description="bearer token a scraper off this host sends to read /metrics "
         "(loopback needs none; an admin session also may); at least 16 characters")
 
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="addresses (or CIDR networks) of reverse proxies "
+        "whose X-Forwarded-For / X-Forwarded-Proto are believed; none by default, so the "
+        "peer's own address is the client's (loopback included)")
+    allowed_origins: list[str] = Field(
+        default_factory=list, description="origins (scheme://host[:port]) besides the "
+        "server's own whose browsers may send state-changing requests")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, proxies: list[str]) -> list[str]:
+        for p in proxies:
+            try:
+                ipaddress.ip_network(p, strict=False)
+            except ValueError:
+                raise ValueError(f"{p!r} is not an IP address or network") from None
+        return proxies
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        for o in origins:
+            if not re.fullmatch(r"https?://[^/\s]+", o):
+                raise ValueError(f"{o!r} is not an origin like https://console.example.org")
+        return [o.lower() for o in origins]
+
     @field_validator("metrics_token")
     @classmethod
     def _long_token(cls, token: SecretStr | None) -> SecretStr | None:
@@ -481,6 +510,41 @@ class ServeSettings(_Section):
         if token is not None and len(token.get_secret_value()) < 16:
             raise ValueError("must be at least 16 characters, e.g. `openssl rand -hex 24`")
         return token
+
+
+class LoginSettings(_Section):
+    """Logins to ``khazar serve``: the password workers, throttling and lockout
+    (docs/security.md)."""
+
+    password_workers: int = Field(
+        1, ge=1, le=8, description="threads that check passwords (argon2, 64 MiB and "
+        "0.1-0.4 s each); never while the store is held")
+    password_queue: int = Field(
+        16, ge=0, le=1000, description="password checks that may wait for a worker; "
+        "beyond that a login is refused with 503")
+    backoff_after: int = Field(
+        3, ge=1, description="failed logins for one account before each further attempt "
+        "must wait (backoff_base_s, doubling with each failure)")
+    backoff_base_s: float = Field(1.0, gt=0, description="the first back-off")
+    lockout_after: int = Field(
+        10, ge=1, description="failed logins for one account within window_s that lock it "
+        "for lockout_s (and alert the admins)")
+    lockout_s: float = Field(900.0, gt=0, description="how long an account stays locked")
+    address_factor: int = Field(
+        3, ge=1, description="a source address may fail this many times more than an "
+        "account before it backs off and locks (several users behind one address)")
+    window_s: float = Field(
+        900.0, gt=0, description="failures older than this (since the last one) are forgotten")
+    audit_every_s: float = Field(
+        60.0, gt=0, description="at most one audit entry per account (or, for unknown "
+        "names, per source address) in this time; it counts the failures it stands for")
+
+    @model_validator(mode="after")
+    def _backoff_before_lockout(self) -> LoginSettings:
+        if self.backoff_after > self.lockout_after:
+            raise ValueError(f"backoff_after {self.backoff_after} > lockout_after "
+                             f"{self.lockout_after}")
+        return self
 
 
 class Settings(BaseSettings):
@@ -517,6 +581,7 @@ class Settings(BaseSettings):
 
 
     serve: ServeSettings = Field(default_factory=ServeSettings)
+    login: LoginSettings = Field(default_factory=LoginSettings)
 
     @field_validator("fleet")
     @classmethod

@@ -42,6 +42,7 @@ __all__ = [
     "StateConflictError",
     "StoreError",
     "StoreLockedError",
+    "ThrottledError",
     "Unavailable",
     "UnknownFormatError",
 ]
@@ -121,6 +122,15 @@ class AuthenticationError(AuthError):
 
 class PermissionDeniedError(AuthError):
     pass
+
+
+class ThrottledError(AuthError):
+    """Too many failed logins for this account or from this address (HTTP 429); try again
+    after ``retry_after_s`` seconds."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class AuditError(KhazarError):

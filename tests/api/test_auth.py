@@ -35,7 +35,7 @@ def test_every_route_but_login_needs_a_session(served: Served) -> None:
 
 
 #: writes every logged-in user may make about their own session
-SELF_SERVICE = {("POST", "/api/logout")}
+SELF_SERVICE = {("POST", "/api/logout"), ("POST", "/api/me/password")}
 
 
 def test_every_write_route_is_403_for_a_viewer(served: Served) -> None:

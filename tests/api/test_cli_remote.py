@@ -200,6 +200,32 @@ def test_dispatch_and_fleet_through_the_api(running: Running) -> None:
     assert isinstance(clocked.exception, InputError)  # type: ignore[attr-defined]
 
 
+def test_sessions_and_own_password_through_the_cli(running: Running) -> None:
+    db = ["--db", str(running.db)]
+    _ok(["users", "add", "rasul", "--role", "viewer", "--password-stdin", *db, "--user", "ada"],
+        stdin="dark water near shah deniz\n")
+    with httpx.Client(base_url=running.url, timeout=30) as other:
+        assert other.post("/api/login", json={"username": "rasul", "password":
+                                              "dark water near shah deniz"}).status_code == 200
+        listed = json.loads(_ok(["users", "sessions", *db, "--user", "ada", "--format",
+                                 "json"]))
+        handle = next(s["handle"] for s in listed if s["username"] == "rasul")
+        assert "ended" in _ok(["users", "end-session", handle, *db, "--user", "ada"])
+        assert other.get("/api/me").status_code == 401
+    refused = _cli(["users", "sessions", *db, "--user", "vera"])
+    assert refused.exit_code != 0 and "Traceback" not in refused.output  # type: ignore[attr-defined]
+    # the user's own password: logs in with the current one, gives the new one on stdin
+    changed = _cli(["users", "change-password", "--password-stdin", *db, "--user", "rasul"],
+                   password="dark water near shah deniz", stdin="light rain over the bay\n")
+    assert changed.exit_code == 0, changed.output  # type: ignore[attr-defined]
+    assert "password of rasul changed" in changed.stdout  # type: ignore[attr-defined]
+    assert httpx.post(running.url + "/api/login", json={
+        "username": "rasul", "password": "light rain over the bay"}).status_code == 200
+    weak = _cli(["users", "change-password", "--password-stdin", *db, "--user", "rasul"],
+                password="light rain over the bay", stdin="password1234\n")
+    assert weak.exit_code != 0 and "too common" in str(weak.exception)  # type: ignore[attr-defined]
+
+
 def test_actions_are_the_named_users_in_the_audit_log(running: Running) -> None:
     """Last in this module: stops the server to read the store it held."""
     running.process.terminate()
@@ -225,3 +251,4 @@ def test_server_address_from_the_holders_command_line() -> None:
     # an ingest holding the store serves nothing: the lock error stands
     assert server_url_from_args(["khazar", "ingest", "feed.nmea", "--db", "k.duckdb"]) is None
     assert os.environ.get("KHAZAR_SERVER") is None
+

@@ -19,8 +19,9 @@ EXPECTED_STORE = {
     "read_entries", "read_head", "verify_store",
 }  # fmt: skip
 EXPECTED_USERS = {
-    "User", "add_user", "authenticate", "disable_user", "enable_user", "get_user",
-    "list_users", "normalise_username", "set_password", "set_role",
+    "Locked", "Runner", "User", "add_user", "add_user_with","authenticate", "authenticate_with",
+    "change_own_password", "disable_user", "enable_user", "get_user", "list_users",
+    "normalise_username", "set_password", "set_password_with", "set_role",
 }  # fmt: skip
 
 

@@ -20,6 +20,7 @@ from khazar.api import (
     routes_users,
 )
 from khazar.api.errors import ERROR_RESPONSES, install_error_handlers
+from khazar.api.guards import JsonGuard, OriginGuard
 from khazar.live.state import ServerState
 
 __all__ = ["CONSOLE_DIR", "VENDOR_DIR", "create_app"]
@@ -77,6 +78,10 @@ def create_app(state: ServerState) -> FastAPI:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
+    # bodies and origins are checked before any route (and before the security headers'
+    # middleware reads the body); ASGI middleware, so nothing else is buffered
+    app.add_middleware(JsonGuard)
+    app.add_middleware(OriginGuard, allowed=state.settings.serve.allowed_origins)
     # added last, so outermost: it times and counts what the other middleware answer too
     app.add_middleware(_RequestMetrics, metrics=metrics, templates=templates)
 

@@ -19,6 +19,7 @@ from khazar.errors import (
     KhazarError,
     PermissionDeniedError,
     StoreError,
+    ThrottledError,
 )
 
 __all__ = ["ApiClient"]
@@ -33,6 +34,9 @@ def _error(response: httpx.Response) -> KhazarError:
     status = response.status_code
     if status == 401:
         return AuthenticationError(f"{where}: {detail}")
+    if status == 429:
+        after = response.headers.get("Retry-After", "")
+        return ThrottledError(f"{where}: {detail}", float(after) if after.isdigit() else 60.0)
     if status == 403:
         return PermissionDeniedError(f"{where}: {detail}")
     if status < 500:
@@ -93,3 +97,7 @@ class ApiClient:
     def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
         """POST JSON to ``/api{path}``; the decoded JSON answer."""
         return self._request("POST", path, json=body or {})
+
+    def delete(self, path: str) -> Any:
+        """DELETE ``/api{path}``; the decoded JSON answer."""
+        return self._request("DELETE", path)

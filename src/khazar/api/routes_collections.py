@@ -8,7 +8,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import Field
 
 from khazar.api.auth import Reader, StateDep
 from khazar.api.features import parse_bbox, parse_datetime
@@ -138,9 +139,16 @@ def vessels(
     return feature_collection(feats, matched, _self(request), extra=extra)
 
 
+#: an MMSI as AIS carries it: a 30-bit field (a larger number is no MMSI: 422, not a
+#: database error)
+MMSI_MAX = 2**30 - 1
+MmsiPath = Annotated[int, Path(ge=0, le=MMSI_MAX, description="MMSI")]
+MmsiValue = Annotated[int, Field(ge=0, le=MMSI_MAX)]
+
+
 @router.get("/vessels/{mmsi}", summary="One vessel")
 def vessel(
-    mmsi: int, who: Reader, state: StateDep
+    mmsi: MmsiPath, who: Reader, state: StateDep
 ) -> dict[str, Any]:
     with state.locked() as store:
         rows, _ = queries.latest_vessels(store, mmsi=mmsi, limit=1)
@@ -162,7 +170,7 @@ def tracks(
     request: Request,
     who: Reader,
     state: StateDep,
-    mmsi: Annotated[list[int] | None, Query(description="vessels (repeatable)")] = None,
+    mmsi: Annotated[list[MmsiValue] | None, Query(description="vessels (repeatable)")] = None,
     bbox: BBoxQ = None,
     datetime: DatetimeQ = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 100,
@@ -191,7 +199,7 @@ def events(
     datetime: DatetimeQ = None,
     limit: LimitQ = 1000,
     type: Annotated[list[str] | None, Query(description="event types (repeatable)")] = None,
-    mmsi: int | None = None,
+    mmsi: Annotated[int | None, Query(ge=0, le=MMSI_MAX)] = None,
     exercise: ExerciseQ = False,
 ) -> dict[str, Any]:
     """Events overlapping ``datetime``, newest first."""

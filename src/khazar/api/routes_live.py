@@ -11,12 +11,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from khazar.api.auth import Reader, StateDep
+from khazar.audit import Role
 from khazar.store import queries
 
-__all__ = ["router"]
+__all__ = ["ADMIN_ONLY", "router"]
 
 router = APIRouter(tags=["live"])
 
+#: live events only an admin's stream carries (``security``: login lockouts)
+ADMIN_ONLY = frozenset({"security"})
 #: a comment line this often keeps proxies and the browser from timing the stream out
 _KEEPALIVE_S = 15.0
 
@@ -33,7 +36,8 @@ async def live(
     state: StateDep,
 ) -> StreamingResponse:
     """Events ``positions`` (batches of vessel updates), ``alert``, ``note``, ``event``
-    and ``status``. Each stream has a bounded queue: a slow client loses updates (counted
+    and ``status``; for admins also ``security`` (an account or address locked out).
+    Each stream has a bounded queue: a slow client loses updates (counted
     in ``/api/status``), never slows ingest. Reconnecting clients re-read the collections."""
     sub = state.hub.subscribe()
 
@@ -50,6 +54,8 @@ async def live(
                     if state.sessions.get(who.session.id) is None:
                         break
                     yield ": keep-alive\n\n"
+                    continue
+                if msg.kind in ADMIN_ONLY and who.role is not Role.admin:
                     continue
                 yield msg.to_sse()
         finally:

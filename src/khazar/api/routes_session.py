@@ -1,8 +1,10 @@
-"""Login, logout and "who am I" (``/api/login``, ``/api/logout``, ``/api/me``)."""
+"""Login, logout, "who am I" and one's own password (``/api/login``, ``/api/logout``,
+``/api/me``, ``/api/me/password``)."""
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -10,8 +12,16 @@ from pydantic import BaseModel, Field
 
 from khazar.api.auth import CSRF_COOKIE, SESSION_COOKIE, CurrentUser, Principal, StateDep
 from khazar.audit import PERMISSIONS
-from khazar.errors import AuthenticationError
-from khazar.services.users import authenticate
+from khazar.errors import AuthenticationError, PermissionDeniedError
+from khazar.live.state import ServerState
+from khazar.services.logins import (
+    Failure,
+    Lockout,
+    check_allowed_with,
+    record_failure,
+    record_success,
+)
+from khazar.services.users import authenticate_with, change_own_password
 from khazar.store.audit import append
 
 __all__ = ["router"]
@@ -55,20 +65,32 @@ def login(
     (HttpOnly, SameSite=Strict) and the ``khazar_csrf`` cookie. The JSON answer holds the
     CSRF token for cookie requests and the bearer ``token`` for scripts."""
     client = request.client.host if request.client else None
-    with state.locked() as store:
-        try:
-            user = authenticate(store, body.username, body.password)
-        except AuthenticationError as exc:
-            append(store, body.username.strip().lower()[:64], "session.login_failed",
-                   detail={"client": client})
-            # for the operator watching the log (guessing, a locked-out colleague); the
-            # name as typed, repr'd so a crafted name cannot forge a log line; never the
-            # password, and the reason is the service's message, which holds none
-            logger.warning("failed login as %r from %s: %s", body.username, client, exc,
-                           extra={"event": "login_failed", "username": body.username,
+    # 429 while the account or the address must wait (a known wait costs no store time)
+    check_allowed_with(state.locked, body.username, client, datetime.now(UTC),
+                       state.login_waits)
+    try:
+        # the store is held only for the reads and writes; argon2 runs on state.passwords
+        user = authenticate_with(state.locked, body.username, body.password,
+                                 run=state.passwords.run)
+    except AuthenticationError as exc:
+        with state.locked() as store:
+            failure = record_failure(store, body.username, client, datetime.now(UTC),
+                                     state.settings.login)
+        _remember(state, failure)
+        if failure.audited:
+            # for the operator watching the log (guessing, a locked-out colleague), at the
+            # audit's bounded rate; the name as typed, repr'd so a crafted name cannot
+            # forge a log line; never the password
+            logger.warning("failed login as %r from %s: %s", body.username[:64], client, exc,
+                           extra={"event": "login_failed", "username": body.username[:64],
                                   "client": client, "reason": str(exc)})
-            raise
-        session = state.sessions.create(user.username, user.role.value)
+        for lock in failure.lockouts:
+            _tell_admins(state, lock)
+        raise
+    session = state.sessions.create(user.username, user.role.value)
+    state.login_waits.forget(f"user:{user.username}")
+    with state.locked() as store:
+        record_success(store, user.username)
         append(store, user.username, "session.login", detail={"role": user.role.value})
     max_age = int(state.sessions.max_age.total_seconds())
     secure = request.url.scheme == "https"
@@ -78,6 +100,24 @@ def login(
                         samesite="strict", secure=secure, path="/")
     who = Principal(user.username, user.role.value, session, via_cookie=True)
     return _info(who, with_token=True)
+
+
+def _remember(state: ServerState, failure: Failure) -> None:
+    now_us = int(datetime.now(UTC).timestamp() * 1_000_000)
+    for key, until_us in failure.waits:
+        if until_us > now_us:
+            state.login_waits.remember(key, until_us, now_us)
+
+
+def _tell_admins(state: ServerState, lock: Lockout) -> None:
+    """A lockout is a burst of guessing: the admins' consoles show it at once (the live
+    stream's ``security`` event, sent to admins only, relayed to every server), and the
+    log and the audit (``session.lockout``) keep it."""
+    logger.warning("login lockout of %s %r after %d failures (last from %s) until %s",
+                   lock.kind, lock.name, lock.failures, lock.client, lock.until,
+                   extra={"event": "login_lockout", "lock_kind": lock.kind,
+                          "locked": lock.name, "client": lock.client})
+    state.hub.publish("security", {"event": "login_lockout", **lock.as_dict()})
 
 
 @router.post("/logout", summary="End the session")
@@ -92,6 +132,37 @@ def logout(
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(CSRF_COOKIE, path="/")
     return {"logged_out": who.username}
+
+
+class OwnPasswordChange(BaseModel):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
+@router.post("/me/password", summary="Change your own password (ends your other sessions)")
+def change_password(
+    body: OwnPasswordChange, request: Request, who: CurrentUser, state: StateDep,
+) -> dict[str, Any]:
+    """Any logged-in user may replace their own password, giving the current one (a
+    wrong one counts as a failed login: the same back-off and lockout). The new one must
+    pass the policy. The user's other sessions end; this one stays."""
+    client = request.client.host if request.client else None
+    check_allowed_with(state.locked, who.username, client, datetime.now(UTC),
+                       state.login_waits)
+    try:
+        change_own_password(state.locked, who.username, body.current_password,
+                            body.new_password, run=state.passwords.run)
+    except AuthenticationError:
+        with state.locked() as store:
+            failure = record_failure(store, who.username, client, datetime.now(UTC),
+                                     state.settings.login)
+        _remember(state, failure)
+        for lock in failure.lockouts:
+            _tell_admins(state, lock)
+        raise PermissionDeniedError(
+            "the current password is wrong; the password was not changed") from None
+    ended = state.sessions.delete_user(who.username, keep=who.session.id)
+    return {"username": who.username, "sessions_ended": ended}
 
 
 @router.get("/me", response_model=SessionInfo, summary="The logged-in user and their actions")

@@ -18,14 +18,15 @@ from khazar.audit import Action
 from khazar.errors import NotFoundError
 from khazar.live.state import ServerState
 from khazar.services.users import (
-    add_user,
+    add_user_with,
     disable_user,
     enable_user,
     get_user,
     list_users,
-    set_password,
+    set_password_with,
     set_role,
 )
+from khazar.store.audit import append
 
 __all__ = ["router"]
 
@@ -71,8 +72,8 @@ def users(who: Admin, state: StateDep) -> dict[str, Any]:
 @router.post("/users", summary="Add a user (audited users.add)")
 def add(body: NewUser, who: Admin, state: StateDep) -> dict[str, Any]:
     """The password must pass the policy; it is hashed with argon2id and never echoed."""
-    with state.locked() as store:
-        user = add_user(store, body.username, body.password, body.role, actor=who.username)
+    user = add_user_with(state.locked, body.username, body.password, body.role,
+                         actor=who.username, run=state.passwords.run)
     return _answer(user)
 
 
@@ -108,8 +109,34 @@ def role(username: str, body: RoleChange, who: Admin, state: StateDep) -> dict[s
 def password(username: str, body: PasswordChange, who: Admin,
              state: StateDep) -> dict[str, Any]:
     _known(state, username)
+    # argon2 on the password workers, the store held only to read and write
+    set_password_with(state.locked, username, body.password, actor=who.username,
+                      run=state.passwords.run)
     with state.locked() as store:
-        set_password(store, username, body.password, actor=who.username)
         user = get_user(store, username)
     assert user is not None
     return _answer(user, state.sessions.delete_user(user.username))
+
+
+@router.get("/sessions", summary="Open sessions on this server (who, since, until)")
+def sessions(who: Admin, state: StateDep) -> dict[str, Any]:
+    """Each session's ``handle`` (a digest of its id: the id itself is the credential and
+    is never shown), user, role, when it opened and when it expires. Sessions live in the
+    memory of each ``khazar serve``: this lists the ones of the server answering."""
+    return {"sessions": [
+        {"handle": s.handle, "username": s.username, "role": s.role,
+         "created_at": s.created_at.isoformat(timespec="seconds"),
+         "expires_at": s.expires_at.isoformat(timespec="seconds"),
+         "current": s.id == who.session.id}
+        for s in state.sessions.live()]}
+
+
+@router.delete("/sessions/{handle}", summary="End a session (audited session.end)")
+def end_session(handle: str, who: Admin, state: StateDep) -> dict[str, Any]:
+    ended = state.sessions.delete_handle(handle)
+    if ended is None:
+        raise NotFoundError(f"no open session {handle!r} on this server; see GET /api/sessions")
+    with state.locked() as store:
+        append(store, who.username, "session.end", target=ended.username,
+               detail={"handle": handle})
+    return {"handle": handle, "username": ended.username, "ended": True}

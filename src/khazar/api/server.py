@@ -95,11 +95,15 @@ class KhazarServer:
 
     # http ---------------------------------------------------------------------------
     def _config(self) -> uvicorn.Config:
+        proxies = list(self.settings.serve.trusted_proxies)
         return uvicorn.Config(
             self.app, host=self.options.host, port=self.options.port,
             # log_config=None: uvicorn's loggers keep the handler khazar.logs gave them
             log_level=self.options.log_level, log_config=None, access_log=False, lifespan="off",
             timeout_graceful_shutdown=2,
+            # X-Forwarded-For / -Proto only from the proxies named in serve.trusted_proxies
+            # (uvicorn's default believes any loopback peer)
+            proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
         )
 
     def serve_forever(self) -> None:

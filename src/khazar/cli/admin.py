@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import getpass
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +14,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from khazar.api.client import ApiClient
+from khazar.api.remote import PASSWORD_ENV
 from khazar.audit import PERMISSIONS, Role, parse_role
 from khazar.cli._app import (
     ApiUserOption,
@@ -238,6 +243,68 @@ def users_role(
             answer = where.post(f"/users/{username}/role", {"role": parse_role(role).value})
             name, role_name, ended = answer["username"], answer["role"], answer["sessions_ended"]
     console.print(f"user {name} now has role {role_name}" + _ended(ended))
+
+
+@users_app.command("change-password")
+def users_change_password(
+    password_stdin: PasswordStdin = False,
+    db: DbOption = "khazar.duckdb",
+    user: ApiUserOption = None,
+) -> None:
+    """Change your own password through the running server: log in as --user with the
+    current password (prompted, or KHAZAR_PASSWORD), then give the new one (prompted
+    twice, or from stdin). Your other sessions end."""
+    new = _read_password(password_stdin)
+    with _server(db, user, "change your own password") as api:
+        current = os.environ.get(PASSWORD_ENV) or str(
+            typer.prompt("Current password (again, to confirm it is you)", hide_input=True))
+        answer = api.post("/me/password", {"current_password": current, "new_password": new})
+    console.print(f"password of {answer['username']} changed" + _ended(answer["sessions_ended"]))
+
+
+@users_app.command("sessions")
+def users_sessions(
+    db: DbOption = "khazar.duckdb",
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    user: ApiUserOption = None,
+) -> None:
+    """List the open sessions of the running server (admin): handle, user, role, since."""
+    with _server(db, user, "list sessions") as api:
+        found = api.get("/sessions")["sessions"]
+    if fmt is OutputFormat.json:
+        print_json(found)
+        return
+    table = Table(title="open sessions")
+    for column in ("handle", "user", "role", "since (UTC)", "expires (UTC)"):
+        table.add_column(column)
+    for s in found:
+        table.add_row(s["handle"] + (" (this one)" if s["current"] else ""), s["username"],
+                      s["role"], s["created_at"], s["expires_at"])
+    console.print(table)
+
+
+@users_app.command("end-session")
+def users_end_session(
+    handle: Annotated[str, typer.Argument(help="the session's handle (khazar users sessions)")],
+    db: DbOption = "khazar.duckdb",
+    user: ApiUserOption = None,
+) -> None:
+    """End one open session of the running server (admin; audited session.end)."""
+    with _server(db, user, "end a session") as api:
+        answer = api.delete(f"/sessions/{handle}")
+    console.print(f"session {answer['handle']} of {answer['username']} ended")
+
+
+@contextmanager
+def _server(db: str, user: str | None, what: str) -> Iterator[ApiClient]:
+    """The running server's API; sessions live in its memory, so there is no offline way."""
+    with store_or_api(db, user, read_only=True) as where:
+        if isinstance(where, Store):
+            raise InputError(
+                f"no `khazar serve` holds {db}: sessions live in a running server; start it, "
+                f"then {what} with --user NAME"
+            )
+        yield where
 
 
 def _ended(n: int) -> str:

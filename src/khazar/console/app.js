@@ -484,6 +484,7 @@
         else if (m.type === "alert") { showAlert(JSON.parse(m.data)); refreshAlerts(); }
         else if (m.type === "note") refreshAlerts();
         else if (m.type === "fleet") refreshFleet();
+        else if (m.type === "security") showSecurity(JSON.parse(m.data));
       };
     }
     state.live.postMessage({ type: "connect", kinds: state.mapVessels.kinds });
@@ -560,9 +561,40 @@
       $("login-password").value = "";
       await showApp(me);
     } catch (err) {
-      $("login-error").textContent = err.status === 401 ? t("login.failed") : t("error.generic") + ": " + err.message;
+      $("login-error").textContent = err.status === 401 ? t("login.failed")
+        : err.status === 429 ? t("login.throttled") + " " + err.message
+        : t("error.generic") + ": " + err.message;
     }
   }
+  // only an admin's stream carries these (a login lockout: someone is guessing)
+  function showSecurity(d) {
+    message(t("security.lockout") + ": " + (d.kind === "account" ? t("security.account") : t("security.address"))
+      + " " + d.name + " — " + d.failures + " " + t("security.failures") + " (" + (d.client || "?") + "), "
+      + t("security.until") + " " + d.until, true);
+  }
+
+  function openPasswordDialog() {
+    $("password-error").textContent = "";
+    $("password-form").reset();
+    $("password-dialog").showModal();
+  }
+  async function onPasswordChange(e) {
+    e.preventDefault();
+    $("password-error").textContent = "";
+    if ($("password-new").value !== $("password-confirm").value) {
+      $("password-error").textContent = t("password.mismatch");
+      return;
+    }
+    try {
+      await api.post("/me/password", { current_password: $("password-current").value, new_password: $("password-new").value });
+      $("password-form").reset();
+      $("password-dialog").close();
+      message(t("password.changed"));
+    } catch (err) {
+      $("password-error").textContent = err.message;
+    }
+  }
+
   async function onLogout() {
     try { await api.post("/logout", {}); } catch (err) { /* already gone */ }
     api.setCsrf(null);
@@ -596,6 +628,9 @@
     document.querySelectorAll(".tab").forEach((b) => b.addEventListener("click", () => selectTab(b.dataset.tab)));
     $("login-form").addEventListener("submit", onLogin);
     $("logout-button").addEventListener("click", onLogout);
+    $("password-button").addEventListener("click", openPasswordDialog);
+    $("password-form").addEventListener("submit", onPasswordChange);
+    $("password-cancel").addEventListener("click", () => $("password-dialog").close());
     $("replay-toggle").addEventListener("change", onReplayToggle);
     $("exercise-toggle").addEventListener("change", onExerciseToggle);
     $("replay-slider").addEventListener("change", onReplaySlide);

@@ -21,7 +21,7 @@ importScripts("records.js");
 
 const ROWS_PERIOD_MS = 5000;
 const ROWS_AT_ONCE = 500;   // fewer changed vessels than this: rows with every update
-const EVENTS = ["alert", "note", "fleet"];
+const EVENTS = ["alert", "note", "fleet", "security"];
 
 let source = null, kinds = new Map(), selected = null;
 let pending = new Map(), lastRows = 0;

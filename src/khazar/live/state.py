@@ -17,6 +17,8 @@ from typing import Any
 from khazar.config import Settings
 from khazar.live.hub import LiveHub
 from khazar.live.stats import FeedCounters
+from khazar.services.logins import Waits
+from khazar.services.passwords import PasswordWorkers
 from khazar.services.sessions import SessionStore
 from khazar.store import Store
 
@@ -48,11 +50,18 @@ class ServerState:
     feeds: FeedCounters = field(default_factory=FeedCounters)
     #: seconds the committed detection lags the newest ingested position (None: not running)
     detection_lag_s: float | None = None
+    #: where password checks run (never under ``lock``)
+    passwords: PasswordWorkers = field(default_factory=PasswordWorkers)
+    #: login waits already read from the store (:class:`khazar.services.logins.Waits`)
+    login_waits: Waits = field(default_factory=Waits)
 
     @classmethod
     def create(cls, store: Store, settings: Settings, live_queue_max: int = 1000) -> ServerState:
         ttl = timedelta(minutes=settings.session_ttl_min)
-        return cls(store, settings, SessionStore(ttl), LiveHub(live_queue_max))
+        workers = PasswordWorkers(settings.login.password_workers,
+                                  settings.login.password_queue)
+        return cls(store, settings, SessionStore(ttl), LiveHub(live_queue_max),
+                   passwords=workers)
 
     @contextmanager
     def locked(self) -> Iterator[Store]:

@@ -8,6 +8,7 @@ safe direction. The clock is injected so that expiry is testable without sleepin
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import threading
 from collections.abc import Callable
@@ -31,6 +32,12 @@ class Session:
     csrf_token: str
     created_at: datetime
     expires_at: datetime
+
+    @property
+    def handle(self) -> str:
+        """What an admin sees and names to end it: a digest of the id, never the id
+        (which is the credential)."""
+        return hashlib.sha256(self.id.encode()).hexdigest()[:16]
 
 
 class SessionStore:
@@ -95,13 +102,30 @@ class SessionStore:
         with self._lock:
             return self._sessions.pop(session_id, None) is not None
 
-    def delete_user(self, username: str) -> int:
-        """End every session of ``username`` (after a password change or disable)."""
+    def delete_user(self, username: str, keep: str | None = None) -> int:
+        """End every session of ``username`` (after a password change or disable), but
+        the one whose id is ``keep``."""
         with self._lock:
-            ids = [s.id for s in self._sessions.values() if s.username == username]
+            ids = [s.id for s in self._sessions.values()
+                   if s.username == username and s.id != keep]
             for sid in ids:
                 del self._sessions[sid]
             return len(ids)
+
+    def live(self) -> list[Session]:
+        """The sessions that have not expired, oldest first."""
+        with self._lock:
+            self._purge(self._clock())
+            return sorted(self._sessions.values(), key=lambda s: s.created_at)
+
+    def delete_handle(self, handle: str) -> Session | None:
+        """End the session whose :attr:`Session.handle` this is; the session, or None."""
+        with self._lock:
+            for session in self._sessions.values():
+                if session.handle == handle:
+                    del self._sessions[session.id]
+                    return session
+        return None
 
     def __len__(self) -> int:
         with self._lock:

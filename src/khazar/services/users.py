@@ -9,6 +9,8 @@ argon2id hashes reach the store. User names are normalised to lower case.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,15 +31,21 @@ from khazar.store import users as repo
 from khazar.store.audit import audited
 
 __all__ = [
+    "Locked",
+    "Runner",
     "User",
     "add_user",
+    "add_user_with",
     "authenticate",
+    "authenticate_with",
+    "change_own_password",
     "disable_user",
     "enable_user",
     "get_user",
     "list_users",
     "normalise_username",
     "set_password",
+    "set_password_with",
     "set_role",
 ]
 
@@ -102,31 +110,6 @@ def _existing(store: Store, username: str) -> User:
     return user
 
 
-def add_user(
-    store: Store,
-    username: str,
-    password: str,
-    role: Role | str,
-    *,
-    actor: str,
-    hasher: PasswordHasher | None = None,
-) -> User:
-    """Create an enabled user with an argon2id-hashed password (audited as ``users.add``)."""
-    name = normalise_username(username)
-    parsed = role if isinstance(role, Role) else parse_role(role)
-    check_password_policy(password, name)
-    digest = hash_password(password, hasher)  # slow: outside the transaction
-    now = datetime.now(UTC)
-    with audited(store) as tx:
-        if not repo.insert_user(tx, name, digest, parsed.value, now):
-            raise InputError(
-                f"user {name!r} already exists; pick another name, or change its password "
-                f"with `khazar users passwd {name}`"
-            )
-        tx.append(actor, "users.add", target=name, detail={"role": parsed.value}, ts=now)
-    return _existing(store, name)
-
-
 def _keep_an_admin(store: Store, user: User, change: str) -> None:
     if (user.role is Role.admin and not user.disabled
             and repo.count_enabled(store, Role.admin.value) == 1):
@@ -177,6 +160,59 @@ def set_role(store: Store, username: str, role: Role | str, *, actor: str) -> Us
     return _existing(store, user.username)
 
 
+#: a context manager factory giving the store for one short unit of work (the server's
+#: ``ServerState.locked``); the slow password work never runs inside it
+Locked = Callable[[], AbstractContextManager[Store]]
+#: runs a callable (the server's :class:`~khazar.services.passwords.PasswordWorkers.run`)
+Runner = Callable[[Callable[[], Any]], Any]
+
+
+def _direct(fn: Callable[[], Any]) -> Any:
+    return fn()
+
+
+def add_user(
+    store: Store,
+    username: str,
+    password: str,
+    role: Role | str,
+    *,
+    actor: str,
+    hasher: PasswordHasher | None = None,
+) -> User:
+    """Create an enabled user with an argon2id-hashed password (audited as ``users.add``)."""
+    return add_user_with(lambda: nullcontext(store), username, password, role, actor=actor,
+                         hasher=hasher)
+
+
+def add_user_with(
+    locked: Locked,
+    username: str,
+    password: str,
+    role: Role | str,
+    *,
+    actor: str,
+    run: Runner = _direct,
+    hasher: PasswordHasher | None = None,
+) -> User:
+    """:func:`add_user` holding the store (``locked()``) only for the write; the hashing
+    runs through ``run``, with the store free."""
+    name = normalise_username(username)
+    parsed = role if isinstance(role, Role) else parse_role(role)
+    check_password_policy(password, name)
+    digest: str = run(lambda: hash_password(password, hasher))  # slow: outside the store
+    now = datetime.now(UTC)
+    with locked() as store:
+        with audited(store) as tx:
+            if not repo.insert_user(tx, name, digest, parsed.value, now):
+                raise InputError(
+                    f"user {name!r} already exists; pick another name, or change its "
+                    f"password with `khazar users passwd {name}`"
+                )
+            tx.append(actor, "users.add", target=name, detail={"role": parsed.value}, ts=now)
+        return _existing(store, name)
+
+
 def set_password(
     store: Store,
     username: str,
@@ -186,12 +222,46 @@ def set_password(
     hasher: PasswordHasher | None = None,
 ) -> None:
     """Replace a user's password (audited as ``users.passwd``; the password is not logged)."""
-    user = _existing(store, username)
+    set_password_with(lambda: nullcontext(store), username, password, actor=actor,
+                      hasher=hasher)
+
+
+def set_password_with(
+    locked: Locked,
+    username: str,
+    password: str,
+    *,
+    actor: str,
+    run: Runner = _direct,
+    hasher: PasswordHasher | None = None,
+) -> None:
+    """:func:`set_password` holding the store (``locked()``) only for the read and the
+    write; the hashing runs through ``run``, with the store free."""
+    with locked() as store:
+        user = _existing(store, username)
     check_password_policy(password, user.username)
-    digest = hash_password(password, hasher)
-    with audited(store) as tx:
+    digest: str = run(lambda: hash_password(password, hasher))
+    with locked() as store, audited(store) as tx:
         repo.update_password_hash(tx, user.username, digest)
         tx.append(actor, "users.passwd", target=user.username)
+
+
+def change_own_password(
+    locked: Locked,
+    username: str,
+    current: str,
+    new: str,
+    *,
+    run: Runner = _direct,
+    hasher: PasswordHasher | None = None,
+) -> None:
+    """A user replaces their own password, proving the current one first
+    (:class:`AuthenticationError` when it is wrong; audited ``users.passwd`` by the user)."""
+    user = authenticate_with(locked, username, current, run=run, hasher=hasher)
+    if new == current:
+        raise InputError("the new password is the current one; choose another")
+    set_password_with(locked, user.username, new, actor=user.username, run=run,
+                      hasher=hasher)
 
 
 def authenticate(
@@ -201,7 +271,23 @@ def authenticate(
     *,
     hasher: PasswordHasher | None = None,
 ) -> User:
+    """:func:`authenticate_with` on a store the caller holds (the CLI, tests)."""
+    return authenticate_with(lambda: nullcontext(store), username, password, hasher=hasher)
+
+
+def authenticate_with(
+    locked: Locked,
+    username: str,
+    password: str,
+    *,
+    run: Runner = _direct,
+    hasher: PasswordHasher | None = None,
+) -> User:
     """The user whose name and password these are, or :class:`AuthenticationError`.
+
+    The store is held (``locked()``) only to read the hash and, after a rehash, to write
+    it; the argon2 work runs through ``run`` (a worker pool in the server) with the store
+    free, so a crowd of wrong passwords does not stall everyone else's requests.
 
     An unknown name costs the same argon2 verification as a wrong password, and both
     give the same message, so a failure does not reveal whether the user exists. A
@@ -212,20 +298,23 @@ def authenticate(
         f"login failed for {username!r}: unknown user name or wrong password"
     )
     name = username.strip().lower()
-    stored = repo.password_hash(store, name) if _USERNAME.match(name) else None
+    with locked() as store:
+        stored = repo.password_hash(store, name) if _USERNAME.match(name) else None
     if stored is None:
-        waste_verify(password, hasher)
+        run(lambda: waste_verify(password, hasher))
         raise failure
-    if not verify_password(stored, password, hasher):
+    if not run(lambda: verify_password(stored, password, hasher)):
         raise failure
-    user = _existing(store, name)
+    with locked() as store:
+        user = _existing(store, name)
+        read_only = store.read_only
     if user.disabled:
         raise AuthenticationError(
             f"user {name!r} is disabled; ask an administrator (`khazar users enable {name}`)"
         )
-    if needs_rehash(stored, hasher) and not store.read_only:
-        digest = hash_password(password, hasher)
-        with audited(store) as tx:
+    if needs_rehash(stored, hasher) and not read_only:
+        digest: str = run(lambda: hash_password(password, hasher))
+        with locked() as store, audited(store) as tx:
             repo.update_password_hash(tx, name, digest)
             tx.append(name, "users.rehash", target=name)
     return user

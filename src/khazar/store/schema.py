@@ -399,7 +399,21 @@ _V6: list[str | Only] = [
          "(exercise, ts) WHERE NOT mmsi_valid"),
 ]
 
-MIGRATIONS: list[list[str | Only]] = [list(_V1), list(_V2), list(_V3), _V4, _V5, _V6]
+# Schema v7: failed-login throttling shared by every server on the store: one row
+# per account ("user:<name>") or source address ("addr:<ip>"); times in epoch microseconds
+_V7: list[str | Only] = [
+    """CREATE TABLE IF NOT EXISTS login_throttle (
+        key VARCHAR PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        last_us BIGINT NOT NULL,
+        locked_until_us BIGINT NOT NULL,
+        unaudited INTEGER NOT NULL,
+        audited_us BIGINT NOT NULL
+    )""",
+]
+
+MIGRATIONS: list[list[str | Only]] = [list(_V1), list(_V2), list(_V3), _V4, _V5, _V6,
+                                      _V7]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _PG_TYPES = [

@@ -1,0 +1,92 @@
+"""Guessing a password over HTTP: the account locks (429, Retry-After, even for the right
+password), and an admin's live stream says so at once, a viewer's does not."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from tests.api.conftest import PASSWORD, build_store
+
+from khazar.api.server import KhazarServer, ServeOptions
+from khazar.config import LoginSettings, load_settings
+from khazar.store.audit import list_entries
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KhazarServer]:
+    db = tmp_path_factory.mktemp("lockout") / "khazar.duckdb"
+    build_store(db)
+    settings = load_settings().model_copy(update={"login": LoginSettings(
+        backoff_after=3, lockout_after=3, lockout_s=120.0, address_factor=100)})
+    server = KhazarServer(settings, ServeOptions(db=db, port=0, detect=False,
+                                                 live_period_s=0.2))
+    server.url = server.start_background()  # type: ignore[attr-defined]
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _watch(url: str, user: str, seen: list[dict[str, object]], ready: threading.Event,
+           stop: threading.Event) -> None:
+    with httpx.Client(base_url=url, timeout=30) as c, contextlib.suppress(httpx.HTTPError):
+        # (the stream ends when the server stops at the end of the module)
+        token = c.post("/api/login", json={"username": user, "password": PASSWORD}
+                       ).json()["token"]
+        with c.stream("GET", "/api/live", headers={"Authorization": f"Bearer {token}"}
+                      ) as stream:
+            event = ""
+            for line in stream.iter_lines():
+                if line.startswith("event: "):
+                    event = line[7:]
+                    if event == "hello":
+                        ready.set()
+                elif line.startswith("data: ") and event == "security":
+                    seen.append(json.loads(line[6:]))
+                if stop.is_set():
+                    return
+
+
+def test_guessed_account_locks_and_admin_is_told(guarded: KhazarServer) -> None:
+    url: str = guarded.url  # type: ignore[attr-defined]
+    stop = threading.Event()
+    admin_seen: list[dict[str, object]] = []
+    viewer_seen: list[dict[str, object]] = []
+    watchers = []
+    for user, seen in (("ada", admin_seen), ("vera", viewer_seen)):
+        ready = threading.Event()
+        t = threading.Thread(target=_watch, args=(url, user, seen, ready, stop), daemon=True)
+        t.start()
+        assert ready.wait(20)
+        watchers.append(t)
+    with httpx.Client(base_url=url, timeout=30) as c:
+        codes = [c.post("/api/login", json={"username": "omar", "password": f"guess {i} xyz"}
+                        ).status_code for i in range(3)]
+        assert codes == [401, 401, 401]
+        r = c.post("/api/login", json={"username": "omar", "password": "guess 4 xyz"})
+        assert r.status_code == 429, r.text
+        assert 100 <= int(r.headers["Retry-After"]) <= 120
+        assert r.json()["error"] == "ThrottledError"
+        # locked means locked: the right password waits too, another account does not
+        assert c.post("/api/login", json={"username": "omar", "password": PASSWORD}
+                      ).status_code == 429
+        assert c.post("/api/login", json={"username": "anna", "password": PASSWORD}
+                      ).status_code == 200
+        # keep the streams busy until the notice has had time to arrive
+        for _ in range(50):
+            if admin_seen:
+                break
+            threading.Event().wait(0.1)
+    stop.set()
+    assert [(s["event"], s["kind"], s["name"]) for s in admin_seen] == [
+        ("login_lockout", "account", "omar")]
+    assert viewer_seen == []
+    with guarded.state.locked() as store:
+        entries = list_entries(store)
+    assert [e.target for e in entries if e.action == "session.lockout"] == ["omar"]
+    assert len([e for e in entries if e.action == "session.login_failed"]) == 1

@@ -42,6 +42,8 @@ from typing import Any
 
 import numpy as np
 
+from bench.bench_stops import Stop, time_jaccard
+
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "bench" / "work"
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -249,7 +251,6 @@ def bench_batch(db: Path) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- stops
-Stop = tuple[int, float, float]
 
 
 def _load_subset(db: Path, n: int) -> Any:
@@ -325,29 +326,6 @@ def _found(a: list[Stop], b: list[Stop]) -> float:
     return hit / len(a) if a else 1.0
 
 
-def _time_jaccard(a: list[Stop], b: list[Stop]) -> float:
-    """Stopped time both agree on over stopped time either reports (per vessel, summed)."""
-    def merged(stops: list[Stop]) -> dict[int, list[tuple[float, float]]]:
-        by: dict[int, list[tuple[float, float]]] = {}
-        for m, s, e in sorted(stops):
-            iv = by.setdefault(m, [])
-            if iv and s <= iv[-1][1]:
-                iv[-1] = (iv[-1][0], max(iv[-1][1], e))
-            else:
-                iv.append((s, e))
-        return by
-
-    ma, mb = merged(a), merged(b)
-    inter = 0.0
-    for m, ivs in ma.items():
-        for s, e in ivs:
-            for s2, e2 in mb.get(m, []):
-                inter += max(0.0, min(e, e2) - max(s, s2))
-    total = sum(e - s for ivs in (*ma.values(), *mb.values()) for s, e in ivs)
-    union = total - inter
-    return inter / union if union > 0 else 1.0
-
-
 def child_stops(db: Path, n: int) -> dict[str, Any]:
     """In the child: Khazar's stops and MovingPandas' on the same subset."""
     fx = _load_subset(db, n)
@@ -364,7 +342,7 @@ def child_stops(db: Path, n: int) -> dict[str, Any]:
         "speedup_cpu": round(theirs_cpu / ours_cpu, 1),
         "khazar_stops_found_by_movingpandas": round(_found(ours, theirs), 3),
         "movingpandas_stops_found_by_khazar": round(_found(theirs, ours), 3),
-        "stopped_time_jaccard": round(_time_jaccard(ours, theirs), 3),
+        "stopped_time_jaccard": round(time_jaccard(ours, theirs), 3),
         "parameters": "Khazar loitering without geography: speed < 2 kn for ≥ 1 h; "
                       "MovingPandas TrajectoryStopDetector: max_diameter 3704 m, "
                       "min_duration 1 h",

@@ -43,7 +43,7 @@ START = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
 RATE = 1000.0  # lines a second, both ports together (margin for a busy machine)
 KHAZAR = shutil.which("khazar", path=str(Path(sys.executable).parent)) or "khazar"
 
-pytestmark = [pytest.mark.slow, needs_chromium]
+pytestmark = [pytest.mark.slow, needs_chromium, pytest.mark.timeout(1500)]
 
 
 def _free_port(kind: int) -> int:
@@ -100,7 +100,13 @@ class Server:
     def close(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
-            self.proc.wait(timeout=30)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # reported by the server's log; never left
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+                pytest.fail(f"{self.name} did not stop within 30 s of SIGTERM: "
+                            f"{self.log.read_text()[-2000:]}")
         if self.client is not None:
             self.client.close()
         self.log_file.close()
@@ -176,8 +182,13 @@ def _servers(url: str, work: Path, names: tuple[str, ...]) -> Iterator[list[Serv
         yield servers
     finally:
         stop.set()
-        for s in servers:
-            s.close()
+        try:
+            for s in servers:
+                s.close()
+        finally:
+            for s in servers:  # whatever failed above, no server outlives the test
+                if s.proc.poll() is None:
+                    s.proc.kill()
         for t in readers:  # their streams end with their servers
             t.join(timeout=30)
 

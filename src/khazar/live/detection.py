@@ -35,8 +35,6 @@ __all__ = ["LiveDetection"]
 
 logger = logging.getLogger(__name__)
 
-_SHIP_TYPES_EVERY_S = 5.0
-
 
 def _filled(values: Any) -> Any:
     return np.asarray(np.ma.filled(np.ma.asarray(values, dtype=np.float64), np.nan))
@@ -81,7 +79,8 @@ class LiveDetection:
         #: this often (new ones go at once): the audit log and the browsers are not flooded
         self.update_every_s = update_every_s
         self._sent_at: dict[str, float] = {}
-        self._types_at = -np.inf
+        #: each vessel's latest static report: (its time, its AIS ship type)
+        self._types: dict[int, tuple[float, int]] = {}
         self._fishing = _Swapped()
         self.prefix = "exercise." if exercise else ""
         self._wake = threading.Event()
@@ -98,6 +97,7 @@ class LiveDetection:
             with state.locked() as store:
                 origin = (repo.top_rowid(store, "positions"), repo.top_rowid(store, "detections"))
         self.pos_wm, self.det_wm = origin
+        self.static_wm = -1  # every static report is read at the first look
         self._stop = threading.Event()
         #: set once the detectors are set up (or failed to be): the long-lived state exists
         self.ready = threading.Event()
@@ -170,8 +170,10 @@ class LiveDetection:
         if time.monotonic() - self._reception_at >= refresh_s:
             self._learn_reception()
         with self.state.locked() as store:
+            # the types in the same look as the positions: a rule's ship-type exemption
+            # does not depend on how the feed was cut into looks
+            self._read_types(store)
             fixes, dets = self._pull(store)
-            self._refresh_types(store)
         # the detectors are pure computation: run them without holding the store
         if len(fixes):
             self.clock_s = max(self.clock_s, float(np.max(fixes.t_s)))
@@ -228,19 +230,28 @@ class LiveDetection:
         if np.isfinite(wm) and np.isfinite(self.clock_s):
             self.state.detection_lag_s = max(0.0, self.clock_s - float(wm))
 
-    def _refresh_types(self, store: Any) -> None:
-        """Ship types arrive with static reports: re-read them every few seconds (it reads
-        every vessel) so that the rules' ship-type exemptions (tugs, pilots, fishing) and the
-        detectors' fishing boats hold live as they do in batch."""
+    def _read_types(self, store: Any) -> None:
+        """Ship types arrive with static reports: read those stored since the last look
+        (every one at the first), before that look's positions, so that the rules'
+        ship-type exemptions (tugs, pilots, fishing) and the detectors' fishing boats judge
+        a position knowing every static report stored with or before it, as batch does."""
         from khazar.detect.adapters import FISHING_SHIP_TYPE
-        from khazar.store.picture import ship_types
 
-        if time.monotonic() - self._types_at < _SHIP_TYPES_EVERY_S:
+        top = repo.top_rowid(store, "vessels_static")
+        if top <= self.static_wm:
             return
-        self._types_at = time.monotonic()
-        types = ship_types(store)
-        self.context = dataclasses.replace(self.context, ship_types=types)
-        self._fishing.set(m for m, t in types.items() if t == FISHING_SHIP_TYPE)
+        changed = False
+        for mmsi, t, kind in repo.ship_types_between(store, self.static_wm, top):
+            known = self._types.get(mmsi)
+            if known is None or (t >= known[0] and kind != known[1]):
+                changed = True
+            if known is None or t >= known[0]:
+                self._types[mmsi] = (t, kind)
+        self.static_wm = top
+        if changed:
+            types = {m: k for m, (_, k) in self._types.items()}
+            self.context = dataclasses.replace(self.context, ship_types=types)
+            self._fishing.set(m for m, k in types.items() if k == FISHING_SHIP_TYPE)
 
     def _apply(self, events: list[Any], withdrawn: list[Any]) -> int:
         """Store events, run the alert rules, settle withdrawals, publish the alerts."""

@@ -28,13 +28,14 @@ __all__ = [
     "new_alerts",
     "positions_between",
     "replay_origin",
+    "ship_types_between",
     "store_events",
     "top_rowid",
 ]
 
 #: the tables whose rowid is a watermark (a closed set: the name goes into the SQL text)
-LiveTable = Literal["positions", "detections"]
-_TABLES: frozenset[str] = frozenset({"positions", "detections"})
+LiveTable = Literal["positions", "detections", "vessels_static"]
+_TABLES: frozenset[str] = frozenset({"positions", "detections", "vessels_static"})
 
 Columns = dict[str, npt.NDArray[Any]]
 
@@ -87,6 +88,17 @@ def detections_between(store: Store, after: int, upto: int, exercise: bool) -> C
         [after, upto],
     ).fetchnumpy()
     return cols
+
+
+def ship_types_between(store: Store, after: int, upto: int) -> list[tuple[int, float, int]]:
+    """The latest ship type each vessel gave in the static reports with ``after < rowid <=
+    upto``: (mmsi, its report's epoch s, AIS ship type)."""
+    rows = store.conn.execute(
+        "SELECT mmsi, epoch_us(max(ts)) / 1e6, arg_max(ship_type, ts) FROM vessels_static "
+        "WHERE rowid > ? AND rowid <= ? AND ship_type IS NOT NULL GROUP BY mmsi",
+        [after, upto],
+    ).fetchall()
+    return [(int(m), float(t), int(k)) for m, t, k in rows]
 
 
 def changed_vessels(store: Store, after: int) -> tuple[list[VesselRow], int, datetime | None]:

@@ -85,7 +85,8 @@ def last_positions(
     if until is not None:
         sql += " AND ts <= ?"
         params.append(to_utc(until))
-    rows = reading(db).execute(sql + " ORDER BY ts DESC LIMIT ?", [*params, limit]).fetchall()
+    rows = reading(db).execute(sql + " ORDER BY ts DESC, report_ts DESC, msg_key DESC LIMIT ?",
+                               [*params, limit]).fetchall()
     return [(to_utc(r[0]), float(r[1]), float(r[2])) for r in reversed(rows)]
 
 
@@ -96,7 +97,8 @@ def positions_between(
     first, as (time, lat, lon), from one picture (live or exercise)."""
     rows = reading(db).execute(
         "SELECT ts, lat, lon FROM positions WHERE mmsi = ? AND exercise = ? "
-        "AND ts BETWEEN ? AND ? ORDER BY ts", [mmsi, exercise, to_utc(since), to_utc(until)]
+        "AND ts BETWEEN ? AND ? ORDER BY ts, report_ts, msg_key",
+        [mmsi, exercise, to_utc(since), to_utc(until)]
     ).fetchall()
     return [(to_utc(r[0]), float(r[1]), float(r[2])) for r in rows]
 

@@ -73,7 +73,7 @@ def positions_between(store: Store, after: int, upto: int, exercise: bool) -> Co
     cols: Columns = store.conn.execute(
         "SELECT mmsi, epoch_us(ts) / 1e6 AS t, lat, lon, sog_kn, cog_deg, "
         "coalesce(heading_deg, -1) AS hd, coalesce(status, -1) AS st FROM positions "
-        f"WHERE rowid > ? AND rowid <= ? AND {_flag(exercise)} ORDER BY ts",
+        f"WHERE rowid > ? AND rowid <= ? AND {_flag(exercise)} ORDER BY ts, rowid",
         [after, upto],
     ).fetchnumpy()
     return cols
@@ -84,7 +84,7 @@ def detections_between(store: Store, after: int, upto: int, exercise: bool) -> C
     s), lat, lon (degrees), length_m (masked when unknown) and source."""
     cols: Columns = store.conn.execute(
         "SELECT epoch_us(ts) / 1e6 AS t, lat, lon, length_m, source FROM detections "
-        f"WHERE rowid > ? AND rowid <= ? AND {_flag(exercise)} ORDER BY ts",
+        f"WHERE rowid > ? AND rowid <= ? AND {_flag(exercise)} ORDER BY ts, rowid",
         [after, upto],
     ).fetchnumpy()
     return cols

@@ -101,7 +101,7 @@ def fixes_in_box(
         SELECT p.mmsi, epoch_us(p.ts) / 1e6, p.lat, p.lon, p.sog_kn, p.status
         FROM positions p JOIN cand USING (mmsi)
         WHERE p.ts BETWEEN ? AND ?{ex.replace("exercise", "p.exercise")}
-        ORDER BY p.mmsi, p.ts
+        ORDER BY p.mmsi, p.ts, p.report_ts, p.msg_key
     """
     rows = store.execute(
         sql, [start, end, min_lat, max_lat, min_lon, max_lon, start - pad, end + pad]
@@ -155,7 +155,10 @@ def load_fixes(store: Session, include_exercise: bool = True) -> Fixes:
     where = "" if include_exercise else "WHERE NOT exercise"
     tbl = store.execute(
         "SELECT mmsi, epoch_us(ts) / 1e6 AS t, lat, lon, sog_kn, cog_deg, "
-        f"coalesce(heading_deg, -1) AS hd, coalesce(status, -1) AS st FROM positions {where}"
+        f"coalesce(heading_deg, -1) AS hd, coalesce(status, -1) AS st FROM positions {where} "
+        # a total order: reports of one vessel at the same second (two message types, two
+        # stations' clocks) reach the detectors in the same order on every backend and run
+        "ORDER BY mmsi, ts, report_ts, msg_key"
     ).fetchnumpy()
     return Fixes.from_arrays(
         tbl["mmsi"], tbl["t"], tbl["lat"], tbl["lon"],
@@ -169,7 +172,7 @@ def load_detections(store: Session, include_exercise: bool = True) -> Detections
     where = "" if include_exercise else "WHERE NOT exercise"
     tbl = store.execute(
         "SELECT epoch_us(ts) / 1e6 AS t, lat, lon, length_m, source FROM detections "
-        f"{where}").fetchnumpy()
+        f"{where} ORDER BY ts, lat, lon, source").fetchnumpy()
     length = np.asarray(np.ma.filled(np.ma.asarray(tbl["length_m"], dtype=np.float64), np.nan))
     return Detections(np.asarray(tbl["t"], np.float64), np.asarray(tbl["lat"], np.float64),
                       np.asarray(tbl["lon"], np.float64), length,

@@ -200,8 +200,10 @@ def tracks(
         WITH sel AS (SELECT DISTINCT mmsi FROM positions WHERE {sel_where}),
         picked AS (SELECT mmsi, count(*) OVER () AS matched FROM sel ORDER BY mmsi LIMIT ?)
         SELECT p.mmsi, any_value(picked.matched),
-               list(p.ts ORDER BY p.ts), list(p.lat ORDER BY p.ts),
-               list(p.lon ORDER BY p.ts), list(p.sog_kn ORDER BY p.ts)
+               list(p.ts ORDER BY p.ts, p.report_ts, p.msg_key),
+               list(p.lat ORDER BY p.ts, p.report_ts, p.msg_key),
+               list(p.lon ORDER BY p.ts, p.report_ts, p.msg_key),
+               list(p.sog_kn ORDER BY p.ts, p.report_ts, p.msg_key)
         FROM positions p JOIN picked USING (mmsi)
         WHERE {pts_where}
         GROUP BY p.mmsi ORDER BY p.mmsi

@@ -15,6 +15,12 @@ detection over from the same origin: its first look re-reads every position stor
 then from the committed tables and runs the detectors over them, so tracks, dwell times and
 open behaviours are whole again. Event and alert ids derive from what was detected, not
 from who detected it, so the re-run stores and raises nothing twice.
+
+Sessions live in each server's memory, but ending them is everyone's business: a user
+disabled, given a new role or a new password on one server (or by the CLI writing to the
+database directly: :func:`announce_session_end`) loses their sessions, and the live streams
+that hang on them, on every server; an admin's end of a session another server holds
+reaches it the same way.
 """
 
 from __future__ import annotations
@@ -31,16 +37,29 @@ from typing import Any
 
 from khazar.live.detection import LiveDetection
 from khazar.live.state import ServerState
-from khazar.store import coordination
+from khazar.store import Store, coordination
 from khazar.store import live as repo
 
-__all__ = ["ServerLink"]
+__all__ = ["ServerLink", "announce_session_end"]
 
 logger = logging.getLogger(__name__)
 
 #: hub messages every server derives for itself (from the shared positions table)
 _LOCAL_KINDS = frozenset({"positions"})
 _STORED = "_stored"
+#: sessions ended on one server (``{"username"|"handle", "reason"}``), for all the others
+_SESSIONS = "_sessions"
+
+
+def announce_session_end(store: Store, ended: dict[str, str], origin: str = "cli") -> bool:
+    """Tell every server of a shared database that sessions ended (``{"username": name,
+    "reason": r}`` or ``{"handle": h, "reason": r}``, see
+    :meth:`~khazar.services.sessions.SessionStore.apply`); False (nothing sent) for a
+    store no other process uses."""
+    if not coordination.shared(store):
+        return False
+    coordination.Channel(store).send({"origin": origin, "kind": _SESSIONS, "data": ended})
+    return True
 
 
 class ServerLink:
@@ -76,6 +95,7 @@ class ServerLink:
 
     def start(self) -> None:
         self.state.hub.relay = self._relay
+        self.state.sessions.relay = self._relay_sessions
         self._listener.start()
         self._listening.wait(timeout=10)
         self._elector.start()
@@ -83,6 +103,7 @@ class ServerLink:
     def stop(self) -> None:
         self._stop.set()
         self.state.hub.relay = None
+        self.state.sessions.relay = None
         for thread in (self._elector, self._listener):
             if thread.ident is not None:
                 thread.join(timeout=5)
@@ -93,6 +114,9 @@ class ServerLink:
         if kind in _LOCAL_KINDS:
             return
         self.channel.send({"origin": self.server_id, "kind": kind, "data": data})
+
+    def _relay_sessions(self, ended: dict[str, str]) -> None:
+        self.channel.send({"origin": self.server_id, "kind": _SESSIONS, "data": ended})
 
     def stored(self) -> None:
         """A batch was stored here: wake the detection, here or on the leader (at most
@@ -118,6 +142,11 @@ class ServerLink:
                 self.detection.wake()
             return
         data = message.get("data")
+        if kind == _SESSIONS:
+            if isinstance(data, dict):
+                ended = self.state.sessions.apply(data)
+                self.state.count("link.sessions_ended", ended)
+            return
         if isinstance(data, dict) and kind:
             self.state.count("link.received")
             self.state.hub.publish(kind, data, relay=False)

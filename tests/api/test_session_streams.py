@@ -159,3 +159,22 @@ def test_a_stream_opened_for_an_ended_session_says_so() -> None:
     assert store.delete_handle("0" * 16) is None
     assert sent == [{"username": "nobody", "reason": "disabled"},
                     {"handle": "0" * 16, "reason": "ended_by_admin"}]
+
+
+def test_recheck_ends_sessions_whose_user_changed_unheard() -> None:
+    from datetime import timedelta
+
+    from khazar.services.sessions import EndReason, SessionStore
+
+    store = SessionStore(timedelta(minutes=5))
+    kept, off, gone, moved = (store.create(n, "operator") for n in ("k", "o", "g", "m"))
+    told: list[tuple[str, EndReason]] = []
+    for s in (kept, off, gone, moved):
+        store.watch(s.id, lambda reason, who=s.username: told.append((who, reason)))
+    users = {"k": ("operator", False), "o": ("operator", True), "m": ("viewer", False)}
+    # a snapshot read before the sessions opened judges none of them
+    assert store.recheck(users, read_at=kept.created_at - timedelta(seconds=1)) == 0
+    assert store.recheck(users) == 3
+    assert sorted(told) == [("g", EndReason.disabled), ("m", EndReason.role_changed),
+                            ("o", EndReason.disabled)]
+    assert [s.username for s in store.live()] == ["k"]

@@ -2,7 +2,9 @@
 process, each with its own store handle, session memory and link) on one PostgreSQL
 database. A user disabled on server A loses the live stream open on server B within 1 s;
 an admin on A ends a session B holds; the CLI writing a new role straight to the database
-ends the user's stream on B. Another user's stream on B stays open throughout."""
+ends the user's stream on B. A change no server hears of (written to the table without a
+word on the channel, as if the message were lost) is found by B's periodic check of its
+sessions against the users table. Another user's stream on B stays open throughout."""
 
 from __future__ import annotations
 
@@ -20,12 +22,12 @@ from typer.testing import CliRunner
 from khazar.api.server import KhazarServer, ServeOptions
 from khazar.cli import app
 from khazar.config import load_settings
-from khazar.services.users import add_user
+from khazar.services.users import add_user, disable_user
 from khazar.store import open_store
 
 PASSWORD = "two servers, one session rule"
 USERS = {"ada": "admin", "vera": "viewer", "kamal": "operator", "rita": "analyst",
-         "sami": "admin"}
+         "sami": "admin", "nina": "operator"}
 LIMIT_S = 1.0
 
 
@@ -87,8 +89,10 @@ def test_revoked_on_one_server_the_stream_on_the_other_ends_within_a_second(
             closing(_login(pair.b_url, "vera")) as vera, \
             closing(_login(pair.b_url, "kamal")) as kamal, \
             closing(_login(pair.b_url, "rita")) as rita, \
-            closing(_login(pair.b_url, "sami")) as sami:
-        streams = {c: Stream(pair.b_url, _token(c)).start() for c in (vera, kamal, rita, sami)}
+            closing(_login(pair.b_url, "sami")) as sami, \
+            closing(_login(pair.b_url, "nina")) as nina:
+        streams = {c: Stream(pair.b_url, _token(c)).start()
+                   for c in (vera, kamal, rita, sami, nina)}
         try:
             for s in streams.values():
                 s.wait_for("positions")
@@ -127,13 +131,27 @@ def test_revoked_on_one_server_the_stream_on_the_other_ends_within_a_second(
             assert took <= LIMIT_S
             assert sami.get("/api/me").status_code == 401
 
+            # 4. disabled in the table with no word on the channel (a lost message): B's
+            # check of its sessions against the users table (every 5 s) ends it
+            with open_store(pg_url) as store:
+                disable_user(store, "nina", actor="test")
+            written = time.monotonic()
+            took = _ends_within(streams[nina], written, "disabled")
+            print(f"silent disable → stream on B ended after {took:.3f} s")
+            link = pair.b.runtime.link
+            assert link is not None and took <= link.session_check_s + 2.0
+            assert nina.get("/api/me").status_code == 401
+
             # the other user's stream on B never ended and still receives positions
             streams[vera].wait_for("positions", after=time.monotonic() + 0.3, timeout=10)
             assert streams[vera].ended_at is None
             assert vera.get("/api/me").status_code == 200
             counters = admin_b.get("/api/status").json()["counters"]
-            assert counters["link.sessions_ended"] == 3
-            assert counters["live.sessions_ended"] == 3
+            assert counters["live.sessions_ended"] == 4
+            # relayed, or (when B's check ran between a change and its message) rechecked
+            assert counters["link.sessions_rechecked"] >= 1
+            assert (counters.get("link.sessions_ended", 0)
+                    + counters["link.sessions_rechecked"]) == 4
         finally:
             for s in streams.values():
                 s.close()

@@ -37,6 +37,7 @@ from typing import Any
 
 from khazar.live.detection import LiveDetection
 from khazar.live.state import ServerState
+from khazar.services.users import list_users
 from khazar.store import Store, coordination
 from khazar.store import live as repo
 
@@ -66,17 +67,20 @@ class ServerLink:
     """This server's part among the servers of one database."""
 
     def __init__(self, state: ServerState, on_detection: Callable[[LiveDetection | None], None],
-                 lead: bool = True, poll_s: float = 1.0, takeover_window_s: float = 120.0
-                 ) -> None:
+                 lead: bool = True, poll_s: float = 1.0, takeover_window_s: float = 120.0,
+                 session_check_s: float = 5.0) -> None:
         """``on_detection(detection)`` hands the runtime the detection this server now
         runs (started), or None when it lost the lease. ``lead``: this server may run
-        detection (``khazar serve --no-detect`` and ``listen`` only relay)."""
+        detection (``khazar serve --no-detect`` and ``listen`` only relay).
+        ``session_check_s``: how often this server's sessions are checked against the
+        users table (the backstop of the relayed ends)."""
         self.state = state
         self.lead = lead
         self.server_id = uuid.uuid4().hex[:12]
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{self.server_id}"
         self.poll_s = poll_s
         self.takeover_window = timedelta(seconds=takeover_window_s)
+        self.session_check_s = session_check_s
         self._on_detection = on_detection
         self.channel = coordination.Channel(state.store)
         self.lease = coordination.DetectionLease(state.store, self.holder)
@@ -163,10 +167,28 @@ class ServerLink:
             finally:
                 self._listening.set()
 
+    def check_sessions(self) -> int:
+        """End this server's sessions whose user was disabled, removed or given another
+        role without this server hearing of it (a notification lost while its channel
+        reconnected, a change made in SQL); how many ended."""
+        names = {s.username for s in self.state.sessions.live()}
+        if not names:
+            return 0
+        read_at = datetime.now(UTC)
+        with self.state.locked() as store:
+            stored = {u.username: (u.role.value, u.disabled) for u in list_users(store)
+                      if u.username in names}
+        ended = self.state.sessions.recheck(stored, read_at)
+        if ended:
+            self.state.count("link.sessions_rechecked", ended)
+            logger.warning("ended %d session(s) whose user was disabled or changed role "
+                           "without word from the other servers", ended)
+        return ended
+
     # the detection lease -------------------------------------------------------------
     def _elect_loop(self) -> None:
         last_beat = 0.0
-        last_prune = time.monotonic()
+        last_prune = last_check = time.monotonic()
         while not self._stop.is_set():
             try:
                 if self.lease.held:
@@ -185,6 +207,9 @@ class ServerLink:
                 if time.monotonic() - last_prune > 60:
                     self.channel.prune(datetime.now(UTC) - timedelta(minutes=5))
                     last_prune = time.monotonic()
+                if time.monotonic() - last_check >= self.session_check_s:
+                    last_check = time.monotonic()
+                    self.check_sessions()
             except Exception as exc:  # the database is away: try again next period
                 logger.warning("detection lease: %s", exc)
                 self.state.components["link"] = f"error: {type(exc).__name__}: {exc}"

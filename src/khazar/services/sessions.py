@@ -19,7 +19,7 @@ import hashlib
 import logging
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -204,6 +204,32 @@ class SessionStore:
             return int(self.delete_handle(ended["handle"], reason, relay=False) is not None)
         logger.warning("ignored a relayed session end naming no user or handle: %r", ended)
         return 0
+
+    def recheck(self, users: Mapping[str, tuple[str, bool]],
+                read_at: datetime | None = None) -> int:
+        """End the sessions whose user is no longer what it was at login: ``users`` maps
+        each user name of an open session to its stored ``(role, disabled)``; a name
+        missing from it is a user that no longer exists. Disabled or gone: ``disabled``;
+        another role: ``role_changed``. Not relayed (every server checks its own); how
+        many ended. The backstop of the relayed ends, for a message a server missed.
+        ``read_at``: when ``users`` was read; sessions opened since are left alone."""
+        ended: list[tuple[str, EndReason]] = []
+        with self._lock:
+            for session in self._sessions.values():
+                if read_at is not None and session.created_at >= read_at:
+                    continue
+                stored = users.get(session.username)
+                if stored is None or stored[1]:
+                    ended.append((session.id, EndReason.disabled))
+                elif stored[0] != session.role:
+                    ended.append((session.id, EndReason.role_changed))
+            told: list[tuple[list[Watcher], EndReason]] = []
+            for sid, reason in ended:
+                del self._sessions[sid]
+                told.append((self._watchers.pop(sid, []), reason))
+        for watchers, reason in told:
+            self._tell(watchers, reason)
+        return len(ended)
 
     def watch(self, session_id: str, watcher: Watcher) -> Callable[[], None] | None:
         """Call ``watcher(reason)`` when the session ends (deleted here or relayed; not on

@@ -295,7 +295,9 @@ def users_end_session(
     db: DbOption = "khazar.duckdb",
     user: ApiUserOption = None,
 ) -> None:
-    """End one open session of the running server (admin; audited session.end)."""
+    """End one open session (admin; audited session.end) and its live streams. On a
+    shared PostgreSQL database a handle the answering server does not hold is passed to
+    the other servers."""
     with _server(db, user, "end a session") as api:
         answer = api.delete(f"/sessions/{handle}")
     if answer.get("relayed"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +13,8 @@ from fastapi.responses import StreamingResponse
 
 from khazar.api.auth import Reader, StateDep
 from khazar.audit import Role
+from khazar.live.hub import LiveMessage
+from khazar.services.sessions import EndReason
 from khazar.store import queries
 
 __all__ = ["ADMIN_ONLY", "router"]
@@ -38,33 +41,74 @@ async def live(
     """Events ``positions`` (batches of vessel updates), ``alert``, ``note``, ``event``
     and ``status``; for admins also ``security`` (an account or address locked out).
     Each stream has a bounded queue: a slow client loses updates (counted
-    in ``/api/status``), never slows ingest. Reconnecting clients re-read the collections."""
+    in ``/api/status``), never slows ingest. Reconnecting clients re-read the collections.
+
+    The stream lasts as long as its session: when the session ends (logout, the user
+    disabled, a new role or password, an admin ending it, here or on another server of
+    the database) the stream sends ``session_ended`` (``reason``, ``message``) and closes
+    at once, before any further update; a client must not reconnect after it."""
     sub = state.hub.subscribe()
+    session_id = who.session.id
 
     async def stream() -> AsyncIterator[str]:
+        loop = asyncio.get_running_loop()
+        ended: asyncio.Future[EndReason] = loop.create_future()
+
+        def on_end(reason: EndReason) -> None:  # on whichever thread ended the session
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(_settle, ended, reason)
+
+        unwatch = state.sessions.watch(session_id, on_end)
+        if unwatch is None:  # ended between the authentication and now
+            _settle(ended, EndReason.logout)
+        getter: asyncio.Future[LiveMessage] | None = None
         try:
             yield "retry: 2000\n\n"
             yield f"event: hello\ndata: {{\"user\": \"{who.username}\"}}\n\n"
             while True:
+                if ended.done():
+                    state.count("live.sessions_ended")
+                    yield _ended_frame(ended.result())
+                    break
                 if await request.is_disconnected():
                     break
-                try:
-                    msg = await asyncio.wait_for(sub.queue.get(), timeout=_KEEPALIVE_S)
-                except TimeoutError:
-                    if state.sessions.get(who.session.id) is None:
-                        break
+                if getter is None:
+                    getter = asyncio.ensure_future(sub.queue.get())
+                await asyncio.wait((getter, ended), timeout=_KEEPALIVE_S,
+                                   return_when=asyncio.FIRST_COMPLETED)
+                if ended.done():
+                    continue
+                if not getter.done():
+                    if state.sessions.get(session_id) is None:  # expired
+                        _settle(ended, EndReason.expired)
+                        continue
                     yield ": keep-alive\n\n"
                     continue
+                msg, getter = getter.result(), None
                 if msg.kind in ADMIN_ONLY and who.role is not Role.admin:
                     continue
                 yield msg.to_sse()
         finally:
+            if getter is not None:
+                getter.cancel()
+            if unwatch is not None:
+                unwatch()
             state.hub.unsubscribe(sub)
 
     return StreamingResponse(
         stream(), media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
+
+
+def _settle(ended: asyncio.Future[EndReason], reason: EndReason) -> None:
+    if not ended.done():
+        ended.set_result(reason)
+
+
+def _ended_frame(reason: EndReason) -> str:
+    data = json.dumps({"reason": reason.value, "message": reason.message})
+    return f"event: session_ended\ndata: {data}\n\n"
 
 
 @router.get("/status", summary="Server status: store, listeners, queues, components")

@@ -21,6 +21,7 @@ from khazar.services.logins import (
     record_failure,
     record_success,
 )
+from khazar.services.sessions import EndReason
 from khazar.services.users import authenticate_with, change_own_password
 from khazar.store.audit import append
 
@@ -126,7 +127,7 @@ def logout(
     state: StateDep,
 ) -> dict[str, Any]:
     """End the caller's session and clear the cookies (audited)."""
-    state.sessions.delete(who.session.id)
+    state.sessions.delete(who.session.id, EndReason.logout)
     with state.locked() as store:
         append(store, who.username, "session.logout")
     response.delete_cookie(SESSION_COOKIE, path="/")
@@ -161,7 +162,8 @@ def change_password(
             _tell_admins(state, lock)
         raise PermissionDeniedError(
             "the current password is wrong; the password was not changed") from None
-    ended = state.sessions.delete_user(who.username, keep=who.session.id)
+    ended = state.sessions.delete_user(who.username, keep=who.session.id,
+                                       reason=EndReason.password_changed)
     return {"username": who.username, "sessions_ended": ended}
 
 

@@ -17,6 +17,7 @@ from khazar.api.auth import Principal, StateDep, authorize
 from khazar.audit import Action
 from khazar.errors import NotFoundError
 from khazar.live.state import ServerState
+from khazar.services.sessions import EndReason
 from khazar.services.users import (
     add_user_with,
     disable_user,
@@ -82,7 +83,7 @@ def disable(username: str, who: Admin, state: StateDep) -> dict[str, Any]:
     _known(state, username)
     with state.locked() as store:
         user = disable_user(store, username, actor=who.username)
-    return _answer(user, state.sessions.delete_user(user.username))
+    return _answer(user, state.sessions.delete_user(user.username, reason=EndReason.disabled))
 
 
 @router.post("/users/{username}/enable", summary="Enable a disabled user")
@@ -102,7 +103,9 @@ def role(username: str, body: RoleChange, who: Admin, state: StateDep) -> dict[s
         before = get_user(store, username)
         user = set_role(store, username, body.role, actor=who.username)
     changed = before is not None and before.role is not user.role
-    return _answer(user, state.sessions.delete_user(user.username) if changed else 0)
+    ended = (state.sessions.delete_user(user.username, reason=EndReason.role_changed)
+             if changed else 0)
+    return _answer(user, ended)
 
 
 @router.post("/users/{username}/password", summary="Set a password and end the sessions")
@@ -115,7 +118,8 @@ def password(username: str, body: PasswordChange, who: Admin,
     with state.locked() as store:
         user = get_user(store, username)
     assert user is not None
-    return _answer(user, state.sessions.delete_user(user.username))
+    return _answer(user, state.sessions.delete_user(user.username,
+                                                    reason=EndReason.password_changed))
 
 
 @router.get("/sessions", summary="Open sessions on this server (who, since, until)")
@@ -133,10 +137,16 @@ def sessions(who: Admin, state: StateDep) -> dict[str, Any]:
 
 @router.delete("/sessions/{handle}", summary="End a session (audited session.end)")
 def end_session(handle: str, who: Admin, state: StateDep) -> dict[str, Any]:
-    ended = state.sessions.delete_handle(handle)
-    if ended is None:
+    """The session ends at once, and with it its live streams. On a server of a shared
+    PostgreSQL database a handle that is not this server's is passed to the others, which
+    end it if they hold it (``ended`` false, ``relayed`` true: this server cannot know)."""
+    ended = state.sessions.delete_handle(handle, EndReason.ended_by_admin)
+    relayed = ended is None and state.sessions.relay is not None
+    if ended is None and not relayed:
         raise NotFoundError(f"no open session {handle!r} on this server; see GET /api/sessions")
     with state.locked() as store:
-        append(store, who.username, "session.end", target=ended.username,
-               detail={"handle": handle})
-    return {"handle": handle, "username": ended.username, "ended": True}
+        append(store, who.username, "session.end",
+               target=ended.username if ended is not None else None,
+               detail={"handle": handle, **({"relayed": True} if relayed else {})})
+    return {"handle": handle, "username": ended.username if ended is not None else None,
+            "ended": ended is not None, "relayed": relayed}

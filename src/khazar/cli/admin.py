@@ -27,11 +27,14 @@ from khazar.cli._app import (
     store_or_api,
 )
 from khazar.errors import AuditError, InputError
+from khazar.live.cluster import announce_session_end
+from khazar.services.sessions import EndReason
 from khazar.services.users import (
     add_user,
     disable_user,
     enable_user,
     list_users,
+    normalise_username,
     set_password,
     set_role,
 )
@@ -185,6 +188,7 @@ def users_disable(
     with store_or_api(db, user) as where:
         if isinstance(where, Store):
             name, ended = disable_user(where, username, actor=_cli_actor()).username, 0
+            _announce(where, name, EndReason.disabled)
         else:
             answer = where.post(f"/users/{username}/disable")
             name, ended = answer["username"], answer["sessions_ended"]
@@ -220,6 +224,7 @@ def users_passwd(
     with store_or_api(db, user) as where:
         if isinstance(where, Store):
             set_password(where, username, password, actor=_cli_actor())
+            _announce(where, normalise_username(username), EndReason.password_changed)
         else:
             ended = where.post(f"/users/{username}/password",
                                {"password": password})["sessions_ended"]
@@ -239,6 +244,7 @@ def users_role(
         if isinstance(where, Store):
             changed = set_role(where, username, role, actor=_cli_actor())
             name, role_name = changed.username, changed.role.value
+            _announce(where, name, EndReason.role_changed)
         else:
             answer = where.post(f"/users/{username}/role", {"role": parse_role(role).value})
             name, role_name, ended = answer["username"], answer["role"], answer["sessions_ended"]
@@ -289,10 +295,16 @@ def users_end_session(
     db: DbOption = "khazar.duckdb",
     user: ApiUserOption = None,
 ) -> None:
-    """End one open session of the running server (admin; audited session.end)."""
+    """End one open session (admin; audited session.end) and its live streams. On a
+    shared PostgreSQL database a handle the answering server does not hold is passed to
+    the other servers."""
     with _server(db, user, "end a session") as api:
         answer = api.delete(f"/sessions/{handle}")
-    console.print(f"session {answer['handle']} of {answer['username']} ended")
+    if answer.get("relayed"):
+        console.print(f"session {answer['handle']} is not this server's: the other servers "
+                      f"of the database were told to end it")
+    else:
+        console.print(f"session {answer['handle']} of {answer['username']} ended")
 
 
 @contextmanager
@@ -305,6 +317,13 @@ def _server(db: str, user: str | None, what: str) -> Iterator[ApiClient]:
                 f"then {what} with --user NAME"
             )
         yield where
+
+
+def _announce(store: Store, username: str, reason: EndReason) -> None:
+    """Written to a shared database directly: the servers on it end the user's sessions
+    (and live streams) as if the change had been made through one of them."""
+    if announce_session_end(store, {"username": username, "reason": reason.value}):
+        console.print(f"the servers of this database were told to end {username}'s sessions")
 
 
 def _ended(n: int) -> str:

@@ -42,7 +42,7 @@
     try {
       return await api.get(path);
     } catch (err) {
-      if (err.status === 401) { showLogin(); throw err; }
+      if (err.status === 401) { lostSession(); throw err; }
       if (err.status === 503 || err.status === 404) { markUnavailable(name, err); return null; }
       message(t("error.generic") + ": " + err.message, true);
       return null;
@@ -194,7 +194,7 @@
         renderAlerts();
         loadDetail(id);
       } catch (err) {
-        if (err.status === 401) return showLogin();
+        if (err.status === 401) return lostSession();
         message(err.status === 403 ? t("error.forbidden") + " " + err.message : t("error.generic") + ": " + err.message, true);
       }
     },
@@ -207,7 +207,7 @@
         state.plans.set(id, await api.get("/alerts/" + encodeURIComponent(id) + "/dispatch"));
         renderAlerts();
       } catch (err) {
-        if (err.status === 401) return showLogin();
+        if (err.status === 401) return lostSession();
         message(t("error.generic") + ": " + err.message, true);
       }
     },
@@ -222,7 +222,7 @@
         message(t("dispatch.sent").replace("{boat}", boat).replace("{eta}", Math.round(out.eta_min)));
         await Promise.all([refreshAlerts(), refreshFleet()]);
       } catch (err) {
-        if (err.status === 401) return showLogin();
+        if (err.status === 401) return lostSession();
         message(err.status === 403 ? t("error.forbidden") + " " + err.message : t("error.generic") + ": " + err.message, true);
       }
     },
@@ -257,7 +257,7 @@
       }
       state.details.set(id, d);
     } catch (err) {
-      if (err.status === 401) return showLogin();
+      if (err.status === 401) return lostSession();
       state.details.set(id, { error: err.message });
     }
     if (state.selectedAlert === id) renderAlerts();
@@ -269,7 +269,7 @@
       await Promise.all([refreshAlerts(), refreshFleet()]);
       if (state.selectedAlert) loadDetail(state.selectedAlert);
     } catch (err) {
-      if (err.status === 401) return showLogin();
+      if (err.status === 401) return lostSession();
       message(err.status === 403 ? t("error.forbidden") + " " + err.message : t("error.generic") + ": " + err.message, true);
     }
   }
@@ -480,7 +480,12 @@
         const m = e.data;
         if (m.type === "positions") applyPositions(m);
         else if (m.type === "open") $("live-indicator").className = "live on";
-        else if (m.type === "error") $("live-indicator").className = "live off";
+        else if (m.type === "error") {
+          $("live-indicator").className = "live off";
+          // the browser gave up on the stream (a refused reconnect): the session may be gone
+          if (m.closed && state.me) checkSession();
+        }
+        else if (m.type === "session_ended") sessionEnded(JSON.parse(m.data));
         else if (m.type === "alert") { showAlert(JSON.parse(m.data)); refreshAlerts(); }
         else if (m.type === "note") refreshAlerts();
         else if (m.type === "fleet") refreshFleet();
@@ -489,6 +494,24 @@
     }
     state.live.postMessage({ type: "connect", kinds: state.mapVessels.kinds });
     if (state.selected !== null) state.live.postMessage({ type: "select", mmsi: state.selected });
+  }
+
+  // the server ended the session (signed out elsewhere, account disabled, role or password
+  // changed, ended by an administrator): the login screen, saying why
+  function sessionEnded(d) {
+    if (!state.me) return;  // already signed out here
+    api.setCsrf(null);
+    const key = "session.ended." + d.reason;
+    showLogin(i18n.has(key) ? t(key) : d.message);
+  }
+  async function checkSession() {
+    try { await api.get("/me"); } catch (err) {
+      if (err.status === 401) lostSession();
+    }
+  }
+  // a request answered 401: the session is gone (the server may not have said why)
+  function lostSession() {
+    showLogin(state.me ? t("session.ended.unknown") : "");
   }
 
   // --- views ----------------------------------------------------------------------
@@ -510,9 +533,10 @@
     if (state.live) state.live.postMessage({ type: "close" });
     $("live-indicator").className = "live off";
   }
-  function showLogin() {
+  function showLogin(why) {
     stopTimers();
     state.me = null;
+    $("login-error").textContent = why || "";
     $("app-view").hidden = true;
     $("login-view").hidden = false;
     $("login-username").focus();
@@ -596,6 +620,7 @@
   }
 
   async function onLogout() {
+    stopTimers();  // the stream first: its "you signed out" is no news here
     try { await api.post("/logout", {}); } catch (err) { /* already gone */ }
     api.setCsrf(null);
     showLogin();

@@ -9,7 +9,11 @@
 // one buffer.
 //
 // Messages from the page: {type: "connect", kinds}, {type: "close"}, {type: "select", mmsi}.
-// To the page: {type: "open"}, {type: "error"}, {type: "positions", records, pictureTime,
+// To the page: {type: "open"}, {type: "error", closed} (closed: the browser gave up
+// reconnecting: the server refused the stream, e.g. 401 once the session is gone),
+// {type: "session_ended", data} (the server ended the stream because the session ended:
+// logout, account disabled, new role or password, an admin; the worker does not reconnect),
+// {type: "positions", records, pictureTime,
 // fields, rows, selected} and, for the small events (alert, note, fleet), {type, data} with
 // data as the raw JSON text. `rows` (the latest row of each vessel that moved, for the
 // vessel panel and the counts) come with every update while few vessels changed,
@@ -32,7 +36,14 @@ function connect() {
   lastRows = 0;
   source = new EventSource("/api/live");
   source.addEventListener("open", () => postMessage({ type: "open" }));
-  source.addEventListener("error", () => postMessage({ type: "error" }));
+  source.addEventListener("error", () => postMessage({
+    type: "error", closed: !source || source.readyState === EventSource.CLOSED }));
+  // the session ended: reconnecting would only get 401; the page shows the login screen
+  source.addEventListener("session_ended", (e) => {
+    source.close();
+    source = null;
+    postMessage({ type: "session_ended", data: e.data });
+  });
   source.addEventListener("positions", (e) => positions(JSON.parse(e.data)));
   for (const name of EVENTS) source.addEventListener(name, (e) => postMessage({ type: name, data: e.data }));
 }

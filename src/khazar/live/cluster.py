@@ -15,6 +15,12 @@ detection over from the same origin: its first look re-reads every position stor
 then from the committed tables and runs the detectors over them, so tracks, dwell times and
 open behaviours are whole again. Event and alert ids derive from what was detected, not
 from who detected it, so the re-run stores and raises nothing twice.
+
+Sessions live in each server's memory, but ending them is everyone's business: a user
+disabled, given a new role or a new password on one server (or by the CLI writing to the
+database directly: :func:`announce_session_end`) loses their sessions, and the live streams
+that hang on them, on every server; an admin's end of a session another server holds
+reaches it the same way.
 """
 
 from __future__ import annotations
@@ -31,33 +37,50 @@ from typing import Any
 
 from khazar.live.detection import LiveDetection
 from khazar.live.state import ServerState
-from khazar.store import coordination
+from khazar.services.users import list_users
+from khazar.store import Store, coordination
 from khazar.store import live as repo
 
-__all__ = ["ServerLink"]
+__all__ = ["ServerLink", "announce_session_end"]
 
 logger = logging.getLogger(__name__)
 
 #: hub messages every server derives for itself (from the shared positions table)
 _LOCAL_KINDS = frozenset({"positions"})
 _STORED = "_stored"
+#: sessions ended on one server (``{"username"|"handle", "reason"}``), for all the others
+_SESSIONS = "_sessions"
+
+
+def announce_session_end(store: Store, ended: dict[str, str], origin: str = "cli") -> bool:
+    """Tell every server of a shared database that sessions ended (``{"username": name,
+    "reason": r}`` or ``{"handle": h, "reason": r}``, see
+    :meth:`~khazar.services.sessions.SessionStore.apply`); False (nothing sent) for a
+    store no other process uses."""
+    if not coordination.shared(store):
+        return False
+    coordination.Channel(store).send({"origin": origin, "kind": _SESSIONS, "data": ended})
+    return True
 
 
 class ServerLink:
     """This server's part among the servers of one database."""
 
     def __init__(self, state: ServerState, on_detection: Callable[[LiveDetection | None], None],
-                 lead: bool = True, poll_s: float = 1.0, takeover_window_s: float = 120.0
-                 ) -> None:
+                 lead: bool = True, poll_s: float = 1.0, takeover_window_s: float = 120.0,
+                 session_check_s: float = 5.0) -> None:
         """``on_detection(detection)`` hands the runtime the detection this server now
         runs (started), or None when it lost the lease. ``lead``: this server may run
-        detection (``khazar serve --no-detect`` and ``listen`` only relay)."""
+        detection (``khazar serve --no-detect`` and ``listen`` only relay).
+        ``session_check_s``: how often this server's sessions are checked against the
+        users table (the backstop of the relayed ends)."""
         self.state = state
         self.lead = lead
         self.server_id = uuid.uuid4().hex[:12]
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{self.server_id}"
         self.poll_s = poll_s
         self.takeover_window = timedelta(seconds=takeover_window_s)
+        self.session_check_s = session_check_s
         self._on_detection = on_detection
         self.channel = coordination.Channel(state.store)
         self.lease = coordination.DetectionLease(state.store, self.holder)
@@ -76,6 +99,7 @@ class ServerLink:
 
     def start(self) -> None:
         self.state.hub.relay = self._relay
+        self.state.sessions.relay = self._relay_sessions
         self._listener.start()
         self._listening.wait(timeout=10)
         self._elector.start()
@@ -83,6 +107,7 @@ class ServerLink:
     def stop(self) -> None:
         self._stop.set()
         self.state.hub.relay = None
+        self.state.sessions.relay = None
         for thread in (self._elector, self._listener):
             if thread.ident is not None:
                 thread.join(timeout=5)
@@ -93,6 +118,9 @@ class ServerLink:
         if kind in _LOCAL_KINDS:
             return
         self.channel.send({"origin": self.server_id, "kind": kind, "data": data})
+
+    def _relay_sessions(self, ended: dict[str, str]) -> None:
+        self.channel.send({"origin": self.server_id, "kind": _SESSIONS, "data": ended})
 
     def stored(self) -> None:
         """A batch was stored here: wake the detection, here or on the leader (at most
@@ -118,6 +146,11 @@ class ServerLink:
                 self.detection.wake()
             return
         data = message.get("data")
+        if kind == _SESSIONS:
+            if isinstance(data, dict):
+                ended = self.state.sessions.apply(data)
+                self.state.count("link.sessions_ended", ended)
+            return
         if isinstance(data, dict) and kind:
             self.state.count("link.received")
             self.state.hub.publish(kind, data, relay=False)
@@ -134,10 +167,28 @@ class ServerLink:
             finally:
                 self._listening.set()
 
+    def check_sessions(self) -> int:
+        """End this server's sessions whose user was disabled, removed or given another
+        role without this server hearing of it (a notification lost while its channel
+        reconnected, a change made in SQL); how many ended."""
+        names = {s.username for s in self.state.sessions.live()}
+        if not names:
+            return 0
+        read_at = datetime.now(UTC)
+        with self.state.locked() as store:
+            stored = {u.username: (u.role.value, u.disabled) for u in list_users(store)
+                      if u.username in names}
+        ended = self.state.sessions.recheck(stored, read_at)
+        if ended:
+            self.state.count("link.sessions_rechecked", ended)
+            logger.warning("ended %d session(s) whose user was disabled or changed role "
+                           "without word from the other servers", ended)
+        return ended
+
     # the detection lease -------------------------------------------------------------
     def _elect_loop(self) -> None:
         last_beat = 0.0
-        last_prune = time.monotonic()
+        last_prune = last_check = time.monotonic()
         while not self._stop.is_set():
             try:
                 if self.lease.held:
@@ -156,6 +207,9 @@ class ServerLink:
                 if time.monotonic() - last_prune > 60:
                     self.channel.prune(datetime.now(UTC) - timedelta(minutes=5))
                     last_prune = time.monotonic()
+                if time.monotonic() - last_check >= self.session_check_s:
+                    last_check = time.monotonic()
+                    self.check_sessions()
             except Exception as exc:  # the database is away: try again next period
                 logger.warning("detection lease: %s", exc)
                 self.state.components["link"] = f"error: {type(exc).__name__}: {exc}"

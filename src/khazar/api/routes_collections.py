@@ -125,7 +125,7 @@ def vessels(
     ``invalidMmsi`` counts the reports left out because their MMSI is no valid number
     (0, 123456789 …: several transmitters, not one vessel)."""
     box, interval = parse_bbox(bbox), parse_datetime(datetime)
-    with state.locked() as store:
+    with state.reading() as store:
         rows, matched = queries.latest_vessels(store, box, interval, limit, exercise=exercise)
         clock = queries.picture_time(store, exercise)
         invalid, numbers = queries.invalid_mmsi_reports(store, interval, exercise)
@@ -150,7 +150,7 @@ MmsiValue = Annotated[int, Field(ge=0, le=MMSI_MAX)]
 def vessel(
     mmsi: MmsiPath, who: Reader, state: StateDep
 ) -> dict[str, Any]:
-    with state.locked() as store:
+    with state.reading() as store:
         rows, _ = queries.latest_vessels(store, mmsi=mmsi, limit=1)
         clock = queries.picture_time(store)
         invalid = queries.invalid_mmsi_reports(store, mmsi=mmsi)[0] if not rows else 0
@@ -180,7 +180,7 @@ def tracks(
 ) -> dict[str, Any]:
     """Tracks in ``datetime`` (default: the last ``hours`` of the picture)."""
     box, interval = parse_bbox(bbox), parse_datetime(datetime)
-    with state.locked() as store:
+    with state.reading() as store:
         if interval is None:
             clock = queries.picture_time(store, exercise)
             if clock is None:
@@ -204,7 +204,7 @@ def events(
 ) -> dict[str, Any]:
     """Events overlapping ``datetime``, newest first."""
     box, interval = parse_bbox(bbox), parse_datetime(datetime)
-    with state.locked() as store:
+    with state.reading() as store:
         rows, matched = queries.events(
             store, box, interval, limit, type, mmsi, exercise
         )
@@ -263,7 +263,7 @@ def alerts(
         ) from None
     box, interval = parse_bbox(bbox), parse_datetime(datetime)
     names = place_names(state)
-    with state.locked() as store:
+    with state.reading() as store:
         every = list_alerts(store)
         found = ([a for a in every if a.state in wanted] if wanted is not None
                  else list(every))
@@ -290,7 +290,7 @@ def _geo_collection(kind: str) -> Callable[..., dict[str, Any]]:
         box = parse_bbox(bbox)
         feats = geography_features(state, kind)
         if box is not None:  # in the database (PostGIS's index on the server profile)
-            with state.locked() as store:
+            with state.reading() as store:
                 found = features_in(store, kind, box)
             feats = found if found is not None else [f for f in feats if _bbox_hits(f, box)]
         return feature_collection(feats[:limit], len(feats), _self(request))

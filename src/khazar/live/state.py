@@ -1,8 +1,11 @@
 """What the running server holds: the one store handle, its lock, sessions, the live hub.
 
 ``khazar serve`` is the only writer of the store. DuckDB connections are not safe to
-share between threads mid-transaction, so every use of the store — API reads, API
-writes, the ingest pipeline — goes through :meth:`ServerState.locked`.
+share between threads mid-transaction, so every write of the store — API writes, the
+ingest pipeline, live detection — goes through :meth:`ServerState.locked`. Reads that need
+no write's company (the API's collections) go through :meth:`ServerState.reading`: a
+session of the request thread's own, which sees what is committed and waits for no one, so
+a running feed's batches never hold a watch officer's alert list.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from khazar.services.logins import Waits
 from khazar.services.passwords import PasswordWorkers
 from khazar.services.sessions import SessionStore
 from khazar.store import Store
+from khazar.store.backend import Session
 
 __all__ = ["ServerState"]
 
@@ -54,6 +58,8 @@ class ServerState:
     passwords: PasswordWorkers = field(default_factory=PasswordWorkers)
     #: login waits already read from the store (:class:`khazar.services.logins.Waits`)
     login_waits: Waits = field(default_factory=Waits)
+    #: each thread's own reading session (:meth:`reading`)
+    _readers: threading.local = field(default_factory=threading.local)
 
     @classmethod
     def create(cls, store: Store, settings: Settings, live_queue_max: int = 1000) -> ServerState:
@@ -68,6 +74,15 @@ class ServerState:
         """Exclusive use of the store for one short unit of work."""
         with self.lock:
             yield self.store
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session of this thread's own for reads (committed data, no lock): DuckDB's
+        cursors and PostgreSQL's pooled connections read while another thread writes."""
+        session = getattr(self._readers, "session", None)
+        if session is None:
+            session = self._readers.session = self.store.cursor()
+        yield session
 
     def count(self, name: str, n: int = 1) -> None:
         with self.counters_lock:

@@ -28,6 +28,7 @@ from khazar.geo.routing import SeaRouter
 from khazar.interop.features import alert_feature
 from khazar.store import Store
 from khazar.store import alerts as repo
+from khazar.store.access import Db
 from khazar.store.triage import (
     VesselIdentity,
     escalation_times,
@@ -112,7 +113,7 @@ def _enrich(
 
 
 def _context(
-    store: Store, alerts: Sequence[Alert]
+    store: Db, alerts: Sequence[Alert]
 ) -> tuple[dict[int, VesselIdentity], dict[str, datetime]]:
     mmsis = {m for a in alerts for m in (a.mmsi, a.other_mmsi) if m is not None}
     return (vessel_identities(store, mmsis),
@@ -120,7 +121,7 @@ def _context(
 
 
 def alert_features(
-    store: Store,
+    store: Db,
     settings: Settings,
     names: PlaceNames,
     shown: Sequence[Alert],

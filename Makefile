@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test check lint imports typecheck eval bench clean
+.PHONY: setup demo test check lint imports typecheck eval bench reliability clean
 
 $(STAMP): pyproject.toml scripts/setup.sh scripts/setup-postgres.sh
 	bash scripts/setup.sh
@@ -21,7 +21,7 @@ test: $(STAMP) imports
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests bench tools
+	$(VENV)/bin/ruff check src tests bench tools reliability
 
 # Imports only go down the layers of DESIGN.md's Architecture (contracts in pyproject.toml).
 imports: $(STAMP)
@@ -38,6 +38,10 @@ eval: $(STAMP)
 bench: $(STAMP)
 	bash scripts/bench-setup.sh
 	$(PY) -m bench
+
+# Kill matrix, login flood under a feed, the behaviour tests with figures → RELIABILITY.md
+reliability: $(STAMP)
+	$(PY) -m reliability
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -70,6 +70,9 @@ class Theatre:
     states: Path | None = None
     lines: Path | None = None
     assets: Path | None = None
+    #: water the coastline lacks, unioned into ``water`` (``khazar theatre learn-water``
+    #: writes ``sailed_water.geojson``; ``theatre build --add-water`` copies the user's)
+    added_water: tuple[Path, ...] = ()
     zone_states: tuple[str, ...] | None = None  # None: every coastal state
     territorial_nm: float = 12.0
     outer_nm: float = 24.0
@@ -105,13 +108,14 @@ class Theatre:
         }
 
 
-def _shipped_root() -> Path:
+def shipped_root() -> Path:
+    """The folder of the shipped theatres."""
     return Path(str(files("khazar") / "data" / "theatres"))
 
 
 def shipped_theatres() -> list[str]:
     """Names of the theatres shipped with Khazar."""
-    root = _shipped_root()
+    root = shipped_root()
     return sorted(p.name for p in root.iterdir() if (p / MANIFEST).is_file())
 
 
@@ -124,8 +128,8 @@ def resolve_theatre(spec: str | Path | None) -> Path:
             raise InputError(f"theatre {text}: the folder has no {MANIFEST}; build one with "
                              "`khazar theatre build` or see docs/theatres.md")
         return path.resolve()
-    if "/" not in text and (_shipped_root() / text / MANIFEST).is_file():
-        return _shipped_root() / text
+    if "/" not in text and (shipped_root() / text / MANIFEST).is_file():
+        return shipped_root() / text
     raise InputError(f"theatre {text!r}: neither a shipped theatre "
                      f"({', '.join(shipped_theatres())}) nor a folder holding {MANIFEST}")
 
@@ -219,6 +223,21 @@ def _file(reader: _Reader, root: Path, key: str, required: bool = False) -> Path
     return path
 
 
+def _files(reader: _Reader, root: Path, key: str) -> tuple[Path, ...]:
+    names = reader.table.get(key, [])
+    if isinstance(names, str):
+        names = [names]
+    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+        raise reader.fail(key, f"expected a list of file names, got {names!r}")
+    out = []
+    for name in names:
+        path = root / name
+        if not path.is_file():
+            raise reader.fail(key, f"{path} does not exist")
+        out.append(path)
+    return tuple(out)
+
+
 def _parse(raw: Mapping[str, Any], root: Path, manifest: Path) -> Theatre:
     unknown = sorted(set(raw) - _TOP_KEYS)
     if unknown:
@@ -273,6 +292,7 @@ def _parse(raw: Mapping[str, Any], root: Path, manifest: Path) -> Theatre:
         states=_file(fs, root, "states"),
         lines=_file(fs, root, "lines"),
         assets=_file(fs, root, "assets"),
+        added_water=_files(fs, root, "added_water"),
         zone_states=tuple(states) if states is not None else None,
         territorial_nm=territorial,
         outer_nm=outer,

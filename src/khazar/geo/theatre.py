@@ -24,6 +24,7 @@ __all__ = [
     "Bounds",
     "Theatre",
     "TheatreReceiver",
+    "TheatreTrade",
     "load_theatre",
     "resolve_theatre",
     "shipped_theatres",
@@ -37,7 +38,7 @@ UNCLOS_CAVEAT = ("provisional: UNCLOS breadths from the theatre's coastline as n
 _OUTER_KINDS = ("contiguous_zone", "fishery_zone")
 _TOP_KEYS = frozenset({"name", "title", "enclosed", "home_state", "utc_offset_h",
                        "local_time_name", "files", "projection", "map", "zones", "lagoon",
-                       "routing", "receivers", "source"})
+                       "routing", "receivers", "source", "trade"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,18 @@ class TheatreReceiver:
     lat: float
     lon: float
     reliable_nm: float = 34.0
+
+
+@dataclass(frozen=True, slots=True)
+class TheatreTrade:
+    """``[trade]``: the ports the report's trade indicators count (port ids of the
+    geography: ``port-`` plus the port's id). None named: those indicators are not computed."""
+
+    home_ports: tuple[str, ...] = ()
+    home_name: str = "home ports"
+    partner_ports: tuple[str, ...] = ()
+    partner_name: str = "partner ports"
+    partner_destinations: tuple[str, ...] = ()  # AIS destinations naming a partner port
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +100,7 @@ class Theatre:
     utc_offset_h: float = 0.0
     local_time_name: str = "UTC"
     source: str = ""
+    trade: TheatreTrade = field(default_factory=TheatreTrade)
 
     def in_extent(self, lat: float, lon: float) -> bool:
         """Whether (lat, lon) lies inside the theatre's extent."""
@@ -307,6 +321,24 @@ def _parse(raw: Mapping[str, Any], root: Path, manifest: Path) -> Theatre:
         utc_offset_h=top.number("utc_offset_h", 0.0, -14.0, 14.0),
         local_time_name=top.text("local_time_name", "UTC"),
         source=str(raw.get("source", "")),
+        trade=_trade(top.sub("trade")),
+    )
+
+
+def _texts(reader: _Reader, key: str) -> tuple[str, ...]:
+    value = reader.table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise reader.fail(key, f"expected a list of strings, got {value!r}")
+    return tuple(value)
+
+
+def _trade(tr: _Reader) -> TheatreTrade:
+    return TheatreTrade(
+        home_ports=_texts(tr, "home_ports"),
+        home_name=tr.text("home_name", "home ports"),
+        partner_ports=_texts(tr, "partner_ports"),
+        partner_name=tr.text("partner_name", "partner ports"),
+        partner_destinations=tuple(d.upper() for d in _texts(tr, "partner_destinations")),
     )
 
 

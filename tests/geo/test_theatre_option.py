@@ -76,3 +76,32 @@ def test_simulate_on_another_theatre_reads_that_theatre(tmp_path: Path) -> None:
     # the toy sea has no platform or pipeline for the simulator's scenarios: a clear error
     assert isinstance(result.exception, KhazarError), result.output
     assert "no platform or no pipeline" in str(result.exception)
+
+
+def _legend_and_titles(fig: Any) -> tuple[set[str], list[str]]:
+    labels = {t.get_text() for legend in fig.legends for t in legend.get_texts()}
+    return labels, [ax.get_title() for ax in fig.axes]
+
+
+def test_the_static_map_is_drawn_from_the_theatre(tmp_path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    from khazar.config import load_settings
+    from khazar.geo import load_geography
+    from khazar.geo.mapplot import draw_map
+
+    caspian = draw_map(load_geography(load_settings()))
+    labels, titles = _legend_and_titles(caspian)
+    assert {"territorial sea 15 nm", "fishery zone to 25 nm", "treaty line", "AZE",
+            "IRN"} <= labels
+    assert titles[0].startswith("Caspian Sea") and titles[1].startswith("Azerbaijan offshore")
+    toy = draw_map(load_geography(load_settings(theatre=str(_toy_theatre(tmp_path / "toy")))))
+    labels, titles = _legend_and_titles(toy)
+    assert {"territorial sea 12 nm", "contiguous zone to 24 nm", "COAST"} <= labels
+    assert "treaty line" not in labels and "AZE" not in labels
+    assert titles[0].startswith("toy:") and titles[1] == "detail"
+    text = " ".join([*titles, *labels, *(t.get_text() for t in toy.texts)])
+    assert "Caspian" not in text and "Azerbaijan" not in text and "Natural Earth" not in text
+    assert toy.axes[1].get_xlim() == (9.0, 12.0)  # the detail frame: the toy's extent
+    plt.close(caspian)
+    plt.close(toy)

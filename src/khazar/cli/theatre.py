@@ -171,7 +171,7 @@ def learn_water_cmd(
 
     from khazar.geo import load_geography
     from khazar.geo.sailed import sailed_water
-    from khazar.geo.theatre import shipped_root
+    from khazar.geo.theatre import MANIFEST, shipped_root
     from khazar.store import open_store
     from khazar.store.picture import load_fixes
 
@@ -192,6 +192,7 @@ def learn_water_cmd(
            "area_km2": round(found.area_km2, 2), "not_connected_cells": found.dropped_cells,
            "file": None}
     if found.cells:
+        manifest = _manifest_with_added_water(t.root, SAILED_WATER)  # fails before writing
         path = t.root / SAILED_WATER
         props = {"source": f"khazar theatre learn-water: cells of {cell_m:g} m sailed by "
                  f">= {min_vessels} vessels under way, from {db}",
@@ -201,7 +202,8 @@ def learn_water_cmd(
             feats = json.loads(path.read_text(encoding="utf-8")).get("features", []) + feats
         path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}),
                         encoding="utf-8")
-        _list_added_water(t.root, SAILED_WATER)
+        if manifest is not None:
+            (t.root / MANIFEST).write_text(manifest, encoding="utf-8")
         load_geography(settings)  # validates the theatre as every command will read it
         doc["file"] = str(path)
     if fmt is OutputFormat.json:
@@ -218,24 +220,22 @@ def learn_water_cmd(
                       "were left out")
 
 
-def _list_added_water(root: Path, name: str) -> None:
-    """Name ``name`` in the manifest's ``[files] added_water`` (once)."""
+def _manifest_with_added_water(root: Path, name: str) -> str | None:
+    """The manifest's text with ``name`` in ``[files] added_water`` (None: listed already)."""
     from khazar.geo.theatre import MANIFEST, load_theatre
 
     if any(p.name == name for p in load_theatre(root).added_water):
-        return
+        return None
     manifest = root / MANIFEST
     lines = manifest.read_text(encoding="utf-8").splitlines()
     for i, line in enumerate(lines):
         if line.strip() == "[files]":
-            for j in range(i + 1, len(lines) + 1):
-                if j == len(lines) or lines[j].startswith("["):
+            for j in range(i + 1, len(lines)):
+                if lines[j].startswith("["):
                     break
                 if lines[j].split("=")[0].strip() == "added_water":
-                    raise InputError(f"{manifest}: [files] added_water: add "
-                                     f"{name!r} to the list yourself")
+                    raise InputError(f"{manifest}: [files] added_water: add {name!r} to the "
+                                     "list yourself, then run learn-water again")
             lines.insert(i + 1, f'added_water = ["{name}"]  # water the coastline lacks')
-            break
-    else:
-        raise InputError(f"{manifest}: no [files] table")
-    manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            return "\n".join(lines) + "\n"
+    raise InputError(f"{manifest}: no [files] table")

@@ -119,6 +119,12 @@ class Theatre:
             "receivers": [{"name": r.name, "lat": r.lat, "lon": r.lon,
                            "reliable_nm": r.reliable_nm} for r in self.receivers],
             "utc_offset_h": self.utc_offset_h, "local_time_name": self.local_time_name,
+            "added_water": [p.name for p in self.added_water],
+            "trade": {"home_ports": list(self.trade.home_ports),
+                      "home_name": self.trade.home_name,
+                      "partner_ports": list(self.trade.partner_ports),
+                      "partner_name": self.trade.partner_name,
+                      "partner_destinations": list(self.trade.partner_destinations)},
         }
 
 

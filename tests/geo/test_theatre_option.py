@@ -73,9 +73,10 @@ def test_simulate_on_another_theatre_reads_that_theatre(tmp_path: Path) -> None:
     toy = _toy_theatre(tmp_path / "toy")
     result = CliRunner().invoke(app, ["simulate", "--hours", "1", "--out",
                                       str(tmp_path / "sim"), "--theatre", str(toy)])
-    # the toy sea has no platform or pipeline for the simulator's scenarios: a clear error
+    # the simulator's places are the Caspian's, not in the toy's extent: a clear error
     assert isinstance(result.exception, KhazarError), result.output
-    assert "no platform or no pipeline" in str(result.exception)
+    assert "theatre toy" in str(result.exception)
+    assert "Caspian theatre only" in str(result.exception)
 
 
 def _legend_and_titles(fig: Any) -> tuple[set[str], list[str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import shapely
 
 from khazar.config import DetectSettings
 from khazar.detect import DetectGeography, Detections, PortSpec, ZoneSpec, detect_batch
@@ -180,6 +181,20 @@ def test_two_vessels_on_one_mmsi_are_spoofing_while_they_alternate() -> None:
     (sp,) = of(run(a, b), "spoofing")
     assert {"jump", "shared_mmsi"} <= set(sp.evidence["kinds"])
     assert (sp.end - sp.start).total_seconds() > 55 * 60
+
+
+def test_on_land_fires_a_kilometre_inland_not_at_the_shore() -> None:
+    """Sea west of x = 0, land east (the water polygon rasterised as a real coast is): a
+    vessel that sails on to 5 km inland is on_land spoofing; one that stops 300 m past the
+    waterline (within the coast's raster cell) is not."""
+    water = shapely.segmentize(box(-100_000, -100_000, 0, 100_000), 0.005)
+    geo = geography(water=water)
+    inland = Track(273000001, x=-20_000).leg(60, 13.5)  # ends ≈ 5 km east of the shore
+    shore = Track(273000002, x=-20_000, y=10_000).leg(60, 10.96)  # ends ≈ 300 m past it
+    assert inland.x > 4_500 and 0 < shore.x < 1_000
+    spoofs = of(run(inland, shore, geo=geo), "spoofing")
+    assert [(sp.mmsi, sp.evidence["kinds"]) for sp in spoofs] == [(273000001, ["on_land"])]
+    assert spoofs[0].lon > at(0, 0)[1]  # its first on_land position is east of the shore
 
 
 def test_invalid_mmsi() -> None:

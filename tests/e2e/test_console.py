@@ -181,6 +181,9 @@ def test_login_see_moving_vessels_and_logout(console: tuple[str, KhazarServer, l
                                    timeout=30_000)
             count = page.evaluate("window.khazarConsole.vesselCount()")
             assert int(page.text_content("#vessel-count") or 0) == count
+            # the Caspian theatre's local clock beside UTC (utc_offset_h = 4, "Baku")
+            page.wait_for_selector("#clock-local", state="visible")
+            assert page.text_content("#clock-local-name") == "Baku"
             before = page.evaluate(
                 "Object.fromEntries([...window.khazarConsole.state.vessels.values()]"
                 ".map(f => [f.properties.mmsi, f.geometry.coordinates.join(',')]))")

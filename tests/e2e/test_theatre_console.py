@@ -81,6 +81,10 @@ def test_console_draws_the_danish_theatre(tmp_path: Path, monkeypatch: pytest.Mo
                 zones = page.evaluate("fetch('/api/zones').then(r => r.json())")
                 kinds = {f["properties"]["kind"] for f in zones["features"]}
                 assert {"territorial_sea", "contiguous_zone"} <= kinds
+                # a built theatre keeps UTC: no Caspian local clock, the theatre's title
+                assert page.is_hidden("#clock-local")
+                assert page.title() == "Khazar · Danish straits"
+                assert "Baku" not in (page.text_content("header") or "")
                 SHOTS.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(SHOTS / "theatre-danish.png"))
                 assert not errors, errors

@@ -249,3 +249,40 @@ def test_suez_canal_is_water_and_evergiven_raises_no_on_land(tmp_path: Path,
     # against the Caspian every one of these ships was on land
     caspian = _json("detect", "--db", str(db), "--out", str(tmp_path / "c.jsonl"))
     assert caspian["by_type"]["spoofing"] > 10 * len(on_land)
+
+    # water proven by traffic, out of sample: learned from the odd-numbered ships only, it
+    # clears the New Suez Canal for every ship, the even-numbered ones included
+    odd_csv = tmp_path / "odd.csv"
+    lines = generic.read_text(encoding="utf-8").splitlines()
+    odd_csv.write_text("\n".join([lines[0]] + [x for x in lines[1:]
+                                               if int(x.split(",")[0]) % 2 == 1]) + "\n")
+    odd_db = tmp_path / "odd.duckdb"
+    _cli("ingest", str(odd_csv), "--db", str(odd_db))
+    learned = _json("theatre", "learn-water", "--db", str(odd_db), "--theatre", str(theatre),
+                    "--min-vessels", "3")
+    assert learned["cells"] > 20 and learned["vessels"] >= 10 and learned["area_km2"] < 30
+    sailed = shapely.union_all([shapely.geometry.shape(f["geometry"]) for f in json.loads(
+        (theatre / "sailed_water.geojson").read_text())["features"]])
+    assert sailed.intersects(shapely.points(lo[~ocean], la[~ocean])).sum() > 0
+    assert "sailed_water.geojson" in load_geography(
+        load_settings(theatre=str(theatre))).coastline_source
+    # one spoofed report in the Sinai desert, 25 km from any water, stays on land
+    with generic.open("a", encoding="utf-8") as fh:
+        fh.write("201000002,2021-03-21T12:00:00Z,30.3,32.8\n")
+    db2 = tmp_path / "suez2.duckdb"
+    _cli("ingest", str(generic), "--db", str(db2))
+    out2 = tmp_path / "events2.jsonl"
+    _json("detect", "--db", str(db2), "--out", str(out2), "--theatre", str(theatre))
+    events = [json.loads(line) for line in out2.read_text().splitlines()]
+    on_land = [e for e in events if e["type"] == "spoofing"
+               and "on_land" in e["evidence"]["kinds"]]
+    assert [(e["mmsi"], e["lat"], e["lon"]) for e in on_land] == [(201000002, 30.3, 32.8)]
+
+
+def test_learn_water_leaves_the_shipped_theatre_alone(tmp_path: Path) -> None:
+    db = tmp_path / "empty.duckdb"
+    _cli("ingest", str(DMA_LOG), "--db", str(db))
+    result = CliRunner().invoke(app, ["theatre", "learn-water", "--db", str(db),
+                                      "--theatre", "caspian"])
+    assert isinstance(result.exception, InputError)
+    assert "shipped with Khazar" in str(result.exception)

@@ -16,8 +16,11 @@ from matplotlib.figure import Figure
 from matplotlib.text import Annotation
 
 from khazar.domain.reporting import AlertRow, EventRow
+from khazar.geo import load_theatre
 from khazar.report import plots
-from khazar.report.build import AZ_BOUNDS, energy_value_note
+from khazar.report.build import energy_value_note
+
+AZ_BOUNDS = load_theatre(None).detail  # the Caspian theatre's detail frame
 
 T0 = 1_777_600_800.0  # on the hour
 

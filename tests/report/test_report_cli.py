@@ -120,3 +120,42 @@ def test_report_opens_in_headless_chromium_offline(tmp_path: Path) -> None:
             browser.close()
     assert errors == []
     assert outside == []
+
+
+def test_report_frames_and_local_time_come_from_the_theatre(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from khazar.report import plots
+
+    frames: list[tuple[str, object]] = []
+    for name, pos in (("traffic_density", 3), ("events_map", 3)):
+        real = getattr(plots, name)
+
+        def spy(*args: object, _real: object = real, _name: str = name, _pos: int = pos
+                ) -> object:
+            frames.append((_name, tuple(args[_pos])))  # type: ignore[arg-type]
+            return _real(*args)  # type: ignore[operator]
+
+        monkeypatch.setattr(plots, name, spy)
+    db = tmp_path / "k.duckdb"
+    _seed(db)
+    toy = tmp_path / "toy"
+    toy.mkdir()
+    (toy / "water.geojson").write_text(json.dumps({"type": "Polygon", "coordinates": [
+        [[10, 55], [11, 55], [11, 56], [10, 56], [10, 55]]]}))
+    (toy / "theatre.toml").write_text(
+        'name = "toy"\n[files]\nwater = "water.geojson"\n[map]\nextent = [9, 54, 12, 57]\n')
+    for theatre, frame, local in ((None, None, "Baku)"), (str(toy), (9.0, 54.0, 12.0, 57.0),
+                                                           None)):
+        out = tmp_path / f"report-{theatre is None}"
+        frames.clear()
+        args = ["report", "--db", str(db), "--out", str(out)]
+        result = CliRunner().invoke(app, args + (["--theatre", theatre] if theatre else []))
+        assert result.exit_code == 0, result.output
+        html = (out / "index.html").read_text()
+        if local is None:  # a built theatre: UTC, no Caspian frame or clock
+            assert "Baku" not in html and "Alerts per hour (UTC time)" in html
+            assert dict(frames) == {"traffic_density": frame, "events_map": frame}
+        else:  # the Caspian: its manifest's overview and detail frames, Baku time
+            assert local in html
+            assert dict(frames) == {"traffic_density": (47.4, 37.6, 53.6, 44.0),
+                                    "events_map": (48.3, 38.2, 51.9, 41.4)}

@@ -8,8 +8,10 @@ from shapely.geometry import LineString, Point
 
 from khazar.domain.reporting import AlertRow, EventRow, ReportSnapshot
 from khazar.errors import InputError
+from khazar.geo import load_theatre
 from khazar.report import (
     ScorecardInputs,
+    TradePorts,
     asset_coverage,
     compute_scorecard,
     parse_plan,
@@ -39,6 +41,12 @@ def snap(events: list[EventRow] = [], alerts: list[AlertRow] = [],  # noqa: B006
                           destinations or {})
 
 
+_T = load_theatre(None).trade  # the shipped Caspian's [trade]
+CASPIAN_TRADE = TradePorts(home=frozenset(_T.home_ports), home_name=_T.home_name,
+                           partners=frozenset(_T.partner_ports), partner_name=_T.partner_name,
+                           destinations=_T.partner_destinations)
+
+
 def inputs(s: ReportSnapshot, **kw: object) -> ScorecardInputs:
     base: dict[str, object] = dict(
         snapshot=s,
@@ -47,7 +55,7 @@ def inputs(s: ReportSnapshot, **kw: object) -> ScorecardInputs:
         asset_oil_kbd={"chirag-1": 150.0, "sd1-gas": 0.0},
         coverage=None, patrol_hours=None, fleet=["A", "B", "C"], boat_status={},
         border_zone_ids=frozenset({"aze-border-irn"}), audit_ok=True, audit_entries=3,
-        audit_problems=0,
+        audit_problems=0, trade=CASPIAN_TRADE,
     )
     base.update(kw)
     return ScorecardInputs(**base)  # type: ignore[arg-type]
@@ -178,3 +186,19 @@ def test_response_time_is_measured_on_the_picture_clock() -> None:
     assert "1 assignment(s) stamped on the wall clock" in inds["response_min"].note
     s = ReportSnapshot(day, day, day, 1, 0, [], [raised, later, live], firsts)
     assert by_id(inputs(s))["response_min"] == 10.0  # median of 9 and 11
+
+
+def test_trade_indicators_of_a_theatre_without_trade_ports_are_not_computed() -> None:
+    """A built theatre names no home or partner ports: no Caspian port is counted, and
+    each trade indicator says what to write in theatre.toml."""
+    s = snap(events=[ev("port_visit", 1, T0, asset="port-alat"),
+                     ev("port_visit", 1, T0 + 90_000, asset="port-aktau")],
+             destinations={1: "AKTAU"})
+    trade = {i.id: i for i in compute_scorecard(inputs(s, trade=TradePorts()))
+             if i.goal == "trade"}
+    assert {k: i.value for k, i in trade.items()} == {
+        "port_calls": None, "corridor_transits": None, "corridor_vessels": None}
+    assert all("[trade]" in i.note for i in trade.values())
+    caspian = by_id(inputs(s))
+    assert (caspian["port_calls"], caspian["corridor_transits"],
+            caspian["corridor_vessels"]) == (1, 1, 1)

@@ -559,11 +559,11 @@ def _event_records(store: Store) -> Iterator[dict[str, Any]]:
 
 def _geo_records(kind: str) -> Any:
     def records(store: Store) -> Iterator[dict[str, Any]]:
-        from khazar.config import load_settings
+        from khazar.cli.export import export_settings
         from khazar.energy import asset_criticality
         from khazar.geo import load_geography
 
-        settings = load_settings()
+        settings = export_settings()  # its --config and --theatre
         geo = load_geography(settings)
         if kind == "assets":
             crit = asset_criticality(settings, geo.assets)

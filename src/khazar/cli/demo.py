@@ -22,7 +22,7 @@ from typing import Annotated, Any
 import typer
 from rich.rule import Rule
 
-from khazar.cli._app import ConfigOption, app, console, err_console
+from khazar.cli._app import ConfigOption, TheatreOption, app, console, err_console
 from khazar.errors import InputError, KhazarError
 from khazar.sim.clock import day_ending
 
@@ -171,6 +171,7 @@ def demo(
     port: Annotated[int, typer.Option(help="console (HTTP) port")] = 8000,
     udp: Annotated[int, typer.Option(help="the console's NMEA listener (UDP) port")] = 10110,
     config: ConfigOption = None,
+    theatre: TheatreOption = None,
     server_profile: Annotated[bool, typer.Option(
         "--server-profile", help="run it all on PostgreSQL + PostGIS: a throw-away cluster "
         "started in a temporary folder and removed when the demo ends")] = False,
@@ -184,14 +185,17 @@ def demo(
         raise InputError(f"--hours {hours:g} must be in (0, 744]")
     if serve:
         _check_ports(port, udp)
+    # every step that reads geography gets the configuration and the theatre
+    cfg = [*(["--config", str(config)] if config else []),
+           *(["--theatre", theatre] if theatre else [])]
     theirs = _prepare_out(out)
     with _store_for(out, server_profile) as db:
         try:
-            _main_job(out, db, hours, seed, config)
+            _main_job(out, db, hours, seed, cfg)
         finally:
             _mark_out(out, theirs)
         if serve:
-            _serve(out, db, port, udp, config)
+            _serve(out, db, port, udp, cfg)
 
 
 @contextlib.contextmanager
@@ -210,11 +214,10 @@ def _store_for(out: Path, server_profile: bool) -> Iterator[str]:
         yield url
 
 
-def _serve(out: Path, db: str, port: int, udp: int, config: Path | None) -> None:
+def _serve(out: Path, db: str, port: int, udp: int, cfg: list[str]) -> None:
     console.print(f"\n[bold]Console: http://{_HOST}:{port}/[/]   "
                   f"login [bold]{DEMO_USER}[/] / password [bold]{DEMO_PASSWORD}[/] (admin)")
     console.print("Stop with Ctrl-C.\n")
-    cfg = ["--config", str(config)] if config else []
     try:
         _run(["serve", "--db", str(db), "--port", str(port), "--udp", str(udp), "--plan",
               str(out / "plan.geojson"), *cfg])
@@ -225,9 +228,8 @@ def _serve(out: Path, db: str, port: int, udp: int, config: Path | None) -> None
         raise SystemExit(1) from None
 
 
-def _main_job(out: Path, db: str, hours: float, seed: int, config: Path | None) -> None:
+def _main_job(out: Path, db: str, hours: float, seed: int, cfg: list[str]) -> None:
     sim = out / "sim"
-    cfg = ["--config", str(config)] if config else []
     start, end = day_ending(datetime.now(UTC), hours)
     console.print(f"Simulated period {_at(start)} → {_at(end)} (ends at the wall clock's now)")
     steps: list[tuple[str, Callable[[], None]]] = [

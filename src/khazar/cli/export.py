@@ -13,17 +13,28 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import IO, Annotated, Any
 
 import typer
 
-from khazar.cli._app import DbOption, app, err_console
+from khazar.cli._app import ConfigOption, DbOption, TheatreOption, app, err_console, settings_from
+from khazar.config import Settings
 from khazar.errors import InputError
 from khazar.store import Store, open_store
 from khazar.store.export import iter_positions, iter_vessels
 
-__all__ = ["EXPORTS", "WRITERS", "register_export", "register_writer"]
+__all__ = ["EXPORTS", "WRITERS", "export_settings", "register_export", "register_writer"]
+
+#: the settings (configuration and theatre) of the export running: kinds that read
+#: geography (assets, zones) take the theatre from here
+_SETTINGS: ContextVar[Settings | None] = ContextVar("export_settings", default=None)
+
+
+def export_settings() -> Settings:
+    """The running export's settings (``--config``, ``--theatre``); the defaults outside one."""
+    return _SETTINGS.get() or settings_from(None)
 
 Records = Iterator[dict[str, Any]]
 EXPORTS: dict[str, Callable[[Store], Records]] = {
@@ -109,6 +120,8 @@ def export(
     fmt: Annotated[str, typer.Option(
         "--format", help="jsonl, csv, geojson, kml or gpx")] = "jsonl",
     out: Annotated[Path | None, typer.Option("--out", help="file (default: stdout)")] = None,
+    config: ConfigOption = None,
+    theatre: TheatreOption = None,
 ) -> None:
     """Export stored records (positions carry mmsi, timestamp, lat, lon, sog, cog, heading,
     status)."""
@@ -116,7 +129,11 @@ def export(
         raise InputError(f"unknown export kind {kind!r}; choose one of {', '.join(EXPORTS)}")
     if fmt not in WRITERS:
         raise InputError(f"unknown format {fmt!r}; choose one of {', '.join(WRITERS)}")
-    with open_store(db, read_only=True) as store, _output(out) as stream:
-        n = WRITERS[fmt](EXPORTS[kind](store), stream)
+    token = _SETTINGS.set(settings_from(config, theatre))
+    try:
+        with open_store(db, read_only=True) as store, _output(out) as stream:
+            n = WRITERS[fmt](EXPORTS[kind](store), stream)
+    finally:
+        _SETTINGS.reset(token)
     if out is not None:
         err_console.print(f"{n:,} {kind} written to {out}")

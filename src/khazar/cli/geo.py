@@ -76,8 +76,9 @@ def zones(
     assets: AssetsOption = None,
     coastline: CoastOption = None,
 ) -> None:
-    """Maritime zones: AZ territorial sea (15 nm) and fishery zone (25 nm), border sectors,
-    platform safety zones, pipeline corridors, port approaches; plus sector lines."""
+    """Maritime zones of the theatre: territorial sea and contiguous (or fishery) zone at its
+    breadths, border sectors, platform safety zones, pipeline corridors, port approaches;
+    plus sector lines."""
     from khazar.interop.features import collection, sector_line_feature, zone_feature
 
     _, geo = _geo(config, assets, coastline, theatre)

@@ -13,6 +13,7 @@ from rich.table import Table
 from khazar.cli._app import (
     ConfigOption,
     OutputFormat,
+    TheatreOption,
     app,
     check_range,
     console,
@@ -114,6 +115,7 @@ def simulate_cmd(
         float, typer.Option("--speed", help="UDP pacing: × real time (0 = as fast as possible)")
     ] = 1.0,
     config: ConfigOption = None,
+    theatre: TheatreOption = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", help="table or json")] = (
         OutputFormat.table
     ),
@@ -126,7 +128,7 @@ def simulate_cmd(
     check_range("--seed", seed, 0, 2**32 - 1)
     if scenario not in SCENARIOS:
         raise InputError(f"--scenario {scenario!r} is not one of {', '.join(SCENARIOS)}")
-    settings = settings_from(config)
+    settings = settings_from(config, theatre)
     target = UdpTarget.parse(udp) if udp else None
     with console.status(f"simulating {hours:g} h of '{scenario}' (seed {seed})…"):
         run = simulate(scenario, hours, seed, parse_time(start), settings, density=density)
@@ -150,6 +152,7 @@ def density_map_cmd(
     seed: Annotated[int, typer.Option("--seed", help="random seed")] = 1,
     start: Annotated[str, typer.Option("--start", help="ISO 8601 UTC")] = "2026-01-01T00:00:00Z",
     config: ConfigOption = None,
+    theatre: TheatreOption = None,
 ) -> None:
     """Plot the traffic density of a simulated period (true tracks, no AIS) as a PNG."""
     check_range("--days", days, 0.01, 31.0, " days")
@@ -158,7 +161,7 @@ def density_map_cmd(
         raise InputError(f"--scenario {scenario!r} is not one of {', '.join(SCENARIOS)}")
     if out.is_dir():
         raise InputError(f"--out {out} is a folder: give a PNG file name")
-    settings = settings_from(config)
+    settings = settings_from(config, theatre)
     with console.status(f"simulating {days:g} days of traffic…"):
         mv = simulate_movements(scenario, days * 24.0, seed, parse_time(start), settings)
         render_density(
@@ -197,6 +200,7 @@ def eval_seeds_cmd(
         int, typer.Option("--jobs", help="seeds run side by side (same figures, less wall time)")
     ] = 1,
     config: ConfigOption = None,
+    theatre: TheatreOption = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", help="table or json")] = (
         OutputFormat.table
     ),
@@ -216,7 +220,7 @@ def eval_seeds_cmd(
     chosen = [(i, s) for i, s in enumerate(set_seeds[:n]) if not only or s in only]
     check_range("--jobs", jobs, 1, 64)
     check_range("--hours", hours, 0.5, 24.0 * 31, " h")
-    settings = settings_from(config)
+    settings = settings_from(config, theatre)
     world = World.load(settings)
     reports: list[EvaluationReport] = []
     alert_scores: list[dict[str, object]] = []

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from khazar.cli._app import (
     ConfigOption,
+    DbOption,
     OutputFormat,
     TheatreOption,
     app,
@@ -20,7 +21,7 @@ from khazar.cli._app import (
 )
 from khazar.errors import InputError
 
-__all__ = ["build_cmd", "list_cmd", "show_cmd"]
+__all__ = ["build_cmd", "learn_water_cmd", "list_cmd", "show_cmd"]
 
 theatre_app = typer.Typer(
     help="Theatres: the sea Khazar watches (coast, zones, ports, assets, receivers, map).",
@@ -143,3 +144,98 @@ def build_cmd(
                       "largest were left out (a lagoon, or a channel too narrow at this "
                       "resolution: pass --water to keep it)")
     console.print(f"use it with: --theatre {result.root}")
+
+
+SAILED_WATER = "sailed_water.geojson"
+
+
+@theatre_app.command("learn-water")
+def learn_water_cmd(
+    db: DbOption,
+    theatre: Annotated[str, typer.Option(
+        "--theatre", help="the theatre folder to add the water to (one you built: shipped "
+        "theatres are not changed)")],
+    min_vessels: Annotated[int, typer.Option(
+        "--min-vessels", help="distinct vessels that must have sailed a cell")] = 5,
+    cell_m: Annotated[float, typer.Option("--cell-m", help="cell size, metres")] = 250.0,
+    config: ConfigOption = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """Add to a theatre the water its coastline lacks but real ships sail (a canal or
+    harbour newer than the coast): cells off the water that --min-vessels distinct vessels
+    crossed under way (2–40 kn, reports ≤ 30 min apart), connected to the water. Written to
+    sailed_water.geojson in the folder (look at it on the map; delete it to undo)."""
+    import json
+
+    from shapely.geometry import mapping
+
+    from khazar.geo import load_geography
+    from khazar.geo.sailed import sailed_water
+    from khazar.geo.theatre import MANIFEST, shipped_root
+    from khazar.store import open_store
+    from khazar.store.picture import load_fixes
+
+    check_range("--min-vessels", min_vessels, 2, 1000)
+    check_range("--cell-m", cell_m, 50.0, 2000.0, " m")
+    settings = settings_from(config, theatre)
+    geo = load_geography(settings)
+    t = geo.theatre
+    if t.root.resolve().is_relative_to(shipped_root().resolve()):
+        raise InputError(f"theatre {t.name} is shipped with Khazar: build your own "
+                         "(`khazar theatre build`) or copy the folder, then pass it")
+    with open_store(db) as store:
+        fixes = load_fixes(store, include_exercise=False)
+    found = sailed_water(geo.water, geo.proj, fixes.mmsi, fixes.t_s, fixes.lat, fixes.lon,
+                         min_vessels=min_vessels, cell_m=cell_m)
+    doc = {"theatre": str(t.root), "positions": len(fixes), "legs": found.legs,
+           "cells": found.cells, "vessels": found.vessels,
+           "area_km2": round(found.area_km2, 2), "not_connected_cells": found.dropped_cells,
+           "file": None}
+    if found.cells:
+        manifest = _manifest_with_added_water(t.root, SAILED_WATER)  # fails before writing
+        path = t.root / SAILED_WATER
+        props = {"source": f"khazar theatre learn-water: cells of {cell_m:g} m sailed by "
+                 f">= {min_vessels} vessels under way, from {db}",
+                 "vessels": found.vessels, "positions": len(fixes)}
+        feats = [{"type": "Feature", "properties": props, "geometry": mapping(found.geometry)}]
+        if path.is_file():  # learned before: keep it, add the new
+            feats = json.loads(path.read_text(encoding="utf-8")).get("features", []) + feats
+        path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}),
+                        encoding="utf-8")
+        if manifest is not None:
+            (t.root / MANIFEST).write_text(manifest, encoding="utf-8")
+        load_geography(settings)  # validates the theatre as every command will read it
+        doc["file"] = str(path)
+    if fmt is OutputFormat.json:
+        print_json(doc)
+        return
+    if not found.cells:
+        console.print(f"no water to add: no cell off the water was sailed by {min_vessels} "
+                      f"vessels ({found.legs} legs under way in {len(fixes)} positions)")
+        return
+    console.print(f"{found.cells} cells ({found.area_km2:.1f} km²) sailed by {found.vessels} "
+                  f"vessels added to theatre {t.name}: {doc['file']}")
+    if found.dropped_cells:
+        console.print(f"note: {found.dropped_cells} sailed cells not connected to the water "
+                      "were left out")
+
+
+def _manifest_with_added_water(root: Path, name: str) -> str | None:
+    """The manifest's text with ``name`` in ``[files] added_water`` (None: listed already)."""
+    from khazar.geo.theatre import MANIFEST, load_theatre
+
+    if any(p.name == name for p in load_theatre(root).added_water):
+        return None
+    manifest = root / MANIFEST
+    lines = manifest.read_text(encoding="utf-8").splitlines()
+    for i, line in enumerate(lines):
+        if line.strip() == "[files]":
+            for j in range(i + 1, len(lines)):
+                if lines[j].startswith("["):
+                    break
+                if lines[j].split("=")[0].strip() == "added_water":
+                    raise InputError(f"{manifest}: [files] added_water: add {name!r} to the "
+                                     "list yourself, then run learn-water again")
+            lines.insert(i + 1, f'added_water = ["{name}"]  # water the coastline lacks')
+            return "\n".join(lines) + "\n"
+    raise InputError(f"{manifest}: no [files] table")

@@ -53,7 +53,12 @@
   function tick() {
     const now = new Date();
     $("clock-utc").textContent = now.toISOString().slice(11, 19);
-    $("clock-baku").textContent = new Date(now.getTime() + 4 * 3600 * 1000).toISOString().slice(11, 19);
+    const local = P.localTime();
+    $("clock-local").hidden = !local.name;
+    if (local.name) {
+      $("clock-local-name").textContent = P.localName();
+      $("clock-local-time").textContent = new Date(now.getTime() + local.ms).toISOString().slice(11, 19);
+    }
     $("clock-picture").textContent = state.pictureTime ? P.fmtTimes(state.pictureTime) : "—";
   }
 
@@ -152,7 +157,6 @@
       p.sog_kn = r[at.sog_kn]; p.cog_deg = r[at.cog_deg]; p.heading_deg = r[at.heading_deg];
       p.status = r[at.status]; p.kind = r[at.kind]; p.stale = r[at.stale]; p.age_s = r[at.age_s];
       p.last_seen = new Date(seen_ms).toISOString().slice(0, 19) + "+00:00";
-      p.last_seen_baku = new Date(seen_ms + 4 * 3600e3).toISOString().slice(0, 19).replace("T", " ") + " (UTC+4)";
       p.lat_dm = P.fmtDM(lat, true);
       p.lon_dm = P.fmtDM(lon, false);
     }
@@ -394,6 +398,12 @@
       load("water", "/basemap"), load("zones", "/zones"), load("assets", "/assets"), load("patrols", "/patrols"),
     ]);
     M.setData(state.map, "basemap", basemap);
+    const water = ((basemap && basemap.features) || []).find((f) => f.properties.layer === "water");
+    if (water) {  // the theatre's local time and title
+      P.setLocalTime(water.properties.utc_offset_h, water.properties.local_time_name);
+      if (water.properties.name) document.title = "Khazar · " + water.properties.name;
+      tick();
+    }
     const view = M.theatreView(basemap);
     if (view) state.map.fitBounds([[view[0], view[1]], [view[2], view[3]]], { animate: false, padding: 10 });
     M.setData(state.map, "zones", zones);

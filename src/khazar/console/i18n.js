@@ -5,7 +5,7 @@
 (function () {
   const STRINGS = {
     en: {
-      "login.subtitle": "Caspian maritime watch · sign in",
+      "login.subtitle": "Maritime watch · sign in",
       "login.username": "User name",
       "login.password": "Password",
       "login.submit": "Sign in",
@@ -33,7 +33,7 @@
       "security.address": "address",
       "security.failures": "failed sign-ins",
       "security.until": "locked until",
-      "clock.baku": "Baku",
+      "clock.local.Baku": "Baku",
       "clock.picture": "Picture",
       "live.title": "Live updates",
       "tab.alerts": "Alerts",
@@ -176,7 +176,7 @@
       "ind.response_min": "Median time to assign a boat",
       "ind.response_min.def": "median over alerts of (first assignment to a boat − alert creation), both on the picture's clock",
       "ind.border_incursions": "Border-sector incursions",
-      "ind.border_incursions.def": "zone_entry events into a border sector of Azerbaijan's waters",
+      "ind.border_incursions.def": "zone_entry events into a border sector (along the home state's lateral limits)",
       "ind.border_vessels": "Vessels crossing into border sectors",
       "ind.border_vessels.def": "distinct MMSIs among the border-sector entries",
       "ind.port_calls": "Port calls at Azerbaijani ports",
@@ -347,7 +347,7 @@
       "base.Neft Daslari": "Neft Daslari",
     },
     az: {
-      "login.subtitle": "Xəzər dəniz nəzarəti · daxil olun",
+      "login.subtitle": "Dəniz nəzarəti · daxil olun",
       "login.username": "İstifadəçi adı",
       "login.password": "Şifrə",
       "login.submit": "Daxil ol",
@@ -375,7 +375,7 @@
       "security.address": "ünvan",
       "security.failures": "uğursuz giriş",
       "security.until": "bloklanıb:",
-      "clock.baku": "Bakı",
+      "clock.local.Baku": "Bakı",
       "clock.picture": "Vəziyyət",
       "live.title": "Canlı yeniləmələr",
       "tab.alerts": "Siqnallar",
@@ -518,7 +518,7 @@
       "ind.response_min": "Qayığın təyininə qədər median vaxt",
       "ind.response_min.def": "siqnallar üzrə (qayığa ilk təyinat − siqnalın yaranması) medianı, hər ikisi vəziyyətin saatı ilə",
       "ind.border_incursions": "Sərhəd sektoruna daxilolmalar",
-      "ind.border_incursions.def": "Azərbaycan sularının sərhəd sektoruna zonaya daxilolma hadisələri",
+      "ind.border_incursions.def": "sərhəd sektoruna (ev dövlətinin yanal sərhədləri boyunca) zonaya daxilolma hadisələri",
       "ind.border_vessels": "Sərhəd sektorlarına daxil olan gəmilər",
       "ind.border_vessels.def": "sərhəd sektoruna daxilolmalar arasında fərqli MMSI-lər",
       "ind.port_calls": "Azərbaycan limanlarına gəlişlər",
@@ -716,5 +716,12 @@
     document.dispatchEvent(new CustomEvent("khazar:lang"));
   }
   function has(key) { return STRINGS[lang][key] !== undefined; }
-  window.KhazarI18n = { t, has, apply, setLang, languages: Object.keys(STRINGS), get lang() { return lang; } };
+  /** Whether ``text`` is the English string of ``key`` (its {n} filled from the text). */
+  function matchesEnglish(key, text) {
+    const v = STRINGS.en[key];
+    if (v === undefined) return false;
+    const n = String(text || "").match(/\d+/);
+    return v.replace("{n}", n ? n[0] : "") === text;
+  }
+  window.KhazarI18n = { t, has, matchesEnglish, apply, setLang, languages: Object.keys(STRINGS), get lang() { return lang; } };
 })();

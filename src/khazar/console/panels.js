@@ -17,14 +17,27 @@
     return node;
   }
 
-  const BAKU_MS = 4 * 3600 * 1000;
+  // the theatre's local time beside UTC (the basemap's utc_offset_h and local_time_name);
+  // UTC only until the basemap says, and for a theatre on UTC
+  const LOCAL = { ms: 0, name: null };
+  function setLocalTime(offsetH, name) {
+    LOCAL.ms = (Number(offsetH) || 0) * 3600e3;
+    LOCAL.name = LOCAL.ms ? String(name || "local") : null;
+  }
+  function localTime() { return { ms: LOCAL.ms, name: LOCAL.name }; }
+  /** The local clock's name, translated where the console knows it (clock.local.NAME). */
+  function localName() {
+    const key = "clock.local." + LOCAL.name;
+    return window.KhazarI18n.has(key) ? t(key) : LOCAL.name;
+  }
   function hhmmss(d) { return d.toISOString().slice(11, 19); }
   function fmtTimes(iso) {
     if (!iso) return "—";
     const d = new Date(iso);
     if (isNaN(d)) return iso;
-    const baku = new Date(d.getTime() + BAKU_MS);
-    return d.toISOString().slice(0, 10) + " " + hhmmss(d) + " UTC · " + hhmmss(baku) + " " + t("clock.baku");
+    const utc = d.toISOString().slice(0, 10) + " " + hhmmss(d) + " UTC";
+    if (!LOCAL.name) return utc;
+    return utc + " · " + hhmmss(new Date(d.getTime() + LOCAL.ms)) + " " + localName();
   }
   /** Degrees and decimal minutes, as the server writes them (units.deg_decimal_minutes):
    *  40°21.834′N, 050°07.212′E. */
@@ -425,12 +438,15 @@
         el("h2", {}, cardText("goal." + g.goal, g.title)));
       if (!g.indicators.length) section.append(el("p", { class: "muted small" }, t("scorecard.none")));
       for (const i of g.indicators) {
+        // a translation applies to the text it was written for: an indicator a theatre words
+        // its own way (its ports, its partners) is shown as the server words it
+        const key = window.KhazarI18n.matchesEnglish("ind." + i.id, i.name) ? "ind." + i.id : "";
         const value = i.value === null ? "—" : (Math.abs(i.value) >= 100 ? Math.round(i.value) : Number(i.value.toFixed(2)));
         section.append(el("div", { class: "indicator", "data-indicator": i.id },
           el("div", { class: "indicator-head" },
-            el("span", { class: "indicator-name" }, cardText("ind." + i.id, i.name)),
+            el("span", { class: "indicator-name" }, cardText(key, i.name)),
             el("span", { class: "indicator-value mono" }, value + (i.unit ? " " + cardUnit(i.unit) : ""))),
-          el("div", { class: "indicator-def small muted" }, cardText("ind." + i.id + ".def", i.definition)),
+          el("div", { class: "indicator-def small muted" }, cardText(key && key + ".def", i.definition)),
           i.note ? el("div", { class: "indicator-note small warn" }, i.note) : null));
       }
       container.append(section);
@@ -514,5 +530,5 @@
         legendItem(swatch("line", "#ff9500", { w: 3, end: true }), t("legend.dispatch_route"), "dispatch-route")));
   }
 
-  window.KhazarPanels = { el, fmtTimes, fmtAge, triage, alertTitle, placeName, typeName, fmtDM, num, renderVessel, renderAlerts, renderFleet, renderScorecard, renderLayers, renderLegend };
+  window.KhazarPanels = { el, fmtTimes, setLocalTime, localTime, localName, fmtAge, triage, alertTitle, placeName, typeName, fmtDM, num, renderVessel, renderAlerts, renderFleet, renderScorecard, renderLayers, renderLegend };
 })();

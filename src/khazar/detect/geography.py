@@ -108,6 +108,10 @@ class PolygonIndex:
         x0, y0, x1, y1 = self.bounds
         inbox = (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
         out = np.zeros(lat.shape[0], np.int8)
+        # within a cell outside the bounds is as near the boundary as an edge cell inside:
+        # "certainly outside" (on land, for the water) starts a cell away on every side
+        c = self.cell
+        out[~inbox & (lon >= x0 - c) & (lon <= x1 + c) & (lat >= y0 - c) & (lat <= y1 + c)] = 2
         if self.raster is None:
             out[inbox] = 2
             return out

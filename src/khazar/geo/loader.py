@@ -92,6 +92,15 @@ def _stamp(path: Path | None) -> tuple[str, float] | None:
         return (str(path), -1.0)
 
 
+def _as_features(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """A GeoJSON object's features (a bare geometry becomes one)."""
+    if data.get("type") == "FeatureCollection":
+        return list(data.get("features", []))
+    if data.get("type") == "Feature":
+        return [data]
+    return [{"type": "Feature", "properties": {}, "geometry": data}]
+
+
 def _optional(path: Path | None, what: str) -> dict[str, Any] | None:
     return None if path is None else read_geojson(path, what)
 
@@ -100,19 +109,25 @@ def load_geography(settings: Settings) -> Geography:
     """The geography of the settings' theatre, cached per (theatre, coastline_file,
     assets_file) and their files' modification times."""
     root = resolve_theatre(settings.theatre)
+    theatre = load_theatre(root)
     key = (_stamp(root / MANIFEST), _stamp(settings.coastline_file),
-           _stamp(settings.assets_file))
+           _stamp(settings.assets_file), *(_stamp(p) for p in theatre.added_water))
     with _LOCK:
         hit = _CACHE.get(key)
         if hit is not None:
             return hit
-        theatre = load_theatre(root)
         if settings.coastline_file is not None:
             raw = read_geojson(settings.coastline_file, "coastline")
             coast_name = str(settings.coastline_file)
         else:
             raw = read_geojson(theatre.water, f"theatre {theatre.name}: water")
             coast_name = f"theatre {theatre.name} ({theatre.water.name})"
+        if theatre.added_water:
+            added = [read_geojson(p, f"theatre {theatre.name}: added water")
+                     for p in theatre.added_water]
+            raw = {"type": "FeatureCollection",
+                   "features": [f for d in (raw, *added) for f in _as_features(d)]}
+            coast_name += " + " + ", ".join(p.name for p in theatre.added_water)
         water = water_from_geojson(raw, coast_name, theatre.extent)
         assets_path = settings.assets_file or theatre.assets
         if assets_path is not None:

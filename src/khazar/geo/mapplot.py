@@ -1,7 +1,8 @@
 """A static map of the geography (matplotlib; no basemap, nothing downloaded).
 
-Two panels: the whole Caspian (coast by state, Azerbaijan's zones, sector lines, ports)
-and Azerbaijan's offshore energy area (platforms, safety zones, pipeline corridors).
+Two panels: the whole theatre (coast by state, the zones, sector lines, ports) and its
+detail frame (``map.detail``: platforms, safety zones, pipeline corridors), with the
+manifest's short asset labels (``[map.labels]``).
 Longitudes are scaled by cos(latitude) so that shapes are not stretched.
 """
 
@@ -25,27 +26,11 @@ from khazar.geo.geography import Geography
 
 __all__ = ["STATE_COLOURS", "draw_map"]
 
-STATE_COLOURS = {
-    "AZE": "#0072b2",
-    "RUS": "#d55e00",
-    "KAZ": "#009e73",
-    "TKM": "#cc79a7",
-    "IRN": "#e69f00",
-}
+#: coast colours, given to the theatre's coastal states in alphabetical order
+STATE_COLOURS = ("#0072b2", "#e69f00", "#009e73", "#d55e00", "#cc79a7", "#56b4e9", "#f0e442",
+                 "#999999")
 _WATER = "#dceefb"
 _LAND = "#f2efe6"
-_LABELLED = {
-    "neft-daslari": "Neft Daşları",
-    "shah-deniz-alpha": "Shah Deniz A",
-    "shah-deniz-bravo": "SD B",
-    "chirag-1": "Chirag-1",
-    "central-azeri": "C. Azeri",
-    "east-azeri": "E. Azeri",
-    "deepwater-gunashli": "DWG",
-    "absheron": "Absheron",
-    "umid": "Umid",
-    "sangachal": "Sangachal",
-}
 
 
 def _polys(ax: Axes, geom: BaseGeometry, **kw: Any) -> None:
@@ -72,6 +57,12 @@ def _lines(ax: Axes, geom: BaseGeometry, **kw: Any) -> None:
             _lines(ax, g, **kw)
 
 
+def state_colours(geo: Geography) -> dict[str, str]:
+    """A colour per coastal state of the theatre (alphabetical order, cycling)."""
+    states = sorted({seg.state for seg in geo.coast})
+    return {st: STATE_COLOURS[i % len(STATE_COLOURS)] for i, st in enumerate(states)}
+
+
 def _base(ax: Axes, geo: Geography, bounds: tuple[float, float, float, float]) -> None:
     lon0, lat0, lon1, lat1 = bounds
     ax.set_facecolor(_LAND)
@@ -80,7 +71,7 @@ def _base(ax: Axes, geo: Geography, bounds: tuple[float, float, float, float]) -
         _polys(ax, geo.lagoon, color="#eef3f6", lw=0, zorder=1)
         _lines(ax, geo.lagoon, color="#9ab", lw=0.5, zorder=2)
     for z in geo.zones:
-        if z.kind == "fishery_zone":
+        if z.kind in ("fishery_zone", "contiguous_zone"):
             _polys(ax, z.geometry, color="#8fd3a8", alpha=0.45, lw=0, zorder=2)
         elif z.kind == "territorial_sea":
             _polys(ax, z.geometry, color="#5ab4e5", alpha=0.45, lw=0, zorder=2)
@@ -94,8 +85,9 @@ def _base(ax: Axes, geo: Geography, bounds: tuple[float, float, float, float]) -
                 lw=0.6,
                 zorder=3,
             )
+    colours = state_colours(geo)
     for seg in geo.coast:
-        _lines(ax, seg.geometry, color=STATE_COLOURS.get(seg.state, "k"), lw=1.4, zorder=4)
+        _lines(ax, seg.geometry, color=colours.get(seg.state, "k"), lw=1.4, zorder=4)
     for line in geo.sector_lines:
         treaty = "treaty" in line.id
         _lines(
@@ -116,6 +108,7 @@ def _base(ax: Axes, geo: Geography, bounds: tuple[float, float, float, float]) -
 
 
 def _assets(ax: Axes, geo: Geography, labels: bool) -> None:
+    short = geo.theatre.labels  # [map.labels] of the manifest
     for p in geo.ports:
         if p.approach is not None:
             _polys(ax, p.approach, color="#f0c36d", alpha=0.35, lw=0, zorder=3)
@@ -131,9 +124,9 @@ def _assets(ax: Axes, geo: Geography, labels: bool) -> None:
             ax.plot(a.lon, a.lat, marker="s", ms=6, color="#7b2d8b", zorder=8)
         elif a.kind == "port":
             ax.plot(a.lon, a.lat, marker="o", ms=4, color="#8c5a00", zorder=8)
-        if labels and a.id in _LABELLED:
+        if labels and a.id in short:
             ax.annotate(
-                _LABELLED[a.id],
+                short[a.id],
                 (a.lon, a.lat),
                 xytext=(4, 3),
                 textcoords="offset points",
@@ -157,21 +150,27 @@ def draw_map(geo: Geography) -> Figure:
     minx, miny, maxx, maxy = geo.water.bounds
     _base(ax1, geo, (minx - 0.4, miny - 0.3, maxx + 0.4, maxy + 0.3))
     _assets(ax1, geo, labels=False)
-    ax1.set_title("Caspian Sea: coast by state, Azerbaijan's zones (provisional)", fontsize=9)
-    _base(ax2, geo, (48.6, 38.3, 51.7, 41.0))
+    t = geo.theatre
+    drawn = sorted({z.state for z in geo.zones
+                    if z.kind in ("territorial_sea", "fishery_zone", "contiguous_zone")
+                    and z.state})
+    ax1.set_title(f"{t.title}: coast by state, zones of {', '.join(drawn) or 'no state'} "
+                  "(provisional)", fontsize=9)
+    _base(ax2, geo, t.detail)
     _assets(ax2, geo, labels=True)
-    ax2.set_title(
-        "Azerbaijan offshore: platforms (safety zones), pipelines (1 km corridors)", fontsize=9
-    )
+    ax2.set_title(t.detail_title, fontsize=9)
     handles: list[Artist] = [
-        Line2D([], [], color=c, lw=2, label=s) for s, c in STATE_COLOURS.items()
+        Line2D([], [], color=c, lw=2, label=s) for s, c in state_colours(geo).items()
     ]
     handles += [
-        Patch(color="#5ab4e5", alpha=0.45, label="AZ territorial sea 15 nm"),
-        Patch(color="#8fd3a8", alpha=0.45, label="AZ fishery zone to 25 nm"),
+        Patch(color="#5ab4e5", alpha=0.45, label=f"territorial sea {t.territorial_nm:g} nm"),
+        Patch(color="#8fd3a8", alpha=0.45, label=f"{t.outer_name} to {t.outer_nm:g} nm"),
         Patch(facecolor="none", hatch="////", edgecolor="#b03030", label="border sectors"),
         Line2D([], [], color="#444", ls="--", label="equidistance lines (provisional)"),
-        Line2D([], [], color="#b03030", lw=1.6, label="AZ-KZ seabed treaty line"),
+    ]
+    if any("treaty" in line.id for line in geo.sector_lines):
+        handles.append(Line2D([], [], color="#b03030", lw=1.6, label="treaty line"))
+    handles += [
         Line2D([], [], marker="o", ls="", mfc="white", mec="k", label="land border meets coast"),
         Line2D([], [], marker="^", ls="", color="#222", label="platform"),
         Line2D([], [], marker="s", ls="", color="#7b2d8b", label="terminal"),
@@ -190,8 +189,8 @@ def draw_map(geo: Geography) -> Figure:
     fig.text(
         0.5,
         0.004,
-        "Natural Earth 10m coast (few small islands); zones computed in a local AEQD "
-        "projection; platform and pipeline positions approximate.",
+        f"Coast: {geo.coastline_source}; zones computed in a local AEQD projection; "
+        f"assets: {geo.assets_source}.",
         fontsize=6,
         ha="center",
     )

@@ -24,6 +24,7 @@ __all__ = [
     "Bounds",
     "Theatre",
     "TheatreReceiver",
+    "TheatreTrade",
     "load_theatre",
     "resolve_theatre",
     "shipped_theatres",
@@ -37,7 +38,7 @@ UNCLOS_CAVEAT = ("provisional: UNCLOS breadths from the theatre's coastline as n
 _OUTER_KINDS = ("contiguous_zone", "fishery_zone")
 _TOP_KEYS = frozenset({"name", "title", "enclosed", "home_state", "utc_offset_h",
                        "local_time_name", "files", "projection", "map", "zones", "lagoon",
-                       "routing", "receivers", "source"})
+                       "routing", "receivers", "source", "trade"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,18 @@ class TheatreReceiver:
     lat: float
     lon: float
     reliable_nm: float = 34.0
+
+
+@dataclass(frozen=True, slots=True)
+class TheatreTrade:
+    """``[trade]``: the ports the report's trade indicators count (port ids of the
+    geography: ``port-`` plus the port's id). None named: those indicators are not computed."""
+
+    home_ports: tuple[str, ...] = ()
+    home_name: str = "home ports"
+    partner_ports: tuple[str, ...] = ()
+    partner_name: str = "partner ports"
+    partner_destinations: tuple[str, ...] = ()  # AIS destinations naming a partner port
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +83,9 @@ class Theatre:
     states: Path | None = None
     lines: Path | None = None
     assets: Path | None = None
+    #: water the coastline lacks, unioned into ``water`` (``khazar theatre learn-water``
+    #: writes ``sailed_water.geojson``; ``theatre build --add-water`` copies the user's)
+    added_water: tuple[Path, ...] = ()
     zone_states: tuple[str, ...] | None = None  # None: every coastal state
     territorial_nm: float = 12.0
     outer_nm: float = 24.0
@@ -84,6 +100,7 @@ class Theatre:
     utc_offset_h: float = 0.0
     local_time_name: str = "UTC"
     source: str = ""
+    trade: TheatreTrade = field(default_factory=TheatreTrade)
 
     def in_extent(self, lat: float, lon: float) -> bool:
         """Whether (lat, lon) lies inside the theatre's extent."""
@@ -102,16 +119,23 @@ class Theatre:
             "receivers": [{"name": r.name, "lat": r.lat, "lon": r.lon,
                            "reliable_nm": r.reliable_nm} for r in self.receivers],
             "utc_offset_h": self.utc_offset_h, "local_time_name": self.local_time_name,
+            "added_water": [p.name for p in self.added_water],
+            "trade": {"home_ports": list(self.trade.home_ports),
+                      "home_name": self.trade.home_name,
+                      "partner_ports": list(self.trade.partner_ports),
+                      "partner_name": self.trade.partner_name,
+                      "partner_destinations": list(self.trade.partner_destinations)},
         }
 
 
-def _shipped_root() -> Path:
+def shipped_root() -> Path:
+    """The folder of the shipped theatres."""
     return Path(str(files("khazar") / "data" / "theatres"))
 
 
 def shipped_theatres() -> list[str]:
     """Names of the theatres shipped with Khazar."""
-    root = _shipped_root()
+    root = shipped_root()
     return sorted(p.name for p in root.iterdir() if (p / MANIFEST).is_file())
 
 
@@ -124,8 +148,8 @@ def resolve_theatre(spec: str | Path | None) -> Path:
             raise InputError(f"theatre {text}: the folder has no {MANIFEST}; build one with "
                              "`khazar theatre build` or see docs/theatres.md")
         return path.resolve()
-    if "/" not in text and (_shipped_root() / text / MANIFEST).is_file():
-        return _shipped_root() / text
+    if "/" not in text and (shipped_root() / text / MANIFEST).is_file():
+        return shipped_root() / text
     raise InputError(f"theatre {text!r}: neither a shipped theatre "
                      f"({', '.join(shipped_theatres())}) nor a folder holding {MANIFEST}")
 
@@ -219,6 +243,21 @@ def _file(reader: _Reader, root: Path, key: str, required: bool = False) -> Path
     return path
 
 
+def _files(reader: _Reader, root: Path, key: str) -> tuple[Path, ...]:
+    names = reader.table.get(key, [])
+    if isinstance(names, str):
+        names = [names]
+    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+        raise reader.fail(key, f"expected a list of file names, got {names!r}")
+    out = []
+    for name in names:
+        path = root / name
+        if not path.is_file():
+            raise reader.fail(key, f"{path} does not exist")
+        out.append(path)
+    return tuple(out)
+
+
 def _parse(raw: Mapping[str, Any], root: Path, manifest: Path) -> Theatre:
     unknown = sorted(set(raw) - _TOP_KEYS)
     if unknown:
@@ -273,6 +312,7 @@ def _parse(raw: Mapping[str, Any], root: Path, manifest: Path) -> Theatre:
         states=_file(fs, root, "states"),
         lines=_file(fs, root, "lines"),
         assets=_file(fs, root, "assets"),
+        added_water=_files(fs, root, "added_water"),
         zone_states=tuple(states) if states is not None else None,
         territorial_nm=territorial,
         outer_nm=outer,
@@ -287,6 +327,24 @@ def _parse(raw: Mapping[str, Any], root: Path, manifest: Path) -> Theatre:
         utc_offset_h=top.number("utc_offset_h", 0.0, -14.0, 14.0),
         local_time_name=top.text("local_time_name", "UTC"),
         source=str(raw.get("source", "")),
+        trade=_trade(top.sub("trade")),
+    )
+
+
+def _texts(reader: _Reader, key: str) -> tuple[str, ...]:
+    value = reader.table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise reader.fail(key, f"expected a list of strings, got {value!r}")
+    return tuple(value)
+
+
+def _trade(tr: _Reader) -> TheatreTrade:
+    return TheatreTrade(
+        home_ports=_texts(tr, "home_ports"),
+        home_name=tr.text("home_name", "home ports"),
+        partner_ports=_texts(tr, "partner_ports"),
+        partner_name=tr.text("partner_name", "partner ports"),
+        partner_destinations=tuple(d.upper() for d in _texts(tr, "partner_destinations")),
     )
 
 

@@ -2,7 +2,13 @@
 
 from khazar.report.build import ReportResult, build_report
 from khazar.report.coverage import PlannedRoute, asset_coverage, parse_plan, patrol_hours
-from khazar.report.scorecard import GOALS, Indicator, ScorecardInputs, compute_scorecard
+from khazar.report.scorecard import (
+    GOALS,
+    Indicator,
+    ScorecardInputs,
+    TradePorts,
+    compute_scorecard,
+)
 
 __all__ = [
     "GOALS",
@@ -10,6 +16,7 @@ __all__ = [
     "PlannedRoute",
     "ReportResult",
     "ScorecardInputs",
+    "TradePorts",
     "asset_coverage",
     "build_report",
     "compute_scorecard",

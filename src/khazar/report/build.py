@@ -19,10 +19,6 @@ from khazar.report.scorecard import Indicator, compute_scorecard
 
 __all__ = ["ReportResult", "build_report"]
 
-#: the map frame: Azerbaijan's waters and the Middle Corridor ports across the sea
-MAP_BOUNDS = (47.4, 37.6, 53.6, 44.0)
-#: the events frame: Azerbaijan's waters and offshore fields
-AZ_BOUNDS = (48.3, 38.2, 51.9, 41.4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,16 +52,19 @@ def build_report(
     indicators = compute_scorecard(inputs)
 
     asset_geoms = {k: a.geometry for k, a in protected.items()}
+    # the theatre's frames (map.overview and map.detail) and local time (docs/theatres.md)
+    theatre = geo.theatre
+    local = (theatre.utc_offset_h, theatre.local_time_name)
     figures = [
-        (plots.traffic_density(snap.position_lat, snap.position_lon, geo.water, MAP_BOUNDS,
+        (plots.traffic_density(snap.position_lat, snap.position_lon, geo.water, theatre.overview,
                                out_dir / "traffic_density.png").name,
          "Traffic density: AIS position reports per cell"),
-        (plots.events_map(snap.events, geo.water, asset_geoms, AZ_BOUNDS,
+        (plots.events_map(snap.events, geo.water, asset_geoms, theatre.detail,
                           out_dir / "events_map.png").name,
          "Security events by type, drawn over zone entries, exits and port visits (grey "
          "density: how many per cell); dashed lines are subsea pipelines, squares platforms"),
-        (plots.alert_timeline(snap.alerts, out_dir / "alert_timeline.png").name,
-         "Alerts per hour (Baku time) by severity"),
+        (plots.alert_timeline(snap.alerts, out_dir / "alert_timeline.png", local).name,
+         f"Alerts per hour ({local[1]} time) by severity"),
         (plots.coverage_vs_value({k: c.value for k, c in crit.items()}, coverage,
                                  out_dir / "coverage_vs_value.png",
                                  names={k: a.name for k, a in protected.items()}).name,
@@ -95,6 +94,7 @@ def build_report(
         events=snap.events,
         alerts=snap.alerts,
         notes=notes,
+        local=local,
     )
     html = out_dir / "index.html"
     html.write_text(render(page), encoding="utf-8")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from html import escape
 
 from khazar.domain.reporting import AlertRow, EventRow
 from khazar.report.scorecard import GOALS, Indicator
-from khazar.units import BAKU_TZ, from_epoch_s
+from khazar.units import from_epoch_s
 
 __all__ = ["ReportPage", "render"]
 
@@ -26,11 +26,17 @@ class ReportPage:
     events: Sequence[EventRow]
     alerts: Sequence[AlertRow]
     notes: Sequence[str]
+    #: the theatre's local time shown beside UTC: (hours east of UTC, its name); none at 0
+    local: tuple[float, str] = (0.0, "UTC")
 
 
-def _both(t: datetime) -> str:
+def _both(t: datetime, local: tuple[float, str]) -> str:
+    offset_h, name = local
+    if offset_h == 0:
+        return f"{t:%Y-%m-%d %H:%M} UTC"
+    tz = timezone(timedelta(hours=offset_h))
     return (f"{t:%Y-%m-%d %H:%M} UTC "
-            f"<span class=baku>({t.astimezone(BAKU_TZ):%H:%M} Baku)</span>")
+            f"<span class=local>({t.astimezone(tz):%H:%M} {escape(name)})</span>")
 
 
 def _fmt(v: float | None) -> str:
@@ -49,7 +55,7 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:5px 8px;
 border-bottom:1px solid #eef1f4;vertical-align:top}th{background:#f0f3f6;font-weight:600}
 td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 .def{color:#5d6d7e;font-size:12px}.note{color:#b9770e;font-size:12px}
-.goal{background:#e8eef5;font-weight:700}.baku{color:#5d6d7e}
+.goal{background:#e8eef5;font-weight:700}.local{color:#5d6d7e}
 .figs{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:12px}
 figure{margin:0}figure img{width:100%;border:1px solid #dde3ea}
 figcaption{font-size:12px;color:#5d6d7e}.sev-critical{color:#a50f15;font-weight:700}
@@ -87,7 +93,8 @@ def _events_table(events: Sequence[EventRow]) -> str:
             f"{rows or '<tr><td colspan=3>no events</td></tr>'}</table>")
 
 
-def _alerts_table(alerts: Sequence[AlertRow], limit: int = 25) -> str:
+def _alerts_table(alerts: Sequence[AlertRow], local: tuple[float, str], limit: int = 25
+                  ) -> str:
     order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
     top = sorted(alerts, key=lambda a: (order.get(a.severity, 9), -a.first_s))[:limit]
     rows = "".join(
@@ -95,7 +102,7 @@ def _alerts_table(alerts: Sequence[AlertRow], limit: int = 25) -> str:
         f"<td>{escape(a.type)}</td><td>{escape(a.state)}</td>"
         f"<td>{a.mmsi if a.mmsi is not None else '—'}</td>"
         f"<td>{escape(a.asset_id or a.zone_id or '—')}</td>"
-        f"<td>{_both(from_epoch_s(a.first_s))}</td><td>{escape(a.summary)}</td></tr>"
+        f"<td>{_both(from_epoch_s(a.first_s), local)}</td><td>{escape(a.summary)}</td></tr>"
         for a in top
     )
     return ("<table><tr><th>severity</th><th>type</th><th>state</th><th>MMSI</th>"
@@ -107,8 +114,8 @@ def render(page: ReportPage) -> str:
     """The whole page as a string."""
     period = ""
     if page.period is not None:
-        period = (f"Data from {_both(from_epoch_s(page.period[0]))} to "
-                  f"{_both(from_epoch_s(page.period[1]))}. ")
+        period = (f"Data from {_both(from_epoch_s(page.period[0]), page.local)} to "
+                  f"{_both(from_epoch_s(page.period[1]), page.local)}. ")
     totals = "".join(
         f"<span>{escape(k)}: <b>{v:,}</b></span>" for k, v in page.totals.items()
     )
@@ -122,13 +129,13 @@ def render(page: ReportPage) -> str:
 <html lang="en"><head><meta charset="utf-8"><title>{escape(page.title)}</title>
 <style>{_CSS}</style></head><body>
 <header><h1>{escape(page.title)}</h1>
-<p>Generated {_both(page.generated)}. {period}Exercise traffic is excluded.</p></header>
+<p>Generated {_both(page.generated, page.local)}. {period}Exercise traffic is excluded.</p></header>
 <main>
 <section class=totals>{totals}</section>
 <section><h2>Charter scorecard</h2>{_scorecard(page.indicators)}</section>
 <section><h2>Figures</h2><div class=figs>{figs}</div></section>
 <section><h2>Events</h2>{_events_table(page.events)}</section>
-<section><h2>Alerts (most severe first)</h2>{_alerts_table(page.alerts)}</section>
+<section><h2>Alerts (most severe first)</h2>{_alerts_table(page.alerts, page.local)}</section>
 <section><h2>Notes</h2><ul>{notes}</ul></section>
 </main></body></html>
 """

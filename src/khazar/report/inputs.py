@@ -18,7 +18,7 @@ from khazar.domain.reporting import ReportSnapshot
 from khazar.energy import Criticality, asset_criticality
 from khazar.geo import Asset, Geography
 from khazar.report.coverage import PlannedRoute, asset_coverage, patrol_hours
-from khazar.report.scorecard import ScorecardInputs
+from khazar.report.scorecard import ScorecardInputs, TradePorts
 
 __all__ = ["COVERAGE_RADIUS_M", "AssembledInputs", "ReportData", "scorecard_inputs"]
 
@@ -77,8 +77,19 @@ def scorecard_inputs(
         audit_ok=audit.ok,
         audit_entries=audit.entries,
         audit_problems=len(audit.problems),
+        trade=trade_ports(geo),
     )
     return AssembledInputs(inputs, protected, crit, coverage)
+
+
+def trade_ports(geo: Geography) -> TradePorts:
+    """The theatre's ``[trade]`` ports, with the names the geography gives them."""
+    t = geo.theatre.trade
+    names = {**{p.id: p.name for p in geo.ports},
+             **{a.id: a.name for a in geo.assets if a.kind == "port"}}
+    return TradePorts(home=frozenset(t.home_ports), home_name=t.home_name,
+                      partners=frozenset(t.partner_ports), partner_name=t.partner_name,
+                      destinations=t.partner_destinations, names=names)
 
 
 def reception_note(m: ReceptionMap) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from datetime import timedelta, timezone
 from pathlib import Path
 
 import matplotlib
@@ -25,7 +26,7 @@ from matplotlib.transforms import Bbox
 from shapely.geometry.base import BaseGeometry
 
 from khazar.domain.reporting import AlertRow, EventRow
-from khazar.units import BAKU_TZ, from_epoch_s
+from khazar.units import from_epoch_s
 
 __all__ = [
     "CROSSINGS",
@@ -97,8 +98,9 @@ def traffic_density(
         lon0, lat0, lon1, lat1 = bounds
         bins = (int((lon1 - lon0) / 0.02), int((lat1 - lat0) / 0.016))
         h, xe, ye = np.histogram2d(lons, lats, bins=bins, range=[[lon0, lon1], [lat0, lat1]])
+        top = float(h.max())  # 0: no position inside the frame (another theatre's traffic)
         h = np.ma.masked_equal(h, 0)
-        mesh = ax.pcolormesh(xe, ye, h.T, norm=LogNorm(vmin=1, vmax=max(2.0, float(h.max()))),
+        mesh = ax.pcolormesh(xe, ye, h.T, norm=LogNorm(vmin=1, vmax=max(2.0, top)),
                              cmap="inferno_r", zorder=2)
         fig.colorbar(mesh, ax=ax, shrink=0.6, label="position reports per cell")
     ax.set_title(f"Traffic density ({lats.size:,} position reports)")
@@ -164,12 +166,16 @@ def events_map(
     return out
 
 
-def alert_timeline(alerts: Sequence[AlertRow], out: Path) -> Path:
-    """Alerts per hour (Baku time), stacked by severity."""
+def alert_timeline(alerts: Sequence[AlertRow], out: Path,
+                   local: tuple[float, str] = (0.0, "UTC")) -> Path:
+    """Alerts per hour of the theatre's local time (``local``: hours east of UTC, name),
+    stacked by severity."""
+    offset_h, local_name = local
+    tz = timezone(timedelta(hours=offset_h))
     fig, ax = plt.subplots(figsize=(9, 3.2), dpi=110)
     if alerts:
-        hours = [from_epoch_s(a.first_s).astimezone(BAKU_TZ).replace(minute=0, second=0,
-                                                                  microsecond=0)
+        hours = [from_epoch_s(a.first_s).astimezone(tz).replace(minute=0, second=0,
+                                                             microsecond=0)
                  for a in alerts]
         keys = sorted(set(hours))
         bottom = np.zeros(len(keys))
@@ -182,16 +188,17 @@ def alert_timeline(alerts: Sequence[AlertRow], out: Path) -> Path:
                        label=sev, color=_SEVERITY_COLOURS[sev], align="edge")
             bottom += vals
         ax.legend(fontsize=7, ncols=4, loc="upper right")
-        ax.xaxis_date(tz=BAKU_TZ)
-        locator = mdates.AutoDateLocator(tz=BAKU_TZ, minticks=3, maxticks=10)  # type: ignore[no-untyped-call]
+        ax.xaxis_date(tz=tz)
+        locator = mdates.AutoDateLocator(tz=tz, minticks=3, maxticks=10)  # type: ignore[no-untyped-call]
         ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=BAKU_TZ))  # type: ignore[no-untyped-call]
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=tz))  # type: ignore[no-untyped-call]
         ax.set_ylim(0, max(1.0, float(bottom.max())) * 1.25)  # room for the legend
     else:
         ax.text(0.5, 0.5, "no alerts", ha="center", va="center", transform=ax.transAxes)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # a count: whole alerts
     ax.set_ylabel("alerts per hour")
-    ax.set_xlabel("hour (Baku time, UTC+4)")
+    ax.set_xlabel("hour (UTC)" if offset_h == 0 else
+                  f"hour ({local_name} time, UTC{offset_h:+g})")
     ax.set_title("Alert timeline")
     fig.tight_layout()
     fig.savefig(out)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from statistics import median
 
 from khazar.domain.reporting import ReportSnapshot
 
-__all__ = ["GOALS", "Indicator", "ScorecardInputs", "compute_scorecard"]
+__all__ = ["GOALS", "Indicator", "ScorecardInputs", "TradePorts", "compute_scorecard"]
 
 GOALS = (
     ("energy", "Energy security"),
@@ -24,15 +24,28 @@ GOALS = (
     ("governance", "Governance reforms"),
 )
 
-#: Azerbaijani ports and their Middle Corridor partner ports (port ids of the geography)
-AZ_PORTS = frozenset({"port-alat", "port-baku-city", "port-lankaran"})
-CORRIDOR_PORTS = frozenset({"port-aktau", "port-kuryk", "port-turkmenbashi"})
 _SEVERE = frozenset({"high", "critical"})
 #: an action stamped more than this after the picture's newest report was not taken on the
 #: picture's clock (a live feed that stopped for longer is a replay to the scorecard)
 CLOCK_SLACK_S = 6 * 3600.0
-#: AIS destinations (free text, upper case) that name a Middle Corridor partner port
-CORRIDOR_DESTINATIONS = ("AKTAU", "KURYK", "TURKMENBASHI", "TURKMENBASY")
+
+
+@dataclass(frozen=True, slots=True)
+class TradePorts:
+    """The trade indicators' ports, from the theatre (``[trade]`` in theatre.toml): the home
+    state's ports, the partner ports across the sea, the AIS destinations (free text, upper
+    case) that name a partner port, and port names for the definitions. Empty: the theatre
+    names none, and the indicators say so instead of counting."""
+
+    home: frozenset[str] = frozenset()
+    home_name: str = "home ports"
+    partners: frozenset[str] = frozenset()
+    partner_name: str = "partner ports"
+    destinations: tuple[str, ...] = ()
+    names: Mapping[str, str] = field(default_factory=dict)
+
+    def listed(self, ids: frozenset[str]) -> str:
+        return ", ".join(sorted(self.names.get(i, i) for i in ids))
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +75,7 @@ class ScorecardInputs:
     audit_ok: bool
     audit_entries: int
     audit_problems: int
+    trade: TradePorts = field(default_factory=TradePorts)
 
 
 def _energy(inp: ScorecardInputs) -> list[Indicator]:
@@ -182,7 +196,8 @@ def _peace(inp: ScorecardInputs) -> list[Indicator]:
     return [
         Indicator(
             "peace", "border_incursions", "Border-sector incursions", float(len(entries)),
-            "entries", "zone_entry events into a border sector of Azerbaijan's waters",
+            "entries", "zone_entry events into a border sector (along the home state's "
+            "lateral limits)",
         ),
         Indicator(
             "peace", "border_vessels", "Vessels crossing into border sectors",
@@ -193,34 +208,45 @@ def _peace(inp: ScorecardInputs) -> list[Indicator]:
 
 
 def _trade(inp: ScorecardInputs) -> list[Indicator]:
+    tp = inp.trade
     visits = sorted(
         (e for e in inp.snapshot.events if e.type == "port_visit" and e.mmsi is not None),
         key=lambda e: (e.mmsi, e.start_s),
     )
-    az_calls = sum(1 for e in visits if _port_of(e.zone_id, e.asset_id) in AZ_PORTS)
+    home, partners = tp.home, tp.partners
+    no_home = "the theatre names no home ports ([trade] home_ports in theatre.toml)"
+    no_partner = "the theatre names no partner ports ([trade] partner_ports in theatre.toml)"
+    calls = sum(1 for e in visits if _port_of(e.zone_id, e.asset_id) in home)
     transits = 0
     for prev, nxt in itertools.pairwise(visits):
         if prev.mmsi != nxt.mmsi:
             continue
         a, b = _port_of(prev.zone_id, prev.asset_id), _port_of(nxt.zone_id, nxt.asset_id)
-        if (a in AZ_PORTS and b in CORRIDOR_PORTS) or (a in CORRIDOR_PORTS and b in AZ_PORTS):
+        if (a in home and b in partners) or (a in partners and b in home):
             transits += 1
+    bound = sum(1 for d in inp.snapshot.destinations.values()
+                if any(c in d for c in tp.destinations))
     return [
         Indicator(
-            "trade", "port_calls", "Port calls at Azerbaijani ports", float(az_calls), "calls",
-            "port_visit events (enter 3 km, leave 4 km) at Alat, Baku and Lankaran",
+            "trade", "port_calls", f"Port calls at {tp.home_name}",
+            float(calls) if home else None, "calls",
+            f"port_visit events (enter 3 km, leave 4 km) at {tp.listed(home) or 'home ports'}",
+            "" if home else no_home,
         ),
         Indicator(
-            "trade", "corridor_transits", "Middle Corridor crossings", float(transits),
-            "voyages", "consecutive port visits of one vessel between an Azerbaijani port and "
-            "Aktau, Kuryk or Turkmenbashi (needs reception on both shores)",
+            "trade", "corridor_transits", f"{tp.partner_name} crossings",
+            float(transits) if home and partners else None, "voyages",
+            f"consecutive port visits of one vessel between one of the {tp.home_name} and "
+            f"{tp.listed(partners) or 'a partner port'} (needs reception on both shores)",
+            "" if home and partners else (no_home if not home else no_partner),
         ),
         Indicator(
-            "trade", "corridor_vessels", "Vessels bound for Middle Corridor ports",
-            float(sum(1 for d in inp.snapshot.destinations.values()
-                      if any(c in d for c in CORRIDOR_DESTINATIONS))), "vessels",
-            "vessels seen in the picture whose latest AIS destination is Aktau, Kuryk or "
-            "Turkmenbashi",
+            "trade", "corridor_vessels", f"Vessels bound for {tp.partner_name} ports",
+            float(bound) if tp.destinations else None, "vessels",
+            "vessels seen in the picture whose latest AIS destination is "
+            f"{tp.listed(partners) or 'a partner port'}",
+            "" if tp.destinations else "the theatre names no partner destinations "
+            "([trade] partner_destinations in theatre.toml)",
         ),
     ]
 

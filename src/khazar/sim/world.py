@@ -107,6 +107,14 @@ class World:
         except ImportError as exc:  # pragma: no cover - only before the geo package exists
             raise GeoError(f"the simulator needs khazar.geo: {exc}") from exc
         geo = load_geography(settings)
+        outside = sorted(k for k, (lat, lon) in PLACES.items()
+                         if not geo.theatre.in_extent(lat, lon))
+        if outside:
+            raise GeoError(
+                f"the simulator's traffic model (its ports, lanes and anchorages) is the "
+                f"Caspian's; theatre {geo.theatre.name} (extent {list(geo.theatre.extent)}) "
+                f"does not hold {len(outside)} of its {len(PLACES)} places ({outside[0]}, …): "
+                "simulate, eval-seeds and demo run on the Caspian theatre only")
         places = dict(PLACES)
         for port in geo.ports:
             name = _fold(f"{port.id} {port.name}")

@@ -58,3 +58,12 @@ def test_boat_speeds_are_checked(tmp_path: Path) -> None:
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings(tmp_path / "nope.toml")
+
+
+def test_log_level_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    """KHAZAR_LOG_LEVEL=warning as `--log-level warning` takes it; a wrong name still fails."""
+    monkeypatch.setenv("KHAZAR_LOG_LEVEL", "warning")
+    assert load_settings().log_level == "WARNING"
+    monkeypatch.setenv("KHAZAR_LOG_LEVEL", "loud")
+    with pytest.raises(ConfigError, match="log_level"):
+        load_settings()

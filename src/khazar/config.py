@@ -583,6 +583,12 @@ class Settings(BaseSettings):
     serve: ServeSettings = Field(default_factory=ServeSettings)
     login: LoginSettings = Field(default_factory=LoginSettings)
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_name(cls, value: object) -> object:
+        """``warning`` as well as ``WARNING`` (as ``--log-level`` takes it)."""
+        return value.strip().upper() if isinstance(value, str) else value
+
     @field_validator("fleet")
     @classmethod
     def _unique_boats(cls, fleet: list[Boat]) -> list[Boat]:

@@ -358,8 +358,8 @@ def escalate_cmd(
         clock = _now(now)
         done = svc.escalate_alerts(where, clock, after)
         append(where, user, "alerts.escalate.run", None,
-               {"escalated": [a.id for a in done], "after_min": after.total_seconds() / 60},
-               ts=clock)
+               {"escalated": [a.id for a in done], "after_min": after.total_seconds() / 60,
+                "at": clock.isoformat()})
     if fmt is OutputFormat.json:
         print_json([a.to_dict() for a in done])
         return

@@ -16,7 +16,7 @@ EXPECTED_CORE = {
 }  # fmt: skip
 EXPECTED_STORE = {
     "AuditTransaction", "HeadFile", "append", "append_head_records", "audit_key", "audited",
-    "last_head", "list_entries",
+    "export_head", "last_head", "list_entries",
     "read_entries", "read_head", "verify_store",
 }  # fmt: skip
 EXPECTED_USERS = {

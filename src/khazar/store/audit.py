@@ -63,6 +63,7 @@ __all__ = [
     "append_head_records",
     "audit_key",
     "audited",
+    "export_head",
     "last_head",
     "list_entries",
     "read_entries",
@@ -432,3 +433,21 @@ def verify_store(store: Store, head_path: Path | None = None,
     if head is None:
         return verify_chain(entries, None, key=key, copies=copied)
     return verify_chain(entries, head.records, head.errors, key=key, copies=copied)
+
+
+def export_head(store: Store) -> HeadRecord:
+    """The keyed head record of the store's last entry, to keep off the host (``khazar
+    audit export-head``). Refused (:class:`AuditError`) when the log does not verify, so
+    an export never vouches for a chain already tampered with, or when it is empty."""
+    report = verify_store(store)
+    if not report.ok:
+        first = report.problems[0]
+        raise AuditError(f"the audit log of {store.location} does not verify "
+                         f"({len(report.problems)} problem(s), first: {first.message}); "
+                         f"nothing exported: run `khazar audit verify` and investigate")
+    rows = store.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchall()
+    if not rows:
+        raise AuditError(f"the audit log of {store.location} is empty: nothing to export yet")
+    seq, digest = int(rows[0][0]), str(rows[0][1])
+    key = audit_key(store, create=False)
+    return HeadRecord(seq, digest, head_mac(key, seq, digest))

@@ -344,3 +344,57 @@ def test_the_key_is_refused_inside_the_store_folder_and_missing_is_an_error(
     result = runner.invoke(app, ["audit", "verify", "--db", str(db)])
     assert isinstance(result.exception, AuditError) and "restore the key" in str(
         result.exception)
+
+
+# -- API tokens an admin issued ------------------------------------------------------------
+def test_an_issued_token_acts_as_its_user_until_revoked(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KHAZAR_PASSWORD", PASSWORD)
+    refused = runner.invoke(app, ["users", "tokens", "issue", "omar", "--db", db,
+                                 "--user", "omar"])  # an operator may not
+    assert isinstance(refused.exception, PermissionDeniedError)
+    issued = runner.invoke(app, ["users", "tokens", "issue", "omar", "--db", db,
+                                 "--user", "p_admin"])
+    assert issued.exit_code == 0, issued.output
+    token = issued.stdout.strip()
+    assert token.startswith("khz_")
+    monkeypatch.delenv("KHAZAR_PASSWORD")
+    monkeypatch.setenv("KHAZAR_TOKEN", token)
+    ack = ["alerts", "ack", "A0000000000000001", "--db", db]
+    result = runner.invoke(app, ack)
+    assert result.exit_code == 0, result.output
+    assert (_entries(db)[-1].actor, _entries(db)[-1].action) == ("omar", "alerts.ack")
+    before = _entries(db)
+    other = ["alerts", "ack", "A0000000000000002", "--db", db]
+    mismatch = runner.invoke(app, [*other, "--user", "vera"])
+    assert isinstance(mismatch.exception, AuthenticationError)
+    assert "omar's token" in str(mismatch.exception)
+    monkeypatch.setenv("KHAZAR_TOKEN", token[:-2] + ("AA" if token[-2:] != "AA" else "BB"))
+    wrong = runner.invoke(app, other)
+    assert isinstance(wrong.exception, AuthenticationError)
+    assert _entries(db) == before
+    token_id = token.split("_")[1]
+    listed = json.loads(runner.invoke(app, ["users", "tokens", "list", "--db", db,
+                                            "--format", "json"]).stdout)
+    assert [(t["id"], t["username"], t["created_by"]) for t in listed] == [
+        (token_id, "omar", "p_admin")]
+    assert token.split("_", 2)[2] not in json.dumps(listed)
+    monkeypatch.setenv("KHAZAR_TOKEN", token)
+    with open_store(db) as store:
+        disable_user(store, "omar", actor="p_admin")
+    disabled = runner.invoke(app, other)
+    assert isinstance(disabled.exception, AuthenticationError) and "disabled" in str(
+        disabled.exception)
+    monkeypatch.delenv("KHAZAR_TOKEN")
+    monkeypatch.setenv("KHAZAR_PASSWORD", PASSWORD)
+    revoked = runner.invoke(app, ["users", "tokens", "revoke", token_id, "--db", db,
+                                  "--user", "p_admin"])
+    assert revoked.exit_code == 0, revoked.output
+    monkeypatch.delenv("KHAZAR_PASSWORD")
+    monkeypatch.setenv("KHAZAR_TOKEN", token)
+    after = runner.invoke(app, other)
+    assert isinstance(after.exception, AuthenticationError) and "revoked" in str(
+        after.exception)
+    last = _entries(db)[-1]
+    assert (last.actor, last.action, last.target) == ("p_admin", "users.token.revoke", "omar")

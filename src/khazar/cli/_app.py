@@ -36,6 +36,7 @@ from khazar.errors import (
 if TYPE_CHECKING:
     from khazar.api.client import ApiClient
     from khazar.audit import Action
+    from khazar.services.users import User
     from khazar.store import Store
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "err_console",
     "exit_code_of",
     "guard_commands",
+    "identify",
     "parse_point",
     "parse_time",
     "print_json",
@@ -146,17 +148,36 @@ PasswordFileOption = Annotated[
                  "or a prompt", show_default=False),
 ]
 PASSWORD_FILE_ENV = "KHAZAR_PASSWORD_FILE"
+#: an API token an admin issued (`khazar users tokens issue`), instead of a password
+TOKEN_ENV = "KHAZAR_TOKEN"
 
 
 @dataclass(frozen=True, slots=True)
 class Credentials:
-    """Who says they act, and their password (checked by :func:`acting`)."""
+    """Who says they act, and their password or API token (checked by :func:`identify`)."""
 
     name: str
     password: str = ""
+    token: str = ""
 
-    def __repr__(self) -> str:  # never the password, not even in a traceback
+    def __repr__(self) -> str:  # never the secret, not even in a traceback
         return f"Credentials({self.name!r})"
+
+
+def identify(store: Store, creds: Credentials) -> User:
+    """The :class:`~khazar.services.users.User` ``creds`` prove to be, against the store's
+    users table (and its API tokens); :class:`AuthenticationError` otherwise."""
+    from khazar.errors import AuthenticationError
+    from khazar.services.tokens import authenticate_token
+    from khazar.services.users import authenticate
+
+    if not creds.token:
+        return authenticate(store, creds.name, creds.password)
+    who: User = authenticate_token(store, creds.token)
+    if creds.name and creds.name.strip().lower() != who.username:
+        raise AuthenticationError(f"${TOKEN_ENV} is {who.username}'s token, not "
+                                  f"{creds.name.strip().lower()}'s; drop --user or use theirs")
+    return who
 
 
 def _read_password_file(path: Path) -> str:
@@ -179,11 +200,14 @@ def credentials(user: str | None, password_file: Path | None, what: str) -> Cred
     from khazar.errors import AuthenticationError
 
     name = (user or os.environ.get(USER_ENV) or "").strip()
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if token and password_file is None:
+        return Credentials(name, token=token)
     if not name:
         raise AuthenticationError(
             f"{what} is audited under the user who does it: pass --user NAME (or set "
             f"{USER_ENV}), a user of the store, with the password in {PASSWORD_ENV}, "
-            f"--password-file or at the prompt"
+            f"--password-file or at the prompt (or an API token in {TOKEN_ENV})"
         )
     env_file = os.environ.get(PASSWORD_FILE_ENV)
     if password_file is None and env_file:
@@ -234,7 +258,6 @@ def acting(db: Path | str, user: str | None, action: Action | str,
     that user (the server checks the role and audits). The password is read before the
     store is held, so no prompt keeps it locked."""
     from khazar.audit import require
-    from khazar.services.users import authenticate
     from khazar.store import open_store
 
     creds = credentials(user, password_file, f"`{action}`")
@@ -244,6 +267,13 @@ def acting(db: Path | str, user: str | None, action: Action | str,
         if not api:
             raise
         from khazar.api.remote import PASSWORD_ENV, connect
+        from khazar.errors import AuthenticationError
+
+        if creds.token:
+            raise AuthenticationError(
+                f"store {exc.path} is held by a running server, which logs in with "
+                f"passwords only: unset {TOKEN_ENV} and give --user NAME with its password"
+            ) from None
 
         env = {**os.environ, PASSWORD_ENV: creds.password}
         client = connect(exc, creds.name, lambda text: creds.password, env)
@@ -253,7 +283,7 @@ def acting(db: Path | str, user: str | None, action: Action | str,
             client.close()
         return
     with store:
-        who = authenticate(store, creds.name, creds.password)
+        who = identify(store, creds)
         require(who, action)
         yield store, who.username
 

@@ -25,6 +25,7 @@ from khazar.cli._app import (
     acting,
     app,
     console,
+    err_console,
     print_json,
     store_or_api,
 )
@@ -345,6 +346,82 @@ def _server(db: str, user: str | None, what: str) -> Iterator[ApiClient]:
 
 def _ended(n: int) -> str:
     return f" ({n} open session{'s' if n != 1 else ''} ended)" if n else ""
+
+
+tokens_app = typer.Typer(
+    name="tokens",
+    help="API tokens for scripts and services: issue (shown once), list, revoke. A token "
+    "acts as its user (its role, refused once the user is disabled): set $KHAZAR_TOKEN "
+    "instead of a password. Against the store; a running server logs in with passwords.",
+    no_args_is_help=True,
+)
+users_app.add_typer(tokens_app, name="tokens")
+
+
+def _offline(where: Store | ApiClient, what: str) -> Store:
+    if not isinstance(where, Store):
+        raise InputError(f"{what} works on the store: stop `khazar serve` first (tokens are "
+                         f"not managed through the API)")
+    return where
+
+
+@tokens_app.command("issue")
+def tokens_issue(
+    username: Annotated[str, typer.Argument(help="the user the token acts as")],
+    db: DbOption = "khazar.duckdb",
+    user: ActingUserOption = None,
+    password_file: PasswordFileOption = None,
+) -> None:
+    """Issue a token for USERNAME (an admin's action, audited users.token.issue). The
+    token is printed once, on stdout alone: only its hash is kept."""
+    from khazar.services.tokens import issue_token
+
+    with acting(db, user, Action.users_manage, password_file) as (where, actor):
+        row, token = issue_token(_offline(where, "issuing a token"), username, actor=actor)
+    err_console.print(f"token {row.id} for {row.username} (keep it secret; it is shown only "
+                      f"now; revoke with `khazar users tokens revoke {row.id}`):",
+                      highlight=False, soft_wrap=True)
+    sys.stdout.write(token + "\n")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    token_id: Annotated[str, typer.Argument(help="the token's id (khazar users tokens list)")],
+    db: DbOption = "khazar.duckdb",
+    user: ActingUserOption = None,
+    password_file: PasswordFileOption = None,
+) -> None:
+    """Revoke a token (an admin's action, audited users.token.revoke)."""
+    from khazar.services.tokens import revoke_token
+
+    with acting(db, user, Action.users_manage, password_file) as (where, actor):
+        row = revoke_token(_offline(where, "revoking a token"), token_id, actor=actor)
+    console.print(f"token {row.id} of {row.username} revoked", highlight=False)
+
+
+@tokens_app.command("list")
+def tokens_list(
+    db: DbOption = "khazar.duckdb",
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """The tokens issued: id, user, by whom, when, revoked (never the secret)."""
+    from khazar.services.tokens import list_tokens
+
+    with open_store(db, read_only=True) as store:
+        rows = [{"id": t.id, "username": t.username, "created_by": t.created_by,
+                 "created_at": t.created_at.isoformat(),
+                 "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None}
+                for t in list_tokens(store)]
+    if fmt is OutputFormat.json:
+        print_json(rows)
+        return
+    table = Table(title=f"API tokens in {db}")
+    for column in ("id", "user", "issued by", "issued (UTC)", "revoked (UTC)"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(r["id"], r["username"], r["created_by"], r["created_at"],
+                      r["revoked_at"] or "")
+    console.print(table)
 
 
 @users_app.command("roles")

@@ -18,10 +18,10 @@ from khazar.cli._app import (
     console,
     credentials,
     err_console,
+    identify,
     print_json,
 )
 from khazar.errors import InputError, StoreError
-from khazar.services.users import authenticate
 from khazar.store import Store, open_store
 from khazar.store.restore import restore_backup
 from khazar.store.transfer import AuditHead, TransferReport, migrate_store
@@ -67,7 +67,7 @@ def migrate(
     committed = False
     try:
         with open_store(source, read_only=True) as src:
-            who = authenticate(src, creds.name, creds.password)
+            who = identify(src, creds)
             require(who, Action.backup_run)
         with open_store(source, read_only=True) as src, open_store(target) as dst:
             if fmt is OutputFormat.table:
@@ -138,7 +138,7 @@ def restore(
     creds = credentials(user, password_file, "`khazar restore`")
 
     def admin(store: Store) -> str:
-        who = authenticate(store, creds.name, creds.password)
+        who = identify(store, creds)
         require(who, Action.backup_run)
         return who.username
 

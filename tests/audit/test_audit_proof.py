@@ -398,3 +398,27 @@ def test_an_issued_token_acts_as_its_user_until_revoked(
         after.exception)
     last = _entries(db)[-1]
     assert (last.actor, last.action, last.target) == ("p_admin", "users.token.revoke", "omar")
+
+
+def test_a_backup_from_before_keyed_heads_restores_and_is_sealed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Head lines without a mac (written before this version): `verify` says `unkeyed`,
+    and restoring such a backup seals it (the restore's keyed record vouches for them)."""
+    old = tmp_path / "old" / "k.duckdb"
+    old.parent.mkdir()
+    add_users(old, ("p_admin", "admin"))
+    head = old.with_name("k.duckdb.audit-head")
+    head.write_text("".join(" ".join(line.split()[:2]) + "\n"
+                            for line in head.read_text().splitlines()))
+    code, report = _verify(str(old))
+    assert code == AuditError.exit_code and {k for k, _ in _kinds(report)} == {"unkeyed"}
+    monkeypatch.setenv("KHAZAR_PASSWORD", PASSWORD)
+    new = tmp_path / "new.duckdb"
+    result = runner.invoke(app, ["restore", str(old), "--db", str(new), "--user", "p_admin"])
+    assert result.exit_code == 0, result.output
+    assert _verify(str(new))[0] == 0
+    wrong = runner.invoke(app, ["restore", str(old), "--db", str(tmp_path / "x.duckdb"),
+                                "--user", "nosuchuser"])
+    assert isinstance(wrong.exception, AuthenticationError)
+    assert not (tmp_path / "x.duckdb").exists()  # a refused restore leaves nothing

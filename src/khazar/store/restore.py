@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from khazar.audit.chain import ChainReport, ProblemKind
 from khazar.errors import AuditError, InputError, StoreError
 from khazar.store.audit import append, verify_store
 from khazar.store.db import Store, open_store
@@ -90,6 +91,10 @@ def restore_backup(backup: Path, target: str | Path, *,
             raise
     with open_store(location) as store:
         report = verify_store(store)
+        # a backup from before keyed heads: its bare records are vouched for by the
+        # restore's own keyed record (the chain is otherwise intact); anything else stops
+        if report.problems and all(p.kind is ProblemKind.unkeyed for p in report.problems):
+            report = ChainReport(report.entries, report.last_seq, report.head_records)
         if not report.ok:
             first = report.problems[0].message if report.problems else "see the report"
             raise AuditError(f"{backup} was restored into {store.location} but its audit log "

@@ -20,6 +20,24 @@ _TEMPLATE = "khazar_template"
 _numbers = itertools.count(1)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_audit_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The audit head key of the session (module and session fixtures write stores too):
+    outside every store's folder, as on a host, never the user's ~/.config/khazar."""
+    path = tmp_path_factory.mktemp("audit-key") / "audit.key"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KHAZAR_AUDIT__KEY_FILE", str(path))
+        yield path
+
+
+@pytest.fixture(autouse=True)
+def audit_key(_session_audit_key: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The audit head key file of every test (the session's, set again: a test may have
+    changed the environment)."""
+    monkeypatch.setenv("KHAZAR_AUDIT__KEY_FILE", str(_session_audit_key))
+    return _session_audit_key
+
+
 @pytest.fixture
 def data_dir() -> Path:
     return DATA

@@ -38,6 +38,7 @@ from khazar.errors import ConfigError
 __all__ = [
     "AlertRule",
     "AlertSettings",
+    "AuditSettings",
     "Boat",
     "DetectSettings",
     "DispatchSettings",
@@ -51,6 +52,7 @@ __all__ = [
     "ServeSettings",
     "Settings",
     "WatchEntry",
+    "audit_key_file",
     "load_settings",
 ]
 
@@ -547,6 +549,16 @@ class LoginSettings(_Section):
         return self
 
 
+class AuditSettings(_Section):
+    """The audit log's keyed head records (docs/security.md)."""
+
+    key_file: Path | None = Field(
+        None, description="the key that signs (HMAC) the audit head records: a file outside "
+        "the store's folder, created 0600 on first use; default "
+        "$XDG_CONFIG_HOME/khazar/audit.key (~/.config/khazar/audit.key); env "
+        "KHAZAR_AUDIT__KEY_FILE")
+
+
 class Settings(BaseSettings):
     """Everything configurable in Khazar, validated once at start-up."""
 
@@ -582,6 +594,7 @@ class Settings(BaseSettings):
 
     serve: ServeSettings = Field(default_factory=ServeSettings)
     login: LoginSettings = Field(default_factory=LoginSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -629,6 +642,31 @@ def _toml_path() -> Path | None:
         return Path(env)
     local = Path("khazar.toml")
     return local if local.is_file() else None
+
+
+#: the environment variable naming the audit key file (Settings' ``audit.key_file``)
+AUDIT_KEY_ENV = "KHAZAR_AUDIT__KEY_FILE"
+
+
+def audit_key_file() -> Path:
+    """Where the audit head key is: ``$KHAZAR_AUDIT__KEY_FILE``, else ``[audit] key_file``
+    of the configuration file, else ``$XDG_CONFIG_HOME/khazar/audit.key`` (by default
+    ``~/.config/khazar/audit.key``). Read on each call (cheap: no full validation), so the
+    store, which has no settings, finds the same key as the server and the CLI."""
+    env = os.environ.get(AUDIT_KEY_ENV)
+    if env:
+        return Path(env).expanduser()
+    toml_path = _toml_path()
+    if toml_path is not None:
+        try:
+            section = tomllib.loads(toml_path.read_text(encoding="utf-8")).get("audit", {})
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"configuration file {toml_path}: {exc}") from exc
+        value = section.get("key_file") if isinstance(section, dict) else None
+        if isinstance(value, str) and value:
+            return Path(value).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "khazar" / "audit.key"
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:

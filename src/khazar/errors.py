@@ -8,7 +8,9 @@
      ├── InputError               a file or value given by the user is unusable
      │    ├── UnknownFormatError   a file's layout is not recognised
      │    ├── AssetValidationError an asset registry entry is invalid
-     │    └── AlertStateError      an alert action the alert's state does not allow
+     │    ├── AlertStateError      an alert action the alert's state does not allow
+     │    └── StateConflictError   the object's state does not allow it (HTTP 409)
+     │         └── AuditTimeError  an audit entry dated before the chain's last one
      ├── GeoError                 geography: routing, zones, projection
      ├── GameError                a security game is malformed
      ├── AuthError                users, passwords, roles
@@ -29,6 +31,7 @@ __all__ = [
     "AlertStateError",
     "AssetValidationError",
     "AuditError",
+    "AuditTimeError",
     "AuthError",
     "AuthenticationError",
     "ConfigError",
@@ -90,6 +93,11 @@ class NotFoundError(InputError):
 
 class StateConflictError(InputError):
     """The request is valid but the object's state does not allow it (409 over HTTP)."""
+
+
+class AuditTimeError(StateConflictError):
+    """An audited write dated before the audit chain's last entry (a clock set back, or a
+    time given by hand): refused, so entry times never go backwards (HTTP 409)."""
 
 
 class UnknownFormatError(InputError):

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from pyais import decode
 from pyais.encode import encode_dict
+from tests.users import PASSWORD, add_users
 from typer.testing import CliRunner
 
 from khazar.cli import app
@@ -38,8 +39,10 @@ def _fails(*args: str, error: type[Exception], match: str) -> None:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "k.duckdb"
+    add_users(path, ("aysel", "operator"), ("rauf", "operator"))
+    monkeypatch.setenv("KHAZAR_PASSWORD", PASSWORD)
     drag = Event(
         "anchor_drag",
         273_123_456,

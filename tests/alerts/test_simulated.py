@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.users import PASSWORD, add_users
 from typer.testing import CliRunner
 
 from khazar.cli import app
@@ -56,7 +57,14 @@ def simulated(
     )
     _ok(["ingest", str(out / "sim" / "feed.nmea"), "--db", str(db), "--format", "json"])
     truth = Truth.loads((out / "sim" / "truth.json").read_text())
+    add_users(db, ("investigator", "analyst"))
     return db, truth
+
+
+@pytest.fixture(autouse=True)
+def _password(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The investigator's password: `khazar trace` is authenticated."""
+    monkeypatch.setenv("KHAZAR_PASSWORD", PASSWORD)
 
 
 def test_trace_ranks_the_dragging_vessel_first(simulated: tuple[Path, Truth]) -> None:

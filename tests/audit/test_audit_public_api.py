@@ -15,7 +15,8 @@ EXPECTED_CORE = {
     "check_password_policy", "parse_role", "require", "roles_allowed", "verify_chain",
 }  # fmt: skip
 EXPECTED_STORE = {
-    "AuditTransaction", "HeadFile", "append", "append_head_records", "audited", "list_entries",
+    "AuditTransaction", "HeadFile", "append", "append_head_records", "audit_key", "audited",
+    "export_head", "last_head", "list_entries",
     "read_entries", "read_head", "verify_store",
 }  # fmt: skip
 EXPECTED_USERS = {

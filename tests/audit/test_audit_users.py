@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from khazar.audit import Role
 from khazar.cli import app
-from khazar.errors import AuthenticationError, AuthError, InputError
+from khazar.errors import AuthenticationError, AuthError, InputError, PermissionDeniedError
 from khazar.services.users import (
     add_user,
     authenticate,
@@ -60,14 +60,15 @@ def db(tmp_path: Path) -> Path:
 # -- CLI ----------------------------------------------------------------------------------
 
 
-def test_cli_add_list_disable_enable(tmp_path: Path) -> None:
+def test_cli_add_list_disable_enable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = str(tmp_path / "k.duckdb")
     added = cli("users", "add", "Ann", "--role", "admin", "--password-stdin", "--db", db,
                 stdin=PASSWORD + "\n")  # fmt: skip
     assert added.exit_code == 0, added.output
-    assert "user ann added with role admin" in added.stdout
+    assert "user ann added with role admin (the store's first user)" in added.stdout
+    monkeypatch.setenv("KHAZAR_PASSWORD", PASSWORD)  # ann's, who acts from now on
     added = cli("users", "add", "bob", "--role", "exercise-director", "--password-stdin",
-                "--db", db, stdin="another long passphrase\n")  # fmt: skip
+                "--db", db, "--user", "ann", stdin="another long passphrase\n")  # fmt: skip
     assert added.exit_code == 0, added.output
 
     listed = cli("users", "list", "--db", db, "--format", "json")
@@ -79,34 +80,63 @@ def test_cli_add_list_disable_enable(tmp_path: Path) -> None:
     ]
     assert rows[0]["created_at"].endswith("+00:00")
 
-    assert cli("users", "disable", "bob", "--db", db).exit_code == 0
+    assert cli("users", "disable", "bob", "--db", db, "--user", "ann").exit_code == 0
     table = cli("users", "list", "--db", db)
     assert "disabled" in table.stdout and "bob" in table.stdout
-    assert cli("users", "enable", "bob", "--db", db).exit_code == 0
+    assert cli("users", "enable", "bob", "--db", db, "-u", "ann").exit_code == 0
+    monkeypatch.setenv("KHAZAR_USER", "ann")  # the name from the environment
     assert cli("users", "role", "bob", "analyst", "--db", db).exit_code == 0
     rows = json.loads(cli("users", "list", "--db", db, "--format", "json").stdout)
     assert rows[1] == rows[1] | {"username": "bob", "role": "analyst", "disabled": False}
 
     with open_store(db, read_only=True) as store:
         assert authenticate(store, "BOB", "another long passphrase").role is Role.analyst
-        actions = [(e.actor.startswith("cli:"), e.action, e.target) for e in list_entries(store)]
+        actions = [(e.actor, e.action, e.target) for e in list_entries(store)]
         assert verify_store(store).ok
     assert actions == [
-        (True, "users.add", "ann"),
-        (True, "users.add", "bob"),
-        (True, "users.disable", "bob"),
-        (True, "users.enable", "bob"),
-        (True, "users.role", "bob"),
+        ("ann", "users.add", "ann"),  # the first admin adds itself
+        ("ann", "users.add", "bob"),
+        ("ann", "users.disable", "bob"),
+        ("ann", "users.enable", "bob"),
+        ("ann", "users.role", "bob"),
     ]
+
+
+def test_cli_user_admin_needs_an_authenticated_admin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the store's first user is added without logging in, and only as an admin;
+    then every change is an authenticated admin's (issue 18: no free-text actor)."""
+    db = str(tmp_path / "k.duckdb")
+    first = cli("users", "add", "ann", "--role", "operator", "--password-stdin", "--db", db,
+                stdin=PASSWORD + "\n")  # fmt: skip
+    assert isinstance(first.exception, InputError) and "must be an admin" in str(
+        first.exception)
+    assert cli("users", "add", "root", "--role", "admin", "--password-stdin", "--db", db,
+               stdin=PASSWORD + " root\n").exit_code == 0  # fmt: skip
+    anonymous = cli("users", "add", "ann", "--role", "operator", "--password-stdin", "--db",
+                    db, stdin=PASSWORD + "\n")  # fmt: skip
+    assert isinstance(anonymous.exception, AuthenticationError)
+    assert "--user" in str(anonymous.exception)
+    monkeypatch.setenv("KHAZAR_PASSWORD", PASSWORD + " root")
+    assert cli("users", "add", "ann", "--role", "operator", "--password-stdin", "--db", db,
+               "--user", "root", stdin=PASSWORD + "\n").exit_code == 0  # fmt: skip
+    monkeypatch.setenv("KHAZAR_PASSWORD", PASSWORD)  # ann's: an operator
+    operator = cli("users", "disable", "root", "--db", db, "--user", "ann")
+    assert isinstance(operator.exception, PermissionDeniedError)
+    assert "users.manage" in str(operator.exception)
+    with open_store(db, read_only=True) as store:
+        assert [(e.actor, e.action, e.target) for e in list_entries(store)] == [
+            ("root", "users.add", "root"), ("root", "users.add", "ann")]
 
 
 def test_cli_interactive_prompt_hides_and_confirms(tmp_path: Path) -> None:
     db = str(tmp_path / "k.duckdb")
-    result = cli("users", "add", "cat", "--role", "planner", "--db", db,
+    result = cli("users", "add", "cat", "--role", "admin", "--db", db,
                  stdin=f"{PASSWORD}\n{PASSWORD}\n")  # fmt: skip
     assert result.exit_code == 0, result.output
     assert PASSWORD not in result.output  # hidden input is not echoed
-    mismatch = cli("users", "add", "dan", "--role", "viewer", "--db", db,
+    mismatch = cli("users", "add", "dan", "--role", "viewer", "--db", db, "--user", "cat",
                    stdin=f"{PASSWORD}\n{PASSWORD}x\n")  # fmt: skip
     assert mismatch.exit_code != 0
     assert "do not match" in mismatch.output
@@ -114,11 +144,15 @@ def test_cli_interactive_prompt_hides_and_confirms(tmp_path: Path) -> None:
         assert [u.username for u in list_users(store)] == ["cat"]
 
 
-def test_cli_passwd_changes_the_password(tmp_path: Path) -> None:
+def test_cli_passwd_changes_the_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                         ) -> None:
     db = str(tmp_path / "k.duckdb")
-    cli("users", "add", "ann", "--role", "operator", "--password-stdin", "--db", db,
+    cli("users", "add", "ann", "--role", "admin", "--password-stdin", "--db", db,
         stdin=PASSWORD + "\n")  # fmt: skip
-    result = cli("users", "passwd", "ann", "--password-stdin", "--db", db,
+    password_file = tmp_path / "ann.pw"
+    password_file.write_text(PASSWORD + "\n")
+    result = cli("users", "passwd", "ann", "--password-stdin", "--db", db, "--user", "ann",
+                 "--password-file", str(password_file),
                  stdin="a brand new passphrase\r\n")  # fmt: skip
     assert result.exit_code == 0, result.output
     with open_store(db, read_only=True) as store:

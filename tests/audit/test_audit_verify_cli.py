@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from khazar.audit.chain import GENESIS_HASH, compute_hash, verify_chain
+from khazar.audit.chain import GENESIS_HASH, compute_hash, head_mac, verify_chain
 from khazar.cli import app
 from khazar.errors import AuditError
 from khazar.store import open_store
@@ -63,14 +63,15 @@ def test_clean_log_verifies_with_one_line(db: Path) -> None:
     assert report["problems"] == []
 
 
-def test_head_file_has_one_line_per_entry(db: Path) -> None:
+def test_head_file_has_one_line_per_entry(db: Path, audit_key: Path) -> None:
     with open_store(db, read_only=True) as store:
         entries = read_entries(store)
         head = read_head(store.audit_head_path)
     assert head is not None and not head.errors
     assert [(r.seq, r.hash) for r in head.records] == [(e.seq, e.hash) for e in entries]
     lines = db.with_name(db.name + ".audit-head").read_text().splitlines()
-    assert lines[0] == f"1 {entries[0].hash}" and len(lines) == 8
+    mac = head_mac(bytes.fromhex(audit_key.read_text()), 1, entries[0].hash)
+    assert lines[0] == f"1 {entries[0].hash} {mac}" and len(lines) == 8
 
 
 def test_edited_entry(db: Path) -> None:
@@ -300,7 +301,7 @@ def test_verify_against_a_head_copy_kept_elsewhere(db: Path, tmp_path: Path) -> 
     with open_store(db) as store:
         store.conn.execute("DELETE FROM audit_log WHERE seq = 8")
     local = db.with_name(db.name + ".audit-head")
-    local.write_text("".join(f"{r.seq} {r.hash}\n" for r in head.records[:7]))
+    local.write_text("".join(r.line() for r in head.records[:7]))  # its keyed lines
     code, _ = verify(db)
     assert code == 0  # consistent with the local head...
     result = runner.invoke(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from tests.users import PASSWORD, add_users
 from typer.testing import CliRunner
 
 from khazar.cli import app
@@ -48,9 +49,11 @@ def _drag(mmsi: int, asset: str, corridor: str, lat: float, lon: float) -> Event
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    """Two live anchor-drag alerts and one raised from an exercise's event."""
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Two live anchor-drag alerts and one raised from an exercise's event; two operators."""
     path = tmp_path / "k.duckdb"
+    add_users(path, ("aysel", "operator"), ("rauf", "operator"))
+    monkeypatch.setenv("KHAZAR_PASSWORD", PASSWORD)
     with open_store(path) as store, store.transaction() as conn:
         upsert_events(conn, [_drag(273_123_456, "acg-30in-oil", "acg-30in-oil-corridor",
                                    40.2, 50.6),
@@ -176,7 +179,8 @@ def test_an_ambiguous_prefix_lists_the_matches_and_an_unknown_one_is_not_found(
     ids = [str(a["id"]) for a in _alerts(db)]
     message = _refused("alerts", "show", "A", "--db", str(db))
     assert "ambiguous" in message and all(i in message for i in ids)
-    _refused("alerts", "ack", "Azzzz", "--db", str(db), "--user", "u", error=NotFoundError)
+    _refused("alerts", "ack", "Azzzz", "--db", str(db), "--user", "aysel",
+             error=NotFoundError)
     _refused("alerts", "show", "%", "--db", str(db), error=NotFoundError)
 
 

@@ -58,7 +58,10 @@ def test_alerts_through_a_running_server(plain_env: Path, tmp_path: Path) -> Non
     db = tmp_path / "khazar.duckdb"
     build_store(db)
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KHAZAR_")}
+    # no configuration from the environment, but the host's audit key (the one the store
+    # was sealed with: the tests' own, never ~/.config/khazar)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("KHAZAR_") or k == "KHAZAR_AUDIT__KEY_FILE"}
     with (tmp_path / "serve.log").open("wb") as log:
         server = subprocess.Popen([str(khazar), "serve", "--db", str(db), "--port", str(port)],
                                   stdout=log, stderr=subprocess.STDOUT, env=env)

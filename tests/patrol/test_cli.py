@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from tests.users import PASSWORD, add_users
 from typer.testing import CliRunner
 
 from khazar.cli import app
@@ -39,6 +40,12 @@ def test_solve_game_prints_the_contract(tmp_path: Path) -> None:
         assert abs(out["coverage"]["d"] - 0.4538) < 1e-4
 
 
+@pytest.fixture(autouse=True)
+def _password(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The operators' password, for the commands that write (authenticated)."""
+    monkeypatch.setenv("KHAZAR_PASSWORD", PASSWORD)
+
+
 def test_solve_game_names_the_bad_field(tmp_path: Path) -> None:
     bad = json.loads(json.dumps(GAME))
     del bad["targets"][2]["attacker_covered"]
@@ -51,6 +58,7 @@ def test_solve_game_names_the_bad_field(tmp_path: Path) -> None:
 
 def test_fleet_and_dispatch_to_a_tracked_vessel(tmp_path: Path) -> None:
     db = tmp_path / "k.duckdb"
+    add_users(db, ("omar", "operator"))
     t0 = datetime(2026, 11, 27, 12, tzinfo=UTC)
     with open_store(db) as store:
         for i in range(5):  # a vessel heading east at ~10 kn north of Sangachal
@@ -79,6 +87,7 @@ def test_fleet_and_dispatch_to_a_tracked_vessel(tmp_path: Path) -> None:
 
 def test_dispatch_to_an_alert(tmp_path: Path) -> None:
     db = tmp_path / "k.duckdb"
+    add_users(db, ("omar", "operator"))
     t0 = datetime(2026, 11, 27, 12, tzinfo=UTC)
     with open_store(db) as store:
         store.conn.execute(
@@ -110,6 +119,7 @@ def test_dispatch_assign_stores_its_route_and_prints_the_cap(
 
     monkeypatch.setenv("KHAZAR_DISPATCH__MAX_EXTRAPOLATION_MIN", "1")
     db = tmp_path / "k.duckdb"
+    add_users(db, ("omar", "operator"))
     t0 = datetime(2026, 11, 27, 12, tzinfo=UTC)
     with open_store(db) as store:
         for i in range(5):  # heading east at ~10 kn north of Sangachal

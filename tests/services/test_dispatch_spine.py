@@ -21,7 +21,7 @@ from khazar.cli import app
 from khazar.config import load_settings
 from khazar.domain.alerts import Alert, AlertState, Severity
 from khazar.domain.fleet import BoatState
-from khazar.errors import InputError
+from khazar.errors import AuthenticationError, InputError
 from khazar.services.alerts import acknowledge_alert
 from khazar.services.users import add_user
 from khazar.store import Store, open_store
@@ -77,6 +77,12 @@ def build(path: Path) -> Path:
             created_at=T0, updated_at=T0)])
         acknowledge_alert(store, ALERT, "omar", PICTURE_T + timedelta(minutes=1))
     return path
+
+
+@pytest.fixture(autouse=True)
+def _password(monkeypatch: pytest.MonkeyPatch) -> None:
+    """omar's password, for the commands that write (authenticated)."""
+    monkeypatch.setenv("KHAZAR_PASSWORD", PASSWORD)
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +184,7 @@ def test_dispatch_through_the_cli_and_the_api_leaves_one_order_each(
 def test_cli_dispatch_refuses_bad_input_clearly(tmp_path: Path) -> None:
     db = build(tmp_path / "k.duckdb")
     res = runner.invoke(app, ["dispatch", "--db", str(db), "--alert", ALERT, "--assign"])
-    assert isinstance(res.exception, InputError) and "--user" in str(res.exception)
+    assert isinstance(res.exception, AuthenticationError) and "--user" in str(res.exception)
     res = runner.invoke(app, ["dispatch", "--db", str(db), "--alert", ALERT, "--assign",
                               "--user", "omar", "--boat", "SBS-99"])
     assert isinstance(res.exception, InputError) and "SBS-99" in str(res.exception)
@@ -196,7 +202,7 @@ def test_fleet_set_is_audited(tmp_path: Path) -> None:
     assert next(r for r in rows if r["boat"] == "SBS-03")["status"] == "maintenance"
     res = runner.invoke(app, ["fleet", "--db", str(db), "--set", "SBS-04", "--status",
                               "maintenance"])
-    assert isinstance(res.exception, InputError) and "--user" in str(res.exception)
+    assert isinstance(res.exception, AuthenticationError) and "--user" in str(res.exception)
     res = runner.invoke(app, ["fleet", "--db", str(db), "--set", "SBS-99", "--status",
                               "available", "--user", "omar"])
     assert isinstance(res.exception, InputError) and "SBS-99" in str(res.exception)

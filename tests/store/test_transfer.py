@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.users import PASSWORD, add_users
 from typer.testing import CliRunner
 
 from khazar.cli import app
@@ -45,7 +46,15 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _ok("ingest", str(out / "sim" / "feed.nmea"), str(out / "sim" / "radar.csv"), "--db", db)
     _ok("detect", "--db", db, "--out", str(out / "events.jsonl"))
     _ok("alerts", "--db", db, "--open")
+    add_users(db, ("ada", "admin"))  # who migrates, backs up and restores
     return out / "k.duckdb"
+
+
+@pytest.fixture(autouse=True)
+def _admin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ada acts (migrate, backup, restore are an admin's, authenticated), by environment."""
+    monkeypatch.setenv("KHAZAR_USER", "ada")
+    monkeypatch.setenv("KHAZAR_PASSWORD", PASSWORD)
 
 
 def _counts(db: str | Path) -> dict[str, int]:
@@ -164,7 +173,7 @@ def test_a_failure_mid_copy_leaves_the_target_empty(
     assert "rolled back (nothing was copied): server closed" in str(result.exception)
     assert calls["n"] == 5
     assert all(n == 0 for t, n in _counts(pg_url).items() if t != "meta")
-    monkeypatch.undo()
+    monkeypatch.setattr(transfer_module, "_insert", real)
     assert _migrate(corpus, pg_url)["ok"]  # the empty target takes the copy afterwards
 
 

@@ -8,21 +8,33 @@ field of any entry, removing, reordering or renumbering entries breaks the chain
 
 A chain rewritten and re-hashed end to end is internally consistent, which is why the
 latest hash is also appended to a file outside the database (the *head file*, one
-``seq hash`` line per entry). :func:`verify_chain` checks the chain against that file:
+``seq hash mac`` line per entry). :func:`verify_chain` checks the chain against that file:
 entries cut off the tail, or whose hash the file recorded differently, are reported too.
+
+Each head record is *keyed*: ``mac`` is an HMAC-SHA256 of ``(seq, hash)`` under a key kept
+outside the store's folder (:func:`head_mac`). Whoever can write the store's folder but not
+read the key cannot rewrite the head to match a re-hashed chain: the records they write do
+not carry a valid mac (:data:`ProblemKind.forged`). Because each entry's hash covers every
+entry before it, one valid keyed record for seq N vouches for entries 1..N. Entries cut off
+the tail together with their head lines are found against a copy of the head kept elsewhere
+(``khazar audit export-head``; :func:`verify_chain` with ``sparse=True``).
+
+Entry times never go backwards: :func:`make_entry` refuses a time before the previous
+entry's (:class:`~khazar.errors.AuditTimeError`).
 """
 
 from __future__ import annotations
 
 import enum
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from khazar.errors import AuditError
+from khazar.errors import AuditError, AuditTimeError
 
 __all__ = [
     "GENESIS_HASH",
@@ -34,6 +46,7 @@ __all__ = [
     "canonical_bytes",
     "canonical_detail",
     "compute_hash",
+    "head_mac",
     "iso_utc",
     "make_entry",
     "verify_chain",
@@ -42,6 +55,13 @@ __all__ = [
 #: ``prev_hash`` of the first entry.
 GENESIS_HASH = "0" * 64
 _DOMAIN = "khazar-audit-v1"
+_HEAD_DOMAIN = "khazar-audit-head-v1"
+
+
+def head_mac(key: bytes, seq: int, digest: str) -> str:
+    """The HMAC-SHA256 (hex) that keys the head record ``(seq, digest)``."""
+    message = f"{_HEAD_DOMAIN}\n{seq}\n{digest}".encode("ascii")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def iso_utc(ts: datetime) -> str:
@@ -149,6 +169,12 @@ def make_entry(
     seq = 1 if prev is None else prev.seq + 1
     prev_hash = GENESIS_HASH if prev is None else prev.hash
     ts = datetime.fromisoformat(iso_utc(ts))  # UTC, microseconds: what the store keeps
+    if prev is not None and ts < prev.ts:
+        raise AuditTimeError(
+            f"refused: the audit entry for {action} would be dated {iso_utc(ts)}, before "
+            f"the chain's last entry (seq {prev.seq}, {iso_utc(prev.ts)}); entry times never "
+            f"go backwards. Check this host's clock (several servers: keep them in sync)"
+        )
     text = canonical_detail(detail)
     digest = compute_hash(prev_hash, seq, ts, actor, action, target, text)
     return AuditEntry(seq, ts, actor, action, target, text, prev_hash, digest)
@@ -156,10 +182,16 @@ def make_entry(
 
 @dataclass(frozen=True, slots=True)
 class HeadRecord:
-    """One line of the head file: the chain's hash after entry ``seq``."""
+    """One line of the head file: the chain's hash after entry ``seq`` and its keyed mac
+    (:func:`head_mac`; None on a line written before heads were keyed)."""
 
     seq: int
     hash: str
+    mac: str | None = None
+
+    def line(self) -> str:
+        """The record as a head-file line (with its newline)."""
+        return f"{self.seq} {self.hash}" + (f" {self.mac}" if self.mac else "") + "\n"
 
 
 class ProblemKind(enum.StrEnum):
@@ -174,7 +206,9 @@ class ProblemKind(enum.StrEnum):
     rewritten = "rewritten"  # the store's hash differs from the head file's for that seq
     unsealed = "unsealed"  # entries the head file never recorded
     head_missing = "head_missing"  # entries in the store but no head file
-    head_malformed = "head_malformed"  # a head-file line is not ``seq hash`` in order
+    head_malformed = "head_malformed"  # a head-file line is not ``seq hash mac`` in order
+    forged = "forged"  # a head record whose mac the key does not give (head rewritten)
+    unkeyed = "unkeyed"  # the newest head records carry no mac: nothing vouches for them
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,10 +356,45 @@ def _check_sequence(
         prev = e
 
 
+def _check_macs(head: Sequence[HeadRecord], key: bytes, label: str) -> list[Problem]:
+    """Each record's mac against ``key``: forged ones, and the unkeyed records after the
+    last keyed one (a keyed record vouches for every entry up to its seq)."""
+    problems: list[Problem] = []
+    forged = [r.seq for r in head if r.mac is not None
+              and not hmac.compare_digest(r.mac, head_mac(key, r.seq, r.hash))]
+    for first, last in _ranges(forged):
+        problems.append(
+            Problem(
+                ProblemKind.forged,
+                first,
+                f"{label}: {_span(first, last)}: the record's mac does not match the audit key "
+                f"(the head was rewritten without the key, or sealed with another key)",
+                last,
+            )
+        )
+    keyed = [r.seq for r in head if r.mac is not None]
+    last_keyed = max(keyed, default=0)
+    unkeyed = [r.seq for r in head if r.mac is None and r.seq > last_keyed]
+    for first, last in _ranges(unkeyed):
+        problems.append(
+            Problem(
+                ProblemKind.unkeyed,
+                first,
+                f"{label}: {_span(first, last)} recorded without a mac after the last keyed "
+                f"record (seq {last_keyed}): nothing vouches for them; the next audited "
+                f"write seals the chain with the key",
+                last,
+            )
+        )
+    return problems
+
+
 def _check_head(
     entries: Sequence[AuditEntry],
     head: Sequence[HeadRecord],
     flagged: set[int],
+    label: str = "head file",
+    sparse: bool = False,
 ) -> list[Problem]:
     problems: list[Problem] = []
     by_seq = {e.seq: e for e in entries}
@@ -340,7 +409,7 @@ def _check_head(
                 Problem(
                     ProblemKind.head_malformed,
                     rec.seq,
-                    f"head file: seq {rec.seq} after seq {prev_seq} (the head file was edited)",
+                    f"{label}: seq {rec.seq} after seq {prev_seq} (the head was edited)",
                 )
             )
         prev_seq = max(prev_seq, rec.seq)
@@ -357,7 +426,7 @@ def _check_head(
             Problem(
                 ProblemKind.truncated,
                 first,
-                f"{_span(first, last)} recorded in the head file but missing from the store, "
+                f"{_span(first, last)} recorded in the {label} but missing from the store, "
                 f"which ends at seq {last_seq} (tail truncated)",
                 last,
             )
@@ -367,18 +436,20 @@ def _check_head(
             Problem(
                 ProblemKind.rewritten,
                 first,
-                f"{_span(first, last)}: the store's hash differs from the head file's "
+                f"{_span(first, last)}: the store's hash differs from the {label}'s "
                 f"(chain rewritten and re-hashed in the store)",
                 last,
             )
         )
+    if sparse:  # an exported copy records some heads only: entries may come after it
+        return problems
     unsealed = [e.seq for e in entries if e.seq not in recorded and e.seq not in flagged]
     for first, last in _ranges(unsealed):
         problems.append(
             Problem(
                 ProblemKind.unsealed,
                 first,
-                f"{_span(first, last)} not recorded in the head file (appended outside "
+                f"{_span(first, last)} not recorded in the {label} (appended outside "
                 f"Khazar, or lost between commit and head write)",
                 last,
             )
@@ -390,15 +461,25 @@ def verify_chain(
     entries: Sequence[AuditEntry],
     head: Sequence[HeadRecord] | None,
     head_errors: Sequence[Problem] = (),
+    *,
+    key: bytes | None = None,
+    copies: Sequence[tuple[str, Sequence[HeadRecord], Sequence[Problem]]] = (),
 ) -> ChainReport:
     """Check ``entries`` (in store order, by seq) against the head file's records.
 
     ``head`` is None when there is no head file; ``head_errors`` are problems found
-    while parsing it (:data:`ProblemKind.head_malformed`). Every problem names its seq.
+    while parsing it (:data:`ProblemKind.head_malformed`). With ``key``, every record's mac
+    is checked (:func:`head_mac`). ``copies`` are heads kept elsewhere (``label, records,
+    parse problems``; e.g. ``khazar audit export-head`` files): each may record some seqs
+    only, and is checked for truncation, rewriting and (with ``key``) forged records.
+    Every problem names its seq.
     """
     problems: list[Problem] = []
     flagged: set[int] = set()  # seqs with a problem already: not reported twice
-    true_seq = _check_hashes(entries, {r.hash: r.seq for r in head or ()}, problems, flagged)
+    known = {r.hash: r.seq for r in head or ()}
+    for _label, records, _errors in copies:
+        known.update({r.hash: r.seq for r in records})
+    true_seq = _check_hashes(entries, known, problems, flagged)
     _check_sequence(entries, true_seq, problems, flagged)
     problems.extend(head_errors)
     if head is None:
@@ -414,6 +495,13 @@ def verify_chain(
             )
     else:
         problems.extend(_check_head(entries, head, flagged))
+        if key is not None:
+            problems.extend(_check_macs(head, key, "head file"))
+    for label, records, errors in copies:
+        problems.extend(errors)
+        problems.extend(_check_head(entries, records, flagged, label, sparse=True))
+        if key is not None:
+            problems.extend(_check_macs(records, key, label))
     problems.sort(key=lambda p: (p.seq, p.kind.value))
     return ChainReport(
         entries=len(entries),

@@ -7,9 +7,11 @@ import enum
 import functools
 import json
 import math
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -33,23 +35,31 @@ from khazar.errors import (
 
 if TYPE_CHECKING:
     from khazar.api.client import ApiClient
+    from khazar.audit import Action
+    from khazar.services.users import User
     from khazar.store import Store
 
 __all__ = [
     "EXIT_CODES",
+    "ActingUserOption",
     "ApiUserOption",
     "ConfigOption",
+    "Credentials",
     "DbOption",
     "OptionalDbOption",
     "OutputFormat",
+    "PasswordFileOption",
     "TheatreOption",
+    "acting",
     "app",
     "check_port",
     "check_range",
     "console",
+    "credentials",
     "err_console",
     "exit_code_of",
     "guard_commands",
+    "identify",
     "parse_point",
     "parse_time",
     "print_json",
@@ -122,6 +132,99 @@ ApiUserOption = Annotated[
 ]
 
 
+#: ``--user`` of a command that writes: who acts, authenticated (password or prompt)
+ActingUserOption = Annotated[
+    str | None,
+    typer.Option("--user", "-u", help="who acts (or $KHAZAR_USER): a user of the store, "
+                 "authenticated by the password in $KHAZAR_PASSWORD, --password-file or a "
+                 "prompt; the action is audited under this name (through a running server: "
+                 "whom to log in as)", show_default=False),
+]
+#: ``--password-file``: the acting user's password, first line of a file
+PasswordFileOption = Annotated[
+    Path | None,
+    typer.Option("--password-file", help="read the acting user's password from the first "
+                 "line of this file (or $KHAZAR_PASSWORD_FILE) instead of $KHAZAR_PASSWORD "
+                 "or a prompt", show_default=False),
+]
+PASSWORD_FILE_ENV = "KHAZAR_PASSWORD_FILE"
+#: an API token an admin issued (`khazar users tokens issue`), instead of a password
+TOKEN_ENV = "KHAZAR_TOKEN"
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """Who says they act, and their password or API token (checked by :func:`identify`)."""
+
+    name: str
+    password: str = ""
+    token: str = ""
+
+    def __repr__(self) -> str:  # never the secret, not even in a traceback
+        return f"Credentials({self.name!r})"
+
+
+def identify(store: Store, creds: Credentials) -> User:
+    """The :class:`~khazar.services.users.User` ``creds`` prove to be, against the store's
+    users table (and its API tokens); :class:`AuthenticationError` otherwise."""
+    from khazar.errors import AuthenticationError
+    from khazar.services.tokens import authenticate_token
+    from khazar.services.users import authenticate
+
+    if not creds.token:
+        return authenticate(store, creds.name, creds.password)
+    who: User = authenticate_token(store, creds.token)
+    if creds.name and creds.name.strip().lower() != who.username:
+        raise AuthenticationError(f"${TOKEN_ENV} is {who.username}'s token, not "
+                                  f"{creds.name.strip().lower()}'s; drop --user or use theirs")
+    return who
+
+
+def _read_password_file(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise InputError(f"--password-file {path}: {reason or exc}") from exc
+    line = text.splitlines()[0] if text else ""
+    if not line:
+        raise InputError(f"--password-file {path} is empty; put the password on its first line")
+    return line
+
+
+def credentials(user: str | None, password_file: Path | None, what: str) -> Credentials:
+    """The acting user's name (``--user`` or $KHAZAR_USER) and password: ``--password-file``
+    (or $KHAZAR_PASSWORD_FILE), else $KHAZAR_PASSWORD, else a hidden prompt on a terminal.
+    :class:`AuthenticationError` when either is missing: a write is never anonymous."""
+    from khazar.api.remote import PASSWORD_ENV, USER_ENV
+    from khazar.errors import AuthenticationError
+
+    name = (user or os.environ.get(USER_ENV) or "").strip()
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if token and password_file is None:
+        return Credentials(name, token=token)
+    if not name:
+        raise AuthenticationError(
+            f"{what} is audited under the user who does it: pass --user NAME (or set "
+            f"{USER_ENV}), a user of the store, with the password in {PASSWORD_ENV}, "
+            f"--password-file or at the prompt (or an API token in {TOKEN_ENV})"
+        )
+    env_file = os.environ.get(PASSWORD_FILE_ENV)
+    if password_file is None and env_file:
+        password_file = Path(env_file)
+    if password_file is not None:
+        return Credentials(name, _read_password_file(password_file))
+    password = os.environ.get(PASSWORD_ENV)
+    if password:
+        return Credentials(name, password)
+    if not sys.stdin.isatty():
+        raise AuthenticationError(
+            f"{what} needs {name}'s password: set {PASSWORD_ENV} or {PASSWORD_FILE_ENV}, "
+            f"or give --password-file (no terminal to prompt on)"
+        )
+    return Credentials(name, str(typer.prompt(f"Password for {name}", hide_input=True)))
+
+
 @contextmanager
 def store_or_api(db: Path | str, user: str | None, read_only: bool = False
                  ) -> Iterator[Store | ApiClient]:
@@ -142,6 +245,47 @@ def store_or_api(db: Path | str, user: str | None, read_only: bool = False
         return
     with store:
         yield store
+
+
+@contextmanager
+def acting(db: Path | str, user: str | None, action: Action | str,
+           password_file: Path | None = None, *, api: bool = True,
+           read_only: bool = False) -> Iterator[tuple[Store | ApiClient, str]]:
+    """``(where, actor)`` for a command that writes: the store with ``actor`` the user
+    authenticated against its users table (password checked, a disabled user refused,
+    the role's right to ``action`` required: :func:`khazar.audit.require`), or, while a
+    running ``khazar serve`` holds the store (and ``api``), a client logged in to it as
+    that user (the server checks the role and audits). The password is read before the
+    store is held, so no prompt keeps it locked."""
+    from khazar.audit import require
+    from khazar.store import open_store
+
+    creds = credentials(user, password_file, f"`{action}`")
+    try:
+        store = open_store(db, read_only=read_only)
+    except StoreLockedError as exc:
+        if not api:
+            raise
+        from khazar.api.remote import PASSWORD_ENV, connect
+        from khazar.errors import AuthenticationError
+
+        if creds.token:
+            raise AuthenticationError(
+                f"store {exc.path} is held by a running server, which logs in with "
+                f"passwords only: unset {TOKEN_ENV} and give --user NAME with its password"
+            ) from None
+
+        env = {**os.environ, PASSWORD_ENV: creds.password}
+        client = connect(exc, creds.name, lambda text: creds.password, env)
+        try:
+            yield client, creds.name
+        finally:
+            client.close()
+        return
+    with store:
+        who = identify(store, creds)
+        require(who, action)
+        yield store, who.username
 
 
 def check_range(option: str, value: float, lo: float, hi: float, unit: str = "",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import sys
 from collections.abc import Iterator
@@ -16,17 +15,21 @@ from rich.table import Table
 
 from khazar.api.client import ApiClient
 from khazar.api.remote import PASSWORD_ENV
-from khazar.audit import PERMISSIONS, Role, parse_role
+from khazar.audit import PERMISSIONS, Action, Role, parse_role
 from khazar.cli._app import (
+    ActingUserOption,
     ApiUserOption,
     DbOption,
     OutputFormat,
+    PasswordFileOption,
+    acting,
     app,
     console,
+    err_console,
     print_json,
     store_or_api,
 )
-from khazar.errors import AuditError, InputError
+from khazar.errors import AuditError, InputError, StoreError, StoreLockedError
 from khazar.live.cluster import announce_session_end
 from khazar.services.sessions import EndReason
 from khazar.services.users import (
@@ -39,7 +42,12 @@ from khazar.services.users import (
     set_role,
 )
 from khazar.store import Store, open_store
-from khazar.store.audit import append, list_entries, verify_store
+from khazar.store.audit import (
+    append,
+    export_head,
+    list_entries,
+    verify_store,
+)
 
 
 @app.command()
@@ -66,15 +74,18 @@ def stats(
 def backup(
     dest: Annotated[Path, typer.Argument(help="new file for the copy")],
     db: DbOption = "khazar.duckdb",
+    user: ActingUserOption = None,
+    password_file: PasswordFileOption = None,
 ) -> None:
     """Write a consistent copy of the store: a DuckDB file (and its audit head file), or
     for PostgreSQL a pg_dump archive (the audit head is in it). `khazar restore` reads
-    either back into a new store."""
-    with open_store(db) as store:
+    either back into a new store. An admin's action (--user, audited backup.run)."""
+    with acting(db, user, Action.backup_run, password_file, api=False) as (store, actor):
+        assert isinstance(store, Store)
         out = store.backup(dest)
         dialect = store.dialect
         # recorded after the copy, so the entry only exists when the backup does
-        append(store, _cli_actor(), "backup.run", target=str(out))
+        append(store, actor, "backup.run", target=str(out))
     if dialect == "postgresql":
         console.print(f"backup written to {out} (pg_dump archive). Restore it into an empty "
                       f"database: createdb NEW, then `khazar restore {out} --db "
@@ -107,12 +118,17 @@ PasswordStdin = Annotated[
 ]
 
 
-def _cli_actor() -> str:
-    """Who acts from the command line: the operating-system user."""
+def _no_users(db: str) -> bool:
+    """Whether the store has no user yet (or does not exist): the first admin may then be
+    added without logging in (bootstrap). A store a server holds has users."""
     try:
-        return f"cli:{getpass.getuser()}"
-    except (OSError, KeyError):
-        return "cli:unknown"
+        store = open_store(db, read_only=True)
+    except StoreLockedError:
+        return False
+    except StoreError:
+        return True  # not created yet: `users add` creates it
+    with store:
+        return not list_users(store)
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -134,14 +150,30 @@ def users_add(
     ],
     password_stdin: PasswordStdin = False,
     db: DbOption = "khazar.duckdb",
-    user: ApiUserOption = None,
+    user: ActingUserOption = None,
+    password_file: PasswordFileOption = None,
 ) -> None:
-    """Add a user with a role; the password is prompted (hidden, twice) or read from stdin."""
+    """Add a user with a role; the password is prompted (hidden, twice) or read from stdin.
+    An admin's action (--user ADMIN, authenticated), except the first user of a store: an
+    admin, who adds itself (audited as its own act)."""
     parsed = parse_role(role)
+    bootstrap = _no_users(db)
+    if bootstrap and parsed is not Role.admin:
+        raise InputError(f"the store has no user yet: the first one must be an admin (--role "
+                         f"admin), who then adds the others; not {parsed.value}")
     password = _read_password(password_stdin)  # before the store is held: no lock at a prompt
-    with store_or_api(db, user) as where:
+    if bootstrap:
+        with open_store(db) as store:
+            if list_users(store):  # someone else bootstrapped meanwhile
+                raise InputError(f"{db} has users now: add {username} as an admin (--user)")
+            added = add_user(store, username, password, parsed,
+                             actor=normalise_username(username))
+        console.print(f"user {added.username} added with role {added.role.value} (the "
+                      f"store's first user)")
+        return
+    with acting(db, user, Action.users_manage, password_file) as (where, actor):
         if isinstance(where, Store):
-            added = add_user(where, username, password, parsed, actor=_cli_actor())
+            added = add_user(where, username, password, parsed, actor=actor)
             name, role_name = added.username, added.role.value
         else:
             answer = where.post("/users", {"username": username, "role": parsed.value,
@@ -181,13 +213,14 @@ def users_list(
 def users_disable(
     username: Annotated[str, typer.Argument(help="user to disable")],
     db: DbOption = "khazar.duckdb",
-    user: ApiUserOption = None,
+    user: ActingUserOption = None,
+    password_file: PasswordFileOption = None,
 ) -> None:
     """Disable a user: it can no longer log in, and a running server ends its sessions
     (the last enabled admin is kept)."""
-    with store_or_api(db, user) as where:
+    with acting(db, user, Action.users_manage, password_file) as (where, actor):
         if isinstance(where, Store):
-            name, ended = disable_user(where, username, actor=_cli_actor()).username, 0
+            name, ended = disable_user(where, username, actor=actor).username, 0
             _announce(where, name, EndReason.disabled)
         else:
             answer = where.post(f"/users/{username}/disable")
@@ -199,12 +232,13 @@ def users_disable(
 def users_enable(
     username: Annotated[str, typer.Argument(help="user to enable")],
     db: DbOption = "khazar.duckdb",
-    user: ApiUserOption = None,
+    user: ActingUserOption = None,
+    password_file: PasswordFileOption = None,
 ) -> None:
     """Enable a disabled user again."""
-    with store_or_api(db, user) as where:
+    with acting(db, user, Action.users_manage, password_file) as (where, actor):
         if isinstance(where, Store):
-            name = enable_user(where, username, actor=_cli_actor()).username
+            name = enable_user(where, username, actor=actor).username
         else:
             name = where.post(f"/users/{username}/enable")["username"]
     console.print(f"user {name} is enabled")
@@ -215,15 +249,16 @@ def users_passwd(
     username: Annotated[str, typer.Argument(help="user whose password changes")],
     password_stdin: PasswordStdin = False,
     db: DbOption = "khazar.duckdb",
-    user: ApiUserOption = None,
+    user: ActingUserOption = None,
+    password_file: PasswordFileOption = None,
 ) -> None:
     """Set a user's password (prompted hidden twice, or from stdin); a running server
-    ends the user's sessions."""
+    ends the user's sessions. An admin's action (--user ADMIN, authenticated)."""
     ended = 0
     password = _read_password(password_stdin)
-    with store_or_api(db, user) as where:
+    with acting(db, user, Action.users_manage, password_file) as (where, actor):
         if isinstance(where, Store):
-            set_password(where, username, password, actor=_cli_actor())
+            set_password(where, username, password, actor=actor)
             _announce(where, normalise_username(username), EndReason.password_changed)
         else:
             ended = where.post(f"/users/{username}/password",
@@ -236,13 +271,14 @@ def users_role(
     username: Annotated[str, typer.Argument(help="user whose role changes")],
     role: Annotated[str, typer.Argument(help=f"one of: {', '.join(r.value for r in Role)}")],
     db: DbOption = "khazar.duckdb",
-    user: ApiUserOption = None,
+    user: ActingUserOption = None,
+    password_file: PasswordFileOption = None,
 ) -> None:
     """Change a user's role; a running server ends the user's sessions."""
     ended = 0
-    with store_or_api(db, user) as where:
+    with acting(db, user, Action.users_manage, password_file) as (where, actor):
         if isinstance(where, Store):
-            changed = set_role(where, username, role, actor=_cli_actor())
+            changed = set_role(where, username, role, actor=actor)
             name, role_name = changed.username, changed.role.value
             _announce(where, name, EndReason.role_changed)
         else:
@@ -330,6 +366,82 @@ def _ended(n: int) -> str:
     return f" ({n} open session{'s' if n != 1 else ''} ended)" if n else ""
 
 
+tokens_app = typer.Typer(
+    name="tokens",
+    help="API tokens for scripts and services: issue (shown once), list, revoke. A token "
+    "acts as its user (its role, refused once the user is disabled): set $KHAZAR_TOKEN "
+    "instead of a password. Against the store; a running server logs in with passwords.",
+    no_args_is_help=True,
+)
+users_app.add_typer(tokens_app, name="tokens")
+
+
+def _offline(where: Store | ApiClient, what: str) -> Store:
+    if not isinstance(where, Store):
+        raise InputError(f"{what} works on the store: stop `khazar serve` first (tokens are "
+                         f"not managed through the API)")
+    return where
+
+
+@tokens_app.command("issue")
+def tokens_issue(
+    username: Annotated[str, typer.Argument(help="the user the token acts as")],
+    db: DbOption = "khazar.duckdb",
+    user: ActingUserOption = None,
+    password_file: PasswordFileOption = None,
+) -> None:
+    """Issue a token for USERNAME (an admin's action, audited users.token.issue). The
+    token is printed once, on stdout alone: only its hash is kept."""
+    from khazar.services.tokens import issue_token
+
+    with acting(db, user, Action.users_manage, password_file) as (where, actor):
+        row, token = issue_token(_offline(where, "issuing a token"), username, actor=actor)
+    err_console.print(f"token {row.id} for {row.username} (keep it secret; it is shown only "
+                      f"now; revoke with `khazar users tokens revoke {row.id}`):",
+                      highlight=False, soft_wrap=True)
+    sys.stdout.write(token + "\n")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    token_id: Annotated[str, typer.Argument(help="the token's id (khazar users tokens list)")],
+    db: DbOption = "khazar.duckdb",
+    user: ActingUserOption = None,
+    password_file: PasswordFileOption = None,
+) -> None:
+    """Revoke a token (an admin's action, audited users.token.revoke)."""
+    from khazar.services.tokens import revoke_token
+
+    with acting(db, user, Action.users_manage, password_file) as (where, actor):
+        row = revoke_token(_offline(where, "revoking a token"), token_id, actor=actor)
+    console.print(f"token {row.id} of {row.username} revoked", highlight=False)
+
+
+@tokens_app.command("list")
+def tokens_list(
+    db: DbOption = "khazar.duckdb",
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """The tokens issued: id, user, by whom, when, revoked (never the secret)."""
+    from khazar.services.tokens import list_tokens
+
+    with open_store(db, read_only=True) as store:
+        rows = [{"id": t.id, "username": t.username, "created_by": t.created_by,
+                 "created_at": t.created_at.isoformat(),
+                 "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None}
+                for t in list_tokens(store)]
+    if fmt is OutputFormat.json:
+        print_json(rows)
+        return
+    table = Table(title=f"API tokens in {db}")
+    for column in ("id", "user", "issued by", "issued (UTC)", "revoked (UTC)"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(r["id"], r["username"], r["created_by"], r["created_at"],
+                      r["revoked_at"] or "")
+    console.print(table)
+
+
 @users_app.command("roles")
 def users_roles(
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
@@ -361,38 +473,45 @@ app.add_typer(audit_app, name="audit")
 def audit_verify(
     db: DbOption = "khazar.duckdb",
     head: Annotated[
-        Path | None,
+        list[Path] | None,
         typer.Option(
             "--head",
-            help="head file to check against (default: DB.audit-head next to the store); "
-            "use a copy kept off the host",
+            help="also check against this copy of the head kept off the host (a file "
+            "written by `khazar audit export-head`, or a backup's head file); repeatable",
             show_default=False,
         ),
     ] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
 ) -> None:
-    """Recompute the hash chain and check it against the head file next to the store.
+    """Recompute the hash chain and check it against the store's head (the file next to
+    it, or PostgreSQL's audit_heads), each head record's mac against the audit key, and
+    every --head copy.
 
-    Reports every edited, removed, reordered or truncated entry and a chain rewritten
-    in the store; exits 0 when the log is intact, 5 otherwise.
+    Reports every edited, removed, reordered or truncated entry, a chain rewritten in the
+    store, a head rewritten without the key; exits 0 when the log is intact, 5 otherwise.
+    A tail cut off together with its head lines is found only against a --head copy.
     """
+    copies = list(head or [])
     with open_store(db, read_only=True) as store:
-        head_path = head or store.audit_head_path
-        report = verify_store(store, head_path)
+        head_path = store.audit_head_path
+        report = verify_store(store, copies=copies)
     if fmt is OutputFormat.json:
         print_json(
             {
                 "ok": report.ok,
                 "entries": report.entries,
                 "last_seq": report.last_seq,
-                "head_file": str(head_path),
+                "head_file": str(head_path) if head_path is not None else "audit_heads",
                 "head_records": report.head_records,
+                "head_copies": [str(c) for c in copies],
                 "problems": [p.as_dict() for p in report.problems],
             }
         )
     elif report.ok:
+        also = f" and {len(copies)} head cop{'ies' if len(copies) != 1 else 'y'}" if copies \
+            else ""
         console.print(
-            f"audit log OK: {report.entries:,} entries, chain and head file agree "
+            f"audit log OK: {report.entries:,} entries, chain and head file{also} agree "
             f"(last seq {report.last_seq})",
             highlight=False,
             soft_wrap=True,
@@ -411,6 +530,67 @@ def audit_verify(
         )
     if not report.ok:
         raise typer.Exit(AuditError.exit_code)
+
+
+def _syslog_address(text: str) -> str | tuple[str, int]:
+    """``/dev/log`` (a local socket) or ``HOST:PORT`` (UDP) for SysLogHandler."""
+    if text.startswith("/"):
+        return text
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InputError(f"--syslog {text!r}: give a socket path such as /dev/log or "
+                         f"HOST:PORT (UDP), e.g. logs.example.org:514")
+    return host.strip("[]"), int(port)
+
+
+def _send_syslog(address: str | tuple[str, int], message: str) -> None:
+    import logging
+    import logging.handlers
+
+    try:
+        handler = logging.handlers.SysLogHandler(
+            address=address, facility=logging.handlers.SysLogHandler.LOG_AUTH)
+    except OSError as exc:
+        raise InputError(f"--syslog {address}: {exc.strerror or exc}") from exc
+    record = logging.LogRecord("khazar.audit", logging.INFO, __file__, 0, message, None, None)
+    try:
+        handler.emit(record)
+    finally:
+        handler.close()
+
+
+@audit_app.command("export-head")
+def audit_export_head(
+    db: DbOption = "khazar.duckdb",
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="append the head record to this file (keep it off the host: a mounted "
+        "remote folder, write-once media); `khazar audit verify --head FILE` checks it",
+        show_default=False)] = None,
+    syslog: Annotated[str | None, typer.Option(
+        "--syslog", help="also send it to syslog (facility auth): /dev/log or HOST:PORT (UDP)",
+        show_default=False)] = None,
+) -> None:
+    """Export the keyed head of the audit chain (seq, hash, mac of the last entry) so a copy
+    lives off the host. The log is verified first; a failing log is not exported (exit 5).
+    Run it often (cron, or after each shift): entries removed after the last export and a
+    chain re-hashed in the store are found by `khazar audit verify --head FILE`."""
+    if out is None and syslog is None:
+        raise InputError("give --out FILE or --syslog ADDRESS (or both): where the head goes")
+    address = _syslog_address(syslog) if syslog is not None else None
+    with open_store(db, read_only=True) as store:
+        record = export_head(store)
+        where = store.location
+    if out is not None:
+        with out.open("a", encoding="ascii") as f:  # an OSError names the file (guarded)
+            f.write(record.line())
+            f.flush()
+            os.fsync(f.fileno())
+    if address is not None:
+        _send_syslog(address, f"khazar-audit-head {where}: {record.line().strip()}")
+    sent = " and ".join(x for x in (str(out) if out else "", f"syslog {syslog}" if syslog
+                                    else "") if x)
+    console.print(f"audit head seq {record.seq} ({record.hash[:12]}…) exported to {sent}",
+                  highlight=False, soft_wrap=True)
 
 
 def _parse_since(value: str | None) -> datetime | None:

@@ -7,7 +7,6 @@ prompt): the server checks the role and audits the action, its clock stamps it."
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,13 +17,17 @@ from rich.table import Table
 
 from khazar.alerts import AlertState
 from khazar.alerts.context import rule_context
+from khazar.audit import Action
 from khazar.cli._app import (
+    ActingUserOption,
     ApiUserOption,
     ConfigOption,
     DbOption,
     OptionalDbOption,
     OutputFormat,
+    PasswordFileOption,
     TheatreOption,
+    acting,
     app,
     check_range,
     console,
@@ -75,9 +78,6 @@ alerts_app = typer.Typer(
 )
 app.add_typer(alerts_app, name="alerts")
 
-UserOption = Annotated[str, typer.Option(
-    "--user", "-u", help="the named user acting (through a running server: whom to log in "
-    "as, password from $KHAZAR_PASSWORD or a prompt)")]
 NowOption = Annotated[
     str | None,
     typer.Option("--now", help="clock for escalation, ISO 8601 UTC (default: now)"),
@@ -223,15 +223,16 @@ FmtOption = Annotated[OutputFormat, typer.Option("--format")]
 def ack_cmd(
     alert_id: str,
     db: DbOption,
-    user: UserOption,
+    user: ActingUserOption = None,
     fmt: FmtOption = OutputFormat.table,
     now: NowOption = None,
+    password_file: PasswordFileOption = None,
 ) -> None:
     """Acknowledge a new alert (new → acknowledged)."""
-    with store_or_api(db, user) as where:
+    with acting(db, user, Action.alerts_ack, password_file) as (where, actor):
         alert_id = alert_id_in(where, alert_id)
         if isinstance(where, Store):
-            alert = svc.acknowledge_alert(where, alert_id, user, _now(now))
+            alert = svc.acknowledge_alert(where, alert_id, actor, _now(now))
         else:
             _no_clock_over_api(now)
             alert = _remote_alert(where.post(f"/alerts/{alert_id}/acknowledge"))
@@ -242,17 +243,18 @@ def ack_cmd(
 def assign_cmd(
     alert_id: str,
     db: DbOption,
-    user: UserOption,
     boat: Annotated[str, typer.Option("--boat", help="fleet boat name, e.g. SBS-04")],
+    user: ActingUserOption = None,
     fmt: FmtOption = OutputFormat.table,
     now: NowOption = None,
     config: ConfigOption = None,
+    password_file: PasswordFileOption = None,
 ) -> None:
     """Assign an acknowledged alert to a patrol boat (or reassign it)."""
-    with store_or_api(db, user) as where:
+    with acting(db, user, Action.alerts_assign, password_file) as (where, actor):
         alert_id = alert_id_in(where, alert_id)
         if isinstance(where, Store):
-            alert = svc.assign_alert(where, settings_from(config), alert_id, user, boat,
+            alert = svc.assign_alert(where, settings_from(config), alert_id, actor, boat,
                                      _now(now))
         else:
             _no_clock_over_api(now)
@@ -264,16 +266,17 @@ def assign_cmd(
 def resolve_cmd(
     alert_id: str,
     db: DbOption,
-    user: UserOption,
     reason: Annotated[str, typer.Option("--reason", help="what was found and done")],
+    user: ActingUserOption = None,
     fmt: FmtOption = OutputFormat.table,
     now: NowOption = None,
+    password_file: PasswordFileOption = None,
 ) -> None:
     """Resolve an acknowledged or assigned alert with a documented reason."""
-    with store_or_api(db, user) as where:
+    with acting(db, user, Action.alerts_resolve, password_file) as (where, actor):
         alert_id = alert_id_in(where, alert_id)
         if isinstance(where, Store):
-            alert = svc.resolve_alert(where, alert_id, user, reason, _now(now))
+            alert = svc.resolve_alert(where, alert_id, actor, reason, _now(now))
         else:
             _no_clock_over_api(now)
             alert = _remote_alert(where.post(f"/alerts/{alert_id}/resolve",
@@ -285,15 +288,16 @@ def resolve_cmd(
 def note_cmd(
     alert_id: str,
     db: DbOption,
-    user: UserOption,
     text: Annotated[str, typer.Option("--text", help="the note")],
+    user: ActingUserOption = None,
     now: NowOption = None,
+    password_file: PasswordFileOption = None,
 ) -> None:
     """Add a note to an alert (any state)."""
-    with store_or_api(db, user) as where:
+    with acting(db, user, Action.alerts_note, password_file) as (where, actor):
         alert_id = alert_id_in(where, alert_id)
         if isinstance(where, Store):
-            note = svc.add_note(where, alert_id, user, text, _now(now))
+            note = svc.add_note(where, alert_id, actor, text, _now(now))
             added_to, author = note.alert_id, note.author
         else:
             _no_clock_over_api(now)
@@ -340,30 +344,31 @@ def _clock(iso: str) -> str:
 @alerts_app.command("escalate")
 def escalate_cmd(
     db: DbOption,
-    user: UserOption,
+    user: ActingUserOption = None,
     fmt: FmtOption = OutputFormat.table,
     now: NowOption = None,
     config: ConfigOption = None,
+    password_file: PasswordFileOption = None,
 ) -> None:
     """Escalate every alert left unacknowledged longer than alerts.escalate_after_min
-    (raise its severity once; audited, this run under --user). `khazar serve` does it by
-    itself; reading commands (`handover`, `alerts show`) never do."""
+    (raise its severity once; audited, this run under --user, who may acknowledge
+    alerts). `khazar serve` does it by itself; reading commands (`handover`, `alerts
+    show`) never do."""
     from khazar.store.audit import append
 
     after = timedelta(minutes=settings_from(config).alerts.escalate_after_min)
-    with store_or_api(db, user) as where:
-        if not isinstance(where, Store):
-            raise InputError("`khazar serve` holds the store and escalates overdue alerts "
-                             "itself: nothing to do")
+    # the server escalates by itself: no login to it, the lock error says who holds it
+    with acting(db, user, Action.alerts_ack, password_file, api=False) as (where, actor):
+        assert isinstance(where, Store)
         clock = _now(now)
         done = svc.escalate_alerts(where, clock, after)
-        append(where, user, "alerts.escalate.run", None,
-               {"escalated": [a.id for a in done], "after_min": after.total_seconds() / 60},
-               ts=clock)
+        append(where, actor, "alerts.escalate.run", None,
+               {"escalated": [a.id for a in done], "after_min": after.total_seconds() / 60,
+                "at": clock.isoformat()})
     if fmt is OutputFormat.json:
         print_json([a.to_dict() for a in done])
         return
-    console.print(_table(done, f"{len(done)} alerts escalated by {user}"))
+    console.print(_table(done, f"{len(done)} alerts escalated by {actor}"))
 
 
 @app.command("handover")
@@ -430,7 +435,8 @@ def trace_cmd(
     radius_km: Annotated[
         float | None, typer.Option("--radius-km", help="radius around --at (default 5 km)")
     ] = None,
-    user: Annotated[str | None, typer.Option("--user", help="who asks (audit log)")] = None,
+    user: ActingUserOption = None,
+    password_file: PasswordFileOption = None,
     include_own: Annotated[
         bool, typer.Option("--include-own", help="rank our own patrol boats too")
     ] = False,
@@ -447,8 +453,8 @@ def trace_cmd(
         check_range("--radius-km", radius_km, 0.01, 500.0, " km")
     settings = settings_from(config, theatre)
     geo = load_geography(settings)
-    actor = user or f"cli:{getpass.getuser()}"
-    with open_store(db) as store:
+    with acting(db, user, Action.trace_run, password_file, api=False) as (store, actor):
+        assert isinstance(store, Store)
         result = trace_asset(
             store,
             geo,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import shutil
 import socket
 import time
@@ -109,8 +110,25 @@ def _demo_user(db: str) -> None:
     from khazar.store import open_store
 
     with open_store(db) as store:
-        if get_user(store, DEMO_USER) is None:
-            add_user(store, DEMO_USER, DEMO_PASSWORD, "admin", actor="demo")
+        if get_user(store, DEMO_USER) is None:  # the store's first user: adds itself
+            add_user(store, DEMO_USER, DEMO_PASSWORD, "admin", actor=DEMO_USER)
+
+
+@contextlib.contextmanager
+def _as_demo_user() -> Iterator[None]:
+    """The demo's own commands act as the demo user, with its password (as a watch
+    officer's script would, through $KHAZAR_PASSWORD); the environment is restored after."""
+    from khazar.api.remote import PASSWORD_ENV
+
+    before = os.environ.get(PASSWORD_ENV)
+    os.environ[PASSWORD_ENV] = DEMO_PASSWORD
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(PASSWORD_ENV, None)
+        else:
+            os.environ[PASSWORD_ENV] = before
 
 
 def _capture_json(args: list[str]) -> Any:
@@ -150,12 +168,13 @@ def _respond(db: str, cfg: list[str], end: datetime) -> None:
         console.print("no open alert a boat can reach")
         return
     console.print(f"most severe reachable alert: {top['summary']} ({top['severity']})")
-    _run(["alerts", "ack", top["id"], "--db", str(db), "--user", DEMO_USER,
-          "--now", _at(end + timedelta(minutes=4))])
-    # the same use case as the console's Dispatch button: assigns the alert, marks the
-    # boat dispatched and audits one dispatch.order, all in one transaction
-    plan = _capture_json(["dispatch", "--db", str(db), "--alert", top["id"], "--now", now,
-                          "--assign", "--user", DEMO_USER, *cfg])
+    with _as_demo_user():
+        _run(["alerts", "ack", top["id"], "--db", str(db), "--user", DEMO_USER,
+              "--now", _at(end + timedelta(minutes=4))])
+        # the same use case as the console's Dispatch button: assigns the alert, marks the
+        # boat dispatched and audits one dispatch.order, all in one transaction
+        plan = _capture_json(["dispatch", "--db", str(db), "--alert", top["id"], "--now",
+                              now, "--assign", "--user", DEMO_USER, *cfg])
     boat = plan["assigned"]["boat"]
     best = next(o for o in plan["options"] if o["boat"] == boat)
     console.print(f"dispatched {boat} from {best['base']}: ETA {best['eta_min']} min, "

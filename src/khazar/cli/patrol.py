@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,11 +14,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from khazar.audit import Action
 from khazar.cli._app import (
+    ActingUserOption,
     ConfigOption,
     DbOption,
     OutputFormat,
+    PasswordFileOption,
     TheatreOption,
+    acting,
     app,
     check_range,
     console,
@@ -192,9 +196,8 @@ def fleet(
     set_boat: Annotated[str | None, typer.Option("--set", help="boat name to update")] = None,
     status: Annotated[BoatState | None, typer.Option("--status", help="its new status")] = None,
     detail: Annotated[str | None, typer.Option("--detail", help="note (e.g. alert id)")] = None,
-    user: Annotated[str | None, typer.Option(
-        "--user", "-u", help="the named user changing a status (audited; through a running "
-        "server: whom to log in as, password from $KHAZAR_PASSWORD or a prompt)")] = None,
+    user: ActingUserOption = None,
+    password_file: PasswordFileOption = None,
     config: ConfigOption = None,
 ) -> None:
     """The patrol boats and their status; --set BOAT --status S --user U changes one
@@ -202,19 +205,21 @@ def fleet(
     from khazar.services import fleet as fleet_service
 
     settings = settings_from(config)
-    if set_boat is not None:
-        if status is None:
-            raise InputError("--set needs --status (available, on_patrol, dispatched, "
-                             "maintenance)")
-        if not user:
-            raise InputError(f"--set {set_boat} needs --user NAME: a status change is "
-                             f"audited under the user who made it")
+    if set_boat is not None and status is None:
+        raise InputError("--set needs --status (available, on_patrol, dispatched, "
+                         "maintenance)")
     rows: list[dict[str, Any]]
-    with store_or_api(db, user, read_only=set_boat is None) as where:
+    with ExitStack() as stack:
+        actor = None
+        if set_boat is not None:  # a status change: by an authenticated user, audited
+            where, actor = stack.enter_context(
+                acting(db, user, Action.fleet_status, password_file))
+        else:
+            where = stack.enter_context(store_or_api(db, user, read_only=True))
         if isinstance(where, Store):
-            if set_boat is not None and status is not None and user:
-                fleet_service.set_status(where, settings.fleet, set_boat, status, detail, user,
-                                         datetime.now(UTC))
+            if set_boat is not None and status is not None and actor:
+                fleet_service.set_status(where, settings.fleet, set_boat, status, detail,
+                                         actor, datetime.now(UTC))
             rows = [{"boat": r.boat, "base": r.base, "mmsi": r.mmsi, "status": r.status.value,
                      "detail": r.detail, "updated_at": r.updated_at}
                     for r in fleet_status(where, settings.fleet)]
@@ -254,10 +259,8 @@ def dispatch(
                                          "dispatch.order)")] = False,
     boat: Annotated[str | None, typer.Option("--boat", help="with --assign: the boat to send "
                                              "(default: the recommended one)")] = None,
-    user: Annotated[str | None, typer.Option(
-        "--user", "-u", help="with --assign: the named user giving the order (through a "
-        "running server: whom to log in as, password from $KHAZAR_PASSWORD or a prompt)")]
-    = None,
+    user: ActingUserOption = None,
+    password_file: PasswordFileOption = None,
     replan_out: Annotated[Path | None, typer.Option(
         "--replan-out", help="re-solve the shift without the recommended boat and write its "
         "routes here (.geojson/.gpx/.kml)")] = None,
@@ -281,9 +284,6 @@ def dispatch(
                          "(to mark a boat busy otherwise, use `khazar fleet --set`)")
     if boat is not None and not assign:
         raise InputError(f"--boat {boat} is the boat to send: add --assign")
-    if assign and not user:
-        raise InputError("--assign needs --user NAME: the dispatch order is audited under "
-                         "the user who gave it")
     decided = parse_time(now, "--now") if now else None
     if at is not None:
         parse_point(at, "--at")
@@ -294,9 +294,15 @@ def dispatch(
     out: dict[str, Any]
     # an alert's dispatch goes through a running server like the console's; a dispatch
     # to a vessel or a position is a read of the store's own picture
-    opened = (store_or_api(db, user, read_only=not assign) if alert is not None
-              else open_store(db, read_only=True))
-    with opened as where:
+    with ExitStack() as stack:
+        actor = None
+        if assign:  # the order: by an authenticated user, audited
+            where, actor = stack.enter_context(
+                acting(db, user, Action.dispatch_order, password_file))
+        elif alert is not None:
+            where = stack.enter_context(store_or_api(db, user, read_only=True))
+        else:
+            where = stack.enter_context(open_store(db, read_only=True))
         if alert is not None:
             alert = alert_id_in(where, alert)
         if not isinstance(where, Store):
@@ -312,9 +318,9 @@ def dispatch(
                 out["assigned"] = {"boat": chosen, "eta_min": sent["eta_min"]}
         else:
             geo = load_geography(settings)
-            if alert is not None and assign and user:
+            if alert is not None and assign and actor:
                 # --now dates the order too (a replayed day is answered in its own time)
-                order = dispatch_alert(where, settings, geo.router, alert, boat, user,
+                order = dispatch_alert(where, settings, geo.router, alert, boat, actor,
                                        decided or datetime.now(UTC), decided)
                 out = order.view.to_dict()
                 out["assigned"] = {"boat": order.option.boat,

@@ -9,10 +9,20 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from khazar.cli._app import OutputFormat, app, console, err_console, print_json
-from khazar.cli.admin import _cli_actor as cli_actor
+from khazar.audit import Action, require
+from khazar.cli._app import (
+    ActingUserOption,
+    OutputFormat,
+    PasswordFileOption,
+    app,
+    console,
+    credentials,
+    err_console,
+    identify,
+    print_json,
+)
 from khazar.errors import InputError, StoreError
-from khazar.store import open_store
+from khazar.store import Store, open_store
 from khazar.store.restore import restore_backup
 from khazar.store.transfer import AuditHead, TransferReport, migrate_store
 
@@ -32,8 +42,11 @@ def migrate(
     target: Annotated[str, typer.Option("--to", help=f"an empty store to fill: {_WHERE} "
                                         "(created when missing)", show_default=False)],
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    user: ActingUserOption = None,
+    password_file: PasswordFileOption = None,
 ) -> None:
     """Copy a whole store into an empty one, DuckDB ↔ PostgreSQL, in one transaction.
+    An admin of the source store acts (--user, authenticated there).
 
     Every table, in insertion order, and the audit chain with its head; PostgreSQL's rowid
     and PostGIS geometry are generated again. Prints each table's rows in both stores and
@@ -49,15 +62,19 @@ def migrate(
             err_console.print(f"  {table}: {rows:,} row{'s' if rows != 1 else ''}",
                               highlight=False, soft_wrap=True)
 
+    creds = credentials(user, password_file, "`khazar migrate`")
     new_file = None if "://" in target or Path(target).exists() else Path(target)
     committed = False
     try:
+        with open_store(source, read_only=True) as src:
+            who = identify(src, creds)
+            require(who, Action.backup_run)
         with open_store(source, read_only=True) as src, open_store(target) as dst:
             if fmt is OutputFormat.table:
                 err_console.print(f"migrating {src.location} ({src.dialect}) → "
                                   f"{dst.location} ({dst.dialect})", highlight=False,
                                   soft_wrap=True)
-            report = migrate_store(src, dst, actor=cli_actor(), progress=progress)
+            report = migrate_store(src, dst, actor=who.username, progress=progress)
             committed = report.committed
     finally:
         if new_file is not None and not committed:  # leave no empty store behind
@@ -110,11 +127,22 @@ def restore(
         "--db", envvar="KHAZAR_DB", show_default=False,
         help="where to restore: a new DuckDB file, or an empty PostgreSQL database "
         "(createdb) as a postgresql:// URL")],
+    user: ActingUserOption = None,
+    password_file: PasswordFileOption = None,
 ) -> None:
     """Restore a backup into a new store: a DuckDB copy (and its audit head file) into a
     new file; a pg_dump archive into an empty PostgreSQL database (pg_restore). The audit
-    log is verified and the restore recorded in it."""
-    result = restore_backup(backup, db, actor=cli_actor())
+    log is verified and the restore recorded in it, under an admin of the backup's users
+    (--user, authenticated against the restored store; refused: nothing is kept of a
+    DuckDB restore)."""
+    creds = credentials(user, password_file, "`khazar restore`")
+
+    def admin(store: Store) -> str:
+        who = identify(store, creds)
+        require(who, Action.backup_run)
+        return who.username
+
+    result = restore_backup(backup, db, actor=admin)
     console.print(f"restored {backup} into {result.location}: {result.rows:,} rows in "
                   f"{result.tables} tables; audit log OK ({result.entries:,} entries, last "
                   f"seq {result.last_seq}, the restore recorded)", highlight=False,

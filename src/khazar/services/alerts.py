@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from khazar.alerts import lifecycle
 from khazar.alerts.handover import Handover, handover_summary
 from khazar.alerts.rules import RuleContext, alerts_for_events
+from khazar.audit.chain import iso_utc
 from khazar.config import Settings
 from khazar.domain import Event
 from khazar.domain.alerts import Alert, AlertState, Note, Transition
@@ -55,9 +56,10 @@ def _audit_alert(
         "severity": alert.severity.value,
         "score": round(alert.score, 1),
         "event_count": alert.event_count,
+        "at": iso_utc(ts),  # the action's time (a replay's --now); the entry's is the clock
     }
     detail.update(extra)
-    tx.append(actor, action, target=alert.id, detail=detail, ts=ts)
+    tx.append(actor, action, target=alert.id, detail=detail)
 
 
 def update_alerts(
@@ -173,7 +175,8 @@ def add_note(store: Store, alert_id: str, user: str, text: str, now: datetime) -
     note = Note(alert.id, now, user, text.strip())
     with audited(store) as tx:
         repo.insert_note(tx, note)
-        tx.append(user, "alerts.note", target=alert.id, detail={"text": note.text}, ts=now)
+        tx.append(user, "alerts.note", target=alert.id,
+                  detail={"text": note.text, "at": iso_utc(now)})
     return note
 
 

@@ -240,7 +240,8 @@ def dispatch_alert(
             "recommended": rec.boat if rec else None,
             "intercept": intercept_summary(option, view.plan.target.cap_s),
             "route_points": len(route.coords),
-        }, ts=now)
+            "at": now.isoformat(),  # the order's time (a replay's --now); the entry's: the clock
+        })
     return DispatchOrder(alert, option, view, route)
 
 

@@ -110,7 +110,7 @@ def start_exercise(
                         user, now, begin + timedelta(hours=req.hours), sim_start=begin)
         tx.append(user, "exercise.start", target=run_id,
                   detail={"scenario": req.scenario, "hours": req.hours, "speed": req.speed,
-                          "seed": req.seed, "density": req.density}, ts=now)
+                          "seed": req.seed, "density": req.density})
     return get_exercise(store, run_id)
 
 
@@ -122,7 +122,7 @@ def interrupt_open_exercises(store: Store, now: datetime) -> list[str]:
         ids = runs.interrupt_open_runs(tx)
         for run_id in ids:
             tx.append("system", "exercise.interrupt", target=run_id,
-                      detail={"reason": "the server stopped while the run was open"}, ts=now)
+                      detail={"reason": "the server stopped while the run was open"})
     return ids
 
 
@@ -176,5 +176,5 @@ def finish_exercise(
         runs.finish_run(tx, run_id, user, now, sheet)
         tx.append(user, "exercise.finish", target=run_id,
                   detail={"planted": sheet["planted"], "raised": sheet["raised"],
-                          "missed": sheet["missed"]}, ts=now)
+                          "missed": sheet["missed"]})
     return get_exercise(store, run_id)

@@ -46,5 +46,5 @@ def set_status(
     with audited(store) as tx:
         set_boat_status(tx, fleet, boat, status, detail, now)
         tx.append(user, Action.fleet_status.value, target=boat,
-                  detail={"status": status.value, "detail": detail}, ts=now)
+                  detail={"status": status.value, "detail": detail})
     return next(s for s in fleet_status(store, fleet) if s.boat == boat)

@@ -178,14 +178,14 @@ def record_failure(store: Store, username: str, client: str | None, now: datetim
             if speaks and now_us - audited_us >= settings.audit_every_s * _US:
                 tx.append(name if known else "anonymous", "session.login_failed",
                           target=name if known else None,
-                          detail={"client": client, "failures": unaudited}, ts=now)
+                          detail={"client": client, "failures": unaudited})
                 unaudited, audited_us, wrote = 0, now_us, True
             if failures == lockout_after:
                 kind = "account" if key.startswith("user:") else "address"
                 lock = Lockout(kind, key.split(":", 1)[1], failures, client,
                                datetime.fromtimestamp(locked_until / _US, tz=now.tzinfo))
                 tx.append("system", "session.lockout", target=lock.name,
-                          detail=lock.as_dict(), ts=now)
+                          detail=lock.as_dict())
                 lockouts.append(lock)
             repo.upsert_row(tx, repo.ThrottleRow(key, failures, now_us, locked_until,
                                                  unaudited, audited_us))

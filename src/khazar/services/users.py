@@ -209,7 +209,7 @@ def add_user_with(
                     f"user {name!r} already exists; pick another name, or change its "
                     f"password with `khazar users passwd {name}`"
                 )
-            tx.append(actor, "users.add", target=name, detail={"role": parsed.value}, ts=now)
+            tx.append(actor, "users.add", target=name, detail={"role": parsed.value})
         return _existing(store, name)
 
 

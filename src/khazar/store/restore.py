@@ -12,12 +12,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from khazar.audit.chain import ChainReport, ProblemKind
 from khazar.errors import AuditError, InputError, StoreError
 from khazar.store.audit import append, verify_store
-from khazar.store.db import open_store
+from khazar.store.db import Store, open_store
 from khazar.store.postgres import is_postgres_url, open_postgres, redact
 
 __all__ = ["RestoreResult", "backup_kind", "restore_backup"]
@@ -53,9 +55,14 @@ def backup_kind(path: Path) -> str:
                      "written by `khazar backup`")
 
 
-def restore_backup(backup: Path, target: str | Path, *, actor: str) -> RestoreResult:
+def restore_backup(backup: Path, target: str | Path, *,
+                   actor: str | Callable[[Store], str]) -> RestoreResult:
     """Restore ``backup`` into ``target`` (a new DuckDB file, or the URL of an empty
-    PostgreSQL database), verify its audit log and record the restore in it."""
+    PostgreSQL database), verify its audit log and record the restore in it.
+
+    ``actor`` is who restores, or a callable that establishes it from the restored store
+    (its users table: the command line authenticates the user there); when it raises, a
+    restored DuckDB file is removed again and nothing is recorded."""
     kind = backup_kind(backup)
     to_postgres = is_postgres_url(str(target))
     if kind == "duckdb" and to_postgres:
@@ -72,13 +79,28 @@ def restore_backup(backup: Path, target: str | Path, *, actor: str) -> RestoreRe
     else:
         location = Path(target)
         _copy_duckdb(backup, location)
+    if callable(actor):
+        try:
+            with open_store(location) as store:
+                actor = actor(store)
+        except BaseException:
+            if isinstance(location, Path):
+                for path in (location, location.with_name(location.name + ".audit-head"),
+                             location.with_name(location.name + ".wal")):
+                    path.unlink(missing_ok=True)
+            raise
     with open_store(location) as store:
         report = verify_store(store)
+        # a backup from before keyed heads: its bare records are vouched for by the
+        # restore's own keyed record (the chain is otherwise intact); anything else stops
+        if report.problems and all(p.kind is ProblemKind.unkeyed for p in report.problems):
+            report = ChainReport(report.entries, report.last_seq, report.head_records)
         if not report.ok:
             first = report.problems[0].message if report.problems else "see the report"
             raise AuditError(f"{backup} was restored into {store.location} but its audit log "
                              f"does not verify ({len(report.problems)} problem(s), first: "
                              f"{first}); run `khazar audit verify --db {store.location}`")
+        assert isinstance(actor, str)
         entry = append(store, actor, "store.restore", target=store.location,
                        detail={"backup": str(backup), "kind": kind})
         counts = store.table_counts()

@@ -412,8 +412,24 @@ _V7: list[str | Only] = [
     )""",
 ]
 
+# Schema v8 (renumber at merge): keyed audit head records. The head file next to a DuckDB
+# store carries the mac on each line; PostgreSQL's audit_heads gets a column for it
+# (NULL on records written before: a later keyed record vouches for them)
+_V8: list[str | Only] = [
+    Only("postgresql", "ALTER TABLE audit_heads ADD COLUMN IF NOT EXISTS mac VARCHAR"),
+    # API tokens an admin issues (khazar users tokens): only the secret's SHA-256 is kept
+    """CREATE TABLE IF NOT EXISTS api_tokens (
+        id VARCHAR PRIMARY KEY,
+        username VARCHAR NOT NULL,
+        secret_hash VARCHAR NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        created_by VARCHAR NOT NULL,
+        revoked_at TIMESTAMPTZ
+    )""",
+]
+
 MIGRATIONS: list[list[str | Only]] = [list(_V1), list(_V2), list(_V3), _V4, _V5, _V6,
-                                      _V7]
+                                      _V7, _V8]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _PG_TYPES = [

@@ -175,8 +175,8 @@ def _heads(store: Store, db: Session) -> list[HeadRecord]:
     if path is not None:
         head = read_head(path)
         return list(head.records) if head is not None else []
-    rows = db.execute(f"SELECT seq, hash FROM {_HEADS} ORDER BY seq").fetchall()
-    return [HeadRecord(int(s), str(h)) for s, h in rows]
+    rows = db.execute(f"SELECT seq, hash, mac FROM {_HEADS} ORDER BY seq").fetchall()
+    return [HeadRecord(int(s), str(h), None if m is None else str(m)) for s, h, m in rows]
 
 
 def _last_head(records: Sequence[HeadRecord]) -> AuditHead | None:
@@ -264,10 +264,11 @@ def _insert_heads(tx: Session, records: Sequence[HeadRecord]) -> None:
     if not records:
         return
     table = pa.table({"seq": pa.array([r.seq for r in records], pa.int64()),
-                      "hash": pa.array([r.hash for r in records], pa.string())})
+                      "hash": pa.array([r.hash for r in records], pa.string()),
+                      "mac": pa.array([r.mac for r in records], pa.string())})
     with tx.staged(_STAGED, table):
-        tx.execute(f'INSERT INTO {_HEADS} (seq, hash) SELECT seq, hash FROM "{_STAGED}" '
-                   "ORDER BY seq").fetchall()
+        tx.execute(f'INSERT INTO {_HEADS} (seq, hash, mac) SELECT seq, hash, mac '
+                   f'FROM "{_STAGED}" ORDER BY seq').fetchall()
 
 
 def _plan(source: dict[str, list[_Column]], target: dict[str, list[_Column]],

@@ -122,7 +122,8 @@ def test_revoked_on_one_server_the_stream_on_the_other_ends_within_a_second(
             # 3. the CLI writes a role straight to the database (no server in between):
             # the admin's stream on B, which carried admin-only events, ends
             result = CliRunner().invoke(app, ["users", "role", "sami", "viewer",
-                                              "--db", pg_url])
+                                              "--db", pg_url, "--user", "ada"],
+                                        env={"KHAZAR_PASSWORD": PASSWORD})
             written = time.monotonic()
             assert result.exit_code == 0, result.output
             assert "were told to end sami's sessions" in result.output

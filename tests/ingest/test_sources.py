@@ -7,7 +7,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tests.ingest.helpers import DATA, cli, sentence, tagged
@@ -41,6 +41,9 @@ class Collect:
     def offer_many(self, texts: list[str], source: str) -> int:
         self.lines += [(t, source) for t in texts]
         return len(texts)
+
+    def refuse(self, source: str, reason: str, count: int, kept: Sequence[str] = ()) -> None:
+        raise AssertionError(f"{count} lines of {source} refused ({reason})")
 
 
 def test_a_followed_file_and_lines_fed_directly_store_the_same(tmp_path: Path) -> None:

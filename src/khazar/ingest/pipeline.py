@@ -220,6 +220,23 @@ class Ingestor:
         self._commit(out, result)
         return result
 
+    def refuse(self, lines: Iterable[RawLine], reason: Reason, detail: str) -> IngestResult:
+        """Store ``lines`` as rejected for ``reason`` without decoding them: lines a live
+        feed refused before its queue (too long: their texts are already cut to a bounded
+        prefix). Numbered in the same per-source sequence as :meth:`feed`'s lines."""
+        result = IngestResult()
+        for batch in self._group(lines):
+            out = _Out(source=batch.source)
+            part = IngestResult(lines=len(batch.texts))
+            recv = batch.received_us
+            for i, text in enumerate(batch.texts):
+                out.reject(batch.first_line_no + i, recv[i] if isinstance(recv, list) else recv,
+                           reason, detail, text)
+            _reject(part, reason.value, len(batch.texts))
+            self._commit(out, part)
+            result.add(part)
+        return result
+
     def _internal_error(self, batch: LineBatch, recv: list[int], exc: Exception
                         ) -> tuple[_Out, IngestResult]:
         out = _Out(source=batch.source)

@@ -412,8 +412,23 @@ _V7: list[str | Only] = [
     )""",
 ]
 
+# Feed counters kept across restarts (khazar.store.feedcounts): per source and counter
+# (received, accepted, rejected, dropped, connects, kernel_drops, reason:<r>), the total
+# since the store was made; servers add their increments
+_V_FEED_COUNTERS: list[str | Only] = [
+    """CREATE TABLE IF NOT EXISTS feed_counters (
+        source VARCHAR NOT NULL,
+        counter VARCHAR NOT NULL,
+        value BIGINT NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (source, counter)
+    )""",
+]
+
 MIGRATIONS: list[list[str | Only]] = [list(_V1), list(_V2), list(_V3), _V4, _V5, _V6,
-                                      _V7]
+                                      _V7,
+                                      _V_FEED_COUNTERS,  # (renumber at merge)
+                                      ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _PG_TYPES = [

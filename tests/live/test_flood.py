@@ -7,6 +7,7 @@ kept in the store: a restarted server shows them on /api/status."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -17,11 +18,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from tests.api.conftest import PASSWORD, build_store
 
+from khazar.api.remote import PASSWORD_ENV
 from khazar.store import open_store
 from khazar.store.feedcounts import load_counts
 
@@ -155,13 +158,29 @@ def test_a_flood_of_oversized_datagrams_is_bounded_and_counted(tmp_path: Path) -
         "kernel_drops", 0)
 
     # a restarted server counts on from the store and shows it on /api/status
-    with serving(db, udp, log) as (_, url):
-        with httpx.Client(base_url=url, timeout=10) as client:
-            assert client.post("/api/login", json={"username": "ada",
-                                                   "password": PASSWORD}).status_code == 200
-            feeds = {f["source"]: f for f in client.get("/api/status").json()["feeds"]}
+    with serving(db, udp, log) as (_, url), httpx.Client(base_url=url, timeout=10) as client:
+        assert client.post("/api/login", json={"username": "ada",
+                                               "password": PASSWORD}).status_code == 200
+        feeds = {f["source"]: f for f in client.get("/api/status").json()["feeds"]}
+        # `khazar status` goes through the running server's API
+        through_api = status_command(db, "--user", "ada")
     shown = feeds[source]
     assert shown["open"] and shown["received"] == received
     assert shown["kernel_drops"] == m.get("kernel_drops", 0)
     assert shown["by_reason"] == {"line_too_long": m["lines_rejected"]}
+    assert through_api["server"] is True and through_api["feeds"][0] == shown
+    stored = status_command(db)  # the server stopped: from the store
+    assert stored["server"] is False
+    row = next(f for f in stored["feeds"] if f["source"] == source)
+    assert (row["received"], row["kernel_drops"], row["by_reason"]) == (
+        received, m.get("kernel_drops", 0), {"line_too_long": m["lines_rejected"]})
     assert os.stat(db).st_mode & 0o077 == 0
+
+
+def status_command(db: Path, *args: str) -> dict[str, Any]:
+    done = subprocess.run([str(KHAZAR), "status", "--db", str(db), "--format", "json", *args],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, PASSWORD_ENV: PASSWORD})
+    assert done.returncode == 0, done.stderr
+    out: dict[str, Any] = json.loads(done.stdout)
+    return out

@@ -265,9 +265,11 @@ class LiveRuntime:
         snap = self.state.feeds.snapshot()
         for name, s in sorted(snap.items()):
             was = self._last.get(name, SourceStats(name))
-            logger.info("%s: %d received, %d accepted, %d rejected, %d dropped in %.0f s%s",
+            kernel = s.kernel_drops - was.kernel_drops
+            logger.info("%s: %d received, %d accepted, %d rejected, %d dropped in %.0f s%s%s",
                         name, s.received - was.received, s.accepted - was.accepted,
                         s.rejected - was.rejected, s.dropped - was.dropped, now - self._last_at,
+                        f" ({kernel} datagrams dropped by the kernel)" if kernel else "",
                         "" if s.connected is not False else " (not connected)")
         self._last, self._last_at = snap, now
 
@@ -324,7 +326,8 @@ class LiveRuntime:
             "result": total.as_dict(),
             "sources": [
                 {"source": s.source, "received": s.received, "accepted": s.accepted,
-                 "rejected": s.rejected, "dropped": s.dropped, "connects": s.connects}
+                 "rejected": s.rejected, "dropped": s.dropped, "kernel_drops": s.kernel_drops,
+                 "connects": s.connects, "by_reason": dict(sorted(s.reasons.items()))}
                 for s in sorted(self.state.feeds.snapshot().values(), key=lambda s: s.source)
             ],
         }

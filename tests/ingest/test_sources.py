@@ -172,7 +172,8 @@ def test_listen_runtime_ingests_udp(tmp_path: Path) -> None:
     sender.join()
     assert summary["result"]["accepted"] == 3 and summary["result"]["positions"] == 3
     assert summary["sources"] == [{"source": f"udp:{port}", "received": 3, "accepted": 3,
-                                   "rejected": 0, "dropped": 0, "connects": 1}]
+                                   "rejected": 0, "dropped": 0, "kernel_drops": 0,
+                                   "connects": 1, "by_reason": {}}]
 
 
 def test_listen_command_help_and_json(tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ def make_private(path: Path) -> bool:
     owns it; returns whether it was changed. A missing file is left alone."""
     try:
         st = os.stat(path)
-    except OSError:
+    except (OSError, ValueError):  # missing, or a name no file can have (a NUL byte)
         return False
     if not stat.S_ISREG(st.st_mode) or not st.st_mode & _GROUP_OTHER:
         return False

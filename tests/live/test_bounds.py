@@ -238,3 +238,18 @@ def test_feed_counters_survive_a_restart(store_at: Path | str) -> None:
         saved = load_counts(store)[name]
     assert saved["received"] == 6 and saved["reason:malformed"] == 1
     assert saved["reason:line_too_long"] == 1 and saved["connects"] == 2
+
+
+def test_the_report_lists_open_sources_first_then_those_of_earlier_runs() -> None:
+    feeds = FeedCounters()
+    feeds.received("udp:2", 5)
+    feeds.restore({"udp:1": {"received": 7, "reason:line_too_long": 2, "rejected": 2},
+                   "udp:2": {"received": 1, "kernel_drops": 3}})
+    feeds.refused("udp:2", "rate_limited", 4)
+    report = feeds.report()
+    assert [(r["source"], r["open"]) for r in report] == [("udp:2", True), ("udp:1", False)]
+    assert report[0]["received"] == 10 and report[0]["kernel_drops"] == 3
+    assert report[0]["by_reason"] == {"rate_limited": 4} and report[0]["rejected"] == 4
+    assert report[1]["by_reason"] == {"line_too_long": 2} and report[1]["connected"] is None
+    assert set(feeds.snapshot()) == {"udp:2"} and set(feeds.snapshot(history=True)) == {
+        "udp:1", "udp:2"}

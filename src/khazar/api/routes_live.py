@@ -12,7 +12,6 @@ from fastapi.responses import StreamingResponse
 
 from khazar.api.auth import Reader, StateDep
 from khazar.audit import Role
-from khazar.live.state import ServerState
 from khazar.store import queries
 
 __all__ = ["ADMIN_ONLY", "router"]
@@ -102,27 +101,11 @@ def status(
                  "dropped": state.hub.dropped, "queue_max": state.hub.queue_max},
         "sessions": len(state.sessions),
         "counters": counters,
-        "feeds": feed_counts(state),
+        "feeds": state.feeds.report(),
         "components": components,
         "capabilities": capabilities,
         "picture": picture_clock(newest, datetime.now(UTC), state.settings.serve.stale_after_s),
     }
-
-
-def feed_counts(state: ServerState) -> list[dict[str, Any]]:
-    """Every feed source's counters, those of this process first (``open``: a transport
-    of this process reads it), then those only known from earlier runs."""
-    here = state.feeds.snapshot()
-    rows = []
-    for s in sorted(state.feeds.snapshot(history=True).values(),
-                    key=lambda s: (s.source not in here, s.source)):
-        rows.append({
-            "source": s.source, "open": s.source in here, "connected": s.connected,
-            "received": s.received, "accepted": s.accepted, "rejected": s.rejected,
-            "dropped": s.dropped, "kernel_drops": s.kernel_drops,
-            "connects": s.connects, "by_reason": dict(sorted(s.reasons.items())),
-        })
-    return rows
 
 
 def picture_clock(newest: tuple[datetime, str] | None, now: datetime, stale_after_s: float

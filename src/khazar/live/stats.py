@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["SAVED", "FeedCounters", "SourceStats"]
 
@@ -154,6 +155,18 @@ class FeedCounters:
             c.connected = up
             if up:
                 c.connects += 1
+
+    def report(self) -> list[dict[str, Any]]:
+        """Every source's counters as plain values (``/api/status``'s ``feeds``): those of
+        this process first (``open``), then those only known from earlier runs."""
+        with self._lock:
+            rows = [(not c.live, name, c) for name, c in self._counts.items()]
+            return [{
+                "source": name, "open": not history, "connected": c.connected,
+                "received": c.received, "accepted": c.accepted, "rejected": c.rejected,
+                "dropped": c.dropped, "kernel_drops": c.kernel_drops, "connects": c.connects,
+                "by_reason": dict(sorted(c.reasons.items())),
+            } for history, name, c in sorted(rows, key=lambda r: (r[0], r[1]))]
 
     def snapshot(self, history: bool = False) -> dict[str, SourceStats]:
         """The sources of this process; ``history``: also those only known from the store

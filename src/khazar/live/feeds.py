@@ -70,6 +70,8 @@ class FeedPipeline:
             self._ingestor = Ingestor(
                 IngestRepo(store), run_source=self.run_source, exercise=self.exercise,
                 multipart_timeout_s=self.state.settings.ingest.multipart_timeout_s,
+                max_line_chars=self.state.settings.ingest.max_line_chars,
+                kept_prefix_chars=self.state.settings.ingest.kept_prefix_chars,
             )
         self.state.components[self.prefix + "ingest"] = "running"
         self._thread.start()

@@ -152,6 +152,24 @@ class IngestSettings(_Section):
     )
     udp_port: int = Field(10110, gt=0, lt=65536, description="default UDP listen port")
     queue_max: int = Field(100_000, gt=0, description="bounded queue between listener and store")
+    queue_max_bytes: int = Field(
+        64 << 20, ge=1 << 20, description="the same queue bounded by bytes (a line is charged "
+        "its characters and 160 bytes); lines that do not fit are dropped and counted")
+    max_line_chars: int = Field(
+        1024, ge=82, le=65_536, description="a feed line longer than this is refused "
+        "(line_too_long) and only its first kept_prefix_chars stored; NMEA's own limit is 82, "
+        "tag blocks and receiver trailers make real lines up to ~210 (docs/security.md)")
+    kept_prefix_chars: int = Field(
+        256, ge=0, le=4096, description="what is stored of a line refused as too long")
+    rate_lines_s: float = Field(
+        20_000.0, ge=0, description="lines a second one feed source (a UDP port, a TCP peer, "
+        "a followed file) may send; over it lines are refused (rate_limited) and counted, a "
+        "followed file is read slower; 0 = no limit")
+    rate_burst_s: float = Field(
+        5.0, gt=0, description="a source may send this many seconds' worth of its rate at once")
+    udp_kernel_buffer: int = Field(
+        16 << 20, ge=4096, description="the UDP socket's kernel receive buffer (bytes): "
+        "absorbs bursts; the datagrams the kernel drops when it is full are counted")
     reconnect_initial_s: float = Field(1.0, gt=0, description="TCP client first back-off")
     reconnect_max_s: float = Field(60.0, gt=0, description="TCP client back-off ceiling")
     pause_after_batch_s: float = Field(
@@ -169,6 +187,9 @@ class LiveSettings(_Section):
     commit_period_s: float = Field(5.0, gt=0, description="committed detection path period")
     follow_poll_s: float = Field(0.2, gt=0, description="a followed file is checked this often")
     stats_log_s: float = Field(60.0, gt=0, description="per-source counts logged this often")
+    counters_save_s: float = Field(
+        5.0, gt=0, description="per-source feed counts saved to the store this often (and at "
+        "stop): a restarted server goes on counting from them")
     lease_poll_s: float = Field(
         1.0, gt=0, le=5.0, description="several servers on one PostgreSQL database: how often "
         "a follower tries for the live detection lease and the leader renews its heartbeat")

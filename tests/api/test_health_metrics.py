@@ -216,7 +216,7 @@ def test_health_is_not_ready_while_detection_lags(ops: Ops) -> None:
 def test_metrics_read_the_runtime_state_at_scrape_time(ops: Ops) -> None:
     state = ops.state
     state.feeds.received("udp:10110", 7)
-    state.feeds.ingested("udp:10110", accepted=5, rejected=2)
+    state.feeds.ingested("udp:10110", accepted=5, rejected={"bad_checksum": 2})
     state.feeds.dropped("udp:10110", 3)
     state.feeds.connected("udp:10110", True)
     state.feeds.connected("tcp:ais.example:5631", True)

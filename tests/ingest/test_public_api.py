@@ -16,5 +16,5 @@ def test_exported_names() -> None:
 def test_reasons_are_a_fixed_list() -> None:
     assert REASONS == ("empty", "not_ais", "malformed", "bad_checksum", "unknown_type",
                        "truncated", "incomplete_multipart", "out_of_range", "bad_row",
-                       "internal_error")
+                       "line_too_long", "rate_limited", "internal_error")
     assert Reason("bad_checksum") is Reason.bad_checksum

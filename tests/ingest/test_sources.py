@@ -7,7 +7,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tests.ingest.helpers import DATA, cli, sentence, tagged
@@ -41,6 +41,9 @@ class Collect:
     def offer_many(self, texts: list[str], source: str) -> int:
         self.lines += [(t, source) for t in texts]
         return len(texts)
+
+    def refuse(self, source: str, reason: str, count: int, kept: Sequence[str] = ()) -> None:
+        raise AssertionError(f"{count} lines of {source} refused ({reason})")
 
 
 def test_a_followed_file_and_lines_fed_directly_store_the_same(tmp_path: Path) -> None:
@@ -169,7 +172,8 @@ def test_listen_runtime_ingests_udp(tmp_path: Path) -> None:
     sender.join()
     assert summary["result"]["accepted"] == 3 and summary["result"]["positions"] == 3
     assert summary["sources"] == [{"source": f"udp:{port}", "received": 3, "accepted": 3,
-                                   "rejected": 0, "dropped": 0, "connects": 1}]
+                                   "rejected": 0, "dropped": 0, "kernel_drops": 0,
+                                   "connects": 1, "by_reason": {}}]
 
 
 def test_listen_command_help_and_json(tmp_path: Path) -> None:

@@ -100,7 +100,7 @@ def test_a_failing_transport_thread_is_logged_and_starts_over(
 def test_a_failing_file_follower_is_logged_and_starts_over(
         tmp_path: Path, caplog: pytest.LogCaptureFixture,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(transport, "split_complete", fail_once(transport.split_complete))
+    monkeypatch.setattr(transport, "decode_lines", fail_once(transport.decode_lines))
     monkeypatch.setattr(transport, "RESTART_PAUSE_S", 0.05)
     follow = tmp_path / "feed.nmea"
     follow.write_bytes(data_of("file-before"))

@@ -4,7 +4,7 @@ rotation, a file that appears late)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -24,10 +24,14 @@ class Collect:
 
     def __init__(self) -> None:
         self.texts: list[str] = []
+        self.refused: list[tuple[str, int, list[str]]] = []
 
     def offer_many(self, texts: list[str], source: str) -> int:
         self.texts += texts
         return len(texts)
+
+    def refuse(self, source: str, reason: str, count: int, kept: Sequence[str] = ()) -> None:
+        self.refused.append((reason, count, list(kept)))
 
 
 def test_decoding_keeps_whole_lines_and_replaces_undecodable_bytes() -> None:

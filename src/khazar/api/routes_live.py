@@ -116,8 +116,10 @@ def status(
     who: Reader,
     state: StateDep,
 ) -> dict[str, Any]:
-    """Counters of the ingest pipeline and the live stream, and which optional
-    components (geography, detection, patrol …) are available."""
+    """Counters of the ingest pipeline and the live stream, per feed source (received,
+    accepted, rejected by reason, dropped by the queue, dropped by the kernel; totals since
+    the store was made, carried across restarts), and which optional components
+    (geography, detection, patrol …) are available."""
     from khazar.api.services import optional
 
     with state.counters_lock:
@@ -143,6 +145,7 @@ def status(
                  "dropped": state.hub.dropped, "queue_max": state.hub.queue_max},
         "sessions": len(state.sessions),
         "counters": counters,
+        "feeds": state.feeds.report(),
         "components": components,
         "capabilities": capabilities,
         "picture": picture_clock(newest, datetime.now(UTC), state.settings.serve.stale_after_s),

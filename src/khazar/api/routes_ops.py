@@ -66,6 +66,9 @@ class StateCollector:
             fam["accepted"].add_metric([source], s.accepted)
             fam["rejected"].add_metric([source], s.rejected)
             fam["dropped"].add_metric([source], s.dropped)
+            fam["kernel_drops"].add_metric([source], s.kernel_drops)
+            for reason, n in sorted(s.reasons.items()):
+                fam["by_reason"].add_metric([source, reason], n)
             fam["connects"].add_metric([source], s.connects)
             fam["connected"].add_metric([source], 1.0 if s.connected else 0.0)
             if s.last_line_monotonic is not None:
@@ -99,6 +102,12 @@ class StateCollector:
                                 "Lines ingest rejected (bad checksum, garbage, ...)", src),
             "dropped": counter("khazar_feed_lines_dropped",
                                "Lines dropped: queue full (slow consumer) or over a bound", src),
+            "kernel_drops": counter("khazar_feed_kernel_drops",
+                                    "Datagrams the kernel dropped on a UDP feed's socket "
+                                    "(receive buffer full)", src),
+            "by_reason": counter("khazar_feed_lines_rejected_by_reason",
+                                 "Lines rejected, by reason (line_too_long, rate_limited, "
+                                 "bad_checksum, ...)", ["source", "reason"]),
             "connects": counter("khazar_feed_connects",
                                 "Times a feed's connection was (re)established", src),
             "connected": gauge("khazar_feed_connected",

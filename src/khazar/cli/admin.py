@@ -1,4 +1,5 @@
-"""Store administration commands: stats, backup, users (sub-app) and audit (sub-app)."""
+"""Store administration commands: stats, status, backup, users (sub-app) and audit
+(sub-app)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ from khazar.store.audit import (
     list_entries,
     verify_store,
 )
+from khazar.store.feedcounts import load_counts
 
 
 @app.command()
@@ -67,6 +69,60 @@ def stats(
     table.add_column("rows", justify="right")
     for name, n in counts.items():
         table.add_row(name, f"{n:,}")
+    console.print(table)
+
+
+#: the columns of `khazar status` (key in a feed's counters, heading)
+_FEED_COLUMNS = (("received", "received"), ("accepted", "accepted"),
+                 ("rejected", "rejected"), ("dropped", "dropped (queue)"),
+                 ("kernel_drops", "dropped (kernel)"))
+
+
+def _stored_feeds(store: Store) -> list[dict[str, object]]:
+    """The feed counters kept in the store, in the shape of /api/status's ``feeds``."""
+    rows: list[dict[str, object]] = []
+    for source, counters in load_counts(store).items():
+        row: dict[str, object] = {"source": source, "open": False, "connected": None}
+        row.update({key: counters.get(key, 0) for key, _ in _FEED_COLUMNS})
+        row["connects"] = counters.get("connects", 0)
+        row["by_reason"] = {name.removeprefix("reason:"): n for name, n in counters.items()
+                            if name.startswith("reason:")}
+        rows.append(row)
+    return rows
+
+
+@app.command()
+def status(
+    db: DbOption = "khazar.duckdb",
+    user: ApiUserOption = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """Feed counters per source since the store was made: lines received, accepted,
+    rejected (by reason: line_too_long, rate_limited, bad_checksum …), dropped by a full
+    queue, datagrams dropped by the kernel. Through a running `khazar serve`, its live
+    counts (the sources it has open first)."""
+    with store_or_api(db, user, read_only=True) as where:
+        if isinstance(where, Store):
+            feeds, live = _stored_feeds(where), False
+        else:
+            feeds, live = list(where.get("/status")["feeds"]), True
+    if fmt is OutputFormat.json:
+        print_json({"server": live, "feeds": feeds})
+        return
+    table = Table(title=f"feeds of {db}" + (" (running server)" if live else " (stored)"))
+    table.add_column("source")
+    for _, heading in _FEED_COLUMNS:
+        table.add_column(heading, justify="right")
+    table.add_column("rejected by reason")
+    for f in feeds:
+        reasons = f.get("by_reason") or {}
+        assert isinstance(reasons, dict)
+        name = str(f["source"]) + ("" if f.get("open") or not live else " (not open)")
+        table.add_row(name, *(f"{int(str(f.get(key, 0))):,}" for key, _ in _FEED_COLUMNS),
+                      ", ".join(f"{r} {n:,}" for r, n in sorted(reasons.items())))
+    if not feeds:
+        console.print("no feed has delivered anything to this store yet")
+        return
     console.print(table)
 
 

@@ -29,6 +29,7 @@ from khazar.cli._app import (
 from khazar.errors import InputError
 from khazar.store import Store, open_store
 from khazar.store.events import event_record, list_events, upsert_events
+from khazar.store.files import open_private
 from khazar.units import to_utc
 
 
@@ -66,7 +67,7 @@ def detect_cmd(
         with store.transaction() as tx:
             upsert_events(tx, events, datetime.now(UTC))
     out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8") as fh:
+    with open_private(out, newline=None) as fh:  # the store's data: 0600, as the store
         for ev in events:
             fh.write(json.dumps(event_record(ev), ensure_ascii=False) + "\n")
     counts: dict[str, int] = {}

@@ -24,6 +24,7 @@ from khazar.config import Settings
 from khazar.errors import InputError
 from khazar.store import Store, open_store
 from khazar.store.export import iter_positions, iter_vessels
+from khazar.store.files import open_private
 
 __all__ = ["EXPORTS", "WRITERS", "export_settings", "register_export", "register_writer"]
 
@@ -108,7 +109,7 @@ def _output(path: Path | None) -> Iterator[IO[str]]:
         yield sys.stdout
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as f:
+    with open_private(path) as f:  # the store's data: 0600, as the store
         yield f
 
 

@@ -149,6 +149,8 @@ def ingest(
                 batch_lines=batch_size or settings.batch_size,
                 multipart_timeout_s=settings.multipart_timeout_s,
                 pause_after_batch_s=settings.pause_after_batch_s, on_progress=report,
+                max_line_chars=settings.max_line_chars,
+                kept_prefix_chars=settings.kept_prefix_chars,
             )
             results.append((str(f), result))
             total.add(result)

@@ -31,12 +31,21 @@ from khazar.errors import InputError, UnknownFormatError
 from khazar.ingest.batch import IngestSink
 from khazar.ingest.clocks import Clock, ClockKind, ClockScan
 from khazar.ingest.csvfiles import CsvLayout, detect_layout
-from khazar.ingest.pipeline import Ingestor, IngestResult, LineBatch
+from khazar.ingest.pipeline import (
+    KEPT_PREFIX_CHARS,
+    MAX_LINE_CHARS,
+    Ingestor,
+    IngestResult,
+    LineBatch,
+)
 
 __all__ = ["FileKind", "FileProgress", "file_clock", "ingest_file", "is_gzip",
            "read_line_batches", "sniff"]
 
 _CHUNK_BYTES = 4 << 20
+#: the most of one unterminated line held while reading: past it the line is handed on cut
+#: (the ingestor rejects it as too long) and the rest of it, up to its newline, skipped
+_LINE_HOLD_BYTES = 1 << 20
 _SNIFF_LINES = 500
 
 
@@ -137,6 +146,7 @@ def read_line_batches(path: Path, source: str, received_us: int,
     line_no = 1
     done = 0
     rest = b""
+    skipping = False
     texts: list[str] = []
     first = 1
     with _open_lines(path) as (f, raw):
@@ -146,13 +156,18 @@ def read_line_batches(path: Path, source: str, received_us: int,
             except (OSError, EOFError, zlib.error) as exc:
                 raise InputError(f"{path}: gzip data is damaged after {done:,} bytes "
                                  f"({exc}); the lines before were ingested") from exc
-            data = rest + chunk
-            if chunk:
-                cut = data.rfind(b"\n") + 1
-                if cut == 0:
-                    rest = data
+            eof = not chunk
+            if skipping and not eof:  # the rest of a line over the bound: not kept
+                end = chunk.find(b"\n")
+                if end < 0:
                     continue
+                chunk, rest, skipping = rest + chunk[end:], b"", False
+            data = rest + chunk
+            if not eof:
+                cut = data.rfind(b"\n") + 1
                 data, rest = data[:cut], data[cut:]
+                if len(rest) > _LINE_HOLD_BYTES:  # the start of a line over the bound, held
+                    rest, skipping = rest[:_LINE_HOLD_BYTES], True
                 lines = data.decode("utf-8", "replace").split("\n")[:-1]
             else:
                 lines = data.decode("utf-8", "replace").split("\n") if data else []
@@ -166,7 +181,7 @@ def read_line_batches(path: Path, source: str, received_us: int,
                     yield LineBatch(source, texts, first, received_us), done
                     line_no = first + len(texts)
                     first, texts = line_no, []
-            if not chunk:
+            if eof:
                 break
     if texts:
         yield LineBatch(source, texts, first, received_us), done
@@ -192,6 +207,8 @@ def ingest_file(
     multipart_timeout_s: float = 60.0,
     pause_after_batch_s: float = 0.0,
     on_progress: Callable[[FileProgress], None] | None = None,
+    max_line_chars: int = MAX_LINE_CHARS,
+    kept_prefix_chars: int = KEPT_PREFIX_CHARS,
 ) -> IngestResult:
     """Ingest one file into ``sink`` (the store's ``IngestRepo``). Lines of an NMEA file
     without a time of their own get the time of the file's in-band clock; without one, they
@@ -216,7 +233,8 @@ def ingest_file(
     ingestor = Ingestor(sink, run_id=run_id, run_source=source,
                         kind=layout.name if layout is not None else file_kind.value,
                         exercise=exercise, multipart_timeout_s=multipart_timeout_s,
-                        batch_lines=batch_lines, pause_after_batch_s=pause_after_batch_s)
+                        batch_lines=batch_lines, pause_after_batch_s=pause_after_batch_s,
+                        max_line_chars=max_line_chars, kept_prefix_chars=kept_prefix_chars)
     if layout is None:
         ingestor.total.clock = (clock.kind if clock is not None else ClockKind.none).value
     for batch, done in read_line_batches(path, source, received_us, batch_lines):

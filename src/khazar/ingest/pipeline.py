@@ -35,7 +35,24 @@ from khazar.ingest.framing import frame_batch
 from khazar.ingest.multipart import Assembler
 from khazar.ingest.reasons import Reason
 
-__all__ = ["IngestResult", "Ingestor", "LineBatch", "RawLine"]
+__all__ = ["MAX_LINE_CHARS", "IngestResult", "Ingestor", "LineBatch", "RawLine"]
+
+#: a line longer than this is rejected as ``line_too_long`` and stored cut to
+#: :data:`KEPT_PREFIX_CHARS` (the settings' ``ingest.max_line_chars``, ``kept_prefix_chars``;
+#: docs/security.md, "Bounded input")
+MAX_LINE_CHARS = 1024
+KEPT_PREFIX_CHARS = 256
+#: what a line over the bound is parsed as: nothing a parser accepts (its reason is then set)
+_PLACEHOLDER = "\x00"
+
+
+def _bound(texts: list[str], limit: int, keep: int) -> tuple[list[str], dict[int, str]]:
+    """``texts`` with each line over ``limit`` characters replaced by a placeholder, and
+    those lines' kept prefixes by index (none: ``texts`` itself)."""
+    if not texts or max(map(len, texts)) <= limit:
+        return texts, {}
+    cut = {i: t[:keep] for i, t in enumerate(texts) if len(t) > limit}
+    return [_PLACEHOLDER if i in cut else t for i, t in enumerate(texts)], cut
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +172,13 @@ class Ingestor:
         batch_lines: int = 50_000,
         on_commit: Callable[[IngestResult], None] | None = None,
         pause_after_batch_s: float = 0.0,
+        max_line_chars: int = MAX_LINE_CHARS,
+        kept_prefix_chars: int = KEPT_PREFIX_CHARS,
     ) -> None:
         self.sink = sink
+        #: lines longer are rejected (``line_too_long``), stored cut to ``kept_prefix_chars``
+        self.max_line_chars = max_line_chars
+        self.kept_prefix_chars = kept_prefix_chars
         self.run_id = run_id or f"live:{uuid.uuid4()}"
         self.exercise = exercise
         self.batch_lines = batch_lines
@@ -198,10 +220,13 @@ class Ingestor:
         recv_list = recv if isinstance(recv, list) else [recv] * len(batch.texts)
         out = _Out(source=batch.source)
         try:
+            texts, cut = _bound(batch.texts, self.max_line_chars, self.kept_prefix_chars)
             decoded, reasons, details = parse_csv_lines(
-                layout, batch.texts, header_line, batch.first_line_no, recv_list[0]
+                layout, texts, header_line, batch.first_line_no, recv_list[0]
                 if recv_list else 0)
-            for i, text in enumerate(batch.texts):
+            for i, prefix in cut.items():
+                texts[i], reasons[i], details[i] = prefix, Reason.line_too_long, self._too_long
+            for i, text in enumerate(texts):
                 reason = reasons[i]
                 if reason is Reason.empty:
                     _reject(result, reason.value)
@@ -220,13 +245,37 @@ class Ingestor:
         self._commit(out, result)
         return result
 
+    def refuse(self, lines: Iterable[RawLine], reason: Reason, detail: str) -> IngestResult:
+        """Store ``lines`` as rejected for ``reason`` without decoding them: lines a live
+        feed refused before its queue (too long: their texts are already cut to a bounded
+        prefix). Numbered in the same per-source sequence as :meth:`feed`'s lines."""
+        result = IngestResult()
+        for batch in self._group(lines):
+            out = _Out(source=batch.source)
+            part = IngestResult(lines=len(batch.texts))
+            recv = batch.received_us
+            for i, text in enumerate(batch.texts):
+                out.reject(batch.first_line_no + i, recv[i] if isinstance(recv, list) else recv,
+                           reason, detail, text)
+            _reject(part, reason.value, len(batch.texts))
+            self._commit(out, part)
+            result.add(part)
+        return result
+
+    @property
+    def _too_long(self) -> str:
+        return (f"longer than {self.max_line_chars} characters; the first "
+                f"{self.kept_prefix_chars} kept")
+
     def _internal_error(self, batch: LineBatch, recv: list[int], exc: Exception
                         ) -> tuple[_Out, IngestResult]:
         out = _Out(source=batch.source)
         result = IngestResult(lines=len(batch.texts))
         detail = f"{type(exc).__name__}: {exc}"[:500]
+        limit, keep = self.max_line_chars, self.kept_prefix_chars
         for i, text in enumerate(batch.texts):
-            out.reject(batch.first_line_no + i, recv[i], Reason.internal_error, detail, text)
+            out.reject(batch.first_line_no + i, recv[i], Reason.internal_error, detail,
+                       text[:keep] if len(text) > limit else text)
         _reject(result, Reason.internal_error.value, len(batch.texts))
         return out, result
 
@@ -292,11 +341,13 @@ class Ingestor:
 
     def _decode_into(self, batch: LineBatch, recv: list[int], out: _Out,
                      result: IngestResult) -> None:
-        texts = batch.texts
+        texts, cut = _bound(batch.texts, self.max_line_chars, self.kept_prefix_chars)
         first = batch.first_line_no
         framed = frame_batch(texts, recv)
         reasons = framed.reasons
         details = framed.details
+        for i, prefix in cut.items():  # framed as garbage: rejected for their length
+            texts[i], reasons[i], details[i] = prefix, Reason.line_too_long, self._too_long
         times = framed.line_times_us
         msgs = Messages()
         singles = framed.singles

@@ -29,6 +29,11 @@ class Reason(enum.StrEnum):
     out_of_range = "out_of_range"
     #: a CSV row that cannot be read (missing column, unparsable number or time)
     bad_row = "bad_row"
+    #: a feed line longer than ``ingest.max_line_chars``: refused before decoding, only a
+    #: prefix of it is kept
+    line_too_long = "line_too_long"
+    #: a feed line over its source's ``ingest.rate_lines_s``: counted, not kept
+    rate_limited = "rate_limited"
     #: a bug in Khazar: the line is kept in ``rejects`` so it can be reproduced
     internal_error = "internal_error"
 

@@ -1,7 +1,10 @@
 """The ingest stage of the live runtime: a bounded queue of received lines → one thread.
 
 Transports (:mod:`khazar.live.transport`) and the exercise replay only offer lines to the
-queue; when it is full a line is dropped and counted, so a burst never blocks a socket. One
+queue; when it is full (``ingest.queue_max`` lines or ``ingest.queue_max_bytes`` bytes) a
+line is dropped and counted, so a burst never blocks a socket. Lines a transport refused
+(over a bound, :mod:`khazar.live.bounds`) are counted here; the kept prefixes of over-long
+lines go through the same queue and are stored in ``rejects`` with their reason. One
 thread drains the queue in batches (at most ``flush_s`` apart, so a line waits ≤ 0.1 s by
 default) into the ingest package's :class:`~khazar.ingest.pipeline.Ingestor` under the store
 lock, counts what was accepted and rejected per source, then wakes live detection
@@ -12,14 +15,14 @@ stream once a second.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from khazar.ingest.pipeline import Ingestor, IngestResult, RawLine
+from khazar.ingest.reasons import Reason
 from khazar.interop.features import positions_update
+from khazar.live.bounds import LINE_TOO_LONG, ByteBoundedQueue, Queued
 from khazar.live.state import ServerState
 from khazar.store import live as repo
 from khazar.store.ingest import IngestRepo
@@ -32,23 +35,25 @@ logger = logging.getLogger(__name__)
 class FeedPipeline:
     """Bounded queue of received lines and the single thread that ingests them.
 
-    ``queue_max`` (lines) and ``flush_s`` (seconds) default to the settings' ``ingest.queue_max``
-    and ``live.flush_s``. Counters: ``<prefix>received``, ``dropped``, ``ingested_lines``,
-    ``positions``, ``rejected`` in ``state.counters`` (prefix ``feed.`` or ``exercise.``) and
-    per source in ``state.feeds``.
+    ``queue_max`` (lines), ``queue_max_bytes`` and ``flush_s`` (seconds) default to the
+    settings' ``ingest.queue_max``, ``ingest.queue_max_bytes`` and ``live.flush_s``. Counters:
+    ``<prefix>received``, ``dropped``, ``ingested_lines``, ``positions``, ``rejected`` (and
+    ``rejected.<reason>`` for lines refused before the queue) in ``state.counters`` (prefix
+    ``feed.`` or ``exercise.``) and per source in ``state.feeds``.
     """
 
     def __init__(
         self, state: ServerState, queue_max: int | None = None, batch_max: int = 5000,
         flush_s: float | None = None, exercise: bool = False, run_source: str = "serve",
+        queue_max_bytes: int | None = None,
     ) -> None:
         self.state = state
         #: exercise traffic is stored flagged, kept out of the live picture and the scorecard
         self.exercise = exercise
         self.prefix = "exercise." if exercise else "feed."
         self.run_source = run_source + ("-exercise" if exercise else "")
-        self.queue: queue.Queue[tuple[str, str, datetime]] = queue.Queue(
-            maxsize=queue_max or state.settings.ingest.queue_max)
+        self.queue = ByteBoundedQueue(queue_max or state.settings.ingest.queue_max,
+                                      queue_max_bytes or state.settings.ingest.queue_max_bytes)
         self.batch_max = batch_max
         self.flush_s = flush_s if flush_s is not None else state.settings.live.flush_s
         self._stop = threading.Event()
@@ -65,6 +70,8 @@ class FeedPipeline:
             self._ingestor = Ingestor(
                 IngestRepo(store), run_source=self.run_source, exercise=self.exercise,
                 multipart_timeout_s=self.state.settings.ingest.multipart_timeout_s,
+                max_line_chars=self.state.settings.ingest.max_line_chars,
+                kept_prefix_chars=self.state.settings.ingest.kept_prefix_chars,
             )
         self.state.components[self.prefix + "ingest"] = "running"
         self._thread.start()
@@ -79,14 +86,7 @@ class FeedPipeline:
         and counted. Returns how many were queued. Counters are updated once per call, not
         per line (a datagram or a TCP read holds many lines)."""
         now = datetime.now(UTC)
-        put = self.queue.put_nowait
-        queued = 0
-        try:
-            for text in texts:
-                put((text, source, now))
-                queued += 1
-        except queue.Full:
-            pass
+        queued = self.queue.put_many([(text, source, now, "") for text in texts])
         dropped = len(texts) - queued
         self.state.count(self.prefix + "received", len(texts))
         self.state.feeds.received(source, len(texts))
@@ -99,29 +99,57 @@ class FeedPipeline:
         """Queue one line without blocking; False (and counted) when the queue is full."""
         return self.offer_many([text], source) == 1
 
-    def _drain(self, wait_s: float) -> list[tuple[str, str, datetime]]:
-        items: list[tuple[str, str, datetime]] = []
-        deadline = time.monotonic() + wait_s
-        while len(items) < self.batch_max:
-            timeout = deadline - time.monotonic()
-            try:
-                items.append(self.queue.get(timeout=timeout) if timeout > 0
-                             else self.queue.get_nowait())
-            except queue.Empty:
-                break
-        return items
+    def refuse(self, source: str, reason: str, count: int, kept: Sequence[str] = ()) -> None:
+        """Lines of ``source`` a transport refused for ``reason`` (over a bound): counted as
+        received and rejected. ``kept`` (the bounded prefixes of over-long lines) are queued
+        to be stored in ``rejects``; when they do not fit they are dropped and counted."""
+        kept = list(kept)
+        now = datetime.now(UTC)
+        queued = self.queue.put_many([(text, source, now, reason) for text in kept])
+        dropped = len(kept) - queued
+        counted = count - len(kept)  # nothing of them to store: rejected here and now
+        self.state.count(self.prefix + "received", count)
+        if queued or dropped:  # the queued ones are counted as rejected once stored
+            self.state.feeds.received(source, queued + dropped)
+        if counted:
+            self.state.feeds.refused(source, reason, counted)
+            self.state.count(self.prefix + "rejected", counted)
+            self.state.count(f"{self.prefix}rejected.{reason}", counted)
+        if dropped:
+            self.state.feeds.dropped(source, dropped)
+            self.state.count(self.prefix + "dropped", dropped)
 
-    def _ingest(self, items: list[tuple[str, str, datetime]]) -> None:
-        """Store one batch; counts per source (each source is fed as its own run of lines)."""
+    def _drain(self, wait_s: float) -> list[Queued]:
+        return self.queue.get_batch(self.batch_max, wait_s)
+
+    def _ingest(self, items: list[Queued]) -> None:
+        """Store one batch; counts per source (each source is fed as its own run of lines;
+        refused lines as runs of their own, in arrival order)."""
         assert self._ingestor is not None, "start() first"
-        by_source: dict[str, list[RawLine]] = {}
-        for text, src, t in items:
-            by_source.setdefault(src, []).append(RawLine(text, source=src, received_at=t))
+        by_source: dict[str, list[tuple[str, list[RawLine]]]] = {}
+        for text, src, t, reason in items:
+            runs = by_source.setdefault(src, [])
+            if not runs or runs[-1][0] != reason:
+                runs.append((reason, []))
+            runs[-1][1].append(RawLine(text, source=src, received_at=t))
         total = IngestResult()
+        limit = self.state.settings.ingest.max_line_chars
+        results: list[tuple[str, IngestResult]] = []
         with self.state.locked():
-            results = [(src, self._ingestor.feed(lines)) for src, lines in by_source.items()]
+            for src, runs in by_source.items():
+                result = IngestResult()
+                for reason, lines in runs:
+                    if not reason:
+                        result.add(self._ingestor.feed(lines))
+                    else:
+                        detail = (f"longer than {limit} characters; the first "
+                                  f"{self.state.settings.ingest.kept_prefix_chars} kept"
+                                  if reason == LINE_TOO_LONG else "refused by the feed")
+                        result.add(self._ingestor.refuse(lines, Reason(reason), detail))
+                        self.state.count(f"{self.prefix}rejected.{reason}", len(lines))
+                results.append((src, result))
         for src, result in results:
-            self.state.feeds.ingested(src, result.accepted, result.rejected_total)
+            self.state.feeds.ingested(src, result.accepted, result.rejected)
             total.add(result)
         self.state.count(self.prefix + "ingested_lines", len(items))
         self.state.count(self.prefix + "positions", total.positions)

@@ -8,7 +8,8 @@ runtime without HTTP (and, by default, without detection or publishing).
 Threads: one per transport (:mod:`khazar.live.transport`), one ingest thread per path (live,
 exercise; :class:`~khazar.live.feeds.FeedPipeline`), detection (two per path: speculative and
 committed), the publisher, and the reporter that logs per-source counts every
-``live.stats_log_s``.
+``live.stats_log_s`` and adds them to the store every ``live.counters_save_s`` (a restarted
+process counts on from the store's totals, :mod:`khazar.store.feedcounts`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from khazar.ingest.pipeline import IngestResult
+from khazar.live.bounds import FeedBounds
 from khazar.live.cluster import ServerLink
 from khazar.live.detection import LiveDetection
 from khazar.live.exercise import ExerciseDirector
@@ -31,6 +33,7 @@ from khazar.live.state import ServerState
 from khazar.live.stats import SourceStats
 from khazar.live.transport import FileFollower, TcpClient, Transport, UdpListener
 from khazar.store.coordination import shared
+from khazar.store.feedcounts import add_counts, load_counts
 
 __all__ = ["LiveRuntime", "RuntimeOptions"]
 
@@ -87,6 +90,13 @@ class LiveRuntime:
         self._last: dict[str, SourceStats] = {}
         self._last_at = time.monotonic()
         self._stopped = False
+        #: the per-source totals last added to the store (None: not read from it yet)
+        self._saved: dict[str, dict[str, int]] | None = None
+        self._saved_at = time.monotonic()
+        ingest = state.settings.ingest
+        #: what each transport lets through (line length, rate)
+        self.bounds = FeedBounds(ingest.max_line_chars, ingest.kept_prefix_chars,
+                                 ingest.rate_lines_s, ingest.rate_burst_s)
         #: this server among others on one PostgreSQL database (None: the only one)
         self.link: ServerLink | None = None
         if options.exercises:
@@ -128,6 +138,7 @@ class LiveRuntime:
         set up its long-lived heap is frozen (:meth:`_settle_heap`)."""
         opts = self.options
         try:
+            self._restore_counts()
             if shared(self.state.store) and (opts.detect or opts.publish):
                 self.link = ServerLink(self.state, self._led,
                                        lead=opts.detect and not opts.exercise_feeds,
@@ -144,8 +155,10 @@ class LiveRuntime:
                 self.detection = LiveDetection(self.state)
                 self.detection.start()
             if opts.exercise_udp is not None:
-                self.exercise_udp = UdpListener(self.exercise_path(), self.state.feeds,
-                                                *opts.exercise_udp, label="exercise-udp")
+                self.exercise_udp = UdpListener(
+                    self.exercise_path(), self.state.feeds, *opts.exercise_udp,
+                    label="exercise-udp", bounds=self.bounds,
+                    kernel_buffer=self.state.settings.ingest.udp_kernel_buffer)
                 self._add(self.exercise_udp, "exercise.udp")
             if opts.publish:
                 self.publisher = LivePublisher(self.state, opts.publish_period_s)
@@ -184,18 +197,21 @@ class LiveRuntime:
         prefix = "exercise." if sink.exercise else ""
         counter = sink.prefix + "tcp_reconnects"
         for host, port in opts.udp:
-            udp = UdpListener(sink, self.state.feeds, host, port)
+            udp = UdpListener(sink, self.state.feeds, host, port, bounds=self.bounds,
+                              kernel_buffer=ingest.udp_kernel_buffer)
             self.udp = self.udp or udp
             self._add(udp, prefix + "udp")
         for host, port in opts.tcp:
             self._add(TcpClient(sink, self.state.feeds, host, port,
                                 initial_s=ingest.reconnect_initial_s,
                                 max_s=ingest.reconnect_max_s, sleep=self._tcp_sleep,
-                                on_failure=lambda: self.state.count(counter)),
+                                on_failure=lambda: self.state.count(counter),
+                                bounds=self.bounds),
                       prefix + "tcp")
         for path in opts.follow:
             self._add(FileFollower(sink, self.state.feeds, path,
-                                   poll_s=self.state.settings.live.follow_poll_s),
+                                   poll_s=self.state.settings.live.follow_poll_s,
+                                   bounds=self.bounds),
                       prefix + "follow")
 
     def _add(self, transport: Transport, component: str) -> None:
@@ -224,6 +240,7 @@ class LiveRuntime:
         if self._reporter.ident is not None and not self._stopped:
             self._reporter.join(timeout=5)
             self.log_stats()  # the counts since the last line are not lost
+            self.save_counts()
         self._stopped = True
 
     def run(self, duration_s: float | None = None) -> None:
@@ -248,18 +265,56 @@ class LiveRuntime:
         snap = self.state.feeds.snapshot()
         for name, s in sorted(snap.items()):
             was = self._last.get(name, SourceStats(name))
-            logger.info("%s: %d received, %d accepted, %d rejected, %d dropped in %.0f s%s",
+            kernel = s.kernel_drops - was.kernel_drops
+            logger.info("%s: %d received, %d accepted, %d rejected, %d dropped in %.0f s%s%s",
                         name, s.received - was.received, s.accepted - was.accepted,
                         s.rejected - was.rejected, s.dropped - was.dropped, now - self._last_at,
+                        f" ({kernel} datagrams dropped by the kernel)" if kernel else "",
                         "" if s.connected is not False else " (not connected)")
         self._last, self._last_at = snap, now
 
+    def _restore_counts(self) -> None:
+        """Count on from the store's totals (an earlier run's); once per runtime."""
+        if self._saved is not None:
+            return
+        with self.state.locked() as store:
+            saved = load_counts(store)
+        self.state.feeds.restore(saved)
+        self._saved = self.state.feeds.totals()
+        self._last = self.state.feeds.snapshot()  # the log line counts this run's lines
+
+    def save_counts(self) -> int:
+        """Add what the feeds counted since the last save to the store; returns the rows
+        written. A failure is logged and tried again at the next save."""
+        if self._saved is None:
+            return 0
+        totals = self.state.feeds.totals()
+        increments = {
+            source: {name: value - self._saved.get(source, {}).get(name, 0)
+                     for name, value in counters.items()}
+            for source, counters in totals.items()}
+        try:
+            with self.state.locked() as store:
+                written = add_counts(store, increments)
+        except Exception:  # the feeds go on; the counts are added at the next save
+            logger.exception("saving the per-source feed counts failed")
+            return 0
+        self._saved, self._saved_at = totals, time.monotonic()
+        return written
+
     def _report_loop(self) -> None:
-        while not self._stop.wait(self.state.settings.live.stats_log_s):
+        live = self.state.settings.live
+        logged_at = time.monotonic()
+        while not self._stop.wait(min(live.stats_log_s, live.counters_save_s)):
+            now = time.monotonic()
             try:
-                self.log_stats()
+                if now - logged_at >= live.stats_log_s - 0.01:
+                    logged_at = now
+                    self.log_stats()
             except Exception:  # the feeds go on; only this report is missing
                 logger.exception("logging the per-source feed counts failed")
+            if now - self._saved_at >= live.counters_save_s - 0.01:
+                self.save_counts()
 
     def summary(self) -> dict[str, Any]:
         """What the feeds did (``khazar listen``'s report): ingest totals and per source."""
@@ -271,7 +326,8 @@ class LiveRuntime:
             "result": total.as_dict(),
             "sources": [
                 {"source": s.source, "received": s.received, "accepted": s.accepted,
-                 "rejected": s.rejected, "dropped": s.dropped, "connects": s.connects}
+                 "rejected": s.rejected, "dropped": s.dropped, "kernel_drops": s.kernel_drops,
+                 "connects": s.connects, "by_reason": dict(sorted(s.reasons.items()))}
                 for s in sorted(self.state.feeds.snapshot().values(), key=lambda s: s.source)
             ],
         }

@@ -1,17 +1,26 @@
-"""Per-source feed counters of the live runtime, read by ``/metrics``, ``/api/health`` and the
-once-a-minute log line.
+"""Per-source feed counters of the live runtime, read by ``/metrics``, ``/api/health``,
+``/api/status`` and the once-a-minute log line.
 
 Listeners and the ingest thread add to them; readers take a :meth:`FeedCounters.snapshot`.
-A counter only ever grows (Prometheus counters), except ``connected``, a state.
+A counter only ever grows (Prometheus counters), except ``connected``, a state. The counts
+are kept in the store (:mod:`khazar.store.feedcounts`) and go on from there after a
+restart: :meth:`FeedCounters.totals` is what is saved, :meth:`FeedCounters.restore` what a
+new process starts from.
+
+Every line received ends in one bucket: ``received == accepted + rejected + dropped`` once
+the queue and the multipart assembly are empty; ``kernel_drops`` are datagrams the kernel
+dropped before the listener read them (never received).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["FeedCounters", "SourceStats"]
+__all__ = ["SAVED", "FeedCounters", "SourceStats"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,9 +32,10 @@ class SourceStats:
     received: int = 0
     #: lines ingest accepted (decoded, or kept as a fragment of a message)
     accepted: int = 0
-    #: lines ingest rejected, by reason (bad checksum, garbage, …)
+    #: lines rejected: by ingest (bad checksum, garbage, …) or by the bounds (too long, over
+    #: the rate); per reason in ``reasons``
     rejected: int = 0
-    #: lines dropped because the queue was full (a slow consumer) or over a bound
+    #: lines dropped because the queue was full (a slow consumer: lines or bytes)
     dropped: int = 0
     #: connected (TCP), listening (UDP), open (file); None before the first attempt
     connected: bool | None = None
@@ -33,23 +43,46 @@ class SourceStats:
     connects: int = 0
     #: time.monotonic() of the last line received, None before the first
     last_line_monotonic: float | None = None
+    #: datagrams the kernel dropped on this UDP socket (its receive buffer was full)
+    kernel_drops: int = 0
+    #: rejected lines by reason
+    reasons: Mapping[str, int] = field(default_factory=dict)
+
+
+#: the counters kept in the store, by name (``reason:<r>`` are the rejects by reason)
+SAVED = ("received", "accepted", "rejected", "dropped", "connects", "kernel_drops")
 
 
 class _Counts:
     """The mutable counts behind one source's :class:`SourceStats` (updated in place: a
     listener calls in per datagram, so nothing is allocated per call)."""
 
-    __slots__ = ("accepted", "connected", "connects", "dropped", "last_line_monotonic",
-                 "received", "rejected")
+    __slots__ = ("accepted", "connected", "connects", "dropped", "kernel_drops",
+                 "last_line_monotonic", "live", "reasons", "received", "rejected")
 
     def __init__(self) -> None:
+        #: the source has done something in this process (not only counts restored)
+        self.live = True
         self.received = self.accepted = self.rejected = self.dropped = self.connects = 0
+        self.kernel_drops = 0
         self.connected: bool | None = None
         self.last_line_monotonic: float | None = None
+        self.reasons: dict[str, int] = {}
 
     def frozen(self, source: str) -> SourceStats:
         return SourceStats(source, self.received, self.accepted, self.rejected, self.dropped,
-                           self.connected, self.connects, self.last_line_monotonic)
+                           self.connected, self.connects, self.last_line_monotonic,
+                           self.kernel_drops, dict(self.reasons))
+
+    def reject(self, reasons: Mapping[str, int]) -> None:
+        for reason, n in reasons.items():
+            self.rejected += n
+            self.reasons[reason] = self.reasons.get(reason, 0) + n
+
+    def totals(self) -> dict[str, int]:
+        out = {name: int(getattr(self, name)) for name in SAVED}
+        out.update({f"reason:{r}": n for r, n in self.reasons.items()})
+        return out
 
 
 class FeedCounters:
@@ -63,6 +96,7 @@ class FeedCounters:
         found = self._counts.get(source)
         if found is None:
             found = self._counts[source] = _Counts()
+        found.live = True
         return found
 
     def received(self, source: str, n: int = 1) -> None:
@@ -71,15 +105,49 @@ class FeedCounters:
             c.received += n
             c.last_line_monotonic = time.monotonic()
 
-    def ingested(self, source: str, accepted: int, rejected: int) -> None:
+    def ingested(self, source: str, accepted: int, rejected: Mapping[str, int]) -> None:
+        """What ingest made of a source's lines: accepted, and rejected by reason."""
         with self._lock:
             c = self._get(source)
             c.accepted += accepted
-            c.rejected += rejected
+            c.reject(rejected)
+
+    def refused(self, source: str, reason: str, n: int) -> None:
+        """Lines refused before the queue (over a bound), counted as received and rejected."""
+        with self._lock:
+            c = self._get(source)
+            c.received += n
+            c.last_line_monotonic = time.monotonic()
+            c.reject({reason: n})
 
     def dropped(self, source: str, n: int = 1) -> None:
         with self._lock:
             self._get(source).dropped += n
+
+    def kernel_dropped(self, source: str, n: int) -> None:
+        """Datagrams the kernel dropped on ``source``'s socket since the last reading."""
+        with self._lock:
+            self._get(source).kernel_drops += n
+
+    def totals(self) -> dict[str, dict[str, int]]:
+        """Every counter of every source (``reason:<r>`` for rejects by reason): what is
+        kept in the store."""
+        with self._lock:
+            return {name: c.totals() for name, c in self._counts.items()}
+
+    def restore(self, saved: Mapping[str, Mapping[str, int]]) -> None:
+        """Add the counts of an earlier run (read from the store) to these."""
+        with self._lock:
+            for source, counters in saved.items():
+                known = source in self._counts
+                c = self._get(source)
+                c.live = known
+                for name, value in counters.items():
+                    if name.startswith("reason:"):
+                        reason = name.removeprefix("reason:")
+                        c.reasons[reason] = c.reasons.get(reason, 0) + value
+                    elif name in SAVED:
+                        setattr(c, name, getattr(c, name) + value)
 
     def connected(self, source: str, up: bool) -> None:
         with self._lock:
@@ -88,6 +156,21 @@ class FeedCounters:
             if up:
                 c.connects += 1
 
-    def snapshot(self) -> dict[str, SourceStats]:
+    def report(self) -> list[dict[str, Any]]:
+        """Every source's counters as plain values (``/api/status``'s ``feeds``): those of
+        this process first (``open``), then those only known from earlier runs."""
         with self._lock:
-            return {name: c.frozen(name) for name, c in self._counts.items()}
+            rows = [(not c.live, name, c) for name, c in self._counts.items()]
+            return [{
+                "source": name, "open": not history, "connected": c.connected,
+                "received": c.received, "accepted": c.accepted, "rejected": c.rejected,
+                "dropped": c.dropped, "kernel_drops": c.kernel_drops, "connects": c.connects,
+                "by_reason": dict(sorted(c.reasons.items())),
+            } for history, name, c in sorted(rows, key=lambda r: (r[0], r[1]))]
+
+    def snapshot(self, history: bool = False) -> dict[str, SourceStats]:
+        """The sources of this process; ``history``: also those only known from the store
+        (earlier runs' sources, not open now)."""
+        with self._lock:
+            return {name: c.frozen(name) for name, c in self._counts.items()
+                    if history or c.live}

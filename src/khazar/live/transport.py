@@ -7,6 +7,13 @@ burst never blocks a socket. All three read at most :data:`RECV_BYTES` at a time
 the same way (:func:`decode_lines`: UTF-8, undecodable bytes replaced by U+FFFD): non-ASCII
 garbage reaches ingest as text that it rejects and counts, never as an exception here.
 
+Before a line is offered it meets the feed's :class:`~khazar.live.bounds.FeedBounds`: over
+its source's rate it is refused (``rate_limited``, counted; a followed file is read slower
+instead, as it keeps its lines); longer than the maximum it is refused (``line_too_long``)
+and only a prefix of it is kept. A TCP stream or a file never holds more than the maximum of
+one unterminated line (:class:`~khazar.live.bounds.LineCutter`). The UDP listener reads the
+kernel's count of datagrams dropped on its socket (:func:`udp_kernel_drops`) every second.
+
 Connection state goes to :class:`~khazar.live.stats.FeedCounters` (``connected``, ``connects``)
 and to the log: INFO on connect, WARNING with the reason on disconnect. An unexpected error in
 a thread is logged with its traceback and the transport starts over after a pause.
@@ -18,11 +25,13 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from khazar.errors import InputError
+from khazar.live.bounds import LINE_TOO_LONG, RATE_LIMITED, FeedBounds, LineCutter
 from khazar.live.stats import FeedCounters
 
 __all__ = [
@@ -34,6 +43,7 @@ __all__ = [
     "UdpListener",
     "decode_lines",
     "split_complete",
+    "udp_kernel_drops",
 ]
 
 logger = logging.getLogger(__name__)
@@ -45,6 +55,8 @@ UDP_KERNEL_BUFFER = 16 << 20
 _SO_RCVBUFFORCE = 33  # Linux: exceeds rmem_max when privileged
 #: pause before a transport whose thread failed unexpectedly starts over (seconds)
 RESTART_PAUSE_S = 1.0
+#: how often the UDP listener reads the kernel's drop count of its socket (seconds)
+KERNEL_DROPS_POLL_S = 1.0
 
 
 class LineSink(Protocol):
@@ -53,6 +65,32 @@ class LineSink(Protocol):
     def offer_many(self, texts: list[str], source: str) -> int:
         """Queue ``texts`` from ``source`` without blocking; returns how many were queued."""
         ...
+
+    def refuse(self, source: str, reason: str, count: int, kept: Sequence[str] = ()) -> None:
+        """Count ``count`` lines of ``source`` refused for ``reason``; ``kept`` are the
+        (bounded) texts to store with the rejection, one per refused line, or none."""
+        ...
+
+
+def udp_kernel_drops(sock: socket.socket) -> int | None:
+    """Datagrams the kernel has dropped on ``sock`` (its receive buffer was full), from the
+    ``drops`` column of ``/proc/net/udp`` or ``udp6`` for the socket's inode; None where
+    there is no such file (not Linux) or the socket is not found."""
+    try:
+        inode = str(os.fstat(sock.fileno()).st_ino)
+    except OSError:
+        return None
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            with open(table, encoding="ascii", errors="replace") as f:
+                next(f, None)  # the header
+                for line in f:
+                    fields = line.split()
+                    if len(fields) >= 13 and fields[9] == inode:
+                        return int(fields[12])
+        except (OSError, ValueError):
+            continue
+    return None
 
 
 def decode_lines(data: bytes) -> list[str]:
@@ -73,11 +111,17 @@ def split_complete(buffer: bytes) -> tuple[list[str], bytes]:
 class Transport:
     """One receiving thread; subclasses implement :meth:`_serve` (return when stopped)."""
 
-    def __init__(self, name: str, sink: LineSink, feeds: FeedCounters) -> None:
+    #: a source over its rate waits (a file keeps its lines) rather than losing lines
+    pace = False
+
+    def __init__(self, name: str, sink: LineSink, feeds: FeedCounters,
+                 bounds: FeedBounds | None = None) -> None:
         #: the source label: stored with every line, the key of the per-source counters
         self.name = name
         self.sink = sink
         self.feeds = feeds
+        self.bounds = bounds or FeedBounds()
+        self._limiter = self.bounds.limiter()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"khazar-{name}", daemon=True)
 
@@ -94,9 +138,28 @@ class Transport:
     def alive(self) -> bool:
         return self._thread.is_alive()
 
-    def _deliver(self, lines: list[str]) -> None:
-        if lines:
-            self.sink.offer_many(lines, self.name)
+    def _deliver(self, lines: list[str], cut: Sequence[str] = ()) -> None:
+        """Offer ``lines`` within the bounds; refuse (and count) those over the rate and
+        those too long. ``cut``: lines already cut at the bound (a stream's over-long line)."""
+        n = len(lines) + len(cut)
+        if not n:
+            return
+        limiter = self._limiter
+        if limiter is not None:
+            granted = limiter.take(n)
+            while self.pace and granted < n and not self._stop.is_set():
+                self._stop.wait(limiter.wait_s(n - granted))
+                granted += limiter.take(n - granted)
+            if granted < n:
+                self.sink.refuse(self.name, RATE_LIMITED, n - granted)
+                lines, cut = lines[:granted], cut[:max(0, granted - len(lines))]
+        ok, too_long = self.bounds.split(lines)
+        if cut:
+            too_long += [c[:self.bounds.kept_prefix_chars] for c in cut]
+        if too_long:
+            self.sink.refuse(self.name, LINE_TOO_LONG, len(too_long), too_long)
+        if ok:
+            self.sink.offer_many(ok, self.name)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -120,12 +183,13 @@ class UdpListener(Transport):
     datagram holds whole lines."""
 
     def __init__(self, sink: LineSink, feeds: FeedCounters, host: str, port: int,
-                 label: str = "udp") -> None:
+                 label: str = "udp", bounds: FeedBounds | None = None,
+                 kernel_buffer: int = UDP_KERNEL_BUFFER) -> None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
-            sock.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, UDP_KERNEL_BUFFER)
+            sock.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, kernel_buffer)
         except OSError:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_KERNEL_BUFFER)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, kernel_buffer)
         try:
             sock.bind((host, port))
         except OSError as exc:
@@ -135,12 +199,31 @@ class UdpListener(Transport):
         sock.settimeout(0.2)  # how fast stop() is noticed
         self.sock = sock
         self.address: tuple[str, int] = sock.getsockname()
-        super().__init__(f"{label}:{self.address[1]}", sink, feeds)
+        super().__init__(f"{label}:{self.address[1]}", sink, feeds, bounds)
+        #: the kernel's drop count of the socket at the last reading (None: not readable)
+        self.kernel_drops: int | None = udp_kernel_drops(sock)
+        self._drops_at = time.monotonic()
+
+    def poll_kernel_drops(self) -> int:
+        """Count the datagrams the kernel dropped since the last reading; returns them."""
+        self._drops_at = time.monotonic()
+        now = udp_kernel_drops(self.sock)
+        if now is None or self.kernel_drops is None:
+            self.kernel_drops = now
+            return 0
+        new, self.kernel_drops = max(0, now - self.kernel_drops), now
+        if new:
+            self.feeds.kernel_dropped(self.name, new)
+            logger.warning("%s: the kernel dropped %d datagrams (the receive buffer was full)",
+                           self.name, new)
+        return new
 
     def _serve(self) -> None:
         self.feeds.connected(self.name, True)
         logger.info("%s: listening on %s:%d", self.name, *self.address)
         while not self._stop.is_set():
+            if time.monotonic() - self._drops_at >= KERNEL_DROPS_POLL_S:
+                self.poll_kernel_drops()
             try:
                 data = self.sock.recv(RECV_BYTES)
             except TimeoutError:
@@ -155,6 +238,8 @@ class UdpListener(Transport):
             self._deliver(decode_lines(data))
 
     def _close(self) -> None:
+        if self.sock.fileno() >= 0:
+            self.poll_kernel_drops()
         self.feeds.connected(self.name, False)
         self.sock.close()
 
@@ -169,8 +254,9 @@ class TcpClient(Transport):
     def __init__(self, sink: LineSink, feeds: FeedCounters, host: str, port: int, *,
                  initial_s: float = 1.0, max_s: float = 60.0,
                  sleep: Callable[[float], Any] | None = None,
-                 on_failure: Callable[[], Any] | None = None, label: str = "tcp") -> None:
-        super().__init__(f"{label}:{host}:{port}", sink, feeds)
+                 on_failure: Callable[[], Any] | None = None, label: str = "tcp",
+                 bounds: FeedBounds | None = None) -> None:
+        super().__init__(f"{label}:{host}:{port}", sink, feeds, bounds)
         self.host, self.port = host, port
         self.initial_s, self.max_s = initial_s, max_s
         self._sleep: Callable[[float], Any] = sleep or self._stop.wait
@@ -208,7 +294,7 @@ class TcpClient(Transport):
             delay = min(delay * 2.0, self.max_s)
 
     def _read(self, sock: socket.socket) -> None:
-        rest = b""
+        cutter = LineCutter(self.bounds.max_line_chars, decode_lines)
         while not self._stop.is_set():
             try:
                 data = sock.recv(RECV_BYTES)
@@ -216,11 +302,7 @@ class TcpClient(Transport):
                 continue
             if not data:
                 return
-            lines, rest = split_complete(rest + data)
-            self._deliver(lines)
-            if len(rest) > RECV_BYTES:  # no newline in 64 KiB: not NMEA; pass it on to reject
-                self._deliver(decode_lines(rest))
-                rest = b""
+            self._deliver(*cutter.feed(data))
 
     def _close(self) -> None:
         self.feeds.connected(self.name, False)
@@ -234,13 +316,16 @@ class FileFollower(Transport):
     chunk in hand is lost, as with a socket, and reading goes on after it (retrying the same
     bytes could fail forever)."""
 
+    pace = True  # the file keeps its lines: over the rate, read slower
+
     def __init__(self, sink: LineSink, feeds: FeedCounters, path: Path, *,
-                 poll_s: float = 0.2, label: str = "file") -> None:
-        super().__init__(f"{label}:{path}", sink, feeds)
+                 poll_s: float = 0.2, label: str = "file",
+                 bounds: FeedBounds | None = None) -> None:
+        super().__init__(f"{label}:{path}", sink, feeds, bounds)
         self.path = path
         self.poll_s = poll_s
         self._file: BinaryIO | None = None
-        self._rest = b""
+        self._cutter = LineCutter(self.bounds.max_line_chars, decode_lines)
         self._waiting = False  # the missing file was reported
         #: times the file was (re)opened: the first open, truncations and rotations
         self.opens = 0
@@ -256,7 +341,7 @@ class FileFollower(Transport):
             return False
         self._waiting = False
         self.opens += 1
-        self._rest = b""
+        self._cutter.reset()
         self.feeds.connected(self.name, True)
         logger.info("%s: following", self.name)
         return True
@@ -267,8 +352,7 @@ class FileFollower(Transport):
             data = self._file.read(RECV_BYTES)
             if not data:
                 return
-            lines, self._rest = split_complete(self._rest + data)
-            self._deliver(lines)
+            self._deliver(*self._cutter.feed(data))
 
     def _switched(self) -> str | None:
         """Why the open file is no longer the one to read (None: it still is)."""
@@ -293,8 +377,8 @@ class FileFollower(Transport):
             why = self._switched()
             if why is not None:
                 self._drain()  # what was written before the switch
-                if self._rest:  # the last line had no newline: it is complete now
-                    self._deliver(decode_lines(self._rest))
+                # the last line had no newline: it is complete now
+                self._deliver(self._cutter.flush())
                 logger.warning("%s: %s; reading it again from the start", self.name, why)
                 self._close_file()
                 continue

@@ -19,6 +19,7 @@ from types import TracebackType
 
 from khazar.errors import SchemaVersionError, StoreError
 from khazar.store.backend import Backend, Delegating, Session, open_duckdb
+from khazar.store.files import make_private, private_umask
 from khazar.store.postgres import is_postgres_url, open_postgres, redact
 from khazar.store.schema import MIGRATIONS, SCHEMA_VERSION, statements
 
@@ -104,10 +105,14 @@ class Store(Delegating):
         if dest.exists():
             raise StoreError(f"backup target {dest} already exists; choose a new file name")
         dest.parent.mkdir(parents=True, exist_ok=True)
+        private_umask()  # the backup holds what the store holds: 0600 (khazar.store.files)
         self.conn.backup(dest)
+        make_private(dest)
         head = self.audit_head_path
         if head is not None and head.exists():
-            shutil.copyfile(head, dest.with_name(dest.name + ".audit-head"))
+            copy = dest.with_name(dest.name + ".audit-head")
+            shutil.copyfile(head, copy)
+            make_private(copy)
         return dest
 
 
@@ -160,7 +165,12 @@ def open_store(path: Path | str, read_only: bool = False) -> Store:
     path = Path(path)
     if read_only and not path.exists():
         raise StoreError(f"store {path} does not exist; ingest something first")
+    private_umask()  # the file, its WAL and what is written beside it: 0600
     backend = open_duckdb(path, read_only)
+    if not read_only:
+        for own in (path, path.with_name(path.name + ".wal"),
+                    path.with_name(path.name + ".audit-head")):
+            make_private(own)
     _check_version(backend, str(path), read_only)
     return Store(path, backend, read_only)
 

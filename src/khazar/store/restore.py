@@ -20,6 +20,7 @@ from khazar.audit.chain import ChainReport, ProblemKind
 from khazar.errors import AuditError, InputError, StoreError
 from khazar.store.audit import append, verify_store
 from khazar.store.db import Store, open_store
+from khazar.store.files import make_private, private_umask
 from khazar.store.postgres import is_postgres_url, open_postgres, redact
 
 __all__ = ["RestoreResult", "backup_kind", "restore_backup"]
@@ -117,10 +118,13 @@ def _copy_duckdb(backup: Path, dest: Path) -> None:
                              "was overwritten)")
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(dest.name + ".restoring")
+    private_umask()
     shutil.copyfile(backup, partial)
+    make_private(partial)
     os.replace(partial, dest)  # the store appears whole or not at all
     if head.exists():
         shutil.copyfile(head, dest_head)
+        make_private(dest_head)
 
 
 def _pg_restore(backup: Path, url: str) -> None:

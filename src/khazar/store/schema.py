@@ -412,7 +412,7 @@ _V7: list[str | Only] = [
     )""",
 ]
 
-# Schema v8 (renumber at merge): keyed audit head records. The head file next to a DuckDB
+# Schema v8: keyed audit head records. The head file next to a DuckDB
 # store carries the mac on each line; PostgreSQL's audit_heads gets a column for it
 # (NULL on records written before: a later keyed record vouches for them)
 _V8: list[str | Only] = [
@@ -428,8 +428,22 @@ _V8: list[str | Only] = [
     )""",
 ]
 
+# Schema v9: feed counters kept across restarts (khazar.store.feedcounts): per source and
+# counter
+# (received, accepted, rejected, dropped, connects, kernel_drops, reason:<r>), the total
+# since the store was made; servers add their increments
+_V9: list[str | Only] = [
+    """CREATE TABLE IF NOT EXISTS feed_counters (
+        source VARCHAR NOT NULL,
+        counter VARCHAR NOT NULL,
+        value BIGINT NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (source, counter)
+    )""",
+]
+
 MIGRATIONS: list[list[str | Only]] = [list(_V1), list(_V2), list(_V3), _V4, _V5, _V6,
-                                      _V7, _V8]
+                                      _V7, _V8, _V9]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _PG_TYPES = [

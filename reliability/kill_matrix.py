@@ -28,6 +28,7 @@ from khazar.store import open_store
 KHAZAR = [sys.executable, "-c", "import sys; from khazar.cli import main; "
           "sys.argv[0] = 'khazar'; main()"]
 FRACTIONS = (0.25, 0.5, 0.75)
+ADMIN, ADMIN_PASSWORD = "reliability", "kill matrix passphrase 2026"
 #: tables whose row counts say whether committed work was lost
 TABLES = ("positions", "raw_sentences", "vessels_static", "events", "alerts", "audit_log")
 
@@ -249,7 +250,17 @@ def run(work: Path, quick: bool = False) -> dict[str, Any]:
                      str(seed), "--start", "2026-11-20T00:00:00Z", "--out", str(out)])
         if done.returncode != 0:
             raise RuntimeError(f"simulate failed: {done.stderr[-500:]}")
+    # the matrix's own audit key and admin: migrate and the audited writes need a login
+    os.environ["KHAZAR_AUDIT__KEY_FILE"] = str(work / "keys" / "audit.key")
+    os.environ["KHAZAR_USER"], os.environ["KHAZAR_PASSWORD"] = ADMIN, ADMIN_PASSWORD
     base = work / "base.duckdb"
+    from argon2 import PasswordHasher
+
+    from khazar.services.users import add_user
+
+    with open_store(base) as store:
+        add_user(store, ADMIN, ADMIN_PASSWORD, "admin", actor=ADMIN,
+                 hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
     for args in (["ingest", str(sim / "feed.nmea"), "--db", str(base)],
                  ["detect", "--db", str(base), "--out", str(work / "events.jsonl")]):
         done = _run(args)

@@ -231,13 +231,7 @@ def test_suez_canal_is_water_and_evergiven_raises_no_on_land(tmp_path: Path,
             d, m, y = day.split("/")
             fh.write(f"{201_000_000 + int(r['ID'])},{y}-{m}-{d}T{hm}:00Z,"
                      f"{r['latitude']},{r['longitude']}\n")
-    db = tmp_path / "suez.duckdb"
-    _cli("ingest", str(generic), "--db", str(db))
-    out = tmp_path / "events.jsonl"
-    _json("detect", "--db", str(db), "--out", str(out), "--theatre", str(theatre))
-    events = [json.loads(line) for line in out.read_text().splitlines()]
-    on_land = [e for e in events if e["type"] == "spoofing"
-               and "on_land" in e["evidence"]["kinds"]]
+    on_land, db = _on_land(generic, theatre, tmp_path / "plain")
     # GSHHG (2017 data) lacks the New Suez Canal (2015), the second channel east of the old
     # one between Ismailia and Ballah: ships transiting it are "on land" at GSHHG h, and
     # nowhere else. docs/theatres.md: pass the canal's water with --water for that stretch.
@@ -269,13 +263,7 @@ def test_suez_canal_is_water_and_evergiven_raises_no_on_land(tmp_path: Path,
     # one spoofed report in the Sinai desert, 25 km from any water, stays on land
     with generic.open("a", encoding="utf-8") as fh:
         fh.write("201000002,2021-03-21T12:00:00Z,30.3,32.8\n")
-    db2 = tmp_path / "suez2.duckdb"
-    _cli("ingest", str(generic), "--db", str(db2))
-    out2 = tmp_path / "events2.jsonl"
-    _json("detect", "--db", str(db2), "--out", str(out2), "--theatre", str(theatre))
-    events = [json.loads(line) for line in out2.read_text().splitlines()]
-    on_land = [e for e in events if e["type"] == "spoofing"
-               and "on_land" in e["evidence"]["kinds"]]
+    on_land, _ = _on_land(generic, theatre, tmp_path / "sinai")
     assert [(e["mmsi"], e["lat"], e["lon"]) for e in on_land] == [(201000002, 30.3, 32.8)]
 
 
@@ -286,3 +274,16 @@ def test_learn_water_leaves_the_shipped_theatre_alone(tmp_path: Path) -> None:
                                       "--theatre", "caspian"])
     assert isinstance(result.exception, InputError)
     assert "shipped with Khazar" in str(result.exception)
+
+
+def _on_land(generic: Path, theatre: Path, work: Path) -> tuple[list[dict[str, Any]], Path]:
+    """Ingest the generic CSV into a new store, detect in ``theatre``: the ``on_land``
+    spoofing events, and the store."""
+    work.mkdir()
+    db = work / "k.duckdb"
+    _cli("ingest", str(generic), "--db", str(db))
+    out = work / "events.jsonl"
+    _json("detect", "--db", str(db), "--out", str(out), "--theatre", str(theatre))
+    events = [json.loads(line) for line in out.read_text().splitlines()]
+    return [e for e in events
+            if e["type"] == "spoofing" and "on_land" in e["evidence"]["kinds"]], db

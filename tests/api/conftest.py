@@ -3,6 +3,7 @@ store holding a small NMEA feed, three users and a few alerts."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -70,6 +71,20 @@ class Served:
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=30)
+
+    def token(self, username: str, password: str = PASSWORD) -> str:
+        """A bearer token for ``username``. Tests that send wrong logins (the fuzzer, the
+        guessers) throttle this address: the login waits as ``Retry-After`` says, as a
+        client would (at most a minute)."""
+        deadline = time.monotonic() + 60
+        while True:
+            r = httpx.post(self.url + "/api/login",
+                           json={"username": username, "password": password})
+            if r.status_code != 429 or time.monotonic() > deadline:
+                break
+            time.sleep(float(r.headers.get("Retry-After", "1")))
+        assert r.status_code == 200, r.text
+        return str(r.json()["token"])
 
     def login(self, username: str) -> tuple[httpx.Client, dict[str, str]]:
         """A client holding ``username``'s session cookie, and the login answer."""

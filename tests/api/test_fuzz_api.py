@@ -107,17 +107,7 @@ def _grammar_hooks(schema: Any, ids: dict[str, list[Any]]) -> None:
 
 
 def _token(served: Served, username: str) -> str:
-    """A session token; the fuzzer's wrong logins throttle this address, so the login
-    waits as the answer's ``Retry-After`` says, as a client would (at most a minute)."""
-    deadline = time.monotonic() + 60
-    while True:
-        r = httpx.post(served.url + "/api/login",
-                       json={"username": username, "password": PASSWORD})
-        if r.status_code != 429 or time.monotonic() > deadline:
-            break
-        time.sleep(float(r.headers.get("Retry-After", "1")))
-    assert r.status_code == 200, r.text
-    return str(r.json()["token"])
+    return served.token(username, PASSWORD)
 
 
 def _real_ids(served: Served, token: str) -> dict[str, list[Any]]:

@@ -106,9 +106,7 @@ def _counter(served: Served, name: str) -> int:
 
 
 def test_concurrent_reads_do_not_fail_or_block_ingest(sim_served: Served) -> None:
-    r = httpx.post(sim_served.url + "/api/login",
-                   json={"username": "viewer", "password": PASSWORD})
-    token = r.json()["token"]
+    token = sim_served.token("viewer", PASSWORD)
     baseline = _baseline_s(sim_served, token)
     payloads = _feed_lines(int(DURATION_S * DATAGRAMS_PER_S))
     sent_lines = sum(p.count("\r\n") for p in payloads)

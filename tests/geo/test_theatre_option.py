@@ -22,7 +22,8 @@ NO_GEOGRAPHY = {
     "fleet", "handover", "ingest", "migrate", "nmea-out", "restore", "solve-game", "stats",
     "theatre build", "theatre list", "users add", "users change-password", "users disable",
     "users enable", "users end-session", "users list", "users passwd", "users role",
-    "users roles", "users sessions",
+    "users roles", "users sessions", "users tokens issue", "users tokens list",
+    "users tokens revoke", "status", "audit export-head",
 }
 
 

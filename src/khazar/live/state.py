@@ -24,6 +24,7 @@ from khazar.services.logins import Waits
 from khazar.services.passwords import PasswordWorkers
 from khazar.services.sessions import SessionStore
 from khazar.store import Store
+from khazar.store.access import reader
 from khazar.store.backend import Session
 
 __all__ = ["ServerState"]
@@ -81,7 +82,7 @@ class ServerState:
         cursors and PostgreSQL's pooled connections read while another thread writes."""
         session = getattr(self._readers, "session", None)
         if session is None:
-            session = self._readers.session = self.store.cursor()
+            session = self._readers.session = reader(self.store)
         yield session
 
     def count(self, name: str, n: int = 1) -> None:

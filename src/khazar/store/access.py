@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from khazar.store.backend import Session
 from khazar.store.db import Store
 
-__all__ = ["Db", "reading", "writing"]
+__all__ = ["Db", "reader", "reading", "writing"]
 
 #: a repository's handle: the store, or a session inside a transaction in progress
 Db = Session
@@ -21,6 +21,12 @@ Db = Session
 def reading(db: Db) -> Session:
     """The session to read through (inside the transaction when there is one)."""
     return db
+
+
+def reader(store: Store) -> Session:
+    """A session of its own on ``store`` for one thread's reads (committed data, no lock
+    shared with the store's writers): a DuckDB cursor, pooled PostgreSQL connections."""
+    return store.cursor()
 
 
 @contextmanager

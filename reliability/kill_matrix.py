@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -251,7 +252,9 @@ def run(work: Path, quick: bool = False) -> dict[str, Any]:
         if done.returncode != 0:
             raise RuntimeError(f"simulate failed: {done.stderr[-500:]}")
     # the matrix's own audit key and admin: migrate and the audited writes need a login
-    os.environ["KHAZAR_AUDIT__KEY_FILE"] = str(work / "keys" / "audit.key")
+    # (a folder of its own: the key is refused inside a store's folder)
+    keys = Path(tempfile.mkdtemp(prefix="khazar-kill-key-"))
+    os.environ["KHAZAR_AUDIT__KEY_FILE"] = str(keys / "audit.key")
     os.environ["KHAZAR_USER"], os.environ["KHAZAR_PASSWORD"] = ADMIN, ADMIN_PASSWORD
     base = work / "base.duckdb"
     from argon2 import PasswordHasher

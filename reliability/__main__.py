@@ -59,12 +59,19 @@ def _pytest(nodes: list[str]) -> dict[str, Any]:
     summary = next((ln.strip("= ") for ln in reversed(text.splitlines())
                     if re.search(r"\d+ (passed|failed|error)", ln)), "no summary")
     printed = [ln.strip() for ln in text.splitlines()
-               if re.search(r"\d", ln) and not re.match(r"^[.sxFE]+\s*(\[|$)", ln.strip())
+               if not _noise(ln.strip()) and re.search(r"\d", ln)
+               and not re.match(r"^[.sxFE]+\s*(\[|$)", ln.strip())
                and ("s " in ln or ":" in ln) and "passed" not in ln and len(ln) < 300
                and not ln.lstrip().startswith(("tests/", "=", "-", "(", "warnings"))]
     return {"result": summary, "exit": done.returncode, "wall_s": round(time.monotonic() - t0),
             "printed": printed[:12], "nodes": existing,
             "failures": [ln for ln in text.splitlines() if ln.startswith(("E ", "FAILED"))][:20]}
+
+
+def _noise(line: str) -> bool:
+    """pytest's durations and Hypothesis's seeds: not a test's figures."""
+    return ("You can reproduce" in line
+            or re.match(r"^[\d.]+s (call|setup|teardown) ", line) is not None)
 
 
 def _md(results: dict[str, Any]) -> str:
@@ -142,7 +149,8 @@ def _md(results: dict[str, Any]) -> str:
             lines += [f"### {title}", "", f"`{' '.join(res.get('nodes', []))}`: "
                       f"**{res['result']}** ({res.get('wall_s', 0)} s)", ""]
             for p in res.get("printed", []):
-                lines.append(f"    {p}")
+                if not _noise(p):
+                    lines.append(f"    {p}")
             for f in res.get("failures", []):
                 lines.append(f"    {f}")
             lines.append("")
@@ -188,6 +196,11 @@ def main(argv: list[str]) -> int:
     print(f"wrote {OUT.relative_to(ROOT)} and {RESULTS.relative_to(ROOT)}")
     failed = [t for t, r in results.get("tests", {}).items() if r.get("exit") not in (0, None)]
     return 1 if failed else 0
+
+
+def rewrite() -> None:
+    """RELIABILITY.md again from the last run's results.json (no run)."""
+    OUT.write_text(_md(json.loads(RESULTS.read_text())))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.api.conftest import ALERT_IDS, DISPATCH_IDS, PASSWORD, SHIPS, START, build_store
+from tests.serving import wait_until_serving
 from typer.testing import CliRunner
 
 from khazar.api.remote import server_url_from_args
@@ -65,17 +65,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         [str(KHAZAR), "serve", "--db", str(db), "--port", str(port)],
         stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(url + "/api/openapi.json", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError((db.parent / "serve.log").read_text())
-        time.sleep(0.2)
+    wait_until_serving(process, url, db.parent / "serve.log", 60.0, "/api/openapi.json")
     try:
         yield Running(db, url, process)
     finally:

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from tests.api.conftest import PASSWORD, build_store
+from tests.serving import wait_until_serving
 
 from khazar.api.remote import PASSWORD_ENV
 from khazar.store import open_store
@@ -58,15 +59,7 @@ def serving(db: Path, udp: int, log: Path) -> Iterator[tuple[subprocess.Popen[by
                                  "--udp", str(udp)], stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(url + "/api/health/live", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
+        wait_until_serving(proc, url, log)
         yield proc, url
     finally:
         if proc.poll() is None:

@@ -9,8 +9,11 @@ its own process, the feed and the clients from this one. Quote the ratios, not t
 
 from __future__ import annotations
 
+import contextlib
 import json
+import multiprocessing
 import os
+import queue
 import shutil
 import socket
 import statistics
@@ -19,6 +22,8 @@ import sys
 import tempfile
 import threading
 import time
+from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Any
 
@@ -59,54 +64,110 @@ def _serve(db: Path, env: dict[str, str], work: Path) -> tuple[subprocess.Popen[
         time.sleep(0.3)
 
 
-class _Feed(threading.Thread):
-    """Sends the lines round and round at ``RATE`` datagrams per second until stopped."""
-
-    def __init__(self, lines: list[bytes], port: int) -> None:
-        super().__init__(daemon=True)
-        self.lines, self.port = lines, port
-        self.stop = threading.Event()
-        self.sent = 0
-
-    def run(self) -> None:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            t0 = time.monotonic()
-            while not self.stop.is_set():
-                due = int((time.monotonic() - t0) * RATE)
-                while self.sent < due:
-                    line = self.lines[self.sent % len(self.lines)]
-                    sock.sendto(line + b"\r\n", ("127.0.0.1", self.port))
-                    self.sent += 1
-                time.sleep(0.004)
-        self.rate = self.sent / (time.monotonic() - t0)
+def _send(lines: list[bytes], port: int, stop: Event, sent_rate: Any) -> None:
+    """(Own process.) Send the lines round and round at ``RATE`` datagrams per second until
+    ``stop``; the rate reached goes to ``sent_rate``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        t0 = time.monotonic()
+        sent = 0
+        while not stop.is_set():
+            due = int((time.monotonic() - t0) * RATE)
+            while sent < due:
+                sock.sendto(lines[sent % len(lines)] + b"\r\n", ("127.0.0.1", port))
+                sent += 1
+            time.sleep(0.004)
+        sent_rate.value = sent / (time.monotonic() - t0)
 
 
-class _Guessers:
-    def __init__(self, url: str, username: str | None) -> None:
-        self.url, self.username = url, username
-        self.stop = threading.Event()
-        self.statuses: list[int] = []
-        self.threads = [threading.Thread(target=self._guess, args=(i,), daemon=True)
-                        for i in range(GUESSERS)]
+def _guess(url: str, username: str | None, stop: Event, statuses: Any) -> None:
+    """(Own process.) ``GUESSERS`` clients, each posting wrong passwords in a loop (to
+    ``username``, or each time to a new unknown name) until ``stop``; each status code
+    goes to ``statuses``."""
 
-    def _guess(self, i: int) -> None:
-        with httpx.Client(base_url=self.url, timeout=60) as c:
+    def one(i: int) -> None:
+        with httpx.Client(base_url=url, timeout=60) as c:
             n = 0
-            while not self.stop.is_set() and n < 2000:
-                name = self.username or f"nobody{i}x{n}"
-                r = c.post("/api/login", json={"username": name, "password": f"guess {i} {n}!"})
-                self.statuses.append(r.status_code)
+            while not stop.is_set() and n < 2000:
+                name = username or f"nobody{i}x{n}"
+                try:
+                    r = c.post("/api/login", json={"username": name,
+                                                   "password": f"guess {i} {n}!"})
+                except httpx.HTTPError:
+                    statuses.put(0)
+                    return
+                statuses.put(r.status_code)
                 n += 1
 
-    def __enter__(self) -> _Guessers:
-        for t in self.threads:
-            t.start()
-        return self
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(GUESSERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
 
-    def __exit__(self, *exc: object) -> None:
+
+def _watch(url: str, stop: Event, ready: Event, seen: Any) -> None:
+    """(Own process.) An admin's live stream (``ready`` once open); its ``security``
+    events go to ``seen``."""
+    c = _admin(url)
+    try:
+        with c.stream("GET", "/api/live") as stream:
+            event = ""
+            for line in stream.iter_lines():
+                if stop.is_set():
+                    return
+                if line.startswith("event: "):
+                    event = line[7:]
+                    ready.set()
+                elif line.startswith("data: ") and event == "security":
+                    seen.put(json.loads(line[6:]))
+    except httpx.HTTPError:
+        return
+    finally:
+        c.close()
+
+
+class _Load:
+    """The feed, the guessers and the admin watching, each in a process of its own, so
+    that the client timing ``GET /api/alerts`` has its interpreter to itself (sending
+    5,000 datagrams a second, eight guessing clients and a live stream in its own process
+    would share its GIL and add their waits to the times measured)."""
+
+    def __init__(self) -> None:
+        self.ctx = multiprocessing.get_context("spawn")
+        self.stop = self.ctx.Event()
+        self.ready = self.ctx.Event()
+        self.procs: dict[str, BaseProcess] = {}
+        self.rate = self.ctx.Value("d", 0.0)
+        self.statuses: Any = self.ctx.Queue()  # the guessers' status codes
+        self.seen: Any = self.ctx.Queue()  # the watcher's security events
+
+    def start(self, name: str, target: Any, *args: Any) -> None:
+        proc = self.ctx.Process(target=target, args=(*args,), daemon=True, name=name)
+        proc.start()
+        self.procs[name] = proc
+
+    def end(self, name: str) -> None:
+        """Stop every part (one stop for all) and wait for ``name``."""
         self.stop.set()
-        for t in self.threads:
-            t.join(timeout=120)
+        proc = self.procs.pop(name)
+        proc.join(timeout=150)
+        if proc.is_alive():
+            proc.kill()
+
+    def drain(self, q: Any) -> list[Any]:
+        out = []
+        with contextlib.suppress(queue.Empty):
+            while True:
+                out.append(q.get(timeout=0.5))
+        return out
+
+    def close(self) -> None:
+        """Stop what is left (a watcher blocked on a quiet stream is killed after 5 s)."""
+        self.stop.set()
+        for proc in self.procs.values():
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
 
 
 def _p99(client: httpx.Client) -> dict[str, float]:
@@ -131,24 +192,32 @@ def _phase(db: Path, work: Path, lines: list[bytes], env: dict[str, str],
            target: str | None) -> dict[str, Any]:
     server, url, udp = _serve(db, env, work)
     out: dict[str, Any] = {}
-    seen: list[dict[str, Any]] = []
+    load = _Load()
     try:
         admin = _admin(url)
         _p99(admin)
         out["quiet"] = _p99(admin)
-        feed = _Feed(lines, udp)
-        feed.start()
+        load.start("feed", _send, lines, udp, load.stop, load.rate)
         time.sleep(2)
         out["feed"] = _p99(admin)
-        watcher = threading.Thread(target=_watch, args=(url, seen), daemon=True)
-        watcher.start()
-        with _Guessers(url, target) as guessers:
-            time.sleep(1)
-            out["feed_and_guessers"] = _p99(admin)
-        feed.stop.set()
-        feed.join()
-        out["feed_rate_per_s"] = round(feed.rate)
-        out["guesses"] = {str(k): guessers.statuses.count(k) for k in set(guessers.statuses)}
+        # stops of their own for the guessers and the watcher, so the feed runs on and the
+        # watcher reads on after the guessers stop
+        guessing, watching = _Load(), _Load()
+        watching.start("watch", _watch, url, watching.stop, watching.ready, watching.seen)
+        if not watching.ready.wait(60):
+            raise RuntimeError("the admin's live stream did not open in 60 s")
+        guessing.start("guess", _guess, url, target, guessing.stop, guessing.statuses)
+        time.sleep(1)
+        out["feed_and_guessers"] = _p99(admin)
+        security: list[Any] = []
+        if target:  # the guessing goes on until the admin hears of the lockout (90 s at most)
+            with contextlib.suppress(queue.Empty):
+                security.append(watching.seen.get(timeout=90))
+        guessing.end("guess")
+        load.end("feed")
+        statuses = guessing.drain(guessing.statuses)
+        out["feed_rate_per_s"] = round(load.rate.value)
+        out["guesses"] = {str(k): statuses.count(k) for k in sorted(set(statuses))}
         out["p99_ratio_to_quiet"] = round(
             out["feed_and_guessers"]["p99_ms"] / out["quiet"]["p99_ms"], 2)
         out["p99_ratio_to_feed_only"] = round(
@@ -161,9 +230,11 @@ def _phase(db: Path, work: Path, lines: list[bytes], env: dict[str, str],
                                                      "password": TARGET_PASSWORD})
             out["right_password_after"] = {"status": r.status_code,
                                            "retry_after": r.headers.get("Retry-After")}
-            time.sleep(1)
-            out["admin_security_events"] = seen[:3]
+            out["admin_security_events"] = (security + watching.drain(watching.seen))[:3]
+        guessing.close()
+        watching.close()
     finally:
+        load.close()
         server.terminate()
         server.wait(timeout=30)
     with open_store(db, read_only=True) as store:
@@ -171,22 +242,6 @@ def _phase(db: Path, work: Path, lines: list[bytes], env: dict[str, str],
     out["audit"] = {a: sum(e.action == a for e in entries)
                     for a in ("session.login_failed", "session.lockout")}
     return out
-
-
-def _watch(url: str, seen: list[dict[str, Any]]) -> None:
-    c = _admin(url)
-    try:
-        with c.stream("GET", "/api/live") as stream:
-            event = ""
-            for line in stream.iter_lines():
-                if line.startswith("event: "):
-                    event = line[7:]
-                elif line.startswith("data: ") and event == "security":
-                    seen.append(json.loads(line[6:]))
-    except httpx.HTTPError:
-        return
-    finally:
-        c.close()
 
 
 def run(quick: bool) -> dict[str, Any]:

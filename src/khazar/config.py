@@ -561,6 +561,13 @@ class LoginSettings(_Section):
     audit_every_s: float = Field(
         60.0, gt=0, description="at most one audit entry per account (or, for unknown "
         "names, per source address) in this time; it counts the failures it stands for")
+    refusal_delay_s: float = Field(
+        2.0, ge=0, le=60, description="a login refused for waiting (429) is answered only "
+        "after this long (or the rest of the wait, if shorter), holding no thread: a client "
+        "guessing in a loop gets one answer per delay instead of hundreds a second")
+    max_delayed: int = Field(
+        512, ge=0, le=100_000, description="refusals held back at once; beyond that a "
+        "refusal is answered at once")
 
     @model_validator(mode="after")
     def _backoff_before_lockout(self) -> LoginSettings:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -90,3 +91,74 @@ def test_guessed_account_locks_and_admin_is_told(guarded: KhazarServer) -> None:
         entries = list_entries(store)
     assert [e.target for e in entries if e.action == "session.lockout"] == ["omar"]
     assert len([e for e in entries if e.action == "session.login_failed"]) == 1
+
+
+DELAY = 1.0
+
+
+@pytest.fixture(scope="module")
+def slowed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server that locks an account at its first failure and holds refusals ``DELAY``."""
+    db = tmp_path_factory.mktemp("slowed") / "khazar.duckdb"
+    build_store(db)
+    settings = load_settings().model_copy(update={"login": LoginSettings(
+        backoff_after=1, lockout_after=1, lockout_s=120.0, address_factor=1000,
+        refusal_delay_s=DELAY, max_delayed=64)})
+    server = KhazarServer(settings, ServeOptions(db=db, port=0, detect=False))
+    url = server.start_background()
+    try:
+        with httpx.Client(base_url=url, timeout=30) as c:
+            for user in ("omar", "anna"):
+                assert c.post("/api/login", json={"username": user, "password": "wrong one"}
+                              ).status_code == 401
+        yield url
+    finally:
+        server.stop()
+
+
+def _refused(client: httpx.Client, user: str) -> float:
+    t0 = time.perf_counter()
+    r = client.post("/api/login", json={"username": user, "password": "another guess"})
+    assert r.status_code == 429, r.text
+    return time.perf_counter() - t0
+
+
+def test_a_guessing_loop_gets_one_answer_per_delay(slowed: str) -> None:
+    # before: a locked account's refusals came back at once, hundreds a second from a
+    # client in a loop, and the server's other readers paid for them
+    answers = []
+    t_end = time.monotonic() + 2.5 * DELAY
+    with httpx.Client(base_url=slowed, timeout=30) as c:
+        while time.monotonic() < t_end:
+            answers.append(_refused(c, "omar"))
+    assert len(answers) <= 3
+    assert min(answers) >= 0.95 * DELAY
+
+
+def test_held_refusals_hold_no_thread_and_are_bounded(slowed: str) -> None:
+    # 100 at once: more than the 40 threads sync routes share, so held threads would take
+    # three rounds of DELAY; held on the event loop they take one. Beyond max_delayed
+    # (64) the refusal comes at once.
+    times: list[float] = []
+    clients = [httpx.Client(base_url=slowed, timeout=30) for _ in range(100)]
+    go = threading.Barrier(101)
+
+    def one(client: httpx.Client) -> None:
+        go.wait()
+        times.append(_refused(client, "anna"))
+
+    workers = [threading.Thread(target=one, args=(c,)) for c in clients]
+    for w in workers:
+        w.start()
+    go.wait()
+    t0 = time.perf_counter()
+    for w in workers:
+        w.join(60)
+    wall = time.perf_counter() - t0
+    for c in clients:
+        c.close()
+    assert len(times) == 100
+    held = [t for t in times if t >= 0.95 * DELAY]
+    assert len(held) <= 64
+    assert len(held) >= 32  # most of the first 64 are held (some may pass before others end)
+    assert wall < 2 * DELAY, (wall, sorted(round(t, 2) for t in times)[::10])

@@ -83,11 +83,13 @@ class Waits:
     attempts on a locked account or from a locked address is refused without taking the
     store at all. A wait ends when its time is up, or for an account when it logs in
     (:meth:`forget`), so the memory is never more lenient than the store. At most
-    ``limit`` keys are kept."""
+    ``limit`` keys are kept. It also counts the refusals the server holds back
+    (:meth:`hold`), so that their number stays bounded."""
 
     def __init__(self, limit: int = 10_000) -> None:
         self.limit = limit
         self._until: dict[str, int] = {}
+        self._held = 0
         self._lock = threading.Lock()
 
     def longest(self, keys: list[str], now_us: int) -> tuple[int, str] | None:
@@ -95,6 +97,18 @@ class Waits:
             found = [(self._until.get(k, 0) - now_us, k) for k in keys]
         waits = [w for w in found if w[0] > 0]
         return max(waits) if waits else None
+
+    def hold(self, limit: int) -> bool:
+        """Take one of ``limit`` places for a refusal held back (:meth:`release` it)."""
+        with self._lock:
+            if self._held >= limit:
+                return False
+            self._held += 1
+            return True
+
+    def release(self) -> None:
+        with self._lock:
+            self._held -= 1
 
     def forget(self, key: str) -> None:
         with self._lock:

@@ -38,6 +38,7 @@ from khazar.errors import InputError
 from khazar.ingest import FileKind, FileProgress, IngestResult, ingest_file
 from khazar.ingest.clocks import ClockKind
 from khazar.store import open_store
+from khazar.store.archive import is_archive
 from khazar.store.ingest import IngestRepo
 
 _PROGRESS_MIN_BYTES = 5 << 20
@@ -95,7 +96,9 @@ def _notes(r: IngestResult) -> list[str]:
 
 @app.command()
 def ingest(
-    files: Annotated[list[Path], typer.Argument(help="NMEA or CSV files", show_default=False)],
+    files: Annotated[list[Path], typer.Argument(
+        help="NMEA or CSV files, or archive folders written by `khazar archive`",
+        show_default=False)],
     db: DbOption = "khazar.duckdb",
     kind: Annotated[FileKind | None, typer.Option(
         "--kind", help="what the files hold, instead of guessing from their first lines: "
@@ -120,9 +123,18 @@ def ingest(
     (Gatehouse headers, the receiver's ZDA/RMC, else base stations), interpolated by line
     order; only a file without any clock gives them its modification time, and says how many."""
     settings = settings_from(config).ingest
+    archives = [f for f in files if is_archive(f)]
+    files = [f for f in files if f not in archives]
     for f in files:
         if not f.is_file():
-            raise InputError(f"{str(f)!r} is not a readable file; check the path")
+            raise InputError(f"{str(f)!r} is not a readable file nor an archive folder "
+                             "(`khazar archive`); check the path")
+    if archives and files:
+        raise InputError("give archive folders and files to separate `khazar ingest` runs "
+                         f"(archives: {', '.join(map(str, archives))})")
+    if archives:
+        _ingest_archives(archives, db, fmt)
+        return
     if batch_size is not None:
         check_range("--batch-size", batch_size, 1, 10_000_000)
     results: list[tuple[str, IngestResult]] = []
@@ -166,6 +178,30 @@ def ingest(
             f"{n}: nothing accepted from {r.lines:,} lines ({_reasons(r)})" for n, r in empty)
             + "; check the file and its format (NMEA or a CSV with a known header, --kind "
             "ais|radar)")
+
+
+def _ingest_archives(folders: list[Path], db: str, fmt: OutputFormat) -> None:
+    """Read archives (``khazar archive``) back: the rows the store does not hold yet."""
+    from khazar.store.archive import read_archive
+
+    def progress(table: str, part: str, rows: int) -> None:
+        if fmt is OutputFormat.table:
+            err_console.print(f"  {table} {part}: {rows:,} new", highlight=False,
+                              soft_wrap=True)
+
+    with open_store(db) as store:
+        reports = [read_archive(store, folder, progress) for folder in folders]
+    if fmt is OutputFormat.json:
+        print_json({"archives": [r.as_dict() for r in reports]})
+        return
+    for r in reports:
+        table = Table(title=f"ingest of archive {r.source} ({r.files} files)")
+        for col in ("table", "rows read", "inserted", "already held"):
+            table.add_column(col, justify="left" if col == "table" else "right")
+        for name, n in r.read.items():
+            new = r.inserted.get(name, 0)
+            table.add_row(name, f"{n:,}", f"{new:,}", f"{n - new:,}")
+        console.print(table)
 
 
 def _header_lines(path: Path, kind: FileKind | None) -> int:

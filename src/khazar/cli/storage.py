@@ -1,8 +1,10 @@
-"""Moving and restoring whole stores: ``khazar migrate`` (DuckDB ↔ PostgreSQL) and
-``khazar restore`` (a backup made by ``khazar backup``)."""
+"""Moving and restoring whole stores: ``khazar migrate`` (DuckDB ↔ PostgreSQL),
+``khazar restore`` (a backup made by ``khazar backup``) and ``khazar archive`` (history as
+GeoParquet)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -12,19 +14,25 @@ from rich.table import Table
 from khazar.audit import Action, require
 from khazar.cli._app import (
     ActingUserOption,
+    ConfigOption,
+    DbOption,
     OutputFormat,
     PasswordFileOption,
+    TheatreOption,
     app,
     console,
     credentials,
     err_console,
     identify,
     print_json,
+    settings_from,
 )
 from khazar.errors import InputError, StoreError
 from khazar.store import Store, open_store
+from khazar.store.archive import write_archive
 from khazar.store.restore import restore_backup
 from khazar.store.transfer import AuditHead, TransferReport, migrate_store
+from khazar.units import to_utc
 
 _WHERE = "a DuckDB file or a postgresql://user@host/database URL"
 
@@ -147,3 +155,54 @@ def restore(
                   f"{result.tables} tables; audit log OK ({result.entries:,} entries, last "
                   f"seq {result.last_seq}, the restore recorded)", highlight=False,
                   soft_wrap=True)
+
+
+@app.command()
+def archive(
+    db: DbOption = "khazar.duckdb",
+    out: Annotated[Path, typer.Option("--out", help="the archive's folder (created when "
+                                      "missing; an existing archive is brought up to date)",
+                                      show_default=False)] = Path("archive"),
+    start: Annotated[datetime | None, typer.Option(
+        "--from", help="first day to archive (UTC; widened to the whole day); default: the "
+        "first stored")] = None,
+    end: Annotated[datetime | None, typer.Option(
+        "--to", help="last day to archive (UTC; the whole day); default: the last stored")
+    ] = None,
+    theatre: TheatreOption = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    config: ConfigOption = None,
+) -> None:
+    """Write the store's history (raw sentences, rejects, positions, base stations, static
+    reports, radar contacts, events) as GeoParquet, one file per table, theatre and UTC day,
+    with a manifest of every file's rows and SHA-256 (docs/scale.md). Running it again
+    rewrites only days that changed; a day the store now holds fewer rows of than the
+    archive is kept, and said. `khazar ingest DIR` reads an archive back."""
+    from khazar.geo.theatre import load_theatre
+
+    name = load_theatre(settings_from(config, theatre).theatre).name
+    slug = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in name.lower())
+
+    def progress(table: str, day: str, rows: int) -> None:
+        if fmt is OutputFormat.table:
+            err_console.print(f"  {table} {day}: {rows:,} row{'s' if rows != 1 else ''}",
+                              highlight=False, soft_wrap=True)
+
+    with open_store(db, read_only=True) as store:
+        report = write_archive(store, out, slug, to_utc(start) if start else None,
+                               to_utc(end) if end else None, progress)
+    if fmt is OutputFormat.json:
+        print_json(report.as_dict())
+        return
+    table = Table(title=f"archive {out} (theatre {slug})")
+    for col in ("table", "rows", "days written", "days unchanged"):
+        table.add_column(col, justify="left" if col == "table" else "right")
+    for t in report.rows:
+        table.add_row(t, f"{report.rows[t]:,}", str(report.written.get(t, 0)),
+                      str(report.unchanged.get(t, 0)))
+    console.print(table)
+    span = f"{report.days[0]} to {report.days[1]}" if report.days else "no stored day"
+    console.print(f"{span}; {report.bytes / 1e6:,.1f} MB", highlight=False)
+    for kept in report.kept:
+        err_console.print(f"[yellow]kept[/] {kept}: the archive's file stays", highlight=False,
+                          soft_wrap=True)

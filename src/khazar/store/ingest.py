@@ -26,7 +26,7 @@ from khazar.ingest.batch import BatchCounts, IngestBatch, RunRecord
 from khazar.store.backend import Session
 from khazar.store.schema import LATEST_FROM
 
-__all__ = ["INGEST_LOCK", "IngestRepo"]
+__all__ = ["INGEST_LOCK", "IngestRepo", "fold_latest"]
 
 #: the advisory lock key of ingest batches (PostgreSQL: several servers storing feeds)
 INGEST_LOCK = 0x6B68_0004
@@ -40,19 +40,23 @@ def _newer(column: str, stamp: str) -> str:
             f"{stamp} = greatest(excluded.{stamp}, vessel_latest.{stamp})")
 
 
-#: the staged batch's positions folded into each vessel's latest state (schema v6)
-_FOLD_LATEST = (
-    "INSERT INTO vessel_latest " + LATEST_FROM.format(src="_stage")
-    + " ON CONFLICT (mmsi, exercise) DO UPDATE SET "
-    + ", ".join([
-        "lat = CASE WHEN excluded.ts > vessel_latest.ts THEN excluded.lat "
-        "ELSE vessel_latest.lat END",
-        "lon = CASE WHEN excluded.ts > vessel_latest.ts THEN excluded.lon "
-        "ELSE vessel_latest.lon END",
-        _newer("sog_kn", "sog_ts"), _newer("cog_deg", "cog_ts"),
-        _newer("heading_deg", "heading_ts"), _newer("status", "status_ts"),
-        "ts = greatest(excluded.ts, vessel_latest.ts)",
-    ]))
+def fold_latest(src: str) -> str:
+    """SQL folding the positions staged as ``src`` into each vessel's latest state
+    (schema v6): a column takes the staged value where it was reported later."""
+    return ("INSERT INTO vessel_latest " + LATEST_FROM.format(src=src)
+            + " ON CONFLICT (mmsi, exercise) DO UPDATE SET "
+            + ", ".join([
+                "lat = CASE WHEN excluded.ts > vessel_latest.ts THEN excluded.lat "
+                "ELSE vessel_latest.lat END",
+                "lon = CASE WHEN excluded.ts > vessel_latest.ts THEN excluded.lon "
+                "ELSE vessel_latest.lon END",
+                _newer("sog_kn", "sog_ts"), _newer("cog_deg", "cog_ts"),
+                _newer("heading_deg", "heading_ts"), _newer("status", "status_ts"),
+                "ts = greatest(excluded.ts, vessel_latest.ts)",
+            ]))
+
+
+_FOLD_LATEST = fold_latest("_stage")
 
 
 class IngestRepo:

@@ -35,7 +35,8 @@ from khazar.store.backend import DuckDBBackend, Session
 from khazar.store.db import Store
 from khazar.store.postgres import PostgresBackend
 
-__all__ = ["AuditHead", "TableCount", "TransferReport", "migrate_store"]
+__all__ = ["AuditHead", "Column", "TableCount", "TransferReport", "migrate_store", "snapshot",
+           "table_batches", "table_columns"]
 
 #: rows per batch: about 10 MB of positions in Arrow, a few times that as Python rows
 BATCH_ROWS = 50_000
@@ -131,7 +132,7 @@ class TransferReport:
 
 
 @dataclass(frozen=True, slots=True)
-class _Column:
+class Column:
     name: str
     type: str  # lower case, as information_schema names it
     generated: bool
@@ -146,7 +147,7 @@ class _Mismatch(Exception):
 
 
 # what each store holds ----------------------------------------------------------------
-def _columns(db: Session) -> dict[str, list[_Column]]:
+def table_columns(db: Session) -> dict[str, list[Column]]:
     """Table → its columns, in order, for every base table of the store's schema."""
     tables = {name for (name,) in db.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = "
@@ -157,10 +158,10 @@ def _columns(db: Session) -> dict[str, list[_Column]]:
         "FROM information_schema.columns WHERE table_schema = current_schema() "
         "ORDER BY table_name, ordinal_position"
     ).fetchall()
-    out: dict[str, list[_Column]] = {name: [] for name in tables}
+    out: dict[str, list[Column]] = {name: [] for name in tables}
     for table, column, dtype, generated, identity in rows:
         if table in out:
-            out[table].append(_Column(column, dtype, generated == "ALWAYS" or identity == "YES"))
+            out[table].append(Column(column, dtype, generated == "ALWAYS" or identity == "YES"))
     return out
 
 
@@ -199,7 +200,7 @@ def _check_empty(target: Store, db: Session, tables: Sequence[str]) -> None:
 
 # reading the source in batches --------------------------------------------------------
 @contextmanager
-def _snapshot(store: Store) -> Iterator[Any]:
+def snapshot(store: Store) -> Iterator[Any]:
     """One consistent view of the source for the whole copy. PostgreSQL: a read-only
     ``REPEATABLE READ`` transaction on a pinned connection (yielded, for server-side
     cursors); the store's own statements in this thread run on it too."""
@@ -212,21 +213,24 @@ def _snapshot(store: Store) -> Iterator[Any]:
         yield conn
 
 
-def _select(table: str, columns: Sequence[_Column], ordered: bool) -> str:
+def _select(table: str, columns: Sequence[Column], ordered: bool, where: str = "") -> str:
     # JSON as its text: psycopg would parse it, DuckDB's Arrow marks it as an extension
     cols = ", ".join(f'CAST("{c.name}" AS VARCHAR)' if c.type == "json" else f'"{c.name}"'
                      for c in columns)
-    return f'SELECT {cols} FROM "{table}"' + (" ORDER BY rowid" if ordered else "")
+    return (f'SELECT {cols} FROM "{table}"' + (f" WHERE {where}" if where else "")
+            + (" ORDER BY rowid" if ordered else ""))
 
 
-def _batches(store: Store, pinned: Any, table: str, columns: Sequence[_Column],
-             has_rowid: bool, rows: int) -> Iterator[pa.Table]:
-    """The table's rows as Arrow tables of at most ``rows`` rows, in insertion order."""
+def table_batches(store: Store, pinned: Any, table: str, columns: Sequence[Column],
+                  has_rowid: bool, rows: int, where: str = "") -> Iterator[pa.Table]:
+    """The table's rows (those matching the SQL condition ``where``, written by the caller,
+    never from input) as Arrow tables of at most ``rows`` rows, in insertion order.
+    ``pinned``: what :func:`snapshot` yielded."""
     schema = pa.schema([(c.name, c.arrow) for c in columns])
     backend = store.conn
     if isinstance(backend, DuckDBBackend):
         # a plain scan streams in rowid order; ORDER BY rowid would sort it all in memory
-        reader = backend.arrow_batches(_select(table, columns, ordered=False), rows)
+        reader = backend.arrow_batches(_select(table, columns, False, where), rows)
         for batch in reader:
             if batch.num_rows:
                 yield pa.Table.from_batches([batch]).cast(schema)
@@ -235,7 +239,7 @@ def _batches(store: Store, pinned: Any, table: str, columns: Sequence[_Column],
         raise StoreError(f"cannot read {store.location} ({store.dialect}) for a migration")
     with pinned.cursor(name=f"khazar_transfer_{table}") as cur:
         cur.itersize = rows
-        cur.execute(_select(table, columns, ordered=has_rowid))
+        cur.execute(_select(table, columns, has_rowid, where))
         while chunk := cur.fetchmany(rows):
             arrays = []
             for j, col in enumerate(columns):
@@ -247,8 +251,8 @@ def _batches(store: Store, pinned: Any, table: str, columns: Sequence[_Column],
 
 
 # writing the target -------------------------------------------------------------------
-def _insert(tx: Session, table: str, source_cols: Sequence[_Column],
-            target_cols: dict[str, _Column], batch: pa.Table, first: int) -> None:
+def _insert(tx: Session, table: str, source_cols: Sequence[Column],
+            target_cols: dict[str, Column], batch: pa.Table, first: int) -> None:
     order = pa.array(range(first, first + batch.num_rows), pa.int64())
     staged = batch.append_column(_ORD, order)
     names = ", ".join(f'"{c.name}"' for c in source_cols)
@@ -271,7 +275,7 @@ def _insert_heads(tx: Session, records: Sequence[HeadRecord]) -> None:
                    f'FROM "{_STAGED}" ORDER BY seq').fetchall()
 
 
-def _plan(source: dict[str, list[_Column]], target: dict[str, list[_Column]],
+def _plan(source: dict[str, list[Column]], target: dict[str, list[Column]],
           source_counts: dict[str, int]) -> list[str]:
     """The tables to copy; :class:`StoreError` when the two schemas cannot take each
     other's rows (a table or column the target lacks)."""
@@ -308,10 +312,10 @@ def migrate_store(source: Store, target: Store, *, actor: str,
     if target.read_only:
         raise StoreError(f"target {target.location} is open read-only")
     started = time.perf_counter()
-    target_columns = _columns(target)
+    target_columns = table_columns(target)
     _check_empty(target, target, list(target_columns))
-    with _snapshot(source) as pinned:
-        source_columns = _columns(source)
+    with snapshot(source) as pinned:
+        source_columns = table_columns(source)
         source_counts = {t: _count(source, t) for t in source_columns}
         source_heads = _heads(source, source)
         tables = _plan(source_columns, target_columns, source_counts)
@@ -324,7 +328,7 @@ def migrate_store(source: Store, target: Store, *, actor: str,
                     by_name = {c.name: c for c in target_columns[table]}
                     has_rowid = any(c.name == "rowid" for c in source_columns[table])
                     copied = 0
-                    for batch in _batches(source, pinned, table, cols, has_rowid, batch_rows):
+                    for batch in table_batches(source, pinned, table, cols, has_rowid, batch_rows):
                         _insert(tx, table, cols, by_name, batch, copied)
                         copied += batch.num_rows
                     if progress is not None:
@@ -367,8 +371,8 @@ def migrate_store(source: Store, target: Store, *, actor: str,
                           report.target_head, time.perf_counter() - started, True, entry)
 
 
-def _compare(source_columns: dict[str, list[_Column]],
-             target_columns: dict[str, list[_Column]], source_counts: dict[str, int],
+def _compare(source_columns: dict[str, list[Column]],
+             target_columns: dict[str, list[Column]], source_counts: dict[str, int],
              source_heads: Sequence[HeadRecord], db: Session, target: Store,
              pending_heads: int | None = None) -> list[TableCount]:
     """Every table of either store with its rows on each side; the audit head records of

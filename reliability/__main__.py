@@ -135,11 +135,15 @@ def _md(results: dict[str, Any]) -> str:
                                 else f"differs: {[t for t, ok in same.items() if not ok]}"))
                     if "output_after_again" in r:
                         again += f"; output {r['output_after_again']}"
-                opened = "yes" if r.get("store_opened") else f"NO: {r.get('open_error')}"
+                state = r.get("store_opened")
+                opened = (state if isinstance(state, str) else "yes" if state
+                          else f"NO: {r.get('open_error')}")
+                verified = ("— (no chain yet)" if r.get("audit_verifies", False) is None
+                            else "yes" if r.get("audit_verifies") else "NO")
                 lines.append(
                     f"| {name} | {r['killed_at_s']} s of {r['of_clean_s']} s"
                     f"{' (had finished)' if r.get('finished_before_kill') else ''} | {opened} | "
-                    f"{lost_s} | {'yes' if r.get('audit_verifies') else 'NO'} | "
+                    f"{lost_s} | {verified} | "
                     f"{r.get('output_left', '—')} | {again} |")
         lines.append("")
     if "tests" in results:

@@ -500,6 +500,17 @@ class ServeSettings(_Section):
         None, description="bearer token a scraper off this host sends to read /metrics "
         "(loopback needs none; an admin session also may); at least 16 characters")
 
+    track_page_points: int = Field(
+        10_000, ge=2000, le=1_000_000, description="GET /api/tracks answers at most this "
+        "many points a page (about 50 bytes each), with a `next` link to the rest: no "
+        "reader builds megabytes at once while others wait (a page holds at least one "
+        "vessel, itself at most 2000 points)")
+
+    track_readers: int = Field(
+        1, ge=1, le=16, description="GET /api/tracks pages built at once; further track "
+        "requests wait their turn (holding no worker thread), so long histories never take "
+        "the processor from the alert list and the picture")
+
     trusted_proxies: list[str] = Field(
         default_factory=list, description="addresses (or CIDR networks) of reverse proxies "
         "whose X-Forwarded-For / X-Forwarded-Proto are believed; none by default, so the "

@@ -500,6 +500,14 @@ class ServeSettings(_Section):
         None, description="bearer token a scraper off this host sends to read /metrics "
         "(loopback needs none; an admin session also may); at least 16 characters")
 
+    read_header_timeout_s: float = Field(
+        10.0, gt=0, le=600, description="a client must send a request's line and headers "
+        "within this many seconds of connecting (or of its next request's first byte); a "
+        "slower one (slowloris) gets 408, is disconnected and counted "
+        "(http.read_timeouts.headers in /api/status)")
+    read_body_timeout_s: float = Field(
+        60.0, gt=0, le=3600, description="and its body within this many seconds of the "
+        "headers; a slower one is disconnected and counted (http.read_timeouts.body)")
     track_page_points: int = Field(
         10_000, ge=2000, le=1_000_000, description="GET /api/tracks answers at most this "
         "many points a page (about 50 bytes each), with a `next` link to the rest: no "

@@ -162,9 +162,10 @@ class IngestSettings(_Section):
     kept_prefix_chars: int = Field(
         256, ge=0, le=4096, description="what is stored of a line refused as too long")
     rate_lines_s: float = Field(
-        20_000.0, ge=0, description="lines a second one feed source (a UDP port, a TCP peer, "
-        "a followed file) may send; over it lines are refused (rate_limited) and counted, a "
-        "followed file is read slower; 0 = no limit")
+        20_000.0, ge=0, description="lines a second one sender may send (each address "
+        "sending to a UDP port, a TCP connection, a followed file); over it lines are "
+        "refused (rate_limited) and counted per source and sending address, a followed file "
+        "is read slower; 0 = no limit")
     rate_burst_s: float = Field(
         5.0, gt=0, description="a source may send this many seconds' worth of its rate at once")
     udp_kernel_buffer: int = Field(

@@ -152,6 +152,63 @@ def test_a_source_over_its_rate_is_refused_and_counted(tmp_path: Path) -> None:
         assert n is not None and n[0] == 0
 
 
+def _send_from(address: str, port: int, data: bytes) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+        tx.bind((address, 0))
+        tx.sendto(data, ("127.0.0.1", port))
+
+
+def test_each_sender_has_its_own_rate(tmp_path: Path) -> None:
+    """One sender flooding a UDP port is refused over its rate; another sender to the same
+    port meanwhile has every line accepted (before, the port shared one rate: the flood
+    used it up and the other's lines were refused with it)."""
+    settings = load_settings(ingest={"rate_lines_s": 50.0, "rate_burst_s": 2.0})
+    with open_store(tmp_path / "k.duckdb") as store:
+        state = ServerState.create(store, settings)
+        rt = LiveRuntime(state, RuntimeOptions(udp=(("127.0.0.1", 0),), detect=False,
+                                               publish=False, exercises=False))
+        rt.start()
+        try:
+            assert rt.udp is not None
+            port, name = rt.udp.address[1], rt.udp.name
+            flood = lines_of("udp")[0]
+            honest = lines_of("tcp-first")
+            # 300 lines at once from 127.0.0.2: its burst of 100 passes
+            _send_from("127.0.0.2", port, _datagram([flood] * 300))
+            for _ in range(10):  # then 20 from 127.0.0.1, within its own rate
+                _send_from("127.0.0.1", port, _datagram(honest))
+
+            def counted() -> bool:
+                s = state.feeds.snapshot().get(name)
+                return s is not None and s.accepted + s.rejected == 320
+            wait_for(counted)
+        finally:
+            rt.stop()
+        stats = state.feeds.snapshot()[name]
+        assert stats.reasons == {"rate_limited": 200} and stats.accepted == 120
+        (row,) = [r for r in state.feeds.report() if r["source"] == name]
+        assert row["refused_by_sender"] == {"127.0.0.2": {"rate_limited": 200}}
+        honest_mmsi = 423600002
+        stored = store.execute("SELECT count(*) FROM positions WHERE mmsi = ?",
+                               [honest_mmsi]).fetchone()
+        assert stored is not None and stored[0] == 2  # its two reports (sent ten times)
+        raw = store.execute("SELECT count(*) FROM raw_sentences WHERE line IN (?, ?)",
+                            honest).fetchone()
+        assert raw is not None and raw[0] == 20, "every line of the other sender is kept"
+
+
+def test_the_senders_counted_one_by_one_are_bounded() -> None:
+    from khazar.live.stats import OTHER_PEERS, PEERS_LISTED
+
+    feeds = FeedCounters()
+    for i in range(PEERS_LISTED + 10):
+        feeds.refused("udp:1", "rate_limited", 1)
+        feeds.peer_refused("udp:1", f"10.0.{i // 256}.{i % 256}", "rate_limited", 1)
+    (row,) = feeds.report()
+    peers = row["refused_by_sender"]
+    assert len(peers) == PEERS_LISTED + 1 and peers[OTHER_PEERS] == {"rate_limited": 10}
+
+
 def test_a_followed_file_over_its_rate_is_read_slower_not_lost(tmp_path: Path) -> None:
     path = tmp_path / "feed.nmea"
     lines = lines_of("file-before") * 30  # 60 lines, at 40 a second with a burst of 20

@@ -96,11 +96,23 @@ def latest_vessels(
     if interval is None or interval.end is None:
         latest = f"SELECT {_LATEST} FROM vessel_latest WHERE {where}"
     else:
+        # as ingest keeps vessel_latest (store.schema.LATEST_FROM): the position one whole
+        # report, the last by (ts, report_ts, msg_key)
         latest = f"""SELECT mmsi, max(ts) AS ts,
-                   arg_max(lat, ts) AS lat, arg_max(lon, ts) AS lon,
-                   arg_max(sog_kn, ts) AS sog_kn, arg_max(cog_deg, ts) AS cog_deg,
-                   arg_max(heading_deg, ts) AS heading_deg, arg_max(status, ts) AS status
-            FROM positions WHERE {where} AND mmsi_valid GROUP BY mmsi"""
+                   max(lat) FILTER (WHERE nth = 1) AS lat,
+                   max(lon) FILTER (WHERE nth = 1) AS lon,
+                   coalesce(max(sog_kn) FILTER (WHERE nth = 1), arg_max(sog_kn, ts))
+                       AS sog_kn,
+                   coalesce(max(cog_deg) FILTER (WHERE nth = 1), arg_max(cog_deg, ts))
+                       AS cog_deg,
+                   coalesce(max(heading_deg) FILTER (WHERE nth = 1),
+                            arg_max(heading_deg, ts)) AS heading_deg,
+                   coalesce(max(status) FILTER (WHERE nth = 1), arg_max(status, ts))
+                       AS status
+            FROM (SELECT *, row_number() OVER (PARTITION BY mmsi ORDER BY ts DESC,
+                                                report_ts DESC, msg_key DESC) AS nth
+                  FROM positions WHERE {where} AND mmsi_valid) ranked
+            GROUP BY mmsi"""
     box = ""
     if bbox is not None:
         box = "WHERE p.lon BETWEEN ? AND ? AND p.lat BETWEEN ? AND ?"

@@ -166,14 +166,23 @@ def _tracks_md(tr: dict[str, Any]) -> list[str]:
     if "error" in tr:
         return ["## Track viewers against the alert list", "", f"Not run: {tr['error']}", ""]
     st = tr.get("store", {})
-    lines = ["## Track viewers against the alert list", "",
-             f"`GET /api/alerts` as an admin, {tr.get('samples')} samples per phase, quiet and "
-             f"while {tr.get('viewers')} clients pull every track of a simulated day "
-             f"({st.get('hours')} h, {st.get('vessels')} vessels, {st.get('positions')} "
-             "positions) again and again, following the `next` links "
-             "(`reliability/tracks.py`).", "",
-             "| configuration | quiet p99 | with viewers p99 (max) | ratio to quiet | largest "
-             "answer | pages (whole days) pulled |", "|---|---|---|---|---|---|"]
+    run = tr.get("_run")
+    lines = ["## Track viewers against the alert list", ""]
+    if run:
+        lines += [f"Run on its own on {run['when']} from commit `{run['commit']}` (load "
+                  f"average {run['load_before']} before and {run['load_after']} after; "
+                  f"{'quick' if run['quick'] else 'full'} run, {run['wall_s']} s).", ""]
+    lines += [
+        f"`GET /api/alerts` as an admin, {tr.get('samples')} samples per phase, quiet and "
+        f"while {tr.get('viewers')} clients pull every track of a simulated day "
+        f"({st.get('hours')} h, {st.get('vessels')} vessels, {st.get('positions')} "
+        "positions) again and again, following the `next` links "
+        "(`reliability/tracks.py`). *one answer*: `serve.track_page_points` at its maximum, "
+        "every track in one answer, as before paging; *pages*: the shipped default. Both "
+        "build one track answer at a time (`serve.track_readers` = 1). The viewers run on "
+        "the same two cores as the server.", "",
+        "| configuration | quiet p99 | with viewers p99 (max) | ratio to quiet | largest "
+        "answer | pages (whole days) pulled |", "|---|---|---|---|---|---|"]
     for phase in ("one answer", "pages"):
         ph = tr.get(phase)
         if not isinstance(ph, dict):
@@ -220,12 +229,23 @@ def main(argv: list[str]) -> int:
             print(f"== {title}", flush=True)
             results["tests"][title] = _pytest(nodes)
             print(f"   {results['tests'][title]['result']}", flush=True)
-    results["_meta"] = {
+    meta = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"), "commit": commit,
         "cores": os.cpu_count(), "python": platform.python_version(), "quick": quick,
         "load_before": load_before, "load_after": [round(x, 2) for x in os.getloadavg()],
         "wall_s": round(time.monotonic() - started),
     }
+    every = {"logins", "tracks", "kill", "tests"}
+    if not every <= set(wanted) and RESULTS.exists():
+        # a partial run: the other sections stay as the last run left them, and the ones
+        # run now say when they were run (RELIABILITY.md prints it under their heading)
+        earlier = json.loads(RESULTS.read_text())
+        for name in wanted:
+            if isinstance(results.get(name), dict):
+                results[name]["_run"] = meta
+        results = {**earlier, **{k: v for k, v in results.items() if k in wanted}}
+    else:
+        results["_meta"] = meta
     RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")
     OUT.write_text(_md(results))
     print(f"wrote {OUT.relative_to(ROOT)} and {RESULTS.relative_to(ROOT)}")

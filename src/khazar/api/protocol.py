@@ -49,6 +49,12 @@ def read_limited_protocol(header_s: float, body_s: float,
         _deadline: asyncio.TimerHandle | None = None
         _waiting_for: str = ""
 
+        @property
+        def _h11(self) -> h11.Connection:
+            """uvicorn's h11 state machine of this connection (its attribute ``conn``)."""
+            found: h11.Connection = self.__dict__["conn"]
+            return found
+
         def _arm(self, part: str) -> None:
             self._disarm()
             self._waiting_for = part
@@ -71,13 +77,13 @@ def read_limited_protocol(header_s: float, body_s: float,
                         "(serve.read_%s_timeout_s): connection closed", peer, part, limit,
                         "header" if part == "headers" else "body")
             on_timeout(part)
-            if part == "headers" and self.conn.our_state is h11.IDLE:
+            if part == "headers" and self._h11.our_state is h11.IDLE:
                 self.transport.write(_TIMEOUT_408)
             self.transport.close()
 
         def _follow(self) -> None:
             """Set the deadline for where the request now is."""
-            state = self.conn.their_state
+            state = self._h11.their_state
             if state is h11.SEND_BODY:
                 if self._waiting_for != "body" or self._deadline is None:
                     self._arm("body")
@@ -90,15 +96,15 @@ def read_limited_protocol(header_s: float, body_s: float,
             self._arm("headers")
 
         def data_received(self, data: bytes) -> None:
-            if self._deadline is None and self.conn.their_state in _READING:
-                self._arm("headers" if self.conn.their_state is h11.IDLE else "body")
+            if self._deadline is None and self._h11.their_state in _READING:
+                self._arm("headers" if self._h11.their_state is h11.IDLE else "body")
             super().data_received(data)
             self._follow()
 
         def on_response_complete(self) -> None:
             super().on_response_complete()
             # a pipelined request already buffered is being read now
-            if self.conn.their_state is h11.IDLE and self.conn.trailing_data[0]:
+            if self._h11.their_state is h11.IDLE and self._h11.trailing_data[0]:
                 self._arm("headers")
             self._follow()
 

@@ -6,12 +6,15 @@ Everything runs on loopback, every loop is bounded in time and count. Sections:
   feed, plan, report and migrate, at three points each, and what was lost;
 - a login flood with a 5k msg/s feed: ``GET /api/alerts`` p99 quiet, under the feed and
   under the feed plus 8 password guessers (``bench/bench_logins.py``);
+- track viewers: ``GET /api/alerts`` p99 quiet and under four clients pulling a simulated
+  day's tracks in a loop, every track in one answer against the shipped pages
+  (:mod:`reliability.tracks`);
 - the behaviour tests that carry their own figures (revocation of a streaming user,
   oversized and garbage datagrams, audit truncation and re-hashing, schemathesis with every
   role, reads while a writer holds the store, two servers with the leader killed): run here
   again, their result and what they print.
 
-Usage: python -m reliability [--quick] [SECTION ...]   (sections: kill, logins, tests)
+Usage: python -m reliability [--quick] [SECTION ...]   (sections: kill, logins, tracks, tests)
 """
 
 from __future__ import annotations
@@ -108,6 +111,8 @@ def _md(results: dict[str, Any]) -> str:
                          f"{ph['feed_and_guessers']['p99_ms']} ms | "
                          f"{ph['p99_ratio_to_quiet']}× | {outcome} |")
         lines.append("")
+    if "tracks" in results:
+        lines += _tracks_md(results["tracks"])
     if "kill" in results:
         kill = results["kill"]
         lines += ["## Kill matrix", "",
@@ -161,9 +166,40 @@ def _md(results: dict[str, Any]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _tracks_md(tr: dict[str, Any]) -> list[str]:
+    if "error" in tr:
+        return ["## Track viewers against the alert list", "", f"Not run: {tr['error']}", ""]
+    st = tr.get("store", {})
+    run = tr.get("_run")
+    lines = ["## Track viewers against the alert list", ""]
+    if run:
+        lines += [f"Run on its own on {run['when']} from commit `{run['commit']}` (load "
+                  f"average {run['load_before']} before and {run['load_after']} after; "
+                  f"{'quick' if run['quick'] else 'full'} run, {run['wall_s']} s).", ""]
+    lines += [
+        f"`GET /api/alerts` as an admin, {tr.get('samples')} samples per phase, quiet and "
+        f"while {tr.get('viewers')} clients pull every track of a simulated day "
+        f"({st.get('hours')} h, {st.get('vessels')} vessels, {st.get('positions')} "
+        "positions) again and again, following the `next` links "
+        "(`reliability/tracks.py`). *one answer*: `serve.track_page_points` at its maximum, "
+        "every track in one answer, as before paging; *pages*: the shipped default. Both "
+        "build one track answer at a time (`serve.track_readers` = 1). The viewers run on "
+        "the same two cores as the server.", "",
+        "| configuration | quiet p99 | with viewers p99 (max) | ratio to quiet | largest "
+        "answer | pages (whole days) pulled |", "|---|---|---|---|---|---|"]
+    for phase in ("one answer", "pages"):
+        ph = tr.get(phase)
+        if not isinstance(ph, dict):
+            continue
+        lines.append(f"| {phase} | {ph['quiet']['p99_ms']} ms | {ph['viewers']['p99_ms']} ms "
+                     f"({ph['viewers']['max_ms']} ms) | {ph['p99_ratio_to_quiet']}× | "
+                     f"{ph['largest_page_mb']} MB | {ph['pages']} ({ph['whole_answers']}) |")
+    return [*lines, ""]
+
+
 def main(argv: list[str]) -> int:
     quick = "--quick" in argv
-    wanted = [a for a in argv if not a.startswith("--")] or ["logins", "kill", "tests"]
+    wanted = [a for a in argv if not a.startswith("--")] or ["logins", "tracks", "kill", "tests"]
     started = time.monotonic()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip() or "unknown"
@@ -174,6 +210,14 @@ def main(argv: list[str]) -> int:
         from bench.bench_logins import run as logins
 
         results["logins"] = logins(quick)
+    if "tracks" in wanted:
+        print("== track viewers", flush=True)
+        from reliability.tracks import run as track_viewers
+
+        try:
+            results["tracks"] = track_viewers(quick)
+        except Exception as exc:  # reported in RELIABILITY.md; the other sections run
+            results["tracks"] = {"error": f"{type(exc).__name__}: {exc}"[:500]}
     if "kill" in wanted:
         from reliability.kill_matrix import run as kill
 
@@ -189,12 +233,23 @@ def main(argv: list[str]) -> int:
             print(f"== {title}", flush=True)
             results["tests"][title] = _pytest(nodes)
             print(f"   {results['tests'][title]['result']}", flush=True)
-    results["_meta"] = {
+    meta = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"), "commit": commit,
         "cores": os.cpu_count(), "python": platform.python_version(), "quick": quick,
         "load_before": load_before, "load_after": [round(x, 2) for x in os.getloadavg()],
         "wall_s": round(time.monotonic() - started),
     }
+    every = {"logins", "tracks", "kill", "tests"}
+    if not every <= set(wanted) and RESULTS.exists():
+        # a partial run: the other sections stay as the last run left them, and the ones
+        # run now say when they were run (RELIABILITY.md prints it under their heading)
+        earlier = json.loads(RESULTS.read_text())
+        for name in wanted:
+            if isinstance(results.get(name), dict):
+                results[name]["_run"] = meta
+        results = {**earlier, **{k: v for k, v in results.items() if k in wanted}}
+    else:
+        results["_meta"] = meta
     RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")
     OUT.write_text(_md(results))
     print(f"wrote {OUT.relative_to(ROOT)} and {RESULTS.relative_to(ROOT)}")

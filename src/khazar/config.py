@@ -162,9 +162,10 @@ class IngestSettings(_Section):
     kept_prefix_chars: int = Field(
         256, ge=0, le=4096, description="what is stored of a line refused as too long")
     rate_lines_s: float = Field(
-        20_000.0, ge=0, description="lines a second one feed source (a UDP port, a TCP peer, "
-        "a followed file) may send; over it lines are refused (rate_limited) and counted, a "
-        "followed file is read slower; 0 = no limit")
+        20_000.0, ge=0, description="lines a second one sender may send (each address "
+        "sending to a UDP port, a TCP connection, a followed file); over it lines are "
+        "refused (rate_limited) and counted per source and sending address, a followed file "
+        "is read slower; 0 = no limit")
     rate_burst_s: float = Field(
         5.0, gt=0, description="a source may send this many seconds' worth of its rate at once")
     udp_kernel_buffer: int = Field(
@@ -499,6 +500,25 @@ class ServeSettings(_Section):
     metrics_token: SecretStr | None = Field(
         None, description="bearer token a scraper off this host sends to read /metrics "
         "(loopback needs none; an admin session also may); at least 16 characters")
+
+    read_header_timeout_s: float = Field(
+        10.0, gt=0, le=600, description="a client must send a request's line and headers "
+        "within this many seconds of connecting (or of its next request's first byte); a "
+        "slower one (slowloris) gets 408, is disconnected and counted "
+        "(http.read_timeouts.headers in /api/status)")
+    read_body_timeout_s: float = Field(
+        60.0, gt=0, le=3600, description="and its body within this many seconds of the "
+        "headers; a slower one is disconnected and counted (http.read_timeouts.body)")
+    track_page_points: int = Field(
+        10_000, ge=2000, le=1_000_000, description="GET /api/tracks answers at most this "
+        "many points a page (about 50 bytes each), with a `next` link to the rest: no "
+        "reader builds megabytes at once while others wait (a page holds at least one "
+        "vessel, itself at most 2000 points)")
+
+    track_readers: int = Field(
+        1, ge=1, le=16, description="GET /api/tracks pages built at once; further track "
+        "requests wait their turn (holding no worker thread), so long histories never take "
+        "the processor from the alert list and the picture")
 
     trusted_proxies: list[str] = Field(
         default_factory=list, description="addresses (or CIDR networks) of reverse proxies "

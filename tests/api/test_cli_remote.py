@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.api.conftest import ALERT_IDS, DISPATCH_IDS, PASSWORD, SHIPS, START, build_store
+from tests.api.feed import position_lines
 from tests.serving import wait_until_serving
 from typer.testing import CliRunner
 
@@ -39,10 +41,17 @@ class Running:
     db: Path
     url: str
     process: subprocess.Popen[bytes]
+    udp_port: int
 
 
 def _free_port() -> int:
     with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
@@ -59,15 +68,18 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
             Event("ais_gap", SHIPS[0].mmsi, START + timedelta(minutes=5),
                   START + timedelta(minutes=20), SHIPS[0].lat, SHIPS[0].lon),
         ], START + timedelta(minutes=30))
-    port = _free_port()
+    port, udp = _free_port(), _free_udp_port()
     log = (db.parent / "serve.log").open("wb")
+    # a feed port whose senders may each send 50 lines a second (bursts of 100)
     process = subprocess.Popen(
-        [str(KHAZAR), "serve", "--db", str(db), "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT)
+        [str(KHAZAR), "serve", "--db", str(db), "--port", str(port), "--udp", str(udp)],
+        stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, "KHAZAR_INGEST__RATE_LINES_S": "50",
+             "KHAZAR_INGEST__RATE_BURST_S": "2"})
     url = f"http://127.0.0.1:{port}"
     wait_until_serving(process, url, db.parent / "serve.log", 60.0, "/api/openapi.json")
     try:
-        yield Running(db, url, process)
+        yield Running(db, url, process, udp)
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -216,6 +228,41 @@ def test_sessions_and_own_password_through_the_cli(running: Running) -> None:
     assert weak.exit_code != 0 and "too common" in str(weak.exception)  # type: ignore[attr-defined]
 
 
+def test_status_shows_the_lines_refused_per_sender(running: Running) -> None:
+    """A sender flooding the feed port is refused over its own rate; another sender's lines
+    all go in; `khazar status` through the server says who was refused, and why."""
+    ship = SHIPS[3]
+    honest = position_lines(ship.mmsi, START + timedelta(hours=2), ship.lat, ship.lon,
+                            ship.sog_kn, ship.cog_deg)
+    flood = position_lines(SHIPS[4].mmsi, START + timedelta(hours=2), SHIPS[4].lat,
+                           SHIPS[4].lon, SHIPS[4].sog_kn, SHIPS[4].cog_deg)[0]
+    for sender, lines in (("127.0.0.2", [flood] * 300), ("127.0.0.1", honest * 5)):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+            tx.bind((sender, 0))
+            tx.sendto(("\r\n".join(lines) + "\r\n").encode(), ("127.0.0.1", running.udp_port))
+    want = 300 + 5 * len(honest)
+    token = httpx.post(running.url + "/api/login",
+                       json={"username": "ada", "password": PASSWORD}).json()["token"]
+    deadline = time.monotonic() + 30
+    while True:
+        feeds = httpx.get(running.url + "/api/status",
+                          headers={"Authorization": f"Bearer {token}"}).json()["feeds"]
+        (row,) = [f for f in feeds if f["source"] == f"udp:{running.udp_port}"] or [None]
+        if row is not None and row["accepted"] + row["rejected"] >= want:
+            break
+        assert time.monotonic() < deadline, row
+        time.sleep(0.1)
+    assert row["by_reason"] == {"rate_limited": 200}
+    assert row["accepted"] == 100 + 5 * len(honest)  # the other sender's lines, every one
+    assert row["refused_by_sender"] == {"127.0.0.2": {"rate_limited": 200}}
+    shown = _ok(["status", "--db", str(running.db), "--user", "ada"])
+    assert "127.0.0.2" in shown and "rate_limited 200" in shown
+    listed = json.loads(_ok(["status", "--db", str(running.db), "--user", "ada",
+                             "--format", "json"]))
+    (mine,) = [f for f in listed["feeds"] if f["source"] == f"udp:{running.udp_port}"]
+    assert mine["refused_by_sender"] == {"127.0.0.2": {"rate_limited": 200}}
+
+
 def test_actions_are_the_named_users_in_the_audit_log(running: Running) -> None:
     """Last in this module: stops the server to read the store it held."""
     running.process.terminate()
@@ -241,4 +288,3 @@ def test_server_address_from_the_holders_command_line() -> None:
     # an ingest holding the store serves nothing: the lock error stands
     assert server_url_from_args(["khazar", "ingest", "feed.nmea", "--db", "k.duckdb"]) is None
     assert os.environ.get("KHAZAR_SERVER") is None
-

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from khazar.config import load_settings
@@ -15,7 +17,7 @@ from khazar.live.runtime import LiveRuntime, RuntimeOptions
 from khazar.live.state import ServerState
 from khazar.live.stats import FeedCounters
 from khazar.live.transport import FileFollower, TcpClient, UdpListener, decode_lines
-from khazar.store import open_store
+from khazar.store import Store, open_store
 from khazar.store.feedcounts import load_counts
 
 from .helpers import LineServer, free_udp_port, lines_of, send_udp, wait_for
@@ -124,7 +126,9 @@ def test_an_over_long_tcp_line_is_cut_at_the_bound(tmp_path: Path) -> None:
     assert sink.refused == [("line_too_long", 1, ["G" * 50])]
 
 
-def test_a_source_over_its_rate_is_refused_and_counted(tmp_path: Path) -> None:
+@contextmanager
+def _limited_udp(tmp_path: Path) -> Iterator[tuple[ServerState, Store, LiveRuntime]]:
+    """A running UDP feed whose senders may each send 50 lines a second (bursts of 100)."""
     settings = load_settings(ingest={"rate_lines_s": 50.0, "rate_burst_s": 2.0})
     with open_store(tmp_path / "k.duckdb") as store:
         state = ServerState.create(store, settings)
@@ -132,17 +136,27 @@ def test_a_source_over_its_rate_is_refused_and_counted(tmp_path: Path) -> None:
                                                publish=False, exercises=False))
         rt.start()
         try:
-            assert rt.udp is not None
-            line = lines_of("udp")[0]
-            send_udp(rt.udp.address[1], _datagram([line] * 300))  # 300 at once, burst 100
-            name = rt.udp.name
-
-            def counted() -> bool:
-                s = state.feeds.snapshot().get(name)
-                return s is not None and s.accepted + s.rejected == 300
-            wait_for(counted)
+            yield state, store, rt
         finally:
             rt.stop()
+
+
+def _all_counted(state: ServerState, name: str, n: int) -> None:
+    """Wait until ``n`` lines of ``name`` are accepted or rejected; then the counts."""
+    def counted() -> bool:
+        s = state.feeds.snapshot().get(name)
+        return s is not None and s.accepted + s.rejected == n
+    wait_for(counted)
+
+
+def test_a_source_over_its_rate_is_refused_and_counted(tmp_path: Path) -> None:
+    with _limited_udp(tmp_path) as (state, store, rt):
+        assert rt.udp is not None
+        line = lines_of("udp")[0]
+        send_udp(rt.udp.address[1], _datagram([line] * 300))  # 300 at once, burst 100
+        name = rt.udp.name
+        _all_counted(state, name, 300)
+        rt.stop()
         stats = state.feeds.snapshot()[name]
         assert stats.received == 300 and stats.reasons == {"rate_limited": 200}
         assert stats.accepted == 100 and stats.dropped == 0
@@ -150,6 +164,52 @@ def test_a_source_over_its_rate_is_refused_and_counted(tmp_path: Path) -> None:
         # a rate-limited line is counted, not stored
         n = store.execute("SELECT count(*) FROM rejects").fetchone()
         assert n is not None and n[0] == 0
+
+
+def _send_from(address: str, port: int, data: bytes) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+        tx.bind((address, 0))
+        tx.sendto(data, ("127.0.0.1", port))
+
+
+def test_each_sender_has_its_own_rate(tmp_path: Path) -> None:
+    """One sender flooding a UDP port is refused over its rate; another sender to the same
+    port meanwhile has every line accepted (before, the port shared one rate: the flood
+    used it up and the other's lines were refused with it)."""
+    with _limited_udp(tmp_path) as (state, store, rt):
+        assert rt.udp is not None
+        port, name = rt.udp.address[1], rt.udp.name
+        flood = lines_of("udp")[0]
+        honest = lines_of("tcp-first")
+        # 300 lines at once from 127.0.0.2: its burst of 100 passes
+        _send_from("127.0.0.2", port, _datagram([flood] * 300))
+        for _ in range(10):  # then 20 from 127.0.0.1, within its own rate
+            _send_from("127.0.0.1", port, _datagram(honest))
+        _all_counted(state, name, 320)
+        rt.stop()
+        stats = state.feeds.snapshot()[name]
+        assert stats.reasons == {"rate_limited": 200} and stats.accepted == 120
+        (row,) = [r for r in state.feeds.report() if r["source"] == name]
+        assert row["refused_by_sender"] == {"127.0.0.2": {"rate_limited": 200}}
+        honest_mmsi = 423600002
+        stored = store.execute("SELECT count(*) FROM positions WHERE mmsi = ?",
+                               [honest_mmsi]).fetchone()
+        assert stored is not None and stored[0] == 2  # its two reports (sent ten times)
+        raw = store.execute("SELECT count(*) FROM raw_sentences WHERE line IN (?, ?)",
+                            honest).fetchone()
+        assert raw is not None and raw[0] == 20, "every line of the other sender is kept"
+
+
+def test_the_senders_counted_one_by_one_are_bounded() -> None:
+    from khazar.live.stats import OTHER_PEERS, PEERS_LISTED
+
+    feeds = FeedCounters()
+    for i in range(PEERS_LISTED + 10):
+        feeds.refused("udp:1", "rate_limited", 1)
+        feeds.peer_refused("udp:1", f"10.0.{i // 256}.{i % 256}", "rate_limited", 1)
+    (row,) = feeds.report()
+    peers = row["refused_by_sender"]
+    assert len(peers) == PEERS_LISTED + 1 and peers[OTHER_PEERS] == {"rate_limited": 10}
 
 
 def test_a_followed_file_over_its_rate_is_read_slower_not_lost(tmp_path: Path) -> None:

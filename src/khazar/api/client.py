@@ -65,9 +65,12 @@ class ApiClient:
         self._http.close()
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self._send(method, "/api" + path, **kwargs)
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> Any:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
-            response = self._http.request(method, "/api" + path, headers=headers, **kwargs)
+            response = self._http.request(method, url, headers=headers, **kwargs)
         except httpx.HTTPError as exc:
             raise StoreError(
                 f"cannot reach the Khazar server at {self.base_url}: {exc}; is `khazar serve` "
@@ -93,6 +96,30 @@ class ApiClient:
         """GET ``/api{path}`` with query parameters; the decoded JSON."""
         return self._request("GET", path, params={k: v for k, v in params.items()
                                                   if v is not None})
+
+    def items(self, path: str, max_pages: int = 100_000, **params: Any) -> dict[str, Any]:
+        """A collection's whole answer (``/api/tracks`` …): GET ``/api{path}``, then each
+        page its ``next`` link names (OGC API – Features), their features in one
+        FeatureCollection (``numberReturned`` counting them all; the ``next`` link gone)."""
+        first: dict[str, Any] = self.get(path, **params)
+        page = first
+        for _ in range(max_pages):
+            after = next((link["href"] for link in page.get("links", ())
+                          if link.get("rel") == "next"), None)
+            if after is None:
+                first["links"] = [link for link in first.get("links", ())
+                                  if link.get("rel") != "next"]
+                first["numberReturned"] = len(first["features"])
+                return first
+            page = self._send("GET", self._same_server(after))
+            first["features"].extend(page["features"])
+        raise StoreError(f"GET /api{path}: more than {max_pages} pages; ask for less")
+
+    def _same_server(self, href: str) -> str:
+        """A ``next`` link as a path on this client's server: the token goes nowhere else
+        (a link naming another host, as a proxy may rewrite it, keeps only its path)."""
+        url = httpx.URL(href)
+        return url.raw_path.decode("ascii")
 
     def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
         """POST JSON to ``/api{path}``; the decoded JSON answer."""

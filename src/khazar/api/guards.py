@@ -81,17 +81,31 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def _too_large() -> str:
+    return f"a request body of more than {MAX_JSON_BYTES} bytes is not accepted"
+
+
 class JsonGuard:
     """Reads a state-changing request's JSON body, refuses what :func:`check_json`
-    refuses (422), and hands the body on unchanged."""
+    refuses (422), and hands the body on unchanged. A body of any type larger than
+    ``MAX_JSON_BYTES`` is refused with 413: at once when its ``Content-Length`` says so,
+    else as soon as that much has arrived (it is never buffered whole)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in _UNSAFE or \
-                "json" not in (_header(scope, b"content-type") or "").lower():
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        length = _header(scope, b"content-length")
+        if length is not None and length.strip().isdigit() and \
+                int(length) > MAX_JSON_BYTES:
+            await _answer(send, 413, _too_large(), "InputError")
+            return
+        if scope["method"] not in _UNSAFE or \
+                "json" not in (_header(scope, b"content-type") or "").lower():
+            await self.app(scope, _bounded(receive), send)
             return
         chunks: list[bytes] = []
         size = 0
@@ -103,8 +117,7 @@ class JsonGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > MAX_JSON_BYTES:
-                await _answer(send, 413, f"a JSON body of more than {MAX_JSON_BYTES} bytes "
-                              "is not accepted", "InputError")
+                await _answer(send, 413, _too_large(), "InputError")
                 return
             chunks.append(chunk)
             more = bool(message.get("more_body", False))
@@ -124,6 +137,23 @@ class JsonGuard:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+def _bounded(receive: Receive) -> Receive:
+    """``receive`` that ends a body beyond ``MAX_JSON_BYTES`` as if the client had gone
+    (the route stops reading; what it read is bounded)."""
+    size = 0
+
+    async def bounded() -> Message:
+        nonlocal size
+        message = await receive()
+        if message["type"] == "http.request":
+            size += len(message.get("body", b""))
+            if size > MAX_JSON_BYTES:
+                return {"type": "http.disconnect"}
+        return message
+
+    return bounded
 
 
 class OriginGuard:

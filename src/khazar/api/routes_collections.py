@@ -3,19 +3,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
 from pydantic import Field
 
 from khazar.api.auth import Reader, StateDep
 from khazar.api.features import parse_bbox, parse_datetime
 from khazar.api.geography import geography_features
 from khazar.domain import Event
-from khazar.domain.picture import Interval
+from khazar.domain.picture import BBox, Interval
 from khazar.errors import InputError, NotFoundError
 from khazar.interop.features import (
     event_feature,
@@ -165,29 +169,84 @@ def vessel(
                           authorised)
 
 
-@router.get("/tracks", summary="Track history as LineStrings")
-def tracks(
+@router.get("/tracks", summary="Track history as LineStrings, in pages",
+            response_class=JSONResponse)
+async def tracks(
     request: Request,
     who: Reader,
     state: StateDep,
     mmsi: Annotated[list[MmsiValue] | None, Query(description="vessels (repeatable)")] = None,
     bbox: BBoxQ = None,
     datetime: DatetimeQ = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 100,
+    limit: Annotated[int, Query(ge=1, le=5000, description="vessels a page")] = 100,
     hours: Annotated[float, Query(gt=0, le=24 * 31,
                                   description="without datetime: hours before now")] = 6.0,
     exercise: ExerciseQ = False,
-) -> dict[str, Any]:
-    """Tracks in ``datetime`` (default: the last ``hours`` of the picture)."""
+    after: Annotated[int | None, Query(ge=0, le=MMSI_MAX, description=(
+        "the page after this MMSI (the `next` link sets it)"))] = None,
+) -> Response:
+    """Tracks in ``datetime`` (default: the last ``hours`` of the picture), in MMSI order,
+    one page at a time: at most ``limit`` vessels and ``serve.track_page_points`` points a
+    page. While more follow, ``links`` holds a ``next`` link (OGC API – Features) with the
+    time interval fixed, so the pages add up to one answer however the picture moves.
+
+    At most ``serve.track_readers`` pages are built at once; further track requests wait
+    for a turn without holding a worker thread, so viewers pulling long histories share
+    the processor with everyone else instead of taking it (issue 18)."""
     box, interval = parse_bbox(bbox), parse_datetime(datetime)
+    async with _track_turn(state):
+        body = await run_in_threadpool(
+            _track_page, request, state, interval, hours, mmsi, box, limit, exercise, after)
+    return Response(body, media_type="application/json")
+
+
+def _track_turn(state: ServerState) -> asyncio.Semaphore:
+    """The server's turns for building track pages (made in the serving event loop)."""
+    turns = state.cache.get("track_turns")
+    if not isinstance(turns, asyncio.Semaphore):
+        turns = state.cache["track_turns"] = asyncio.Semaphore(state.settings.serve.track_readers)
+    return turns
+
+
+def _track_page(request: Request, state: ServerState, interval: Interval | None,
+                hours: float, mmsi: list[int] | None, box: BBox | None, limit: int,
+                exercise: bool, after: int | None) -> bytes:
+    """One page of tracks as JSON text (encoded here, in a worker thread: not in the event
+    loop, where every other request would wait for it)."""
     with state.reading() as store:
         if interval is None:
             clock = queries.picture_time(store, exercise)
             if clock is None:
-                return feature_collection([], 0, _self(request))
+                return _json(feature_collection([], 0, _self(request)))
             interval = Interval(clock - timedelta(hours=hours), clock)
-        rows, matched = queries.tracks(store, interval, mmsi, box, limit, exercise=exercise)
-    return feature_collection([track_feature(t) for t in rows], matched, _self(request))
+        page = queries.track_page(store, interval, mmsi, box, limit, exercise=exercise,
+                                  after=after,
+                                  page_points=state.settings.serve.track_page_points)
+    feats = []
+    for t in page.tracks:
+        feats.append(track_feature(t))
+        time.sleep(0)  # let other requests' threads have the interpreter between vessels
+    fc = feature_collection(feats, page.matched, _self(request))
+    if page.next_after is not None:
+        fc["links"].append({"href": _next_page(request, interval, page.next_after),
+                            "rel": "next", "type": "application/geo+json"})
+    return _json(fc)
+
+
+def _json(value: dict[str, Any]) -> bytes:
+    """As FastAPI's JSONResponse writes it."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, indent=None,
+                      separators=(",", ":")).encode()
+
+
+def _next_page(request: Request, interval: Interval, after: int) -> str:
+    """This request's URL for the page after ``after``, its interval written out."""
+    def instant(t: Any) -> str:
+        return ".." if t is None else to_utc(t).isoformat().replace("+00:00", "Z")
+
+    span = f"{instant(interval.start)}/{instant(interval.end)}"
+    url = request.url.remove_query_params(["after", "hours", "datetime"])
+    return str(url.include_query_params(datetime=span, after=after))
 
 
 @router.get("/events", summary="Detected events")

@@ -17,6 +17,7 @@ from pathlib import Path
 import uvicorn
 
 from khazar.api.app import create_app
+from khazar.api.protocol import read_limited_protocol
 from khazar.api.routes_fleet import load_plan
 from khazar.config import Settings
 from khazar.errors import InputError
@@ -95,9 +96,15 @@ class KhazarServer:
 
     # http ---------------------------------------------------------------------------
     def _config(self) -> uvicorn.Config:
-        proxies = list(self.settings.serve.trusted_proxies)
+        serve = self.settings.serve
+        proxies = list(serve.trusted_proxies)
+        state = self.state
         return uvicorn.Config(
             self.app, host=self.options.host, port=self.options.port,
+            # HTTP/1.1 with deadlines for reading a request (uvicorn has none: slowloris)
+            http=read_limited_protocol(
+                serve.read_header_timeout_s, serve.read_body_timeout_s,
+                lambda part: state.count(f"http.read_timeouts.{part}")),
             # log_config=None: uvicorn's loggers keep the handler khazar.logs gave them
             log_level=self.options.log_level, log_config=None, access_log=False, lifespan="off",
             timeout_graceful_shutdown=2,

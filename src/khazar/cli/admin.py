@@ -100,7 +100,8 @@ def status(
     """Feed counters per source since the store was made: lines received, accepted,
     rejected (by reason: line_too_long, rate_limited, bad_checksum …), dropped by a full
     queue, datagrams dropped by the kernel. Through a running `khazar serve`, its live
-    counts (the sources it has open first)."""
+    counts (the sources it has open first) and the lines it refused per sending address
+    (a UDP port's senders each have their own ingest.rate_lines_s)."""
     with store_or_api(db, user, read_only=True) as where:
         if isinstance(where, Store):
             feeds, live = _stored_feeds(where), False
@@ -124,6 +125,17 @@ def status(
         console.print("no feed has delivered anything to this store yet")
         return
     console.print(table)
+    senders = Table(title="lines refused per sending address (this server's run)")
+    for heading in ("source", "sender", "refused by reason"):
+        senders.add_column(heading)
+    for f in feeds:
+        by_sender = f.get("refused_by_sender") or {}
+        assert isinstance(by_sender, dict)
+        for sender, reasons in by_sender.items():
+            senders.add_row(str(f["source"]), str(sender),
+                            ", ".join(f"{r} {n:,}" for r, n in sorted(reasons.items())))
+    if senders.row_count:
+        console.print(senders)
 
 
 @app.command()

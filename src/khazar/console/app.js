@@ -49,6 +49,22 @@
     }
   }
 
+  // A paged collection (/api/tracks) whole: each page's "next" link followed, the features
+  // joined. Null as load() gives it when the first page fails.
+  async function loadPages(name, path) {
+    const fc = await load(name, path);
+    let page = fc;
+    for (let n = 0; page && n < 1000; n++) {
+      const next = (page.links || []).find((l) => l.rel === "next");
+      if (!next) break;
+      const url = new URL(next.href, location.href);
+      page = await load(name, url.pathname.replace(/^\/api/, "") + url.search);
+      if (page) fc.features.push(...page.features);
+    }
+    if (fc) fc.numberReturned = fc.features.length;
+    return fc;
+  }
+
   // --- clocks -------------------------------------------------------------------
   function tick() {
     const now = new Date();
@@ -98,7 +114,7 @@
   async function onReplaySlide() {
     await Promise.all([refreshVessels(), refreshDeviation()]);
     const t = replayTime();
-    const fc = t ? await load("tracks", "/tracks?limit=500&datetime=" + encodeURIComponent(
+    const fc = t ? await loadPages("tracks", "/tracks?limit=500&datetime=" + encodeURIComponent(
       new Date(new Date(t).getTime() - 30 * 60000).toISOString().slice(0, 19) + "Z/" + t)) : null;
     if (fc) M.setData(state.map, "tracks", fc);
   }
@@ -173,7 +189,7 @@
     }
   }
   async function showTrack(mmsi) {
-    const fc = await load("tracks", "/tracks?mmsi=" + encodeURIComponent(mmsi) + "&hours=6");
+    const fc = await loadPages("tracks", "/tracks?mmsi=" + encodeURIComponent(mmsi) + "&hours=6");
     if (fc) M.setData(state.map, "tracks", fc);
   }
 

@@ -20,7 +20,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["SAVED", "FeedCounters", "SourceStats"]
+__all__ = ["OTHER_PEERS", "PEERS_LISTED", "SAVED", "FeedCounters", "SourceStats"]
+
+#: sending addresses whose refused lines are counted one by one, per source
+PEERS_LISTED = 64
+#: where the refused lines of further addresses are counted
+OTHER_PEERS = "other addresses"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +63,7 @@ class _Counts:
     listener calls in per datagram, so nothing is allocated per call)."""
 
     __slots__ = ("accepted", "connected", "connects", "dropped", "kernel_drops",
-                 "last_line_monotonic", "live", "reasons", "received", "rejected")
+                 "last_line_monotonic", "live", "peers", "reasons", "received", "rejected")
 
     def __init__(self) -> None:
         #: the source has done something in this process (not only counts restored)
@@ -68,6 +73,8 @@ class _Counts:
         self.connected: bool | None = None
         self.last_line_monotonic: float | None = None
         self.reasons: dict[str, int] = {}
+        #: lines refused by the transport, by sending address and reason (this process)
+        self.peers: dict[str, dict[str, int]] = {}
 
     def frozen(self, source: str) -> SourceStats:
         return SourceStats(source, self.received, self.accepted, self.rejected, self.dropped,
@@ -120,6 +127,17 @@ class FeedCounters:
             c.last_line_monotonic = time.monotonic()
             c.reject({reason: n})
 
+    def peer_refused(self, source: str, peer: str, reason: str, n: int) -> None:
+        """Of the lines :meth:`refused` counted, ``n`` came from address ``peer`` (a UDP
+        sender). Kept for the first ``PEERS_LISTED`` addresses; the rest add to
+        ``OTHER_PEERS``."""
+        with self._lock:
+            peers = self._get(source).peers
+            if peer not in peers and len(peers) >= PEERS_LISTED:
+                peer = OTHER_PEERS
+            reasons = peers.setdefault(peer, {})
+            reasons[reason] = reasons.get(reason, 0) + n
+
     def dropped(self, source: str, n: int = 1) -> None:
         with self._lock:
             self._get(source).dropped += n
@@ -166,6 +184,8 @@ class FeedCounters:
                 "received": c.received, "accepted": c.accepted, "rejected": c.rejected,
                 "dropped": c.dropped, "kernel_drops": c.kernel_drops, "connects": c.connects,
                 "by_reason": dict(sorted(c.reasons.items())),
+                "refused_by_sender": {peer: dict(sorted(r.items()))
+                                      for peer, r in sorted(c.peers.items())},
             } for history, name, c in sorted(rows, key=lambda r: (r[0], r[1]))]
 
     def snapshot(self, history: bool = False) -> dict[str, SourceStats]:

@@ -8,11 +8,13 @@ the same way (:func:`decode_lines`: UTF-8, undecodable bytes replaced by U+FFFD)
 garbage reaches ingest as text that it rejects and counts, never as an exception here.
 
 Before a line is offered it meets the feed's :class:`~khazar.live.bounds.FeedBounds`: over
-its source's rate it is refused (``rate_limited``, counted; a followed file is read slower
-instead, as it keeps its lines); longer than the maximum it is refused (``line_too_long``)
-and only a prefix of it is kept. A TCP stream or a file never holds more than the maximum of
-one unterminated line (:class:`~khazar.live.bounds.LineCutter`). The UDP listener reads the
-kernel's count of datagrams dropped on its socket (:func:`udp_kernel_drops`) every second.
+its sender's rate it is refused (``rate_limited``, counted; a followed file is read slower
+instead, as it keeps its lines): each address sending to a UDP port has a rate of its own
+(counted per address too), so one flooding sender cannot crowd out the others. Longer
+than the maximum it is refused (``line_too_long``) and only a prefix of it is kept. A TCP
+stream or a file never holds more than the maximum of one unterminated line
+(:class:`~khazar.live.bounds.LineCutter`). The UDP listener reads the kernel's count of
+datagrams dropped on its socket (:func:`udp_kernel_drops`) every second.
 
 Connection state goes to :class:`~khazar.live.stats.FeedCounters` (``connected``, ``connects``)
 and to the log: INFO on connect, WARNING with the reason on disconnect. An unexpected error in
@@ -26,12 +28,19 @@ import os
 import socket
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from khazar.errors import InputError
-from khazar.live.bounds import LINE_TOO_LONG, RATE_LIMITED, FeedBounds, LineCutter
+from khazar.live.bounds import (
+    LINE_TOO_LONG,
+    RATE_LIMITED,
+    FeedBounds,
+    LineCutter,
+    RateLimiter,
+)
 from khazar.live.stats import FeedCounters
 
 __all__ = [
@@ -57,6 +66,9 @@ _SO_RCVBUFFORCE = 33  # Linux: exceeds rmem_max when privileged
 RESTART_PAUSE_S = 1.0
 #: how often the UDP listener reads the kernel's drop count of its socket (seconds)
 KERNEL_DROPS_POLL_S = 1.0
+#: sending addresses a UDP listener keeps a rate limiter for; beyond, the longest silent
+#: one is forgotten (it starts again with a full burst)
+MAX_PEERS = 4096
 
 
 class LineSink(Protocol):
@@ -121,7 +133,9 @@ class Transport:
         self.sink = sink
         self.feeds = feeds
         self.bounds = bounds or FeedBounds()
-        self._limiter = self.bounds.limiter()
+        #: a rate limiter per sending address (one for a TCP connection or a file), the
+        #: most recently heard last; at most MAX_PEERS (the longest silent is forgotten)
+        self._limiters: OrderedDict[str, RateLimiter | None] = OrderedDict()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"khazar-{name}", daemon=True)
 
@@ -138,13 +152,26 @@ class Transport:
     def alive(self) -> bool:
         return self._thread.is_alive()
 
-    def _deliver(self, lines: list[str], cut: Sequence[str] = ()) -> None:
-        """Offer ``lines`` within the bounds; refuse (and count) those over the rate and
-        those too long. ``cut``: lines already cut at the bound (a stream's over-long line)."""
+    def _limiter(self, peer: str) -> RateLimiter | None:
+        """The rate limiter of ``peer`` (made on its first line)."""
+        limiters = self._limiters
+        if peer in limiters:
+            limiters.move_to_end(peer)
+            return limiters[peer]
+        if len(limiters) >= MAX_PEERS:
+            limiters.popitem(last=False)
+        made = limiters[peer] = self.bounds.limiter()
+        return made
+
+    def _deliver(self, lines: list[str], cut: Sequence[str] = (), peer: str = "") -> None:
+        """Offer ``lines`` within the bounds; refuse (and count) those over the rate of
+        their sender (``peer``: a UDP datagram's source address; "" for the one sender of a
+        TCP connection or a file) and those too long. ``cut``: lines already cut at the
+        bound (a stream's over-long line)."""
         n = len(lines) + len(cut)
         if not n:
             return
-        limiter = self._limiter
+        limiter = self._limiter(peer)
         if limiter is not None:
             granted = limiter.take(n)
             while self.pace and granted < n and not self._stop.is_set():
@@ -152,12 +179,16 @@ class Transport:
                 granted += limiter.take(n - granted)
             if granted < n:
                 self.sink.refuse(self.name, RATE_LIMITED, n - granted)
+                if peer:
+                    self.feeds.peer_refused(self.name, peer, RATE_LIMITED, n - granted)
                 lines, cut = lines[:granted], cut[:max(0, granted - len(lines))]
         ok, too_long = self.bounds.split(lines)
         if cut:
             too_long += [c[:self.bounds.kept_prefix_chars] for c in cut]
         if too_long:
             self.sink.refuse(self.name, LINE_TOO_LONG, len(too_long), too_long)
+            if peer:
+                self.feeds.peer_refused(self.name, peer, LINE_TOO_LONG, len(too_long))
         if ok:
             self.sink.offer_many(ok, self.name)
 
@@ -225,7 +256,7 @@ class UdpListener(Transport):
             if time.monotonic() - self._drops_at >= KERNEL_DROPS_POLL_S:
                 self.poll_kernel_drops()
             try:
-                data = self.sock.recv(RECV_BYTES)
+                data, sender = self.sock.recvfrom(RECV_BYTES)
             except TimeoutError:
                 continue
             except OSError as exc:
@@ -235,7 +266,10 @@ class UdpListener(Transport):
                 self.feeds.connected(self.name, False)
                 self._stop.set()
                 return
-            self._deliver(decode_lines(data))
+            # the rate is each sending address's own: a flooding sender is refused while
+            # the others go on (per address, not address and port: a new socket of the
+            # same host is the same sender)
+            self._deliver(decode_lines(data), peer=str(sender[0]))
 
     def _close(self) -> None:
         if self.sock.fileno() >= 0:

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from khazar.ingest.batch import BatchCounts, IngestBatch, RunRecord
 from khazar.store.backend import Session
-from khazar.store.schema import LATEST_FROM
+from khazar.store.schema import LATEST_COLUMNS, LATEST_FROM
 
 __all__ = ["INGEST_LOCK", "IngestRepo", "fold_latest"]
 
@@ -32,24 +32,39 @@ __all__ = ["INGEST_LOCK", "IngestRepo", "fold_latest"]
 INGEST_LOCK = 0x6B68_0004
 
 
+#: the batch's last report of a vessel comes after the one vessel_latest holds: by time,
+#: then by the report's own second and key (the order of the tracks)
+_LATER_REPORT = (
+    "(excluded.ts > vessel_latest.ts OR (excluded.ts = vessel_latest.ts AND "
+    "(excluded.report_ts > vessel_latest.report_ts OR (excluded.report_ts = "
+    "vessel_latest.report_ts AND excluded.msg_key > vessel_latest.msg_key))))")
+
+
 def _newer(column: str, stamp: str) -> str:
-    """``column`` takes the batch's value where the batch reported it later."""
+    """``column`` takes the batch's value where the batch reported it later (at the same
+    time: where the batch's report is the later one)."""
     return (f"{column} = CASE WHEN excluded.{stamp} > vessel_latest.{stamp} OR "
-            f"vessel_latest.{stamp} IS NULL THEN coalesce(excluded.{column}, "
-            f"vessel_latest.{column}) ELSE vessel_latest.{column} END, "
+            f"vessel_latest.{stamp} IS NULL OR (excluded.{stamp} = vessel_latest.{stamp} "
+            f"AND excluded.{column} IS NOT NULL AND {_LATER_REPORT}) THEN "
+            f"coalesce(excluded.{column}, vessel_latest.{column}) "
+            f"ELSE vessel_latest.{column} END, "
             f"{stamp} = greatest(excluded.{stamp}, vessel_latest.{stamp})")
 
 
+def _whole(column: str) -> str:
+    """``column`` of the position: the later report's, whole."""
+    return (f"{column} = CASE WHEN {_LATER_REPORT} THEN excluded.{column} "
+            f"ELSE vessel_latest.{column} END")
+
+
 def fold_latest(src: str) -> str:
-    """SQL folding the positions staged as ``src`` into each vessel's latest state
-    (schema v6): a column takes the staged value where it was reported later."""
-    return ("INSERT INTO vessel_latest " + LATEST_FROM.format(src=src)
+    """SQL folding the positions staged as ``src`` into each vessel's latest state: the
+    position (time, latitude, longitude and the report's key) is one report's, never a
+    mix; the other columns take the staged value where it was reported later."""
+    return (f"INSERT INTO vessel_latest ({LATEST_COLUMNS}) " + LATEST_FROM.format(src=src)
             + " ON CONFLICT (mmsi, exercise) DO UPDATE SET "
             + ", ".join([
-                "lat = CASE WHEN excluded.ts > vessel_latest.ts THEN excluded.lat "
-                "ELSE vessel_latest.lat END",
-                "lon = CASE WHEN excluded.ts > vessel_latest.ts THEN excluded.lon "
-                "ELSE vessel_latest.lon END",
+                _whole("lat"), _whole("lon"), _whole("report_ts"), _whole("msg_key"),
                 _newer("sog_kn", "sog_ts"), _newer("cog_deg", "cog_ts"),
                 _newer("heading_deg", "heading_ts"), _newer("status", "status_ts"),
                 "ts = greatest(excluded.ts, vessel_latest.ts)",

@@ -15,12 +15,14 @@ detection, whose tracker splits impossible jumps and reports the invalid number)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from khazar.domain.picture import BBox, Interval, TrackRow, VesselRow
 from khazar.store.backend import Session
 
 __all__ = [
+    "TrackPage",
     "TrackRow",
     "VesselRow",
     "boat_status",
@@ -30,6 +32,7 @@ __all__ = [
     "latest_vessels",
     "newest_position",
     "picture_time",
+    "track_page",
     "tracks",
 ]
 
@@ -93,11 +96,23 @@ def latest_vessels(
     if interval is None or interval.end is None:
         latest = f"SELECT {_LATEST} FROM vessel_latest WHERE {where}"
     else:
+        # as ingest keeps vessel_latest (store.schema.LATEST_FROM): the position one whole
+        # report, the last by (ts, report_ts, msg_key)
         latest = f"""SELECT mmsi, max(ts) AS ts,
-                   arg_max(lat, ts) AS lat, arg_max(lon, ts) AS lon,
-                   arg_max(sog_kn, ts) AS sog_kn, arg_max(cog_deg, ts) AS cog_deg,
-                   arg_max(heading_deg, ts) AS heading_deg, arg_max(status, ts) AS status
-            FROM positions WHERE {where} AND mmsi_valid GROUP BY mmsi"""
+                   max(lat) FILTER (WHERE nth = 1) AS lat,
+                   max(lon) FILTER (WHERE nth = 1) AS lon,
+                   coalesce(max(sog_kn) FILTER (WHERE nth = 1), arg_max(sog_kn, ts))
+                       AS sog_kn,
+                   coalesce(max(cog_deg) FILTER (WHERE nth = 1), arg_max(cog_deg, ts))
+                       AS cog_deg,
+                   coalesce(max(heading_deg) FILTER (WHERE nth = 1),
+                            arg_max(heading_deg, ts)) AS heading_deg,
+                   coalesce(max(status) FILTER (WHERE nth = 1), arg_max(status, ts))
+                       AS status
+            FROM (SELECT *, row_number() OVER (PARTITION BY mmsi ORDER BY ts DESC,
+                                                report_ts DESC, msg_key DESC) AS nth
+                  FROM positions WHERE {where} AND mmsi_valid) ranked
+            GROUP BY mmsi"""
     box = ""
     if bbox is not None:
         box = "WHERE p.lon BETWEEN ? AND ? AND p.lat BETWEEN ? AND ?"
@@ -191,38 +206,101 @@ def tracks(
     max_points: int = 2000,
     exercise: bool = False,
 ) -> tuple[list[TrackRow], int]:
-    """Track polylines of vessels with positions in ``interval`` (and ``bbox``), at most
-    ``max_points`` per vessel (evenly thinned, keeping the last point)."""
+    """Track polylines of the first ``limit`` vessels (by MMSI) with positions in
+    ``interval`` (and ``bbox``), at most ``max_points`` per vessel (evenly thinned, keeping
+    the last point), and how many vessels matched: one unbounded page of
+    :func:`track_page`."""
+    page = track_page(db, interval, mmsis, bbox, limit, max_points, exercise)
+    return page.tracks, page.matched
+
+
+#: rows converted at a time when a page is read
+_FETCH_ROWS = 1000
+
+
+@dataclass(frozen=True)
+class TrackPage:
+    """One page of tracks: the vessels' lines, how many vessels match in all, and the MMSI
+    the next page starts after (None on the last page)."""
+
+    tracks: list[TrackRow]
+    matched: int
+    next_after: int | None
+
+
+def track_page(
+    db: Session,
+    interval: Interval,
+    mmsis: list[int] | None = None,
+    bbox: BBox | None = None,
+    limit: int = 100,
+    max_points: int = 2000,
+    exercise: bool = False,
+    after: int | None = None,
+    page_points: int | None = None,
+) -> TrackPage:
+    """The tracks of the vessels after MMSI ``after`` (in MMSI order): at most ``limit``
+    vessels and, when ``page_points`` is given, no more points than that (a page holds at
+    least one vessel, which has at most ``max_points``). Each line is thinned in the
+    database, so a page reads no more rows than it returns: a day of traffic comes back
+    page by page, none of them megabytes (issue 18: four viewers of 10 MB answers stalled
+    everyone's alerts)."""
+    if max_points < 2:
+        raise ValueError("max_points must be at least 2 (a line's first and last point)")
     cur = db.cursor()
-    sel_where, sel_args = _track_filter(db.dialect, "", interval, mmsis, bbox, exercise)
-    pts_where, pts_args = _track_filter(db.dialect, "p.", interval, mmsis, bbox, exercise)
+    where, args = _track_filter(db.dialect, "", interval, mmsis, bbox, exercise)
+    counted = cur.execute(f"SELECT count(DISTINCT mmsi) FROM positions WHERE {where}",
+                          args).fetchone()
+    matched = int(counted[0]) if counted else 0
+    # the candidate vessels of this page and their points (one more than the page holds:
+    # whether a next page follows)
+    sizes = cur.execute(
+        f"SELECT mmsi, count(*) FROM positions WHERE {where} AND mmsi > ? "
+        "GROUP BY mmsi ORDER BY mmsi LIMIT ?", [*args, -1 if after is None else after,
+                                                limit + 1]).fetchall()
+    picked: list[int] = []
+    points = 0
+    for mmsi, n in sizes:
+        cost = min(int(n), max_points)
+        if len(picked) == limit or (
+                picked and page_points is not None and points + cost > page_points):
+            break
+        picked.append(int(mmsi))
+        points += cost
+    more = len(picked) < len(sizes)
+    if not picked:
+        return TrackPage([], matched, None)
+    # row i of a vessel's n points (in time order) is kept when n <= M, when it is the last,
+    # or when it is floor(k * n / M) for some k in 0 .. M-2 (M = max_points): with
+    # r = (n - i*M mod n) mod n, the smallest such k*n is i*M + r; it hits i when r < M.
+    m = int(max_points)
     sql = f"""
-        WITH sel AS (SELECT DISTINCT mmsi FROM positions WHERE {sel_where}),
-        picked AS (SELECT mmsi, count(*) OVER () AS matched FROM sel ORDER BY mmsi LIMIT ?)
-        SELECT p.mmsi, any_value(picked.matched),
-               list(p.ts ORDER BY p.ts, p.report_ts, p.msg_key),
-               list(p.lat ORDER BY p.ts, p.report_ts, p.msg_key),
-               list(p.lon ORDER BY p.ts, p.report_ts, p.msg_key),
-               list(p.sog_kn ORDER BY p.ts, p.report_ts, p.msg_key)
-        FROM positions p JOIN picked USING (mmsi)
-        WHERE {pts_where}
-        GROUP BY p.mmsi ORDER BY p.mmsi
+        SELECT mmsi, ts, lat, lon, sog_kn FROM (
+            SELECT mmsi, ts, lat, lon, sog_kn,
+                   row_number() OVER w - 1 AS i, count(*) OVER (PARTITION BY mmsi) AS n
+            FROM positions WHERE {where} AND mmsi BETWEEN ? AND ?
+            WINDOW w AS (PARTITION BY mmsi ORDER BY ts, report_ts, msg_key)
+        ) q
+        WHERE n <= {m} OR i = n - 1
+           OR ((n - (i * {m}) % n) % n < {m} AND i * {m} + (n - (i * {m}) % n) % n
+               <= {m - 2} * n)
+        ORDER BY mmsi, i
     """
-    rows = cur.execute(sql, [*sel_args, limit, *pts_args]).fetchall()
-    matched = int(rows[0][1]) if rows else 0
-    out: list[TrackRow] = []
-    for r in rows:
-        times, lats, lons, sogs = r[2], r[3], r[4], r[5]
-        n = len(times)
-        if n > max_points:
-            step = n / max_points
-            idx = sorted({int(i * step) for i in range(max_points - 1)} | {n - 1})
-            times = [times[i] for i in idx]
-            lats = [lats[i] for i in idx]
-            lons = [lons[i] for i in idx]
-            sogs = [sogs[i] for i in idx]
-        out.append(TrackRow(int(r[0]), times, lats, lons, sogs))
-    return out, matched
+    result = cur.execute(sql, [*args, picked[0], picked[-1]])
+    lines: dict[int, TrackRow] = {}
+    # read in chunks: one call converting a page's rows would hold the interpreter (and
+    # every other request's thread) for its whole length
+    while rows := result.fetchmany(_FETCH_ROWS):
+        for mmsi, ts, lat, lon, sog in rows:
+            line = lines.get(mmsi)
+            if line is None:
+                line = lines[mmsi] = TrackRow(int(mmsi), [], [], [], [])
+            line.times.append(ts)
+            line.lats.append(float(lat))
+            line.lons.append(float(lon))
+            line.sogs_kn.append(None if sog is None else float(sog))
+    return TrackPage([lines[m_] for m_ in picked if m_ in lines], matched,
+                     picked[-1] if more else None)
 
 
 def events(

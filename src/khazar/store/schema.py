@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["LATEST_FROM", "MIGRATIONS", "POSTGRES_VOCABULARY", "SCHEMA_VERSION", "Only",
+__all__ = ["LATEST_COLUMNS", "LATEST_FROM", "MIGRATIONS", "POSTGRES_VOCABULARY", "SCHEMA_VERSION",
+           "Only",
            "statements"]
 
 
@@ -363,8 +364,10 @@ _LATEST_COLUMNS = """mmsi INTEGER NOT NULL,
         heading_deg SMALLINT, heading_ts TIMESTAMPTZ,
         status TINYINT, status_ts TIMESTAMPTZ,
         PRIMARY KEY (mmsi, exercise)"""
-#: the latest-state row of every vessel from a table of positions named ``{src}``
-LATEST_FROM = """SELECT mmsi, exercise, max(ts), arg_max(lat, ts), arg_max(lon, ts),
+#: the latest-state row of every vessel as schema v6 made it (lat and lon each by
+#: ``arg_max``: two reports in one second could give the latitude of one and the longitude
+#: of the other; :data:`LATEST_FROM` now)
+_LATEST_FROM_V6 = """SELECT mmsi, exercise, max(ts), arg_max(lat, ts), arg_max(lon, ts),
         arg_max(sog_kn, ts), max(ts) FILTER (WHERE sog_kn IS NOT NULL),
         arg_max(cog_deg, ts), max(ts) FILTER (WHERE cog_deg IS NOT NULL),
         arg_max(heading_deg, ts), max(ts) FILTER (WHERE heading_deg IS NOT NULL),
@@ -373,7 +376,7 @@ LATEST_FROM = """SELECT mmsi, exercise, max(ts), arg_max(lat, ts), arg_max(lon, 
 
 _V6: list[str | Only] = [
     f"CREATE TABLE IF NOT EXISTS vessel_latest ({_LATEST_COLUMNS})",
-    "INSERT INTO vessel_latest " + LATEST_FROM.format(src="positions"),
+    "INSERT INTO vessel_latest " + _LATEST_FROM_V6.format(src="positions"),
     # the loaded theatre's zones and assets as GeoJSON features, written by the server that
     # loads them (khazar.store.geofeatures), for the API's bbox queries; PostgreSQL keeps
     # their geometry in PostGIS with a GiST index
@@ -442,8 +445,42 @@ _V9: list[str | Only] = [
     )""",
 ]
 
+#: the columns of ``vessel_latest`` in the order :data:`LATEST_FROM` gives them
+LATEST_COLUMNS = ("mmsi, exercise, ts, lat, lon, sog_kn, sog_ts, cog_deg, cog_ts, "
+                  "heading_deg, heading_ts, status, status_ts, report_ts, msg_key")
+#: each vessel's latest state from a table of positions named ``{src}``: its position (time,
+#: latitude, longitude) is one whole report, the last by (ts, report_ts, msg_key), as the
+#: tracks order them; a report without a speed, course, heading or status keeps the last
+#: known one (at its own time: ``*_ts``), the last report's own where it has one
+LATEST_FROM = """SELECT mmsi, exercise, max(ts),
+        max(lat) FILTER (WHERE nth = 1), max(lon) FILTER (WHERE nth = 1),
+        coalesce(max(sog_kn) FILTER (WHERE nth = 1), arg_max(sog_kn, ts)),
+        max(ts) FILTER (WHERE sog_kn IS NOT NULL),
+        coalesce(max(cog_deg) FILTER (WHERE nth = 1), arg_max(cog_deg, ts)),
+        max(ts) FILTER (WHERE cog_deg IS NOT NULL),
+        coalesce(max(heading_deg) FILTER (WHERE nth = 1), arg_max(heading_deg, ts)),
+        max(ts) FILTER (WHERE heading_deg IS NOT NULL),
+        coalesce(max(status) FILTER (WHERE nth = 1), arg_max(status, ts)),
+        max(ts) FILTER (WHERE status IS NOT NULL),
+        max(report_ts) FILTER (WHERE nth = 1), max(msg_key) FILTER (WHERE nth = 1)
+    FROM (SELECT *, row_number() OVER (PARTITION BY mmsi, exercise
+                                       ORDER BY ts DESC, report_ts DESC, msg_key DESC) AS nth
+          FROM {src} WHERE mmsi_valid) ranked
+    GROUP BY mmsi, exercise"""
+
+# Schema v10: each vessel's latest position is one whole report, the
+# last by (ts, report_ts, msg_key); vessel_latest keeps that report's key to compare the
+# next batch's with, and is made again from the positions
+_V10: list[str | Only] = [
+    "ALTER TABLE vessel_latest ADD COLUMN report_ts TIMESTAMPTZ",
+    "ALTER TABLE vessel_latest ADD COLUMN msg_key UBIGINT",
+    "DELETE FROM vessel_latest",
+    f"INSERT INTO vessel_latest ({LATEST_COLUMNS}) " + LATEST_FROM.format(src="positions"),
+]
+
 MIGRATIONS: list[list[str | Only]] = [list(_V1), list(_V2), list(_V3), _V4, _V5, _V6,
-                                      _V7, _V8, _V9]
+                                      _V7, _V8, _V9,
+                                      _V10]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _PG_TYPES = [

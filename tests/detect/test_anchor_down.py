@@ -1,0 +1,62 @@
+"""``anchor_down`` (issue 21): the fall of speed at sea, decided before the corridor, and the
+corridors the held course crosses; look-alikes that slow down for other reasons give none."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from khazar.detect import DetectGeography
+from khazar.detect.anchor_down import project_course
+from khazar.units import to_utc
+
+from .builders import Track, at, corridor, geography
+from .test_detectors import of, run
+
+# the builders' corridor lies north-south at x = 9–11 km; ships sail east (course 90)
+
+
+def test_eagle_s_fall_of_speed_is_said_long_before_the_corridor() -> None:
+    # 8.5 kn for 2.5 h from x = -60 km, then 6.3 kn (heading unchanged) 22 km before the line
+    tr = Track(273000001, x=-60_000).leg(150, 8.5).leg(150, 6.3)
+    (down,) = of(run(tr), "anchor_down")
+    ev = down.evidence
+    assert ev["reasons"] == ["speed_drop"] and abs(ev["voyage_speed_kn"] - 8.5) < 0.01
+    assert 0.25 <= ev["speed_drop"] <= 0.27 and ev["straightness"] > 0.99
+    detected = to_utc(datetime.fromisoformat(ev["detected_at"]))
+    assert 19 * 60 <= (detected - down.start).total_seconds() <= 21 * 60
+    (first, *_) = ev["ahead"]
+    assert first["zone_id"] == "corr-1" and first["on_course"] and down.asset_id == "pipe-1"
+    # where it was when decided, and the corridor 9 km east of the origin
+    x_det = -60_000 + 150 * 60 * 8.5 * 0.5144 + 20 * 60 * 6.3 * 0.5144
+    assert abs(first["distance_km"] - (9_000 - x_det) / 1000) < 0.5
+    assert abs(first["minutes"] - (9_000 - x_det) / (6.3 * 0.5144) / 60) < 2
+    assert ev["minutes_to_impact"] == first["minutes"] and first["minutes"] > 30
+
+
+def test_at_anchor_while_moving_is_anchor_down_without_a_drop() -> None:
+    tr = Track(273000001, x=-60_000).leg(60, 7.0).leg(40, 7.0, status=1)
+    (down,) = of(run(tr), "anchor_down")
+    assert down.evidence["reasons"] == ["status_at_anchor"]
+
+
+def test_lookalikes_that_slow_down_for_other_reasons_give_none() -> None:
+    short = Track(273000001, x=-60_000).leg(120, 9).leg(15, 5).leg(60, 9)  # pilot boarding
+    squall = Track(273000002, x=-60_000, y=4000).leg(120, 9).leg(45, 5.5, course_deg=40)
+    berth = Track(273000003, x=-60_000, y=8000).leg(120, 9).leg(90, 1.0)  # waiting, drifting
+    fishing = Track(273000004, x=-60_000, y=12_000).leg(120, 9)
+    for k in range(8):  # trawling: slow, turning every 5 minutes
+        fishing.leg(5, 3.5, course_deg=(90 + 70 * k) % 360)
+    service = Track(273000005, x=-60_000, y=16_000).leg(120, 10).leg(60, 9)  # steady
+    assert not of(run(short, squall, berth, fishing, service), "anchor_down")
+
+
+def test_projection_with_the_spread_and_out_of_reach() -> None:
+    geo: DetectGeography = geography([corridor()])
+    lat, lon = at(0, -3_000)
+    # heading 80° (north of east) still crosses the north-south corridor; at 1 kn for 3 h
+    # it is out of reach
+    (c,) = project_course(geo, lat, lon, 80.0, 6.0, 3.0, 10.0)
+    assert c["on_course"] and 8.9 <= c["distance_km"] <= 9.4  # nearest over the spread
+    assert project_course(geo, lat, lon, 80.0, 1.0, 3.0, 10.0) == []
+    # heading 0° (along it, 9 km west) never crosses, the spread neither
+    assert project_course(geo, lat, lon, 0.0, 6.0, 3.0, 10.0) == []

@@ -243,7 +243,7 @@ class DetectSettings(_Section):
     drag_repeat_count: int = Field(3, ge=2, description="crossings of one corridor that repeat")
     drag_repeat_window_h: float = Field(6.0, gt=0, description="…within this many hours")
     anchor_down_min_min: float = Field(
-        20.0, gt=0, description="anchor down: the drop held this long (minutes) before it is said")
+        15.0, gt=0, description="anchor down: the drop held this long (minutes) before it is said")
     anchor_down_course_deg: float = Field(
         20.0, gt=0, le=180, description="anchor down: course within this of the voyage course")
     anchor_down_straightness: float = Field(
@@ -251,7 +251,7 @@ class DetectSettings(_Section):
     anchor_down_shore_km: float = Field(
         5.0, ge=0, description="anchor down: only this far from the shore (pilots, berths)")
     anchor_down_horizon_h: float = Field(
-        3.0, gt=0, description="anchor down: project the course this many hours ahead")
+        6.0, gt=0, description="anchor down: project the course this many hours ahead")
     anchor_down_spread_deg: float = Field(
         10.0, ge=0, le=45, description="anchor down: plausible course spread (± degrees)")
     gap_forget_h: float = Field(

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from khazar.detect import DetectGeography
+from khazar.detect import DetectGeography, detect_batch
 from khazar.detect.anchor_down import project_course
-from khazar.units import to_utc
+from khazar.tracks import Fixes
+from khazar.units import KN_TO_MS, to_utc
 
-from .builders import Track, at, corridor, geography
+from .builders import SETTINGS, Track, at, corridor, geography
 from .test_detectors import of, run
 
 # the builders' corridor lies north-south at x = 9–11 km; ships sail east (course 90)
@@ -23,13 +24,14 @@ def test_eagle_s_fall_of_speed_is_said_long_before_the_corridor() -> None:
     assert ev["reasons"] == ["speed_drop"] and abs(ev["voyage_speed_kn"] - 8.5) < 0.01
     assert 0.25 <= ev["speed_drop"] <= 0.27 and ev["straightness"] > 0.99
     detected = to_utc(datetime.fromisoformat(ev["detected_at"]))
-    assert 19 * 60 <= (detected - down.start).total_seconds() <= 21 * 60
+    window_s = SETTINGS.anchor_down_min_min * 60
+    assert window_s <= (detected - down.start).total_seconds() <= window_s + 10  # one fix
     (first, *_) = ev["ahead"]
     assert first["zone_id"] == "corr-1" and first["on_course"] and down.asset_id == "pipe-1"
     # where it was when decided, and the corridor 9 km east of the origin
-    x_det = -60_000 + 150 * 60 * 8.5 * 0.5144 + 20 * 60 * 6.3 * 0.5144
+    x_det = -60_000 + (150 * 60 * 8.5 + window_s * 6.3) * KN_TO_MS
     assert abs(first["distance_km"] - (9_000 - x_det) / 1000) < 0.5
-    assert abs(first["minutes"] - (9_000 - x_det) / (6.3 * 0.5144) / 60) < 2
+    assert abs(first["minutes"] - (9_000 - x_det) / (6.3 * KN_TO_MS) / 60) < 2
     assert ev["minutes_to_impact"] == first["minutes"] and first["minutes"] > 30
 
 
@@ -60,3 +62,13 @@ def test_projection_with_the_spread_and_out_of_reach() -> None:
     assert project_course(geo, lat, lon, 80.0, 1.0, 3.0, 10.0) == []
     # heading 0° (along it, 9 km west) never crosses, the spread neither
     assert project_course(geo, lat, lon, 0.0, 6.0, 3.0, 10.0) == []
+
+
+def test_steps_of_ten_minutes_decide_the_same_event_as_one_step() -> None:
+    tracks = [Track(273000001, x=-60_000).leg(150, 8.5).leg(150, 6.3),
+              Track(273000002, x=-60_000, y=5000).leg(60, 7.0).leg(40, 7.0, status=1)]
+    fx = Fixes.concat(t.fixes() for t in tracks)
+    geo = geography([corridor()])
+    whole = of(detect_batch(fx, SETTINGS, geo, slice_s=None), "anchor_down")
+    sliced = of(detect_batch(fx, SETTINGS, geo, slice_s=600.0), "anchor_down")
+    assert len(whole) == 2 and sliced == whole

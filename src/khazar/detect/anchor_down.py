@@ -5,7 +5,7 @@ before the damage: this detector says so at the fall of speed, anywhere at sea, 
 projects the track onto the protected corridors ahead (:func:`project_course`).
 
 A fix is *dragging-like* when, in open water (outside ports, their approach areas and
-``anchor_down_shore_km`` of the shore; not an exempt boat), either
+``anchor_down_shore_km`` of the shore; not an exempt boat nor a fishing boat), either
 
 - ``speed_drop``: its speed is ≥ ``drag_speed_drop`` below the ship's own voyage speed (as
   :func:`~khazar.detect.anchor_drag.voyage_speed`, ≥ ``drag_min_voyage_kn``), still moving
@@ -15,8 +15,9 @@ A fix is *dragging-like* when, in open water (outside ports, their approach area
 - ``status_at_anchor``: it reports "at anchor" (status 1) at ≥ 2 kn.
 
 A run of such fixes is an ``anchor_down`` event once it has lasted ``anchor_down_min_min``
-and its first that many minutes are straight (the resultant of the legs over their length
-≥ ``anchor_down_straightness``: a fishing boat's turns fail it). Everything the decision
+and its first that many minutes are straight (the resultant of the reported legs — speed ×
+time on the reported course — over their length ≥ ``anchor_down_straightness``: a fishing
+boat's turns fail it). Everything the decision
 reads is measured over those first minutes only, so the event is decided at
 ``evidence.detected_at`` = the first fix that completed them, in batch as in live. The
 evidence gives the reasons, the speeds, the course and its wobble (the spread of the
@@ -34,7 +35,8 @@ import shapely
 
 from khazar.detect.anchor_drag import voyage_speed
 from khazar.detect.base import Chunk, Key, KeyState, RunDetector, RunSpec, make_event
-from khazar.detect.geography import DetectGeography
+from khazar.detect.encounter import NAV_FISHING
+from khazar.detect.geography import DetectGeography, isin_mmsi
 from khazar.domain import Event
 from khazar.units import KN_TO_MS, from_epoch_s
 
@@ -136,7 +138,10 @@ class AnchorDownDetector(RunDetector):
         carried = ks.carry.get("rc", np.nan) if ks else np.nan
         rc = np.where(last >= 0, course[np.maximum(last, 0)], carried)
         dev = np.abs(_angdiff(course, rc))
-        open_water = ~near_port & ~ann.exempt[a:b] & (
+        # a fishing boat (status "engaged in fishing" or ship type 30) trawls slowly on
+        # purpose: its own behaviour, not a dragged anchor
+        fishing = (fx.status[a:b] == NAV_FISHING) | isin_mmsi(fx.mmsi[a:b], self.geo.fishing)
+        open_water = ~near_port & ~ann.exempt[a:b] & ~fishing & (
             ann.shore_m[a:b] >= s.anchor_down_shore_km * 1000.0)
         slow = ((speed <= (1.0 - s.drag_speed_drop) * np.nan_to_num(vref, nan=-1.0))
                 & (speed >= s.drag_speed_min_kn) & (speed <= s.drag_speed_max_kn)
@@ -156,9 +161,11 @@ class AnchorDownDetector(RunDetector):
         age = t - t0
         window = s.anchor_down_min_min * 60.0
         win = cond & (age <= window)
+        # the legs of the window as the ship reports them (speed × time on the reported
+        # course): the positions' GNSS noise over 10-s legs would bend a straight track
         leg = win & ~start  # the leg from the previous fix lies inside the run
-        d = np.where(leg, np.nan_to_num(tr.dist_m[a:b]), 0.0)
-        th = np.radians(np.nan_to_num(tr.course_deg[a:b]))
+        d = np.where(leg & np.isfinite(course), speed * KN_TO_MS * np.nan_to_num(dt), 0.0)
+        th = np.radians(np.nan_to_num(course))
         det = cond & (age >= window)
         inf = np.full(b - a, np.inf)
         return RunSpec(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from khazar.detect import DetectGeography, detect_batch
+from khazar.detect import DetectGeography, PortSpec, detect_batch
 from khazar.detect.anchor_down import project_course
 from khazar.tracks import Fixes
 from khazar.units import KN_TO_MS, to_utc
@@ -42,14 +42,20 @@ def test_at_anchor_while_moving_is_anchor_down_without_a_drop() -> None:
 
 
 def test_lookalikes_that_slow_down_for_other_reasons_give_none() -> None:
-    short = Track(273000001, x=-60_000).leg(120, 9).leg(15, 5).leg(60, 9)  # pilot boarding
+    # the pilot boards 4-12 km off the port (at x = -8 km): 25 min at 5 kn, heading held
+    pilot = Track(273000001, x=-60_000).leg(130, 12).leg(25, 5)
     squall = Track(273000002, x=-60_000, y=4000).leg(120, 9).leg(45, 5.5, course_deg=40)
     berth = Track(273000003, x=-60_000, y=8000).leg(120, 9).leg(90, 1.0)  # waiting, drifting
     fishing = Track(273000004, x=-60_000, y=12_000).leg(120, 9)
     for k in range(8):  # trawling: slow, turning every 5 minutes
         fishing.leg(5, 3.5, course_deg=(90 + 70 * k) % 360)
     service = Track(273000005, x=-60_000, y=16_000).leg(120, 10).leg(60, 9)  # steady
-    assert not of(run(short, squall, berth, fishing, service), "anchor_down")
+    port = PortSpec("port-1", *at(-8000, 0))
+    geo = geography([corridor()], [port])
+    assert not of(run(pilot, squall, berth, fishing, service, geo=geo), "anchor_down")
+    # the same slow-down far from the port would be one
+    assert of(run(Track(273000001, x=-60_000, y=-30_000).leg(130, 12).leg(25, 5), geo=geo),
+              "anchor_down")
 
 
 def test_projection_with_the_spread_and_out_of_reach() -> None:

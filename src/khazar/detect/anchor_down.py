@@ -7,11 +7,13 @@ projects the track onto the protected corridors ahead (:func:`project_course`).
 A fix is *dragging-like* when, in open water (outside ports, their approach areas and
 ``anchor_down_shore_km`` of the shore; not an exempt boat nor a fishing boat), either
 
-- ``speed_drop``: its speed is ≥ ``drag_speed_drop`` below the ship's own voyage speed (as
-  :func:`~khazar.detect.anchor_drag.voyage_speed`, ≥ ``drag_min_voyage_kn``), still moving
-  (``drag_speed_min_kn``–``drag_speed_max_kn``), its course within ``anchor_down_course_deg``
-  of the course it held at voyage speed (heading unchanged: a ship slowing for a squall
-  heads into the sea; one waiting for a berth stops), or
+- ``speed_drop``: its speed is well below the ship's own voyage speed (by half of
+  ``drag_speed_drop``; the voyage speed as :func:`~khazar.detect.anchor_drag.voyage_speed`,
+  ≥ ``drag_min_voyage_kn``), still moving (``drag_speed_min_kn``–``drag_speed_max_kn``), its
+  course within ``anchor_down_course_deg`` of the course it held at voyage speed (heading
+  unchanged: a ship slowing for a squall heads into the sea; one waiting for a berth
+  stops); the decision then wants the mean speed of the window ≥ ``drag_speed_drop`` below
+  the voyage speed, or
 - ``status_at_anchor``: it reports "at anchor" (status 1) at ≥ 2 kn.
 
 A run of such fixes is an ``anchor_down`` event once it has lasted ``anchor_down_min_min``
@@ -143,7 +145,10 @@ class AnchorDownDetector(RunDetector):
         fishing = (fx.status[a:b] == NAV_FISHING) | isin_mmsi(fx.mmsi[a:b], self.geo.fishing)
         open_water = ~near_port & ~ann.exempt[a:b] & ~fishing & (
             ann.shore_m[a:b] >= s.anchor_down_shore_km * 1000.0)
-        slow = ((speed <= (1.0 - s.drag_speed_drop) * np.nan_to_num(vref, nan=-1.0))
+        # a run holds while the speed stays well below the voyage speed (half the drop:
+        # SOG noise around a drop just over the threshold must not cut it); the decision
+        # wants the window's mean a full drag_speed_drop below
+        slow = ((speed <= (1.0 - s.drag_speed_drop / 2.0) * np.nan_to_num(vref, nan=-1.0))
                 & (speed >= s.drag_speed_min_kn) & (speed <= s.drag_speed_max_kn)
                 & (vref >= s.drag_min_voyage_kn) & (dev <= s.anchor_down_course_deg))
         anchor = (fx.status[a:b] == 1) & (speed >= 2.0)
@@ -190,15 +195,16 @@ class AnchorDownDetector(RunDetector):
         straight = float(np.hypot(run["w_e"], run["w_north"]) / length) if length > 0 else 0.0
         if straight < s.anchor_down_straightness:
             return None
+        v = run["w_speed"] / run["w_n"]
+        vref = run["vref"]
         reasons: list[str] = []
-        if run["w_slow"] >= 0.8 * run["w_n"]:
+        if (run["w_slow"] >= 0.9 * run["w_n"] and np.isfinite(vref)
+                and v <= (1.0 - s.drag_speed_drop) * vref):
             reasons.append("speed_drop")
         if run["w_anchor"] >= 2:
             reasons.append("status_at_anchor")
         if not reasons:
             return None
-        v = run["w_speed"] / run["w_n"]
-        vref = run["vref"]
         wobble = float(np.sqrt(run["w_dev2"] / run["w_n"]))
         drop = 1.0 - v / vref if np.isfinite(vref) and vref > 0 else None
         # how sure: a speed drop with the heading held is the Eagle S signature; "at anchor"

@@ -357,6 +357,19 @@ def _default_rules() -> list[AlertRule]:
             description="a vessel dragging (or slowing like one dragging) across a corridor",
         ),
         AlertRule(
+            name="anchor-down",
+            event_types=["anchor_down"],
+            behaviour_weight=1.0,
+            # a pre-alert: only when the held course (± its spread) crosses a protected line
+            # within the projection horizon; severity grows as the ship closes on it
+            require_asset=True,
+            evidence_min={"confidence": 0.4},
+            min_shore_distance_m=3000.0,
+            exempt_ship_types=[*SERVICE_CRAFT_TYPES, FISHING_TYPE],
+            description="a ship at sea with its anchor likely down, heading for a protected "
+            "line: the time to impact and the energy at stake (issue 21)",
+        ),
+        AlertRule(
             name="protected-loitering",
             event_types=["loitering"],
             zone_kinds=protected,

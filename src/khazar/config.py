@@ -357,19 +357,6 @@ def _default_rules() -> list[AlertRule]:
             description="a vessel dragging (or slowing like one dragging) across a corridor",
         ),
         AlertRule(
-            name="anchor-down",
-            event_types=["anchor_down"],
-            behaviour_weight=1.0,
-            # a pre-alert: only when the held course (± its spread) crosses a protected line
-            # within the projection horizon; severity grows as the ship closes on it
-            require_asset=True,
-            evidence_min={"confidence": 0.4},
-            min_shore_distance_m=3000.0,
-            exempt_ship_types=[*SERVICE_CRAFT_TYPES, FISHING_TYPE],
-            description="a ship at sea with its anchor likely down, heading for a protected "
-            "line: the time to impact and the energy at stake (issue 21)",
-        ),
-        AlertRule(
             name="protected-loitering",
             event_types=["loitering"],
             zone_kinds=protected,
@@ -422,6 +409,19 @@ def _default_rules() -> list[AlertRule]:
             # ship whose AIS position did not match the radar's (raise it to watch big ones)
             evidence_max={"max_length_m": 60.0},
             description="a radar or SAR contact with no AIS track near it",
+        ),
+        AlertRule(
+            name="anchor-down",
+            event_types=["anchor_down"],
+            behaviour_weight=1.0,
+            # a pre-alert: only when the held course (± its spread) crosses a protected line
+            # within the projection horizon; severity grows as the ship closes on it
+            require_asset=True,
+            evidence_min={"confidence": 0.4},
+            min_shore_distance_m=3000.0,
+            exempt_ship_types=[*SERVICE_CRAFT_TYPES, FISHING_TYPE],
+            description="a ship at sea with its anchor likely down, heading for a protected "
+            "line: the time to impact and the energy at stake (issue 21)",
         ),
     ]
 

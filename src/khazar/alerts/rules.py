@@ -44,6 +44,7 @@ WATCHLIST_RULE = AlertRule(
         "ais_gap",
         "spoofing",
         "anchor_drag",
+        "anchor_down",
         "port_visit",
         "dark_vessel",
     ],

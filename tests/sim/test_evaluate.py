@@ -234,16 +234,18 @@ def test_prealert_lead_times_and_false_prealerts() -> None:
         _line("anchor_down", 273000001, _t(160), _t(170)),  # after the crossing: not earlier
         _line("anchor_down", 423000050, _t(10), _t(40)),  # the ferry slowing: a false one
         _line("anchor_down", 423900001, _t(10), _t(40)),  # own patrol boat: exempt
+        _line("anchor_drag", 273000001, _t(152), _t(160)),  # at the corridor, 2 min in
     ])
     report = evaluate(truth, parse_events_jsonl(text))
     pre = report.prealerts
     assert pre is not None
     (d,) = pre.drags  # only drags with a recorded crossing are pre-alert drags
     assert d.id == "anchor_drag_eagle_s-1" and d.lead_s == 75 * 60.0 and d.prealerted
+    assert d.drag_after_s == 2 * 60.0
     assert pre.false_ids == ("anchor_down-423000050-0010",)
     j = report.to_json()["prealerts"]
-    assert (j["drags"], j["prealerted"], j["lead_median_min"], j["false_per_day"]) == \
-        (1, 1, 75.0, 1.0)
+    assert (j["drags"], j["prealerted"], j["lead_median_min"], j["false_per_day"],
+            j["drag_after_crossing_median_min"]) == (1, 1, 75.0, 1.0, 2.0)
     assert not {t["type"] for t in report.to_json()["types"]} & {"anchor_down"}  # not scored
     # pooled, a drag pre-alerted too late counts a lead of 0 in the median
     late = evaluate(truth, parse_events_jsonl(_line("anchor_down", 273000001, _t(160),

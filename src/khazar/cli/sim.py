@@ -288,7 +288,8 @@ def eval_seeds_cmd(
     console.print(f"pre-alerts (anchor_down before the first corridor crossing): "
                   f"{p['prealerted']}/{p['drags']} drags, median lead {p['lead_median_min']} "
                   f"min (shortest {p['lead_min_min']}); {p['false']} false = "
-                  f"{p['false_per_day']}/day")
+                  f"{p['false_per_day']}/day; anchor_drag {p['drag_after_crossing_median_min']} "
+                  f"min after the first crossing (median)")
     a = pooled["alerts"]
     console.print(f"alerts: {a['false_alerts']} false over {pooled['days']} days "
                   f"({a['false_per_day']}/day, worst day {a['max_false_per_day']}); on "

@@ -211,6 +211,16 @@ class PreAlertResult:
     scenario: str
     first_crossing: datetime
     detected_at: datetime | None
+    #: the first matching ``anchor_drag`` (at the corridor), to compare it with the crossing
+    drag_at: datetime | None = None
+
+    @property
+    def drag_after_s(self) -> float | None:
+        """Seconds from the first crossing to the first ``anchor_drag`` (its time to detect
+        counted from the corridor, as it was before the drags started upstream)."""
+        if self.drag_at is None:
+            return None
+        return (self.drag_at - self.first_crossing).total_seconds()
 
     @property
     def lead_s(self) -> float | None:
@@ -229,7 +239,9 @@ class PreAlertResult:
                 "detected_at": (self.detected_at.isoformat().replace("+00:00", "Z")
                                 if self.detected_at else None),
                 "lead_min": _r(self.lead_s / 60.0) if self.lead_s is not None else None,
-                "prealerted": self.prealerted}
+                "prealerted": self.prealerted,
+                "drag_after_crossing_min": (_r(self.drag_after_s / 60.0)
+                                            if self.drag_after_s is not None else None)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +260,7 @@ class PreAlertScore:
 
 def _prealert_summary(drags: list[PreAlertResult], false_n: int, days: float) -> dict[str, Any]:
     leads = [d.lead_s / 60.0 for d in drags if d.lead_s is not None and d.prealerted]
+    after = [d.drag_after_s / 60.0 for d in drags if d.drag_after_s is not None]
     hit = sum(d.prealerted for d in drags)
     return {
         "drags": len(drags), "prealerted": hit,
@@ -259,6 +272,7 @@ def _prealert_summary(drags: list[PreAlertResult], false_n: int, days: float) ->
         "lead_min_min": _r(min(leads)) if leads else None,
         "false": false_n,
         "false_per_day": round(false_n / days, 3) if days else None,
+        "drag_after_crossing_median_min": _r(statistics.median(after)) if after else None,
     }
 
 
@@ -270,8 +284,10 @@ def score_prealerts(truth: Truth, events: list[ScoredEvent]) -> PreAlertScore:
         if b.first_crossing is None:
             continue
         times = [e.detected_at or e.start for e in downs if _matches(e, b, truth)]
+        at = [e.detected_at or e.start for e in events
+              if e.type == "anchor_drag" and _matches(e, b, truth)]
         drags.append(PreAlertResult(b.id, b.scenario, b.first_crossing,
-                                    min(times) if times else None))
+                                    min(times) if times else None, min(at) if at else None))
     false_ids = tuple(e.id for e in downs
                       if not any(_matches(e, b, truth) for b in truth.behaviours)
                       and not _exempt(e, truth))

@@ -581,6 +581,8 @@ def _slowdowns(ctx: TrafficContext, rng: np.random.Generator, density: float) ->
                 head, tail = cut_route(route, at)
                 pilot, rest = cut_route(tail, float(rng.uniform(12.0, 20.0)) * 60.0 * 5.5
                                         * KN_TO_MS)
+                if not _clear(w, pilot):  # the Sangachal lines converge on its approach
+                    continue
                 b = MovementBuilder(t, float(route[0, 0]), float(route[0, 1])).sail(head, sp)
                 a_s = b.t_s
                 b.sail(pilot, float(rng.uniform(5.0, 6.0))).sail(rest, 4.0)

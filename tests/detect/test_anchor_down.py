@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from khazar.detect import DetectGeography, PortSpec, detect_batch
+import numpy as np
+
+from khazar.detect import DetectGeography, LiveDetector, PortSpec, detect_batch
 from khazar.detect.anchor_down import project_course
+from khazar.domain import Event
 from khazar.tracks import Fixes
 from khazar.units import KN_TO_MS, to_utc
 
@@ -78,3 +81,30 @@ def test_steps_of_ten_minutes_decide_the_same_event_as_one_step() -> None:
     whole = of(detect_batch(fx, SETTINGS, geo, slice_s=None), "anchor_down")
     sliced = of(detect_batch(fx, SETTINGS, geo, slice_s=600.0), "anchor_down")
     assert len(whole) == 2 and sliced == whole
+
+
+def test_live_says_it_at_the_decision_plus_the_lateness_window() -> None:
+    fx = Track(273000001, x=-60_000).leg(150, 8.5).leg(150, 6.3).fixes()
+    geo = geography([corridor()])
+    (batch,) = of(detect_batch(fx, SETTINGS, geo), "anchor_down")
+    live = LiveDetector(SETTINGS, geo)
+    first: tuple[float, Event] | None = None
+    clock = float(fx.t_s.min())
+    i = 0
+    while i < len(fx):
+        k = int(np.searchsorted(fx.t_s, clock, side="right"))
+        if k > i:
+            live.push(fixes=fx.take(np.arange(i, k)))
+            i = k
+        downs = of(live.advance(clock), "anchor_down")
+        if downs and first is None:
+            first = (clock, downs[0])
+        clock += 60.0
+    assert first is not None
+    said_at, ev = first
+    assert ev.open and ev.evidence["detected_at"] == batch.evidence["detected_at"]
+    decided = datetime.fromisoformat(batch.evidence["detected_at"]).timestamp()
+    # out as soon as the fix that completed the window is released: W later, one tick at most
+    assert decided + SETTINGS.lateness_window_s <= said_at
+    assert said_at <= decided + SETTINGS.lateness_window_s + 60.0
+    assert ev.evidence["minutes_to_impact"] == batch.evidence["minutes_to_impact"]

@@ -243,6 +243,18 @@ class DetectSettings(_Section):
     drag_long_factor: float = Field(5.0, gt=1, description="path in corridor ≥ this × width")
     drag_repeat_count: int = Field(3, ge=2, description="crossings of one corridor that repeat")
     drag_repeat_window_h: float = Field(6.0, gt=0, description="…within this many hours")
+    anchor_down_min_min: float = Field(
+        15.0, gt=0, description="anchor down: the drop held this long (minutes) before it is said")
+    anchor_down_course_deg: float = Field(
+        20.0, gt=0, le=180, description="anchor down: course within this of the voyage course")
+    anchor_down_straightness: float = Field(
+        0.95, gt=0, le=1, description="anchor down: resultant of the legs over their length")
+    anchor_down_shore_km: float = Field(
+        5.0, ge=0, description="anchor down: only this far from the shore (pilots, berths)")
+    anchor_down_horizon_h: float = Field(
+        6.0, gt=0, description="anchor down: project the course this many hours ahead")
+    anchor_down_spread_deg: float = Field(
+        10.0, ge=0, le=45, description="anchor down: plausible course spread (± degrees)")
     gap_forget_h: float = Field(
         168.0, gt=0, description="a vessel silent this long is forgotten (bounded live state)")
     spoof_quiet_h: float = Field(1.0, gt=0, description="spoofing episode ends after this calm")
@@ -398,6 +410,19 @@ def _default_rules() -> list[AlertRule]:
             # ship whose AIS position did not match the radar's (raise it to watch big ones)
             evidence_max={"max_length_m": 60.0},
             description="a radar or SAR contact with no AIS track near it",
+        ),
+        AlertRule(
+            name="anchor-down",
+            event_types=["anchor_down"],
+            behaviour_weight=1.0,
+            # a pre-alert: only when the held course (± its spread) crosses a protected line
+            # within the projection horizon; severity grows as the ship closes on it
+            require_asset=True,
+            evidence_min={"confidence": 0.4},
+            min_shore_distance_m=3000.0,
+            exempt_ship_types=[*SERVICE_CRAFT_TYPES, FISHING_TYPE],
+            description="a ship at sea with its anchor likely down, heading for a protected "
+            "line: the time to impact and the energy at stake (issue 21)",
         ),
     ]
 

@@ -213,3 +213,43 @@ def test_score_alerts_true_false_lookalike_authorised_and_exercise() -> None:
     assert (score.lookalike_alerts, score.authorised_alerts) == (1, 2)
     assert (score.behaviours, score.behaviours_alerted) == (4, 2)
     assert score.to_dict()["false_per_day"] == 3.0
+
+
+def test_prealert_lead_times_and_false_prealerts() -> None:
+    import dataclasses
+
+    from khazar.sim.evaluate import aggregate
+
+    base = _truth()
+    drag = dataclasses.replace(base.behaviours[0], first_crossing=_t(150),
+                               line_crossing=_t(155))
+    truth = dataclasses.replace(base, behaviours=(drag, *base.behaviours[1:]))
+    again = Truth.loads(truth.dumps())  # the crossings round-trip through truth.json
+    assert again.behaviours[0].first_crossing == _t(150)
+    assert again.behaviours[0].line_crossing == _t(155)
+    said = {"detected_at": _t(75).isoformat()}
+    text = "\n".join([
+        # decided 15 min after the drop (batch: its start is the drop): 75 min before
+        _line("anchor_down", 273000001, _t(60), _t(140), evidence=said),
+        _line("anchor_down", 273000001, _t(160), _t(170)),  # after the crossing: not earlier
+        _line("anchor_down", 423000050, _t(10), _t(40)),  # the ferry slowing: a false one
+        _line("anchor_down", 423900001, _t(10), _t(40)),  # own patrol boat: exempt
+        _line("anchor_drag", 273000001, _t(152), _t(160)),  # at the corridor, 2 min in
+    ])
+    report = evaluate(truth, parse_events_jsonl(text))
+    pre = report.prealerts
+    assert pre is not None
+    (d,) = pre.drags  # only drags with a recorded crossing are pre-alert drags
+    assert d.id == "anchor_drag_eagle_s-1" and d.lead_s == 75 * 60.0 and d.prealerted
+    assert d.drag_after_s == 2 * 60.0
+    assert pre.false_ids == ("anchor_down-423000050-0010",)
+    j = report.to_json()["prealerts"]
+    assert (j["drags"], j["prealerted"], j["lead_median_min"], j["false_per_day"],
+            j["drag_after_crossing_median_min"]) == (1, 1, 75.0, 1.0, 2.0)
+    assert not {t["type"] for t in report.to_json()["types"]} & {"anchor_down"}  # not scored
+    # pooled, a drag pre-alerted too late counts a lead of 0 in the median
+    late = evaluate(truth, parse_events_jsonl(_line("anchor_down", 273000001, _t(160),
+                                                      _t(170))))
+    pooled = aggregate([report, late])["prealerts"]
+    assert (pooled["drags"], pooled["prealerted"], pooled["lead_median_min"],
+            pooled["lead_min_min"], pooled["false"]) == (2, 1, 37.5, 75.0, 1)

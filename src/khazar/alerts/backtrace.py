@@ -147,16 +147,28 @@ def _implied_speed_kn(v: VesselFixes) -> FloatArray:
     return sog
 
 
+_BIN_S = 900.0
+
+
 def _voyage_speed_kn(
-    speed: FloatArray, near: npt.NDArray[np.bool_], window: npt.NDArray[np.bool_]
+    speed: FloatArray, near: npt.NDArray[np.bool_], window: npt.NDArray[np.bool_],
+    t_s: FloatArray | None = None,
 ) -> float:
-    """The vessel's own speed on its voyage: the median on its approach (every fix before
-    its first one near the asset, padding before the window included), else away from the
-    asset, else in the window. An Eagle S that slowed just before the line is compared with
-    its approach speed, not with the slow drag that fills the window."""
+    """The vessel's own speed on its voyage: on its approach (every fix before its first one
+    near the asset, padding before the window included) the highest median of a 15-minute
+    stretch (≥ 3 fixes; the median of the approach without times), else the median away
+    from the asset, else in the window. An Eagle S that slowed just before the line, or
+    whose anchor went down tens of kilometres before it (issue 21), is compared with its
+    passage speed, not with the slow drag that fills the window and most of the approach."""
     known = ~np.isnan(speed)
     first_near = int(np.argmax(near)) if near.any() else len(speed)
     approach = speed[:first_near][known[:first_near]]
+    if len(approach) >= 3 and t_s is not None:
+        bins = np.floor(t_s[:first_near][known[:first_near]] / _BIN_S)
+        medians = [float(np.median(approach[bins == b])) for b in np.unique(bins)
+                   if int(np.sum(bins == b)) >= 3]
+        if medians:
+            return max(medians)
     if len(approach) >= 3:
         return float(np.median(approach))
     away = speed[~near & known]
@@ -230,7 +242,7 @@ def _trace_one(
     speed = _implied_speed_kn(v)
     fdist = shapely.distance(shapely.points(fx, fy), geom_xy)
     window_fix = (v.t_s >= grid[0]) & (v.t_s <= grid[-1])
-    median_kn = _voyage_speed_kn(speed, fdist <= near_m / 2.5, window_fix)
+    median_kn = _voyage_speed_kn(speed, fdist <= near_m / 2.5, window_fix, v.t_s)
     near = speed[window_fix & (fdist <= near_m / 2.5) & ~np.isnan(speed)]
     near_kn = float(np.median(near)) if len(near) else math.nan
     drop = 0.0

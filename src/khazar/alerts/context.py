@@ -17,19 +17,36 @@ from khazar.config import Settings
 if TYPE_CHECKING:
     from khazar.geo import Asset, Geography
 
-__all__ = ["asset_infos", "criticality_values", "rule_context", "shore_distance"]
+__all__ = ["asset_infos", "criticality_stakes", "criticality_values", "rule_context",
+           "shore_distance"]
 
 
 def criticality_values(settings: Settings, assets: Sequence[Asset]) -> dict[str, float]:
     """Energy value per asset id (``a·bcm/yr + b·kb/d``, DESIGN C5)."""
+    return {aid: v for aid, (v, _) in _criticality(settings, assets).items()}
+
+
+def criticality_stakes(settings: Settings, assets: Sequence[Asset]) -> dict[str, str]:
+    """The energy at stake per asset id in words: "31 bcm/yr of gas, 600 kb/d of oil"."""
+    return {aid: t for aid, (_, t) in _criticality(settings, assets).items()}
+
+
+def _criticality(settings: Settings, assets: Sequence[Asset]) -> dict[str, tuple[float, str]]:
     from khazar.energy import asset_criticality
 
-    return {aid: float(c.value) for aid, c in asset_criticality(settings, list(assets)).items()}
+    out: dict[str, tuple[float, str]] = {}
+    for aid, c in asset_criticality(settings, list(assets)).items():
+        words = [f"{c.gas_bcm_yr:.3g} bcm/yr of gas" if c.gas_bcm_yr > 0 else "",
+                 f"{c.oil_kbd:.3g} kb/d of oil" if c.oil_kbd > 0 else ""]
+        out[aid] = (float(c.value), ", ".join(w for w in words if w))
+    return out
 
 
-def asset_infos(assets: Sequence[Asset], values: Mapping[str, float]) -> dict[str, AssetInfo]:
+def asset_infos(assets: Sequence[Asset], values: Mapping[str, float],
+                stakes: Mapping[str, str] | None = None) -> dict[str, AssetInfo]:
     return {
-        a.id: AssetInfo(id=a.id, kind=a.kind, group=a.group, value=values.get(a.id, 0.0))
+        a.id: AssetInfo(id=a.id, kind=a.kind, group=a.group, value=values.get(a.id, 0.0),
+                        stake=(stakes or {}).get(a.id, ""))
         for a in assets
     }
 
@@ -46,10 +63,13 @@ def rule_context(
         from khazar.geo import load_geography
 
         geo = load_geography(settings)
-    values = criticality_values(settings, geo.assets)
+    crit = _criticality(settings, geo.assets)
+    values = {aid: v for aid, (v, _) in crit.items()}
+    stakes = {aid: t for aid, (_, t) in crit.items()}
     zone_kinds = {z.id: z.kind for z in geo.zones}
     return RuleContext.from_settings(
-        settings, zone_kinds, asset_infos(geo.assets, values), shore_distance(geo), ship_types
+        settings, zone_kinds, asset_infos(geo.assets, values, stakes), shore_distance(geo),
+        ship_types,
     )
 
 

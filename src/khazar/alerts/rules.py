@@ -44,6 +44,7 @@ WATCHLIST_RULE = AlertRule(
         "ais_gap",
         "spoofing",
         "anchor_drag",
+        "anchor_down",
         "port_visit",
         "dark_vessel",
     ],
@@ -64,6 +65,8 @@ class AssetInfo:
     kind: str
     group: str | None
     value: float  # energy criticality value (khazar.energy), ≥ 0
+    #: the energy at stake in words ("31 bcm/yr of gas, 600 kb/d of oil"), "" when unknown
+    stake: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +250,20 @@ def _alert_key(alert: Alert) -> tuple[str, str, int | None, int | None, str]:
     return (alert.rule, alert.type, a, b, place)
 
 
-def _summary(rule: AlertRule, event: Event, count: int) -> str:
+def _minutes_to_impact(event: Event) -> float | None:
+    m = event.evidence.get("minutes_to_impact") if event.type == "anchor_down" else None
+    return float(m) if isinstance(m, (int, float)) else None
+
+
+def _summary(rule: AlertRule, event: Event, count: int, ctx: RuleContext | None = None) -> str:
+    minutes = _minutes_to_impact(event)
+    if minutes is not None and event.asset_id is not None:
+        # a pre-alert says where the ship is heading, how soon, and what is at stake there
+        who = f"MMSI {event.mmsi}"
+        asset = ctx.assets.get(event.asset_id) if ctx else None
+        stake = f", {asset.stake} at stake" if asset is not None and asset.stake else ""
+        return (f"{rule.name}: {who}, anchor likely down, crosses {event.asset_id} in about "
+                f"{minutes:.0f} min{stake}")
     who = "unidentified contact" if event.mmsi is None else f"MMSI {event.mmsi}"
     if event.other_mmsi is not None:
         who += f" with MMSI {event.other_mmsi}"
@@ -285,6 +301,7 @@ def alerts_for_events(
             open_by_key[_alert_key(alert)] = alert.id
     changed: set[str] = set()
     exercise_ids = set(exercise_event_ids)
+    eta: dict[str, float] = {}
 
     # an event's id is a hash: compute it once per event
     for _start, eid, event in sorted(((e.start, e.id, e) for e in events), key=lambda k: k[:2]):
@@ -313,7 +330,7 @@ def alerts_for_events(
                 last_ts=max(alert.last_ts, event.end),
                 lat=lat,
                 lon=lon,
-                summary=_summary(rule, event, len(ids)),
+                summary=_summary(rule, event, len(ids), ctx),
                 exercise=alert.exercise and eid in exercise_ids,
                 updated_at=stamp,
             )
@@ -337,7 +354,7 @@ def alerts_for_events(
                 first_ts=event.start,
                 last_ts=event.end,
                 event_ids=(eid,),
-                summary=_summary(rule, event, 1),
+                summary=_summary(rule, event, 1, ctx),
                 created_at=stamp,
                 updated_at=stamp,
                 exercise=eid in exercise_ids,
@@ -346,8 +363,11 @@ def alerts_for_events(
             target = new_id
         event_home[eid] = target
         changed.add(target)
+        minutes = _minutes_to_impact(event)
+        if minutes is not None:
+            eta[target] = minutes  # the latest countdown of the alert
 
-    _rescore(current, changed, ctx, rules_by_name, history or {})
+    _rescore(current, changed, ctx, rules_by_name, history or {}, eta)
     before = {a.id: a for a in existing}
     upserts = [current[i] for i in changed if current[i] != before.get(i)]
     return sorted(upserts, key=lambda a: (a.first_ts, a.id))
@@ -359,8 +379,10 @@ def _rescore(
     ctx: RuleContext,
     rules_by_name: Mapping[str, AlertRule],
     history: Mapping[int, int],
+    eta: Mapping[str, float] | None = None,
 ) -> None:
-    """Severity needs every alert of a vessel (its history), so it is computed last."""
+    """Severity needs every alert of a vessel (its history), so it is computed last;
+    ``eta``: a pre-alert's minutes to impact by alert id (its urgency)."""
     by_vessel: dict[int, list[Alert]] = {}
     for alert in current.values():
         for m in (alert.mmsi, alert.other_mmsi):
@@ -386,6 +408,7 @@ def _rescore(
             max_asset_value=max_value,
             previous_alerts=earlier,
             watchlisted=any(m in ctx.watchlist for m in vessels),
+            minutes_to_impact=(eta or {}).get(aid),
         )
         score = score_alert(inputs, ctx.watchlist_weight, ctx.history_scale)
         current[aid] = dataclasses.replace(

@@ -30,6 +30,12 @@ TEMPLATES: dict[str, dict[str, _Template]] = {
         "az": _Template("Lövbərin sürüklənməsi: {vessel}, {place} üzərindən",
                         "Lövbərin sürüklənməsi: {vessel}"),
     },
+    "anchor_down": {
+        "en": _Template("{vessel}, anchor likely down, heading for the {place}",
+                        "{vessel}, anchor likely down"),
+        "az": _Template("Lövbər yəqin ki, salınıb: {vessel}, {place} istiqamətində",
+                        "Lövbər yəqin ki, salınıb: {vessel}"),
+    },
     "loitering": {
         "en": _Template("{vessel} loitering at the {place}", "{vessel} loitering"),
         "az": _Template("Şübhəli dolaşma: {vessel}, {place} yanında",
@@ -118,9 +124,12 @@ def alert_titles(
     place: str | None,
     other_name: str | None = None,
     other_mmsi: int | None = None,
+    minutes: float | None = None,
 ) -> Titles:
     """The alert's title in English and Azerbaijani. ``place`` is the asset's (else the
-    zone's) name as :func:`short_place` gives it, or None."""
+    zone's) name as :func:`short_place` gives it, or None; ``minutes``: a pre-alert's time
+    to impact, said after the place ("… heading for the ACG 24-inch oil export line, in
+    about 48 min")."""
     out = {}
     for lang in LANGUAGES:
         tpl = TEMPLATES.get(alert_type, {}).get(lang) or _FALLBACK[lang]
@@ -130,5 +139,10 @@ def alert_titles(
             other=_vessel(other_name, other_mmsi, lang),
             place=place or "", kind=kind,
         )
+        if minutes is not None and place:
+            text += _IN_ABOUT[lang].format(minutes=round(minutes))
         out[lang] = text[:1].upper() + text[1:]
     return Titles(en=out["en"], az=out["az"])
+
+
+_IN_ABOUT = {"en": ", in about {minutes} min", "az": ", təxminən {minutes} dəq ərzində"}

@@ -74,6 +74,14 @@ def print_report(report: EvaluationReport) -> None:
         mark = "[green]detected[/]" if b.detected else "[red]missed[/]"
         missing = "" if b.detected else f" missing {[list(g) for g in b.missing_groups]}"
         console.print(f"  {b.id:<28} {mark} by {list(b.matched_types)}{missing}")
+    if report.prealerts is not None:
+        for d in report.prealerts.drags:
+            lead = d.lead_s
+            said = ("[red]no anchor_down[/]" if lead is None else
+                    f"anchor_down {lead / 60:.0f} min before its first corridor crossing"
+                    if lead > 0 else f"[red]anchor_down {-lead / 60:.0f} min after it[/]")
+            console.print(f"  {d.id:<28} pre-alert: {said}")
+        console.print(f"  false pre-alerts: {len(report.prealerts.false_ids)}")
 
 
 @app.command("evaluate")
@@ -276,6 +284,12 @@ def eval_seeds_cmd(
     console.print(table)
     for name, s in pooled["scenarios"].items():
         console.print(f"  {name:<22} detected {s['detected']}/{s['planted']}")
+    p = pooled["prealerts"]
+    console.print(f"pre-alerts (anchor_down before the first corridor crossing): "
+                  f"{p['prealerted']}/{p['drags']} drags, median lead {p['lead_median_min']} "
+                  f"min (shortest {p['lead_min_min']}); {p['false']} false = "
+                  f"{p['false_per_day']}/day; anchor_drag {p['drag_after_crossing_median_min']} "
+                  f"min after the first crossing (median)")
     a = pooled["alerts"]
     console.print(f"alerts: {a['false_alerts']} false over {pooled['days']} days "
                   f"({a['false_per_day']}/day, worst day {a['max_false_per_day']}); on "

@@ -299,8 +299,21 @@
     state.alerts = fc;
     $("alert-count").textContent = fc.numberMatched;
     M.setData(state.map, "alerts", fc);
+    M.setData(state.map, "projections", projections(fc));
     M.setSelectedAlert(state.map, state.selectedAlert ? alertById(state.selectedAlert) : null);
     renderAlerts();
+  }
+  /** Pre-alerts' projected tracks to the line (issue 21), as map features. */
+  function projections(fc) {
+    const features = [];
+    for (const f of (fc && fc.features) || []) {
+      const im = f.properties.impact;
+      if (!im || !im.track || im.track.some((c) => !c || c[0] === null || c[1] === null)) continue;
+      const props = { alert_id: f.properties.id, impact_at: im.impact_at, asset_id: im.asset_id };
+      features.push({ type: "Feature", geometry: { type: "LineString", coordinates: im.track }, properties: props });
+      features.push({ type: "Feature", geometry: { type: "Point", coordinates: im.track[1] }, properties: props });
+    }
+    return { type: "FeatureCollection", features };
   }
   // an alert on the live stream is shown at once; the collection is re-read behind it
   function showAlert(f) {

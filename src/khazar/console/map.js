@@ -26,7 +26,7 @@
   // property: MapLibre redraws the stencil clipping masks of every tile each time the
   // source changes between fill/line layers, a full-screen pass per source per frame,
   // which on a software-GL console (SwiftShader) cost more than everything else drawn.
-  const PARTS = ["land", "reception", "zones", "assets", "ports", "patrols", "plan", "tracks", "dispatch", "alerts", "fleet"];
+  const PARTS = ["land", "reception", "zones", "assets", "ports", "patrols", "plan", "tracks", "projections", "dispatch", "alerts", "fleet"];
   // zones big enough to cover much of the view are outlined only (no fill overdraw)
   const FILLED_ZONES = ["platform_safety", "terminal_safety", "pipeline_corridor", "port_approach"];
   //: alert rings by severity (exercise alerts purple); the legend draws the same
@@ -170,6 +170,16 @@
       map.addLayer({ id: "tracks", type: "line", source: "geo", filter: part("tracks"),
         layout: { "line-join": "round", "line-cap": "round" },
         paint: { "line-color": "#e0e6ea", "line-width": 1.4, "line-opacity": 0.7 } });
+      // a pre-alert's projected track (issue 21): from where the anchor was judged down to
+      // the point where the held course meets the line, dashed red, its end ringed
+      map.addLayer({ id: "projections", type: "line", source: "geo",
+        filter: all(part("projections"), ["==", ["geometry-type"], "LineString"]),
+        layout: { "line-cap": "round" },
+        paint: { "line-color": "#ff3b30", "line-width": 2.5, "line-dasharray": [2, 1.5], "line-opacity": 0.95 } });
+      map.addLayer({ id: "projection-ends", type: "circle", source: "geo",
+        filter: all(part("projections"), ["==", ["geometry-type"], "Point"]),
+        paint: { "circle-radius": 6, "circle-color": "rgba(0,0,0,0)", "circle-stroke-width": 2,
+                 "circle-stroke-color": "#ff3b30" } });
       map.addLayer({ id: "dispatch-routes", type: "line", source: "geo",
         filter: all(part("dispatch"), ["==", ["geometry-type"], "LineString"]),
         layout: { "line-cap": "round", "line-join": "round" },

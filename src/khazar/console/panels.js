@@ -148,6 +148,17 @@
     return (day ? d.toISOString().slice(0, 10) + " " : "") + d.toISOString().slice(11, 16) + " UTC";
   }
 
+  /** A pre-alert's countdown (issue 21): minutes until the ship reaches the line, from the
+   *  picture time; null for other alerts. */
+  function countdown(p, now) {
+    const im = p.impact;
+    if (!im || !im.impact_at) return null;
+    const place = placeName(im.asset_id, im.asset_id === p.asset_id ? p.asset_name : null);
+    const left = ((new Date(im.impact_at).getTime()) - (now || Date.now())) / 60000;
+    return el("div", { class: "alert-countdown mono" + (left <= 30 ? " warn" : ""), "data-impact-at": im.impact_at },
+      (left > 0 ? t("alerts.impact_in").replace("{min}", Math.round(left)).replace("{place}", place)
+        : t("alerts.impact_passed").replace("{place}", place)));
+  }
   function alertCard(f, ctx) {
     const { me, actions, selected, now } = ctx;
     const may = (a) => me && me.actions.includes(a);
@@ -175,7 +186,8 @@
         p.asset_id ? el("span", { class: "alert-asset" }, " · " + placeName(p.asset_id, p.asset_name)) : null),
       el("div", { class: "alert-meta" }, t("alerts.first") + " " + hhmm(p.first_ts) +
         (p.escalated && p.escalated_at ? " · " + t("alerts.escalated_at").replace("{time}", hhmm(p.escalated_at)) : "")),
-      p.assigned_boat ? el("div", { class: "alert-meta" }, t("alerts.boat") + ": ", el("b", { class: "mono" }, p.assigned_boat)) : null);
+      p.assigned_boat ? el("div", { class: "alert-meta" }, t("alerts.boat") + ": ", el("b", { class: "mono" }, p.assigned_boat)) : null,
+      countdown(p, now));
     const bar = el("div", { class: "alert-actions" });
     if (p.state === "new") {
       bar.append(el("button", { type: "button", class: "act-ack", disabled: !may("alerts.ack"),
@@ -247,6 +259,17 @@
       box.append(section(t("detail.assets"), el("ul", { class: "detail-assets" },
         ...assets.map((a) => el("li", { "data-asset": a.id }, placeName(a.id, a.name))))));
     }
+    const im = d.impact || p.impact;
+    if (im) {
+      const ahead = im.ahead || [];
+      box.append(section(t("detail.projection"), countdown({ ...p, impact: im }, ctx.now),
+        el("div", { class: "small muted" }, t("detail.projection_at").replace("{time}", hhmm(im.detected_at, p.first_ts))
+          .replace("{conf}", im.confidence !== null && im.confidence !== undefined ? Math.round(100 * im.confidence) + " %" : "—")),
+        el("ul", { class: "detail-projection small" }, ...ahead.map((a) => el("li", { "data-asset": a.asset_id },
+          (a.on_course ? "" : "~ ") + t("detail.projection_line").replace("{place}", placeName(a.asset_id, null) || a.zone_id)
+            .replace("{km}", num(a.distance_km, 1, "")).replace("{min}", Math.round(a.minutes))
+            .replace("{kn}", num(im.speed_kn, 1, "")))))));
+    }
     const events = d.events || [];
     box.append(section(t("detail.events"), events.length ? el("table", { class: "grid detail-events small" },
       ...events.map((e) => {
@@ -281,6 +304,11 @@
       else {
         body.push(el("div", { class: "dispatch-rec" }, "★ ", el("b", { class: "mono rec-boat" }, r.boat),
           r.eta_min !== null && r.eta_min !== undefined ? " · " + num(r.eta_min, 0, t("unit.min")) : ""));
+        if (r.before_ship_min !== null && r.before_ship_min !== undefined) {
+          body.push(el("div", { class: "small rec-before" + (r.before_ship_min < 0 ? " warn" : "") },
+            (r.before_ship_min >= 0 ? t("detail.before_ship") : t("detail.after_ship"))
+              .replace("{min}", Math.round(Math.abs(r.before_ship_min)))));
+        }
         const ic = r.intercept;
         if (ic) {
           body.push(el("div", { class: "small mono" }, t("detail.intercept").replace("{pos}", fmtDM(ic.lat, true) + " " + fmtDM(ic.lon, false))));
@@ -527,7 +555,8 @@
         el("span", { class: "legend-sub" }, t("legend.boat") + ":"),
         ...Object.entries(M.FLEET_COLOURS).map(([st, colour]) =>
           legendItem(swatch("ring", colour, { r: 4.5, w: 2 }), t("status." + st), "boat." + st)),
-        legendItem(swatch("line", "#ff9500", { w: 3, end: true }), t("legend.dispatch_route"), "dispatch-route")));
+        legendItem(swatch("line", "#ff9500", { w: 3, end: true }), t("legend.dispatch_route"), "dispatch-route"),
+        legendItem(swatch("dashed", "#ff3b30", { w: 2.5, end: true }), t("legend.projection"), "projection")));
   }
 
   window.KhazarPanels = { el, fmtTimes, setLocalTime, localTime, localName, fmtAge, triage, alertTitle, placeName, typeName, fmtDM, num, renderVessel, renderAlerts, renderFleet, renderScorecard, renderLayers, renderLegend };

@@ -31,7 +31,7 @@ import numpy.typing as npt
 from khazar.detect.base import Chunk, Key, KeyState, RunDetector, RunSpec, make_event, prev_of
 from khazar.domain import Event
 
-__all__ = ["AnchorDragDetector"]
+__all__ = ["AnchorDragDetector", "voyage_speed"]
 
 F64 = npt.NDArray[np.float64]
 B = npt.NDArray[np.bool_]
@@ -43,7 +43,7 @@ _SUSTAINED_S = 300.0
 _MAX_VOYAGE_KN = 100.0
 
 
-def _voyage_speed(t: F64, speed: F64, cruise: B, ks: KeyState | None) -> tuple[F64, dict[str,
+def voyage_speed(t: F64, speed: F64, cruise: B, ks: KeyState | None) -> tuple[F64, dict[str,
                                                                                        float]]:
     """The vessel's own speed on this voyage before each fix: the highest mean speed of a
     completed 15-minute bin (≥ 3 cruising fixes, outside corridors and ports) so far.
@@ -92,7 +92,7 @@ class AnchorDragDetector(RunDetector):
         dt = tr.dt_s[a:b]
         brk = tr.new_seg[a:b] | (corr != pcorr) | ~(dt <= s.gap_min_h * 3600.0)
         cruise = (speed >= _CRUISE_KN) & (corr < 0) & ~near_port
-        vref, carry_v = _voyage_speed(tr.fixes.t_s[a:b], speed, cruise, ks)
+        vref, carry_v = voyage_speed(tr.fixes.t_s[a:b], speed, cruise, ks)
         anchor = ((tr.fixes.status[a:b] == 1) & (speed >= 2.0)).astype(np.float64)
         path = np.where(brk | ~cond, 0.0, np.nan_to_num(tr.dist_m[a:b]))
         # time in the corridor spent ≥ drag_speed_drop below the voyage speed, still moving

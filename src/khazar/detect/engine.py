@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from khazar.config import DetectSettings
+from khazar.detect.anchor_down import AnchorDownDetector
 from khazar.detect.anchor_drag import AnchorDragDetector
 from khazar.detect.base import Chunk, Detections, Detector
 from khazar.detect.dark import DarkVesselDetector
@@ -56,6 +57,7 @@ def default_detectors(settings: DetectSettings, geo: DetectGeography) -> list[De
     return [ZoneDetector(settings, geo), LoiteringDetector(settings, geo),
             EncounterDetector(settings, geo), GapDetector(settings, geo),
             SpoofingDetector(settings, geo), AnchorDragDetector(settings, geo),
+            AnchorDownDetector(settings, geo),
             PortVisitDetector(settings, geo), StopDetector(settings, geo),
             DarkVesselDetector(settings, geo)]
 

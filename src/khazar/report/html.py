@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from html import escape
 
 from khazar.domain.reporting import AlertRow, EventRow
+from khazar.report.prealerts import prealert_rows
 from khazar.report.scorecard import GOALS, Indicator
 from khazar.units import from_epoch_s
 
@@ -110,6 +112,28 @@ def _alerts_table(alerts: Sequence[AlertRow], local: tuple[float, str], limit: i
             f"{rows or '<tr><td colspan=7>no alerts</td></tr>'}</table>")
 
 
+def _prealerts_table(events: Sequence[EventRow], local: tuple[float, str]) -> str:
+    """Pre-alerts (issue 21): decided when, the line, the projected and the real lead."""
+    rows = prealert_rows(events)
+    body = "".join(
+        f"<tr><td>{r.mmsi}</td><td>{escape(r.asset_id)}</td>"
+        f"<td>{_both(from_epoch_s(r.decided_s), local)}</td>"
+        f"<td class=num>{_fmt(r.projected_min)}</td>"
+        f"<td class=num>{_fmt(r.lead_min) if r.lead_min is not None else 'not reached'}</td>"
+        f"<td class=num>{_fmt(r.confidence)}</td></tr>"
+        for r in rows
+    )
+    leads = [r.lead_min for r in rows if r.lead_min is not None]
+    head = (f"<p>{len(rows)} pre-alerts; {len(leads)} ships reached the line, "
+            f"median lead {_fmt(statistics.median(leads))} min.</p>" if leads else
+            f"<p>{len(rows)} pre-alerts; none of the ships has reached its line.</p>"
+            if rows else "")
+    return (head + "<table><tr><th>MMSI</th><th>line</th><th>anchor judged down</th>"
+            "<th>projected min to impact</th><th>lead time, min (decision → corridor)</th>"
+            "<th>confidence</th></tr>"
+            f"{body or '<tr><td colspan=6>no pre-alerts</td></tr>'}</table>")
+
+
 def render(page: ReportPage) -> str:
     """The whole page as a string."""
     period = ""
@@ -125,6 +149,7 @@ def render(page: ReportPage) -> str:
         for f, c in page.figures
     )
     notes = "".join(f"<li>{escape(n)}</li>" for n in page.notes)
+    pre = _prealerts_table(page.events, page.local)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(page.title)}</title>
 <style>{_CSS}</style></head><body>
@@ -135,6 +160,7 @@ def render(page: ReportPage) -> str:
 <section><h2>Charter scorecard</h2>{_scorecard(page.indicators)}</section>
 <section><h2>Figures</h2><div class=figs>{figs}</div></section>
 <section><h2>Events</h2>{_events_table(page.events)}</section>
+<section><h2>Pre-alerts: anchor likely down, lead times</h2>{pre}</section>
 <section><h2>Alerts (most severe first)</h2>{_alerts_table(page.alerts, page.local)}</section>
 <section><h2>Notes</h2><ul>{notes}</ul></section>
 </main></body></html>

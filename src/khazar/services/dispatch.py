@@ -12,6 +12,9 @@ order that sends a boat to an alert. One rule, used by ``khazar dispatch`` and t
 - The target's fitted course is followed at most ``settings.dispatch.max_extrapolation_min``
   past its last fix (to the decision time and on to the intercept point); an intercept
   point where the cap held the target says ``capped``.
+- A pre-alert (``anchor_down``, issue 21) is planned to the point where the ship's
+  projected track meets the line, as it stood at the ship's newest fix: the boat that gets
+  there first is recommended, with how many minutes before the ship it arrives.
 - An order stores its route (table ``dispatch_routes``) in its audited transaction, so the
   console draws it again after a reload or a restart (:func:`dispatch_routes`).
 
@@ -20,6 +23,7 @@ The water router is given by the caller (the server keeps one loaded; the CLI lo
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -63,6 +67,15 @@ class DispatchView:
     exercise: bool  # planned on the exercise picture
     plan: DispatchPlan
     busy: dict[str, str]  # boats left out (dispatched / maintenance) -> status
+    #: a pre-alert's expected time of the ship at the line (the plan's target is that point)
+    impact_at: datetime | None = None
+
+    def _ahead_min(self, o: BoatOption) -> float | None:
+        """Minutes the boat is at the line before the ship (negative: after it)."""
+        if self.impact_at is None or o.eta_s is None:
+            return None
+        left = (self.impact_at - self.decided_at).total_seconds()
+        return round((left - o.eta_s) / 60.0, 1)
 
     def option(self, boat: str) -> BoatOption | None:
         return next((o for o in self.plan.options if o.boat == boat), None)
@@ -73,8 +86,12 @@ class DispatchView:
         rec = self.plan.recommended
         if rec is None or rec.eta_s is None:
             return None
-        return {"boat": rec.boat, "eta_min": round(rec.eta_s / 60.0, 1),
-                "intercept": intercept_summary(rec, self.plan.target.cap_s)}
+        out = {"boat": rec.boat, "eta_min": round(rec.eta_s / 60.0, 1),
+               "intercept": intercept_summary(rec, self.plan.target.cap_s)}
+        if self.impact_at is not None:
+            out["impact_at"] = self.impact_at.isoformat(timespec="seconds")
+            out["before_ship_min"] = self._ahead_min(rec)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """The plan as the API answers it and ``khazar dispatch --format json`` prints it."""
@@ -88,7 +105,10 @@ class DispatchView:
                        "at": m.at.isoformat(timespec="seconds")},
             "recommended": rec.boat if rec else None,
             "max_extrapolation_min": _minutes(m.cap_s),
+            "impact_at": (self.impact_at.isoformat(timespec="seconds")
+                          if self.impact_at else None),
             "options": [_option(o, rec is not None and o.boat == rec.boat, m.cap_s)
+                        | ({"before_ship_min": self._ahead_min(o)} if self.impact_at else {})
                         for o in self.plan.options],
             "unavailable": [{"boat": b, "status": s} for b, s in sorted(self.busy.items())],
         }
@@ -178,12 +198,35 @@ def plan_for_alert(
     :class:`InputError` when there is no such alert."""
     alert = get_alert(store, alert_id)
     fixes: list[tuple[datetime, float, float]] = []
+    if alert.type == "anchor_down":
+        pre = _plan_to_the_line(store, settings, router, alert, decided_at)
+        if pre is not None:
+            return pre
     if alert.mmsi is not None:
         fixes = last_positions(store, alert.mmsi, _TARGET_FIXES, exercise=alert.exercise,
                                until=decided_at)
     if not fixes:
         fixes = [(alert.last_ts, alert.lat, alert.lon)]
     return plan_for_fixes(store, settings, router, alert.id, fixes, alert.exercise, decided_at)
+
+
+def _plan_to_the_line(
+    store: Store, settings: Settings, router: SeaRouter, alert: Alert,
+    decided_at: datetime | None,
+) -> DispatchView | None:
+    """A pre-alert's plan: every boat to the point where the ship will meet the line."""
+    from khazar.services.triage import prealert_impacts
+
+    impact = prealert_impacts(store, [alert]).get(alert.id)
+    if impact is None:
+        return None
+    lon, lat = impact["track"][1]
+    seen = (last_positions(store, alert.mmsi, 1, exercise=alert.exercise, until=decided_at)
+            if alert.mmsi is not None else [])
+    now = decided_at or (seen[-1][0] if seen else alert.last_ts)
+    view = plan_for_fixes(store, settings, router, alert.id, [(now, float(lat), float(lon))],
+                          alert.exercise, now)
+    return dataclasses.replace(view, impact_at=datetime.fromisoformat(impact["impact_at"]))
 
 
 def dispatch_alert(

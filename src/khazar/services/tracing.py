@@ -26,8 +26,10 @@ __all__ = ["TraceResult", "trace_asset"]
 
 #: candidates are vessels with a fix this far around the area during the window
 SEARCH_MARGIN_M = 15_000.0
-#: tracks are read this long before and after the window (approach speed, interpolation)
-TRACK_PAD = timedelta(hours=2)
+#: tracks are read this long before and after the window (approach speed, interpolation);
+#: anchors go down tens of kilometres before the line (Eagle S ~100 km of trail, issue 21):
+#: the passage speed before the drop must be in the track
+TRACK_PAD = timedelta(hours=6)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,12 +37,13 @@ from khazar.store.triage import (
     vessel_identities,
 )
 
-__all__ = ["TRIAGE_FIELDS", "PlaceNames", "alert_detail", "alert_features", "place_names"]
+__all__ = ["TRIAGE_FIELDS", "PlaceNames", "alert_detail", "alert_features", "place_names",
+           "prealert_impacts"]
 
 #: what the watch floor's list adds to an alert's one shape (:func:`alert_features`)
 TRIAGE_FIELDS = frozenset({
     "title", "title_az", "vessel_name", "other_vessel_name", "asset_name", "zone_name",
-    "escalated_at", "incident_id", "incident_size", "notes_count",
+    "escalated_at", "incident_id", "incident_size", "notes_count", "impact",
 })
 
 
@@ -79,6 +80,42 @@ def _gap(settings: Settings) -> timedelta:
     return timedelta(minutes=settings.alerts.incident_gap_min)
 
 
+def prealert_impacts(store: Db, alerts: Sequence[Alert]) -> dict[str, dict[str, Any]]:
+    """Pre-alerts (``anchor_down``, issue 21): where the ship was when its anchor was judged
+    down, the line it is heading for, how far, and when it gets there (``impact_at``: the
+    decision time plus the minutes to impact then; the console counts down to it)."""
+    pre = [a for a in alerts if a.type == "anchor_down"]
+    latest: dict[str, Any] = {}
+    for eid, ev in events_by_id(store, [i for a in pre for i in a.event_ids]):
+        latest[eid] = ev
+    out: dict[str, dict[str, Any]] = {}
+    for a in pre:
+        evs = [latest[i] for i in a.event_ids if i in latest]
+        if not evs:
+            continue
+        ev = max(evs, key=lambda e: e.start)
+        e = ev.evidence
+        ahead = e.get("ahead") or []
+        minutes, said = e.get("minutes_to_impact"), e.get("detected_at")
+        if not ahead or not isinstance(minutes, (int, float)) or not isinstance(said, str):
+            continue
+        first = ahead[0]
+        at = datetime.fromisoformat(said.replace("Z", "+00:00"))
+        out[a.id] = {
+            "asset_id": first.get("asset_id"), "zone_id": first.get("zone_id"),
+            "minutes": float(minutes), "distance_km": first.get("distance_km"),
+            "detected_at": at.isoformat(),
+            "impact_at": (at + timedelta(minutes=float(minutes))).isoformat(),
+            "confidence": e.get("confidence"), "speed_kn": e.get("speed_kn"),
+            "course_deg": e.get("course_deg"),
+            # the projected track: from where it was judged to the first point on the line
+            "track": [[e.get("lon_at_detection"), e.get("lat_at_detection")],
+                      [first.get("lon"), first.get("lat")]],
+            "ahead": ahead,
+        }
+    return out
+
+
 def _enrich(
     alert: Alert,
     names: PlaceNames,
@@ -86,6 +123,7 @@ def _enrich(
     escalated_at: Mapping[str, datetime],
     incident: Incident,
     notes: Mapping[str, int],
+    impact: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     feat = alert_feature(alert)
     vessel = vessels.get(alert.mmsi) if alert.mmsi is not None else None
@@ -96,7 +134,8 @@ def _enrich(
     place = (short_place(zone_name) or short_place(asset_name)
              if alert.type in _ZONE_TYPES else short_place(asset_name) or short_place(zone_name))
     titles = alert_titles(alert.type, vessel.name if vessel else None, alert.mmsi, place,
-                          other.name if other else None, alert.other_mmsi)
+                          other.name if other else None, alert.other_mmsi,
+                          minutes=impact["minutes"] if impact else None)
     when = escalated_at.get(alert.id)
     props = feat["properties"]
     props.update(
@@ -108,6 +147,7 @@ def _enrich(
         escalated_at=when.isoformat() if when is not None else None,
         incident_id=incident.id, incident_size=incident.size,
         notes_count=notes.get(alert.id, 0),
+        impact=impact,
     )
     return feat
 
@@ -136,7 +176,8 @@ def alert_features(
                                              {p.id for p in population}], _gap(settings))
     vessels, escalated_at = _context(store, shown)
     notes = note_counts(store, [a.id for a in shown])
-    return [_enrich(a, names, vessels, escalated_at, incidents[a.id], notes)
+    impacts = prealert_impacts(store, shown)
+    return [_enrich(a, names, vessels, escalated_at, incidents[a.id], notes, impacts.get(a.id))
             for a in triage_order(shown)]
 
 

@@ -17,6 +17,11 @@ Matching rule (also in docs/simulator.md):
 * time to detect = ``evidence.detected_at`` of the first matching event when the detector
   records it (live runs), otherwise that event's ``start`` (a lower bound for batch runs),
   minus the behaviour's start, floored at 0.
+* pre-alerts (issue 21, :func:`score_prealerts`): for each planted drag with a recorded
+  ``first_crossing``, the *lead time* is that crossing minus the ``detected_at`` of the first
+  ``anchor_down`` event of its vessel (matched as above); the drag is *pre-alerted* when the
+  lead is positive. An ``anchor_down`` event that matches no planted behaviour and is not
+  exempt is a *false pre-alert*.
 
 Alerts and an exercise's alerts are matched by the same rule (:func:`matches`), with the
 place rule of each (:data:`EVENT_PLACE`, :func:`alert_place`, :data:`EXERCISE_PLACE`): see
@@ -50,6 +55,8 @@ __all__ = [
     "Claim",
     "EvaluationReport",
     "PlaceRule",
+    "PreAlertResult",
+    "PreAlertScore",
     "ScoredEvent",
     "TypeScore",
     "aggregate",
@@ -58,6 +65,7 @@ __all__ = [
     "matches",
     "parse_events_jsonl",
     "score_alerts",
+    "score_prealerts",
 ]
 
 #: radar-only targets: ± window around an event when comparing positions (DESIGN dark_vessel)
@@ -191,6 +199,102 @@ class BehaviourResult:
         }
 
 
+#: the event type of a pre-alert (an anchor likely down, before the corridor)
+PREALERT_TYPE = "anchor_down"
+
+
+@dataclass(frozen=True, slots=True)
+class PreAlertResult:
+    """One planted drag: its first corridor crossing and the first ``anchor_down`` of it."""
+
+    id: str
+    scenario: str
+    first_crossing: datetime
+    detected_at: datetime | None
+    #: the first matching ``anchor_drag`` (at the corridor), to compare it with the crossing
+    drag_at: datetime | None = None
+
+    @property
+    def drag_after_s(self) -> float | None:
+        """Seconds from the first crossing to the first ``anchor_drag`` (its time to detect
+        counted from the corridor, as it was before the drags started upstream)."""
+        if self.drag_at is None:
+            return None
+        return (self.drag_at - self.first_crossing).total_seconds()
+
+    @property
+    def lead_s(self) -> float | None:
+        """Seconds from the pre-alert to the first crossing (negative: after it)."""
+        if self.detected_at is None:
+            return None
+        return (self.first_crossing - self.detected_at).total_seconds()
+
+    @property
+    def prealerted(self) -> bool:
+        return self.lead_s is not None and self.lead_s > 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "scenario": self.scenario,
+                "first_crossing": self.first_crossing.isoformat().replace("+00:00", "Z"),
+                "detected_at": (self.detected_at.isoformat().replace("+00:00", "Z")
+                                if self.detected_at else None),
+                "lead_min": _r(self.lead_s / 60.0) if self.lead_s is not None else None,
+                "prealerted": self.prealerted,
+                "drag_after_crossing_min": (_r(self.drag_after_s / 60.0)
+                                            if self.drag_after_s is not None else None)}
+
+
+@dataclass(frozen=True, slots=True)
+class PreAlertScore:
+    """Pre-alerts of a run: per planted drag, and the false ones."""
+
+    drags: tuple[PreAlertResult, ...]
+    false_ids: tuple[str, ...]
+    days: float
+
+    def to_json(self) -> dict[str, Any]:
+        return _prealert_summary(list(self.drags), len(self.false_ids), self.days) | {
+            "per_drag": [d.to_json() for d in self.drags],
+            "false_ids": list(self.false_ids)}
+
+
+def _prealert_summary(drags: list[PreAlertResult], false_n: int, days: float) -> dict[str, Any]:
+    leads = [d.lead_s / 60.0 for d in drags if d.lead_s is not None and d.prealerted]
+    after = [d.drag_after_s / 60.0 for d in drags if d.drag_after_s is not None]
+    hit = sum(d.prealerted for d in drags)
+    return {
+        "drags": len(drags), "prealerted": hit,
+        "rate": _r(hit / len(drags)) if drags else None,
+        # over every drag: one with no pre-alert (or a late one) counts as a lead of 0
+        "lead_median_min": _r(statistics.median(
+            [max(0.0, d.lead_s / 60.0) if d.lead_s is not None else 0.0 for d in drags]))
+        if drags else None,
+        "lead_min_min": _r(min(leads)) if leads else None,
+        "false": false_n,
+        "false_per_day": round(false_n / days, 3) if days else None,
+        "drag_after_crossing_median_min": _r(statistics.median(after)) if after else None,
+    }
+
+
+def score_prealerts(truth: Truth, events: list[ScoredEvent]) -> PreAlertScore:
+    """Lead time per planted drag and the false pre-alerts (module docstring)."""
+    downs = [e for e in events if e.type == PREALERT_TYPE]
+    drags: list[PreAlertResult] = []
+    for b in truth.behaviours:
+        if b.first_crossing is None:
+            continue
+        times = [e.detected_at or e.start for e in downs if _matches(e, b, truth)]
+        at = [e.detected_at or e.start for e in events
+              if e.type == "anchor_drag" and _matches(e, b, truth)]
+        drags.append(PreAlertResult(b.id, b.scenario, b.first_crossing,
+                                    min(times) if times else None, min(at) if at else None))
+    false_ids = tuple(e.id for e in downs
+                      if not any(_matches(e, b, truth) for b in truth.behaviours)
+                      and not _exempt(e, truth))
+    days = max((truth.end - truth.start).total_seconds(), 1.0) / 86400.0
+    return PreAlertScore(tuple(drags), false_ids, days)
+
+
 @dataclass(frozen=True, slots=True)
 class EvaluationReport:
     """The outcome of :func:`evaluate`."""
@@ -202,6 +306,7 @@ class EvaluationReport:
     behaviours: tuple[BehaviourResult, ...]
     false_positive_ids: tuple[str, ...] = field(default=())
     lookalike_hit_ids: tuple[str, ...] = field(default=())
+    prealerts: PreAlertScore | None = None
 
     @property
     def detected_fraction(self) -> float | None:
@@ -219,6 +324,7 @@ class EvaluationReport:
             "behaviours": [b.to_json() for b in self.behaviours],
             "false_positive_ids": list(self.false_positive_ids),
             "lookalike_hit_ids": list(self.lookalike_hit_ids),
+            "prealerts": self.prealerts.to_json() if self.prealerts else None,
         }
 
 
@@ -434,6 +540,7 @@ def evaluate(truth: Truth, events: list[ScoredEvent]) -> EvaluationReport:
         behaviours=tuple(results),
         false_positive_ids=tuple(fp_ids),
         lookalike_hit_ids=tuple(look_ids),
+        prealerts=score_prealerts(truth, events),
     )
 
 
@@ -466,7 +573,10 @@ def aggregate(reports: list[EvaluationReport]) -> dict[str, Any]:
     for r in reports:
         for b in r.behaviours:
             scenarios.setdefault(b.scenario, []).append(b.detected)
+    pre = [r.prealerts for r in reports if r.prealerts is not None]
     return {
+        "prealerts": _prealert_summary([d for p in pre for d in p.drags],
+                                       sum(len(p.false_ids) for p in pre), days),
         "runs": [{"scenario": r.scenario, "seed": r.seed,
                   "behaviours_detected": _r(r.detected_fraction)} for r in reports],
         "days": round(days, 3),

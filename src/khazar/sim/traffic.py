@@ -486,7 +486,9 @@ def normal_traffic(
 ) -> TrafficContext:
     """Generate the normal traffic of [t0, t1) (each kind from its own random stream)."""
     ctx = TrafficContext(world, t0_s, t1_s)
-    streams = [np.random.default_rng(s) for s in seed_seq.spawn(9)]
+    # spawn(10): the first nine children are the streams of before the slow-downs, so adding
+    # them left every other kind's traffic as it was
+    streams = [np.random.default_rng(s) for s in seed_seq.spawn(10)]
     _ferries(ctx, streams[0], density)
     tanker_pairs = (("aktau", "sangachal"), ("turkmenbashi", "sangachal"), ("makhachkala", "baku"),
                     ("aktau", "baku"), ("turkmenbashi", "baku"))
@@ -503,5 +505,119 @@ def normal_traffic(
     _patrols(ctx, streams[6])
     _anchored(ctx, streams[7], density)
     _harbour(ctx, streams[8], density)
+    _slowdowns(ctx, streams[9], density)
     return ctx
 
+
+
+#: ships that slow down at sea for harmless reasons (issue 21): none is an anchor down.
+#: kind → (count per day at density 1, what the watch officer would be told)
+SLOWDOWN_KINDS: dict[str, tuple[int, str]] = {
+    "squall_slowdown": (2, "ship slows to 55-70 % for 30-60 min in a squall, heading 30-60° "
+                           "off its course into the sea, then resumes"),
+    "pilot_boarding": (2, "ship slows to 5-6 kn for 12-20 min 6-9 km off the port for the "
+                          "pilot, then berths"),
+    "waiting_for_berth": (2, "ship stops 12-25 km off the port, drifting at 0.5-1.5 kn for "
+                             "2-4 h, then berths"),
+    "trawling": (2, "fishing boat steams at 9-10 kn, then trawls at 3-4 kn for 1-2 h"),
+}
+_SLOW_PORTS = ("baku", "sangachal", "alat")
+#: slow-downs into port over the last 6 km, to 3 kn over the last 2 (as the shuttles)
+_ARRIVE_M = (6000.0, 2000.0)
+
+
+def _clear(w: World, path: F64, margin_m: float = 3000.0) -> bool:
+    """Does a path keep ``margin_m`` off every corridor and safety zone (a harmless
+    slow-down over a pipeline would be an anchor drag to the detector, rightly)?"""
+    for i in range(len(path) - 1):
+        a, b = path[i], path[i + 1]
+        for f in np.linspace(0.0, 1.0, 25):
+            if w.protected_distance_m(*(a + f * (b - a))) < margin_m:
+                return False
+    return True
+
+
+def _at_time(ctx: TrafficContext, rng: np.random.Generator, route: F64, at_m: float,
+             speed_kn: float) -> float:
+    """A start time such that ``at_m`` along ``route`` is reached inside the run."""
+    span = ctx.t1_s - ctx.t0_s
+    when = float(rng.uniform(ctx.t0_s + 0.1 * span, ctx.t1_s - 0.3 * span))
+    return when - at_m / (speed_kn * KN_TO_MS)
+
+
+def _slowdowns(ctx: TrafficContext, rng: np.random.Generator, density: float) -> None:
+    """Harmless slow-downs at sea (:data:`SLOWDOWN_KINDS`), recorded as look-alikes."""
+    w = ctx.world
+    days = (ctx.t1_s - ctx.t0_s) / 86_400.0
+    for kind, (per_day, note) in SLOWDOWN_KINDS.items():
+        for _ in range(max(1, round(per_day * days * density))):
+            far = ("aktau", "turkmenbashi", "makhachkala", "kuryk")[int(rng.integers(0, 4))]
+            port = _SLOW_PORTS[int(rng.integers(0, len(_SLOW_PORTS)))]
+            route = w.route(w.places[far], w.places[port])
+            total = route_length_m(route)
+            sp = float(rng.uniform(9.0, 12.0))
+            if kind == "squall_slowdown":
+                at = float(rng.uniform(0.3, 0.6)) * total
+                t = _at_time(ctx, rng, route, at, sp)
+                head, tail = cut_route(route, at)
+                b = MovementBuilder(t, float(route[0, 0]), float(route[0, 1])).sail(head, sp)
+                a_s = b.t_s
+                course = float(np.degrees(np.arctan2(
+                    (tail[1, 1] - tail[0, 1]) * np.cos(np.radians(tail[0, 0])),
+                    tail[1, 0] - tail[0, 0])))
+                turn = float(rng.uniform(30.0, 60.0)) * float(rng.choice([-1.0, 1.0]))
+                slow = sp * float(rng.uniform(0.55, 0.70))
+                dur = float(rng.uniform(30.0, 60.0)) * 60.0
+                off = destination(*b.here, course + turn, slow * KN_TO_MS * dur)
+                _, rest = cut_route(tail, min(route_length_m(tail), slow * KN_TO_MS * dur))
+                if not (w.water_at(*off) and _clear(w, np.asarray([b.here, off, rest[0]]))):
+                    continue
+                b.sail(np.asarray([off]), slow)
+                _sail_arrival(b, np.concatenate((np.asarray([off]), rest)), sp, _ARRIVE_M)
+                lat, lon = float(off[0]), float(off[1])
+            elif kind == "pilot_boarding":
+                at = total - float(rng.uniform(6000.0, 9000.0))
+                t = _at_time(ctx, rng, route, at, sp)
+                head, tail = cut_route(route, at)
+                pilot, rest = cut_route(tail, float(rng.uniform(12.0, 20.0)) * 60.0 * 5.5
+                                        * KN_TO_MS)
+                if not _clear(w, pilot):  # the Sangachal lines converge on its approach
+                    continue
+                b = MovementBuilder(t, float(route[0, 0]), float(route[0, 1])).sail(head, sp)
+                a_s = b.t_s
+                b.sail(pilot, float(rng.uniform(5.0, 6.0))).sail(rest, 4.0)
+                lat, lon = float(head[-1, 0]), float(head[-1, 1])
+            elif kind == "waiting_for_berth":
+                at = total - float(rng.uniform(12_000.0, 25_000.0))
+                t = _at_time(ctx, rng, route, at, sp)
+                head, tail = cut_route(route, at)
+                if w.protected_distance_m(*head[-1]) < 8000.0:
+                    continue
+                b = MovementBuilder(t, float(route[0, 0]), float(route[0, 1])).sail(head, sp)
+                a_s = b.t_s
+                b.drift(float(rng.uniform(2.0, 3.0)) * 3600.0, float(rng.uniform(0.5, 1.0)),
+                        float(rng.uniform(0, 360)), rng, NAV_UNDER_WAY, in_water=w.water_at)
+                _sail_arrival(b, np.concatenate((np.asarray([b.here]), tail[1:])), sp, _ARRIVE_M)
+                lat, lon = float(head[-1, 0]), float(head[-1, 1])
+            else:  # trawling
+                sp = float(rng.uniform(9.0, 10.0))
+                at = float(rng.uniform(0.3, 0.6)) * total
+                t = _at_time(ctx, rng, route, at, sp)
+                head, tail = cut_route(route, at)
+                b = MovementBuilder(t, float(route[0, 0]), float(route[0, 1])).sail(head, sp)
+                a_s = b.t_s
+                trawl, rest = cut_route(tail, float(rng.uniform(1.0, 2.0)) * 3600.0 * 3.5
+                                        * KN_TO_MS)
+                if not _clear(w, trawl):
+                    continue
+                b.sail(trawl, float(rng.uniform(3.0, 4.0)), status=NAV_FISHING)
+                b.sail(rest, sp)
+                lat, lon = float(head[-1, 0]), float(head[-1, 1])
+            ship = "fishing" if kind == "trawling" else ("tanker" if rng.random() < 0.5
+                                                         else "cargo")
+            mmsi = ctx.mmsi.next(436 if ship == "tanker" else 434, 3) if ship != "fishing" \
+                else ctx.mmsi.next(423, 5)
+            dest = port.upper()
+            ctx.add(mmsi, ship, "A", make_static(ship, ctx.number(ship), rng, dest), b.build())
+            ctx.lookalike(kind, mmsi, a_s - 1800.0, b.t_s if kind == "pilot_boarding"
+                          else a_s + 5 * 3600.0, lat, lon, note)

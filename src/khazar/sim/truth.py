@@ -62,11 +62,15 @@ SCENARIO_EVENTS: dict[str, ExpectedEvents] = {
         required=(("loitering",), ("ais_gap",)),
         accepted=("zone_entry", "zone_exit", "encounter", "dark_vessel"),
     ),
+    # anchor_down (the pre-alert upstream) is scored on its own: lead time and false
+    # pre-alerts per day (khazar.sim.evaluate.score_prealerts)
     "anchor_drag_eagle_s": ExpectedEvents(
-        required=(("anchor_drag",),), accepted=("loitering", "zone_entry", "zone_exit")
+        required=(("anchor_drag",),),
+        accepted=("loitering", "zone_entry", "zone_exit", "anchor_down"),
     ),
     "anchor_drag_yi_peng": ExpectedEvents(
-        required=(("anchor_drag",),), accepted=("loitering", "zone_entry", "zone_exit")
+        required=(("anchor_drag",),),
+        accepted=("loitering", "zone_entry", "zone_exit", "anchor_down"),
     ),
     # the partner is dark: radar sees it, AIS does not, so it is a dark contact; an
     # encounter needs both vessels' AIS tracks (see sts_transfer)
@@ -145,6 +149,11 @@ class PlantedBehaviour:
     asset_id: str | None = None
     zone_id: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    #: anchor drags: when the planted track first enters a protected corridor, and when it is
+    #: over the line itself (the lead time of an ``anchor_down`` pre-alert is counted to the
+    #: first; issue 21)
+    first_crossing: datetime | None = None
+    line_crossing: datetime | None = None
 
     @property
     def expected(self) -> ExpectedEvents:
@@ -166,6 +175,9 @@ class PlantedBehaviour:
             "accepted": list(exp.accepted),
             "radar_targets": [r.to_json() for r in self.radar_targets],
             "params": self.params,
+            **({"first_crossing": format_time(self.first_crossing)}
+               if self.first_crossing else {}),
+            **({"line_crossing": format_time(self.line_crossing)} if self.line_crossing else {}),
         }
 
     @classmethod
@@ -188,6 +200,8 @@ class PlantedBehaviour:
             asset_id=d.get("asset_id"),
             zone_id=d.get("zone_id"),
             params=dict(d.get("params", {})),
+            first_crossing=parse_time(d["first_crossing"]) if d.get("first_crossing") else None,
+            line_crossing=parse_time(d["line_crossing"]) if d.get("line_crossing") else None,
         )
 
 

@@ -8,6 +8,7 @@ documented ranges with ``ctx.rng``, adds vessels to ``ctx.vessels`` and one or m
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -105,6 +106,14 @@ class ScenarioContext:
         pts = np.column_stack((a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1])))
         return self.in_water(pts)
 
+    def clear_of_protected(self, a: tuple[float, float], b: tuple[float, float],
+                           margin_m: float = 500.0) -> bool:
+        """Does the straight leg a → b keep ``margin_m`` off every corridor and safety zone?"""
+        f = np.linspace(0.0, 1.0, 80)
+        return all(self.world.protected_distance_m(a[0] + x * (b[0] - a[0]),
+                                                   a[1] + x * (b[1] - a[1])) >= margin_m
+                   for x in f.tolist())
+
     def covered(self, lat: float, lon: float, max_nm: float = MAX_STATION_DISTANCE_NM) -> bool:
         d = min(float(haversine_m(lat, lon, s.lat, s.lon)) for s in DEFAULT_STATIONS)
         return d / M_PER_NM <= max_nm
@@ -149,6 +158,7 @@ class ScenarioContext:
         self, scenario: str, mmsis: tuple[int, ...], start_s: float, end_s: float, lat: float,
         lon: float, params: dict[str, Any], radar_targets: tuple[RadarTarget, ...] = (),
         asset_id: str | None = None, zone_id: str | None = None,
+        first_crossing_s: float | None = None, line_crossing_s: float | None = None,
     ) -> None:
         n = sum(1 for b in self.behaviours if b.scenario == scenario) + 1
         self.behaviours.append(
@@ -158,8 +168,13 @@ class ScenarioContext:
                 end=from_epoch_s(round(min(end_s, self.t1_s))),
                 lat=lat, lon=lon, radar_targets=radar_targets, asset_id=asset_id,
                 zone_id=zone_id, params={k: _round(v) for k, v in params.items()},
+                first_crossing=_when(first_crossing_s), line_crossing=_when(line_crossing_s),
             )
         )
+
+
+def _when(t_s: float | None) -> datetime | None:
+    return None if t_s is None else from_epoch_s(round(t_s))
 
 
 def _round(v: Any) -> Any:

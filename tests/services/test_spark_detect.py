@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from tests.users import PASSWORD, add_users
 from typer.testing import CliRunner
 
 from khazar.cli import app
@@ -76,6 +77,21 @@ def test_spark_finds_the_embedded_events_with_the_same_ids(tmp_path: Path) -> No
     assert summary["detections"] > 0 and summary["cells"] > 1
     assert spark == embedded
     assert summary["events"] == len(embedded)
+    # khazar trace reads the same tracks from the archive: the same ranking, audited
+    truth = json.loads((sim / "truth.json").read_text())
+    fault = next(b for b in truth["behaviours"] if b.get("asset_id"))
+    add_users(db, ("investigator", "analyst"))
+    window = ["--asset", fault["asset_id"], "--from", fault["start"], "--to", fault["end"],
+              "--db", str(db), "--user", "investigator", "--format", "json"]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KHAZAR_PASSWORD", PASSWORD)
+        here = json.loads(_cli("trace", *window, "--out", str(tmp_path / "pack-db")))
+        there = json.loads(_cli("trace", *window, "--out", str(tmp_path / "pack-archive"),
+                                "--engine", "spark", "--archive", str(tmp_path / "archive"),
+                                "--master", MASTER))
+    assert here["vessels"] and there["vessels"] == here["vessels"]
+    assert there["candidates"] == here["candidates"] > 0
+    assert there["evidence"]["sha256"] == here["evidence"]["sha256"]
 
 
 def _positions(rows: list[tuple[int, datetime, float, float, float]]) -> pa.Table:

@@ -33,6 +33,7 @@ import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,7 @@ from khazar.detect.engine import Engine, default_detectors
 from khazar.detect.geography import DetectGeography
 from khazar.detect.reception import learn_reception
 from khazar.domain import Event
+from khazar.domain.fixes import VesselFixes
 from khazar.errors import InputError
 from khazar.geo import load_geography
 from khazar.store.events import event_record
@@ -60,7 +62,8 @@ from khazar.tracks.tracker import TrackedFixes
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["CROSS_VESSEL", "DARK_GROUP", "SparkRun", "archive_table", "detect_archive",
+__all__ = ["CROSS_VESSEL", "DARK_GROUP", "SparkRun", "archive_fixes_in_box", "archive_table",
+           "detect_archive",
            "spark_session"]
 
 #: detectors that read several vessels (or radar contacts) at once: run per space cell
@@ -124,7 +127,7 @@ def spark_session(master: str = "local[2]", app: str = "khazar-detect") -> Spark
                .config("spark.ui.enabled", "false")
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.sql.shuffle.partitions", "8")
+               .config("spark.sql.shuffle.partitions", "4")
                .config("spark.driver.host", "127.0.0.1")
                .config("spark.driver.bindAddress", "127.0.0.1")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
@@ -438,3 +441,52 @@ def detect_archive(archive: Path, settings: Settings, spark: SparkSession,
     finally:
         stage1.unpersist()
     return SparkRun([json.loads(r["record"]) for r in rows], n_pos, n_det, n_vessels, n_cells)
+
+
+# --------------------------------------------------------------------------- trace
+def archive_fixes_in_box(spark: SparkSession, archive: Path, start: datetime, end: datetime,
+                         box: tuple[float, float, float, float],
+                         pad: timedelta) -> list[VesselFixes]:
+    """:func:`khazar.store.picture.fixes_in_box` over an archive: every fix from
+    ``start − pad`` to ``end + pad`` of each vessel with a fix inside ``box`` between
+    ``start`` and ``end`` (exercise positions and invalid MMSIs left out), in the store's
+    order; one fix per instant (the first)."""
+    from pyspark.sql import functions as F
+
+    df = spark.read.parquet(str(archive_table(archive, "positions")))
+    lo, hi = start - pad, end + pad
+    # the day partitions prune the scan: a year's archive is read only around the window
+    df = df.where((F.col("day") >= F.lit(lo.date())) & (F.col("day") <= F.lit(hi.date()))
+                  & ~F.col("exercise") & F.col("mmsi_valid"))
+    min_lat, min_lon, max_lat, max_lon = box
+    cand = (df.where(F.col("ts").between(F.lit(start), F.lit(end))
+                     & F.col("lat").between(min_lat, max_lat)
+                     & F.col("lon").between(min_lon, max_lon))
+            .select("mmsi").distinct())
+    key = F.col("msg_key").cast("decimal(20,0)")
+    rows = (df.where(F.col("ts").between(F.lit(lo), F.lit(hi)))
+            .join(F.broadcast(cand), "mmsi")
+            .select(F.col("mmsi").cast("long").alias("mmsi"), F.unix_micros("ts").alias("t_us"),
+                    F.col("lat").cast("double").alias("lat"),
+                    F.col("lon").cast("double").alias("lon"),
+                    F.col("sog_kn").cast("double").alias("sog"),
+                    F.coalesce(F.col("status").cast("int"), F.lit(-1)).alias("st"),
+                    F.coalesce(F.unix_micros("report_ts"), F.lit(2**62)).alias("rts"),
+                    key.alias("key"))
+            .orderBy("mmsi", "t_us", "rts", "key").drop("rts", "key").toArrow())
+    mmsi = _np(rows, "mmsi", np.int64)
+    t = _np(rows, "t_us", np.float64) / 1e6
+    out: list[VesselFixes] = []
+    cuts = np.flatnonzero(np.diff(mmsi)) + 1
+    for a, b in zip(np.r_[0, cuts], np.r_[cuts, mmsi.size], strict=True):
+        if b <= a:
+            continue
+        # one fix per instant (several receivers): keep the first
+        _, first = np.unique(t[a:b], return_index=True)
+        idx = a + np.sort(first)
+        out.append(VesselFixes(
+            mmsi=int(mmsi[a]), t_s=t[idx], lat=_np(rows, "lat", np.float64)[idx],
+            lon=_np(rows, "lon", np.float64)[idx],
+            sog_kn=_np(rows, "sog", np.float64, np.nan)[idx],
+            status=_np(rows, "st", np.int16)[idx]))
+    return out

@@ -118,8 +118,9 @@ def detect_cmd(
 
 def _detect_spark(archive: Path, out: Path, settings: Settings, master: str, cell_deg: float,
                   margin_km: float, output: OutputFormat) -> None:
-    from khazar.services.spark_detect import detect_archive, spark_session
+    from khazar.services.spark_detect import check_run, detect_archive, spark_session
 
+    check_run(archive, cell_deg, margin_km)
     started = time.perf_counter()
     spark = spark_session(master)
     try:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import warnings
 from collections.abc import Iterator
@@ -63,7 +64,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 __all__ = ["CROSS_VESSEL", "DARK_GROUP", "SparkRun", "archive_fixes_in_box", "archive_table",
-           "detect_archive",
+           "check_run", "detect_archive",
            "spark_session"]
 
 #: detectors that read several vessels (or radar contacts) at once: run per space cell
@@ -115,6 +116,9 @@ def spark_session(master: str = "local[2]", app: str = "khazar-detect") -> Spark
                          "(and Java 17)") from None
     # PySpark 4 warns of pandas 3 on import; the engine moves data as Arrow, not pandas
     warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        raise InputError("the Spark engine needs Java 17 (Debian: apt-get install "
+                         "openjdk-17-jre-headless)")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     # the workers import khazar from where the driver does (a source checkout too)
@@ -372,15 +376,21 @@ def _geography(spark: SparkSession, archive: Path, settings: Settings,
     return geo
 
 
+def check_run(archive: Path, cell_deg: float, margin_km: float) -> None:
+    """Clear errors for a run's options, before Spark starts (a JVM start takes seconds)."""
+    if not 0.05 <= cell_deg <= 30.0:
+        raise InputError(f"--cell-deg {cell_deg} must be between 0.05 and 30")
+    if not 1.0 <= margin_km <= 200.0 or margin_km / _KM_PER_DEG >= cell_deg / 2:
+        raise InputError(f"--margin-km {margin_km} must be 1–200 km and under half a cell")
+    archive_table(archive, "positions")
+
+
 def detect_archive(archive: Path, settings: Settings, spark: SparkSession,
                    cell_deg: float = 1.0, margin_km: float = 20.0) -> SparkRun:
     """Every event in an archive's history, as :func:`detect_batch` finds it in a store."""
     from pyspark.sql import functions as F
 
-    if not 0.05 <= cell_deg <= 30.0:
-        raise InputError(f"--cell-deg {cell_deg} must be between 0.05 and 30")
-    if not 1.0 <= margin_km <= 200.0 or margin_km / _KM_PER_DEG >= cell_deg / 2:
-        raise InputError(f"--margin-km {margin_km} must be 1–200 km and under half a cell")
+    check_run(archive, cell_deg, margin_km)
     pos = _positions(spark, archive).drop("exercise")
     dets = _detections(spark, archive)
     span = pos.agg(F.min("t_us"), F.max("t_us"), F.count(F.lit(1)),

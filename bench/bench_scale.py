@@ -115,8 +115,9 @@ def _run(args: list[str], env: dict[str, str]) -> dict[str, Any]:
             "events": summary["events"], "engine_s": summary["seconds"]}
 
 
-def _archive(db: Path, out: Path) -> None:
-    """The store's tables as an archive folder (what ``khazar archive`` writes)."""
+def write_archive(db: Path, out: Path) -> None:
+    """The store's tables as an archive folder, laid out as ``khazar archive`` lays it out
+    (the tests of the Spark engine use it too)."""
     from khazar.store import open_store
 
     with open_store(db, read_only=True) as store:
@@ -143,7 +144,7 @@ def run(quick: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="khazar-scale-") as tmp:
         work = Path(tmp)
         t = time.perf_counter()
-        _archive(db, work / "archive")
+        write_archive(db, work / "archive")
         archive_s = time.perf_counter() - t
         # the embedded run writes its events into a copy of the store (detect upserts them)
         copy = work / "store.duckdb"

@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from bench.bench_scale import write_archive
 from tests.users import PASSWORD, add_users
 from typer.testing import CliRunner
 
@@ -29,7 +30,6 @@ from khazar.detect import detect_batch
 from khazar.detect.adapters import geography_from_geo
 from khazar.geo import load_geography
 from khazar.services.spark_detect import cells_of, core_cell
-from khazar.store import open_store
 from khazar.store.events import event_record
 from khazar.tracks import Fixes
 
@@ -46,26 +46,13 @@ def _cli(*args: str) -> str:
     return result.output
 
 
-def _archive_from_store(db: Path, out: Path) -> None:
-    """The store's tables as an archive folder, partitioned by theatre and day."""
-    with open_store(db, read_only=True) as store:
-        for table in ("positions", "detections", "vessels_static"):
-            (out / table).mkdir(parents=True)
-            store.execute(
-                f"COPY (SELECT *, 'caspian' AS theatre, CAST(ts AS DATE) AS day FROM {table}) "
-                f"TO '{out / table}' (FORMAT PARQUET, PARTITION_BY (theatre, day), "
-                "OVERWRITE_OR_IGNORE)")
-    (out / "manifest.json").write_text(json.dumps({"format": "khazar-archive", "version": 1,
-                                                   "theatre": "caspian"}))
-
-
 def test_spark_finds_the_embedded_events_with_the_same_ids(tmp_path: Path) -> None:
     sim, db = tmp_path / "sim", tmp_path / "k.duckdb"
     _cli("simulate", "--scenario", "mixed", "--hours", "6", "--seed", "5", "--density", "0.05",
          "--start", START.isoformat().replace("+00:00", "Z"), "--out", str(sim))
     _cli("ingest", str(sim / "feed.nmea"), str(sim / "radar.csv"), "--db", str(db))
     _cli("detect", "--db", str(db), "--out", str(tmp_path / "embedded.jsonl"))
-    _archive_from_store(db, tmp_path / "archive")
+    write_archive(db, tmp_path / "archive")
     summary = json.loads(_cli("detect", "--engine", "spark", "--archive",
                               str(tmp_path / "archive"), "--master", MASTER, "--out",
                               str(tmp_path / "spark.jsonl"), "--format", "json"))

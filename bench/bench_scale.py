@@ -32,8 +32,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "bench" / "work"
-#: (hours, density): about 1 M positions in full, 0.13 M quick
-FULL = (24.0, 0.5)
+#: (hours, density): about 1.9 M positions in full, 0.13 M quick
+FULL = (24.0, 2.0)
 QUICK = (6.0, 0.25)
 SEED = 7
 _CLI = "import sys; from khazar.cli import main; sys.exit(main())"

@@ -28,6 +28,7 @@ from khazar.cli import app
 from khazar.config import load_settings
 from khazar.detect import detect_batch
 from khazar.detect.adapters import geography_from_geo
+from khazar.errors import InputError
 from khazar.geo import load_geography
 from khazar.services.spark_detect import cells_of, core_cell
 from khazar.store.events import event_record
@@ -149,3 +150,21 @@ def test_cells_widen_by_the_margin() -> None:
     assert core_cell(40.999, 50.999, 1.0) in per_point[1]
     assert core_cell(41.001, 51.001, 1.0) in per_point[1]
     assert per_point[2] == [core_cell(41.5, 51.5, 1.0)]
+
+
+def test_bad_runs_are_refused_before_spark_starts(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    cases = [
+        (["--archive", str(tmp_path / "missing")], "is not a folder"),
+        (["--archive", str(empty)], "has no positions"),
+        ([], "give --archive DIR"),
+        (["--archive", str(empty), "--cell-deg", "0.1"], "under half a cell"),
+    ]
+    for extra, words in cases:
+        result = CliRunner().invoke(app, ["detect", "--engine", "spark", "--out",
+                                          str(tmp_path / "e.jsonl"), *extra])
+        # an InputError: `khazar` prints it as one line and exits 2 (cli.main)
+        assert isinstance(result.exception, InputError), (extra, result.output)
+        assert words in str(result.exception)
+    assert not (tmp_path / "e.jsonl").exists()

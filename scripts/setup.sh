@@ -19,3 +19,9 @@ if ! command -v gmt >/dev/null 2>&1 || [ ! -e /usr/share/gmt-gshhg/binned_GSHHS_
     apt-get update -q >/dev/null
     apt-get install -y -q gmt gmt-gshhg-high >/dev/null
 fi
+# `khazar detect --engine spark`: PySpark (the dev extra) runs on Java 17 from Debian
+if ! command -v java >/dev/null 2>&1; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >/dev/null
+    apt-get install -y -q openjdk-17-jre-headless >/dev/null
+fi

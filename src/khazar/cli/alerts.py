@@ -38,6 +38,7 @@ from khazar.cli._app import (
     store_or_api,
 )
 from khazar.domain.alerts import Alert
+from khazar.domain.fixes import VesselFixes
 from khazar.errors import InputError
 from khazar.interop import (
     alert_cot,
@@ -443,31 +444,68 @@ def trace_cmd(
     fmt: FmtOption = OutputFormat.table,
     config: ConfigOption = None,
     theatre: TheatreOption = None,
+    archive: Annotated[Path | None, typer.Option(
+        "--archive", help="read the tracks from this archive (`khazar archive`) on Spark; "
+        "the audit record still goes to --db")] = None,
+    engine: Annotated[str, typer.Option(
+        "--engine", help="embedded (tracks from --db) or spark (tracks from --archive)")] = (
+        "embedded"),
+    master: Annotated[str, typer.Option(
+        "--master", help="Spark master URL with --engine spark")] = "local[*]",
 ) -> None:
     """Rank the vessels that passed near an asset in a fault window; write an evidence pack
-    (HTML + KML + JSON, SHA-256 recorded in the audit log)."""
+    (HTML + KML + JSON, SHA-256 recorded in the audit log). With --engine spark --archive
+    DIR the tracks come from an archive of years of history, read on Apache Spark."""
     from khazar.geo import load_geography
-    from khazar.services.tracing import trace_asset
+    from khazar.services.tracing import TrackReader, trace_asset
 
     if radius_km is not None:
         check_range("--radius-km", radius_km, 0.01, 500.0, " km")
+    if engine not in ("embedded", "spark"):
+        raise InputError(f"--engine {engine!r}: embedded or spark")
+    if (engine == "spark") != (archive is not None):
+        raise InputError("--engine spark and --archive DIR go together")
     settings = settings_from(config, theatre)
     geo = load_geography(settings)
-    with acting(db, user, Action.trace_run, password_file, api=False) as (store, actor):
-        assert isinstance(store, Store)
-        result = trace_asset(
-            store,
-            geo,
-            asset,
-            parse_time(start, "--from"),
-            parse_time(end, "--to"),
-            out,
-            actor,
-            point=_point(at),
-            radius_km=radius_km,
-            exclude=() if include_own else settings.own_fleet_mmsis,
-            authorised=settings.registry.authorised,
+    read: TrackReader | None = None
+    spark = None
+    if archive is not None:
+        from khazar.services.spark_detect import (
+            archive_fixes_in_box,
+            archive_table,
+            spark_session,
         )
+
+        archive_table(archive, "positions")  # a clear error before Spark starts
+        spark = spark_session(master, "khazar-trace")
+        where = archive
+
+        def read_archive(a: datetime, b: datetime, box: tuple[float, float, float, float],
+                         pad: timedelta) -> list[VesselFixes]:
+            assert spark is not None
+            return archive_fixes_in_box(spark, where, a, b, box, pad)
+
+        read = read_archive
+    try:
+        with acting(db, user, Action.trace_run, password_file, api=False) as (store, actor):
+            assert isinstance(store, Store)
+            result = trace_asset(
+                store,
+                geo,
+                asset,
+                parse_time(start, "--from"),
+                parse_time(end, "--to"),
+                out,
+                actor,
+                point=_point(at),
+                radius_km=radius_km,
+                exclude=() if include_own else settings.own_fleet_mmsis,
+                authorised=settings.registry.authorised,
+                read=read,
+            )
+    finally:
+        if spark is not None:
+            spark.stop()
     if fmt is OutputFormat.json:
         print_json(result.to_dict())
         return

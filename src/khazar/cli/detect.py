@@ -16,6 +16,7 @@ from khazar.cli._app import (
     ApiUserOption,
     ConfigOption,
     DbOption,
+    OptionalDbOption,
     OutputFormat,
     TheatreOption,
     app,
@@ -26,6 +27,7 @@ from khazar.cli._app import (
     settings_from,
     store_or_api,
 )
+from khazar.config import Settings
 from khazar.errors import InputError
 from khazar.store import Store, open_store
 from khazar.store.events import event_record, list_events, upsert_events
@@ -33,10 +35,28 @@ from khazar.store.files import open_private
 from khazar.units import to_utc
 
 
+class DetectEngine(enum.StrEnum):
+    embedded = "embedded"
+    spark = "spark"
+
+
 @app.command("detect")
 def detect_cmd(
-    db: DbOption,
     out: Annotated[Path, typer.Option("--out", help="events file to write (JSON lines)")],
+    db: OptionalDbOption = None,
+    engine: Annotated[DetectEngine, typer.Option(
+        "--engine", help="embedded (this process, over --db) or spark (over --archive)")] = (
+        DetectEngine.embedded),
+    archive: Annotated[Path | None, typer.Option(
+        "--archive", help="GeoParquet archive folder (`khazar archive`), --engine spark")] = (
+        None),
+    master: Annotated[str, typer.Option(
+        "--master", help="Spark master URL (local[N] on this machine, spark://HOST:PORT)")] = (
+        "local[*]"),
+    cell_deg: Annotated[float, typer.Option(
+        "--cell-deg", help="Spark: side of the space cells of the cross-vessel detectors")] = 1.0,
+    margin_km: Annotated[float, typer.Option(
+        "--margin-km", help="Spark: overlap of each cell with its neighbours")] = 20.0,
     assets: Annotated[Path | None, typer.Option(
         "--assets", help="asset registry GeoJSON replacing the default")] = None,
     config: ConfigOption = None,
@@ -45,7 +65,9 @@ def detect_cmd(
         OutputFormat.table),
 ) -> None:
     """Detect behaviours over every stored position and detection (batch mode): write one
-    event per line to --out and store them (upsert by id)."""
+    event per line to --out and store them (upsert by id). With --engine spark, over an
+    archive instead of a store, on Apache Spark (the same kernels, the same event ids); the
+    events then go to --out only."""
     from khazar.detect import detect_batch
     from khazar.detect.adapters import geography_from_geo
     from khazar.geo import load_geography
@@ -56,6 +78,15 @@ def detect_cmd(
         if not assets.is_file():
             raise InputError(f"assets file {assets} does not exist")
         settings = settings.model_copy(update={"assets_file": assets})
+    if engine is DetectEngine.spark:
+        if archive is None:
+            raise InputError("--engine spark reads an archive: give --archive DIR")
+        _detect_spark(archive, out, settings, master, cell_deg, margin_km, output)
+        return
+    if archive is not None:
+        raise InputError("--archive goes with --engine spark")
+    if db is None:
+        raise InputError("give --db (or $KHAZAR_DB), or --engine spark --archive DIR")
     started = time.perf_counter()
     with open_store(db) as store:
         geo = geography_from_geo(load_geography(settings), settings, fishing_mmsis(store))
@@ -82,6 +113,36 @@ def detect_cmd(
     err_console.print(f"{len(fixes)} positions, {len(dets)} detections → {len(events)} events "
                       f"in {summary['seconds']} s; written to {out}")
     for t, n in sorted(counts.items()):
+        console.print(f"  {t:<12} {n}")
+
+
+def _detect_spark(archive: Path, out: Path, settings: Settings, master: str, cell_deg: float,
+                  margin_km: float, output: OutputFormat) -> None:
+    from khazar.services.spark_detect import check_run, detect_archive, spark_session
+
+    check_run(archive, cell_deg, margin_km)
+    started = time.perf_counter()
+    spark = spark_session(master)
+    try:
+        run = detect_archive(archive, settings, spark, cell_deg, margin_km)
+    finally:
+        spark.stop()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open_private(out, newline=None) as fh:
+        for rec in run.records:
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    counts = run.counts()
+    summary = {"engine": "spark", "master": master, "positions": run.positions,
+               "detections": run.detections, "vessels": run.vessels, "cells": run.cells,
+               "events": len(run.records), "by_type": counts, "out": str(out),
+               "seconds": round(time.perf_counter() - started, 2)}
+    if output == OutputFormat.json:
+        print_json(summary)
+        return
+    err_console.print(f"{run.positions} positions of {run.vessels} vessels, {run.detections} "
+                      f"detections in {run.cells} cells → {len(run.records)} events in "
+                      f"{summary['seconds']} s on Spark ({master}); written to {out}")
+    for t, n in counts.items():
         console.print(f"  {t:<12} {n}")
 
 

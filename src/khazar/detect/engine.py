@@ -17,7 +17,7 @@ Closed events are the same in both modes for the same input; event ids derive fr
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -38,7 +38,7 @@ from khazar.detect.stop import StopDetector
 from khazar.detect.zones import ZoneDetector
 from khazar.domain import Event
 from khazar.tracks.fixes import Fixes
-from khazar.tracks.tracker import TrackerState, TrackParams, track
+from khazar.tracks.tracker import TrackedFixes, TrackerState, TrackParams, track
 
 __all__ = ["Engine", "default_detectors", "detect_batch", "merge_updates"]
 
@@ -82,19 +82,26 @@ class Engine:
         self.watermark_s = -np.inf
         #: seconds spent per phase over all steps ("track", "annotate", then each detector)
         self.timings_s: dict[str, float] = {}
+        #: called with each step's tracked fixes (a distributed run passes them on)
+        self.on_tracked: Callable[[TrackedFixes], None] | None = None
 
     def _timed(self, phase: str, started: float) -> float:
         now = time.perf_counter()
         self.timings_s[phase] = self.timings_s.get(phase, 0.0) + now - started
         return now
 
-    def step(self, fixes: Fixes, detections: Detections, watermark_s: float,
+    def step(self, fixes: Fixes | TrackedFixes, detections: Detections, watermark_s: float,
              final: bool = False) -> list[Event]:
         """Consume fixes/detections all earlier than ``watermark_s`` (and later than the
-        previous watermark); return the events closed or updated by them."""
+        previous watermark); return the events closed or updated by them.
+
+        Fixes already tracked (a distributed run tracks each vessel apart, then runs the
+        detectors across vessels on the tracked fixes of a cell) skip the tracker."""
         t = time.perf_counter()
-        tr = track(self.tracker, fixes, self.params)
+        tr = fixes if isinstance(fixes, TrackedFixes) else track(self.tracker, fixes, self.params)
         t = self._timed("track", t)
+        if self.on_tracked is not None:
+            self.on_tracked(tr)
         fx = tr.fixes
         ann = annotate(self.geo, fx.mmsi, fx.lat, fx.lon)
         chunk = Chunk(tr, ann, detections, watermark_s, final)
@@ -130,11 +137,15 @@ def merge_updates(events: Iterable[Event]) -> dict[str, Event]:
 BATCH_SLICE_S = 24 * 3600.0
 
 
-def detect_batch(fixes: Fixes, settings: DetectSettings, geo: DetectGeography,
+def detect_batch(fixes: Fixes | TrackedFixes, settings: DetectSettings,
+                 geo: DetectGeography,
                  detections: Detections | None = None,
                  end_s: float | None = None,
                  timings_s: dict[str, float] | None = None,
-                 slice_s: float | None = BATCH_SLICE_S) -> list[Event]:
+                 slice_s: float | None = BATCH_SLICE_S,
+                 *,
+                 start_s: float | None = None,
+                 engine: Engine | None = None) -> list[Event]:
     """All events in stored history.
 
     The engine steps through the history in time slices of ``slice_s`` (None: one step
@@ -147,18 +158,24 @@ def detect_batch(fixes: Fixes, settings: DetectSettings, geo: DetectGeography,
     ``end_s`` is the end of the data (default: the last fix or detection); events still in
     progress then are returned open. Sorted by (start, type, id). ``timings_s``, when
     given, receives the seconds spent per phase (tracker, annotation, each detector).
+
+    A part of the data (one vessel, one cell of a distributed run) steps through the same
+    slices as the whole when given the whole's ``start_s`` (its first message) and
+    ``end_s``; ``engine`` then holds the detectors that part runs. Fixes already tracked
+    (sorted by vessel, segment and time) skip the tracker.
     """
     dets = detections if detections is not None else Detections.empty()
+    f_t = fixes.fixes.t_s if isinstance(fixes, TrackedFixes) else fixes.t_s
     if end_s is None:
-        times = [x.max() for x in (fixes.t_s, dets.t_s) if x.size]
+        times = [x.max() for x in (f_t, dets.t_s) if x.size]
         end_s = float(max(times)) if times else 0.0
-    engine = Engine(settings, geo)
+    engine = engine if engine is not None else Engine(settings, geo)
     final_wm = float(np.nextafter(end_s, np.inf))
-    cuts = _cuts(fixes.t_s, dets.t_s, end_s, slice_s)
+    cuts = _cuts(f_t, dets.t_s, end_s, slice_s, start_s)
     if cuts.size == 0:
         events = engine.step(fixes, dets, final_wm, final=True)
     else:
-        f_order, f_bounds = _by_slice(fixes.t_s, cuts)
+        f_order, f_bounds = _by_slice(f_t, cuts)
         d_order, d_bounds = _by_slice(dets.t_s, cuts)
         events = []
         for k in range(cuts.size + 1):
@@ -176,12 +193,14 @@ F64 = npt.NDArray[np.float64]
 Index = npt.NDArray[np.intp]
 
 
-def _cuts(f_t: F64, d_t: F64, end_s: float, slice_s: float | None) -> F64:
-    """Watermarks between slices: every ``slice_s`` from the first message, before the
-    slice that holds ``end_s`` (none when ``slice_s`` is None)."""
-    if slice_s is None or not (f_t.size or d_t.size):
+def _cuts(f_t: F64, d_t: F64, end_s: float, slice_s: float | None,
+          start_s: float | None = None) -> F64:
+    """Watermarks between slices: every ``slice_s`` from the first message (``start_s``
+    when given), before the slice that holds ``end_s`` (none when ``slice_s`` is None)."""
+    if slice_s is None or not (f_t.size or d_t.size or start_s is not None):
         return np.empty(0)
-    t0 = min(float(np.nanmin(x)) for x in (f_t, d_t) if x.size)
+    t0 = (start_s if start_s is not None
+          else min(float(np.nanmin(x)) for x in (f_t, d_t) if x.size))
     n_slices = max(0, int(np.floor((end_s - t0) / slice_s)))
     return np.asarray(t0 + slice_s * np.arange(1, n_slices + 1), dtype=np.float64)
 

@@ -7,13 +7,14 @@ the reads :func:`khazar.store.picture.fixes_in_box`.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from khazar.alerts.backtrace import TraceTarget, VesselTrace, rank_vessels
 from khazar.alerts.context import shore_distance
+from khazar.domain.fixes import VesselFixes
 from khazar.errors import InputError
 from khazar.geo import Geography
 from khazar.interop.evidence import EvidencePack, write_pack
@@ -22,7 +23,12 @@ from khazar.store.audit import append
 from khazar.store.picture import fixes_in_box
 from khazar.units import EARTH_RADIUS_M
 
-__all__ = ["TraceResult", "trace_asset"]
+__all__ = ["TraceResult", "TrackReader", "trace_asset"]
+
+#: (start, end, (min_lat, min_lon, max_lat, max_lon), pad) → every fix from start − pad to
+#: end + pad of each vessel with a fix inside the box between start and end
+TrackReader = Callable[[datetime, datetime, tuple[float, float, float, float], timedelta],
+                       list[VesselFixes]]
 
 #: candidates are vessels with a fix this far around the area during the window
 SEARCH_MARGIN_M = 15_000.0
@@ -92,8 +98,12 @@ def trace_asset(
     near_m: float = 5000.0,
     exclude: Collection[int] = (),
     authorised: Mapping[str, Collection[int]] | None = None,
+    read: TrackReader | None = None,
 ) -> TraceResult:
     """Rank the vessels near ``asset_id`` in [start, end], write the pack, audit its hash.
+
+    ``read``: where the tracks come from (default: the store's positions; the Spark engine
+    reads them from an archive of years), called as :func:`fixes_in_box` is.
 
     ``exclude``: MMSIs not ranked (the CLI passes the own patrol boats unless asked not to);
     ``authorised``: the registry (asset id or group → MMSIs), to weigh down an asset's own
@@ -102,7 +112,9 @@ def trace_asset(
     if end <= start:
         raise InputError(f"--from {start.isoformat()} must be before --to {end.isoformat()}")
     target = _target(geo, asset_id, point, radius_km)
-    fixes = fixes_in_box(store, start, end, _box(target, SEARCH_MARGIN_M + near_m), pad=TRACK_PAD)
+    box = _box(target, SEARCH_MARGIN_M + near_m)
+    fixes = (read(start, end, box, TRACK_PAD) if read is not None
+             else fixes_in_box(store, start, end, box, pad=TRACK_PAD))
     asset = next(a for a in geo.assets if a.id == asset_id)
     registry = authorised or {}
     at_home = {m for place in (asset.id, asset.group) if place for m in registry.get(place, ())}

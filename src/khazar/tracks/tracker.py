@@ -11,7 +11,7 @@ than one live sub-track.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import numpy.typing as npt
@@ -110,6 +110,12 @@ class TrackedFixes:
 
     def __len__(self) -> int:
         return len(self.fixes)
+
+    def take(self, index: npt.NDArray[np.intp] | B) -> TrackedFixes:
+        """The tracked fixes selected by an index array or a boolean mask (the caller keeps
+        the (mmsi, segment, time) order, e.g. a stable selection)."""
+        return TrackedFixes(self.fixes.take(index), *(getattr(self, f.name)[index]
+                                                      for f in fields(self)[1:]))
 
 
 def _plausible(d_m: F64 | float, dt_s: F64 | float, p: TrackParams) -> npt.NDArray[np.bool_]:

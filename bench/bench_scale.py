@@ -116,19 +116,12 @@ def _run(args: list[str], env: dict[str, str]) -> dict[str, Any]:
 
 
 def write_archive(db: Path, out: Path) -> None:
-    """The store's tables as an archive folder, laid out as ``khazar archive`` lays it out
-    (the tests of the Spark engine use it too)."""
+    """The store's archive, as ``khazar archive`` writes it (the Spark tests use it too)."""
     from khazar.store import open_store
+    from khazar.store.archive import write_archive as archive
 
     with open_store(db, read_only=True) as store:
-        for table in ("positions", "detections", "vessels_static"):
-            (out / table).mkdir(parents=True, exist_ok=True)
-            store.execute(
-                f"COPY (SELECT *, 'caspian' AS theatre, CAST(ts AS DATE) AS day FROM {table}) "
-                f"TO '{out / table}' (FORMAT PARQUET, PARTITION_BY (theatre, day), "
-                "OVERWRITE_OR_IGNORE)")
-    (out / "manifest.json").write_text(json.dumps({"format": "khazar-archive", "version": 1,
-                                                   "theatre": "caspian"}))
+        archive(store, out, "caspian")
 
 
 def _digest(path: Path) -> str:

@@ -97,11 +97,11 @@ def write_simulated_store(spec: DataSpec, path: Path) -> dict[str, Any]:
     import pyarrow as pa
 
     from khazar.config import load_settings
+    from khazar.ingest.batch import positions_table
     from khazar.ingest.decode import Messages, decode_messages
     from khazar.sim.engine import simulate
     from khazar.sim.world import World
     from khazar.store import open_store
-    from khazar.store.ingest import positions_table
 
     started = time.perf_counter()
     settings = load_settings()

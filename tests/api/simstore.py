@@ -33,6 +33,9 @@ SEED = 3
 PASSWORD = "correct horse battery"
 #: one user per role, named after it
 USERS = {role.value.replace("_", ""): role.value for role in Role}
+#: users no test logs in as: an admin's fuzzed writes (password, role, disable) land on
+#: them, never on a user another test (or fuzzed role) logs in as afterwards
+SPARE_USERS = {"spare1": "operator", "spare2": "viewer", "spare3": "analyst"}
 
 
 def _lines(settings: Settings) -> Iterator[RawLine]:
@@ -47,7 +50,7 @@ def build_sim_store(path: Path, settings: Settings) -> dict[str, int]:
     """Simulate, ingest, detect, raise alerts and add the users; returns row counts."""
     fast = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     with open_store(path) as store:
-        for name, role in USERS.items():
+        for name, role in {**USERS, **SPARE_USERS}.items():
             add_user(store, name, PASSWORD, role, actor="test", hasher=fast)
         ingestor = Ingestor(IngestRepo(store), run_source="sim")
         ingestor.feed(_lines(settings))

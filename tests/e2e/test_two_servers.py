@@ -285,7 +285,8 @@ def test_two_servers_share_the_picture_and_survive_the_leader(
         _wait(lambda: one.link().startswith("detection leader"), 30, "single server leads")
         _complete(single, chunks, [one.udp], feed.positions_all)
         reference = _settled(single)
-    assert len(reference) >= 5, "the red-team feed raised too few alerts to compare"
+    # (4 since the drags start upstream of their corridors, issue 21: the hour holds fewer)
+    assert len(reference) >= 4, "the red-team feed raised too few alerts to compare"
 
     from playwright.sync_api import sync_playwright
 

@@ -69,7 +69,8 @@ def _run(db: Path, chunks: list[list[str]], per_look: int, takeover_at: float | 
 def test_alerts_do_not_depend_on_the_looks_nor_on_a_takeover(
         chunks: list[list[str]], tmp_path: Path) -> None:
     fine = _run(tmp_path / "fine.duckdb", chunks, per_look=2)
-    assert len(fine) >= 5, fine
+    # (4 since the drags start upstream of their corridors, issue 21: the hour holds fewer)
+    assert len(fine) >= 4, fine
     # the service craft loitering on a safety zone is exempt from the loitering rule
     assert ("protected-loitering", 423_400_001) not in {(r, m) for r, m, _ in fine.values()}
     coarse = _run(tmp_path / "coarse.duckdb", chunks, per_look=7)

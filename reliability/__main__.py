@@ -162,6 +162,8 @@ def _md(results: dict[str, Any]) -> str:
         lines += ["## Behaviour tests", "",
                   "Run again here (`pytest -s`); what each printed with figures.", ""]
         for title, res in results["tests"].items():
+            if title.startswith("_"):  # a partial run's own record (shown elsewhere)
+                continue
             lines += [f"### {title}", "", f"`{' '.join(res.get('nodes', []))}`: "
                       f"**{res['result']}** ({res.get('wall_s', 0)} s)", ""]
             for p in res.get("printed", []):

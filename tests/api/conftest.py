@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +16,7 @@ from argon2 import PasswordHasher
 from tests.api.feed import SHIPS, feed
 
 from khazar.api.server import KhazarServer, ServeOptions
-from khazar.config import load_settings
+from khazar.config import LoginSettings, load_settings
 from khazar.domain.alerts import Alert, AlertState, Severity
 from khazar.ingest.pipeline import Ingestor, RawLine
 from khazar.services.users import add_user
@@ -129,5 +130,21 @@ def sim_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     assert server.udp is not None
     try:
         yield Served(url, server, int(server.udp.address[1]), 0)
+    finally:
+        server.stop()
+
+
+@contextmanager
+def login_server(folder: Path, login: LoginSettings, **options: object) -> Iterator[KhazarServer]:
+    """A server over :func:`build_store`'s store in ``folder`` with these login settings
+    (``options``: further :class:`ServeOptions`), started; ``server.url`` set."""
+    db = folder / "khazar.duckdb"
+    build_store(db)
+    settings = load_settings().model_copy(update={"login": login})
+    server = KhazarServer(settings, ServeOptions(db=db, port=0, detect=False,
+                                                 **options))  # type: ignore[arg-type]
+    server.url = server.start_background()  # type: ignore[attr-defined]
+    try:
+        yield server
     finally:
         server.stop()

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.api.conftest import PASSWORD, build_store
+from tests.api.conftest import PASSWORD, login_server
 
-from khazar.api.server import KhazarServer, ServeOptions
-from khazar.config import LoginSettings, load_settings
+from khazar.config import LoginSettings
 
 GUESSERS = 8
 SAMPLES = 100
@@ -23,17 +22,10 @@ SAMPLES = 100
 @pytest.fixture(scope="module")
 def unthrottled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server whose throttling never starts, so every guess costs a full argon2 check."""
-    db = tmp_path_factory.mktemp("load") / "khazar.duckdb"
-    build_store(db)
-    settings = load_settings().model_copy(update={"login": LoginSettings(
-        backoff_after=10**6, lockout_after=10**6)})
-    server = KhazarServer(settings, ServeOptions(db=db, port=0, udp_port=None,
-                                                 exercise_udp_port=None, detect=False))
-    url = server.start_background()
-    try:
-        yield url
-    finally:
-        server.stop()
+    with login_server(tmp_path_factory.mktemp("load"), LoginSettings(
+            backoff_after=10**6, lockout_after=10**6), udp_port=None,
+            exercise_udp_port=None) as server:
+        yield server.url  # type: ignore[attr-defined]
 
 
 def _p99(client: httpx.Client) -> float:

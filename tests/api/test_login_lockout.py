@@ -11,26 +11,19 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from tests.api.conftest import PASSWORD, build_store
+from tests.api.conftest import PASSWORD, login_server
 
-from khazar.api.server import KhazarServer, ServeOptions
-from khazar.config import LoginSettings, load_settings
+from khazar.api.server import KhazarServer
+from khazar.config import LoginSettings
 from khazar.store.audit import list_entries
 
 
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KhazarServer]:
-    db = tmp_path_factory.mktemp("lockout") / "khazar.duckdb"
-    build_store(db)
-    settings = load_settings().model_copy(update={"login": LoginSettings(
-        backoff_after=3, lockout_after=3, lockout_s=120.0, address_factor=100)})
-    server = KhazarServer(settings, ServeOptions(db=db, port=0, detect=False,
-                                                 live_period_s=0.2))
-    server.url = server.start_background()  # type: ignore[attr-defined]
-    try:
+    with login_server(tmp_path_factory.mktemp("lockout"), LoginSettings(
+            backoff_after=3, lockout_after=3, lockout_s=120.0, address_factor=100),
+            live_period_s=0.2) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _watch(url: str, user: str, seen: list[dict[str, object]], ready: threading.Event,
@@ -99,21 +92,15 @@ DELAY = 1.0
 @pytest.fixture(scope="module")
 def slowed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server that locks an account at its first failure and holds refusals ``DELAY``."""
-    db = tmp_path_factory.mktemp("slowed") / "khazar.duckdb"
-    build_store(db)
-    settings = load_settings().model_copy(update={"login": LoginSettings(
-        backoff_after=1, lockout_after=1, lockout_s=120.0, address_factor=1000,
-        refusal_delay_s=DELAY, max_delayed=64)})
-    server = KhazarServer(settings, ServeOptions(db=db, port=0, detect=False))
-    url = server.start_background()
-    try:
+    with login_server(tmp_path_factory.mktemp("slowed"), LoginSettings(
+            backoff_after=1, lockout_after=1, lockout_s=120.0, address_factor=1000,
+            refusal_delay_s=DELAY, max_delayed=64)) as server:
+        url: str = server.url  # type: ignore[attr-defined]
         with httpx.Client(base_url=url, timeout=30) as c:
             for user in ("omar", "anna"):
                 assert c.post("/api/login", json={"username": user, "password": "wrong one"}
                               ).status_code == 401
         yield url
-    finally:
-        server.stop()
 
 
 def _refused(client: httpx.Client, user: str) -> float:

@@ -13,6 +13,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 import shapely
+from tests.store.history import build_history, ok
 from typer.testing import CliRunner
 
 from khazar.cli import app
@@ -22,33 +23,19 @@ from khazar.store.archive import TABLES, read_archive, write_archive
 
 pytestmark = pytest.mark.slow  # a simulated hour ingested and detected
 runner = CliRunner()
-DATA = Path(__file__).parents[1] / "data" / "ais"
 ARCHIVED = [t.name for t in TABLES]
-
-
-def _ok(*args: str) -> str:
-    result = runner.invoke(app, list(args), catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.stdout
 
 
 @pytest.fixture(scope="module")
 def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("history")
-    db = str(out / "k.duckdb")
-    _ok("ingest", str(DATA / "gpsd" / "sample.aivdm"), str(DATA / "libais" / "test.aivdm"),
-        "--db", db)
-    _ok("simulate", "--scenario", "mixed", "--hours", "1", "--seed", "5", "--density", "0.1",
-        "--start", "2026-11-20T23:30:00Z", "--out", str(out / "sim"))
-    _ok("ingest", str(out / "sim" / "feed.nmea"), str(out / "sim" / "radar.csv"), "--db", db)
-    _ok("detect", "--db", db, "--out", str(out / "events.jsonl"))
-    return out / "k.duckdb"
+    return build_history(tmp_path_factory.mktemp("history"), seed=5,
+                         start="2026-11-20T23:30:00Z")
 
 
 @pytest.fixture(scope="module")
 def archived(source: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("archive") / "a"
-    report = json.loads(_ok("archive", "--db", str(source), "--out", str(out),
+    report = json.loads(ok("archive", "--db", str(source), "--out", str(out),
                             "--format", "json"))
     assert report["theatre"] == "caspian"
     assert report["days"][0] <= "2026-11-20" and report["days"][1] >= "2026-11-21"
@@ -97,7 +84,7 @@ def test_archiving_again_changes_nothing(source: Path, archived: Path) -> None:
     manifest = (archived / "manifest.json").read_bytes()
     times = {k: (archived / p["path"]).stat().st_mtime_ns
              for k, p in _partitions(archived).items()}
-    report = json.loads(_ok("archive", "--db", str(source), "--out", str(archived),
+    report = json.loads(ok("archive", "--db", str(source), "--out", str(archived),
                             "--format", "json"))
     assert report["written"] == {}
     assert sum(report["unchanged"].values()) == len(times)
@@ -112,7 +99,7 @@ def test_ingesting_the_archive_gives_the_same_store(source: Path, archived: Path
                                                     request: pytest.FixtureRequest) -> None:
     target: Path | str = (tmp_path / "back.duckdb" if backend == "duckdb"
                           else str(request.getfixturevalue("pg_url")))
-    report = json.loads(_ok("ingest", str(archived), "--db", str(target), "--format", "json"))
+    report = json.loads(ok("ingest", str(archived), "--db", str(target), "--format", "json"))
     assert report["archives"][0]["already_held"] == 0
     assert _counts(target) == _counts(source)
     # archived again from the new store: the same rows, day by day and column by column
@@ -132,7 +119,7 @@ def test_ingesting_the_archive_gives_the_same_store(source: Path, archived: Path
         q = "SELECT mmsi, exercise, ts, lat, lon, sog_kn FROM vessel_latest ORDER BY 1, 2"
         assert t.execute(q).fetchall() == s.execute(q).fetchall()
     # twice, or into the store it came from: nothing new
-    again_report = json.loads(_ok("ingest", str(archived), "--db", str(target),
+    again_report = json.loads(ok("ingest", str(archived), "--db", str(target),
                                   "--format", "json"))
     assert sum(again_report["archives"][0]["inserted"].values()) == 0
     assert _counts(target) == _counts(source)
@@ -180,7 +167,7 @@ def test_an_altered_file_is_refused_by_name(archived: Path, tmp_path: Path) -> N
 
 def test_a_range_archives_whole_days_only(source: Path, tmp_path: Path) -> None:
     out = tmp_path / "a"
-    report = json.loads(_ok("archive", "--db", str(source), "--out", str(out), "--from",
+    report = json.loads(ok("archive", "--db", str(source), "--out", str(out), "--from",
                             "2026-11-21T05:00:00", "--to", "2026-11-21T06:00:00",
                             "--format", "json"))
     assert report["days"] == ["2026-11-21", "2026-11-21"]

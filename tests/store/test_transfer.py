@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.store.history import build_history, ok
 from tests.users import PASSWORD, add_users
 from typer.testing import CliRunner
 
@@ -25,29 +26,15 @@ from khazar.store.audit import list_entries
 
 pytestmark = pytest.mark.slow  # a simulated hour ingested and detected, then copied around
 runner = CliRunner()
-DATA = Path(__file__).parents[1] / "data" / "ais"
-
-
-def _ok(*args: str) -> str:
-    result = runner.invoke(app, list(args), catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.stdout
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A DuckDB store: two real corpora and a simulated hour, detected and alerted."""
-    out = tmp_path_factory.mktemp("corpus")
-    db = str(out / "k.duckdb")
-    _ok("ingest", str(DATA / "gpsd" / "sample.aivdm"), str(DATA / "libais" / "test.aivdm"),
-        "--db", db)
-    _ok("simulate", "--scenario", "mixed", "--hours", "1", "--seed", "3", "--density", "0.1",
-        "--out", str(out / "sim"))
-    _ok("ingest", str(out / "sim" / "feed.nmea"), str(out / "sim" / "radar.csv"), "--db", db)
-    _ok("detect", "--db", db, "--out", str(out / "events.jsonl"))
-    _ok("alerts", "--db", db, "--open")
+    db = build_history(tmp_path_factory.mktemp("corpus"), seed=3)
+    ok("alerts", "--db", str(db), "--open")
     add_users(db, ("ada", "admin"))  # who migrates, backs up and restores
-    return out / "k.duckdb"
+    return db
 
 
 @pytest.fixture(autouse=True)
@@ -203,13 +190,13 @@ def test_backup_and_restore_on_postgresql(corpus: Path, pg_url: str, pg_cluster:
     _migrate(corpus, pg_url)
     before = _counts(pg_url)
     dump = tmp_path / "khazar.dump"
-    said = _ok("backup", str(dump), "--db", pg_url)
+    said = ok("backup", str(dump), "--db", pg_url)
     assert "pg_dump archive" in said and "khazar restore" in said and "pg_restore" in said
     assert dump.read_bytes()[:5] == b"PGDMP"
 
     # createdb: no tables, no PostGIS yet (a name of its own: the cluster is the session's)
     empty = pg_cluster.create_database(f"restored_{uuid.uuid4().hex[:8]}")
-    said = _ok("restore", str(dump), "--db", empty)
+    said = ok("restore", str(dump), "--db", empty)
     assert "audit log OK" in said
     after = _counts(empty)
     for table, rows in before.items():  # the restore recorded; the backup.run entry was
@@ -234,9 +221,9 @@ def test_backup_and_restore_on_duckdb(corpus: Path, tmp_path: Path) -> None:
     db = tmp_path / "k.duckdb"
     _migrate(corpus, db)
     copy = tmp_path / "copies" / "b.duckdb"
-    assert "khazar restore" in _ok("backup", str(copy), "--db", str(db))
+    assert "khazar restore" in ok("backup", str(copy), "--db", str(db))
     restored = tmp_path / "restored.duckdb"
-    _ok("restore", str(copy), "--db", str(restored))
+    ok("restore", str(copy), "--db", str(restored))
     source, after = _counts(db), _counts(restored)
     assert after == source  # the copy lacks backup.run (written after it), has the restore
     assert runner.invoke(app, ["audit", "verify", "--db", str(restored)]).exit_code == 0

@@ -39,7 +39,7 @@ from khazar.ingest.pipeline import (
     LineBatch,
 )
 
-__all__ = ["FileKind", "FileProgress", "file_clock", "ingest_file", "is_gzip",
+__all__ = ["FileKind", "FileProgress", "file_clock", "file_sha256", "ingest_file", "is_gzip",
            "read_line_batches", "sniff"]
 
 _CHUNK_BYTES = 4 << 20
@@ -89,7 +89,8 @@ def _open_lines(path: Path) -> Iterator[tuple[io.BufferedIOBase, io.BufferedRead
             yield raw, raw
 
 
-def _digest(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The file's SHA-256 (hex), read 1 MiB at a time."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         while chunk := f.read(1 << 20):
@@ -217,7 +218,7 @@ def ingest_file(
     if not path.is_file():
         raise InputError(f"{path} is not a readable file; check the path")
     file_kind, layout, header_line = sniff(path, kind)
-    digest = _digest(path)
+    digest = file_sha256(path)
     run_id = f"file:{digest}"
     source = f"{path.name}@{digest[:12]}"
     previous = sink.run(run_id)

@@ -27,7 +27,6 @@ the store it came from, adds nothing.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -44,6 +43,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from khazar.errors import InputError, StoreError
+from khazar.ingest.files import file_sha256
 from khazar.store.backend import DuckDBBackend, Session
 from khazar.store.db import Store
 from khazar.store.ingest import INGEST_LOCK, fold_latest
@@ -296,28 +296,20 @@ def _write_file(out: Path, folder: str, cols: Sequence[Column], batches: Iterato
                     batch = batch.append_column(_GEOMETRY, _geometry(lon, lat))
                 writer.write_table(batch.cast(schema), row_group_size=BATCH_ROWS)
                 rows += batch.num_rows
-        digest = _sha256(tmp)
+        digest = file_sha256(tmp)
         size = tmp.stat().st_size
         bbox = [lo[0], lo[1], hi[0], hi[1]] if spatial and rows else None
         rel = f"{folder}/part-{digest[:16]}.parquet"
         found = {"path": rel, "rows": rows, "bytes": size, "sha256": digest, "bbox": bbox}
         path = out / rel
         if known is not None and known.get("path") == rel and path.exists() \
-                and _sha256(path) == digest:
+                and file_sha256(path) == digest:
             return {**found, "new": False}
         _fsync(tmp)
         tmp.replace(path)
         return {**found, "new": True}
     finally:
         tmp.unlink(missing_ok=True)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _fsync(path: Path) -> None:
@@ -420,7 +412,7 @@ def _checked(folder: Path, part: dict[str, Any]) -> Path:
     if not path.is_file():
         raise InputError(f"{path}: listed in the manifest but missing; the archive is "
                          "incomplete (copy it again)")
-    if _sha256(path) != part.get("sha256"):
+    if file_sha256(path) != part.get("sha256"):
         raise InputError(f"{path}: its SHA-256 differs from the manifest's: the file was "
                          "altered or damaged; nothing of it was read")
     return path

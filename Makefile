@@ -16,9 +16,14 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/khazar demo
 
-# The layer contracts (import-linter) are checked first: they take seconds.
+# The layer contracts (import-linter) are checked first: they take seconds. Then the suite
+# in $(TEST_WORKERS) processes (pytest-xdist, a module's tests in one process), and after it
+# the tests that assert wall-clock bounds (marked serial) alone. Fails if either run fails.
+TEST_WORKERS ?= 2
 test: $(STAMP) imports
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not serial"; parallel=$$?; \
+	$(PY) -m pytest -q -p no:xdist -m serial; serial=$$?; \
+	test $$parallel -eq 0 -a $$serial -eq 0
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench tools reliability

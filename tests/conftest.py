@@ -9,15 +9,42 @@ rows.
 
 from __future__ import annotations
 
+import functools
 import itertools
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 DATA = Path(__file__).parent / "data"
 _TEMPLATE = "khazar_template"
 _numbers = itertools.count(1)
+#: pytest-xdist's workers have COLUMNS=80 and LINES=24 set; the CLI's console reads them
+#: once, at import, and would cut every table to 80 columns whatever a test asks for
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
+
+
+def _patient(call: Callable[..., httpx.Response]) -> Callable[..., httpx.Response]:
+    @functools.wraps(call)
+    def wrapper(*args: Any, **kwargs: Any) -> httpx.Response:
+        kwargs.setdefault("timeout", 30.0)
+        return call(*args, **kwargs)
+    return wrapper
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _patient_http() -> Iterator[None]:
+    """A bare ``httpx.get``/``post`` in a test waits 30 s for its answer, not httpx's 5:
+    ``make test`` runs two test processes on two cores, where a login's password hash can
+    take longer. Tests that measure time set their own bounds."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("get", "post", "put", "patch", "delete"):
+            patch.setattr(httpx, name, _patient(getattr(httpx, name)))
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)

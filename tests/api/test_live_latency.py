@@ -24,6 +24,10 @@ from khazar.config import load_settings
 from khazar.services.users import add_user
 from khazar.store import open_store
 
+#: wall-clock bounds: run alone, not beside another test (Makefile's `test`)
+pytestmark = pytest.mark.serial
+
+
 PASSWORD = "correct horse battery"
 #: east of the Azeri–Chirag–Gunashli field: the azeri-central-east platform (500 m zone)
 PLATFORM = (40.05252, 51.28217)

@@ -18,9 +18,13 @@ import time
 from datetime import timedelta
 
 import httpx
+import pytest
 from tests.api.conftest import Served
 from tests.api.feed import Ship, position_lines
 from tests.api.simstore import HOURS, PASSWORD, START
+
+#: wall-clock bounds: run alone, not beside another test (Makefile's `test`)
+pytestmark = pytest.mark.serial
 
 #: concurrent HTTP clients, and how long they read
 CLIENTS = 8

@@ -15,6 +15,10 @@ from tests.api.conftest import PASSWORD, login_server
 
 from khazar.config import LoginSettings
 
+#: wall-clock bounds: run alone, not beside another test (Makefile's `test`)
+pytestmark = pytest.mark.serial
+
+
 GUESSERS = 8
 SAMPLES = 100
 

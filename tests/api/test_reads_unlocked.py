@@ -8,7 +8,12 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 from tests.api.conftest import ALERT_IDS, Served
+
+#: wall-clock bounds: run alone, not beside another test (Makefile's `test`)
+pytestmark = pytest.mark.serial
+
 
 HOLD_S = 4.0
 

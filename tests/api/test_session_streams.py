@@ -14,6 +14,10 @@ import pytest
 from tests.api.conftest import PASSWORD, Served
 from tests.api.streams import Feed, Stream, ended_reason
 
+#: wall-clock bounds: run alone, not beside another test (Makefile's `test`)
+pytestmark = pytest.mark.serial
+
+
 NEW_PASSWORD = "quiet harbour lamps at dusk"
 #: the longest a revoked stream may stay open once the change is made
 LIMIT_S = 1.0

@@ -25,6 +25,10 @@ from khazar.config import load_settings
 from khazar.services.users import add_user, disable_user
 from khazar.store import open_store
 
+#: wall-clock bounds: run alone, not beside another test (Makefile's `test`)
+pytestmark = pytest.mark.serial
+
+
 PASSWORD = "two servers, one session rule"
 USERS = {"ada": "admin", "vera": "viewer", "kamal": "operator", "rita": "analyst",
          "sami": "admin", "nina": "operator"}

@@ -20,7 +20,8 @@ from tests.e2e.test_console import context_for
 from khazar.api.server import KhazarServer, ServeOptions
 from khazar.config import load_settings
 
-pytestmark = needs_chromium
+#: a 1 s bound on the console's reaction: run alone (Makefile's `test`)
+pytestmark = [needs_chromium, pytest.mark.serial]
 
 
 @dataclass

@@ -43,7 +43,7 @@ START = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
 RATE = 1000.0  # lines a second, both ports together (margin for a busy machine)
 KHAZAR = shutil.which("khazar", path=str(Path(sys.executable).parent)) or "khazar"
 
-pytestmark = [pytest.mark.slow, needs_chromium, pytest.mark.timeout(1500)]
+pytestmark = [pytest.mark.slow, pytest.mark.serial, needs_chromium, pytest.mark.timeout(1500)]
 
 
 def _free_port(kind: int) -> int:
@@ -144,12 +144,13 @@ class Server:
             return  # the server was killed
 
 
-def _start(name: str, url: str, work: Path) -> Server:
+def _start(name: str, url: str, work: Path, follow: Path | None = None) -> Server:
     http, udp = _free_port(socket.SOCK_STREAM), _free_port(socket.SOCK_DGRAM)
     log = work / f"{name}.log"
     log_file = log.open("w")
-    proc = subprocess.Popen([KHAZAR, "serve", "--db", url, "--port", str(http), "--udp",
-                             str(udp)], stdout=subprocess.DEVNULL, stderr=log_file)
+    feeds = ["--follow", str(follow)] if follow else ["--udp", str(udp)]
+    proc = subprocess.Popen([KHAZAR, "serve", "--db", url, "--port", str(http), *feeds],
+                            stdout=subprocess.DEVNULL, stderr=log_file)
     server = Server(name, proc, http, udp, log, log_file)
     client = httpx.Client(base_url=server.url, timeout=30)
     deadline = time.monotonic() + 120
@@ -168,8 +169,9 @@ def _start(name: str, url: str, work: Path) -> Server:
 
 
 @contextmanager
-def _servers(url: str, work: Path, names: tuple[str, ...]) -> Iterator[list[Server]]:
-    servers = [_start(n, url, work) for n in names]
+def _servers(url: str, work: Path, names: tuple[str, ...],
+             follow: Path | None = None) -> Iterator[list[Server]]:
+    servers = [_start(n, url, work, follow) for n in names]
     stop = threading.Event()
     readers = []
     for s in servers:
@@ -279,11 +281,18 @@ def _positions(url: str) -> int:
 def test_two_servers_share_the_picture_and_survive_the_leader(
         pg_cluster: Cluster, feed: Feed, tmp_path: Path) -> None:
     chunks, half = feed.chunks, feed.half
-    # the reference: one server fed every line
+    # the reference: one server fed every line, from a file it follows (read as fast as it
+    # ingests, nothing dropped: the pair below gets the same lines over UDP)
     single = _prepare(pg_cluster, "single")
-    with _servers(single, tmp_path, ("single",)) as (one,):
+    lines = tmp_path / "feed.nmea"
+    with _servers(single, tmp_path, ("single",), follow=lines) as (one,):
         _wait(lambda: one.link().startswith("detection leader"), 30, "single server leads")
-        _complete(single, chunks, [one.udp], feed.positions_all)
+        whole = tmp_path / "feed.part"
+        whole.write_bytes(b"".join(line + b"\r\n" for c in chunks for line in c))
+        whole.rename(lines)
+        _wait(lambda: _positions(single) > 0, 60, "the followed file is read")
+        _steady(lambda: _positions(single), 5.0, "the positions stored", timeout_s=180.0)
+        assert _positions(single) == feed.positions_all
         reference = _settled(single)
     # (4 since the drags start upstream of their corridors, issue 21: the hour holds fewer)
     assert len(reference) >= 4, "the red-team feed raised too few alerts to compare"

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import calendar
 import enum
+import re
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -210,7 +211,9 @@ class ClockScan:
             for k in (ClockKind.gnss, ClockKind.gatehouse, ClockKind.base_station)}
 
     def feed(self, first_line_no: int, texts: Iterable[str]) -> None:
-        for k, text in enumerate(texts):
+        texts = texts if isinstance(texts, list) else list(texts)
+        for k in _candidates(texts):
+            text = texts[k]
             head = text[:1]
             if head != "$" and head != "\\" and head != "!":
                 continue
@@ -239,6 +242,23 @@ class ClockScan:
         if not keep.any():
             return None
         return Clock(ClockKind.base_station, ln[keep], tu[keep])
+
+
+#: what a line with a clock has: a ``$`` sentence, or a payload starting ``4`` or ``;``
+#: (types 4 and 11) right after a field's comma
+_MAY_HAVE_CLOCK = re.compile(r"\$|,[4;]")
+
+
+def _candidates(texts: list[str]) -> list[int]:
+    """Indexes of the lines that may carry a clock, found in one pass over the batch (the
+    others cannot give a reading: :func:`clock_reading` is called on these only)."""
+    joined = "\n".join(texts)
+    hits = [m.start() for m in _MAY_HAVE_CLOCK.finditer(joined)]
+    if not hits:
+        return []
+    ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1)
+    lines: list[int] = np.unique(np.searchsorted(ends, hits, side="right")).tolist()
+    return lines
 
 
 def _agrees_with_neighbours(t_us: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:

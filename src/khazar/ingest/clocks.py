@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import calendar
 import enum
-import re
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -246,14 +245,20 @@ class ClockScan:
 
 #: what a line with a clock has: a ``$`` sentence, or a payload starting ``4`` or ``;``
 #: (types 4 and 11) right after a field's comma
-_MAY_HAVE_CLOCK = re.compile(r"\$|,[4;]")
+_MAY_HAVE_CLOCK = ("$", ",4", ",;")
 
 
 def _candidates(texts: list[str]) -> list[int]:
-    """Indexes of the lines that may carry a clock, found in one pass over the batch (the
-    others cannot give a reading: :func:`clock_reading` is called on these only)."""
+    """Indexes of the lines that may carry a clock, found by a few substring searches over
+    the whole batch (the others cannot give a reading: :func:`clock_reading` is called on
+    these only)."""
     joined = "\n".join(texts)
-    hits = [m.start() for m in _MAY_HAVE_CLOCK.finditer(joined)]
+    hits: list[int] = []
+    for needle in _MAY_HAVE_CLOCK:
+        at = joined.find(needle)
+        while at >= 0:
+            hits.append(at)
+            at = joined.find(needle, at + 1)
     if not hits:
         return []
     ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1)

@@ -354,8 +354,9 @@ def _fast_positions(
 
 
 def _fast_statics(msgs: Messages, sel: list[int], out: Decoded) -> None:
-    six, valid = unpack([msgs[k].payload for k in sel], 71)
-    fill = np.asarray([msgs[k].fill for k in sel], dtype=np.int64)
+    payloads, fills = msgs.payload, msgs.fill
+    six, valid = unpack([payloads[k] for k in sel], 71)
+    fill = np.asarray([fills[k] for k in sel], dtype=np.int64)
     keys = payload_hash(six, fill).tolist()
     mmsi = six.uint(8, 30).tolist()
     imo = six.uint(40, 30).tolist()
@@ -369,16 +370,16 @@ def _fast_statics(msgs: Messages, sel: list[int], out: Decoded) -> None:
     draught = six.uint(294, 8).tolist()
     destination = six.text(302, 20)
     ok = valid.tolist()
+    times, stations = msgs.time_us, msgs.station
     for j, k in enumerate(sel):
         if not ok[j]:
             out.rejects.append((k, Reason.malformed, "payload has a character outside 0-W, `-w"))
             continue
-        out.statics.append(
-            _static_row(
-                msgs[k], keys[j], mmsi[j], 5, name[j], callsign[j], imo[j], ship_type[j],
-                bow[j], stern[j], port[j], starboard[j], draught[j] / 10.0, destination[j],
-            )
-        )
+        out.statics.append((
+            mmsi[j], times[k], 5, name[j] or None, callsign[j] or None, imo[j] or None,
+            ship_type[j] or None, bow[j] or None, stern[j] or None, port[j] or None,
+            starboard[j] or None, draught[j] / 10.0 or None, destination[j] or None,
+            stations[k], keys[j]))
 
 
 def _static_row(

@@ -188,7 +188,7 @@ def read_line_batches(path: Path, source: str, received_us: int,
         yield LineBatch(source, texts, first, received_us), done
 
 
-def file_clock(path: Path, batch_lines: int = 50_000) -> Clock | None:
+def file_clock(path: Path, batch_lines: int = 200_000) -> Clock | None:
     """The in-band clock of an NMEA file (a pass over its lines), or None when it has none."""
     scan = ClockScan()
     for batch, _ in read_line_batches(path, "", 0, batch_lines):
@@ -204,7 +204,7 @@ def ingest_file(
     received_at: datetime | None = None,
     exercise: bool = False,
     force: bool = False,
-    batch_lines: int = 50_000,
+    batch_lines: int = 200_000,
     multipart_timeout_s: float = 60.0,
     pause_after_batch_s: float = 0.0,
     on_progress: Callable[[FileProgress], None] | None = None,

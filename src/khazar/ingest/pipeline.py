@@ -31,7 +31,7 @@ from khazar.ingest.batch import (
 )
 from khazar.ingest.csvfiles import CsvLayout, parse_csv_lines
 from khazar.ingest.decode import Decoded, LineRef, Message, Messages, decode_messages
-from khazar.ingest.framing import frame_batch
+from khazar.ingest.framing import Framed, frame_batch
 from khazar.ingest.multipart import Assembler
 from khazar.ingest.reasons import Reason
 
@@ -385,6 +385,28 @@ class Ingestor:
             out.late_reject(ref, Reason.incomplete_multipart, "fragments missing or out of order")
             _reject(result, Reason.incomplete_multipart.value)
         stations = framed.stations
+        raw = out.raw_cols
+        if reasons.count(None) == len(reasons):  # the common batch: every line accepted
+            raw[0].extend(range(first, first + len(texts)))
+            raw[1].extend(times)
+            raw[2].extend(stations)
+            raw[3].extend([t.rstrip("\r\n") for t in texts])
+            result.accepted += len(texts) - fragment.count(True)
+            if batch.time_fallback:
+                result.time_fallback += framed.own_time.count(False)
+        else:
+            self._lines_with_reasons(batch, texts, framed, fragment, out, result)
+        result.pending = self._assembler.pending_lines
+        out.decoded = decoded
+
+    @staticmethod
+    def _lines_with_reasons(batch: LineBatch, texts: list[str], framed: Framed,
+                            fragment: list[bool], out: _Out, result: IngestResult) -> None:
+        """Raw lines and rejects of a batch some of whose lines (``texts``: over-long ones
+        cut) have a reason."""
+        first = batch.first_line_no
+        reasons, details, times, stations = (framed.reasons, framed.details,
+                                             framed.line_times_us, framed.stations)
         empty = Reason.empty
         kept = [i for i, r in enumerate(reasons) if r is not empty]
         if len(kept) < len(texts):
@@ -404,8 +426,6 @@ class Ingestor:
         if batch.time_fallback:
             own = framed.own_time
             result.time_fallback += sum(1 for i in kept if not own[i])
-        result.pending = self._assembler.pending_lines
-        out.decoded = decoded
 
     def _commit(self, out: _Out, result: IngestResult) -> None:
         batch = out.build(self.exercise)

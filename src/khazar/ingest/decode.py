@@ -26,6 +26,7 @@ import numpy.typing as npt
 from pyais.bit_vector import bit_vector
 from pyais.messages import MSG_CLASS
 
+from khazar.ingest.framing import VECTOR_MIN_LINES
 from khazar.ingest.reasons import Reason
 from khazar.ingest.sixbit import SixBit, payload_hash, unpack
 
@@ -118,11 +119,13 @@ class Decoded:
 _RAW_POS = ("msg", "mmsi", "msg_type", "lat", "lon", "sog", "cog", "heading", "status", "second")
 
 
-def decode_messages(msgs: Messages, *, reference: bool = False) -> Decoded:
+def decode_messages(msgs: Messages, *, reference: bool = False,
+                    vector_min: int = VECTOR_MIN_LINES) -> Decoded:
     """Decode a batch of messages. Never raises for bad data: rejects carry the reason.
 
     ``reference``: every message through pyais, one at a time (the oracle the tests hold the
-    vector paths to; their keys differ, see :func:`_classify`)."""
+    vector paths to; their keys differ, see :func:`_classify`). Batches of fewer than
+    ``vector_min`` messages take the per-message classification (cheaper when short)."""
     out = Decoded()
     fast_pos: list[int] = []
     fast_static: list[int] = []
@@ -130,7 +133,7 @@ def decode_messages(msgs: Messages, *, reference: bool = False) -> Decoded:
     if reference:
         slow = list(range(len(msgs)))
     else:
-        fast_pos, fast_static, vector, slow = _classify(msgs)
+        fast_pos, fast_static, vector, slow = _classify(msgs, vector_min)
     parts: list[dict[str, Any]] = []
     keys: list[npt.NDArray[np.uint64]] = []
     if fast_pos:
@@ -179,15 +182,18 @@ class _Block:
     keys: npt.NDArray[np.uint64]
 
 
-def _classify(msgs: Messages) -> tuple[list[int], list[int], _Block | None, list[int]]:
+def _classify(msgs: Messages, vector_min: int
+              ) -> tuple[list[int], list[int], _Block | None, list[int]]:
     """Message indexes per path: the 28-character position and 71-character type 5 fast
     paths (keyed by :func:`payload_hash`), the vector path of the other lengths and types 19,
     24 and 27 (keyed like pyais's path, :func:`_slow_key`, so stored keys do not change) and
     pyais for everything else."""
     payloads = msgs.payload
     n = len(payloads)
+    if n < max(vector_min, 1):
+        return _classify_lines(msgs)
     joined = "".join(payloads)
-    if n == 0 or not joined.isascii():
+    if not joined.isascii():
         return _classify_lines(msgs)
     lens = np.fromiter(map(len, payloads), dtype=np.int64, count=n)
     starts = np.zeros(n, dtype=np.int64)

@@ -10,8 +10,11 @@ Wrappers understood (all may appear in one file):
 - anything else: blank lines and ``#`` comments (``empty``), other NMEA (``not_ais``), junk
   (``malformed``).
 
-Checksums of a whole batch are computed at once with NumPy (XOR ``reduceat``), which is what
-keeps framing at a few microseconds per line in pure Python.
+A batch of a few hundred lines or more is framed at once with NumPy over its bytes
+(:func:`_frame_vector`: tag blocks, NMEA fields, both checksums by a prefix XOR); the lines it
+cannot classify go through the per-line path (:func:`_frame_lines`), which alone gives reasons
+and wrappers other than tag blocks. Both frame every line alike (tests/ingest/
+test_vector_framing.py holds them to it).
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ The common types take vectorised paths (:mod:`khazar.ingest.sixbit`): 1–3 and 
 usual 28-character payload and 5 with 71 characters (keyed by :func:`payload_hash`), and 1–3,
 18, 19, 24 (parts A and B), 27 and 5 at any length that holds every field read (keyed as
 pyais's path keys them). Everything else goes through pyais's decoder, one message at a time;
-``decode_messages(..., reference=True)`` sends every message there (the tests' oracle). Both paths produce the same raw columns (pyais's scaling: degrees, knots),
-which are normalised once in :func:`_finish_positions`:
+``decode_messages(..., reference=True)`` sends every message there (the tests' oracle).
+All paths produce the same raw columns (pyais's scaling: degrees, knots), which are
+normalised once in :func:`_finish_positions`:
 
 - latitude 91 / longitude 181 (not available): the report is accepted but has no position;
 - |latitude| > 90 or |longitude| > 180: rejected, ``out_of_range``;

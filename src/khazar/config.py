@@ -146,7 +146,7 @@ class RegistrySettings(_Section):
 
 
 class IngestSettings(_Section):
-    batch_size: int = Field(50_000, gt=0, description="lines decoded before a store commit")
+    batch_size: int = Field(200_000, gt=0, description="lines decoded before a store commit")
     multipart_timeout_s: float = Field(
         60.0, gt=0, description="an incomplete multipart message older than this is rejected"
     )

@@ -210,7 +210,9 @@ class ClockScan:
             for k in (ClockKind.gnss, ClockKind.gatehouse, ClockKind.base_station)}
 
     def feed(self, first_line_no: int, texts: Iterable[str]) -> None:
-        for k, text in enumerate(texts):
+        texts = texts if isinstance(texts, list) else list(texts)
+        for k in _candidates(texts):
+            text = texts[k]
             head = text[:1]
             if head != "$" and head != "\\" and head != "!":
                 continue
@@ -239,6 +241,29 @@ class ClockScan:
         if not keep.any():
             return None
         return Clock(ClockKind.base_station, ln[keep], tu[keep])
+
+
+#: what a line with a clock has: a ``$`` sentence, or a payload starting ``4`` or ``;``
+#: (types 4 and 11) right after a field's comma
+_MAY_HAVE_CLOCK = ("$", ",4", ",;")
+
+
+def _candidates(texts: list[str]) -> list[int]:
+    """Indexes of the lines that may carry a clock, found by a few substring searches over
+    the whole batch (the others cannot give a reading: :func:`clock_reading` is called on
+    these only)."""
+    joined = "\n".join(texts)
+    hits: list[int] = []
+    for needle in _MAY_HAVE_CLOCK:
+        at = joined.find(needle)
+        while at >= 0:
+            hits.append(at)
+            at = joined.find(needle, at + 1)
+    if not hits:
+        return []
+    ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1)
+    lines: list[int] = np.unique(np.searchsorted(ends, hits, side="right")).tolist()
+    return lines
 
 
 def _agrees_with_neighbours(t_us: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:

@@ -1,9 +1,12 @@
 """Decoding assembled AIS payloads into normalised position, static and base-station rows.
 
-Hot types take the vectorised path (:mod:`khazar.ingest.sixbit`): 1–3 and 18 with the usual
-28-character payload, 5 with 71 characters. Everything else goes through pyais's decoder, one
-message at a time. Both paths produce the same raw columns (pyais's scaling: degrees, knots),
-which are normalised once in :func:`_finish_positions`:
+The common types take vectorised paths (:mod:`khazar.ingest.sixbit`): 1–3 and 18 with the
+usual 28-character payload and 5 with 71 characters (keyed by :func:`payload_hash`), and 1–3,
+18, 19, 24 (parts A and B), 27 and 5 at any length that holds every field read (keyed as
+pyais's path keys them). Everything else goes through pyais's decoder, one message at a time;
+``decode_messages(..., reference=True)`` sends every message there (the tests' oracle).
+All paths produce the same raw columns (pyais's scaling: degrees, knots), which are
+normalised once in :func:`_finish_positions`:
 
 - latitude 91 / longitude 181 (not available): the report is accepted but has no position;
 - |latitude| > 90 or |longitude| > 180: rejected, ``out_of_range``;
@@ -26,6 +29,7 @@ import numpy.typing as npt
 from pyais.bit_vector import bit_vector
 from pyais.messages import MSG_CLASS
 
+from khazar.ingest.framing import VECTOR_MIN_LINES
 from khazar.ingest.reasons import Reason
 from khazar.ingest.sixbit import SixBit, payload_hash, unpack
 
@@ -118,9 +122,115 @@ class Decoded:
 _RAW_POS = ("msg", "mmsi", "msg_type", "lat", "lon", "sog", "cog", "heading", "status", "second")
 
 
-def decode_messages(msgs: Messages) -> Decoded:
-    """Decode a batch of messages. Never raises for bad data: rejects carry the reason."""
+def decode_messages(msgs: Messages, *, reference: bool = False,
+                    vector_min: int = VECTOR_MIN_LINES) -> Decoded:
+    """Decode a batch of messages. Never raises for bad data: rejects carry the reason.
+
+    ``reference``: every message through pyais, one at a time (the oracle the tests hold the
+    vector paths to; their keys differ, see :func:`_classify`). Batches of fewer than
+    ``vector_min`` messages take the per-message classification (cheaper when short)."""
     out = Decoded()
+    fast_pos: list[int] = []
+    fast_static: list[int] = []
+    vector: _Block | None = None
+    if reference:
+        slow = list(range(len(msgs)))
+    else:
+        fast_pos, fast_static, vector, slow = _classify(msgs, vector_min)
+    parts: list[dict[str, Any]] = []
+    keys: list[npt.NDArray[np.uint64]] = []
+    if fast_pos:
+        part, key = _fast_positions(msgs, fast_pos, out)
+        parts.append(part)
+        keys.append(key)
+    if fast_static:
+        _fast_statics(msgs, fast_static, out)
+    if vector is not None:
+        part, key, more_slow = _vector_types(msgs, vector, out)
+        parts.append(part)
+        keys.append(key)
+        slow = sorted(slow + more_slow)
+    if slow:
+        part, key = _slow(msgs, slow, out)
+        parts.append(part)
+        keys.append(key)
+    if parts:
+        raw = {c: np.concatenate([np.asarray(p[c]) for p in parts]) for c in _RAW_POS}
+        _finish_positions(msgs, raw, np.concatenate(keys), out)
+    return out
+
+
+#: the six-bit value of each armouring character (-1: not one)
+_SIX = np.full(256, -1, dtype=np.int16)
+for _c in range(48, 88):
+    _SIX[_c] = _c - 48
+for _c in range(96, 120):
+    _SIX[_c] = _c - 56
+#: types decoded by the vector path at any payload length, and the bits each needs: every
+#: field read lies inside the payload (a shorter one goes to pyais, which reads what is there)
+_VECTOR_BITS = {1: 143, 2: 143, 3: 143, 18: 139, 19: 301, 27: 94, 5: 422, 24: 162}
+_VECTOR_NEED = np.full(64, 1 << 30, dtype=np.int64)
+for _t, _b in _VECTOR_BITS.items():
+    _VECTOR_NEED[_t] = _b
+
+
+@dataclass(slots=True)
+class _Block:
+    """The messages of the vector path: their six-bit values, padded to the longest, and
+    types, fills and stable keys."""
+
+    idx: npt.NDArray[np.int64]  # message indexes
+    six: SixBit
+    mtype: npt.NDArray[np.int64]
+    keys: npt.NDArray[np.uint64]
+
+
+def _classify(msgs: Messages, vector_min: int
+              ) -> tuple[list[int], list[int], _Block | None, list[int]]:
+    """Message indexes per path: the 28-character position and 71-character type 5 fast
+    paths (keyed by :func:`payload_hash`), the vector path of the other lengths and types 19,
+    24 and 27 (keyed like pyais's path, :func:`_slow_key`, so stored keys do not change) and
+    pyais for everything else."""
+    payloads = msgs.payload
+    n = len(payloads)
+    if n < max(vector_min, 1):
+        return _classify_lines(msgs)
+    joined = "".join(payloads)
+    if not joined.isascii():
+        return _classify_lines(msgs)
+    lens = np.fromiter(map(len, payloads), dtype=np.int64, count=n)
+    starts = np.zeros(n, dtype=np.int64)
+    np.cumsum(lens[:-1], out=starts[1:])
+    B = np.frombuffer(joined.encode("ascii") + b"0", dtype=np.uint8)
+    fill = np.asarray(msgs.fill, dtype=np.int64)
+    first = np.where(lens > 0, B[np.minimum(starts, len(B) - 1)], 0)
+    fast_pos = (lens == 28) & (fill == 0) & np.isin(first, np.frombuffer(b"123B", np.uint8))
+    fast_static = (lens == 71) & (first == 53)
+    six_first = _SIX[first].astype(np.int64)
+    rest = ~(fast_pos | fast_static)
+    vec = rest & (six_first >= 0) & (lens * 6 - fill >= _VECTOR_NEED[six_first & 63])
+    if vec.any():  # every character an armouring one (pyais's path rejects the others)
+        bad = np.zeros(len(B) + 1, dtype=np.int64)
+        np.cumsum(_SIX[B] < 0, out=bad[1:])
+        vec &= bad[starts + lens] == bad[starts]
+    slow = np.flatnonzero(rest & ~vec).tolist()
+    block = None
+    sel = np.flatnonzero(vec)
+    if len(sel):
+        width = max(int(lens[sel].max()), 72)  # every field of every type lies inside
+        span = np.arange(width)
+        chars = np.where(span < lens[sel][:, None],
+                         B[np.minimum(starts[sel][:, None] + span, len(B) - 1)], 48)
+        six = SixBit(_SIX[chars].astype(np.uint8))
+        keys = np.fromiter((_slow_key(payloads[k], msgs.fill[k]) for k in sel.tolist()),
+                           dtype=np.uint64, count=len(sel))
+        block = _Block(sel, six, six_first[sel], keys)
+    return (np.flatnonzero(fast_pos).tolist(), np.flatnonzero(fast_static).tolist(), block,
+            slow)
+
+
+def _classify_lines(msgs: Messages) -> tuple[list[int], list[int], _Block | None, list[int]]:
+    """:func:`_classify` one message at a time (a batch with non-ASCII payloads)."""
     fast_pos: list[int] = []
     fast_static: list[int] = []
     slow: list[int] = []
@@ -132,22 +242,86 @@ def decode_messages(msgs: Messages) -> Decoded:
             fast_static.append(k)
         else:
             slow.append(k)
-    parts: list[dict[str, Any]] = []
-    keys: list[npt.NDArray[np.uint64]] = []
-    if fast_pos:
-        part, key = _fast_positions(msgs, fast_pos, out)
-        parts.append(part)
-        keys.append(key)
-    if fast_static:
-        _fast_statics(msgs, fast_static, out)
-    if slow:
-        part, key = _slow(msgs, slow, out)
-        parts.append(part)
-        keys.append(key)
-    if parts:
-        raw = {c: np.concatenate([np.asarray(p[c]) for p in parts]) for c in _RAW_POS}
-        _finish_positions(msgs, raw, np.concatenate(keys), out)
-    return out
+    return fast_pos, fast_static, None, slow
+
+
+def _vector_types(
+    msgs: Messages, block: _Block, out: Decoded
+) -> tuple[dict[str, Any], npt.NDArray[np.uint64], list[int]]:
+    """Positions (1–3, 18, 19, 27) and static data (5, 19, 24 parts A and B) of the vector
+    block, bit-identical to pyais; also the messages left to pyais (type 24 part numbers 2
+    and 3, which pyais refuses)."""
+    six, mtype, idx, keys = block.six, block.mtype, block.idx, block.keys
+    is13 = mtype <= 3
+    is1819 = (mtype == 18) | (mtype == 19)
+    is27 = mtype == 27
+    pos = is13 | is1819 | is27
+    lon27 = np.floor_divide(10000 * six.sint(44, 18) + 3, 6) / 1e6
+    lat27 = np.floor_divide(10000 * six.sint(62, 17) + 3, 6) / 1e6
+    lon = np.where(is27, lon27, np.floor_divide(
+        10 * np.where(is13, six.sint(61, 28), six.sint(57, 28)) + 3, 6) / 1e6)
+    lat = np.where(is27, lat27, np.floor_divide(
+        10 * np.where(is13, six.sint(89, 27), six.sint(85, 27)) + 3, 6) / 1e6)
+    sog = np.where(is27, six.uint(79, 6).astype(np.float64),
+                   np.where(is13, six.uint(50, 10), six.uint(46, 10)) / 10.0)
+    cog = np.where(is27, six.uint(85, 9).astype(np.float64),
+                   np.where(is13, six.uint(116, 12), six.uint(112, 12)) / 10.0)
+    heading = np.where(is27, -1, np.where(is13, six.uint(128, 9), six.uint(124, 9)))
+    second = np.where(is27, -1, np.where(is13, six.uint(137, 6), six.uint(133, 6)))
+    status = np.where(is13, six.uint(38, 4), np.where(is27, six.uint(40, 4), -1))
+    mmsi = six.uint(8, 30)
+    part = {"msg": idx[pos], "mmsi": mmsi[pos], "msg_type": mtype[pos], "lat": lat[pos],
+            "lon": lon[pos], "sog": sog[pos], "cog": cog[pos], "heading": heading[pos],
+            "status": status[pos], "second": second[pos]}
+    partno = six.uint(38, 2)
+    refused = (mtype == 24) & (partno > 1)
+    static = ((mtype == 5) | (mtype == 19) | (mtype == 24)) & ~refused
+    if static.any():
+        _vector_statics(msgs, six, mtype, idx, keys, mmsi, partno, static, out)
+    return part, keys[pos], idx[refused].tolist()
+
+
+def _vector_statics(
+    msgs: Messages, six: SixBit, mtype: npt.NDArray[np.int64], idx: npt.NDArray[np.int64],
+    keys: npt.NDArray[np.uint64], mmsi: npt.NDArray[np.int64], partno: npt.NDArray[np.int64],
+    static: npt.NDArray[np.bool_], out: Decoded,
+) -> None:
+    sel = np.flatnonzero(static)
+    sub = SixBit(six.values[sel])
+    t = mtype[sel]
+    is5, is19 = t == 5, t == 19
+    part_a = (t == 24) & (partno[sel] == 0)
+    part_b = (t == 24) & (partno[sel] == 1)
+    m = mmsi[sel]
+    dims = ~(part_a | (part_b & (m >= 980_000_000) & (m <= 989_999_999)))  # pyais: auxiliary
+    name = np.where(is5, _np_text(sub, 112, 20), np.where(
+        is19, _np_text(sub, 143, 20), np.where(part_a, _np_text(sub, 40, 20), "")))
+    callsign = np.where(is5, _np_text(sub, 70, 7), np.where(part_b, _np_text(sub, 90, 7), ""))
+    destination = np.where(is5, _np_text(sub, 302, 20), "")
+    imo = np.where(is5, sub.uint(40, 30), 0)
+    ship_type = np.where(is5, sub.uint(232, 8), np.where(
+        is19, sub.uint(263, 8), np.where(part_b, sub.uint(40, 8), 0)))
+
+    def dim(at5: int, at19: int, at24: int, width: int) -> npt.NDArray[np.int64]:
+        return np.where(dims, np.where(is5, sub.uint(at5, width), np.where(
+            is19, sub.uint(at19, width), sub.uint(at24, width))), 0)
+
+    bow, stern = dim(240, 271, 132, 9), dim(249, 280, 141, 9)
+    port, starboard = dim(258, 289, 150, 6), dim(264, 295, 156, 6)
+    draught = np.where(is5, sub.uint(294, 8), 0) / 10.0
+    times, stations = msgs.time_us, msgs.station
+    for k, key, mm, ty, nm, cs, im, st, b, s, p, sb, dr, de in zip(
+            idx[sel].tolist(), keys[sel].tolist(), m.tolist(), t.tolist(), name.tolist(),
+            callsign.tolist(), imo.tolist(), ship_type.tolist(), bow.tolist(), stern.tolist(),
+            port.tolist(), starboard.tolist(), draught.tolist(), destination.tolist(),
+            strict=True):
+        out.statics.append((
+            mm, times[k], ty, nm or None, cs or None, im or None, st or None, b or None,
+            s or None, p or None, sb or None, dr or None, de or None, stations[k], key))
+
+
+def _np_text(six: SixBit, start: int, chars: int) -> npt.NDArray[np.str_]:
+    return np.asarray(six.text(start, chars), dtype=np.str_)
 
 
 def _fast_positions(
@@ -189,8 +363,9 @@ def _fast_positions(
 
 
 def _fast_statics(msgs: Messages, sel: list[int], out: Decoded) -> None:
-    six, valid = unpack([msgs[k].payload for k in sel], 71)
-    fill = np.asarray([msgs[k].fill for k in sel], dtype=np.int64)
+    payloads, fills = msgs.payload, msgs.fill
+    six, valid = unpack([payloads[k] for k in sel], 71)
+    fill = np.asarray([fills[k] for k in sel], dtype=np.int64)
     keys = payload_hash(six, fill).tolist()
     mmsi = six.uint(8, 30).tolist()
     imo = six.uint(40, 30).tolist()
@@ -204,16 +379,16 @@ def _fast_statics(msgs: Messages, sel: list[int], out: Decoded) -> None:
     draught = six.uint(294, 8).tolist()
     destination = six.text(302, 20)
     ok = valid.tolist()
+    times, stations = msgs.time_us, msgs.station
     for j, k in enumerate(sel):
         if not ok[j]:
             out.rejects.append((k, Reason.malformed, "payload has a character outside 0-W, `-w"))
             continue
-        out.statics.append(
-            _static_row(
-                msgs[k], keys[j], mmsi[j], 5, name[j], callsign[j], imo[j], ship_type[j],
-                bow[j], stern[j], port[j], starboard[j], draught[j] / 10.0, destination[j],
-            )
-        )
+        out.statics.append((
+            mmsi[j], times[k], 5, name[j] or None, callsign[j] or None, imo[j] or None,
+            ship_type[j] or None, bow[j] or None, stern[j] or None, port[j] or None,
+            starboard[j] or None, draught[j] / 10.0 or None, destination[j] or None,
+            stations[k], keys[j]))
 
 
 def _static_row(

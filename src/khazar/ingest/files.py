@@ -14,6 +14,7 @@ for all (its modification time, or ``received_at``), and the result counts those
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import enum
 import gzip
@@ -188,7 +189,7 @@ def read_line_batches(path: Path, source: str, received_us: int,
         yield LineBatch(source, texts, first, received_us), done
 
 
-def file_clock(path: Path, batch_lines: int = 50_000) -> Clock | None:
+def file_clock(path: Path, batch_lines: int = 200_000) -> Clock | None:
     """The in-band clock of an NMEA file (a pass over its lines), or None when it has none."""
     scan = ClockScan()
     for batch, _ in read_line_batches(path, "", 0, batch_lines):
@@ -204,7 +205,7 @@ def ingest_file(
     received_at: datetime | None = None,
     exercise: bool = False,
     force: bool = False,
-    batch_lines: int = 50_000,
+    batch_lines: int = 200_000,
     multipart_timeout_s: float = 60.0,
     pause_after_batch_s: float = 0.0,
     on_progress: Callable[[FileProgress], None] | None = None,
@@ -238,16 +239,30 @@ def ingest_file(
                         max_line_chars=max_line_chars, kept_prefix_chars=kept_prefix_chars)
     if layout is None:
         ingestor.total.clock = (clock.kind if clock is not None else ClockKind.none).value
-    for batch, done in read_line_batches(path, source, received_us, batch_lines):
-        if layout is None:
-            if clock is not None:
-                batch.received_us = clock.times(batch.first_line_no, len(batch.texts))
-            else:
-                batch.time_fallback = True
-            ingestor.feed_batch(batch)
-        else:
+    batches = read_line_batches(path, source, received_us, batch_lines)
+    if layout is None:
+        read: collections.deque[int] = collections.deque()  # bytes read, per batch in flight
+
+        def nmea() -> Iterator[LineBatch]:
+            for batch, done in batches:
+                read.append(done)
+                if clock is not None:
+                    batch.received_us = clock.times(batch.first_line_no, len(batch.texts))
+                else:
+                    batch.time_fallback = True
+                yield batch
+
+        def progress() -> None:
+            done = read.popleft() if read else total
+            if on_progress is not None:
+                on_progress(FileProgress(path, done, total, ingestor.total))
+
+        # each batch decodes while the one before commits; every batch is one transaction
+        ingestor.feed_batches(nmea(), progress)
+    else:
+        for batch, done in batches:
             ingestor.feed_csv_batch(batch, layout, header_line)
-        if on_progress is not None:
-            on_progress(FileProgress(path, done, total, ingestor.total))
+            if on_progress is not None:
+                on_progress(FileProgress(path, done, total, ingestor.total))
     ingestor.close()
     return ingestor.total

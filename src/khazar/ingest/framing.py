@@ -10,8 +10,11 @@ Wrappers understood (all may appear in one file):
 - anything else: blank lines and ``#`` comments (``empty``), other NMEA (``not_ais``), junk
   (``malformed``).
 
-Checksums of a whole batch are computed at once with NumPy (XOR ``reduceat``), which is what
-keeps framing at a few microseconds per line in pure Python.
+A batch of a few hundred lines or more is framed at once with NumPy over its bytes
+(:func:`_frame_vector`: tag blocks, NMEA fields, both checksums by a prefix XOR); the lines it
+cannot classify go through the per-line path (:func:`_frame_lines`), which alone gives reasons
+and wrappers other than tag blocks. Both frame every line alike (tests/ingest/
+test_vector_framing.py holds them to it).
 """
 
 from __future__ import annotations
@@ -20,12 +23,14 @@ import calendar
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from khazar.ingest.reasons import Reason
 
 __all__ = [
     "MAX_TIME_US",
     "MIN_TIME_US",
+    "VECTOR_MIN_LINES",
     "Framed",
     "Sentence",
     "Singles",
@@ -37,6 +42,9 @@ __all__ = [
 MIN_TIME_US = 631_152_000 * 1_000_000
 MAX_TIME_US = 4_102_444_800 * 1_000_000
 _MS_THRESHOLD = 100_000_000_000  # c: values above this are milliseconds (10^11 s = year 5138)
+#: batches shorter than this are framed line by line: the vector path's fixed cost (a few
+#: dozen NumPy calls) is worth it from a few hundred lines on
+VECTOR_MIN_LINES = 256
 _HEX = frozenset("0123456789ABCDEFabcdef")
 _FILLS = frozenset("012345")
 
@@ -106,8 +114,30 @@ def _gatehouse_time_us(fields: list[str]) -> int | None:
     return secs * 1_000_000 + ms * 1000
 
 
-def frame_batch(texts: list[str], received_us: list[int]) -> Framed:
-    """Frame a batch of lines. ``received_us[i]`` is line i's receive time (µs since epoch)."""
+def frame_batch(texts: list[str], received_us: list[int], *,
+                vector_min: int = VECTOR_MIN_LINES) -> Framed:
+    """Frame a batch of lines. ``received_us[i]`` is line i's receive time (µs since epoch).
+
+    Lines of the common form (an optional tag block with ``s:``/``c:``/``g:`` items, then an
+    ``!xxVDM``/``!xxVDO`` sentence with nothing after its checksum) are framed all at once
+    with NumPy over the batch's bytes (:func:`_frame_vector`); the others (trailers, other
+    NMEA, Gatehouse headers, junk, bad checksums …) take the per-line path
+    (:func:`_frame_lines`), which also gives every reason and its detail.
+    """
+    n = len(texts)
+    if n < max(vector_min, 1):  # short batches: line by line is cheaper
+        return _frame_lines(texts, received_us)
+    fast = _frame_vector(texts, received_us)
+    if fast is None:
+        return _frame_lines(texts, received_us)
+    if not fast.slow:
+        return fast.framed
+    return _merge_slow(fast, texts, received_us)
+
+
+def _frame_lines(texts: list[str], received_us: list[int]) -> Framed:
+    """The per-line framing: every wrapper and every reason (the reference for the vector
+    path, and the path of the lines it leaves)."""
     n = len(texts)
     reasons: list[Reason | None] = [None] * n
     details: list[str] = [""] * n
@@ -294,3 +324,207 @@ def _check_sums(
         elif int(want, 16) != got_list[k]:
             reasons[i] = Reason.bad_checksum
             details[i] = f"checksum {want.upper()} does not match {got_list[k]:02X}"
+
+
+# ---------------------------------------------------------------- the vector path
+_WS = np.zeros(256, dtype=np.bool_)
+_WS[list(b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")] = True  # what str.strip() removes (ASCII)
+_HEXVAL = np.full(256, -1, dtype=np.int16)
+for _c in b"0123456789":
+    _HEXVAL[_c] = _c - 48
+for _c in b"ABCDEF":
+    _HEXVAL[_c] = _c - 55
+for _c in b"abcdef":
+    _HEXVAL[_c] = _c - 87
+_PAD = 32  # zero bytes after the batch: gathers a few bytes past a line stay in the buffer
+_MAX_C_DIGITS = 13  # a ``c:`` value longer than this is out of range (the per-line path says so)
+_BS, _STAR, _COMMA, _BANG = 92, 42, 44, 33
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(slots=True)
+class _Vector:
+    framed: Framed
+    slow: list[int]  # lines left to the per-line path
+
+
+def _count(pos: IntArray, lo: IntArray, hi: IntArray) -> IntArray:
+    """How many of the sorted positions ``pos`` lie in each ``[lo, hi)``."""
+    return np.asarray(np.searchsorted(pos, hi) - np.searchsorted(pos, lo), dtype=np.int64)
+
+
+def _texts(B: npt.NDArray[np.uint8], joined: str, sel: IntArray, lo: IntArray, hi: IntArray,
+           n: int) -> npt.NDArray[np.object_]:
+    """Per line the text ``joined[lo:hi]`` for the lines ``sel`` ("" elsewhere), as an object
+    array: the few distinct values (stations) are decoded once."""
+    out = np.full(n, "", dtype=object)
+    if not len(sel):
+        return out
+    a, b = lo[sel], hi[sel]
+    width = int((b - a).max())
+    if width > 64:
+        out[sel] = [joined[x:y] for x, y in zip(a.tolist(), b.tolist(), strict=True)]
+        return out
+    span = np.arange(width)
+    rows = np.where(span < (b - a)[:, None], B[a[:, None] + span], 0).astype(np.uint8)
+    uniq, inverse = np.unique(np.ascontiguousarray(rows).view(f"S{width}").ravel(),
+                              return_inverse=True)
+    names = np.array([u.decode("ascii") for u in uniq.tolist()] + [""], dtype=object)
+    out[sel] = names[inverse]
+    return out
+
+
+def _frame_vector(texts: list[str], received_us: list[int]) -> _Vector | None:
+    """Frame the common lines of a batch at once; None when the whole batch must go the
+    per-line way (a Gatehouse header's time carries over to the next line)."""
+    joined = "".join(texts)
+    if "$PGHP" in joined:
+        return None
+    n = len(texts)
+    if not joined.isascii():  # non-ASCII lines go the per-line way; the rest is bytes
+        texts = [t if t.isascii() else "" for t in texts]
+        joined = "".join(texts)
+    lens = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    S = np.zeros(n, dtype=np.int64)
+    np.cumsum(lens[:-1], out=S[1:])
+    E = S + lens
+    B = np.frombuffer(joined.encode("ascii") + bytes(_PAD), dtype=np.uint8)
+    while True:  # trailing whitespace (str.strip); a leading one sends the line the slow way
+        trail = (E > S) & _WS[B[np.maximum(E - 1, 0)]]
+        if not trail.any():
+            break
+        E = E - trail
+    first = B[S]
+    tagged = first == _BS
+    pos_bs = np.flatnonzero(B == _BS)
+    pos_star = np.flatnonzero(B == _STAR)
+    pos_comma = np.flatnonzero(B == _COMMA)
+    # tag block: exactly two backslashes, one star three before the second
+    nbs = _count(pos_bs, S, E)
+    j_bs = np.minimum(np.searchsorted(pos_bs, S), max(len(pos_bs) - 2, 0))
+    T = np.where(tagged & (nbs == 2), pos_bs[j_bs + 1] if len(pos_bs) >= 2 else S, S)
+    ok = np.where(tagged, nbs == 2, nbs == 0)
+    if "\0" in joined:  # NUL ends a NumPy bytes value: such lines go line by line
+        ok &= _count(np.flatnonzero(B[:-_PAD] == 0), S, E) == 0
+    TS = T - 3
+    ok &= ~tagged | ((B[TS] == _STAR) & (_count(pos_star, S, T) == 1) & (TS > S))
+    P = np.where(tagged, T + 1, S)  # the sentence's "!"
+    ok &= (B[P] == _BANG) & (E - P >= 10)
+    # the sentence: one star, at the end (no trailer), six commas
+    Q = E - 3
+    ok &= (B[Q] == _STAR) & (_count(pos_star, P, E) == 1)
+    ok &= _count(pos_comma, P, Q) == 6
+    j_c = np.minimum(np.searchsorted(pos_comma, P), max(len(pos_comma) - 6, 0))
+    if len(pos_comma) < 6 or not ok.any():
+        return None
+    c = [pos_comma[j_c + k] for k in range(6)]
+    ok &= (c[0] - P == 6) & (B[P + 3] == 86) & (B[P + 4] == 68) & (
+        (B[P + 5] == 77) | (B[P + 5] == 79))  # xxVDM / xxVDO
+    count = B[c[0] + 1].astype(np.int64) - 48
+    num = B[c[1] + 1].astype(np.int64) - 48
+    fill = B[c[5] + 1].astype(np.int64) - 48
+    ok &= (c[1] - c[0] == 2) & (c[2] - c[1] == 2) & (Q - c[5] == 2)
+    ok &= (count >= 1) & (count <= 9) & (num >= 1) & (num <= count) & (fill >= 0) & (fill <= 5)
+    ok &= c[5] - c[4] > 1  # a payload
+    # checksums: prefix XOR over the batch
+    px = np.zeros(len(B) + 1, dtype=np.uint8)
+    np.bitwise_xor.accumulate(B, out=px[1:])
+    hi, lo = _HEXVAL[B[Q + 1]], _HEXVAL[B[Q + 2]]
+    ok &= (hi >= 0) & (lo >= 0) & ((px[Q] ^ px[P + 1]) == hi * 16 + lo)
+    thi, tlo = _HEXVAL[B[TS + 1]], _HEXVAL[B[TS + 2]]
+    ok &= ~tagged | ((thi >= 0) & (tlo >= 0) & ((px[TS] ^ px[S + 1]) == thi * 16 + tlo))
+    # tag-block items: s: station, c: time, g: group (each at most once)
+    t_c = np.full(n, -1, dtype=np.int64)
+    st_lo = np.zeros(n, dtype=np.int64)
+    st_hi = np.zeros(n, dtype=np.int64)
+    g_lo = np.zeros(n, dtype=np.int64)
+    g_hi = np.zeros(n, dtype=np.int64)
+    tag_lines = np.flatnonzero(tagged & ok)
+    if len(tag_lines):
+        line_of = np.searchsorted(S, pos_comma, side="right") - 1
+        in_tag = tagged[line_of] & ok[line_of] & (pos_comma < TS[line_of])
+        starts = np.concatenate([S[tag_lines] + 1, pos_comma[in_tag] + 1])
+        owner = np.concatenate([tag_lines, line_of[in_tag]])
+        order = np.argsort(starts, kind="stable")
+        starts, owner = starts[order], owner[order]
+        ends = np.empty_like(starts)
+        ends[:-1] = starts[1:] - 1
+        ends[-1] = TS[owner[-1]]
+        last = np.ones(len(starts), dtype=np.bool_)
+        last[:-1] = owner[1:] != owner[:-1]
+        ends[last] = TS[owner[last]]
+        colon = B[starts + 1] == 58
+        key = B[starts]
+        for letter, lo_arr, hi_arr in ((115, st_lo, st_hi), (103, g_lo, g_hi)):
+            sel = colon & (key == letter)
+            ok &= np.bincount(owner[sel], minlength=n) <= 1
+            lo_arr[owner[sel]] = starts[sel] + 2
+            hi_arr[owner[sel]] = ends[sel]
+        sel = colon & (key == 99)
+        ok &= np.bincount(owner[sel], minlength=n) <= 1
+        c_own, c_lo, c_len = owner[sel], starts[sel] + 2, ends[sel] - starts[sel] - 2
+        good = (c_len >= 1) & (c_len <= _MAX_C_DIGITS)
+        value = np.zeros(len(c_own), dtype=np.int64)
+        for k in range(_MAX_C_DIGITS):
+            d = B[c_lo + np.minimum(k, np.maximum(c_len - 1, 0))].astype(np.int64) - 48
+            inside = k < c_len
+            good &= ~inside | ((d >= 0) & (d <= 9))
+            value = np.where(inside, value * 10 + d, value)
+        ok[c_own[~good]] = False
+        t_c[c_own] = np.where(value >= _MS_THRESHOLD, value * 1000, value * 1_000_000)
+        timed = t_c >= 0
+        ok &= ~timed | ((t_c >= MIN_TIME_US) & (t_c < MAX_TIME_US))
+    else:
+        timed = np.zeros(n, dtype=np.bool_)
+    # the framed lines' columns
+    recv = np.asarray(received_us, dtype=np.int64)
+    times_arr = np.where(ok & timed, t_c, recv)
+    own_arr = ok & timed
+    slow = np.flatnonzero(~ok).tolist()
+    st_obj = _texts(B, joined, np.flatnonzero(ok & (st_hi > st_lo)), st_lo, st_hi, n)
+    stations: list[str] = st_obj.tolist()
+    s_idx = np.flatnonzero(ok & (count == 1))
+    s_list = s_idx.tolist()
+    pa_, pb_ = (c[4][s_idx] + 1).tolist(), c[5][s_idx].tolist()
+    singles = Singles(s_list, [joined[a:b] for a, b in zip(pa_, pb_, strict=True)],
+                      fill[s_idx].tolist(), st_obj[s_idx].tolist(), times_arr[s_idx].tolist())
+    f_idx = np.flatnonzero(ok & (count > 1))
+    times = times_arr.tolist()
+    own = own_arr.tolist()
+    sentences = [
+        Sentence(i, cnt, nm, joined[a:b], joined[b + 1:d], joined[d + 1:e], fl, stations[i],
+                 times[i], joined[ga:gb], stations[i], own[i])
+        for i, cnt, nm, a, b, d, e, fl, ga, gb in zip(
+            f_idx.tolist(), count[f_idx].tolist(), num[f_idx].tolist(),
+            (c[2][f_idx] + 1).tolist(), c[3][f_idx].tolist(), c[4][f_idx].tolist(),
+            c[5][f_idx].tolist(), fill[f_idx].tolist(), g_lo[f_idx].tolist(),
+            g_hi[f_idx].tolist(), strict=True)]
+    framed = Framed([None] * n, [""] * n, singles, sentences, times, stations, own)
+    return _Vector(framed, slow)
+
+
+def _merge_slow(fast: _Vector, texts: list[str], received_us: list[int]) -> Framed:
+    """The vector framing with the lines it left framed one by one."""
+    out = fast.framed
+    slow = fast.slow
+    part = _frame_lines([texts[i] for i in slow], [received_us[i] for i in slow])
+    for k, i in enumerate(slow):
+        out.reasons[i] = part.reasons[k]
+        out.details[i] = part.details[k]
+        out.line_times_us[i] = part.line_times_us[k]
+        out.stations[i] = part.stations[k]
+        out.own_time[i] = part.own_time[k]
+    ps = part.singles
+    if ps.idx:
+        s = out.singles
+        rows = sorted(
+            [*zip(s.idx, s.payload, s.fill, s.station, s.time_us, strict=True),
+             *zip([slow[k] for k in ps.idx], ps.payload, ps.fill, ps.station, ps.time_us,
+                  strict=True)])
+        out.singles = Singles(*(list(col) for col in zip(*rows, strict=True)))
+    if part.sentences:
+        for sentence in part.sentences:
+            sentence.idx = slow[sentence.idx]
+        out.sentences = sorted([*out.sentences, *part.sentences], key=lambda s: s.idx)
+    return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -31,7 +32,7 @@ from khazar.ingest.batch import (
 )
 from khazar.ingest.csvfiles import CsvLayout, parse_csv_lines
 from khazar.ingest.decode import Decoded, LineRef, Message, Messages, decode_messages
-from khazar.ingest.framing import frame_batch
+from khazar.ingest.framing import Framed, frame_batch
 from khazar.ingest.multipart import Assembler
 from khazar.ingest.reasons import Reason
 
@@ -202,15 +203,53 @@ class Ingestor:
     def feed_batch(self, batch: LineBatch) -> IngestResult:
         """Decode and commit one batch (split when longer than ``batch_lines``)."""
         result = IngestResult()
-        n = len(batch.texts)
-        for start in range(0, n, self.batch_lines):
-            stop = min(n, start + self.batch_lines)
-            recv = batch.received_us
-            part = LineBatch(batch.source, batch.texts[start:stop], batch.first_line_no + start,
-                             recv[start:stop] if isinstance(recv, list) else recv,
-                             batch.time_fallback)
+        for part in self._split(batch):
             result.add(self._process(part))
         return result
+
+    def feed_batches(self, batches: Iterable[LineBatch],
+                     after_commit: Callable[[], None] | None = None) -> IngestResult:
+        """:meth:`feed_batch` for each batch, each decoded while the one before it commits
+        (in a writer thread: the store's work releases the interpreter). Batches still
+        commit one at a time, in order, each in its own transaction; ``after_commit`` is
+        called (in this thread) after each, when :attr:`total` includes it."""
+        result = IngestResult()
+        pending: tuple[Future[None], IngestResult] | None = None
+
+        def settle() -> None:
+            nonlocal pending
+            if pending is not None:
+                done, part_result = pending
+                pending = None
+                done.result()
+                result.add(part_result)
+                if after_commit is not None:
+                    after_commit()
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-commit") as pool:
+            try:
+                for batch in batches:
+                    for part in self._split(batch):
+                        out, part_result = self._prepare(part)
+                        settle()
+                        pending = (pool.submit(self._commit, out, part_result), part_result)
+                settle()
+            finally:
+                if pending is not None:  # an error before: the batch in flight still ends
+                    pending[0].exception()
+        return result
+
+    def _split(self, batch: LineBatch) -> Iterator[LineBatch]:
+        n = len(batch.texts)
+        if n <= self.batch_lines:
+            yield batch
+            return
+        recv = batch.received_us
+        for start in range(0, n, self.batch_lines):
+            stop = min(n, start + self.batch_lines)
+            yield LineBatch(batch.source, batch.texts[start:stop], batch.first_line_no + start,
+                            recv[start:stop] if isinstance(recv, list) else recv,
+                            batch.time_fallback)
 
     def feed_csv_batch(self, batch: LineBatch, layout: CsvLayout, header_line: int = 0
                        ) -> IngestResult:
@@ -325,6 +364,12 @@ class Ingestor:
             yield LineBatch(source, texts, first, recv)
 
     def _process(self, batch: LineBatch) -> IngestResult:
+        out, result = self._prepare(batch)
+        self._commit(out, result)
+        return result
+
+    def _prepare(self, batch: LineBatch) -> tuple[_Out, IngestResult]:
+        """Decode a batch into what it writes (nothing is written yet)."""
         result = IngestResult()
         texts = batch.texts
         n = len(texts)
@@ -336,8 +381,7 @@ class Ingestor:
             self._decode_into(batch, recv_list, out, result)
         except Exception as exc:  # a bug: never lose the lines, count them as internal errors
             out, result = self._internal_error(batch, recv_list, exc)
-        self._commit(out, result)
-        return result
+        return out, result
 
     def _decode_into(self, batch: LineBatch, recv: list[int], out: _Out,
                      result: IngestResult) -> None:
@@ -385,6 +429,28 @@ class Ingestor:
             out.late_reject(ref, Reason.incomplete_multipart, "fragments missing or out of order")
             _reject(result, Reason.incomplete_multipart.value)
         stations = framed.stations
+        raw = out.raw_cols
+        if reasons.count(None) == len(reasons):  # the common batch: every line accepted
+            raw[0].extend(range(first, first + len(texts)))
+            raw[1].extend(times)
+            raw[2].extend(stations)
+            raw[3].extend([t.rstrip("\r\n") for t in texts])
+            result.accepted += len(texts) - fragment.count(True)
+            if batch.time_fallback:
+                result.time_fallback += framed.own_time.count(False)
+        else:
+            self._lines_with_reasons(batch, texts, framed, fragment, out, result)
+        result.pending = self._assembler.pending_lines
+        out.decoded = decoded
+
+    @staticmethod
+    def _lines_with_reasons(batch: LineBatch, texts: list[str], framed: Framed,
+                            fragment: list[bool], out: _Out, result: IngestResult) -> None:
+        """Raw lines and rejects of a batch some of whose lines (``texts``: over-long ones
+        cut) have a reason."""
+        first = batch.first_line_no
+        reasons, details, times, stations = (framed.reasons, framed.details,
+                                             framed.line_times_us, framed.stations)
         empty = Reason.empty
         kept = [i for i, r in enumerate(reasons) if r is not empty]
         if len(kept) < len(texts):
@@ -404,8 +470,6 @@ class Ingestor:
         if batch.time_fallback:
             own = framed.own_time
             result.time_fallback += sum(1 for i in kept if not own[i])
-        result.pending = self._assembler.pending_lines
-        out.decoded = decoded
 
     def _commit(self, out: _Out, result: IngestResult) -> None:
         batch = out.build(self.exercise)

@@ -2,8 +2,8 @@
 
 A payload of ``L`` armoured characters becomes a ``(n, L)`` array of six-bit values; a bit
 field is read by gathering the few characters it spans into an int64 and shifting. This is
-the fast path for the hot message types (1–3, 18, 5); pyais decodes everything else and is
-the oracle the tests compare this module with.
+the vector path of the common message types (1–3, 5, 18, 19, 24, 27); pyais decodes
+everything else and is the oracle the tests compare this module with.
 """
 
 from __future__ import annotations

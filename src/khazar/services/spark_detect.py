@@ -19,15 +19,17 @@ data and runs them per part:
    the dark-vessel kernel's nearest-AIS test (``DarkVesselDetector._nearest_ais``, the
    costly part: a k-d tree of the fixes) on the contacts of the cell's core against the
    tracked fixes of the widened cell; out come the contacts it finds dark, a few. (b) One
-   group: those contacts and the tracked fixes of their widened cells within one time
-   block either side, through the whole kernel (which finds them dark again and links
-   them). A dark contact is a chain of contacts up to 40 kn apart, with no bound on its
-   length: cut by cells, a chain broke (found on the simulated day of the tests: a fast
-   boat ran 40 km across a cell edge), so the linking stays in one group.
+   group: those contacts and every tracked fix within one time block either side of one
+   (the evidence names the nearest AIS track, which may be far outside the cell), through
+   the whole kernel, which finds them dark again and links them. A dark contact is a
+   chain of contacts up to 40 kn apart, with no bound on its length: cut by cells, a
+   chain broke (found on the simulated day of the tests: a fast boat ran 40 km across a
+   cell edge), so the linking stays in one group.
 
 What the margin bounds (docs/scale.md): an encounter whose samples stray more than
-``margin_km`` from the core of the cell holding its position is seen in part; a contact's
-nearest AIS distance is exact up to ``margin_km``.
+``margin_km`` from the core of the cell holding its position is seen in part; a contact is
+judged dark from the AIS within ``margin_km`` (an AIS track passing within 1.5 km of it
+between two fixes both farther than the margin, under 30 min apart, runs at over 40 kn).
 """
 
 from __future__ import annotations
@@ -155,10 +157,8 @@ def shuffle_partitions(master: str) -> int:
     if not master.startswith("local"):
         return 200
     inner = master[len("local"):].strip("[]").split(",")[0]
-    if inner in ("", "*"):
-        cores = os.cpu_count() or 1
-    else:
-        cores = int(inner) if inner.isdigit() else 1
+    digits = int(inner) if inner.isdigit() else 1
+    cores = (os.cpu_count() or 1) if inner in ("", "*") else digits
     return max(2, 2 * cores)
 
 
@@ -455,8 +455,8 @@ def check_run(archive: Path, cell_deg: float, margin_km: float) -> None:
 def _dark_vessels(plan: _Plan, tracked: DataFrame, dets: DataFrame,
                   cell: Any, held: list[DataFrame]) -> DataFrame:
     """The dark-vessel events: (a) per space cell, the contacts of its core that the
-    kernel's nearest-AIS test finds dark; (b) one group, those contacts and the tracked
-    fixes of their widened cells within a time block either side, through the kernel."""
+    kernel's nearest-AIS test finds dark; (b) one group, those contacts and every tracked
+    fix within a time block either side of one, through the whole kernel."""
     from pyspark.sql import functions as F
 
     cell_deg = plan.cell_deg
@@ -478,12 +478,13 @@ def _dark_vessels(plan: _Plan, tracked: DataFrame, dets: DataFrame,
                  .applyInArrow(dark_in_cell, schema=_DET_CELLS).persist())
     held.append(dark_dets)
     block = dark_block_s(plan.settings)
-    blocks = (dark_dets.select("cell", F.floor(F.col("t_us") / (block * 1e6)).alias("b"))
-              .distinct()
-              .select("cell", F.explode(F.array(*(F.col("b") + d for d in (-1, 0, 1))))
+    # every fix of those blocks, wherever it is: the kernel's evidence (the nearest AIS
+    # track's distance) may come from a track far outside the contact's cell
+    blocks = (dark_dets.select(F.floor(F.col("t_us") / (block * 1e6)).alias("b")).distinct()
+              .select(F.explode(F.array(*(F.col("b") + d for d in (-1, 0, 1))))
                       .alias("block")).distinct())
     fixes = (tracked.withColumn("block", F.floor(F.col("t") / block))
-             .join(F.broadcast(blocks), ["cell", "block"], "left_semi")
+             .join(F.broadcast(blocks), ["block"], "left_semi")
              .drop("block").dropDuplicates(["mmsi", "seq"])
              .withColumn("cell", F.lit(DARK_GROUP).cast("long")))
     group = dark_dets.withColumn("cell", F.lit(DARK_GROUP).cast("long"))

@@ -1,20 +1,24 @@
 """``khazar detect --engine spark`` finds the events of the embedded path, with the same ids.
 
-A simulated red-team stretch (AIS and coastal radar) is ingested into a store, detected
-there (the embedded path), copied into an archive laid out as ``khazar archive`` lays it
-out (``<table>/theatre=…/day=…/*.parquet``), and detected again on Spark in local mode:
+A sparse simulated week (the red team's behaviours among a little traffic, AIS and coastal
+radar) is ingested into a store, detected there (the embedded path), archived as ``khazar
+archive`` lays it out (``<table>/theatre=…/day=…/*.parquet``, seven days), and detected
+again on Spark in local mode:
 the two events files are equal line for line. An encounter planted across the corner of
 four space cells comes out once, as the kernel finds it on the whole data.
 
-Spark starts a JVM (~10 s): the module runs it twice, on small data.
+Spark starts a JVM (~10 s): the module runs it three times (detect, trace, the corner),
+on a sparse simulated week and a planted pair.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -30,7 +34,13 @@ from khazar.detect import detect_batch
 from khazar.detect.adapters import geography_from_geo
 from khazar.errors import InputError
 from khazar.geo import load_geography
-from khazar.services.spark_detect import cells_of, core_cell
+from khazar.services.spark_detect import cells_of, core_cell, shuffle_partitions
+from khazar.sim.engine import Movements, simulate_from
+from khazar.sim.movement import NAV_MOORED
+from khazar.sim.output import write_run
+from khazar.sim.scenarios import ScenarioContext, plants_for
+from khazar.sim.traffic import TrafficContext, _anchored, _fishing, _harbour, _shuttle
+from khazar.sim.world import World
 from khazar.store.events import event_record
 from khazar.tracks import Fixes
 
@@ -41,27 +51,77 @@ START = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
 MASTER = "local[2]"
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _quick_jvm() -> Iterator[None]:
+    """The JVM compiles with C1 alone: these runs are short, and C2's compilations cost
+    a quarter of a small run's CPU (the corner test: 45 CPU-s, 34 with C1 alone)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PYSPARK_SUBMIT_ARGS",
+                  "--driver-java-options -XX:TieredStopAtLevel=1 pyspark-shell")
+        yield
+
+
 def _cli(*args: str) -> str:
     result = CliRunner().invoke(app, list(args))
     assert result.exit_code == 0, result.output
     return result.output
 
 
-def test_spark_finds_the_embedded_events_with_the_same_ids(tmp_path: Path) -> None:
-    sim, db = tmp_path / "sim", tmp_path / "k.duckdb"
-    _cli("simulate", "--scenario", "mixed", "--hours", "6", "--seed", "5", "--density", "0.05",
-         "--start", START.isoformat().replace("+00:00", "Z"), "--out", str(sim))
-    _cli("ingest", str(sim / "feed.nmea"), str(sim / "radar.csv"), "--db", str(db))
-    _cli("detect", "--db", str(db), "--out", str(tmp_path / "embedded.jsonl"))
-    write_archive(db, tmp_path / "archive")
+def _sparse_week(out: Path) -> dict[str, Any]:
+    """A simulated week, sparse: the red team's eight behaviours (``mixed``) among a
+    tanker shuttle, fishing boats, harbour craft and an anchored ship, through the
+    simulator's own AIS, reception and radar (``simulate_from``). ``khazar simulate
+    --hours 168`` at any density also runs the offshore supply fleet and its crew boats
+    (1.4 M of a week's 2 M transmissions at density 0.02): too slow for a test."""
+    settings = load_settings(None)
+    world = World.load(settings)
+    t0 = START.timestamp()
+    t1 = t0 + 7 * 86_400.0
+    streams = tuple(np.random.SeedSequence(5).spawn(6))
+    traffic = TrafficContext(world, t0, t1)
+    rng = [np.random.default_rng(s) for s in streams[0].spawn(4)]
+    _shuttle(traffic, rng[0], "tanker", 436, (("aktau", "sangachal"),), 1, (10.0, 12.0),
+             (10.0, 24.0), NAV_MOORED)
+    _fishing(traffic, rng[1], 0.02)
+    _harbour(traffic, rng[2], 0.02)
+    _anchored(traffic, rng[3], 0.02)
+    red = ScenarioContext(world, traffic, np.random.default_rng(streams[1]), t0, t1)
+    for plant in plants_for("mixed"):
+        plant(red)
+    run = simulate_from(Movements(world, t0, t1, traffic.vessels + red.vessels, traffic, red,
+                                  streams), "mixed", 5, 0.02)
+    write_run(run, out)
+    return dict(run.truth.stats)
+
+
+@pytest.fixture(scope="module")
+def week(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sparse week ingested into a store, detected there (the embedded path) and
+    archived as ``khazar archive`` lays it out; shared by the module's tests."""
+    here = tmp_path_factory.mktemp("week")
+    stats = _sparse_week(here / "sim")
+    assert stats["transmissions"] > 100_000 and stats["radar_detections"] > 10_000, stats
+    db = here / "k.duckdb"
+    _cli("ingest", str(here / "sim" / "feed.nmea"), str(here / "sim" / "radar.csv"), "--db",
+         str(db))
+    _cli("detect", "--db", str(db), "--out", str(here / "embedded.jsonl"))
+    write_archive(db, here / "archive")
+    return here
+
+
+def test_spark_finds_the_embedded_events_of_a_week_with_the_same_ids(week: Path) -> None:
+    tmp_path, db, sim = week, week / "k.duckdb", week / "sim"
+    days = sorted(p.name for p in (week / "archive" / "positions").glob("*/day=*"))
+    assert len(days) == 7, days  # seven day partitions
     summary = json.loads(_cli("detect", "--engine", "spark", "--archive",
                               str(tmp_path / "archive"), "--master", MASTER, "--out",
                               str(tmp_path / "spark.jsonl"), "--format", "json"))
     embedded = (tmp_path / "embedded.jsonl").read_text().splitlines()
     spark = (tmp_path / "spark.jsonl").read_text().splitlines()
     types = {json.loads(line)["type"] for line in embedded}
-    # the stretch exercises both stages: one-vessel kernels and the cross-vessel ones
-    assert {"zone_entry", "stop", "dark_vessel", "encounter"} <= types, types
+    # the week exercises every stage: one-vessel kernels and the cross-vessel ones
+    assert {"zone_entry", "stop", "dark_vessel", "encounter", "spoofing",
+            "loitering"} <= types, types
     assert summary["detections"] > 0 and summary["cells"] > 1
     assert spark == embedded
     assert summary["events"] == len(embedded)
@@ -168,3 +228,10 @@ def test_bad_runs_are_refused_before_spark_starts(tmp_path: Path) -> None:
         assert isinstance(result.exception, InputError), (extra, result.output)
         assert words in str(result.exception)
     assert not (tmp_path / "e.jsonl").exists()
+
+
+def test_shuffle_tasks_follow_the_local_cores() -> None:
+    assert shuffle_partitions("local[1]") == 2
+    assert shuffle_partitions("local[2]") == 4
+    assert shuffle_partitions("local[*]") >= 2
+    assert shuffle_partitions("spark://host:7077") == 200

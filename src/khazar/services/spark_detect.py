@@ -15,14 +15,21 @@ data and runs them per part:
    near a cell edge is seen whole by the cell that owns it. A fix also joins the cells of
    the fix before it (the kernel reads each fix's successor). An encounter is kept only by
    the cell whose core holds its position; the rest are dropped, and so is any duplicate id.
-3. **Dark vessels** (one group): the dark-vessel kernel on every radar/SAR contact and the
-   tracked fixes of the widened cells that hold contacts. A dark contact is a chain of
-   contacts up to 40 kn apart, with no bound on its length: cut by cells, a chain broke
-   (found on the simulated day of the tests: a fast boat ran 40 km across a cell edge).
+3. **Dark vessels**, in two steps. (a) Per space cell (``cogroup(cell).applyInArrow``):
+   the dark-vessel kernel's nearest-AIS test (``DarkVesselDetector._nearest_ais``, the
+   costly part: a k-d tree of the fixes) on the contacts of the cell's core against the
+   tracked fixes of the widened cell; out come the contacts it finds dark, a few. (b) One
+   group: those contacts and every tracked fix within one time block either side of one
+   (the evidence names the nearest AIS track, which may be far outside the cell), through
+   the whole kernel, which finds them dark again and links them. A dark contact is a
+   chain of contacts up to 40 kn apart, with no bound on its length: cut by cells, a
+   chain broke (found on the simulated day of the tests: a fast boat ran 40 km across a
+   cell edge), so the linking stays in one group.
 
 What the margin bounds (docs/scale.md): an encounter whose samples stray more than
-``margin_km`` from the core of the cell holding its position is seen in part; a contact's
-nearest AIS distance is exact up to ``margin_km``.
+``margin_km`` from the core of the cell holding its position is seen in part; a contact is
+judged dark from the AIS within ``margin_km`` (an AIS track passing within 1.5 km of it
+between two fixes both farther than the margin, under 30 min apart, runs at over 40 kn).
 """
 
 from __future__ import annotations
@@ -58,6 +65,7 @@ from khazar.errors import InputError
 from khazar.geo import load_geography
 from khazar.store.events import event_record
 from khazar.tracks import Fixes
+from khazar.tracks.fixes import mmsi_time_order
 from khazar.tracks.tracker import TrackedFixes
 
 if TYPE_CHECKING:
@@ -87,6 +95,7 @@ _STAGE1 = ("kind int, cell long, mmsi long, seq long, id string, start double, t
            "st int, seg long, dt_s double, dist_m double, implied_kn double, course_deg double, "
            "speed_kn double, jump_kn double, new_seg boolean, jump boolean, multi boolean")
 _DET_CELLS = "cell long, t_us long, lat double, lon double, length_m double, source string"
+_DET_CELLS_NAMES = tuple(c.split()[0] for c in _DET_CELLS.split(", "))
 _EVENTS = "id string, start double, type string, record string"
 
 
@@ -131,7 +140,7 @@ def spark_session(master: str = "local[2]", app: str = "khazar-detect") -> Spark
                .config("spark.ui.enabled", "false")
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.sql.shuffle.partitions", "4")
+               .config("spark.sql.shuffle.partitions", str(shuffle_partitions(master)))
                .config("spark.driver.host", "127.0.0.1")
                .config("spark.driver.bindAddress", "127.0.0.1")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
@@ -139,6 +148,18 @@ def spark_session(master: str = "local[2]", app: str = "khazar-detect") -> Spark
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def shuffle_partitions(master: str) -> int:
+    """Tasks per shuffle: two per core in local mode (``local[N]``, ``local[*]``: a task
+    of heavy vessels beside a light one keeps both cores busy), Spark's default (200)
+    on a cluster, where ``spark.sql.shuffle.partitions`` is set by the deployment."""
+    if not master.startswith("local"):
+        return 200
+    inner = master[len("local"):].strip("[]").split(",")[0]
+    digits = int(inner) if inner.isdigit() else 1
+    cores = (os.cpu_count() or 1) if inner in ("", "*") else digits
+    return max(2, 2 * cores)
 
 
 def archive_table(archive: Path, table: str) -> Path:
@@ -182,10 +203,22 @@ def cells_of(lat: F64, lon: F64, cell_deg: float, margin_km: float) -> tuple[I64
     return np.concatenate(rows), np.concatenate(cells)
 
 
+def core_cells(lat: F64, lon: F64, cell_deg: float) -> I64:
+    """The one cell whose core holds each point: the owner of an event or a contact there."""
+    return (np.floor((lat + 90.0) / cell_deg).astype(np.int64) * _ROW
+            + np.floor((lon + 180.0) / cell_deg).astype(np.int64))
+
+
 def core_cell(lat: float, lon: float, cell_deg: float) -> int:
-    """The one cell whose core holds a point: the owner of an event there."""
-    return (int(np.floor((lat + 90.0) / cell_deg)) * _ROW
-            + int(np.floor((lon + 180.0) / cell_deg)))
+    """:func:`core_cells` of one point."""
+    return int(core_cells(np.array([lat]), np.array([lon]), cell_deg)[0])
+
+
+def dark_block_s(settings: DetectSettings) -> float:
+    """The time block of the dark-vessel linking step: the kernel decides a contact from
+    the AIS fixes within ±2 time windows (nearest fixes) and the tracks between fixes up
+    to ``dark_track_max_gap_s`` apart that bracket it, all within one block either side."""
+    return max(settings.dark_track_max_gap_s, 2.0 * settings.dark_time_s)
 
 
 # --------------------------------------------------------------------------- kernels
@@ -272,6 +305,27 @@ def _per_vessel(plan: _Plan, tbl: pa.Table) -> pa.Table:
         "hd": f.heading_deg[i].astype(np.int32), "st": f.status[i].astype(np.int32),
         "seg": tr.seg[i], **{c: getattr(tr, c)[i] for c in _TR_FLOAT + _TR_BOOL}}, _STAGE1)
     return pa.concat_tables([ev, fixes])
+
+
+def _dark_in_cell(plan: _Plan, fx: pa.Table, dets: pa.Table) -> pa.Table:
+    """One space cell: the dark-vessel kernel's nearest-AIS test of the contacts of the
+    cell's core against the tracked fixes of the widened cell (its whole history: the
+    test reads only the fixes within ±2 time windows and the tracks bracketing a contact,
+    which the streaming kernel holds when it decides). Out: the contacts found dark."""
+    if dets.num_rows == 0:
+        return dets.select(list(_DET_CELLS_NAMES))
+    t = _np(fx, "t", np.float64)
+    mmsi = _np(fx, "mmsi", np.int64)
+    ais = np.column_stack((t, _np(fx, "lat", np.float64), _np(fx, "lon", np.float64),
+                           mmsi.astype(np.float64))).reshape(-1, 4)
+    ais = ais[mmsi_time_order(mmsi, t)]
+    det = Detections(_np(dets, "t_us", np.float64) / 1e6, _np(dets, "lat", np.float64),
+                     _np(dets, "lon", np.float64), _np(dets, "length_m", np.float64, np.nan),
+                     _np(dets, "source", object, "").astype(str))
+    kernel = DarkVesselDetector(plan.settings, plan.geo)
+    near = kernel._nearest_ais(ais, det)  # the kernel's own test, not a copy of it
+    dark = pa.array(near > plan.settings.dark_distance_m)
+    return dets.filter(dark).select(list(_DET_CELLS_NAMES))
 
 
 def _per_cell(plan: _Plan, key: tuple[Any, ...], fx: pa.Table, dets: pa.Table) -> pa.Table:
@@ -376,6 +430,19 @@ def _geography(spark: SparkSession, archive: Path, settings: Settings,
     return geo
 
 
+#: the geography's indexes that the kernels build on first use (DetectGeography)
+_GEO_INDEXES = ("shore", "approach_indexes", "zone_indexes", "water_index", "registry_indexes",
+                "zone_order", "zone_grid", "grid_columns")
+
+
+def warm_geography(geo: DetectGeography) -> None:
+    """Build the geography's lazy indexes once on the driver, so that they travel to the
+    tasks with it (~22 MB pickled, broadcast by PySpark) instead of being rebuilt in each
+    task (1.3 s of CPU, measured: the first vessel of every task paid it)."""
+    for name in _GEO_INDEXES:
+        getattr(geo, name)
+
+
 def check_run(archive: Path, cell_deg: float, margin_km: float) -> None:
     """Clear errors for a run's options, before Spark starts (a JVM start takes seconds)."""
     if not 0.05 <= cell_deg <= 30.0:
@@ -383,6 +450,46 @@ def check_run(archive: Path, cell_deg: float, margin_km: float) -> None:
     if not 1.0 <= margin_km <= 200.0 or margin_km / _KM_PER_DEG >= cell_deg / 2:
         raise InputError(f"--margin-km {margin_km} must be 1–200 km and under half a cell")
     archive_table(archive, "positions")
+
+
+def _dark_vessels(plan: _Plan, tracked: DataFrame, dets: DataFrame,
+                  cell: Any, held: list[DataFrame]) -> DataFrame:
+    """The dark-vessel events: (a) per space cell, the contacts of its core that the
+    kernel's nearest-AIS test finds dark; (b) one group, those contacts and every tracked
+    fix within a time block either side of one, through the whole kernel."""
+    from pyspark.sql import functions as F
+
+    cell_deg = plan.cell_deg
+
+    def core_of(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for b in batches:
+            tbl = pa.Table.from_batches([b])
+            cells = core_cells(_np(tbl, "lat", np.float64), _np(tbl, "lon", np.float64),
+                               cell_deg)
+            yield from tbl.add_column(0, "cell", pa.array(cells, pa.int64())).to_batches()
+
+    def dark_in_cell(fx: pa.Table, dt: pa.Table) -> pa.Table:
+        return _dark_in_cell(plan, fx, dt)
+
+    by_core = dets.mapInArrow(core_of, _DET_CELLS)
+    busy = by_core.select("cell").distinct()
+    near = tracked.join(F.broadcast(busy), "cell", "left_semi")
+    dark_dets = (near.groupBy("cell").cogroup(by_core.groupBy("cell"))
+                 .applyInArrow(dark_in_cell, schema=_DET_CELLS).persist())
+    held.append(dark_dets)
+    block = dark_block_s(plan.settings)
+    # every fix of those blocks, wherever it is: the kernel's evidence (the nearest AIS
+    # track's distance) may come from a track far outside the contact's cell
+    blocks = (dark_dets.select(F.floor(F.col("t_us") / (block * 1e6)).alias("b")).distinct()
+              .select(F.explode(F.array(*(F.col("b") + d for d in (-1, 0, 1))))
+                      .alias("block")).distinct())
+    fixes = (tracked.withColumn("block", F.floor(F.col("t") / block))
+             .join(F.broadcast(blocks), ["block"], "left_semi")
+             .drop("block").dropDuplicates(["mmsi", "seq"])
+             .withColumn("cell", F.lit(DARK_GROUP).cast("long")))
+    group = dark_dets.withColumn("cell", F.lit(DARK_GROUP).cast("long"))
+    return fixes.groupBy("cell").cogroup(group.groupBy("cell")).applyInArrow(
+        cell, schema=_EVENTS)
 
 
 def detect_archive(archive: Path, settings: Settings, spark: SparkSession,
@@ -407,27 +514,17 @@ def detect_archive(archive: Path, settings: Settings, spark: SparkSession,
     if not times:
         return SparkRun([], 0, 0, 0, 0)
     geo = _geography(spark, archive, settings, _positions(spark, archive))
+    warm_geography(geo)
     plan = _Plan(settings.detect, geo, min(times), max(times), cell_deg, margin_km)
 
     def vessel(tbl: pa.Table) -> pa.Table:
         return _per_vessel(plan, tbl)
 
     stage1 = pos.groupBy("mmsi").applyInArrow(vessel, schema=_STAGE1).persist()
+    held: list[DataFrame] = [stage1]
     try:
         per_vessel = stage1.where(F.col("kind") == 0).select("id", "start", "type", "record")
         tracked = stage1.where(F.col("kind") == 1).drop("kind", "id", "start", "type", "record")
-        if dets is None:
-            det_cells = spark.createDataFrame([], _DET_CELLS)
-        else:
-            def det_cells_of(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-                for b in batches:
-                    tbl = pa.Table.from_batches([b])
-                    rows, cells = cells_of(_np(tbl, "lat", np.float64),
-                                           _np(tbl, "lon", np.float64), cell_deg, margin_km)
-                    out = tbl.take(rows).add_column(0, "cell", pa.array(cells, pa.int64()))
-                    yield from out.to_batches()
-
-            det_cells = dets.mapInArrow(det_cells_of, _DET_CELLS)
 
         def cell(key: tuple[Any, ...], fx: pa.Table, dt: pa.Table) -> pa.Table:
             return _per_cell(plan, key, fx, dt)
@@ -435,21 +532,15 @@ def detect_archive(archive: Path, settings: Settings, spark: SparkSession,
         no_dets = spark.createDataFrame([], _DET_CELLS)
         encounters = (tracked.groupBy("cell").cogroup(no_dets.groupBy("cell"))
                       .applyInArrow(cell, schema=_EVENTS))
-        # dark vessels: every contact, and the AIS fixes of the cells around contacts
-        busy = det_cells.select("cell").distinct()
-        dark_fixes = (tracked.join(F.broadcast(busy), "cell").dropDuplicates(["mmsi", "seq"])
-                      .withColumn("cell", F.lit(DARK_GROUP).cast("long")))
-        dark_dets = (dets if dets is not None else no_dets.drop("cell")).select(
-            F.lit(DARK_GROUP).cast("long").alias("cell"), "t_us", "lat", "lon", "length_m",
-            "source")
-        dark = (dark_fixes.groupBy("cell").cogroup(dark_dets.groupBy("cell"))
-                .applyInArrow(cell, schema=_EVENTS))
-        cross = encounters.unionByName(dark)
+        cross = encounters
+        if dets is not None:
+            cross = encounters.unionByName(_dark_vessels(plan, tracked, dets, cell, held))
         rows = (per_vessel.unionByName(cross).dropDuplicates(["id"])
                 .orderBy("start", "type", "id").collect())
         n_cells = tracked.select("cell").distinct().count()
     finally:
-        stage1.unpersist()
+        for df in held:
+            df.unpersist()
     return SparkRun([json.loads(r["record"]) for r in rows], n_pos, n_det, n_vessels, n_cells)
 
 

@@ -30,7 +30,7 @@ from khazar.sim.truth import Truth
 from khazar.sim.world import World
 from khazar.units import epoch_s, from_epoch_s
 
-__all__ = ["Movements", "SimulationRun", "simulate", "simulate_movements"]
+__all__ = ["Movements", "SimulationRun", "simulate", "simulate_from", "simulate_movements"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +98,19 @@ def simulate(
 ) -> SimulationRun:
     """Simulate ``hours`` of traffic from ``start`` with the named scenario planted."""
     mv = simulate_movements(scenario, hours, seed, start, settings, world, density)
+    return simulate_from(mv, scenario, seed, density, stations, reception)
+
+
+def simulate_from(
+    mv: Movements,
+    scenario: str,
+    seed: int,
+    density: float = 1.0,
+    stations: tuple[Station, ...] = DEFAULT_STATIONS,
+    reception: ReceptionModel | None = None,
+) -> SimulationRun:
+    """The AIS feed, radar and truth of movements (:func:`simulate_movements`, or a
+    traffic a caller composed from the generators: a sparse week for a test)."""
     reception = reception or ReceptionModel()
     world, t0, t1, vessels = mv.world, mv.t0_s, mv.t1_s, mv.vessels
     traffic, red = mv.traffic, mv.red

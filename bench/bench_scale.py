@@ -123,8 +123,7 @@ def _run(args: list[str], env: dict[str, str]) -> dict[str, Any]:
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(f"khazar {' '.join(args[:3])} failed: {err[-2000:]}")
-    # DuckDB may draw its progress bar on stdout before the summary (a long query)
-    summary = json.loads(out if out.startswith("{") else out[out.find("\n{") + 1:])
+    summary = json.loads(out)
     # CPU seconds of the process tree (sampled: a process that ends between two samples
     # counts up to its last sample): the machine is shared, CPU is what the run costs
     return {"wall_s": round(wall, 2), "cpu_s": round(sum(cpu.values()), 1),

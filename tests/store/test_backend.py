@@ -67,3 +67,16 @@ def test_backup_copies_every_table(store_at: Path | str, tmp_path: Path,
     with open_store(copy_at, read_only=True) as copy:
         assert select_user(copy, "cy") is not None
         assert copy.table_counts() == counts
+
+
+def test_duckdb_draws_no_progress_bar(tmp_path: Path) -> None:
+    """DuckDB draws its bar on stdout during a long query, where `khazar detect --format
+    json` writes its answer: every connection the store opens has it off."""
+    db = tmp_path / "k.duckdb"
+    open_store(db).close()
+    for read_only in (False, True):
+        with open_store(db, read_only=read_only) as store:
+            for session in (store, store.cursor()):
+                row = session.execute(
+                    "SELECT current_setting('enable_progress_bar')").fetchone()
+                assert row is not None and row[0] is False

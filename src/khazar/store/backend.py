@@ -120,6 +120,9 @@ class _DuckDBSession:
 
     def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
         self._conn = conn
+        # no progress bar (a setting of each connection and cursor): DuckDB draws it on
+        # stdout during a long query, where a command's JSON or CSV goes
+        conn.execute("SET enable_progress_bar = false")
 
     def execute(self, sql: str, params: Sequence[object] | None = None) -> Cursor:
         # A DuckDB connection is its own cursor: no wrapper object per statement, so the
@@ -161,8 +164,6 @@ class _DuckDBSession:
         stays bounded on a table of millions (``khazar migrate``). A scan without ORDER BY
         comes in insertion (``rowid``) order, DuckDB's ``preserve_insertion_order``."""
         self._conn.complete()
-        # no progress bar on the terminal: the stream is read at the consumer's pace
-        self._conn.execute("SET enable_progress_bar = false")
         return self._conn.sql(sql).to_arrow_reader(rows)
 
 

@@ -24,9 +24,15 @@ import pyarrow.compute as pc
 
 from khazar.ingest.batch import BatchCounts, IngestBatch, RunRecord
 from khazar.store.backend import Session
-from khazar.store.schema import LATEST_COLUMNS, LATEST_FROM
+from khazar.store.schema import (
+    INVALID_FROM,
+    LATEST_COLUMNS,
+    LATEST_FROM,
+    STATIC_COLUMNS,
+    STATIC_FROM,
+)
 
-__all__ = ["INGEST_LOCK", "IngestRepo", "fold_latest"]
+__all__ = ["INGEST_LOCK", "IngestRepo", "fold_latest", "fold_new_rows"]
 
 #: the advisory lock key of ingest batches (PostgreSQL: several servers storing feeds)
 INGEST_LOCK = 0x6B68_0004
@@ -71,7 +77,45 @@ def fold_latest(src: str) -> str:
             ]))
 
 
-_FOLD_LATEST = fold_latest("_stage")
+def _newer_static(column: str, stamp: str) -> str:
+    """``column`` of the static state takes the staged value where it was reported later
+    (at the same time the stored one stays, as ``arg_max`` over the reports keeps the
+    first it meets)."""
+    return (f"{column} = CASE WHEN vessel_static_latest.{stamp} IS NULL OR "
+            f"excluded.{stamp} > vessel_static_latest.{stamp} THEN "
+            f"coalesce(excluded.{column}, vessel_static_latest.{column}) "
+            f"ELSE vessel_static_latest.{column} END, "
+            f"{stamp} = greatest(excluded.{stamp}, vessel_static_latest.{stamp})")
+
+
+def fold_static(src: str) -> str:
+    """SQL folding the static reports ``src`` into each vessel's latest static data."""
+    return (f"INSERT INTO vessel_static_latest ({STATIC_COLUMNS}) "
+            + STATIC_FROM.format(src=src) + " ON CONFLICT (mmsi) DO UPDATE SET "
+            + ", ".join(_newer_static(c, t) for c, t in (
+                ("name", "name_ts"), ("callsign", "callsign_ts"), ("imo", "imo_ts"),
+                ("ship_type", "ship_type_ts"), ("destination", "destination_ts"),
+                ("length_m", "length_ts"))))
+
+
+def fold_invalid(src: str) -> str:
+    """SQL adding the positions ``src`` with an invalid MMSI to their numbers' counts."""
+    return ("INSERT INTO invalid_mmsi " + INVALID_FROM.format(src=src)
+            + " ON CONFLICT (mmsi, exercise) DO UPDATE SET "
+            "reports = invalid_mmsi.reports + excluded.reports, "
+            "last_ts = greatest(excluded.last_ts, invalid_mmsi.last_ts)")
+
+
+def fold_new_rows(conn: Session, table: str, new: str, params: list[Any]) -> None:
+    """Fold the rows ``new`` (a subquery with ``params``: the rows about to be inserted
+    into ``table``, not the copies it already holds) into the state tables: a copy heard
+    again later, by another station, must not move a vessel's time or its static data
+    back to an older report. Run before the insert, in its transaction."""
+    if table == "positions":
+        conn.execute(fold_latest(new), params).fetchall()
+        conn.execute(fold_invalid(new), params).fetchall()
+    elif table == "vessels_static":
+        conn.execute(fold_static(new), params).fetchall()
 
 
 class IngestRepo:
@@ -185,14 +229,11 @@ class IngestRepo:
                     f"SELECT count(*) FROM _stage s WHERE NOT s.mmsi_valid AND NOT EXISTS "
                     f"(SELECT 1 FROM {table} e WHERE {same} {within})", params).fetchone()
                 counts.invalid_mmsi = int(row[0]) if row else 0
-            sql = (
-                f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _stage s WHERE NOT EXISTS "
-                f"(SELECT 1 FROM {table} e WHERE {same} {within})"
-            )
-            done = conn.execute(sql, params).fetchone()
+            new = f"_stage s WHERE NOT EXISTS (SELECT 1 FROM {table} e WHERE {same} {within})"
+            fold_new_rows(conn, table, f"(SELECT s.* FROM {new}) n", params)
+            done = conn.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {new}",
+                                params).fetchone()
             counts.inserted[table] = int(done[0]) if done else 0
-            if table == "positions":
-                conn.execute(_FOLD_LATEST).fetchall()
 
     def finish_run(self, run_id: str, progress: tuple[int, int, int, int],
                    reasons: dict[str, int]) -> None:

@@ -130,7 +130,13 @@ def _cached_store(settings: Settings, target: int, hours: float, density: float)
         _build(partial, settings, hours, density)
         _grow(partial, target, hours)
         partial.rename(path)
+        _head(partial).rename(_head(path))
     return path
+
+
+def _head(store: Path) -> Path:
+    """The audit chain's head file next to a DuckDB store."""
+    return store.with_name(store.name + ".audit-head")
 
 
 def _raw_per_s(server: KhazarServer, seconds: float) -> float:
@@ -184,6 +190,8 @@ def _measure(db: Path, settings: Settings, seconds: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="khazar-bench-api-") as tmp:
         served = Path(tmp) / "khazar.duckdb"
         shutil.copyfile(db, served)
+        if _head(db).exists():
+            shutil.copyfile(_head(db), _head(served))
         with open_store(served) as store:
             positions = _count(store, "positions")
             statics = _count(store, "vessels_static")

@@ -326,7 +326,7 @@ def alerts(
     from khazar.api.services import place_names
     from khazar.domain.alerts import AlertState
     from khazar.services.triage import alert_features
-    from khazar.store.alerts import list_alerts
+    from khazar.store.alerts import find_alerts, vessels_alerts
 
     try:
         wanted = [AlertState(s) for s in state_] if state_ else None
@@ -337,19 +337,17 @@ def alerts(
     box, interval = parse_bbox(bbox), parse_datetime(datetime)
     names = place_names(state)
     with state.reading() as store:
-        every = list_alerts(store)
-        found = ([a for a in every if a.state in wanted] if wanted is not None
-                 else list(every))
-        picked = [
-            a for a in found
-            if a.exercise == exercise
-            and (box is None or box.contains(a.lat, a.lon))
-            and (interval is None or (
-                (interval.start is None or a.last_ts >= interval.start)
-                and (interval.end is None or a.first_ts <= interval.end)))
-        ]
-        feats = alert_features(store, state.settings, names, picked[:limit], every)
-    return _answer(feature_collection(feats, len(picked), _self(request)))
+        # the page in SQL; the incidents linked over the alerts of the page's vessels (an
+        # incident is one vessel's or pair's): no read of every alert ever raised
+        picked, matched = find_alerts(
+            store, wanted, exercise,
+            None if box is None else (box.min_lon, box.min_lat, box.max_lon, box.max_lat),
+            None if interval is None else (interval.start, interval.end), limit)
+        population = vessels_alerts(
+            store, [m for a in picked for m in (a.mmsi, a.other_mmsi) if m is not None],
+            exercise)
+        feats = alert_features(store, state.settings, names, picked, population)
+    return _answer(feature_collection(feats, matched, _self(request)))
 
 
 def _geo_collection(kind: str) -> Callable[..., dict[str, Any]]:

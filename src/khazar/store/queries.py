@@ -363,7 +363,14 @@ def changed_vessels(
     """Latest state of the (live, non-exercise) vessels with positions stored after row
     ``after_rowid``, and the newest rowid seen (the next watermark)."""
     cur = db.cursor()
-    row = cur.execute("SELECT coalesce(max(rowid), -1) FROM positions").fetchone()
+    # the newest rowid from the watermark on (DuckDB skips the row groups below it, PostgreSQL
+    # reads its index): max(rowid) over the whole table read every position on DuckDB,
+    # at every live tick (27 ms at 10 M). Only when the watermark's own row is gone (rows
+    # removed) the whole table's.
+    row = cur.execute("SELECT max(rowid) FROM positions WHERE rowid >= ?",
+                      [max(after_rowid, 0)]).fetchone()
+    if row is None or row[0] is None:
+        row = cur.execute("SELECT coalesce(max(rowid), -1) FROM positions").fetchone()
     top = int(row[0]) if row else -1
     if top <= after_rowid:
         return [], top

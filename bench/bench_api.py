@@ -264,6 +264,89 @@ def _concurrent(server: KhazarServer, url: str, token: str, seconds: float
     return {**concurrent, "udp_lines_sent": sent[0], "udp_lines_counted": received}
 
 
+def _cpu_ms(f: Any, n: int = 100) -> float:
+    """Processor time of one call of ``f`` (this process, every thread), the least of
+    three rounds of ``n``: what the machine's other load changes least."""
+    best = float("inf")
+    for _ in range(3):
+        c0 = time.process_time()
+        for _ in range(n):
+            f()
+        best = min(best, (time.process_time() - c0) * 1000 / n)
+    return round(best, 2)
+
+
+#: the baseline: the reads of ``GET /api/vessels`` before issue 20 (main at 1f0b970):
+#: every static report grouped for the names, the picture's clock and the invalid MMSIs'
+#: count over every position
+_BEFORE = (
+    """WITH p AS (SELECT mmsi, ts, lat, lon, sog_kn, cog_deg, heading_deg, status
+                 FROM vessel_latest WHERE exercise = ?), s AS (
+        SELECT mmsi,
+               arg_max(name, ts) FILTER (WHERE name IS NOT NULL AND name <> '') AS name,
+               arg_max(callsign, ts) FILTER (WHERE callsign IS NOT NULL) AS callsign,
+               arg_max(imo, ts) FILTER (WHERE imo IS NOT NULL AND imo > 0) AS imo,
+               arg_max(ship_type, ts) FILTER (WHERE ship_type IS NOT NULL) AS ship_type,
+               arg_max(destination, ts) FILTER (WHERE destination IS NOT NULL
+                                                 AND destination <> '') AS destination,
+               arg_max(to_bow_m + to_stern_m, ts)
+                   FILTER (WHERE to_bow_m IS NOT NULL AND to_stern_m IS NOT NULL) AS length_m
+        FROM vessels_static GROUP BY mmsi
+    ), m AS (SELECT p.*, s.name, s.callsign, s.imo, s.ship_type, s.destination, s.length_m
+             FROM p LEFT JOIN s USING (mmsi))
+    SELECT *, count(*) OVER () AS matched FROM m ORDER BY ts DESC, mmsi LIMIT 500""",
+    "SELECT max(ts) FROM positions WHERE exercise = ?",
+    "SELECT count(*), count(DISTINCT mmsi) FROM positions WHERE exercise = ? AND NOT mmsi_valid",
+)
+
+
+def _reads_ms(server: KhazarServer) -> dict[str, float]:
+    """Processor ms of the reads of one ``GET /api/vessels``: now, and as before issue 20
+    (:data:`_BEFORE`, run on the same store)."""
+    with server.state.locked() as store:
+        def now() -> None:
+            queries.latest_vessels(store, limit=500)
+            queries.picture_time(store)
+            queries.invalid_mmsi_reports(store)
+
+        def before() -> None:
+            for sql in _BEFORE:
+                store.execute(sql, [False]).fetchall()
+
+        return {"now": _cpu_ms(now, 20), "before": _cpu_ms(before, 20)}
+
+
+def _profile(server: KhazarServer, url: str, token: str) -> dict[str, float]:
+    """Where the time of ``GET /api/vessels`` goes (processor ms a request, client and
+    server): the HTTP floor (a route that does nothing), the login check, each query, the
+    features, the JSON text, and the whole request."""
+    import json
+
+    from khazar.interop.features import feature_collection, vessel_feature
+
+    with httpx.Client(base_url=url, timeout=30,
+                      headers={"Authorization": f"Bearer {token}"}) as client:
+        out = {"http_floor_no_login": _cpu_ms(lambda: client.get("/api/health/live")),
+               "with_login_check": _cpu_ms(lambda: client.get("/api/me")),
+               "whole_vessels_request": _cpu_ms(lambda: client.get(PATH))}
+    stale = server.state.settings.serve.stale_after_s
+    with server.state.locked() as store:
+        out["query_latest_vessels"] = _cpu_ms(lambda: queries.latest_vessels(store, limit=500))
+        out["query_picture_time"] = _cpu_ms(lambda: queries.picture_time(store))
+        out["query_invalid_mmsi"] = _cpu_ms(lambda: queries.invalid_mmsi_reports(store))
+        rows, matched = queries.latest_vessels(store, limit=500)
+        clock = queries.picture_time(store)
+
+    def features() -> list[Any]:
+        return [vessel_feature(v, clock, stale, frozenset(), frozenset()) for v in rows]
+
+    out["features"] = _cpu_ms(features)
+    fc = feature_collection(features(), matched, url + PATH)
+    out["json_text"] = _cpu_ms(lambda: json.dumps(fc, ensure_ascii=False,
+                                                  separators=(",", ":")).encode())
+    return out
+
+
 def _measure(dbs: list[Path], settings: Settings, seconds: float) -> list[dict[str, Any]]:
     """The figures of each store, their servers running side by side."""
     with tempfile.TemporaryDirectory(prefix="khazar-bench-api-") as tmp:
@@ -294,6 +377,9 @@ def _measure(dbs: list[Path], settings: Settings, seconds: float) -> list[dict[s
                 figures["ratio_concurrent_over_one_client"] = round(
                     figures["vessels_concurrent"]["per_s"]
                     / figures["vessels_one_client"]["per_s"], 2)
+            for figures, (server, _, _) in zip(out, served, strict=True):
+                figures["vessels_reads_cpu_ms"] = _reads_ms(server)
+            out[-1]["profile_cpu_ms"] = _profile(*served[-1])
             load_after = os.getloadavg()[0]
             for figures in out:
                 figures["load_average"] = [round(load_before, 1), round(load_after, 1)]
@@ -305,7 +391,7 @@ def _measure(dbs: list[Path], settings: Settings, seconds: float) -> list[dict[s
 
 def run(quick: bool) -> dict[str, Any]:
     settings = load_settings()
-    hours, density, seconds = (1.0, 0.3, 4.0) if quick else (1.0, 0.3, 20.0)
+    hours, density, seconds = (1.0, 0.3, 4.0) if quick else (1.0, 0.3, 40.0)
     small, large = QUICK_SIZES if quick else SIZES
     started = time.perf_counter()
     paths = [_cached_store(settings, n, hours, density) for n in (small, large)]
@@ -326,6 +412,9 @@ def run(quick: bool) -> dict[str, Any]:
         "vessels_p99_large_over_small": ratio("vessels_one_client", "p99_ms"),
         "alerts_p99_large_over_small": ratio("alerts_one_client", "p99_ms"),
         "vessels_cpu_large_over_small": ratio("vessels_one_client", "cpu_ms_per_request"),
+        "vessels_reads_large_over_small": {
+            k: round(b["vessels_reads_cpu_ms"][k] / a["vessels_reads_cpu_ms"][k], 2)
+            for k in ("now", "before")},
         "alerts_cpu_large_over_small": ratio("alerts_one_client", "cpu_ms_per_request"),
         "target": {"p99_within": 1.2, "one_client_per_s": 200},
         "cpu_count": os.cpu_count(),

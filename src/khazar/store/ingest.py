@@ -46,15 +46,18 @@ _LATER_REPORT = (
     "vessel_latest.report_ts AND excluded.msg_key > vessel_latest.msg_key))))")
 
 
-def _newer(column: str, stamp: str) -> str:
-    """``column`` takes the batch's value where the batch reported it later (at the same
-    time: where the batch's report is the later one)."""
-    return (f"{column} = CASE WHEN excluded.{stamp} > vessel_latest.{stamp} OR "
-            f"vessel_latest.{stamp} IS NULL OR (excluded.{stamp} = vessel_latest.{stamp} "
-            f"AND excluded.{column} IS NOT NULL AND {_LATER_REPORT}) THEN "
-            f"coalesce(excluded.{column}, vessel_latest.{column}) "
-            f"ELSE vessel_latest.{column} END, "
-            f"{stamp} = greatest(excluded.{stamp}, vessel_latest.{stamp})")
+def _newer(column: str, stamp: str, table: str = "vessel_latest",
+           tie: str | None = _LATER_REPORT) -> str:
+    """``column`` of ``table`` takes the batch's value where the batch reported it later
+    (at the same time: where ``tie`` holds, the batch's report being the later one; without
+    it the stored value stays, as ``arg_max`` over the reports keeps the first it meets)."""
+    at_tie = (f" OR (excluded.{stamp} = {table}.{stamp} AND excluded.{column} IS NOT NULL "
+              f"AND {tie})") if tie else ""
+    return (f"{column} = CASE WHEN excluded.{stamp} > {table}.{stamp} OR "
+            f"{table}.{stamp} IS NULL{at_tie} THEN "
+            f"coalesce(excluded.{column}, {table}.{column}) "
+            f"ELSE {table}.{column} END, "
+            f"{stamp} = greatest(excluded.{stamp}, {table}.{stamp})")
 
 
 def _whole(column: str) -> str:
@@ -77,22 +80,11 @@ def fold_latest(src: str) -> str:
             ]))
 
 
-def _newer_static(column: str, stamp: str) -> str:
-    """``column`` of the static state takes the staged value where it was reported later
-    (at the same time the stored one stays, as ``arg_max`` over the reports keeps the
-    first it meets)."""
-    return (f"{column} = CASE WHEN vessel_static_latest.{stamp} IS NULL OR "
-            f"excluded.{stamp} > vessel_static_latest.{stamp} THEN "
-            f"coalesce(excluded.{column}, vessel_static_latest.{column}) "
-            f"ELSE vessel_static_latest.{column} END, "
-            f"{stamp} = greatest(excluded.{stamp}, vessel_static_latest.{stamp})")
-
-
 def fold_static(src: str) -> str:
     """SQL folding the static reports ``src`` into each vessel's latest static data."""
     return (f"INSERT INTO vessel_static_latest ({STATIC_COLUMNS}) "
             + STATIC_FROM.format(src=src) + " ON CONFLICT (mmsi) DO UPDATE SET "
-            + ", ".join(_newer_static(c, t) for c, t in (
+            + ", ".join(_newer(c, t, "vessel_static_latest", None) for c, t in (
                 ("name", "name_ts"), ("callsign", "callsign_ts"), ("imo", "imo_ts"),
                 ("ship_type", "ship_type_ts"), ("destination", "destination_ts"),
                 ("length_m", "length_ts"))))

@@ -32,7 +32,7 @@ from khazar.store.schema import (
     STATIC_FROM,
 )
 
-__all__ = ["INGEST_LOCK", "IngestRepo", "fold_latest", "fold_new_rows"]
+__all__ = ["INGEST_LOCK", "IngestRepo", "fold_latest", "fold_new_rows", "rebuild_state"]
 
 #: the advisory lock key of ingest batches (PostgreSQL: several servers storing feeds)
 INGEST_LOCK = 0x6B68_0004
@@ -96,6 +96,20 @@ def fold_invalid(src: str) -> str:
             + " ON CONFLICT (mmsi, exercise) DO UPDATE SET "
             "reports = invalid_mmsi.reports + excluded.reports, "
             "last_ts = greatest(excluded.last_ts, invalid_mmsi.last_ts)")
+
+
+def rebuild_state(db: Session) -> None:
+    """Make the state tables again from the whole history, in one transaction, as the
+    migration that made them did: for positions and static reports written other than
+    through ingest (a test's rows, a repair by hand)."""
+    with db.transaction() as tx:
+        for table, columns, sql in (
+                ("vessel_latest", LATEST_COLUMNS, LATEST_FROM),
+                ("vessel_static_latest", STATIC_COLUMNS, STATIC_FROM),
+                ("invalid_mmsi", "mmsi, exercise, reports, last_ts", INVALID_FROM)):
+            tx.execute(f"DELETE FROM {table}")
+            src = "vessels_static" if table == "vessel_static_latest" else "positions"
+            tx.execute(f"INSERT INTO {table} ({columns}) " + sql.format(src=src))
 
 
 def fold_new_rows(conn: Session, table: str, new: str, params: list[Any]) -> None:

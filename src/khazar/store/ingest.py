@@ -112,14 +112,17 @@ def rebuild_state(db: Session) -> None:
             tx.execute(f"INSERT INTO {table} ({columns}) " + sql.format(src=src))
 
 
-def fold_new_rows(conn: Session, table: str, new: str, params: list[Any]) -> None:
+def fold_new_rows(conn: Session, table: str, new: str, params: list[Any],
+                  invalid: bool = True) -> None:
     """Fold the rows ``new`` (a subquery with ``params``: the rows about to be inserted
     into ``table``, not the copies it already holds) into the state tables: a copy heard
     again later, by another station, must not move a vessel's time or its static data
-    back to an older report. Run before the insert, in its transaction."""
+    back to an older report. Run before the insert, in its transaction. ``invalid``:
+    whether the rows may hold invalid MMSIs (their counts are folded only then)."""
     if table == "positions":
         conn.execute(fold_latest(new), params).fetchall()
-        conn.execute(fold_invalid(new), params).fetchall()
+        if invalid:
+            conn.execute(fold_invalid(new), params).fetchall()
     elif table == "vessels_static":
         conn.execute(fold_static(new), params).fetchall()
 
@@ -230,13 +233,14 @@ class IngestRepo:
                                [*params, batch_source]).fetchone()
             counts.reread[table] = int(row[0]) if row else 0
             # keys are unique within a batch (the ingestor keeps the first of each)
-            if table == "positions" and not pc.all(data.column("mmsi_valid")).as_py():
+            invalid = table == "positions" and not pc.all(data.column("mmsi_valid")).as_py()
+            if invalid:
                 row = conn.execute(
                     f"SELECT count(*) FROM _stage s WHERE NOT s.mmsi_valid AND NOT EXISTS "
                     f"(SELECT 1 FROM {table} e WHERE {same} {within})", params).fetchone()
                 counts.invalid_mmsi = int(row[0]) if row else 0
             new = f"_stage s WHERE NOT EXISTS (SELECT 1 FROM {table} e WHERE {same} {within})"
-            fold_new_rows(conn, table, f"(SELECT s.* FROM {new}) n", params)
+            fold_new_rows(conn, table, f"(SELECT s.* FROM {new}) n", params, invalid)
             done = conn.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {new}",
                                 params).fetchone()
             counts.inserted[table] = int(done[0]) if done else 0

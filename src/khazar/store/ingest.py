@@ -240,9 +240,17 @@ class IngestRepo:
                     f"(SELECT 1 FROM {table} e WHERE {same} {within})", params).fetchone()
                 counts.invalid_mmsi = int(row[0]) if row else 0
             new = f"_stage s WHERE NOT EXISTS (SELECT 1 FROM {table} e WHERE {same} {within})"
-            fold_new_rows(conn, table, f"(SELECT s.* FROM {new}) n", params, invalid)
-            done = conn.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {new}",
-                                params).fetchone()
+            if table not in ("positions", "vessels_static"):
+                done = conn.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {new}",
+                                    params).fetchone()
+            else:
+                # the new rows found once, then inserted and folded into the state (a
+                # failure rolls the batch's transaction back, this table with it)
+                conn.execute(f"CREATE TEMP TABLE _new_rows AS SELECT s.* FROM {new}", params)
+                fold_new_rows(conn, table, "_new_rows", [], invalid)
+                done = conn.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} "
+                                    "FROM _new_rows").fetchone()
+                conn.execute("DROP TABLE _new_rows")
             counts.inserted[table] = int(done[0]) if done else 0
 
     def finish_run(self, run_id: str, progress: tuple[int, int, int, int],

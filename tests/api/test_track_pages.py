@@ -18,6 +18,7 @@ from khazar.domain.picture import Interval
 from khazar.interop.features import track_feature
 from khazar.services.users import add_user
 from khazar.store import open_store
+from khazar.store.ingest import rebuild_state
 from khazar.store.queries import tracks
 
 INSERT = ("INSERT INTO positions (mmsi, ts, lat, lon, sog_kn, cog_deg, status, msg_type, "
@@ -38,6 +39,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Khaz
                 (423000100 + v, T0 + timedelta(seconds=10 * i), 40.0 + 1e-4 * i,
                  50.0 + 0.01 * v, 4.0, 90.0, 0, 1, "feed", T0 + timedelta(seconds=10 * i), i)
                 for v in range(VESSELS) for i in range(POINTS)])
+        rebuild_state(store)  # the rows went in by hand, not through ingest
     srv = KhazarServer(load_settings(serve={"track_page_points": PAGE}),
                        ServeOptions(db=db, port=0, detect=False))
     url = srv.start_background()

@@ -12,6 +12,7 @@ from khazar.cli import app
 from khazar.domain import Event
 from khazar.store import open_store
 from khazar.store.events import event_record, list_events, upsert_events
+from khazar.store.ingest import rebuild_state
 
 T = datetime(2026, 5, 1, tzinfo=UTC)
 
@@ -81,6 +82,7 @@ def _drifting_pair(db: Path, fishing: tuple[int, ...]) -> list[dict[str, object]
             store.conn.execute(
                 "INSERT INTO vessels_static (mmsi, ts, msg_type, ship_type, source, msg_key) "
                 "VALUES (?, TIMESTAMPTZ '2026-05-01 00:00:00+00', 24, 30, 'test', 1)", [mmsi])
+        rebuild_state(store)  # the rows went in by hand, not through ingest
     out = db.with_suffix(".jsonl")
     res = CliRunner().invoke(app, ["detect", "--db", str(db), "--out", str(out),
                                    "--format", "json"])

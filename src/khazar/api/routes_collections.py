@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import time
 from collections.abc import Callable
@@ -114,7 +115,8 @@ def _registry(state: ServerState) -> tuple[frozenset[int], frozenset[int]]:
     return state.settings.own_fleet_mmsis, authorised
 
 
-@router.get("/vessels", summary="Vessels: latest position and static data")
+@router.get("/vessels", summary="Vessels: latest position and static data",
+            response_class=JSONResponse)
 def vessels(
     request: Request,
     who: Reader,
@@ -123,7 +125,7 @@ def vessels(
     datetime: DatetimeQ = None,
     limit: LimitQ = 5000,
     exercise: ExerciseQ = False,
-) -> dict[str, Any]:
+) -> Response:
     """Each vessel's latest position (as of the end of ``datetime``, for replay), with
     name, IMO, type, destination, speed, course, age and whether it is stale.
     ``invalidMmsi`` counts the reports left out because their MMSI is no valid number
@@ -140,7 +142,7 @@ def vessels(
     feats = [vessel_feature(v, clock, stale_s, own, authorised) for v in rows]
     extra = {"pictureTime": clock.isoformat(timespec="seconds") if clock else None,
              "invalidMmsi": {"reports": invalid, "numbers": numbers}}
-    return feature_collection(feats, matched, _self(request), extra=extra)
+    return _answer(feature_collection(feats, matched, _self(request), extra=extra))
 
 
 #: an MMSI as AIS carries it: a 30-bit field (a larger number is no MMSI: 422, not a
@@ -234,9 +236,21 @@ def _track_page(request: Request, state: ServerState, interval: Interval | None,
 
 
 def _json(value: dict[str, Any]) -> bytes:
-    """As FastAPI's JSONResponse writes it."""
+    """As FastAPI's JSONResponse writes it (times as ISO 8601, as its encoder gives them)."""
     return json.dumps(value, ensure_ascii=False, allow_nan=False, indent=None,
-                      separators=(",", ":")).encode()
+                      separators=(",", ":"), default=_iso).encode()
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _answer(value: dict[str, Any]) -> Response:
+    """``value`` as JSON without FastAPI's generic encoder: a collection of a few hundred
+    features took 6 ms in it, four times what building them takes (issue 20)."""
+    return Response(_json(value), media_type="application/json")
 
 
 def _next_page(request: Request, interval: Interval, after: int) -> str:
@@ -285,7 +299,7 @@ AlertStates = Annotated[
 ]
 
 
-@router.get("/alerts", summary="Alerts")
+@router.get("/alerts", summary="Alerts", response_class=JSONResponse)
 def alerts(
     request: Request,
     who: Reader,
@@ -295,7 +309,7 @@ def alerts(
     limit: LimitQ = 500,
     state_: Annotated[AlertStates, Query(alias="state")] = None,
     exercise: ExerciseQ = False,
-) -> dict[str, Any]:
+) -> Response:
     """Alerts in the watch floor's order: by severity (critical, high, medium, low), then
     by age (oldest ``created_at`` first within a severity: the longest waiting on top),
     filtered by state, place and time. Each feature has the alert's fields plus:
@@ -312,7 +326,7 @@ def alerts(
     from khazar.api.services import place_names
     from khazar.domain.alerts import AlertState
     from khazar.services.triage import alert_features
-    from khazar.store.alerts import list_alerts
+    from khazar.store.alerts import find_alerts, vessels_alerts
 
     try:
         wanted = [AlertState(s) for s in state_] if state_ else None
@@ -323,19 +337,17 @@ def alerts(
     box, interval = parse_bbox(bbox), parse_datetime(datetime)
     names = place_names(state)
     with state.reading() as store:
-        every = list_alerts(store)
-        found = ([a for a in every if a.state in wanted] if wanted is not None
-                 else list(every))
-        picked = [
-            a for a in found
-            if a.exercise == exercise
-            and (box is None or box.contains(a.lat, a.lon))
-            and (interval is None or (
-                (interval.start is None or a.last_ts >= interval.start)
-                and (interval.end is None or a.first_ts <= interval.end)))
-        ]
-        feats = alert_features(store, state.settings, names, picked[:limit], every)
-    return feature_collection(feats, len(picked), _self(request))
+        # the page in SQL; the incidents linked over the alerts of the page's vessels (an
+        # incident is one vessel's or pair's): no read of every alert ever raised
+        picked, matched = find_alerts(
+            store, wanted, exercise,
+            None if box is None else (box.min_lon, box.min_lat, box.max_lon, box.max_lat),
+            None if interval is None else (interval.start, interval.end), limit)
+        population = vessels_alerts(
+            store, [m for a in picked for m in (a.mmsi, a.other_mmsi) if m is not None],
+            exercise)
+        feats = alert_features(store, state.settings, names, picked, population)
+    return _answer(feature_collection(feats, matched, _self(request)))
 
 
 def _geo_collection(kind: str) -> Callable[..., dict[str, Any]]:

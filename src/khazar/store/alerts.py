@@ -22,6 +22,7 @@ from khazar.store.backend import Session
 __all__ = [
     "alert_ids_starting",
     "count_alerts_by_vessel",
+    "find_alerts",
     "get_alert",
     "insert_note",
     "insert_transitions",
@@ -32,6 +33,7 @@ __all__ = [
     "resolve_alert_id",
     "stored_events",
     "upsert_alerts",
+    "vessels_alerts",
 ]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -132,6 +134,53 @@ def list_alerts(
         sql += " WHERE " + " AND ".join(where)
     sql += f" ORDER BY {_TRIAGE_ORDER}"
     return [_alert(r) for r in reading(db).execute(sql, params).fetchall()]
+
+
+def find_alerts(
+    db: Db,
+    states: Iterable[AlertState] | None = None,
+    exercise: bool = False,
+    bbox: tuple[float, float, float, float] | None = None,
+    interval: tuple[datetime | None, datetime | None] | None = None,
+    limit: int = 500,
+) -> tuple[list[Alert], int]:
+    """The first ``limit`` alerts of one picture (live or exercise) in the watch floor's
+    order, in ``states``, at a place in ``bbox`` (min lon, min lat, max lon, max lat) and
+    overlapping ``interval`` (start, end; None open), and how many match in all: the
+    filter and the page in SQL, not over every alert in Python."""
+    where = ["exercise = ?"]
+    params: list[Any] = [exercise]
+    if states is not None:
+        wanted = [s.value for s in states]
+        where.append(f"state IN ({', '.join('?' for _ in wanted)})" if wanted else "FALSE")
+        params.extend(wanted)
+    if bbox is not None:
+        where.append("lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?")
+        params += [bbox[0], bbox[2], bbox[1], bbox[3]]
+    if interval is not None and interval[0] is not None:
+        where.append("last_ts >= ?")
+        params.append(interval[0])
+    if interval is not None and interval[1] is not None:
+        where.append("first_ts <= ?")
+        params.append(interval[1])
+    rows = reading(db).execute(
+        f"SELECT {_COLUMNS}, count(*) OVER () FROM alerts WHERE {' AND '.join(where)} "
+        f"ORDER BY {_TRIAGE_ORDER} LIMIT ?", [*params, limit]).fetchall()
+    return [_alert(r[:-1]) for r in rows], int(rows[0][-1]) if rows else 0
+
+
+def vessels_alerts(db: Db, mmsis: Iterable[int], exercise: bool) -> list[Alert]:
+    """Every alert of one picture naming one of ``mmsis`` (as the vessel or the other
+    one): all an incident of these vessels can hold
+    (:func:`khazar.alerts.incidents.link_incidents` links a vessel's or a pair's alerts)."""
+    wanted = sorted({int(m) for m in mmsis})
+    if not wanted:
+        return []
+    marks = ", ".join("?" for _ in wanted)
+    return [_alert(r) for r in reading(db).execute(
+        f"SELECT {_COLUMNS} FROM alerts WHERE exercise = ? AND (mmsi IN ({marks}) "
+        f"OR other_mmsi IN ({marks})) ORDER BY {_TRIAGE_ORDER}",
+        [exercise, *wanted, *wanted]).fetchall()]
 
 
 def get_alert(db: Db, alert_id: str) -> Alert:

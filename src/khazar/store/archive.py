@@ -46,7 +46,7 @@ from khazar.errors import InputError, StoreError
 from khazar.ingest.files import file_sha256
 from khazar.store.backend import DuckDBBackend, Session
 from khazar.store.db import Store
-from khazar.store.ingest import INGEST_LOCK, fold_latest
+from khazar.store.ingest import INGEST_LOCK, fold_new_rows
 from khazar.store.schema import MIGRATIONS, SCHEMA_VERSION, statements
 from khazar.store.transfer import Column, snapshot, table_batches, table_columns
 
@@ -420,7 +420,7 @@ def _checked(folder: Path, part: dict[str, Any]) -> Path:
 
 def _insert_new(store: Store, table: ArchivedTable, data: pa.Table) -> int:
     """Insert the rows whose key the store does not hold, in the file's order, in one
-    transaction (positions also update each vessel's latest state)."""
+    transaction (positions and static reports also update each vessel's latest state)."""
     if data.num_rows == 0:
         return 0
     cols = ", ".join(f'"{c}"' for c in data.column_names)
@@ -430,10 +430,10 @@ def _insert_new(store: Store, table: ArchivedTable, data: pa.Table) -> int:
     with store.transaction() as tx:
         tx.lock(INGEST_LOCK)  # one writer of the ingest tables at a time (PostgreSQL)
         with tx.staged(_STAGE, staged):
+            new = (f'"{_STAGE}" s WHERE NOT EXISTS (SELECT 1 FROM "{table.name}" e '
+                   f'WHERE {same})')
+            fold_new_rows(tx, table.name, f"(SELECT s.* FROM {new}) n", [])
             done = tx.execute(
-                f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM "{_STAGE}" s '
-                f'WHERE NOT EXISTS (SELECT 1 FROM "{table.name}" e WHERE {same}) '
+                f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM {new} '
                 f'ORDER BY s."{order}"').fetchone()
-            if table.name == "positions":
-                tx.execute(fold_latest(_STAGE)).fetchall()
     return int(done[0]) if done else 0

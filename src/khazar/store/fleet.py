@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from khazar.config import Boat
 from khazar.domain.fleet import BoatState, BoatStatus
+from khazar.domain.vessels import mmsi_valid
 from khazar.errors import InputError
 from khazar.store.access import Db, reading, writing
 from khazar.units import to_utc
@@ -107,19 +108,33 @@ def boat_fixes(
     db: Db, mmsis: Sequence[int], exercise: bool = False, until: datetime | None = None
 ) -> dict[int, BoatFix]:
     """Each of ``mmsis``' latest AIS report in one picture (live or exercise), none newer
-    than ``until`` when given; boats never heard are absent."""
+    than ``until`` when given; boats never heard are absent.
+
+    From each vessel's latest state (``vessel_latest``, kept by ingest) where that is no
+    newer than ``until``; from the positions only for a boat whose state is newer (a replay)
+    or whose number is no valid MMSI (the state leaves those out)."""
     if not mmsis:
         return {}
-    sql = (
-        "SELECT mmsi, max(ts), arg_max(lat, ts), arg_max(lon, ts), arg_max(sog_kn, ts), "
-        f"arg_max(cog_deg, ts) FROM positions WHERE exercise = ? "
-        f"AND mmsi IN ({', '.join('?' for _ in mmsis)})"
-    )
-    params: list[object] = [exercise, *mmsis]
-    if until is not None:
-        sql += " AND ts <= ?"
-        params.append(to_utc(until))
-    rows = reading(db).execute(sql + " GROUP BY mmsi", params).fetchall()
+    wanted = sorted({int(m) for m in mmsis})
+    marks = ", ".join("?" for _ in wanted)
+    found = reading(db).execute(
+        "SELECT mmsi, ts, lat, lon, sog_kn, cog_deg FROM vessel_latest WHERE exercise = ? "
+        f"AND mmsi IN ({marks})", [exercise, *wanted]).fetchall()
+    rows = [r for r in found if until is None or to_utc(r[1]) <= to_utc(until)]
+    done = {int(r[0]) for r in rows}
+    rest = [m for m in wanted if m not in done
+            and (not mmsi_valid(m) or any(int(r[0]) == m for r in found))]
+    if rest:
+        sql = (
+            "SELECT mmsi, max(ts), arg_max(lat, ts), arg_max(lon, ts), arg_max(sog_kn, ts), "
+            f"arg_max(cog_deg, ts) FROM positions WHERE exercise = ? "
+            f"AND mmsi IN ({', '.join('?' for _ in rest)})"
+        )
+        params: list[object] = [exercise, *rest]
+        if until is not None:
+            sql += " AND ts <= ?"
+            params.append(to_utc(until))
+        rows += reading(db).execute(sql + " GROUP BY mmsi", params).fetchall()
     return {
         int(m): BoatFix(int(m), to_utc(ts), float(lat), float(lon),
                         None if sog is None else float(sog), None if cog is None else float(cog))

@@ -24,9 +24,15 @@ import pyarrow.compute as pc
 
 from khazar.ingest.batch import BatchCounts, IngestBatch, RunRecord
 from khazar.store.backend import Session
-from khazar.store.schema import LATEST_COLUMNS, LATEST_FROM
+from khazar.store.schema import (
+    INVALID_FROM,
+    LATEST_COLUMNS,
+    LATEST_FROM,
+    STATIC_COLUMNS,
+    STATIC_FROM,
+)
 
-__all__ = ["INGEST_LOCK", "IngestRepo", "fold_latest"]
+__all__ = ["INGEST_LOCK", "IngestRepo", "fold_latest", "fold_new_rows", "rebuild_state"]
 
 #: the advisory lock key of ingest batches (PostgreSQL: several servers storing feeds)
 INGEST_LOCK = 0x6B68_0004
@@ -40,15 +46,18 @@ _LATER_REPORT = (
     "vessel_latest.report_ts AND excluded.msg_key > vessel_latest.msg_key))))")
 
 
-def _newer(column: str, stamp: str) -> str:
-    """``column`` takes the batch's value where the batch reported it later (at the same
-    time: where the batch's report is the later one)."""
-    return (f"{column} = CASE WHEN excluded.{stamp} > vessel_latest.{stamp} OR "
-            f"vessel_latest.{stamp} IS NULL OR (excluded.{stamp} = vessel_latest.{stamp} "
-            f"AND excluded.{column} IS NOT NULL AND {_LATER_REPORT}) THEN "
-            f"coalesce(excluded.{column}, vessel_latest.{column}) "
-            f"ELSE vessel_latest.{column} END, "
-            f"{stamp} = greatest(excluded.{stamp}, vessel_latest.{stamp})")
+def _newer(column: str, stamp: str, table: str = "vessel_latest",
+           tie: str | None = _LATER_REPORT) -> str:
+    """``column`` of ``table`` takes the batch's value where the batch reported it later
+    (at the same time: where ``tie`` holds, the batch's report being the later one; without
+    it the stored value stays, as ``arg_max`` over the reports keeps the first it meets)."""
+    at_tie = (f" OR (excluded.{stamp} = {table}.{stamp} AND excluded.{column} IS NOT NULL "
+              f"AND {tie})") if tie else ""
+    return (f"{column} = CASE WHEN excluded.{stamp} > {table}.{stamp} OR "
+            f"{table}.{stamp} IS NULL{at_tie} THEN "
+            f"coalesce(excluded.{column}, {table}.{column}) "
+            f"ELSE {table}.{column} END, "
+            f"{stamp} = greatest(excluded.{stamp}, {table}.{stamp})")
 
 
 def _whole(column: str) -> str:
@@ -71,7 +80,51 @@ def fold_latest(src: str) -> str:
             ]))
 
 
-_FOLD_LATEST = fold_latest("_stage")
+def fold_static(src: str) -> str:
+    """SQL folding the static reports ``src`` into each vessel's latest static data."""
+    return (f"INSERT INTO vessel_static_latest ({STATIC_COLUMNS}) "
+            + STATIC_FROM.format(src=src) + " ON CONFLICT (mmsi) DO UPDATE SET "
+            + ", ".join(_newer(c, t, "vessel_static_latest", None) for c, t in (
+                ("name", "name_ts"), ("callsign", "callsign_ts"), ("imo", "imo_ts"),
+                ("ship_type", "ship_type_ts"), ("destination", "destination_ts"),
+                ("length_m", "length_ts"))))
+
+
+def fold_invalid(src: str) -> str:
+    """SQL adding the positions ``src`` with an invalid MMSI to their numbers' counts."""
+    return ("INSERT INTO invalid_mmsi " + INVALID_FROM.format(src=src)
+            + " ON CONFLICT (mmsi, exercise) DO UPDATE SET "
+            "reports = invalid_mmsi.reports + excluded.reports, "
+            "last_ts = greatest(excluded.last_ts, invalid_mmsi.last_ts)")
+
+
+def rebuild_state(db: Session) -> None:
+    """Make the state tables again from the whole history, in one transaction, as the
+    migration that made them did: for positions and static reports written other than
+    through ingest (a test's rows, a repair by hand)."""
+    with db.transaction() as tx:
+        for table, columns, sql in (
+                ("vessel_latest", LATEST_COLUMNS, LATEST_FROM),
+                ("vessel_static_latest", STATIC_COLUMNS, STATIC_FROM),
+                ("invalid_mmsi", "mmsi, exercise, reports, last_ts", INVALID_FROM)):
+            tx.execute(f"DELETE FROM {table}")
+            src = "vessels_static" if table == "vessel_static_latest" else "positions"
+            tx.execute(f"INSERT INTO {table} ({columns}) " + sql.format(src=src))
+
+
+def fold_new_rows(conn: Session, table: str, new: str, params: list[Any],
+                  invalid: bool = True) -> None:
+    """Fold the rows ``new`` (a subquery with ``params``: the rows about to be inserted
+    into ``table``, not the copies it already holds) into the state tables: a copy heard
+    again later, by another station, must not move a vessel's time or its static data
+    back to an older report. Run before the insert, in its transaction. ``invalid``:
+    whether the rows may hold invalid MMSIs (their counts are folded only then)."""
+    if table == "positions":
+        conn.execute(fold_latest(new), params).fetchall()
+        if invalid:
+            conn.execute(fold_invalid(new), params).fetchall()
+    elif table == "vessels_static":
+        conn.execute(fold_static(new), params).fetchall()
 
 
 class IngestRepo:
@@ -180,19 +233,25 @@ class IngestRepo:
                                [*params, batch_source]).fetchone()
             counts.reread[table] = int(row[0]) if row else 0
             # keys are unique within a batch (the ingestor keeps the first of each)
-            if table == "positions" and not pc.all(data.column("mmsi_valid")).as_py():
+            invalid = table == "positions" and not pc.all(data.column("mmsi_valid")).as_py()
+            if invalid:
                 row = conn.execute(
                     f"SELECT count(*) FROM _stage s WHERE NOT s.mmsi_valid AND NOT EXISTS "
                     f"(SELECT 1 FROM {table} e WHERE {same} {within})", params).fetchone()
                 counts.invalid_mmsi = int(row[0]) if row else 0
-            sql = (
-                f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _stage s WHERE NOT EXISTS "
-                f"(SELECT 1 FROM {table} e WHERE {same} {within})"
-            )
-            done = conn.execute(sql, params).fetchone()
+            new = f"_stage s WHERE NOT EXISTS (SELECT 1 FROM {table} e WHERE {same} {within})"
+            if table not in ("positions", "vessels_static"):
+                done = conn.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {new}",
+                                    params).fetchone()
+            else:
+                # the new rows found once, then inserted and folded into the state (a
+                # failure rolls the batch's transaction back, this table with it)
+                conn.execute(f"CREATE TEMP TABLE _new_rows AS SELECT s.* FROM {new}", params)
+                fold_new_rows(conn, table, "_new_rows", [], invalid)
+                done = conn.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} "
+                                    "FROM _new_rows").fetchone()
+                conn.execute("DROP TABLE _new_rows")
             counts.inserted[table] = int(done[0]) if done else 0
-            if table == "positions":
-                conn.execute(_FOLD_LATEST).fetchall()
 
     def finish_run(self, run_id: str, progress: tuple[int, int, int, int],
                    reasons: dict[str, int]) -> None:

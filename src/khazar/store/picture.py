@@ -137,10 +137,10 @@ def fixes_in_box(
 
 
 def ship_types(store: Session) -> dict[int, int]:
-    """The latest AIS ship type reported by each vessel (static data), for the alert rules."""
+    """The latest AIS ship type reported by each vessel (static data), for the alert rules
+    (the state ingest keeps: a row a vessel)."""
     rows = store.execute(
-        "SELECT mmsi, arg_max(ship_type, ts) FROM vessels_static "
-        "WHERE ship_type IS NOT NULL GROUP BY mmsi"
+        "SELECT mmsi, ship_type FROM vessel_static_latest WHERE ship_type IS NOT NULL"
     ).fetchall()
     return {int(m): int(t) for m, t in rows}
 

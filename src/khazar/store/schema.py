@@ -14,9 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["LATEST_COLUMNS", "LATEST_FROM", "MIGRATIONS", "POSTGRES_VOCABULARY", "SCHEMA_VERSION",
-           "Only",
-           "statements"]
+__all__ = ["INVALID_FROM", "LATEST_COLUMNS", "LATEST_FROM", "MIGRATIONS", "POSTGRES_VOCABULARY",
+           "SCHEMA_VERSION", "STATIC_COLUMNS", "STATIC_FROM", "Only", "statements"]
 
 
 @dataclass(frozen=True)
@@ -478,9 +477,70 @@ _V10: list[str | Only] = [
     f"INSERT INTO vessel_latest ({LATEST_COLUMNS}) " + LATEST_FROM.format(src="positions"),
 ]
 
+#: the columns of ``vessel_static_latest`` in the order :data:`STATIC_FROM` gives them
+STATIC_COLUMNS = ("mmsi, name, name_ts, callsign, callsign_ts, imo, imo_ts, ship_type, "
+                  "ship_type_ts, destination, destination_ts, length_m, length_ts")
+#: each vessel's latest static data from a table of static reports named ``{src}``: per
+#: column the value of the newest report (by time received) that carries one — a name or
+#: call sign of blanks, IMO 0, ship type 0 and a length of 0 are "not available" in AIS and
+#: never replace a known value — with that report's time (``*_ts``)
+STATIC_FROM = """SELECT mmsi,
+        arg_max(name, ts) FILTER (WHERE trim(name) <> ''),
+        max(ts) FILTER (WHERE trim(name) <> ''),
+        arg_max(callsign, ts) FILTER (WHERE trim(callsign) <> ''),
+        max(ts) FILTER (WHERE trim(callsign) <> ''),
+        arg_max(imo, ts) FILTER (WHERE imo > 0), max(ts) FILTER (WHERE imo > 0),
+        arg_max(ship_type, ts) FILTER (WHERE ship_type > 0),
+        max(ts) FILTER (WHERE ship_type > 0),
+        arg_max(destination, ts) FILTER (WHERE trim(destination) <> ''),
+        max(ts) FILTER (WHERE trim(destination) <> ''),
+        arg_max(to_bow_m + to_stern_m, ts) FILTER (WHERE to_bow_m + to_stern_m > 0),
+        max(ts) FILTER (WHERE to_bow_m + to_stern_m > 0)
+    FROM {src} GROUP BY mmsi"""
+#: the reports with an invalid MMSI (``NOT mmsi_valid``) per number and picture, from a
+#: table of positions named ``{src}``: how many and the newest one's time
+INVALID_FROM = """SELECT mmsi, exercise, count(*), max(ts) FROM {src}
+    WHERE NOT mmsi_valid GROUP BY mmsi, exercise"""
+
+# Schema v11 (issue 20, "state, not scans"): every collection of the live picture answers
+# from a row a vessel, not from the history. vessel_static_latest: each vessel's latest
+# static data (what /api/vessels and the alerts' vessel names read); invalid_mmsi: the
+# reports the picture leaves out, counted per number (its newest time: with
+# vessel_latest's, the picture's clock without a look at the positions). Both are kept by
+# ingest in the batch's transaction and made here from the history. PostgreSQL: indexes
+# for the alerts' and events' per-vessel reads.
+_V11: list[str | Only] = [
+    """CREATE TABLE IF NOT EXISTS vessel_static_latest (
+        mmsi INTEGER PRIMARY KEY,
+        name VARCHAR, name_ts TIMESTAMPTZ,
+        callsign VARCHAR, callsign_ts TIMESTAMPTZ,
+        imo INTEGER, imo_ts TIMESTAMPTZ,
+        ship_type SMALLINT, ship_type_ts TIMESTAMPTZ,
+        destination VARCHAR, destination_ts TIMESTAMPTZ,
+        length_m INTEGER, length_ts TIMESTAMPTZ
+    )""",
+    f"INSERT INTO vessel_static_latest ({STATIC_COLUMNS}) "
+    + STATIC_FROM.format(src="vessels_static"),
+    """CREATE TABLE IF NOT EXISTS invalid_mmsi (
+        mmsi INTEGER NOT NULL,
+        exercise BOOLEAN NOT NULL,
+        reports BIGINT NOT NULL,
+        last_ts TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (mmsi, exercise)
+    )""",
+    "INSERT INTO invalid_mmsi " + INVALID_FROM.format(src="positions"),
+    Only("postgresql", "CREATE INDEX IF NOT EXISTS vessel_latest_ts ON vessel_latest "
+         "(exercise, ts)"),
+    Only("postgresql", "CREATE INDEX IF NOT EXISTS alerts_mmsi ON alerts (mmsi)"),
+    Only("postgresql", "CREATE INDEX IF NOT EXISTS alerts_other_mmsi ON alerts (other_mmsi)"),
+    Only("postgresql", "CREATE INDEX IF NOT EXISTS events_mmsi ON events (mmsi)"),
+    Only("postgresql", "CREATE INDEX IF NOT EXISTS events_other_mmsi ON events (other_mmsi)"),
+    Only("postgresql", "CREATE INDEX IF NOT EXISTS events_start ON events (exercise, start_ts)"),
+]
+
 MIGRATIONS: list[list[str | Only]] = [list(_V1), list(_V2), list(_V3), _V4, _V5, _V6,
                                       _V7, _V8, _V9,
-                                      _V10]
+                                      _V10, _V11]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _PG_TYPES = [

@@ -39,21 +39,14 @@ class VesselIdentity:
 
 
 def vessel_identities(db: Db, mmsis: Collection[int]) -> dict[int, VesselIdentity]:
-    """The latest non-empty static values of each MMSI given that has any."""
+    """The latest non-empty static values of each MMSI given that has any (the state
+    ingest keeps: ``vessel_static_latest``, a row a vessel)."""
     wanted = sorted({int(m) for m in mmsis})
     if not wanted:
         return {}
     sql = f"""
-        SELECT mmsi,
-               arg_max(name, ts) FILTER (WHERE name IS NOT NULL AND trim(name) <> ''),
-               arg_max(imo, ts) FILTER (WHERE imo IS NOT NULL AND imo > 0),
-               arg_max(callsign, ts) FILTER (WHERE callsign IS NOT NULL
-                                             AND trim(callsign) <> ''),
-               arg_max(ship_type, ts) FILTER (WHERE ship_type IS NOT NULL AND ship_type > 0),
-               arg_max(to_bow_m + to_stern_m, ts)
-                   FILTER (WHERE to_bow_m IS NOT NULL AND to_stern_m IS NOT NULL
-                           AND to_bow_m + to_stern_m > 0)
-        FROM vessels_static WHERE mmsi IN ({", ".join("?" * len(wanted))}) GROUP BY mmsi
+        SELECT mmsi, name, imo, callsign, ship_type, length_m FROM vessel_static_latest
+        WHERE mmsi IN ({", ".join("?" * len(wanted))})
     """
     out = {}
     for m, name, imo, callsign, ship_type, length in reading(db).execute(sql, wanted).fetchall():

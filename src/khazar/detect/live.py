@@ -31,13 +31,22 @@ each time the clock passes a grid time of the encounter detector (``encounter_st
 a copy of its committed state is stepped on the held-back messages of the vessels that
 could be in one (a slow report among them, or a sample carried in that state), from their
 committed tracks, up to the clock (while a committed step runs: from the state, tracks
-and messages it started from). Its events are provisional like the others. Dark vessels
-(radar contacts with no AIS) stay on the committed path.
+and messages it started from). Its events are provisional like the others.
+
+Dark contacts (radar detections with no AIS) are speculated the same way: when detections
+arrive, the committed dark-vessel state (read, never changed; while a committed step runs,
+the copy taken before it) is stepped on the held-back fixes and detections with every
+detection up to the clock decided on the AIS heard so far, instead of waiting the 30 min
+after which no fix can bracket it any more. The contacts this makes or grows are provisional
+events with the committed path's ids (type and first detection); one whose bracketing AIS
+fix arrives late is not confirmed once the watermark has decided its detections, and is
+withdrawn.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +59,7 @@ from scipy.spatial import cKDTree
 from khazar.config import DetectSettings
 from khazar.detect.anchor_drag import AnchorDragDetector
 from khazar.detect.base import Chunk, Detections, Detector
+from khazar.detect.dark import DarkState, DarkVesselDetector
 from khazar.detect.encounter import NAV_AT_ANCHOR, NAV_MOORED, EncounterDetector, EncounterState
 from khazar.detect.engine import Engine
 from khazar.detect.gap import GapDetector, GapState
@@ -117,6 +127,8 @@ class CommitJob:
     snapshot: dict[int, list[Slice]] = field(default_factory=dict)
     #: the encounter state before the step (the step changes it even with no message)
     encounters: EncounterState | None = None
+    #: the dark-vessel state before the step (its contacts copied: the step grows them)
+    dark: DarkState | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +229,7 @@ class LiveDetector:
     cool_s: float = 600.0
     eager: bool = False
     encounters: bool = True
+    dark: bool = True
     engine: Engine = field(init=False)
     stats: LiveStats = field(default_factory=LiveStats)
     _fixes: list[Fixes] = field(default_factory=list)
@@ -239,6 +252,11 @@ class LiveDetector:
         self._enc_idx = next((i for i, d in enumerate(self.engine.detectors)
                               if isinstance(d, EncounterDetector) and self.encounters), None)
         self._enc_k = -np.inf  # the last grid time the encounters were speculated to
+        self._dark_idx = next((i for i, d in enumerate(self.engine.detectors)
+                               if isinstance(d, DarkVesselDetector) and self.dark), None)
+        self._dark_new = False  # detections pushed since the dark contacts were speculated
+        #: dark contacts sent: id → detections it held (a contact is sent again once grown)
+        self._dark_sent: dict[str, int] = {}
         self._new: list[Fixes] = []
         self._spec: dict[int, _Spec] = {}
         self._seen: dict[int, tuple[float, float, float]] = {}  # mmsi → last (t, lat, lon)
@@ -280,6 +298,7 @@ class LiveDetector:
             ok = detections.t_s >= wm
             self.stats.late_dropped += int((~ok).sum())
             self._dets.append(detections.take(np.flatnonzero(ok)))
+            self._dark_new = self._dark_new or bool(ok.any())
 
     def advance(self, clock_s: float) -> list[Event]:
         """Move the clock: release everything older than ``clock − W`` and run one step.
@@ -333,6 +352,11 @@ class LiveDetector:
                 job.snapshot[mm] = [_take(c, ix, mm) for c, ix in zip(comps, idx, strict=True)]
         if self._enc_idx is not None and self._spec_dets:
             job.encounters = copy.deepcopy(self.engine.states[self._enc_idx])
+        if self._dark_idx is not None:
+            st: DarkState = self.engine.states[self._dark_idx]
+            job.dark = DarkState(st.ais, st.pending,  # arrays: the step rebinds them
+                                 [dataclasses.replace(c, sources=set(c.sources))
+                                  for c in st.contacts])
         self._job = job
         return job
 
@@ -375,6 +399,7 @@ class LiveDetector:
         if self._committing is None:
             events += self._speculate_silence() if self._spec_dets else []
         events += self._speculate_encounters()
+        events += self._speculate_dark()
         self._cool()
         return events
 
@@ -567,6 +592,29 @@ class LiveDetector:
             self._register(ev, self._clock)
         return events
 
+    def _speculate_dark(self) -> list[Event]:
+        """Dark contacts up to the clock on the AIS heard so far (when detections came)."""
+        if self._dark_idx is None or not self._dark_new:
+            return []
+        self._dark_new = False
+        det = self.engine.detectors[self._dark_idx]
+        assert isinstance(det, DarkVesselDetector)
+        job = self._job
+        state: DarkState = (job.dark if job is not None and job.dark is not None
+                            else self.engine.states[self._dark_idx])
+        fx = ([job.fixes] if job is not None else []) + self._fixes
+        dets = ([job.detections] if job is not None else []) + self._dets
+        out = []
+        for ev, decided in det.speculate(state, Fixes.concat(fx) if fx else Fixes.empty(),
+                                         _concat_dets(dets), self._clock):
+            n = int(ev.evidence["detections"])
+            if self._dark_sent.get(ev.id) == n and ev.open:
+                continue  # sent already as it is
+            self._dark_sent[ev.id] = n
+            self._register(ev, decided)
+            out.append(ev)
+        return out
+
     def _encounter_vessels(self, mmsi: npt.NDArray[np.int64], t: F64, lat: F64, lon: F64,
                            state: EncounterState) -> npt.NDArray[np.int64]:
         """The vessels an encounter could involve by the clock: those of a pair run in
@@ -621,6 +669,7 @@ class LiveDetector:
         for mm in [mm for mm, sp in self._spec.items() if sp.last_t < wm]:
             del self._spec[mm]  # every message of it is committed: nothing to speculate
         self._seen = {mm: v for mm, v in self._seen.items() if wm - v[0] <= horizon}
+        self._dark_sent = {i: n for i, n in self._dark_sent.items() if i in self._prov}
 
     def take_withdrawn(self) -> list[Event]:
         """Provisional events withdrawn since the last call."""

@@ -52,6 +52,8 @@ class RuntimeOptions:
     follow: tuple[Path, ...] = ()
     #: a UDP listener (host, port) for exercise traffic (stored flagged)
     exercise_udp: tuple[str, int] | None = None
+    #: a UDP listener (host, port) for radar/SAR detections (CSV rows, one a line)
+    radar_udp: tuple[str, int] | None = None
     #: the feeds above carry exercise traffic (``khazar listen --exercise``)
     exercise_feeds: bool = False
     #: live detection and alerting
@@ -83,6 +85,7 @@ class LiveRuntime:
         #: the first UDP listener and the exercise one (their ``address`` tells the port)
         self.udp: UdpListener | None = None
         self.exercise_udp: UdpListener | None = None
+        self.radar_udp: UdpListener | None = None
         self._exercise_lock = threading.Lock()
         self._stop = threading.Event()
         self._reporter = threading.Thread(target=self._report_loop, name="khazar-feed-stats",
@@ -145,7 +148,7 @@ class LiveRuntime:
                                        poll_s=self.state.settings.live.lease_poll_s,
                                        takeover_window_s=self.state.settings.live
                                        .takeover_window_s)
-            if opts.udp or opts.tcp or opts.follow:
+            if opts.udp or opts.tcp or opts.follow or opts.radar_udp:
                 self._start_feeds(self.exercise_path() if opts.exercise_feeds
                                   else self._path(exercise=False))
             elif self.link is not None:
@@ -208,6 +211,12 @@ class LiveRuntime:
                                 on_failure=lambda: self.state.count(counter),
                                 bounds=self.bounds),
                       prefix + "tcp")
+        if opts.radar_udp is not None:
+            radar = UdpListener(sink, self.state.feeds, *opts.radar_udp, label="radar-udp",
+                                bounds=self.bounds, kernel_buffer=ingest.udp_kernel_buffer)
+            sink.add_radar(radar.name)
+            self.radar_udp = radar
+            self._add(radar, prefix + "radar-udp")
         for path in opts.follow:
             self._add(FileFollower(sink, self.state.feeds, path,
                                    poll_s=self.state.settings.live.follow_poll_s,

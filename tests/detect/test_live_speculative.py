@@ -314,22 +314,23 @@ def radar(t_s: list[float], xy: list[tuple[float, float]]) -> Detections:
 
 
 def look_each_minute(live: LiveDetector, fx: Fixes, fx_arrive: np.ndarray,
-                     dets: Detections, end_s: float
+                     dets: Detections, end_s: float, commit_every: int = 1
                      ) -> tuple[list[tuple[float, Event]], list[Event], list[Event]]:
-    """Push what has arrived and tick once a minute of feed time, then finish; returns
-    (clock and provisional event, committed events, withdrawn events)."""
+    """Push what has arrived and tick once a minute of feed time (the committed path
+    every ``commit_every`` ticks), then finish; returns (clock and provisional event,
+    committed events, withdrawn events)."""
     prov: list[tuple[float, Event]] = []
     com: list[Event] = []
     gone: list[Event] = []
     sent_fx = np.zeros(len(fx), bool)
     sent_d = np.zeros(len(dets), bool)
-    for clock in np.arange(T0, end_s + 60.0, 60.0).tolist():
+    for k, clock in enumerate(np.arange(T0, end_s + 60.0, 60.0).tolist()):
         fnew = ~sent_fx & (fx_arrive <= clock)
         dnew = ~sent_d & (dets.t_s <= clock)
         sent_fx |= fnew
         sent_d |= dnew
         live.push(fx.take(fnew), dets.take(np.flatnonzero(dnew)))
-        up = live.tick(clock)
+        up = live.tick(clock, commit=k % commit_every == 0)
         prov += [(clock, e) for e in up.provisional]
         com += up.committed
         gone += up.withdrawn
@@ -355,6 +356,12 @@ def test_a_dark_contact_does_not_wait_for_the_committed_path() -> None:
     committed = merge_updates(com)
     assert first.id in committed and not committed[first.id].open
     assert gone == [] and live.stats.confirmed >= 1
+    # between commits each look steps only what came since: the same contacts, as soon
+    rare = look_each_minute(LiveDetector(SETTINGS, GEO), ferry, ferry.t_s.copy(), dets,
+                            float(ferry.t_s.max()), commit_every=10)[0]
+    assert [(c, e.id, e.evidence["detections"]) for c, e in rare
+            if e.type == "dark_vessel"] == [(c, e.id, e.evidence["detections"])
+                                            for c, e in dark]
     # the same as batch, and switched off it waits for the committed path
     batch = detect_batch(ferry, SETTINGS, GEO, dets, end_s=float(ferry.t_s.max()))
     assert [e.id for e in batch if e.type == "dark_vessel"] == [first.id]

@@ -42,9 +42,6 @@ MIN_RADAR_DETECTIONS = 2
 _CANDIDATES = 8  # AIS fixes examined per detection (the nearest in space-time)
 LINK_KN = 40.0
 _LAT0 = 42.0
-#: the speculative path keeps the AIS of vessels heard this near (degrees) an undecided
-#: detection: 55 km, beyond what a vessel covers in a track gap (30 min) at 40 kn
-_NEAR_DEG = 0.5
 
 
 @dataclass(slots=True)
@@ -108,38 +105,34 @@ class DarkVesselDetector:
                                     chunk.final)
 
     def speculate(self, state: DarkState, fixes: Fixes, detections: Detections,
-                  clock_s: float) -> list[tuple[Event, float]]:
+                  clock_s: float, spec: DarkState | None = None
+                  ) -> tuple[DarkState | None, list[tuple[Event, float]]]:
         """Dark contacts as the AIS heard by ``clock_s`` shows them, without waiting
         :attr:`wait_s` for every fix that could bracket a detection: the committed
         ``state`` (read, never changed) plus the messages held back (``fixes``,
-        ``detections``), every detection up to the clock decided now. Returns the events of
-        the contacts this makes or grows, each with the feed time by which the committed
-        path will have decided the detections it rests on (its last one + :attr:`wait_s`).
-        A detection whose AIS fix comes late is dark here and not there: the caller
-        withdraws what the committed path does not confirm."""
-        if not len(state.pending) and not len(detections):
-            return []  # nothing undecided: every contact is the committed path's
-        pend = _concat((state.pending, detections))
+        ``detections``), every detection up to the clock decided now. ``spec``, the
+        speculative state a previous call returned on the same committed state, goes on
+        from there with only the messages new since (their cost, not the held-back
+        window's). Returns the speculative state (None: nothing undecided) and the events
+        of the contacts this call makes or grows, each with the feed time by which the
+        committed path will have decided the detections it rests on (its last one +
+        :attr:`wait_s`). A detection whose AIS fix comes late is dark here and not there:
+        the caller withdraws what the committed path does not confirm."""
+        if spec is None:
+            if not len(state.pending) and not len(detections):
+                return None, []  # nothing undecided: every contact is the committed path's
+            spec = DarkState(state.ais, state.pending,  # arrays: _advance rebinds them
+                             [replace(c, sources=set(c.sources)) for c in state.contacts])
         rows = np.column_stack((fixes.t_s, fixes.lat, fixes.lon,
                                 fixes.mmsi.astype(np.float64)))
-        ais = np.concatenate((state.ais, rows))
-        # the AIS of vessels heard near an undecided detection (whole tracks: the legs
-        # across a reception hole need both ends); the others cannot make one not dark
-        lat0, lat1 = float(pend.lat.min()) - _NEAR_DEG, float(pend.lat.max()) + _NEAR_DEG
-        lon0, lon1 = float(pend.lon.min()) - _NEAR_DEG, float(pend.lon.max()) + _NEAR_DEG
-        near = ((ais[:, 1] >= lat0) & (ais[:, 1] <= lat1) & (ais[:, 2] >= lon0)
-                & (ais[:, 2] <= lon1))
-        ais = ais[np.isin(ais[:, 3], np.unique(ais[near, 3]))]
-        before = {from_epoch_s(c.t0): c.n for c in state.contacts}
-        spec = DarkState(ais[mmsi_time_order(ais[:, 3].astype(np.int64), ais[:, 0])],
-                         pend, [replace(c, sources=set(c.sources)) for c in state.contacts])
+        before = {from_epoch_s(c.t0): c.n for c in spec.contacts}
         grown: dict[float, float] = {}
-        events = self._advance(spec, np.empty((0, 4)), Detections.empty(),
+        events = self._advance(spec, rows, detections,
                                float(np.nextafter(clock_s + self.wait_s, np.inf)), False,
                                grown)
         last = {from_epoch_s(t0): t1 for t0, t1 in grown.items()}
-        return [(ev, last[ev.start] + self.wait_s) for ev in events
-                if before.get(ev.start) != ev.evidence["detections"]]
+        return spec, [(ev, last[ev.start] + self.wait_s) for ev in events
+                      if before.get(ev.start) != ev.evidence["detections"]]
 
     def _advance(self, state: DarkState, rows: F64, detections: Detections,
                  watermark_s: float, final: bool, t1: dict[float, float] | None = None

@@ -254,7 +254,11 @@ class LiveDetector:
         self._enc_k = -np.inf  # the last grid time the encounters were speculated to
         self._dark_idx = next((i for i, d in enumerate(self.engine.detectors)
                                if isinstance(d, DarkVesselDetector) and self.dark), None)
-        self._dark_new = False  # detections pushed since the dark contacts were speculated
+        #: the speculative dark state on the committed one (None: to be built again, after
+        #: a commit) and what was pushed since it was stepped
+        self._dark_spec: DarkState | None = None
+        self._dark_fx: list[Fixes] = []
+        self._dark_dets: list[Detections] = []
         #: dark contacts sent: id → detections it held (a contact is sent again once grown)
         self._dark_sent: dict[str, int] = {}
         self._new: list[Fixes] = []
@@ -293,12 +297,15 @@ class LiveDetector:
             self._fixes.append(kept)
             if self._spec_dets and len(kept):
                 self._new.append(kept)
+            if self._dark_spec is not None and len(kept):
+                self._dark_fx.append(kept)
         if detections is not None and len(detections):
             self.stats.received += len(detections)
             ok = detections.t_s >= wm
             self.stats.late_dropped += int((~ok).sum())
             self._dets.append(detections.take(np.flatnonzero(ok)))
-            self._dark_new = self._dark_new or bool(ok.any())
+            if self._dark_idx is not None and ok.any():
+                self._dark_dets.append(self._dets[-1])
 
     def advance(self, clock_s: float) -> list[Event]:
         """Move the clock: release everything older than ``clock − W`` and run one step.
@@ -368,6 +375,7 @@ class LiveDetector:
         """Settle provisional events against the committed ones; returns the latter."""
         self._committing = None
         self._job = None
+        self._dark_spec, self._dark_fx = None, []  # built again on the new committed state
         self._settle(job.events, job.final)
         return job.events
 
@@ -594,19 +602,24 @@ class LiveDetector:
 
     def _speculate_dark(self) -> list[Event]:
         """Dark contacts up to the clock on the AIS heard so far (when detections came)."""
-        if self._dark_idx is None or not self._dark_new:
+        if self._dark_idx is None or not self._dark_dets:
             return []
-        self._dark_new = False
         det = self.engine.detectors[self._dark_idx]
         assert isinstance(det, DarkVesselDetector)
         job = self._job
         state: DarkState = (job.dark if job is not None and job.dark is not None
                             else self.engine.states[self._dark_idx])
-        fx = ([job.fixes] if job is not None else []) + self._fixes
-        dets = ([job.detections] if job is not None else []) + self._dets
+        if self._dark_spec is None:  # every held-back message (a running step's too)
+            fx = ([job.fixes] if job is not None else []) + self._fixes
+            dets = ([job.detections] if job is not None else []) + self._dets
+        else:  # what came since the last look: the speculative state holds the rest
+            fx, dets = self._dark_fx, self._dark_dets
+        self._dark_spec, found = det.speculate(
+            state, Fixes.concat(fx) if fx else Fixes.empty(), _concat_dets(dets),
+            self._clock, self._dark_spec)
+        self._dark_fx, self._dark_dets = [], []
         out = []
-        for ev, decided in det.speculate(state, Fixes.concat(fx) if fx else Fixes.empty(),
-                                         _concat_dets(dets), self._clock):
+        for ev, decided in found:
             n = int(ev.evidence["detections"])
             if self._dark_sent.get(ev.id) == n and ev.open:
                 continue  # sent already as it is

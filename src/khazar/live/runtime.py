@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -138,7 +139,8 @@ class LiveRuntime:
         """Start every thread; a feed that cannot start (a UDP port in use) stops the rest
         and raises :class:`~khazar.errors.InputError`. ``owns_process``: this runtime is the
         process's whole job (``khazar serve``, ``khazar listen``), so once live detection is
-        set up its long-lived heap is frozen (:meth:`_settle_heap`)."""
+        set up its long-lived heap is frozen (:meth:`_settle_heap`), and the interpreter
+        changes threads every ``live.gil_switch_ms``."""
         opts = self.options
         try:
             self._restore_counts()
@@ -170,6 +172,9 @@ class LiveRuntime:
                 self.link.start()
             self._reporter.start()
             if owns_process:
+                # the feed's threads run Python most of the time: each request thread
+                # waits for the interpreter behind them at every I/O or query it makes
+                sys.setswitchinterval(self.state.settings.live.gil_switch_ms / 1000.0)
                 threading.Thread(target=self._settle_heap, name="khazar-settle-heap",
                                  daemon=True).start()
         except BaseException:

@@ -133,6 +133,12 @@ class SseClient(threading.Thread):
         self.stop = threading.Event()
 
     def run(self) -> None:
+        try:
+            self._read()
+        except httpx.HTTPError:
+            return  # the server stopped at the end of the run
+
+    def _read(self) -> None:
         with self.client.stream("GET", "/api/live", timeout=None) as stream:
             event = None
             for line in stream.iter_lines():

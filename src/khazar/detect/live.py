@@ -7,10 +7,11 @@ one :class:`~khazar.detect.engine.Engine` step. Its closed events equal
 dropped and counted.
 
 **Speculative path** (:meth:`LiveDetector.speculate`): the per-vessel kernels (zones,
-loitering, gap, spoofing, anchor drag, port visit) run on each vessel's messages as soon as
+loitering, gap, spoofing, anchor drag, anchor down, port visit) run on each vessel's messages as soon as
 they arrive, on a speculative copy of that vessel's kernel state. A vessel's speculative
 state is *materialised* lazily, when one of its messages is "hot" (it could start or move an
-event: inside a protected zone or corridor, slow offshore, after a silence, a jump, on land,
+event: inside a protected zone or corridor, slow offshore, slowing at sea, after a silence, a
+jump, on land,
 an invalid MMSI…): its committed state is copied and its pending (not yet committed)
 messages are replayed onto the copy, in time order. From then on each in-order message
 advances the copy directly; an out-of-order message rolls the vessel back (copy again,
@@ -57,6 +58,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from khazar.config import DetectSettings
+from khazar.detect.anchor_down import AnchorDownDetector
 from khazar.detect.anchor_drag import AnchorDragDetector
 from khazar.detect.base import Chunk, Detections, Detector
 from khazar.detect.dark import DarkState, DarkVesselDetector
@@ -81,17 +83,17 @@ B = npt.NDArray[np.bool_]
 
 #: the per-vessel kernels the speculative path can run (by detector name)
 SPECULATIVE_KERNELS = ("zones", "loitering", "ais_gap", "spoofing", "anchor_drag",
-                       "port_visit")
+                       "anchor_down", "port_visit")
 #: the default: port visits raise no alert (but for watchlisted vessels) and ships near
 #: ports are many, so they are left to the committed path
-DEFAULT_KERNELS = ("zones", "loitering", "ais_gap", "spoofing", "anchor_drag")
+DEFAULT_KERNELS = ("zones", "loitering", "ais_gap", "spoofing", "anchor_drag", "anchor_down")
 #: zone kinds a message inside which is "hot" (may start or move an event); the territorial
 #: sea is left out on purpose: most traffic is inside it and no default rule alerts on it
 HOT_ZONE_KINDS = frozenset(PROTECTED_KINDS | {"border_sector"})
 _KERNEL_TYPES: dict[str, type] = {
     "zones": ZoneDetector, "loitering": LoiteringDetector, "ais_gap": GapDetector,
     "spoofing": SpoofingDetector, "anchor_drag": AnchorDragDetector,
-    "port_visit": PortVisitDetector,
+    "anchor_down": AnchorDownDetector, "port_visit": PortVisitDetector,
 }
 
 
@@ -264,6 +266,7 @@ class LiveDetector:
         self._new: list[Fixes] = []
         self._spec: dict[int, _Spec] = {}
         self._seen: dict[int, tuple[float, float, float]] = {}  # mmsi → last (t, lat, lon)
+        self._vmax: dict[int, float] = {}  # mmsi → its top reported speed (kn), as _seen
         self._prov: dict[str, tuple[Event, float]] = {}  # id → (latest version, decided at)
         self._gap_sent: set[tuple[int, float]] = set()
         self._withdrawn: list[Event] = []
@@ -429,6 +432,8 @@ class LiveDetector:
             hot[slow] |= shore >= s.loiter_shore_min_nm * 1852.0
         if geo.water_index is not None:
             hot |= geo.water_index.cell_class(fx.lat, fx.lon) == 0  # on land
+        if "anchor_down" in self.kernels:
+            hot |= self._slowing_at_sea(fx)
         if "port_visit" in self.kernels:
             for p in geo.ports:
                 hot |= (np.abs(fx.lat - p.lat) < 0.05) & (np.abs(fx.lon - p.lon) < 0.07)
@@ -445,6 +450,35 @@ class LiveDetector:
         hot |= dt >= s.gap_protected_min_h * 3600.0  # a silence ended (NaN: first seen)
         hot |= d > s.track_jump_kn * KN_TO_MS * np.maximum(dt, 0.0) + 300.0  # a jump
         return np.asarray(hot)
+
+    def _slowing_at_sea(self, fx: Fixes) -> B:
+        """Messages that could start or hold an anchor-down run (``fx`` sorted by vessel
+        and time): at sea (``anchor_down_shore_km`` off), reporting "at anchor" at ≥ 2 kn,
+        or moving at a dragging speed at most half the drop below the top speed the vessel
+        has reported (≥ its voyage speed, so none the kernel's test passes is missed)."""
+        s = self.settings
+        sog = fx.sog_kn
+        n = len(fx)
+        first = np.ones(n, bool)
+        first[1:] = fx.mmsi[1:] != fx.mmsi[:-1]
+        starts = np.flatnonzero(first)
+        top = np.maximum.reduceat(np.nan_to_num(sog, nan=0.0), starts) if n else np.empty(0)
+        for k, i in enumerate(starts.tolist()):
+            mm = int(fx.mmsi[i])
+            top[k] = max(float(top[k]), self._vmax.get(mm, 0.0))
+            self._vmax[mm] = float(top[k])
+        vmax = np.repeat(top, np.diff(np.append(starts, n)))
+        slow = ~((sog < s.drag_speed_min_kn) | (sog > s.drag_speed_max_kn)
+                 | (sog > (1.0 - s.drag_speed_drop / 2.0) * vmax)
+                 | (vmax < s.drag_min_voyage_kn))  # (NaN speed: a candidate)
+        cand = np.flatnonzero(slow | ((fx.status == 1) & ~(sog < 2.0)))
+        out = np.zeros(n, bool)
+        if cand.size:
+            shore = self.geo.shore
+            off = (np.full(cand.size, np.inf) if shore is None
+                   else shore.distance_m(fx.lat[cand], fx.lon[cand]))
+            out[cand] = off >= s.anchor_down_shore_km * 1000.0
+        return out
 
     def _speculate_fixes(self, new: Fixes) -> list[Event]:
         order = np.lexsort((new.t_s, new.mmsi))
@@ -682,6 +716,7 @@ class LiveDetector:
         for mm in [mm for mm, sp in self._spec.items() if sp.last_t < wm]:
             del self._spec[mm]  # every message of it is committed: nothing to speculate
         self._seen = {mm: v for mm, v in self._seen.items() if wm - v[0] <= horizon}
+        self._vmax = {mm: v for mm, v in self._vmax.items() if mm in self._seen}
         self._dark_sent = {i: n for i, n in self._dark_sent.items() if i in self._prov}
 
     def take_withdrawn(self) -> list[Event]:

@@ -7,17 +7,16 @@ one :class:`~khazar.detect.engine.Engine` step. Its closed events equal
 dropped and counted.
 
 **Speculative path** (:meth:`LiveDetector.speculate`): the per-vessel kernels (zones,
-loitering, gap, spoofing, anchor drag, anchor down, port visit) run on each vessel's messages as soon as
-they arrive, on a speculative copy of that vessel's kernel state. A vessel's speculative
-state is *materialised* lazily, when one of its messages is "hot" (it could start or move an
-event: inside a protected zone or corridor, slow offshore, slowing at sea, after a silence, a
-jump, on land,
-an invalid MMSI…): its committed state is copied and its pending (not yet committed)
-messages are replayed onto the copy, in time order. From then on each in-order message
-advances the copy directly; an out-of-order message rolls the vessel back (copy again,
-replay again: rare, and the replay is one vectorised kernel call). A vessel that cools down
-(no hot message for ``cool_s``) or whose messages are all committed is dropped from the
-speculative store, so it stays small and bounded.
+loitering, gap, spoofing, anchor drag, anchor down, port visit) run on each vessel's
+messages as soon as they arrive, on a speculative copy of that vessel's kernel state. A
+vessel's speculative state is *materialised* lazily, when one of its messages is "hot" (it
+could start or move an event: inside a protected zone or corridor, slow offshore, slowing at
+sea, after a silence, a jump, on land, an invalid MMSI…): its committed state is copied and
+its pending (not yet committed) messages are replayed onto the copy, in time order. From
+then on each in-order message advances the copy directly; an out-of-order message rolls the
+vessel back (copy again, replay again: rare, and the replay is one vectorised kernel call).
+A vessel that cools down (no hot message for ``cool_s``) or whose messages are all committed
+is dropped from the speculative store, so it stays small and bounded.
 
 Events of the speculative path are *provisional*: open events that update as messages come,
 and closed instants (a zone entry) that the committed path has not confirmed yet. Event ids

@@ -186,6 +186,11 @@ class LiveSettings(_Section):
     detect_period_s: float = Field(0.5, gt=0, description="live detection looks at least this "
                                    "often (each stored batch wakes it sooner)")
     commit_period_s: float = Field(5.0, gt=0, description="committed detection path period")
+    gil_switch_ms: float = Field(
+        0.5, gt=0, le=100.0, description="a process that runs the live runtime (serve, listen) "
+        "hands the interpreter between threads at least this often (Python's default is 5): "
+        "a request thread waits at most this long behind the feed's threads each time it "
+        "needs the interpreter back")
     follow_poll_s: float = Field(0.2, gt=0, description="a followed file is checked this often")
     stats_log_s: float = Field(60.0, gt=0, description="per-source counts logged this often")
     counters_save_s: float = Field(

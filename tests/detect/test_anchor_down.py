@@ -3,6 +3,7 @@ corridors the held course crosses; look-alikes that slow down for other reasons 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 import numpy as np
@@ -83,12 +84,8 @@ def test_steps_of_ten_minutes_decide_the_same_event_as_one_step() -> None:
     assert len(whole) == 2 and sliced == whole
 
 
-def test_live_says_it_at_the_decision_plus_the_lateness_window() -> None:
-    fx = Track(273000001, x=-60_000).leg(150, 8.5).leg(150, 6.3).fixes()
-    geo = geography([corridor()])
-    (batch,) = of(detect_batch(fx, SETTINGS, geo), "anchor_down")
-    live = LiveDetector(SETTINGS, geo)
-    first: tuple[float, Event] | None = None
+def each_minute(live: LiveDetector, fx: Fixes) -> Iterator[float]:
+    """Push the fixes in feed-time order, a minute at a time; yields each minute's clock."""
     clock = float(fx.t_s.min())
     i = 0
     while i < len(fx):
@@ -96,10 +93,20 @@ def test_live_says_it_at_the_decision_plus_the_lateness_window() -> None:
         if k > i:
             live.push(fixes=fx.take(np.arange(i, k)))
             i = k
+        yield clock
+        clock += 60.0
+
+
+def test_live_says_it_at_the_decision_plus_the_lateness_window() -> None:
+    fx = Track(273000001, x=-60_000).leg(150, 8.5).leg(150, 6.3).fixes()
+    geo = geography([corridor()])
+    (batch,) = of(detect_batch(fx, SETTINGS, geo), "anchor_down")
+    live = LiveDetector(SETTINGS, geo)
+    first: tuple[float, Event] | None = None
+    for clock in each_minute(live, fx):
         downs = of(live.advance(clock), "anchor_down")
         if downs and first is None:
             first = (clock, downs[0])
-        clock += 60.0
     assert first is not None
     said_at, ev = first
     assert ev.open and ev.evidence["detected_at"] == batch.evidence["detected_at"]
@@ -108,3 +115,29 @@ def test_live_says_it_at_the_decision_plus_the_lateness_window() -> None:
     assert decided + SETTINGS.lateness_window_s <= said_at
     assert said_at <= decided + SETTINGS.lateness_window_s + 60.0
     assert ev.evidence["minutes_to_impact"] == batch.evidence["minutes_to_impact"]
+
+
+def test_the_speculative_path_says_it_at_the_decision_itself() -> None:
+    # Eagle S: the fall of speed is provisional with the fix that completes the window,
+    # not W later; the committed path then says the same event
+    fx = Track(273000001, x=-60_000).leg(150, 8.5).leg(150, 6.3).fixes()
+    geo = geography([corridor()])
+    (batch,) = of(detect_batch(fx, SETTINGS, geo), "anchor_down")
+    decided = datetime.fromisoformat(batch.evidence["detected_at"]).timestamp()
+    live = LiveDetector(SETTINGS, geo)
+    said: list[tuple[float, Event]] = []
+    committed: list[Event] = []
+    for clock in each_minute(live, fx):
+        up = live.tick(clock)
+        said += [(clock, e) for e in of(up.provisional, "anchor_down")]
+        committed += of(up.committed, "anchor_down")
+    assert said, "no provisional anchor-down"
+    at_s, ev = said[0]
+    assert ev.id == batch.id and decided <= at_s < decided + 60.0
+    assert committed and committed[0].id == batch.id
+    live.finish(float(fx.t_s.max()))
+    assert live.stats.withdrawn == 0
+    # the ship at steady speed is never speculated (nothing in it is hot)
+    steady = LiveDetector(SETTINGS, geo)
+    steady.push(fixes=Track(273000002, x=-60_000).leg(150, 8.5).fixes())
+    assert steady.speculate(float(fx.t_s.max())) == [] and steady.stats.speculated == 0

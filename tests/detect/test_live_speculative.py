@@ -8,12 +8,12 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from khazar.config import DetectSettings
-from khazar.detect import LiveDetector, detect_batch, merge_updates
+from khazar.detect import Detections, LiveDetector, detect_batch, merge_updates
 from khazar.domain import Event
 from khazar.tracks import Fixes
 from khazar.units import epoch_s
 
-from .builders import Track
+from .builders import T0, Track, at
 from .feeds import CORRIDOR_X, PLATFORM_XY, Feed, feed_geography, feeds
 from .test_live_batch import closed
 
@@ -304,3 +304,88 @@ def test_a_vessel_turning_hot_while_a_commit_runs_is_speculated_at_once() -> Non
     live.run_commit(job)
     live.end_commit(job)
     assert live.stats.materialised == 1
+
+
+def radar(t_s: list[float], xy: list[tuple[float, float]]) -> Detections:
+    pts = [at(x, y) for x, y in xy]
+    return Detections(T0 + np.asarray(t_s, np.float64), np.array([p[0] for p in pts]),
+                      np.array([p[1] for p in pts]), np.full(len(t_s), 15.0),
+                      np.array(["radar:A"] * len(t_s)))
+
+
+def look_each_minute(live: LiveDetector, fx: Fixes, fx_arrive: np.ndarray,
+                     dets: Detections, end_s: float, commit_every: int = 1
+                     ) -> tuple[list[tuple[float, Event]], list[Event], list[Event]]:
+    """Push what has arrived and tick once a minute of feed time (the committed path
+    every ``commit_every`` ticks), then finish; returns (clock and provisional event,
+    committed events, withdrawn events)."""
+    prov: list[tuple[float, Event]] = []
+    com: list[Event] = []
+    gone: list[Event] = []
+    sent_fx = np.zeros(len(fx), bool)
+    sent_d = np.zeros(len(dets), bool)
+    for k, clock in enumerate(np.arange(T0, end_s + 60.0, 60.0).tolist()):
+        fnew = ~sent_fx & (fx_arrive <= clock)
+        dnew = ~sent_d & (dets.t_s <= clock)
+        sent_fx |= fnew
+        sent_d |= dnew
+        live.push(fx.take(fnew), dets.take(np.flatnonzero(dnew)))
+        up = live.tick(clock, commit=k % commit_every == 0)
+        prov += [(clock, e) for e in up.provisional]
+        com += up.committed
+        gone += up.withdrawn
+    com += live.finish(end_s)
+    gone += live.take_withdrawn()
+    return prov, com, gone
+
+
+def test_a_dark_contact_does_not_wait_for_the_committed_path() -> None:
+    # AIS traffic elsewhere; a boat with no AIS seen by radar every 2 min for 20 min
+    ferry = Track(273_100_021, t=0.0, x=-40_000, y=-20_000, every_s=10).leg(80, 12).fixes()
+    dets = radar([600.0 + 120 * k for k in range(10)],
+                 [(-15_000 + 300 * k, 15_000.0) for k in range(10)])
+    live = LiveDetector(SETTINGS, GEO)
+    prov, com, gone = look_each_minute(live, ferry, ferry.t_s.copy(), dets,
+                                       float(ferry.t_s.max()))
+    dark = [(c, e) for c, e in prov if e.type == "dark_vessel"]
+    assert dark, "no provisional dark contact"
+    clock, first = dark[0]
+    # a radar contact needs two detections: with the second, not 30 min + W later
+    assert clock == T0 + 720.0 and first.open and first.evidence["detections"] == 2
+    assert [e.evidence["detections"] for _, e in dark] == list(range(2, 11))  # it grows
+    committed = merge_updates(com)
+    assert first.id in committed and not committed[first.id].open
+    assert gone == [] and live.stats.confirmed >= 1
+    # between commits each look steps only what came since: the same contacts, as soon
+    rare = look_each_minute(LiveDetector(SETTINGS, GEO), ferry, ferry.t_s.copy(), dets,
+                            float(ferry.t_s.max()), commit_every=10)[0]
+    assert [(c, e.id, e.evidence["detections"]) for c, e in rare
+            if e.type == "dark_vessel"] == [(c, e.id, e.evidence["detections"])
+                                            for c, e in dark]
+    # the same as batch, and switched off it waits for the committed path
+    batch = detect_batch(ferry, SETTINGS, GEO, dets, end_s=float(ferry.t_s.max()))
+    assert [e.id for e in batch if e.type == "dark_vessel"] == [first.id]
+    off = LiveDetector(SETTINGS, GEO, dark=False)
+    assert not [e for _, e in look_each_minute(off, ferry, ferry.t_s.copy(), dets,
+                                               float(ferry.t_s.max()))[0]
+                if e.type == "dark_vessel"]
+
+
+def test_a_dark_contact_whose_ais_comes_late_is_withdrawn() -> None:
+    # radar echoes of a ship whose AIS reports of those minutes reach us 8 min late: dark
+    # on what was heard at the time, not once the late reports are in
+    # (16 kn: more than the 1.5 km of the test from the last fix heard, 190 s before)
+    ship = Track(273_100_022, t=0.0, x=-25_000, y=15_000, every_s=10).leg(60, 16)
+    fx = ship.fixes()
+    rows = ship.rows
+    k = [i for i, r in enumerate(rows) if 1320.0 <= r[0] <= 1560.0 and r[0] % 120 == 0]
+    dets = radar([rows[i][0] for i in k], [(rows[i][1], rows[i][2]) for i in k])
+    arrive = fx.t_s.copy()
+    late = (fx.t_s >= T0 + 1140.0) & (fx.t_s <= T0 + 1680.0)
+    arrive[late] += 480.0
+    live = LiveDetector(SETTINGS, GEO)
+    prov, com, gone = look_each_minute(live, fx, arrive, dets, float(fx.t_s.max()))
+    dark = {e.id for _, e in prov if e.type == "dark_vessel"}
+    assert dark, "the echoes looked dark on what was heard at the time"
+    assert not [e for e in com if e.type == "dark_vessel"]
+    assert dark <= {e.id for e in gone}

@@ -51,6 +51,8 @@ class ServeOptions:
     live_period_s: float = 1.0
     plan_file: Path | None = None
     exercise_udp_port: int | None = None
+    #: a UDP port for radar/SAR detections (CSV rows)
+    radar_udp_port: int | None = None
     #: growing files to follow (``--follow``)
     follow: tuple[Path, ...] = ()
     detect: bool = True
@@ -81,6 +83,8 @@ class KhazarServer:
             follow=opts.follow,
             exercise_udp=(None if opts.exercise_udp_port is None
                           else (opts.udp_host, opts.exercise_udp_port)),
+            radar_udp=(None if opts.radar_udp_port is None
+                       else (opts.udp_host, opts.radar_udp_port)),
             detect=opts.detect, publish_period_s=opts.live_period_s, run_source="serve"))
         self.app = create_app(self.state)
 

@@ -44,6 +44,12 @@ def serve(
         typer.Option(help="UDP port for exercise traffic (stored flagged, kept out of the "
                           "live picture), e.g. `khazar simulate --udp` of a red-team scenario"),
     ] = None,
+    radar_udp: Annotated[
+        int | None,
+        typer.Option(help="UDP port for radar/SAR detections, one CSV row a line: "
+                          "timestamp,lat,lon,length_m,source (the columns of `khazar simulate`'s "
+                          "radar.csv)"),
+    ] = None,
     plan: Annotated[
         Path | None, typer.Option(help="patrol plan GeoJSON from `khazar plan` to show")
     ] = None,
@@ -65,12 +71,16 @@ def serve(
 
     # every port and path is checked before anything starts
     check_port("--port", port)
-    for option, value in (("--udp", udp), ("--exercise-udp", exercise_udp)):
+    for option, value in (("--udp", udp), ("--exercise-udp", exercise_udp),
+                          ("--radar-udp", radar_udp)):
         if value is not None:
             check_port(option, value)
-    if udp is not None and udp == exercise_udp:
-        raise InputError(f"--udp and --exercise-udp are both {udp}: live and exercise "
-                         f"traffic need two ports")
+    ports = [(o, v) for o, v in (("--udp", udp), ("--exercise-udp", exercise_udp),
+                                 ("--radar-udp", radar_udp)) if v is not None]
+    for k, (a, va) in enumerate(ports):
+        for b, vb in ports[k + 1:]:
+            if va == vb:
+                raise InputError(f"{a} and {b} are both {va}: each feed needs its own port")
     if follow is not None and follow.is_dir():
         raise InputError(f"--follow {follow} is a folder: give the NMEA file to follow")
     if plan is not None and not plan.is_file():
@@ -87,7 +97,8 @@ def serve(
     options = ServeOptions(
         db=db, host=host, port=port, udp_port=udp, udp_host=udp_host,
         tcp=parse_host_port(tcp) if tcp else None, plan_file=plan,
-        exercise_udp_port=exercise_udp, follow=(follow,) if follow else (),
+        exercise_udp_port=exercise_udp, radar_udp_port=radar_udp,
+        follow=(follow,) if follow else (),
         log_level=level.lower(),
     )
     server = KhazarServer(settings, options)
@@ -100,6 +111,8 @@ def serve(
         feeds.append(f"file {follow}")
     if exercise_udp is not None:
         feeds.append(f"exercise UDP {udp_host}:{exercise_udp}")
+    if radar_udp is not None:
+        feeds.append(f"radar UDP {udp_host}:{radar_udp}")
     if log_format is LogFormat.text:  # stderr holds only JSON lines for a log shipper
         err_console.print(
             f"Khazar console on http://{host}:{port}/  (API http://{host}:{port}/api/, "

@@ -20,7 +20,7 @@ learned reception map, :mod:`khazar.detect.reception`): false where the picture 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -30,8 +30,8 @@ from khazar.config import DetectSettings
 from khazar.detect.base import Chunk, Detections, make_event
 from khazar.detect.geography import DetectGeography
 from khazar.domain import Event
-from khazar.tracks.fixes import mmsi_time_order
-from khazar.units import KN_TO_MS, haversine_m
+from khazar.tracks.fixes import Fixes, mmsi_time_order
+from khazar.units import KN_TO_MS, from_epoch_s, haversine_m
 
 __all__ = ["DarkState", "DarkVesselDetector"]
 
@@ -92,27 +92,65 @@ class DarkVesselDetector:
                       else None},
             is_open=is_open)
 
+    @property
+    def wait_s(self) -> float:
+        """How far behind the watermark a detection is decided: the fix after a detection
+        that brackets it comes at most one track gap later."""
+        return max(self.settings.dark_time_s, self.settings.dark_track_max_gap_s)
+
     def step(self, state: DarkState, chunk: Chunk) -> tuple[DarkState, list[Event]]:
-        s = self.settings
-        final = chunk.final
         fx = chunk.tr.fixes
-        win = s.dark_time_s
-        pend = Detections(*(np.concatenate((getattr(state.pending, f),
-                                            getattr(chunk.detections, f)))
-                            for f in ("t_s", "lat", "lon", "length_m", "source")))
-        # detections before this are decidable (at the end of the data: all of them): the fix
-        # after a detection that brackets it comes at most one track gap later
+        rows = np.column_stack((fx.t_s, fx.lat, fx.lon, fx.mmsi.astype(np.float64)))
+        return state, self._advance(state, rows, chunk.detections, chunk.watermark_s,
+                                    chunk.final)
+
+    def speculate(self, state: DarkState, fixes: Fixes, detections: Detections,
+                  clock_s: float, spec: DarkState | None = None
+                  ) -> tuple[DarkState | None, list[tuple[Event, float]]]:
+        """Dark contacts as the AIS heard by ``clock_s`` shows them, without waiting
+        :attr:`wait_s` for every fix that could bracket a detection: the committed
+        ``state`` (read, never changed) plus the messages held back (``fixes``,
+        ``detections``), every detection up to the clock decided now. ``spec``, the
+        speculative state a previous call returned on the same committed state, goes on
+        from there with only the messages new since (their cost, not the held-back
+        window's). Returns the speculative state (None: nothing undecided) and the events
+        of the contacts this call makes or grows, each with the feed time by which the
+        committed path will have decided the detections it rests on (its last one +
+        :attr:`wait_s`). A detection whose AIS fix comes late is dark here and not there:
+        the caller withdraws what the committed path does not confirm."""
+        if spec is None:
+            if not len(state.pending) and not len(detections):
+                return None, []  # nothing undecided: every contact is the committed path's
+            spec = DarkState(state.ais, state.pending,  # arrays: _advance rebinds them
+                             [replace(c, sources=set(c.sources)) for c in state.contacts])
+        rows = np.column_stack((fixes.t_s, fixes.lat, fixes.lon,
+                                fixes.mmsi.astype(np.float64)))
+        before = {from_epoch_s(c.t0): c.n for c in spec.contacts}
+        grown: dict[float, float] = {}
+        events = self._advance(spec, rows, detections,
+                               float(np.nextafter(clock_s + self.wait_s, np.inf)), False,
+                               grown)
+        last = {from_epoch_s(t0): t1 for t0, t1 in grown.items()}
+        return spec, [(ev, last[ev.start] + self.wait_s) for ev in events
+                      if before.get(ev.start) != ev.evidence["detections"]]
+
+    def _advance(self, state: DarkState, rows: F64, detections: Detections,
+                 watermark_s: float, final: bool, t1: dict[float, float] | None = None
+                 ) -> list[Event]:
+        """One step on AIS ``rows`` (t, lat, lon, mmsi) and ``detections``; ``t1``, when
+        given, receives each contact's last detection time by its start."""
+        s = self.settings
+        pend = _concat((state.pending, detections))
+        # detections before this are decidable (at the end of the data: all of them)
         gap = s.dark_track_max_gap_s
-        wait = max(win, gap)
-        horizon = np.inf if final else chunk.watermark_s - wait
+        wait = self.wait_s
+        horizon = np.inf if final else watermark_s - wait
         # keep AIS fixes that a pending or a later detection may need (≥ its time − window)
         # (an interpolated track needs the fix before a detection: up to one gap back)
-        keep_from = min(chunk.watermark_s - wait - gap,
+        keep_from = min(watermark_s - wait - gap,
                         float(pend.t_s.min()) - gap if len(pend) else np.inf)
-        new = fx.t_s >= keep_from
         ais = np.concatenate((state.ais[state.ais[:, 0] >= keep_from],
-                              np.column_stack((fx.t_s[new], fx.lat[new], fx.lon[new],
-                                               fx.mmsi[new].astype(np.float64)))))
+                              rows[rows[:, 0] >= keep_from]))
         state.ais = ais[mmsi_time_order(ais[:, 3].astype(np.int64), ais[:, 0])]
         ready = pend.t_s < horizon
         det = pend.take(np.flatnonzero(ready))
@@ -125,11 +163,13 @@ class DarkVesselDetector:
             dark = nearest > s.dark_distance_m
             for i in np.flatnonzero(dark).tolist():
                 self._link(state, det, i, float(nearest[i]), events)
-        state.ais = state.ais[state.ais[:, 0] >= chunk.watermark_s - wait - gap]
+        state.ais = state.ais[state.ais[:, 0] >= watermark_s - wait - gap]
         live: list[Contact] = []
         for c in state.contacts:
             confirmed = c.n >= MIN_RADAR_DETECTIONS or any(
                 not src.startswith("radar") for src in c.sources)
+            if t1 is not None:
+                t1[c.t0] = c.t1
             if final or horizon - c.t1 > LINK_S:
                 if confirmed:
                     events.append(self._event(c, False))
@@ -138,7 +178,7 @@ class DarkVesselDetector:
                 if confirmed:
                     events.append(self._event(c, True))
         state.contacts = live
-        return state, events
+        return events
 
     def _nearest_ais(self, ais: F64, det: Detections) -> F64:
         """Distance to the nearest AIS fix within ±win of each detection (inf if none).
@@ -258,3 +298,8 @@ class DarkVesselDetector:
         best.max_length_m = max(best.max_length_m, length)
         best.sources.add(str(det.source[i]))
         best.nearest_ais_m = min(best.nearest_ais_m, nearest)
+
+
+def _concat(parts: tuple[Detections, ...]) -> Detections:
+    return Detections(*(np.concatenate([getattr(p, f) for p in parts])
+                        for f in ("t_s", "lat", "lon", "length_m", "source")))

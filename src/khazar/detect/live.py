@@ -7,16 +7,16 @@ one :class:`~khazar.detect.engine.Engine` step. Its closed events equal
 dropped and counted.
 
 **Speculative path** (:meth:`LiveDetector.speculate`): the per-vessel kernels (zones,
-loitering, gap, spoofing, anchor drag, port visit) run on each vessel's messages as soon as
-they arrive, on a speculative copy of that vessel's kernel state. A vessel's speculative
-state is *materialised* lazily, when one of its messages is "hot" (it could start or move an
-event: inside a protected zone or corridor, slow offshore, after a silence, a jump, on land,
-an invalid MMSI…): its committed state is copied and its pending (not yet committed)
-messages are replayed onto the copy, in time order. From then on each in-order message
-advances the copy directly; an out-of-order message rolls the vessel back (copy again,
-replay again: rare, and the replay is one vectorised kernel call). A vessel that cools down
-(no hot message for ``cool_s``) or whose messages are all committed is dropped from the
-speculative store, so it stays small and bounded.
+loitering, gap, spoofing, anchor drag, anchor down, port visit) run on each vessel's
+messages as soon as they arrive, on a speculative copy of that vessel's kernel state. A
+vessel's speculative state is *materialised* lazily, when one of its messages is "hot" (it
+could start or move an event: inside a protected zone or corridor, slow offshore, slowing at
+sea, after a silence, a jump, on land, an invalid MMSI…): its committed state is copied and
+its pending (not yet committed) messages are replayed onto the copy, in time order. From
+then on each in-order message advances the copy directly; an out-of-order message rolls the
+vessel back (copy again, replay again: rare, and the replay is one vectorised kernel call).
+A vessel that cools down (no hot message for ``cool_s``) or whose messages are all committed
+is dropped from the speculative store, so it stays small and bounded.
 
 Events of the speculative path are *provisional*: open events that update as messages come,
 and closed instants (a zone entry) that the committed path has not confirmed yet. Event ids
@@ -31,13 +31,22 @@ each time the clock passes a grid time of the encounter detector (``encounter_st
 a copy of its committed state is stepped on the held-back messages of the vessels that
 could be in one (a slow report among them, or a sample carried in that state), from their
 committed tracks, up to the clock (while a committed step runs: from the state, tracks
-and messages it started from). Its events are provisional like the others. Dark vessels
-(radar contacts with no AIS) stay on the committed path.
+and messages it started from). Its events are provisional like the others.
+
+Dark contacts (radar detections with no AIS) are speculated the same way: when detections
+arrive, the committed dark-vessel state (read, never changed; while a committed step runs,
+the copy taken before it) is stepped on the held-back fixes and detections with every
+detection up to the clock decided on the AIS heard so far, instead of waiting the 30 min
+after which no fix can bracket it any more. The contacts this makes or grows are provisional
+events with the committed path's ids (type and first detection); one whose bracketing AIS
+fix arrives late is not confirmed once the watermark has decided its detections, and is
+withdrawn.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,8 +57,10 @@ import shapely
 from scipy.spatial import cKDTree
 
 from khazar.config import DetectSettings
+from khazar.detect.anchor_down import AnchorDownDetector
 from khazar.detect.anchor_drag import AnchorDragDetector
 from khazar.detect.base import Chunk, Detections, Detector
+from khazar.detect.dark import DarkState, DarkVesselDetector
 from khazar.detect.encounter import NAV_AT_ANCHOR, NAV_MOORED, EncounterDetector, EncounterState
 from khazar.detect.engine import Engine
 from khazar.detect.gap import GapDetector, GapState
@@ -71,17 +82,17 @@ B = npt.NDArray[np.bool_]
 
 #: the per-vessel kernels the speculative path can run (by detector name)
 SPECULATIVE_KERNELS = ("zones", "loitering", "ais_gap", "spoofing", "anchor_drag",
-                       "port_visit")
+                       "anchor_down", "port_visit")
 #: the default: port visits raise no alert (but for watchlisted vessels) and ships near
 #: ports are many, so they are left to the committed path
-DEFAULT_KERNELS = ("zones", "loitering", "ais_gap", "spoofing", "anchor_drag")
+DEFAULT_KERNELS = ("zones", "loitering", "ais_gap", "spoofing", "anchor_drag", "anchor_down")
 #: zone kinds a message inside which is "hot" (may start or move an event); the territorial
 #: sea is left out on purpose: most traffic is inside it and no default rule alerts on it
 HOT_ZONE_KINDS = frozenset(PROTECTED_KINDS | {"border_sector"})
 _KERNEL_TYPES: dict[str, type] = {
     "zones": ZoneDetector, "loitering": LoiteringDetector, "ais_gap": GapDetector,
     "spoofing": SpoofingDetector, "anchor_drag": AnchorDragDetector,
-    "port_visit": PortVisitDetector,
+    "anchor_down": AnchorDownDetector, "port_visit": PortVisitDetector,
 }
 
 
@@ -117,6 +128,8 @@ class CommitJob:
     snapshot: dict[int, list[Slice]] = field(default_factory=dict)
     #: the encounter state before the step (the step changes it even with no message)
     encounters: EncounterState | None = None
+    #: the dark-vessel state before the step (its contacts copied: the step grows them)
+    dark: DarkState | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +230,7 @@ class LiveDetector:
     cool_s: float = 600.0
     eager: bool = False
     encounters: bool = True
+    dark: bool = True
     engine: Engine = field(init=False)
     stats: LiveStats = field(default_factory=LiveStats)
     _fixes: list[Fixes] = field(default_factory=list)
@@ -239,9 +253,19 @@ class LiveDetector:
         self._enc_idx = next((i for i, d in enumerate(self.engine.detectors)
                               if isinstance(d, EncounterDetector) and self.encounters), None)
         self._enc_k = -np.inf  # the last grid time the encounters were speculated to
+        self._dark_idx = next((i for i, d in enumerate(self.engine.detectors)
+                               if isinstance(d, DarkVesselDetector) and self.dark), None)
+        #: the speculative dark state on the committed one (None: to be built again, after
+        #: a commit) and what was pushed since it was stepped
+        self._dark_spec: DarkState | None = None
+        self._dark_fx: list[Fixes] = []
+        self._dark_dets: list[Detections] = []
+        #: dark contacts sent: id → detections it held (a contact is sent again once grown)
+        self._dark_sent: dict[str, int] = {}
         self._new: list[Fixes] = []
         self._spec: dict[int, _Spec] = {}
         self._seen: dict[int, tuple[float, float, float]] = {}  # mmsi → last (t, lat, lon)
+        self._vmax: dict[int, float] = {}  # mmsi → its top reported speed (kn), as _seen
         self._prov: dict[str, tuple[Event, float]] = {}  # id → (latest version, decided at)
         self._gap_sent: set[tuple[int, float]] = set()
         self._withdrawn: list[Event] = []
@@ -275,11 +299,15 @@ class LiveDetector:
             self._fixes.append(kept)
             if self._spec_dets and len(kept):
                 self._new.append(kept)
+            if self._dark_spec is not None and len(kept):
+                self._dark_fx.append(kept)
         if detections is not None and len(detections):
             self.stats.received += len(detections)
             ok = detections.t_s >= wm
             self.stats.late_dropped += int((~ok).sum())
             self._dets.append(detections.take(np.flatnonzero(ok)))
+            if self._dark_idx is not None and ok.any():
+                self._dark_dets.append(self._dets[-1])
 
     def advance(self, clock_s: float) -> list[Event]:
         """Move the clock: release everything older than ``clock − W`` and run one step.
@@ -333,6 +361,11 @@ class LiveDetector:
                 job.snapshot[mm] = [_take(c, ix, mm) for c, ix in zip(comps, idx, strict=True)]
         if self._enc_idx is not None and self._spec_dets:
             job.encounters = copy.deepcopy(self.engine.states[self._enc_idx])
+        if self._dark_idx is not None:
+            st: DarkState = self.engine.states[self._dark_idx]
+            job.dark = DarkState(st.ais, st.pending,  # arrays: the step rebinds them
+                                 [dataclasses.replace(c, sources=set(c.sources))
+                                  for c in st.contacts])
         self._job = job
         return job
 
@@ -344,6 +377,7 @@ class LiveDetector:
         """Settle provisional events against the committed ones; returns the latter."""
         self._committing = None
         self._job = None
+        self._dark_spec, self._dark_fx = None, []  # built again on the new committed state
         self._settle(job.events, job.final)
         return job.events
 
@@ -375,6 +409,7 @@ class LiveDetector:
         if self._committing is None:
             events += self._speculate_silence() if self._spec_dets else []
         events += self._speculate_encounters()
+        events += self._speculate_dark()
         self._cool()
         return events
 
@@ -396,6 +431,8 @@ class LiveDetector:
             hot[slow] |= shore >= s.loiter_shore_min_nm * 1852.0
         if geo.water_index is not None:
             hot |= geo.water_index.cell_class(fx.lat, fx.lon) == 0  # on land
+        if "anchor_down" in self.kernels:
+            hot |= self._slowing_at_sea(fx)
         if "port_visit" in self.kernels:
             for p in geo.ports:
                 hot |= (np.abs(fx.lat - p.lat) < 0.05) & (np.abs(fx.lon - p.lon) < 0.07)
@@ -412,6 +449,35 @@ class LiveDetector:
         hot |= dt >= s.gap_protected_min_h * 3600.0  # a silence ended (NaN: first seen)
         hot |= d > s.track_jump_kn * KN_TO_MS * np.maximum(dt, 0.0) + 300.0  # a jump
         return np.asarray(hot)
+
+    def _slowing_at_sea(self, fx: Fixes) -> B:
+        """Messages that could start or hold an anchor-down run (``fx`` sorted by vessel
+        and time): at sea (``anchor_down_shore_km`` off), reporting "at anchor" at ≥ 2 kn,
+        or moving at a dragging speed at most half the drop below the top speed the vessel
+        has reported (≥ its voyage speed, so none the kernel's test passes is missed)."""
+        s = self.settings
+        sog = fx.sog_kn
+        n = len(fx)
+        first = np.ones(n, bool)
+        first[1:] = fx.mmsi[1:] != fx.mmsi[:-1]
+        starts = np.flatnonzero(first)
+        top = np.maximum.reduceat(np.nan_to_num(sog, nan=0.0), starts) if n else np.empty(0)
+        for k, i in enumerate(starts.tolist()):
+            mm = int(fx.mmsi[i])
+            top[k] = max(float(top[k]), self._vmax.get(mm, 0.0))
+            self._vmax[mm] = float(top[k])
+        vmax = np.repeat(top, np.diff(np.append(starts, n)))
+        slow = ~((sog < s.drag_speed_min_kn) | (sog > s.drag_speed_max_kn)
+                 | (sog > (1.0 - s.drag_speed_drop / 2.0) * vmax)
+                 | (vmax < s.drag_min_voyage_kn))  # (NaN speed: a candidate)
+        cand = np.flatnonzero(slow | ((fx.status == 1) & ~(sog < 2.0)))
+        out = np.zeros(n, bool)
+        if cand.size:
+            shore = self.geo.shore
+            off = (np.full(cand.size, np.inf) if shore is None
+                   else shore.distance_m(fx.lat[cand], fx.lon[cand]))
+            out[cand] = off >= s.anchor_down_shore_km * 1000.0
+        return out
 
     def _speculate_fixes(self, new: Fixes) -> list[Event]:
         order = np.lexsort((new.t_s, new.mmsi))
@@ -567,6 +633,34 @@ class LiveDetector:
             self._register(ev, self._clock)
         return events
 
+    def _speculate_dark(self) -> list[Event]:
+        """Dark contacts up to the clock on the AIS heard so far (when detections came)."""
+        if self._dark_idx is None or not self._dark_dets:
+            return []
+        det = self.engine.detectors[self._dark_idx]
+        assert isinstance(det, DarkVesselDetector)
+        job = self._job
+        state: DarkState = (job.dark if job is not None and job.dark is not None
+                            else self.engine.states[self._dark_idx])
+        if self._dark_spec is None:  # every held-back message (a running step's too)
+            fx = ([job.fixes] if job is not None else []) + self._fixes
+            dets = ([job.detections] if job is not None else []) + self._dets
+        else:  # what came since the last look: the speculative state holds the rest
+            fx, dets = self._dark_fx, self._dark_dets
+        self._dark_spec, found = det.speculate(
+            state, Fixes.concat(fx) if fx else Fixes.empty(), _concat_dets(dets),
+            self._clock, self._dark_spec)
+        self._dark_fx, self._dark_dets = [], []
+        out = []
+        for ev, decided in found:
+            n = int(ev.evidence["detections"])
+            if self._dark_sent.get(ev.id) == n and ev.open:
+                continue  # sent already as it is
+            self._dark_sent[ev.id] = n
+            self._register(ev, decided)
+            out.append(ev)
+        return out
+
     def _encounter_vessels(self, mmsi: npt.NDArray[np.int64], t: F64, lat: F64, lon: F64,
                            state: EncounterState) -> npt.NDArray[np.int64]:
         """The vessels an encounter could involve by the clock: those of a pair run in
@@ -621,6 +715,8 @@ class LiveDetector:
         for mm in [mm for mm, sp in self._spec.items() if sp.last_t < wm]:
             del self._spec[mm]  # every message of it is committed: nothing to speculate
         self._seen = {mm: v for mm, v in self._seen.items() if wm - v[0] <= horizon}
+        self._vmax = {mm: v for mm, v in self._vmax.items() if mm in self._seen}
+        self._dark_sent = {i: n for i, n in self._dark_sent.items() if i in self._prov}
 
     def take_withdrawn(self) -> list[Event]:
         """Provisional events withdrawn since the last call."""

@@ -75,10 +75,14 @@ class LiveDetection:
         self.period_s = period_s if period_s is not None else live.detect_period_s
         self.commit_period_s = (commit_period_s if commit_period_s is not None
                                 else live.commit_period_s)
-        #: a provisional open event already sent to the rules updates its alert at most
-        #: this often (new ones go at once): the audit log and the browsers are not flooded
+        #: a provisional open event already in an alert updates it at most this often
+        #: (new ones, and those no rule has alerted on yet, go at once: their next version
+        #: may be the one that crosses a rule's threshold): the audit log and the browsers
+        #: are not flooded
         self.update_every_s = update_every_s
         self._sent_at: dict[str, float] = {}
+        #: ids of the events that alerts rest on (bounded with ``_sent_at``)
+        self._alerted: set[str] = set()
         #: each vessel's latest static report: (its time, its AIS ship type)
         self._types: dict[int, tuple[float, int]] = {}
         self._fishing = _Swapped()
@@ -271,6 +275,8 @@ class LiveDetection:
             closed = self._withdraw(store, withdrawn, now)
         self.state.count(self.prefix + "detect.events", len(events))
         changed = [*result.new, *result.updated, *result.escalated, *closed]
+        for alert in changed:
+            self._alerted.update(alert.event_ids)
         self.state.count(self.prefix + "alerts.raised", len(result.new))
         self._log(result.new, result.escalated, closed)
         for alert in changed:
@@ -290,16 +296,20 @@ class LiveDetection:
             logger.info("%s %s closed: its provisional detection was withdrawn", kind, a.id)
 
     def _throttled(self, provisional: list[Any]) -> list[Any]:
-        """New provisional events, and updates of those not sent for ``update_every_s``."""
+        """New provisional events, updates of those no alert rests on yet, and updates of
+        the others not sent for ``update_every_s``."""
         now = time.monotonic()
         out = []
         for ev in provisional:
-            if not ev.open or now - self._sent_at.get(ev.id, -np.inf) >= self.update_every_s:
+            if (not ev.open or ev.id not in self._alerted
+                    or now - self._sent_at.get(ev.id, -np.inf) >= self.update_every_s):
                 self._sent_at[ev.id] = now
                 out.append(ev)
-        if len(self._sent_at) > 10_000:  # bounded: forget what was not updated lately
+        if len(self._sent_at) > 10_000 or len(self._alerted) > 10_000:
+            # bounded: forget what was not updated lately
             horizon = now - 10 * self.update_every_s
             self._sent_at = {k: t for k, t in self._sent_at.items() if t >= horizon}
+            self._alerted &= set(self._sent_at)
         return out
 
     def _withdraw(self, store: Any, withdrawn: list[Any], now: datetime) -> list[Any]:

@@ -8,18 +8,23 @@ lines go through the same queue and are stored in ``rejects`` with their reason.
 thread drains the queue in batches (at most ``flush_s`` apart, so a line waits ≤ 0.1 s by
 default) into the ingest package's :class:`~khazar.ingest.pipeline.Ingestor` under the store
 lock, counts what was accepted and rejected per source, then wakes live detection
-(``on_stored``). A publisher thread pushes the vessels whose positions changed to the live
-stream once a second.
+(``on_stored``). Lines of a radar source (:meth:`FeedPipeline.add_radar`) are radar/SAR
+detections, one CSV row each (``timestamp,lat,lon,length_m,source``, the columns of
+``khazar simulate``'s radar.csv, no header): stored as detections, a bad row counted as a
+reject with its reason like any line. A publisher thread pushes the vessels whose positions
+changed to the live stream once a second.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from khazar.ingest.pipeline import Ingestor, IngestResult, RawLine
+from khazar.ingest.csvfiles import CsvLayout, detect_layout
+from khazar.ingest.pipeline import Ingestor, IngestResult, LineBatch, RawLine
 from khazar.ingest.reasons import Reason
 from khazar.interop.features import positions_update
 from khazar.live.bounds import LINE_TOO_LONG, ByteBoundedQueue, Queued
@@ -30,6 +35,15 @@ from khazar.store.ingest import IngestRepo
 __all__ = ["FeedPipeline", "LivePublisher"]
 
 logger = logging.getLogger(__name__)
+
+#: the columns of a radar feed's rows
+RADAR_COLUMNS = "timestamp,lat,lon,length_m,source"
+
+
+def _radar_layout() -> CsvLayout:
+    layout = detect_layout(RADAR_COLUMNS, "radar")
+    assert layout is not None
+    return layout
 
 
 class FeedPipeline:
@@ -64,6 +78,15 @@ class FeedPipeline:
         self._total = IngestResult()  # of a stopped pipeline
         #: called (on the ingest thread) after each stored batch: wakes live detection
         self.on_stored: Callable[[], None] | None = None
+        #: sources whose lines are radar detections (CSV rows), and their lines counted
+        self._radar: dict[str, int] = {}
+        self._radar_layout = _radar_layout()
+        self._session_base = time.time_ns() // 1000 * 1000
+
+    def add_radar(self, source: str) -> None:
+        """The lines of ``source`` are radar detections (CSV rows of
+        :data:`RADAR_COLUMNS`), not NMEA."""
+        self._radar.setdefault(source, 0)
 
     def start(self) -> None:
         with self.state.locked() as store:
@@ -139,7 +162,9 @@ class FeedPipeline:
             for src, runs in by_source.items():
                 result = IngestResult()
                 for reason, lines in runs:
-                    if not reason:
+                    if not reason and src in self._radar:
+                        result.add(self._feed_radar(src, lines))
+                    elif not reason:
                         result.add(self._ingestor.feed(lines))
                     else:
                         detail = (f"longer than {limit} characters; the first "
@@ -154,6 +179,17 @@ class FeedPipeline:
         self.state.count(self.prefix + "ingested_lines", len(items))
         self.state.count(self.prefix + "positions", total.positions)
         self.state.count(self.prefix + "rejected", total.rejected_total)
+
+    def _feed_radar(self, source: str, lines: list[RawLine]) -> IngestResult:
+        """Radar rows of one source: stored as detections (numbered after the last)."""
+        assert self._ingestor is not None, "start() first"
+        first = self._session_base + self._radar[source]
+        self._radar[source] += len(lines)
+        recv = [int(ln.received_at.timestamp() * 1_000_000) if ln.received_at is not None
+                else time.time_ns() // 1000 for ln in lines]
+        batch = LineBatch(source, [ln.text for ln in lines], first, recv)
+        # (header_line 0: no line of a feed is a header; a header row is a bad row)
+        return self._ingestor.feed_csv_batch(batch, self._radar_layout, header_line=0)
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -52,6 +53,8 @@ class RuntimeOptions:
     follow: tuple[Path, ...] = ()
     #: a UDP listener (host, port) for exercise traffic (stored flagged)
     exercise_udp: tuple[str, int] | None = None
+    #: a UDP listener (host, port) for radar/SAR detections (CSV rows, one a line)
+    radar_udp: tuple[str, int] | None = None
     #: the feeds above carry exercise traffic (``khazar listen --exercise``)
     exercise_feeds: bool = False
     #: live detection and alerting
@@ -83,6 +86,7 @@ class LiveRuntime:
         #: the first UDP listener and the exercise one (their ``address`` tells the port)
         self.udp: UdpListener | None = None
         self.exercise_udp: UdpListener | None = None
+        self.radar_udp: UdpListener | None = None
         self._exercise_lock = threading.Lock()
         self._stop = threading.Event()
         self._reporter = threading.Thread(target=self._report_loop, name="khazar-feed-stats",
@@ -135,7 +139,8 @@ class LiveRuntime:
         """Start every thread; a feed that cannot start (a UDP port in use) stops the rest
         and raises :class:`~khazar.errors.InputError`. ``owns_process``: this runtime is the
         process's whole job (``khazar serve``, ``khazar listen``), so once live detection is
-        set up its long-lived heap is frozen (:meth:`_settle_heap`)."""
+        set up its long-lived heap is frozen (:meth:`_settle_heap`), and the interpreter
+        changes threads every ``live.gil_switch_ms``."""
         opts = self.options
         try:
             self._restore_counts()
@@ -145,7 +150,7 @@ class LiveRuntime:
                                        poll_s=self.state.settings.live.lease_poll_s,
                                        takeover_window_s=self.state.settings.live
                                        .takeover_window_s)
-            if opts.udp or opts.tcp or opts.follow:
+            if opts.udp or opts.tcp or opts.follow or opts.radar_udp:
                 self._start_feeds(self.exercise_path() if opts.exercise_feeds
                                   else self._path(exercise=False))
             elif self.link is not None:
@@ -167,6 +172,9 @@ class LiveRuntime:
                 self.link.start()
             self._reporter.start()
             if owns_process:
+                # the feed's threads run Python most of the time: each request thread
+                # waits for the interpreter behind them at every I/O or query it makes
+                sys.setswitchinterval(self.state.settings.live.gil_switch_ms / 1000.0)
                 threading.Thread(target=self._settle_heap, name="khazar-settle-heap",
                                  daemon=True).start()
         except BaseException:
@@ -208,6 +216,12 @@ class LiveRuntime:
                                 on_failure=lambda: self.state.count(counter),
                                 bounds=self.bounds),
                       prefix + "tcp")
+        if opts.radar_udp is not None:
+            radar = UdpListener(sink, self.state.feeds, *opts.radar_udp, label="radar-udp",
+                                bounds=self.bounds, kernel_buffer=ingest.udp_kernel_buffer)
+            sink.add_radar(radar.name)
+            self.radar_udp = radar
+            self._add(radar, prefix + "radar-udp")
         for path in opts.follow:
             self._add(FileFollower(sink, self.state.feeds, path,
                                    poll_s=self.state.settings.live.follow_poll_s,

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import socket
 import threading
 import time
@@ -69,6 +70,9 @@ KERNEL_DROPS_POLL_S = 1.0
 #: sending addresses a UDP listener keeps a rate limiter for; beyond, the longest silent
 #: one is forgotten (it starts again with a full burst)
 MAX_PEERS = 4096
+#: datagrams a UDP listener reads in one go once the socket is readable (those waiting):
+#: their lines are offered per sender in one call, not one call per datagram
+UDP_BURST = 256
 
 
 class LineSink(Protocol):
@@ -227,7 +231,7 @@ class UdpListener(Transport):
             sock.close()
             raise InputError(f"cannot listen on UDP {host}:{port}: {exc}; choose another "
                              "port or stop the program using it") from exc
-        sock.settimeout(0.2)  # how fast stop() is noticed
+        sock.setblocking(False)  # waits in select(), 0.2 s at most: how fast stop() is noticed
         self.sock = sock
         self.address: tuple[str, int] = sock.getsockname()
         super().__init__(f"{label}:{self.address[1]}", sink, feeds, bounds)
@@ -256,10 +260,10 @@ class UdpListener(Transport):
             if time.monotonic() - self._drops_at >= KERNEL_DROPS_POLL_S:
                 self.poll_kernel_drops()
             try:
-                data, sender = self.sock.recvfrom(RECV_BYTES)
-            except TimeoutError:
-                continue
-            except OSError as exc:
+                if not select.select([self.sock], [], [], 0.2)[0]:
+                    continue
+                got = self._read_burst()
+            except (OSError, ValueError) as exc:  # (ValueError: closed under select)
                 if not self._stop.is_set():
                     logger.warning("%s: the socket failed (%s); no longer listening",
                                    self.name, exc)
@@ -269,7 +273,23 @@ class UdpListener(Transport):
             # the rate is each sending address's own: a flooding sender is refused while
             # the others go on (per address, not address and port: a new socket of the
             # same host is the same sender)
-            self._deliver(decode_lines(data), peer=str(sender[0]))
+            for peer, lines in got.items():
+                self._deliver(lines, peer=peer)
+
+    def _read_burst(self) -> dict[str, list[str]]:
+        """The datagrams waiting (:data:`UDP_BURST` at most): their lines per sender, in
+        the order received."""
+        got: dict[str, list[str]] = {}
+        for _ in range(UDP_BURST):
+            try:
+                data, sender = self.sock.recvfrom(RECV_BYTES)
+            except BlockingIOError:
+                break
+            lines = got.get(sender[0])
+            if lines is None:
+                lines = got[sender[0]] = []
+            lines.extend(decode_lines(data))
+        return got
 
     def _close(self) -> None:
         if self.sock.fileno() >= 0:

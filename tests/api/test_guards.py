@@ -99,3 +99,25 @@ def test_forwarded_for_is_believed_from_a_configured_proxy(tmp_path: Path) -> No
         assert _addresses(server) == {"6.6.6.6"}
     finally:
         server.stop()
+
+
+def test_every_answer_carries_the_browser_rules(served: Served) -> None:
+    """The content security policy, nosniff and no-referrer on the API, the console, a
+    guard's refusal and the live stream; ``no-store`` on the API only."""
+    client, _ = served.login("vera")
+    with closing(client):
+        answers = {
+            "api": client.get("/api/me"),
+            "console": httpx.get(served.url + "/"),
+            "refused": httpx.post(served.url + "/api/login", json={},
+                                  headers={"Origin": "https://evil.example"}),
+        }
+        with client.stream("GET", "/api/live", timeout=30) as stream:
+            answers["stream"] = stream
+    for name, r in answers.items():
+        assert "default-src 'self'" in r.headers["content-security-policy"], name
+        assert r.headers["x-content-type-options"] == "nosniff", name
+        assert r.headers["referrer-policy"] == "no-referrer", name
+        assert r.headers.get("cache-control") == (None if name == "console" else "no-store")
+    assert answers["refused"].status_code == 403
+    assert len(answers["api"].headers.get_list("content-security-policy")) == 1

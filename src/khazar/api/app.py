@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -66,22 +65,12 @@ def create_app(state: ServerState) -> FastAPI:
         app.include_router(router, prefix="/api", responses=ERROR_RESPONSES)
         templates.add_router(router, "/api")
 
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", _CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if request.url.path.startswith("/api/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
-    # bodies and origins are checked before any route (and before the security headers'
-    # middleware reads the body); ASGI middleware, so nothing else is buffered
+    # bodies and origins are checked before any route; all plain ASGI middleware: nothing
+    # is buffered, and a streamed answer passes through without a task or a queue per chunk
     app.add_middleware(JsonGuard)
     app.add_middleware(OriginGuard, allowed=state.settings.serve.allowed_origins)
+    # outside the guards, so that their refusals carry the headers too
+    app.add_middleware(_SecurityHeaders)
     # added last, so outermost: it times and counts what the other middleware answer too
     app.add_middleware(_RequestMetrics, metrics=metrics, templates=templates)
 
@@ -97,6 +86,36 @@ def create_app(state: ServerState) -> FastAPI:
     )
     templates.add_mounts(app.routes)
     return app
+
+
+class _SecurityHeaders:
+    """The browser's rules for every answer: the content security policy (same origin
+    only), no MIME sniffing, no referrer, and ``Cache-Control: no-store`` on the API, each
+    unless the route set its own. Plain ASGI (``@app.middleware`` would run every answer,
+    the live stream's chunks included, through a task and a memory stream of its own)."""
+
+    _ALWAYS = ((b"content-security-policy", _CSP.encode()),
+               (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"))
+    _API = ((b"cache-control", b"no-store"),)
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = self._ALWAYS + (self._API if scope["path"].startswith("/api/") else ())
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers += [(n, v) for n, v in extra if n not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 class _RequestMetrics:

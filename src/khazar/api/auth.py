@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -67,7 +67,7 @@ class Principal:
         return False
 
 
-def get_state(request: Request) -> ServerState:
+async def get_state(request: Request) -> ServerState:
     state: ServerState = request.app.state.khazar
     return state
 
@@ -78,8 +78,12 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def principal(request: Request, state: StateDep) -> Principal:
-    """The caller, or 401. Cookie-authenticated unsafe requests must pass the CSRF check."""
+async def principal(request: Request, state: StateDep) -> Principal:
+    """The caller, or 401. Cookie-authenticated unsafe requests must pass the CSRF check.
+
+    The dependencies here are coroutines (memory only: the session table's short lock):
+    a plain function would cost each request a trip to a worker thread and back, and
+    with a feed running each such trip waits for the interpreter (issue 18)."""
     token = _bearer(request)
     via_cookie = token is None
     if token is None:
@@ -100,10 +104,10 @@ def principal(request: Request, state: StateDep) -> Principal:
     return Principal(session.username, session.role, session, via_cookie)
 
 
-def authorize(action: Action) -> Callable[..., Principal]:
+def authorize(action: Action) -> Callable[..., Awaitable[Principal]]:
     """A dependency: the authenticated caller, if their role grants ``action`` (else 403)."""
 
-    def dependency(who: CurrentUser) -> Principal:
+    async def dependency(who: CurrentUser) -> Principal:
         require(who, action)
         return who
 

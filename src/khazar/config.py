@@ -545,6 +545,12 @@ class ServeSettings(_Section):
         "reader builds megabytes at once while others wait (a page holds at least one "
         "vessel, itself at most 2000 points)")
 
+    answer_cache_s: float = Field(
+        1.0, ge=0, le=60, description="GET /api/alerts gives the same answer to the same "
+        "request while no alert changed (on this server or another of its database) and "
+        "for at most this many seconds (a vessel's new name shows in titles within it); "
+        "many consoles polling the list then cost one set of queries; 0 builds every answer")
+
     track_readers: int = Field(
         1, ge=1, le=16, description="GET /api/tracks pages built at once; further track "
         "requests wait their turn (holding no worker thread), so long histories never take "

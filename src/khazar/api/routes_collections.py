@@ -9,6 +9,7 @@ import json
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -28,6 +29,7 @@ from khazar.interop.features import (
     track_feature,
     vessel_feature,
 )
+from khazar.live.answers import Answers
 from khazar.live.state import ServerState
 from khazar.store import queries
 from khazar.store.geofeatures import features_in
@@ -117,7 +119,7 @@ def _registry(state: ServerState) -> tuple[frozenset[int], frozenset[int]]:
 
 @router.get("/vessels", summary="Vessels: latest position and static data",
             response_class=JSONResponse)
-def vessels(
+async def vessels(
     request: Request,
     who: Reader,
     state: StateDep,
@@ -131,18 +133,37 @@ def vessels(
     ``invalidMmsi`` counts the reports left out because their MMSI is no valid number
     (0, 123456789 …: several transmitters, not one vessel)."""
     box, interval = parse_bbox(bbox), parse_datetime(datetime)
-    with state.reading() as store:
-        rows, matched = queries.latest_vessels(store, box, interval, limit, exercise=exercise)
-        clock = queries.picture_time(store, exercise)
-        invalid, numbers = queries.invalid_mmsi_reports(store, interval, exercise)
-    if interval is not None and interval.end is not None:
-        clock = interval.end
-    own, authorised = _registry(state)
-    stale_s = state.settings.serve.stale_after_s
-    feats = [vessel_feature(v, clock, stale_s, own, authorised) for v in rows]
-    extra = {"pictureTime": clock.isoformat(timespec="seconds") if clock else None,
-             "invalidMmsi": {"reports": invalid, "numbers": numbers}}
-    return _answer(feature_collection(feats, matched, _self(request), extra=extra))
+
+    def build() -> bytes:
+        with state.reading() as store:
+            rows, matched = queries.latest_vessels(store, box, interval, limit,
+                                                   exercise=exercise)
+            clock = queries.picture_time(store, exercise)
+            invalid, numbers = queries.invalid_mmsi_reports(store, interval, exercise)
+        if interval is not None and interval.end is not None:
+            clock = interval.end
+        own, authorised = _registry(state)
+        stale_s = state.settings.serve.stale_after_s
+        feats = [vessel_feature(v, clock, stale_s, own, authorised) for v in rows]
+        extra = {"pictureTime": clock.isoformat(timespec="seconds") if clock else None,
+                 "invalidMmsi": {"reports": invalid, "numbers": numbers}}
+        return _json(feature_collection(feats, matched, _self(request), extra=extra))
+
+    # the live picture changes at the publisher's tick (its "positions" message); the
+    # exercise picture has no such message: built every time
+    return await _kept(state.vessel_answers if not exercise else None, request, build)
+
+
+async def _kept(answers: Answers | None, request: Request, build: Callable[[], bytes]
+                ) -> Response:
+    """``build()``'s answer, or the one ``answers`` kept for this same request: a kept
+    one is given on the event loop, a new one is built on a worker thread."""
+    key = str(request.url)
+    body = answers.kept(key) if answers is not None else None
+    if body is None:
+        body = await run_in_threadpool(
+            build if answers is None else partial(answers.get, key, build))
+    return Response(body, media_type="application/json")
 
 
 #: an MMSI as AIS carries it: a 30-bit field (a larger number is no MMSI: 422, not a
@@ -300,7 +321,7 @@ AlertStates = Annotated[
 
 
 @router.get("/alerts", summary="Alerts", response_class=JSONResponse)
-def alerts(
+async def alerts(
     request: Request,
     who: Reader,
     state: StateDep,
@@ -335,19 +356,24 @@ def alerts(
             f"state {state_!r}: use new, acknowledged, assigned or resolved"
         ) from None
     box, interval = parse_bbox(bbox), parse_datetime(datetime)
-    names = place_names(state)
-    with state.reading() as store:
-        # the page in SQL; the incidents linked over the alerts of the page's vessels (an
-        # incident is one vessel's or pair's): no read of every alert ever raised
-        picked, matched = find_alerts(
-            store, wanted, exercise,
-            None if box is None else (box.min_lon, box.min_lat, box.max_lon, box.max_lat),
-            None if interval is None else (interval.start, interval.end), limit)
-        population = vessels_alerts(
-            store, [m for a in picked for m in (a.mmsi, a.other_mmsi) if m is not None],
-            exercise)
-        feats = alert_features(store, state.settings, names, picked, population)
-    return _answer(feature_collection(feats, matched, _self(request)))
+
+    def build() -> bytes:
+        names = place_names(state)
+        with state.reading() as store:
+            # the page in SQL; the incidents linked over the alerts of the page's vessels
+            # (an incident is one vessel's or pair's): no read of every alert ever raised
+            picked, matched = find_alerts(
+                store, wanted, exercise,
+                None if box is None else (box.min_lon, box.min_lat, box.max_lon, box.max_lat),
+                None if interval is None else (interval.start, interval.end), limit)
+            population = vessels_alerts(
+                store, [m for a in picked for m in (a.mmsi, a.other_mmsi) if m is not None],
+                exercise)
+            feats = alert_features(store, state.settings, names, picked, population)
+        return _json(feature_collection(feats, matched, _self(request)))
+
+    # consoles polling the same list share one answer while no alert changes
+    return await _kept(state.alert_answers, request, build)
 
 
 def _geo_collection(kind: str) -> Callable[..., dict[str, Any]]:

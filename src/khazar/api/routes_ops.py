@@ -82,6 +82,10 @@ class StateCollector:
         fam["clients"].add_metric([], state.hub.subscribers)
         fam["published"].add_metric([], state.hub.published)
         fam["sessions"].add_metric([], len(state.sessions))
+        for name, answers in (("alerts", state.alert_answers),
+                              ("vessels", state.vessel_answers)):
+            fam["answers"].add_metric([name, "kept"], answers.hits)
+            fam["answers"].add_metric([name, "built"], answers.misses)
         return list(fam.values())
 
     @staticmethod
@@ -125,6 +129,10 @@ class StateCollector:
             "published": counter("khazar_live_messages_published",
                                  "Messages published to the live streams", []),
             "sessions": gauge("khazar_sessions", "Open login sessions", []),
+            "answers": counter("khazar_list_answers",
+                               "GET /api/alerts and /api/vessels answers: kept (given again "
+                               "while nothing they show changed) or built (from the store)",
+                               ["list", "how"]),
         }
 
 

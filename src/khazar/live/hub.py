@@ -62,6 +62,9 @@ class LiveHub:
         self._lock = threading.Lock()
         self._seq = itertools.count(1)
         self.published = 0
+        #: messages published so far, by kind (answers built from the store stay good
+        #: while the kinds they show have not moved: :class:`khazar.live.answers.Answers`)
+        self._by_kind: dict[str, int] = {}
         #: also hands each message to the other servers of the database (set by
         #: :class:`khazar.live.cluster.ServerLink`; None for a single server)
         self.relay: Callable[[str, dict[str, Any]], None] | None = None
@@ -81,6 +84,12 @@ class LiveHub:
     def subscribers(self) -> int:
         with self._lock:
             return len(self._subs)
+
+    def generation(self, kinds: tuple[str, ...]) -> int:
+        """How many messages of ``kinds`` were published so far (on this server or, by
+        the relay, on any server of the database)."""
+        with self._lock:
+            return sum(self._by_kind.get(k, 0) for k in kinds)
 
     @property
     def dropped(self) -> int:
@@ -103,6 +112,7 @@ class LiveHub:
         with self._lock:
             subs = list(self._subs)
             self.published += 1
+            self._by_kind[kind] = self._by_kind.get(kind, 0) + 1
         if subs:
             msg.to_sse()
         for sub in subs:

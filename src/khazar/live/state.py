@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from khazar.config import Settings
+from khazar.live.answers import Answers
 from khazar.live.hub import LiveHub
 from khazar.live.stats import FeedCounters
 from khazar.services.logins import Waits
@@ -61,6 +62,15 @@ class ServerState:
     login_waits: Waits = field(default_factory=Waits)
     #: each thread's own reading session (:meth:`reading`)
     _readers: threading.local = field(default_factory=threading.local)
+    #: the alert list's answers, kept while no alert changed (``serve.answer_cache_s``)
+    alert_answers: Answers = field(init=False)
+    #: the live picture's answers, kept until the publisher's next tick
+    vessel_answers: Answers = field(init=False)
+
+    def __post_init__(self) -> None:
+        ttl = self.settings.serve.answer_cache_s
+        self.alert_answers = Answers(self.hub, ("alert", "note"), ttl)
+        self.vessel_answers = Answers(self.hub, ("positions",), ttl)
 
     @classmethod
     def create(cls, store: Store, settings: Settings, live_queue_max: int = 1000) -> ServerState:

@@ -129,7 +129,9 @@ class KhazarServer:
 
     def start_background(self) -> str:
         """Serve from a background thread on a freshly bound socket; returns the base URL."""
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto given: asyncio sets TCP_NODELAY only on sockets that say IPPROTO_TCP, and an
+        # answer sent after its headers would wait 40 ms for their delayed ACK (Nagle)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.options.host, self.options.port))
         port = sock.getsockname()[1]

@@ -135,6 +135,21 @@ def sim_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 
 @contextmanager
+def answers_built(server: KhazarServer) -> Iterator[None]:
+    """Every ``/api/alerts`` and ``/api/vessels`` answer built from the store meanwhile (as
+    with ``serve.answer_cache_s = 0``): for the tests of what the store's reads do under
+    load, which a kept answer would skip."""
+    kept = [(a, a.ttl_s) for a in (server.state.alert_answers, server.state.vessel_answers)]
+    for answers, _ in kept:
+        answers.ttl_s = 0.0
+    try:
+        yield
+    finally:
+        for answers, ttl in kept:
+            answers.ttl_s = ttl
+
+
+@contextmanager
 def login_server(folder: Path, login: LoginSettings, **options: object) -> Iterator[KhazarServer]:
     """A server over :func:`build_store`'s store in ``folder`` with these login settings
     (``options``: further :class:`ServeOptions`), started; ``server.url`` set."""

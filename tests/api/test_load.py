@@ -19,7 +19,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from tests.api.conftest import Served
+from tests.api.conftest import Served, answers_built
 from tests.api.feed import Ship, position_lines
 from tests.api.simstore import HOURS, PASSWORD, START
 
@@ -32,9 +32,11 @@ DURATION_S = 8.0
 #: the UDP feed meanwhile: lines per datagram, datagrams per second
 LINES_PER_DATAGRAM = 10
 DATAGRAMS_PER_S = 20
-#: latency bounds relative to one client's mean read alone (the same machine, the same
-#: minute): the store lock serialises reads, so CLIENTS readers may each wait for the
-#: others; beyond that factor something queues or starves. Absolute cap: a hang.
+#: latency bounds relative to one client's reads alone (the same machine, the same
+#: minute): the median against the mix's mean, the tail against the slowest route's mean
+#: (track pages are built one at a time, ``serve.track_readers``: a track request may wait
+#: for the other clients' track pages); CLIENTS readers may each wait for the others;
+#: beyond that factor something queues or starves. Absolute cap: a hang.
 P50_FACTOR = 2.0
 P99_FACTOR = 4.0
 HANG_S = 10.0
@@ -75,17 +77,20 @@ def _reader(served: Served, token: str, stop: threading.Event,
                 errors.append(f"{path}: {r.status_code} {r.text[:200]}")
 
 
-def _baseline_s(served: Served, token: str) -> float:
-    """Mean latency of the read mix for a single client (after one warm-up pass)."""
+def _baseline_s(served: Served, token: str) -> tuple[float, float]:
+    """A single client's mean latency over the read mix, and over its slowest route
+    (after one warm-up pass)."""
     with httpx.Client(base_url=served.url, timeout=30,
                       headers={"Authorization": f"Bearer {token}"}) as client:
-        times = []
-        for k in range(3 * len(READS)):
+        times: dict[str, list[float]] = {path: [] for path in READS}
+        for k in range(4 * len(READS)):
+            path = READS[k % len(READS)]
             t0 = time.perf_counter()
-            assert client.get(READS[k % len(READS)]).status_code == 200
+            assert client.get(path).status_code == 200
             if k >= len(READS):
-                times.append(time.perf_counter() - t0)
-    return statistics.mean(times)
+                times[path].append(time.perf_counter() - t0)
+    return (statistics.mean(t for ts in times.values() for t in ts),
+            max(statistics.mean(ts) for ts in times.values()))
 
 
 def _feed_lines(n_datagrams: int) -> list[str]:
@@ -110,8 +115,14 @@ def _counter(served: Served, name: str) -> int:
 
 
 def test_concurrent_reads_do_not_fail_or_block_ingest(sim_served: Served) -> None:
+    # the store's reads under load: every answer built (a kept one would skip them)
+    with answers_built(sim_served.server):
+        _concurrent_reads(sim_served)
+
+
+def _concurrent_reads(sim_served: Served) -> None:
     token = sim_served.token("viewer", PASSWORD)
-    baseline = _baseline_s(sim_served, token)
+    baseline, slowest = _baseline_s(sim_served, token)
     payloads = _feed_lines(int(DURATION_S * DATAGRAMS_PER_S))
     sent_lines = sum(p.count("\r\n") for p in payloads)
     received0 = _counter(sim_served, "feed.received")
@@ -150,10 +161,11 @@ def test_concurrent_reads_do_not_fail_or_block_ingest(sim_served: Served) -> Non
           f"p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
           f"max {max(latencies) * 1000:.0f} ms; load average {load_before:.1f} → "
           f"{load_after:.1f}; UDP lines sent {sent_lines}, ingested while reading "
-          f"{ingested_during}; one client alone: mean {baseline * 1000:.0f} ms")
+          f"{ingested_during}; one client alone: mean {baseline * 1000:.0f} ms, slowest "
+          f"route {slowest * 1000:.0f} ms")
     assert n >= CLIENTS * 5, f"only {n} reads completed in {elapsed:.1f} s"
     assert p50 <= P50_FACTOR * CLIENTS * baseline, (p50, baseline)
-    assert p99 <= min(P99_FACTOR * CLIENTS * baseline, HANG_S), (p99, baseline)
+    assert p99 <= min(P99_FACTOR * CLIENTS * slowest, HANG_S), (p99, slowest)
 
     # ingest kept going while the readers held the store in turns: most lines were
     # already stored before the readers stopped, and every one is within seconds after

@@ -14,7 +14,10 @@ raw ``latest_vessels`` query per second; ``GET /api/vessels?limit=500`` and ``GE
 /api/alerts`` (the console's open alerts) for one client on loopback that asks the two
 servers in turn, so that the shared machine's load falls on both alike (requests/s of its
 turns, p50, p99, processor time a request); ``/api/vessels`` for ``CLIENTS`` concurrent
-clients with a UDP feed arriving; the machine's load average before and after. Ratios:
+clients with a UDP feed arriving; the machine's load average before and after. The one
+client's figures come twice: as served (a console polling the same list gets the answer the
+server kept while nothing in it changed, ``serve.answer_cache_s``) and ``_built``, every
+answer built from the store (the cost of the queries behind it). Ratios:
 10 M over 100 k of p99 (the target: within 20 %) and of processor time a request; the
 other target is ≥ 200 requests/s for one client.
 """
@@ -347,6 +350,16 @@ def _profile(server: KhazarServer, url: str, token: str) -> dict[str, float]:
     return out
 
 
+def _keep_answers(servers: list[KhazarServer], ttls: list[float] | None) -> list[float]:
+    """Set each server's ``serve.answer_cache_s`` (None: 0, every answer built); the
+    values before."""
+    before = [server.state.alert_answers.ttl_s for server in servers]
+    for i, server in enumerate(servers):
+        for answers in (server.state.alert_answers, server.state.vessel_answers):
+            answers.ttl_s = 0.0 if ttls is None else ttls[i]
+    return before
+
+
 def _measure(dbs: list[Path], settings: Settings, seconds: float) -> list[dict[str, Any]]:
     """The figures of each store, their servers running side by side."""
     with tempfile.TemporaryDirectory(prefix="khazar-bench-api-") as tmp:
@@ -367,6 +380,14 @@ def _measure(dbs: list[Path], settings: Settings, seconds: float) -> list[dict[s
                     for figures, got in zip(out, _alternating(clients, path, seconds),
                                             strict=True):
                         figures[name] = got
+                # the same with every answer built from the store (serve.answer_cache_s
+                # 0): the cost of the queries behind a kept answer, and how it grows
+                ttls = _keep_answers([server for server, _, _ in served], None)
+                for name, path in (("vessels_one_client", PATH), ("alerts_one_client", ALERTS)):
+                    for figures, got in zip(out, _alternating(clients, path, seconds / 2),
+                                            strict=True):
+                        figures[name + "_built"] = got
+                _keep_answers([server for server, _, _ in served], ttls)
             finally:
                 for client in clients:
                     client.close()
@@ -411,6 +432,8 @@ def run(quick: bool) -> dict[str, Any]:
         f"positions_{large}": b,
         "vessels_p99_large_over_small": ratio("vessels_one_client", "p99_ms"),
         "alerts_p99_large_over_small": ratio("alerts_one_client", "p99_ms"),
+        "vessels_built_p99_large_over_small": ratio("vessels_one_client_built", "p99_ms"),
+        "alerts_built_p99_large_over_small": ratio("alerts_one_client_built", "p99_ms"),
         "vessels_cpu_large_over_small": ratio("vessels_one_client", "cpu_ms_per_request"),
         "vessels_reads_large_over_small": {
             k: round(b["vessels_reads_cpu_ms"][k] / a["vessels_reads_cpu_ms"][k], 2)

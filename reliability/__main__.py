@@ -91,18 +91,22 @@ def _md(results: dict[str, Any]) -> str:
     ]
     if "logins" in results:
         lg = results["logins"]
-        lines += ["## Login flood with a 5k msg/s feed", "",
-                  "`GET /api/alerts` as an admin, 200 samples per phase "
+        lines += ["## Login flood with a 5k msg/s feed", "", *_own_run(lg),
+                  f"`GET /api/alerts` as an admin, {lg.get('samples')} samples per phase, "
+                  "p50 / p99 "
                   f"(`bench/bench_logins.py`; {lg.get('guessers')} guessing clients, feed "
                   f"target {lg.get('feed_target_per_s')} lines/s). The feed, the guessers "
                   "and an admin's open console each run in a process of their own; the "
                   "console's live stream is open in every phase. *Guessers' share*: feed + "
-                  "guessers over the feed alone.", "",
-                  "| configuration | quiet p99 | feed p99 | feed + guessers p99 | ratio to "
+                  "guessers over the feed alone. *default* is the shipped configuration: "
+                  "a console polling the list gets the answer the server kept while no "
+                  "alert changed; *answers_built* builds every answer from the store "
+                  "(`serve.answer_cache_s = 0`).", "",
+                  "| configuration | quiet | feed | feed + guessers | p99 ratio to "
                   "quiet | guessers' share | guesses answered | outcome for the guessed "
                   "account |",
                   "|---|---|---|---|---|---|---|---|"]
-        for phase in ("unthrottled", "default"):
+        for phase in ("unthrottled", "default", "answers_built"):
             ph = lg.get(phase)
             if not isinstance(ph, dict):
                 continue
@@ -111,8 +115,8 @@ def _md(results: dict[str, Any]) -> str:
                        " s): locked" if after else "throttling off")
             if ph.get("admin_security_events"):
                 outcome += f"; admin told: {ph['admin_security_events'][0].get('event')}"
-            lines.append(f"| {phase} | {ph['quiet']['p99_ms']} ms | {ph['feed']['p99_ms']} ms | "
-                         f"{ph['feed_and_guessers']['p99_ms']} ms | "
+            lines.append(f"| {phase} | {_p50_p99(ph['quiet'])} | {_p50_p99(ph['feed'])} | "
+                         f"{_p50_p99(ph['feed_and_guessers'])} | "
                          f"{ph['p99_ratio_to_quiet']}× | "
                          f"{ph.get('p99_ratio_to_feed_only', '—')}× | "
                          f"{', '.join(f'{n} × {k}' for k, n in ph.get('guesses', {}).items())}"
@@ -175,16 +179,26 @@ def _md(results: dict[str, Any]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _own_run(section: dict[str, Any]) -> list[str]:
+    """For a section run on its own (``python -m reliability SECTION``): when, from which
+    commit and at what load; nothing for one of the full run the header describes."""
+    run = section.get("_run")
+    if not run:
+        return []
+    return [f"Run on its own on {run['when']} from commit `{run['commit']}` (load "
+            f"average {run['load_before']} before and {run['load_after']} after; "
+            f"{'quick' if run['quick'] else 'full'} run, {run['wall_s']} s).", ""]
+
+
+def _p50_p99(times: dict[str, float]) -> str:
+    return f"{times['p50_ms']} / {times['p99_ms']} ms"
+
+
 def _tracks_md(tr: dict[str, Any]) -> list[str]:
     if "error" in tr:
         return ["## Track viewers against the alert list", "", f"Not run: {tr['error']}", ""]
     st = tr.get("store", {})
-    run = tr.get("_run")
-    lines = ["## Track viewers against the alert list", ""]
-    if run:
-        lines += [f"Run on its own on {run['when']} from commit `{run['commit']}` (load "
-                  f"average {run['load_before']} before and {run['load_after']} after; "
-                  f"{'quick' if run['quick'] else 'full'} run, {run['wall_s']} s).", ""]
+    lines = ["## Track viewers against the alert list", "", *_own_run(tr)]
     lines += [
         f"`GET /api/alerts` as an admin, {tr.get('samples')} samples per phase, quiet and "
         f"while {tr.get('viewers')} clients pull every track of a simulated day "

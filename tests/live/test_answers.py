@@ -72,3 +72,20 @@ def test_ttl_zero_keeps_nothing_and_entries_are_bounded() -> None:
         small.get(key, build)
     # "a" was evicted by "c" and built again
     assert len(built) == 7 and small.misses == 4
+
+
+def test_kept_bytes_are_bounded() -> None:
+    hub = LiveHub()
+    answers = Answers(hub, ("alert",), ttl_s=60.0, max_bytes=1000)
+    for key in "abcde":
+        answers.get(key, lambda: b"x" * 240)
+    # four of 240 bytes fit in 1000; "a" went first
+    assert answers.kept_bytes == 960 and answers.kept("a") is None
+    assert answers.kept("e") == b"x" * 240
+    # an answer over a quarter of the bound is given but not kept
+    assert answers.get("big", lambda: b"y" * 251) == b"y" * 251
+    assert answers.kept("big") is None and answers.kept_bytes == 960
+    # the same key built again replaces its bytes, not adds to them
+    hub.publish("alert", {})
+    answers.get("e", lambda: b"z" * 10)
+    assert answers.kept_bytes == 730

@@ -22,12 +22,17 @@ __all__ = ["Answers"]
 
 
 class Answers:
-    """Bounded (``max_entries``, the least recently used go first) and thread-safe."""
+    """Bounded by count and by bytes (``max_entries``, ``max_bytes``: a console panning
+    the map asks for a new box each time, and a picture of 5,000 vessels is 2.6 MB; the
+    least recently used go first; an answer over a quarter of ``max_bytes`` is not kept)
+    and thread-safe."""
 
     def __init__(self, hub: LiveHub, kinds: tuple[str, ...], ttl_s: float,
-                 max_entries: int = 64, clock: Callable[[], float] = time.monotonic) -> None:
+                 max_entries: int = 64, max_bytes: int = 32 << 20,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.hub, self.kinds, self.ttl_s = hub, kinds, ttl_s
-        self.max_entries = max_entries
+        self.max_entries, self.max_bytes = max_entries, max_bytes
+        self.kept_bytes = 0
         self._clock = clock
         self._lock = threading.Lock()
         #: key → (hub generation, built at, bytes)
@@ -63,9 +68,15 @@ class Answers:
         with self._lock:
             self.misses += 1
         body = build()
+        if len(body) > self.max_bytes // 4:
+            return body
         with self._lock:
+            old = self._kept.pop(key, None)
+            if old is not None:
+                self.kept_bytes -= len(old[2])
             self._kept[key] = (generation, now, body)
-            self._kept.move_to_end(key)
-            while len(self._kept) > self.max_entries:
-                self._kept.popitem(last=False)
+            self.kept_bytes += len(body)
+            while len(self._kept) > self.max_entries or self.kept_bytes > self.max_bytes:
+                _, (_, _, dropped) = self._kept.popitem(last=False)
+                self.kept_bytes -= len(dropped)
         return body

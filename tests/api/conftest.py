@@ -16,7 +16,7 @@ from argon2 import PasswordHasher
 from tests.api.feed import SHIPS, feed
 
 from khazar.api.server import KhazarServer, ServeOptions
-from khazar.config import LoginSettings, load_settings
+from khazar.config import LoginSettings, Settings, load_settings
 from khazar.domain.alerts import Alert, AlertState, Severity
 from khazar.ingest.pipeline import Ingestor, RawLine
 from khazar.services.users import add_user
@@ -156,10 +156,20 @@ def login_server(folder: Path, login: LoginSettings, **options: object) -> Itera
     db = folder / "khazar.duckdb"
     build_store(db)
     settings = load_settings().model_copy(update={"login": login})
+    with background_server(db, settings, **options) as (server, url):
+        server.url = url  # type: ignore[attr-defined]
+        yield server
+
+
+@contextmanager
+def background_server(db: Path, settings: Settings, **options: object
+                      ) -> Iterator[tuple[KhazarServer, str]]:
+    """``khazar serve`` on ``db`` in a background thread (no detection; ``options``:
+    further :class:`ServeOptions`): the server and its base URL; stopped afterwards."""
     server = KhazarServer(settings, ServeOptions(db=db, port=0, detect=False,
                                                  **options))  # type: ignore[arg-type]
-    server.url = server.start_background()  # type: ignore[attr-defined]
+    url = server.start_background()
     try:
-        yield server
+        yield server, url
     finally:
         server.stop()

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.api.conftest import ALERT_IDS, PASSWORD, build_store
+from tests.api.conftest import ALERT_IDS, PASSWORD, background_server, build_store
 
-from khazar.api.server import KhazarServer, ServeOptions
+from khazar.api.server import KhazarServer
 from khazar.config import load_settings
 
 
@@ -21,13 +21,8 @@ from khazar.config import load_settings
 def server(tmp_path: Path) -> Iterator[tuple[KhazarServer, str]]:
     db = tmp_path / "khazar.duckdb"
     build_store(db)
-    served = KhazarServer(load_settings(serve={"answer_cache_s": 60}),
-                          ServeOptions(db=db, port=0, detect=False))
-    url = served.start_background()
-    try:
-        yield served, url
-    finally:
-        served.stop()
+    with background_server(db, load_settings(serve={"answer_cache_s": 60})) as served:
+        yield served
 
 
 def _states(answer: dict[str, object]) -> dict[str, str]:

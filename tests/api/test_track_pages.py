@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from argon2 import PasswordHasher
+from tests.api.conftest import background_server
 
 from khazar.api.client import ApiClient
-from khazar.api.server import KhazarServer, ServeOptions
+from khazar.api.server import KhazarServer
 from khazar.config import load_settings
 from khazar.domain.picture import Interval
 from khazar.interop.features import track_feature
@@ -40,13 +41,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Khaz
                  50.0 + 0.01 * v, 4.0, 90.0, 0, 1, "feed", T0 + timedelta(seconds=10 * i), i)
                 for v in range(VESSELS) for i in range(POINTS)])
         rebuild_state(store)  # the rows went in by hand, not through ingest
-    srv = KhazarServer(load_settings(serve={"track_page_points": PAGE}),
-                       ServeOptions(db=db, port=0, detect=False))
-    url = srv.start_background()
-    try:
+    with background_server(db, load_settings(serve={"track_page_points": PAGE})) as (srv, url):
         yield url, srv
-    finally:
-        srv.stop()
 
 
 def test_one_answer_is_one_bounded_page_with_a_next_link(server: tuple[str, KhazarServer]) -> None:

@@ -102,9 +102,11 @@ class _SecurityHeaders:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+        await self.app(scope, receive,
+                       self._adding(scope, send) if scope["type"] == "http" else send)
+
+    def _adding(self, scope: Scope, send: Send) -> Send:
+        """``send`` with the headers added to the answer's start."""
         extra = self._ALWAYS + (self._API if scope["path"].startswith("/api/") else ())
 
         async def send_with_headers(message: Message) -> None:
@@ -115,7 +117,7 @@ class _SecurityHeaders:
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        return send_with_headers
 
 
 class _RequestMetrics:

@@ -98,14 +98,16 @@ def _md(results: dict[str, Any]) -> str:
                   f"target {lg.get('feed_target_per_s')} lines/s). The feed, the guessers "
                   "and an admin's open console each run in a process of their own; the "
                   "console's live stream is open in every phase. *Guessers' share*: feed + "
-                  "guessers over the feed alone. *default* is the shipped configuration: "
+                  "guessers over the feed alone. *Quiet after*: the feed and the guessers "
+                  "stopped and the server settled, over the alerts the feed raised (the "
+                  "first quiet list was shorter). *default* is the shipped configuration: "
                   "a console polling the list gets the answer the server kept while no "
                   "alert changed; *answers_built* builds every answer from the store "
                   "(`serve.answer_cache_s = 0`).", "",
-                  "| configuration | quiet | feed | feed + guessers | p99 ratio to "
-                  "quiet | guessers' share | guesses answered | outcome for the guessed "
-                  "account |",
-                  "|---|---|---|---|---|---|---|---|"]
+                  "| configuration | quiet | feed | feed + guessers | quiet after | p99 "
+                  "ratio to quiet (to quiet after) | guessers' share | guesses answered | "
+                  "outcome for the guessed account |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         for phase in ("unthrottled", "default", "answers_built"):
             ph = lg.get(phase)
             if not isinstance(ph, dict):
@@ -117,7 +119,9 @@ def _md(results: dict[str, Any]) -> str:
                 outcome += f"; admin told: {ph['admin_security_events'][0].get('event')}"
             lines.append(f"| {phase} | {_p50_p99(ph['quiet'])} | {_p50_p99(ph['feed'])} | "
                          f"{_p50_p99(ph['feed_and_guessers'])} | "
-                         f"{ph['p99_ratio_to_quiet']}× | "
+                         f"{_p50_p99(ph['quiet_after']) if 'quiet_after' in ph else '—'} | "
+                         f"{ph['p99_ratio_to_quiet']}× "
+                         f"({ph.get('p99_ratio_to_quiet_after', '—')}×) | "
                          f"{ph.get('p99_ratio_to_feed_only', '—')}× | "
                          f"{', '.join(f'{n} × {k}' for k, n in ph.get('guesses', {}).items())}"
                          f" | {outcome} |")
